@@ -1,0 +1,465 @@
+#include "locus/loss.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace locus {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+using ConstMap = Eigen::Map<const MatrixXd>;
+
+std::string_view to_string(LossKind k) {
+  return k == LossKind::squared ? "squared" : "cross_entropy";
+}
+LossKind parse_loss_kind(std::string_view name) {
+  if (name == "squared" || name == "mse") return LossKind::squared;
+  if (name == "cross_entropy" || name == "ce") return LossKind::cross_entropy;
+  throw std::invalid_argument("unknown loss '" + std::string(name) +
+                              "' (valid: squared, cross_entropy)");
+}
+std::string_view to_string(Reduction r) { return r == Reduction::sum ? "sum" : "mean"; }
+Reduction parse_reduction(std::string_view name) {
+  if (name == "sum") return Reduction::sum;
+  if (name == "mean") return Reduction::mean;
+  throw std::invalid_argument("unknown reduction '" + std::string(name) + "' (valid: sum, mean)");
+}
+
+void set_num_threads(int n) {
+  if (n < 1) throw std::invalid_argument("threads must be >= 1, got " + std::to_string(n));
+  omp_set_num_threads(n);
+}
+int num_threads() { return omp_get_max_threads(); }
+
+namespace {
+
+// Data points are processed in chunks whose boundaries depend on d alone (never on the thread
+// count); partial sums are added in chunk order. This is what makes results bitwise reproducible
+// for any number of threads. 256 rows keep the GEMMs efficient; at most ~32 chunks keep the
+// per-chunk gradient buffers (one n-vector each) small.
+struct Chunk {
+  Index begin = 0, size = 0;
+};
+std::vector<Chunk> make_chunks(Index d) {
+  const Index size = std::max<Index>(256, (d + 31) / 32);
+  std::vector<Chunk> chunks;
+  for (Index b = 0; b < d; b += size) chunks.push_back({b, std::min(size, d - b)});
+  return chunks;
+}
+
+// Sums per-chunk vectors in chunk order.
+VectorXd ordered_sum(const std::vector<VectorXd>& parts) {
+  VectorXd total = parts.front();
+  for (size_t c = 1; c < parts.size(); ++c) total += parts[c];
+  return total;
+}
+
+// Everything a forward and backward pass leaves behind on one chunk: enough to form the
+// gradient and, with one more R-forward and R-backward pass, any Hessian-vector product.
+// Layer k (0-based, K = n_layers) maps act[k] (rows x in_k) to z_k = act[k] W_k^T + b_k.
+struct ChunkState {
+  Chunk chunk;
+  std::vector<MatrixXd> act;  // act[0] = x rows, act[k] = sigma(z_{k-1}) for k = 1..K-1
+  std::vector<MatrixXd> d1;   // d1[k] = sigma'(z_{k-1}), k = 1..K-1 (d1[0] unused)
+  std::vector<MatrixXd> d2;   // d2[k] = sigma''(z_{k-1})
+  std::vector<MatrixXd> dz;   // dz[k] = dL/dz_k (backward pass), k = 0..K-1
+  std::vector<MatrixXd> ga;   // ga[k] = dL/dact[k] for k = 1..K-1
+  MatrixXd out;               // network output s * z_{K-1}
+  MatrixXd p;                 // softmax(out) for cross-entropy
+  VectorXd row_mass;          // sum_j y_ij for cross-entropy
+  double loss = 0.0;
+};
+
+class Engine {
+ public:
+  Engine(const Mlp& m, const Dataset& d, const LossSpec& l) : model_(m), data_(d), loss_(l) {}
+
+  double scale() const {
+    return loss_.reduction == Reduction::mean ? 1.0 / static_cast<double>(data_.size()) : 1.0;
+  }
+
+  // Forward pass; with derivatives = true also stores sigma' and sigma''.
+  void forward(const VectorXd& theta, ChunkState& st, bool derivatives) const {
+    const int K = model_.n_layers();
+    const Activation act_fn = model_.activation();
+    st.act.resize(K);
+    st.d1.resize(K);
+    st.d2.resize(K);
+    st.act[0] = data_.x.middleRows(st.chunk.begin, st.chunk.size);
+    for (int k = 0; k < K; ++k) {
+      const LayerSlice& s = model_.layer(k);
+      ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
+      MatrixXd z = st.act[k] * wt;
+      if (s.bias_offset >= 0)
+        z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
+      if (k + 1 == K) {
+        st.out = model_.output_scale() * z;
+        break;
+      }
+      MatrixXd& a = st.act[k + 1];
+      a.resize(z.rows(), z.cols());
+      if (derivatives) {
+        st.d1[k + 1].resize(z.rows(), z.cols());
+        st.d2[k + 1].resize(z.rows(), z.cols());
+      }
+      double* pa = a.data();
+      double* p1 = derivatives ? st.d1[k + 1].data() : nullptr;
+      double* p2 = derivatives ? st.d2[k + 1].data() : nullptr;
+      const double* pz = z.data();
+      for (Index i = 0; i < z.size(); ++i) {
+        const ActivationValues v = activation_values(act_fn, pz[i]);
+        pa[i] = v.value;
+        if (derivatives) {
+          p1[i] = v.first;
+          p2[i] = v.second;
+        }
+      }
+    }
+  }
+
+  // Loss on the chunk and G = dL/d(out); also prepares softmax state for cross-entropy.
+  MatrixXd output_gradient(ChunkState& st, bool want_gradient) const {
+    const auto y = data_.y.middleRows(st.chunk.begin, st.chunk.size);
+    const double c = scale();
+    if (loss_.kind == LossKind::squared) {
+      MatrixXd r = st.out - y;
+      st.loss = c * r.squaredNorm();
+      if (!want_gradient) return {};
+      return (2.0 * c) * r;
+    }
+    // Cross-entropy with log-sum-exp shifted by the row maximum.
+    const Index rows = st.out.rows();
+    st.p.resize(rows, st.out.cols());
+    st.row_mass = y.rowwise().sum();
+    double total = 0.0;
+    for (Index i = 0; i < rows; ++i) {
+      const double m = st.out.row(i).maxCoeff();
+      const auto e = (st.out.row(i).array() - m).exp();
+      const double sum_e = e.sum();
+      const double lse = m + std::log(sum_e);
+      st.p.row(i) = e / sum_e;
+      total += -(y.row(i).array() * (st.out.row(i).array() - lse)).sum();
+    }
+    st.loss = c * total;
+    if (!want_gradient) return {};
+    // d/d out_i of -sum_j y_ij log p_ij = (sum_j y_ij) p_i - y_i.
+    return c * (MatrixXd(st.p.array().colwise() * st.row_mass.array()) - y);
+  }
+
+  // Backward pass from G = dL/d(out); writes the gradient into g (length n) when g != nullptr and
+  // stores dz / ga for later R-passes when keep = true.
+  void backward(const VectorXd& theta, ChunkState& st, MatrixXd gout, double* g,
+                bool keep) const {
+    const int K = model_.n_layers();
+    st.dz.resize(K);
+    st.ga.resize(K);
+    MatrixXd dz = model_.output_scale() * gout;
+    for (int k = K - 1; k >= 0; --k) {
+      const LayerSlice& s = model_.layer(k);
+      if (g) {
+        Eigen::Map<MatrixXd> gw(g + s.weight_offset, s.in, s.out);
+        gw.noalias() = st.act[k].transpose() * dz;
+        if (s.bias_offset >= 0)
+          Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = dz.colwise().sum();
+      }
+      if (k > 0) {
+        ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
+        MatrixXd ga = dz * wt.transpose();
+        MatrixXd next = ga.cwiseProduct(st.d1[k]);
+        if (keep) {
+          st.dz[k] = std::move(dz);
+          st.ga[k] = std::move(ga);
+        }
+        dz = std::move(next);
+      } else if (keep) {
+        st.dz[0] = std::move(dz);
+      }
+    }
+  }
+
+  // H v on one chunk, written into hv (length n), from a state made by forward(derivatives) and
+  // backward(keep). Pearlmutter's R-operator: R-forward then R-backward.
+  void hvp_chunk(const VectorXd& theta, const ChunkState& st, const double* v, double* hv) const {
+    const int K = model_.n_layers();
+    const double sc = model_.output_scale();
+    // R-forward: rz[k] = R{z_k}, ract[k] = R{act[k]} (ract[0] = 0).
+    std::vector<MatrixXd> rz(K), ract(K);
+    for (int k = 0; k < K; ++k) {
+      const LayerSlice& s = model_.layer(k);
+      ConstMap vt(v + s.weight_offset, s.in, s.out);
+      MatrixXd z = st.act[k] * vt;
+      if (k > 0) z.noalias() += ract[k] * ConstMap(theta.data() + s.weight_offset, s.in, s.out);
+      if (s.bias_offset >= 0)
+        z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(v + s.bias_offset, s.out);
+      if (k + 1 < K) ract[k + 1] = st.d1[k + 1].cwiseProduct(z);
+      rz[k] = std::move(z);
+    }
+    // R{G} at the output: the loss Hessian with respect to the output applied to R{out}.
+    const MatrixXd rout = sc * rz[K - 1];
+    const double c = scale();
+    MatrixXd rg;
+    if (loss_.kind == LossKind::squared) {
+      rg = (2.0 * c) * rout;
+    } else {
+      // Per row: m_i (diag(p) - p p^T) R{out_i}.
+      const Eigen::VectorXd pr = st.p.cwiseProduct(rout).rowwise().sum();
+      rg = (st.p.cwiseProduct(rout) - (st.p.array().colwise() * pr.array()).matrix());
+      rg = c * (rg.array().colwise() * st.row_mass.array()).matrix();
+    }
+    // R-backward.
+    MatrixXd rdz = sc * rg;
+    for (int k = K - 1; k >= 0; --k) {
+      const LayerSlice& s = model_.layer(k);
+      Eigen::Map<MatrixXd> hw(hv + s.weight_offset, s.in, s.out);
+      hw.noalias() = st.act[k].transpose() * rdz;
+      if (k > 0) hw.noalias() += ract[k].transpose() * st.dz[k];
+      if (s.bias_offset >= 0)
+        Eigen::Map<Eigen::RowVectorXd>(hv + s.bias_offset, s.out) = rdz.colwise().sum();
+      if (k > 0) {
+        ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
+        ConstMap vt(v + s.weight_offset, s.in, s.out);
+        MatrixXd rga = rdz * wt.transpose();
+        rga.noalias() += st.dz[k] * vt.transpose();
+        // R{dz_{k-1}} = R{ga} .* sigma' + ga .* sigma'' .* R{z_{k-1}}.
+        rdz = rga.cwiseProduct(st.d1[k]) + st.ga[k].cwiseProduct(st.d2[k]).cwiseProduct(rz[k - 1]);
+      }
+    }
+  }
+
+  const Mlp& model_;
+  const Dataset& data_;
+  const LossSpec& loss_;
+};
+
+void check_vector(const Objective& o, const VectorXd& v, std::string_view what) {
+  if (v.size() != o.n_params())
+    throw std::invalid_argument(std::string(what) + " has length " + std::to_string(v.size()) +
+                                " but the network has " + std::to_string(o.n_params()) +
+                                " parameters");
+}
+
+}  // namespace
+
+Objective::Objective(const Mlp& model, const Dataset& data, LossSpec loss)
+    : model_(model), data_(data), loss_(loss) {
+  data_.validate();
+  if (data_.input_dim() != model_.input_dim())
+    throw std::invalid_argument("data '" + data_.name + "' has inputs of dimension " +
+                                std::to_string(data_.input_dim()) + " but the network " +
+                                model_.describe() + " expects " +
+                                std::to_string(model_.input_dim()));
+  if (data_.output_dim() != model_.output_dim())
+    throw std::invalid_argument("data '" + data_.name + "' has targets of dimension " +
+                                std::to_string(data_.output_dim()) + " but the network " +
+                                model_.describe() + " has " + std::to_string(model_.output_dim()) +
+                                " outputs");
+  if (loss_.kind == LossKind::cross_entropy && (data_.y.array() < 0).any())
+    throw std::invalid_argument("cross-entropy needs non-negative targets (one-hot rows); data '" +
+                                data_.name + "' has a negative entry");
+}
+Objective::~Objective() = default;
+Objective::Objective(const Objective&) = default;
+
+double Objective::scale() const {
+  return loss_.reduction == Reduction::mean ? 1.0 / static_cast<double>(data_.size()) : 1.0;
+}
+
+void Objective::require_squared(std::string_view what) const {
+  if (loss_.kind != LossKind::squared)
+    throw std::invalid_argument(std::string(what) + " needs the squared loss (residuals), not " +
+                                std::string(to_string(loss_.kind)));
+}
+
+double Objective::loss(const VectorXd& theta) const {
+  model_.check_parameters(theta);
+  const Engine e(model_, data_, loss_);
+  const auto chunks = make_chunks(data_.size());
+  std::vector<double> parts(chunks.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    ChunkState st;
+    st.chunk = chunks[c];
+    e.forward(theta, st, false);
+    e.output_gradient(st, false);
+    parts[c] = st.loss;
+  }
+  double total = 0.0;
+  for (double p : parts) total += p;
+  return total;
+}
+
+Objective::LossGradient Objective::loss_gradient(const VectorXd& theta) const {
+  model_.check_parameters(theta);
+  const Engine e(model_, data_, loss_);
+  const auto chunks = make_chunks(data_.size());
+  std::vector<double> losses(chunks.size());
+  std::vector<VectorXd> grads(chunks.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    ChunkState st;
+    st.chunk = chunks[c];
+    e.forward(theta, st, true);
+    MatrixXd g = e.output_gradient(st, true);
+    grads[c].resize(n_params());
+    e.backward(theta, st, std::move(g), grads[c].data(), false);
+    losses[c] = st.loss;
+  }
+  LossGradient r;
+  for (double l : losses) r.loss += l;
+  r.gradient = ordered_sum(grads);
+  return r;
+}
+
+VectorXd Objective::gradient(const VectorXd& theta) const { return loss_gradient(theta).gradient; }
+
+VectorXd Objective::residuals(const VectorXd& theta) const {
+  require_squared("residuals");
+  const MatrixXd r = model_.predict(theta, data_.x) - data_.y;
+  // Row-major flattening: r[i*l + j].
+  VectorXd flat(r.size());
+  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      flat.data(), r.rows(), r.cols()) = r;
+  return flat;
+}
+
+MatrixXd Objective::jacobian(const VectorXd& theta) const {
+  require_squared("the residual Jacobian");
+  model_.check_parameters(theta);
+  const Engine e(model_, data_, loss_);
+  const Index l = model_.output_dim(), n = n_params();
+  const int K = model_.n_layers();
+  // Build J^T (n x l*d, column-major) so that each residual's row of J is contiguous.
+  MatrixXd jt(n, n_residuals());
+  const auto chunks = make_chunks(data_.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    ChunkState st;
+    st.chunk = chunks[c];
+    e.forward(theta, st, true);
+    const Index rows = st.chunk.size;
+    for (Index j = 0; j < l; ++j) {
+      // Seed dr_{ij}/d(out) = e_j for every point i of the chunk: per-point gradients.
+      MatrixXd seed = MatrixXd::Zero(rows, l);
+      seed.col(j).setOnes();
+      e.backward(theta, st, std::move(seed), nullptr, true);
+      for (int k = 0; k < K; ++k) {
+        const LayerSlice& s = model_.layer(k);
+        for (Index i = 0; i < rows; ++i) {
+          const Index col = (st.chunk.begin + i) * l + j;
+          double* dst = jt.col(col).data();
+          for (Index o = 0; o < s.out; ++o) {
+            const double dzo = st.dz[k](i, o);
+            Eigen::Map<VectorXd>(dst + s.weight_offset + o * s.in, s.in) =
+                dzo * st.act[k].row(i).transpose();
+          }
+          if (s.bias_offset >= 0)
+            Eigen::Map<Eigen::RowVectorXd>(dst + s.bias_offset, s.out) = st.dz[k].row(i);
+        }
+      }
+    }
+  }
+  return jt.transpose();
+}
+
+VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
+  check_vector(*this, v, "the vector v of the Hessian-vector product");
+  return HessianOperator(*this, theta).apply(v);
+}
+
+MatrixXd Objective::hessian(const VectorXd& theta) const {
+  const HessianOperator op(*this, theta);
+  const Index n = n_params();
+  MatrixXd h(n, n);
+  // Columns in parallel; each column's HVP runs its chunks serially in the same fixed order, so
+  // every column is bitwise what hvp() returns.
+#pragma omp parallel for schedule(dynamic, 8)
+  for (Index j = 0; j < n; ++j) {
+    VectorXd ej = VectorXd::Zero(n);
+    ej[j] = 1.0;
+    op.perform_op(ej.data(), h.col(j).data());
+  }
+  // The exact Hessian is symmetric; HVP columns agree with rows to round-off only.
+  MatrixXd sym = 0.5 * (h + h.transpose());
+  return sym;
+}
+
+MatrixXd Objective::gauss_newton(const VectorXd& theta) const {
+  const MatrixXd j = jacobian(theta);
+  MatrixXd g = MatrixXd::Zero(n_params(), n_params());
+  g.selfadjointView<Eigen::Lower>().rankUpdate(j.transpose(), 2.0 * scale());
+  g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
+  return g;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct HessianOperator::State {
+  Mlp model;
+  Dataset data;
+  LossSpec loss;
+  VectorXd theta;
+  std::vector<ChunkState> chunks;
+  double loss_value = 0.0;
+  VectorXd gradient;
+};
+
+HessianOperator::HessianOperator(const Objective& objective, const VectorXd& theta)
+    : state_(std::make_unique<State>(
+          State{objective.model(), objective.data(), objective.loss_spec(), theta, {}, 0.0, {}})),
+      n_(objective.n_params()) {
+  State& s = *state_;
+  s.model.check_parameters(theta);
+  const Engine e(s.model, s.data, s.loss);
+  const auto chunks = make_chunks(s.data.size());
+  s.chunks.resize(chunks.size());
+  std::vector<VectorXd> grads(chunks.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    ChunkState& st = s.chunks[c];
+    st.chunk = chunks[c];
+    e.forward(theta, st, true);
+    MatrixXd g = e.output_gradient(st, true);
+    grads[c].resize(n_);
+    e.backward(theta, st, std::move(g), grads[c].data(), true);
+  }
+  for (const ChunkState& st : s.chunks) s.loss_value += st.loss;
+  s.gradient = ordered_sum(grads);
+}
+HessianOperator::~HessianOperator() = default;
+HessianOperator::HessianOperator(HessianOperator&&) noexcept = default;
+
+void HessianOperator::perform_op(const double* v, double* y) const {
+  const State& s = *state_;
+  const Engine e(s.model, s.data, s.loss);
+  const size_t nc = s.chunks.size();
+  if (nc == 1) {
+    e.hvp_chunk(s.theta, s.chunks[0], v, y);
+    return;
+  }
+  std::vector<VectorXd> parts(nc);
+#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel())
+  for (size_t c = 0; c < nc; ++c) {
+    parts[c].resize(n_);
+    e.hvp_chunk(s.theta, s.chunks[c], v, parts[c].data());
+  }
+  Eigen::Map<VectorXd>(y, n_) = ordered_sum(parts);
+}
+
+VectorXd HessianOperator::apply(const VectorXd& v) const {
+  if (v.size() != n_)
+    throw std::invalid_argument("HessianOperator: vector has length " + std::to_string(v.size()) +
+                                ", expected " + std::to_string(n_));
+  VectorXd y(n_);
+  perform_op(v.data(), y.data());
+  return y;
+}
+
+double HessianOperator::loss() const { return state_->loss_value; }
+const VectorXd& HessianOperator::gradient() const { return state_->gradient; }
+
+}  // namespace locus

@@ -1,0 +1,145 @@
+#include "locus/mlp.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "locus/random.hpp"
+
+namespace locus {
+
+void MlpSpec::validate() const {
+  if (widths.size() < 2)
+    throw std::invalid_argument("MlpSpec.widths needs at least 2 entries [p, ..., l], got " +
+                                std::to_string(widths.size()));
+  for (size_t k = 0; k < widths.size(); ++k)
+    if (widths[k] < 1)
+      throw std::invalid_argument("MlpSpec.widths[" + std::to_string(k) + "] = " +
+                                  std::to_string(widths[k]) + " must be >= 1");
+  if (!bias.empty() && bias.size() != widths.size() - 1)
+    throw std::invalid_argument("MlpSpec.bias has " + std::to_string(bias.size()) +
+                                " flags but the network has " + std::to_string(widths.size() - 1) +
+                                " weight layers");
+}
+
+std::string_view to_string(InitScheme s) {
+  switch (s) {
+    case InitScheme::glorot: return "glorot";
+    case InitScheme::he: return "he";
+    case InitScheme::normal: return "normal";
+  }
+  return "unknown";
+}
+
+InitScheme parse_init_scheme(std::string_view name) {
+  for (InitScheme s : {InitScheme::glorot, InitScheme::he, InitScheme::normal})
+    if (to_string(s) == name) return s;
+  throw std::invalid_argument("unknown init scheme '" + std::string(name) +
+                              "' (valid: glorot, he, normal)");
+}
+
+Mlp::Mlp(MlpSpec spec) : spec_(std::move(spec)) {
+  spec_.validate();
+  Index offset = 0;
+  for (size_t k = 0; k + 1 < spec_.widths.size(); ++k) {
+    LayerSlice s;
+    s.in = spec_.widths[k];
+    s.out = spec_.widths[k + 1];
+    s.weight_offset = offset;
+    offset += s.in * s.out;
+    if (spec_.bias.empty() || spec_.bias[k]) {
+      s.bias_offset = offset;
+      offset += s.out;
+    }
+    layers_.push_back(s);
+  }
+  n_params_ = offset;
+}
+
+double Mlp::output_scale() const {
+  if (!spec_.mean_field || n_layers() < 2) return 1.0;
+  return 1.0 / static_cast<double>(spec_.widths[spec_.widths.size() - 2]);
+}
+
+std::string Mlp::describe() const {
+  std::string s = "[";
+  for (size_t k = 0; k < spec_.widths.size(); ++k)
+    s += (k ? "," : "") + std::to_string(spec_.widths[k]);
+  s += "] " + std::string(to_string(spec_.activation));
+  if (spec_.mean_field) s += " mean-field";
+  return s;
+}
+
+Eigen::VectorXd Mlp::init_parameters(const InitOptions& options) const {
+  if (!(options.std >= 0) || !std::isfinite(options.std))
+    throw std::invalid_argument("InitOptions.std must be finite and >= 0, got " +
+                                std::to_string(options.std));
+  Rng rng(options.seed);
+  Eigen::VectorXd theta = Eigen::VectorXd::Zero(n_params_);
+  for (const LayerSlice& s : layers_) {
+    const Index nw = s.in * s.out;
+    for (Index i = 0; i < nw; ++i) {
+      double w = 0.0;
+      switch (options.scheme) {
+        case InitScheme::glorot: {
+          const double a = std::sqrt(6.0 / static_cast<double>(s.in + s.out));
+          w = rng.uniform(-a, a);
+          break;
+        }
+        case InitScheme::he: w = std::sqrt(2.0 / static_cast<double>(s.in)) * rng.normal(); break;
+        case InitScheme::normal: w = options.std * rng.normal(); break;
+      }
+      theta[s.weight_offset + i] = w;
+    }
+    if (s.bias_offset >= 0 && options.scheme == InitScheme::normal)
+      for (Index i = 0; i < s.out; ++i) theta[s.bias_offset + i] = options.std * rng.normal();
+  }
+  return theta;
+}
+
+void Mlp::check_parameters(const Eigen::VectorXd& theta, std::string_view what) const {
+  if (theta.size() != n_params_)
+    throw std::invalid_argument(std::string(what) + " has length " + std::to_string(theta.size()) +
+                                " but the network " + describe() + " has " +
+                                std::to_string(n_params_) + " parameters");
+  for (Index i = 0; i < theta.size(); ++i)
+    if (!std::isfinite(theta[i]))
+      throw std::invalid_argument(std::string(what) + " has a non-finite entry at index " +
+                                  std::to_string(i));
+}
+
+Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>
+Mlp::weight(const Eigen::VectorXd& theta, int k) const {
+  const LayerSlice& s = layers_.at(k);
+  return {theta.data() + s.weight_offset, s.out, s.in};
+}
+
+Eigen::Map<const Eigen::VectorXd> Mlp::bias(const Eigen::VectorXd& theta, int k) const {
+  const LayerSlice& s = layers_.at(k);
+  if (s.bias_offset < 0) throw std::invalid_argument("layer " + std::to_string(k) + " has no bias");
+  return {theta.data() + s.bias_offset, s.out};
+}
+
+Eigen::MatrixXd Mlp::predict(const Eigen::VectorXd& theta, const Eigen::MatrixXd& x) const {
+  check_parameters(theta);
+  if (x.cols() != input_dim())
+    throw std::invalid_argument("inputs have " + std::to_string(x.cols()) +
+                                " columns but the network " + describe() + " expects " +
+                                std::to_string(input_dim()));
+  Eigen::MatrixXd a = x;
+  for (int k = 0; k < n_layers(); ++k) {
+    const LayerSlice& s = layers_[k];
+    // W row-major (out x in) is the column-major (in x out) matrix W^T: Z = A W^T.
+    Eigen::Map<const Eigen::MatrixXd> wt(theta.data() + s.weight_offset, s.in, s.out);
+    Eigen::MatrixXd z = a * wt;
+    if (s.bias_offset >= 0)
+      z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
+    if (k + 1 < n_layers())
+      a = z.unaryExpr([&](double v) { return activate(spec_.activation, v); });
+    else
+      a = output_scale() * z;
+  }
+  return a;
+}
+
+}  // namespace locus

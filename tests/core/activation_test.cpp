@@ -1,0 +1,56 @@
+#include "locus/activation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace locus {
+namespace {
+
+// Central differences of sigma and sigma' with h = 1e-5: truncation ~h^2 |sigma'''| / 6 ~ 1e-10
+// and rounding ~eps / h ~ 2e-11 for these O(1) functions; 1e-8 leaves margin.
+TEST(Activation, DerivativesMatchCentralDifferences) {
+  const double h = 1e-5;
+  for (Activation a : all_activations()) {
+    for (double x : {-3.0, -0.7, -0.1, 0.05, 0.3, 1.0, 2.5}) {
+      if (a == Activation::relu && std::abs(x) < 2 * h) continue;
+      const auto v = activation_values(a, x);
+      const auto vp = activation_values(a, x + h), vm = activation_values(a, x - h);
+      EXPECT_NEAR(v.first, (vp.value - vm.value) / (2 * h), 1e-8) << to_string(a) << " x=" << x;
+      EXPECT_NEAR(v.second, (vp.first - vm.first) / (2 * h), 1e-8) << to_string(a) << " x=" << x;
+    }
+  }
+}
+
+TEST(Activation, ClosedForms) {
+  EXPECT_DOUBLE_EQ(activate(Activation::softplus, 0.0), std::log(2.0));
+  EXPECT_DOUBLE_EQ(activate(Activation::sigmoid, 0.0), 0.5);
+  EXPECT_DOUBLE_EQ(activate(Activation::smoolu, 1.0), std::exp(-1.0));
+  EXPECT_DOUBLE_EQ(activate(Activation::g, 0.0), 0.5 + std::log(2.0));
+  // Known value erf(1/sqrt 2) = P(|Z| < 1) = 0.682689492137086, to 2 ulps.
+  EXPECT_NEAR(activate(Activation::erf, 1.0), 0.6826894921370859, 3e-16);
+  EXPECT_NEAR(activate(Activation::gelu, 1.0), 0.8413447460685429, 1e-15);  // x * Phi(x)
+  // softplus must not overflow for large arguments.
+  EXPECT_DOUBLE_EQ(activate(Activation::softplus, 800.0), 800.0);
+}
+
+TEST(Activation, SmooluIsFlatAndFiniteNearZero) {
+  for (double x : {-1e300, -1.0, -0.0, 0.0, 1e-300, 1e-5, 1e-3}) {
+    const auto v = activation_values(Activation::smoolu, x);
+    EXPECT_TRUE(std::isfinite(v.value) && std::isfinite(v.first) && std::isfinite(v.second)) << x;
+    EXPECT_GE(v.value, 0.0);
+  }
+  EXPECT_EQ(activation_values(Activation::smoolu, -2.0).value, 0.0);
+  EXPECT_EQ(activation_values(Activation::smoolu, 1e-300).second, 0.0);
+}
+
+TEST(Activation, ParseRoundTripsAndRejectsUnknown) {
+  for (Activation a : all_activations()) EXPECT_EQ(parse_activation(to_string(a)), a);
+  EXPECT_THROW(parse_activation("swish"), std::invalid_argument);
+  EXPECT_FALSE(is_smooth(Activation::relu));
+  EXPECT_TRUE(is_rectified(Activation::smoolu));
+}
+
+}  // namespace
+}  // namespace locus

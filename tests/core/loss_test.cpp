@@ -1,0 +1,201 @@
+#include "locus/loss.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "locus/random.hpp"
+#include "testing/finite_differences.hpp"
+
+namespace locus {
+namespace {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+Dataset random_data(Index d, Index p, Index l, std::uint64_t seed) {
+  Rng rng(seed);
+  Dataset data{MatrixXd(d, p), MatrixXd(d, l), "random"};
+  for (Index i = 0; i < data.x.size(); ++i) data.x.data()[i] = rng.normal();
+  for (Index i = 0; i < data.y.size(); ++i) data.y.data()[i] = rng.normal();
+  return data;
+}
+
+// One configuration of the derivative tests: activation x depth x bias x outputs.
+struct Config {
+  Activation activation;
+  int depth;  // hidden layers
+  bool bias;
+  Index outputs;
+};
+std::string name(const ::testing::TestParamInfo<Config>& info) {
+  const Config& c = info.param;
+  return std::string(to_string(c.activation)) + "_depth" + std::to_string(c.depth) +
+         (c.bias ? "_bias" : "_nobias") + "_l" + std::to_string(c.outputs);
+}
+std::vector<Config> all_configs() {
+  std::vector<Config> out;
+  for (Activation a : all_activations()) {
+    if (a == Activation::relu) continue;  // not C^2: the FD Hessian does not exist at kinks
+    for (int depth = 1; depth <= 3; ++depth)
+      for (bool bias : {true, false}) out.push_back({a, depth, bias, depth == 2 ? 1 : 2});
+  }
+  return out;
+}
+
+class Derivatives : public ::testing::TestWithParam<Config> {
+ protected:
+  void SetUp() override {
+    const Config& c = GetParam();
+    std::vector<Index> widths = {3};
+    for (int k = 0; k < c.depth; ++k) widths.push_back(4 - k % 2);
+    widths.push_back(c.outputs);
+    MlpSpec spec{.widths = widths, .activation = c.activation};
+    if (!c.bias) spec.bias.assign(widths.size() - 1, false);
+    model = std::make_unique<Mlp>(spec);
+    data = random_data(7, 3, c.outputs, 11);
+    // Normal(0, 0.8) weights and a shift keep smoolu units partly active (z > 0 for some points).
+    theta = model->init_parameters({.scheme = InitScheme::normal, .seed = 5, .std = 0.8});
+    if (c.activation == Activation::smoolu) theta.array() += 0.3;
+    obj = std::make_unique<Objective>(*model, data);
+  }
+  std::unique_ptr<Mlp> model;
+  Dataset data;
+  VectorXd theta;
+  std::unique_ptr<Objective> obj;
+};
+
+// Central differences with h = cbrt(eps) max(1,|x|) are accurate to ~eps^(2/3) ~ 4e-11 times
+// the scale of the third derivative; losses here are O(10), so rounding contributes
+// ~eps * 10 / h ~ 4e-10. 1e-7 (relative to the largest entry) leaves two orders of margin and
+// still catches any wrong term (those are O(1)).
+constexpr double k_fd_tolerance = 1e-7;
+
+TEST_P(Derivatives, GradientMatchesCentralDifferences) {
+  const VectorXd g = obj->gradient(theta);
+  const VectorXd g_fd = testing::central_difference_gradient(
+      [&](const VectorXd& t) { return obj->loss(t); }, theta);
+  EXPECT_LT(testing::max_scaled_error(g, g_fd), k_fd_tolerance)
+      << "analytic: " << g.transpose() << "\nnumeric:  " << g_fd.transpose();
+  EXPECT_DOUBLE_EQ(obj->loss_gradient(theta).loss, obj->loss(theta));
+}
+
+TEST_P(Derivatives, JacobianMatchesCentralDifferencesAndGradient) {
+  const MatrixXd j = obj->jacobian(theta);
+  const MatrixXd j_fd = testing::central_difference_jacobian(
+      [&](const VectorXd& t) { return obj->residuals(t); }, theta);
+  EXPECT_LT(testing::max_scaled_error(j, j_fd), k_fd_tolerance);
+  // grad L = 2 J^T r exactly in exact arithmetic; in floating point both are sums of the same
+  // O(n) products, so they agree to a few ulps of the gradient scale.
+  const VectorXd g = obj->gradient(theta);
+  EXPECT_LT(testing::max_scaled_error(2.0 * j.transpose() * obj->residuals(theta), g), 1e-13);
+}
+
+TEST_P(Derivatives, HessianAndHvpMatchFiniteDifferencesOfTheGradient) {
+  const MatrixXd h = obj->hessian(theta);
+  const MatrixXd h_fd = testing::central_difference_jacobian(
+      [&](const VectorXd& t) { return obj->gradient(t); }, theta);
+  EXPECT_LT(testing::max_scaled_error(h, h_fd), k_fd_tolerance);
+  // H v from the R-operator against the dense Hessian times v: same arithmetic up to the order of
+  // summation, so round-off level (n ~ 50 terms of O(1)).
+  Rng rng(3);
+  VectorXd v(theta.size());
+  for (Index i = 0; i < v.size(); ++i) v[i] = rng.normal();
+  EXPECT_LT(testing::max_scaled_error(obj->hvp(theta, v), h * v), 1e-12);
+  EXPECT_EQ((h - h.transpose()).cwiseAbs().maxCoeff(), 0.0);  // symmetrised exactly
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSmoothActivations, Derivatives, ::testing::ValuesIn(all_configs()),
+                         name);
+
+// At an interpolating point the residuals vanish and grad^2 L = 2 J^T J + 2 sum_i r_i grad^2 r_i
+// reduces to 2 J^T J. Targets are the network's own outputs, so |r_i| <~ 1e-15 and the
+// difference is round-off: 1e-12 relative to the Hessian's scale.
+TEST(Hessian, EqualsGaussNewtonAtZeroLoss) {
+  for (Activation a : {Activation::softplus, Activation::tanh, Activation::smoolu}) {
+    const Mlp model({.widths = {2, 6, 5, 2}, .activation = a});
+    VectorXd theta = model.init_parameters({.scheme = InitScheme::normal, .seed = 9, .std = 0.9});
+    if (a == Activation::smoolu) theta.array() += 0.4;
+    Dataset data = random_data(4, 2, 2, 1);
+    data.y = model.predict(theta, data.x);
+    const Objective obj(model, data);
+    ASSERT_LT(obj.loss(theta), 1e-28);
+    const MatrixXd h = obj.hessian(theta);
+    const MatrixXd gn = obj.gauss_newton(theta);
+    EXPECT_LT((h - gn).cwiseAbs().maxCoeff(), 1e-12 * h.cwiseAbs().maxCoeff()) << to_string(a);
+    // And the Hessian really has a second-order part away from the minimum.
+    data.y.array() += 0.5;
+    const Objective off(model, data);
+    EXPECT_GT((off.hessian(theta) - off.gauss_newton(theta)).cwiseAbs().maxCoeff(), 1e-3);
+  }
+}
+
+TEST(Loss, SumMeanAndCrossEntropyDerivatives) {
+  const Mlp model({.widths = {3, 5, 4}, .activation = Activation::gelu});
+  const VectorXd theta = model.init_parameters({.scheme = InitScheme::normal, .seed = 2});
+  Dataset data = random_data(9, 3, 4, 4);
+  const Objective sum(model, data), mean(model, data, {.reduction = Reduction::mean});
+  EXPECT_NEAR(mean.loss(theta), sum.loss(theta) / 9.0, 1e-14 * sum.loss(theta));
+  // Cross-entropy with one-hot labels.
+  data.y.setZero();
+  for (Index i = 0; i < 9; ++i) data.y(i, i % 4) = 1.0;
+  const Objective ce(model, data, {.kind = LossKind::cross_entropy});
+  const MatrixXd logits = model.predict(theta, data.x);
+  double expected = 0;
+  for (Index i = 0; i < 9; ++i)
+    expected -= logits(i, i % 4) - std::log(logits.row(i).array().exp().sum());
+  EXPECT_NEAR(ce.loss(theta), expected, 1e-13 * expected);
+  const VectorXd g_fd = testing::central_difference_gradient(
+      [&](const VectorXd& t) { return ce.loss(t); }, theta);
+  EXPECT_LT(testing::max_scaled_error(ce.gradient(theta), g_fd), k_fd_tolerance);
+  const MatrixXd h_fd = testing::central_difference_jacobian(
+      [&](const VectorXd& t) { return ce.gradient(t); }, theta);
+  EXPECT_LT(testing::max_scaled_error(ce.hessian(theta), h_fd), k_fd_tolerance);
+  EXPECT_THROW(ce.jacobian(theta), std::invalid_argument);
+}
+
+// Chunks (256 points each) are processed by any thread but summed in a fixed order, so loss,
+// gradient and HVP must be bitwise equal for 1, 2 and 3 threads. d = 1000 gives 4 chunks.
+TEST(Loss, BitwiseIdenticalForAnyThreadCount) {
+  const Mlp model({.widths = {5, 16, 8, 2}, .activation = Activation::tanh});
+  const VectorXd theta = model.init_parameters({.seed = 1});
+  const Objective obj(model, random_data(1000, 5, 2, 3));
+  VectorXd v = model.init_parameters({.scheme = InitScheme::normal, .seed = 2});
+  const int saved = num_threads();
+  std::vector<double> losses;
+  std::vector<VectorXd> grads, hvps;
+  for (int t : {1, 2, 3}) {
+    set_num_threads(t);
+    losses.push_back(obj.loss(theta));
+    grads.push_back(obj.gradient(theta));
+    hvps.push_back(obj.hvp(theta, v));
+  }
+  set_num_threads(saved);
+  for (size_t k = 1; k < 3; ++k) {
+    EXPECT_EQ(std::memcmp(&losses[k], &losses[0], sizeof(double)), 0);
+    EXPECT_EQ(std::memcmp(grads[k].data(), grads[0].data(), sizeof(double) * grads[0].size()), 0);
+    EXPECT_EQ(std::memcmp(hvps[k].data(), hvps[0].data(), sizeof(double) * hvps[0].size()), 0);
+  }
+}
+
+TEST(Loss, BadInputsAreRejected) {
+  const Mlp model({.widths = {3, 4, 1}});
+  Dataset data = random_data(5, 3, 1, 1);
+  EXPECT_THROW(Objective(model, random_data(5, 2, 1, 1)), std::invalid_argument);
+  EXPECT_THROW(Objective(model, random_data(5, 3, 2, 1)), std::invalid_argument);
+  Dataset bad = data;
+  bad.x(2, 1) = std::numeric_limits<double>::infinity();
+  EXPECT_THROW(Objective(model, bad), std::invalid_argument);
+  bad = data;
+  bad.y.conservativeResize(4, 1);
+  EXPECT_THROW(Objective(model, bad), std::invalid_argument);
+  const Objective obj(model, data);
+  EXPECT_THROW(obj.loss(VectorXd::Zero(model.n_params() + 1)), std::invalid_argument);
+  EXPECT_THROW(obj.hvp(VectorXd::Zero(model.n_params()), VectorXd::Zero(2)),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace locus

@@ -1,0 +1,62 @@
+#include "locus/mlp.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace locus {
+namespace {
+
+TEST(Mlp, ParameterCountAndLayout) {
+  const Mlp m({.widths = {3, 4, 2}, .activation = Activation::tanh, .bias = {true, false}});
+  EXPECT_EQ(m.n_params(), 3 * 4 + 4 + 4 * 2);
+  EXPECT_EQ(m.layer(0).weight_offset, 0);
+  EXPECT_EQ(m.layer(0).bias_offset, 12);
+  EXPECT_EQ(m.layer(1).weight_offset, 16);
+  EXPECT_EQ(m.layer(1).bias_offset, -1);
+}
+
+// predict() against a hand-written loop over the documented layout (W row-major out x in).
+TEST(Mlp, PredictMatchesLayoutByHand) {
+  const Mlp m({.widths = {2, 3, 1}, .activation = Activation::tanh});
+  const Eigen::VectorXd t = m.init_parameters({.scheme = InitScheme::normal, .seed = 5});
+  Eigen::MatrixXd x(2, 2);
+  x << 0.3, -1.2, 2.0, 0.5;
+  const Eigen::MatrixXd f = m.predict(t, x);
+  for (int i = 0; i < 2; ++i) {
+    double out = t[12];  // output bias: after W1 (6), b1 (3), W2 (3)
+    for (int o = 0; o < 3; ++o) {
+      const double z = t[o * 2] * x(i, 0) + t[o * 2 + 1] * x(i, 1) + t[6 + o];
+      out += t[9 + o] * std::tanh(z);
+    }
+    EXPECT_NEAR(f(i, 0), out, 1e-15);
+  }
+}
+
+TEST(Mlp, InitIsSeededAndMeanFieldScales) {
+  const Mlp m({.widths = {2, 5, 1}});
+  EXPECT_EQ(m.init_parameters({.seed = 3}), m.init_parameters({.seed = 3}));
+  EXPECT_NE(m.init_parameters({.seed = 3}), m.init_parameters({.seed = 4}));
+  const Mlp mf({.widths = {2, 5, 1}, .mean_field = true});
+  const Eigen::VectorXd t = m.init_parameters({.scheme = InitScheme::normal, .seed = 1});
+  const Eigen::MatrixXd x = Eigen::MatrixXd::Ones(1, 2);
+  // The output bias is scaled too: f_mf = (W2 a + b2) / 5 = f / 5.
+  EXPECT_NEAR(mf.predict(t, x)(0, 0), m.predict(t, x)(0, 0) / 5.0, 1e-15);
+}
+
+TEST(Mlp, BadSpecsAndParametersAreRejected) {
+  EXPECT_THROW(Mlp({.widths = {3}}), std::invalid_argument);
+  EXPECT_THROW(Mlp({.widths = {3, 0, 1}}), std::invalid_argument);
+  EXPECT_THROW(Mlp({.widths = {3, 2, 1}, .bias = {true}}), std::invalid_argument);
+  const Mlp m({.widths = {2, 2, 1}});
+  EXPECT_THROW(m.predict(Eigen::VectorXd::Zero(3), Eigen::MatrixXd::Zero(1, 2)),
+               std::invalid_argument);
+  Eigen::VectorXd t = Eigen::VectorXd::Zero(m.n_params());
+  t[1] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(m.check_parameters(t), std::invalid_argument);
+  EXPECT_THROW(m.predict(Eigen::VectorXd::Zero(m.n_params()), Eigen::MatrixXd::Zero(1, 3)),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace locus
