@@ -39,4 +39,10 @@ struct ActivationValues {
 ActivationValues activation_values(Activation a, double x);
 double activate(Activation a, double x);
 
+// The same on n contiguous values, vectorised (SIMD exp/log1p where the activation allows):
+// value[i] = sigma(z[i]); when first / second are non-null also sigma'(z[i]) / sigma''(z[i]).
+// Agrees with activation_values() to a few ulps. Cost O(n).
+void activation_batch(Activation a, const double* z, long n, double* value, double* first,
+                      double* second);
+
 }  // namespace locus

@@ -1,6 +1,8 @@
 #include "locus/activation.hpp"
 
+#include <Eigen/Core>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -60,18 +62,22 @@ ActivationValues activation_values(Activation a, double x) {
   switch (a) {
     case Activation::identity: return {x, 1.0, 0.0};
     case Activation::relu: return {x > 0 ? x : 0.0, x > 0 ? 1.0 : 0.0, 0.0};
+    // sigma'(x) = e/(1+e)^2 with e = exp(-|x|) instead of s(1-s): no cancellation for large |x|.
     case Activation::softplus: {
-      const double s = sigmoid(x);
-      return {softplus(x), s, s * (1.0 - s)};
+      const double e = std::exp(-std::abs(x));
+      return {softplus(x), sigmoid(x), e / ((1.0 + e) * (1.0 + e))};
     }
     case Activation::tanh: {
+      // 1 - tanh^2 = 4e/(1+e)^2 with e = exp(-2|x|).
       const double t = std::tanh(x);
-      const double d = 1.0 - t * t;
+      const double e = std::exp(-2.0 * std::abs(x));
+      const double d = 4.0 * e / ((1.0 + e) * (1.0 + e));
       return {t, d, -2.0 * t * d};
     }
     case Activation::sigmoid: {
       const double s = sigmoid(x);
-      const double d = s * (1.0 - s);
+      const double e = std::exp(-std::abs(x));
+      const double d = e / ((1.0 + e) * (1.0 + e));
       return {s, d, d * (1.0 - 2.0 * s)};
     }
     case Activation::erf: {
@@ -99,13 +105,106 @@ ActivationValues activation_values(Activation a, double x) {
       // sigmoid(4x) + softplus(x): derivatives 4 s4 (1-s4) + s and 16 s4 (1-s4)(1-2 s4) + s(1-s).
       const double s4 = sigmoid(4.0 * x);
       const double s = sigmoid(x);
-      const double d4 = s4 * (1.0 - s4);
-      return {s4 + softplus(x), 4.0 * d4 + s, 16.0 * d4 * (1.0 - 2.0 * s4) + s * (1.0 - s)};
+      const double e = std::exp(-std::abs(x)), e4 = std::exp(-4.0 * std::abs(x));
+      const double d4 = e4 / ((1.0 + e4) * (1.0 + e4));
+      const double d = e / ((1.0 + e) * (1.0 + e));
+      return {s4 + softplus(x), 4.0 * d4 + s, 16.0 * d4 * (1.0 - 2.0 * s4) + d};
     }
   }
   return {0.0, 0.0, 0.0};
 }
 
 double activate(Activation a, double x) { return activation_values(a, x).value; }
+
+}  // namespace locus
+
+namespace locus {
+
+void activation_batch(Activation a, const double* z_ptr, long n, double* value, double* first,
+                      double* second) {
+  using A = Eigen::ArrayXd;
+  const Eigen::Map<const A> z(z_ptr, n);
+  Eigen::Map<A> v(value, n);
+  const bool d1 = first != nullptr, d2 = second != nullptr;
+  auto set = [&](const A& f, const A& s) {
+    if (d1) Eigen::Map<A>(first, n) = f;
+    if (d2) Eigen::Map<A>(second, n) = s;
+  };
+  // sigmoid from e = exp(-|x|) <= 1: s = 1/(1+e) for x >= 0 and e/(1+e) otherwise (no overflow).
+  // log1p(e) for e in [0, 1], vectorised: log(u) * e / (u - 1) with u = 1 + e corrects the
+  // rounding of 1 + e (Goldberg 1991, Thm 4); u == 1 means e < eps/2 where log1p(e) = e.
+  auto log1p_of = [](const A& e) -> A {
+    const A u = 1.0 + e;
+    return (u == 1.0).select(e, u.log() * e / (u - 1.0));
+  };
+  auto sigmoid_of = [&](const A& x, const A& e) -> A {
+    return (x >= 0).select(A::Ones(x.size()), e) / (1.0 + e);
+  };
+  switch (a) {
+    case Activation::softplus: {
+      const A e = (-z.abs()).exp();
+      v = z.max(0.0) + log1p_of(e);
+      if (d1 || d2) {
+        const A s = sigmoid_of(z, e);
+        set(s, e / ((1.0 + e) * (1.0 + e)));
+      }
+      return;
+    }
+    case Activation::sigmoid: {
+      const A e = (-z.abs()).exp();
+      const A s = sigmoid_of(z, e);
+      v = s;
+      if (d1 || d2) {
+        const A d = e / ((1.0 + e) * (1.0 + e));
+        set(d, d * (1.0 - 2.0 * s));
+      }
+      return;
+    }
+    case Activation::g: {
+      const A e = (-z.abs()).exp();
+      const A e4 = (-4.0 * z.abs()).exp();
+      const A s = sigmoid_of(z, e), s4 = sigmoid_of(z, e4);
+      v = s4 + z.max(0.0) + log1p_of(e);
+      if (d1 || d2) {
+        const A q = e4 / ((1.0 + e4) * (1.0 + e4));
+        set(4.0 * q + s, 16.0 * q * (1.0 - 2.0 * s4) + e / ((1.0 + e) * (1.0 + e)));
+      }
+      return;
+    }
+    case Activation::tanh: {
+      // tanh|x| = -u/(u+2) with u = expm1(-2|x|) in (-1, 0]: accurate near 0, no overflow.
+      const A u = (-2.0 * z.abs()).expm1();
+      const A t = (z < 0).select(u / (u + 2.0), -u / (u + 2.0));
+      v = t;
+      if (d1 || d2) {
+        const A e = (-2.0 * z.abs()).exp();  // not u + 1, which cancels for large |x|
+        const A d = 4.0 * e / ((1.0 + e) * (1.0 + e));
+        set(d, -2.0 * t * d);
+      }
+      return;
+    }
+    case Activation::smoolu: {
+      // Lanes with x <= 0 get exponent -inf (exp = 0); exp(-1/x) is never formed for x <= 0.
+      const auto pos = z > 0;
+      const A zs = pos.select(z, A::Ones(n));
+      const A e = pos.select(-1.0 / zs, -std::numeric_limits<double>::infinity()).exp();
+      v = pos.select(z * e, 0.0);
+      if (d1 || d2) {
+        // Once e underflows to 0, use r = 0 so that e * r^3 is 0 rather than 0 * inf.
+        const A r = (e > 0).select(1.0 / zs, 0.0);
+        set(e * (1.0 + r), e * r * r * r);
+      }
+      return;
+    }
+    default:
+      // identity, relu, erf, gelu: scalar loop (no vectorised erf for double in Eigen).
+      for (long i = 0; i < n; ++i) {
+        const ActivationValues r = activation_values(a, z_ptr[i]);
+        value[i] = r.value;
+        if (d1) first[i] = r.first;
+        if (d2) second[i] = r.second;
+      }
+  }
+}
 
 }  // namespace locus

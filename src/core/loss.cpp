@@ -91,10 +91,12 @@ class Engine {
     st.d1.resize(K);
     st.d2.resize(K);
     st.act[0] = data_.x.middleRows(st.chunk.begin, st.chunk.size);
+    // Per-thread scratch: reusing its storage avoids a page-faulting allocation per layer.
+    thread_local MatrixXd z;
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
       ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
-      MatrixXd z = st.act[k] * wt;
+      z.noalias() = st.act[k] * wt;
       if (s.bias_offset >= 0)
         z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
       if (k + 1 == K) {
@@ -107,18 +109,9 @@ class Engine {
         st.d1[k + 1].resize(z.rows(), z.cols());
         st.d2[k + 1].resize(z.rows(), z.cols());
       }
-      double* pa = a.data();
-      double* p1 = derivatives ? st.d1[k + 1].data() : nullptr;
-      double* p2 = derivatives ? st.d2[k + 1].data() : nullptr;
-      const double* pz = z.data();
-      for (Index i = 0; i < z.size(); ++i) {
-        const ActivationValues v = activation_values(act_fn, pz[i]);
-        pa[i] = v.value;
-        if (derivatives) {
-          p1[i] = v.first;
-          p2[i] = v.second;
-        }
-      }
+      activation_batch(act_fn, z.data(), static_cast<long>(z.size()), a.data(),
+                       derivatives ? st.d1[k + 1].data() : nullptr,
+                       derivatives ? st.d2[k + 1].data() : nullptr);
     }
   }
 
@@ -187,22 +180,27 @@ class Engine {
   void hvp_chunk(const VectorXd& theta, const ChunkState& st, const double* v, double* hv) const {
     const int K = model_.n_layers();
     const double sc = model_.output_scale();
-    // R-forward: rz[k] = R{z_k}, ract[k] = R{act[k]} (ract[0] = 0).
-    std::vector<MatrixXd> rz(K), ract(K);
+    // R-forward: rz[k] = R{z_k}, ract[k] = R{act[k]} (ract[0] = 0). Per-thread scratch
+    // matrices keep their storage between calls (Lanczos applies H thousands of times).
+    thread_local std::vector<MatrixXd> rz, ract;
+    thread_local MatrixXd rdz, rga;
+    rz.resize(K);
+    ract.resize(K);
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
       ConstMap vt(v + s.weight_offset, s.in, s.out);
-      MatrixXd z = st.act[k] * vt;
+      MatrixXd& z = rz[k];
+      z.noalias() = st.act[k] * vt;
       if (k > 0) z.noalias() += ract[k] * ConstMap(theta.data() + s.weight_offset, s.in, s.out);
       if (s.bias_offset >= 0)
         z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(v + s.bias_offset, s.out);
       if (k + 1 < K) ract[k + 1] = st.d1[k + 1].cwiseProduct(z);
-      rz[k] = std::move(z);
     }
     // R{G} at the output: the loss Hessian with respect to the output applied to R{out}.
-    const MatrixXd rout = sc * rz[K - 1];
+    thread_local MatrixXd rout;
+    rout = sc * rz[K - 1];
     const double c = scale();
-    MatrixXd rg;
+    thread_local MatrixXd rg;
     if (loss_.kind == LossKind::squared) {
       rg = (2.0 * c) * rout;
     } else {
@@ -212,7 +210,7 @@ class Engine {
       rg = c * (rg.array().colwise() * st.row_mass.array()).matrix();
     }
     // R-backward.
-    MatrixXd rdz = sc * rg;
+    rdz = sc * rg;
     for (int k = K - 1; k >= 0; --k) {
       const LayerSlice& s = model_.layer(k);
       Eigen::Map<MatrixXd> hw(hv + s.weight_offset, s.in, s.out);
@@ -223,7 +221,7 @@ class Engine {
       if (k > 0) {
         ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
         ConstMap vt(v + s.weight_offset, s.in, s.out);
-        MatrixXd rga = rdz * wt.transpose();
+        rga.noalias() = rdz * wt.transpose();
         rga.noalias() += st.dz[k] * vt.transpose();
         // R{dz_{k-1}} = R{ga} .* sigma' + ga .* sigma'' .* R{z_{k-1}}.
         rdz = rga.cwiseProduct(st.d1[k]) + st.ga[k].cwiseProduct(st.d2[k]).cwiseProduct(rz[k - 1]);
@@ -280,7 +278,7 @@ double Objective::loss(const VectorXd& theta) const {
   const Engine e(model_, data_, loss_);
   const auto chunks = make_chunks(data_.size());
   std::vector<double> parts(chunks.size());
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
     ChunkState st;
     st.chunk = chunks[c];
@@ -299,7 +297,7 @@ Objective::LossGradient Objective::loss_gradient(const VectorXd& theta) const {
   const auto chunks = make_chunks(data_.size());
   std::vector<double> losses(chunks.size());
   std::vector<VectorXd> grads(chunks.size());
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
     ChunkState st;
     st.chunk = chunks[c];
@@ -336,7 +334,7 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
   // Build J^T (n x l*d, column-major) so that each residual's row of J is contiguous.
   MatrixXd jt(n, n_residuals());
   const auto chunks = make_chunks(data_.size());
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
     ChunkState st;
     st.chunk = chunks[c];
@@ -418,7 +416,7 @@ HessianOperator::HessianOperator(const Objective& objective, const VectorXd& the
   const auto chunks = make_chunks(s.data.size());
   s.chunks.resize(chunks.size());
   std::vector<VectorXd> grads(chunks.size());
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
     ChunkState& st = s.chunks[c];
     st.chunk = chunks[c];
