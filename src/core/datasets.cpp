@@ -1,0 +1,187 @@
+#include "locus/datasets.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <mutex>
+#include <stdexcept>
+
+#include "locus/io/atomic_file.hpp"
+#include "locus/io/csv.hpp"
+#include "locus/io/npy.hpp"
+#include "locus/random.hpp"
+
+namespace locus {
+
+std::string_view embedded_file(const std::string& name);  // generated from data/
+
+namespace {
+
+struct BuiltinInfo {
+  const char* file;
+  int skip_rows;
+};
+const std::map<std::string, BuiltinInfo, std::less<>>& builtins() {
+  static const std::map<std::string, BuiltinInfo, std::less<>> table = {
+      {"breast_cancer", {"breast_cancer.csv", 1}},
+      {"digits", {"digits.csv.gz", 0}},
+      {"iris", {"iris.csv", 1}},
+      {"wine", {"wine_data.csv", 1}},
+  };
+  return table;
+}
+
+Eigen::MatrixXd parse_embedded(const std::string& file, int skip_rows) {
+  const std::string_view bytes = embedded_file(file);
+  if (bytes.empty()) throw std::runtime_error("built-in data file " + file + " is not embedded");
+  return io::parse_csv(bytes, {.skip_rows = skip_rows}, "built-in " + file);
+}
+
+Eigen::MatrixXd read_matrix(const std::string& path) {
+  if (io::has_suffix(path, ".npy")) return io::read_npy_matrix(path);
+  if (io::has_suffix(path, ".csv") || io::has_suffix(path, ".csv.gz") || io::has_suffix(path, ".txt"))
+    return io::read_csv(path);
+  throw std::invalid_argument("'" + path + "': unknown data format (use .npy, .csv or .csv.gz)");
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_dataset_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, info] : builtins()) names.push_back(name);
+  return names;
+}
+
+Dataset load_builtin(std::string_view name, const BuiltinOptions& options) {
+  const auto it = builtins().find(name);
+  if (it == builtins().end()) {
+    std::string valid;
+    for (const auto& n : builtin_dataset_names()) valid += (valid.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown built-in dataset '" + std::string(name) + "' (valid: " +
+                                valid + ")");
+  }
+  // Parsed once per process: the tables are small and read-only afterwards.
+  static std::map<std::string, Eigen::MatrixXd, std::less<>> cache;
+  static std::mutex mutex;
+  Eigen::MatrixXd table;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto c = cache.find(name);
+    if (c == cache.end())
+      c = cache.emplace(std::string(name), parse_embedded(it->second.file, it->second.skip_rows))
+              .first;
+    table = c->second;
+  }
+  const Index d_all = table.rows(), p = table.cols() - 1;
+  std::vector<Index> rows(static_cast<size_t>(d_all));
+  std::iota(rows.begin(), rows.end(), 0);
+  if (options.n_points >= 0) {
+    if (options.n_points == 0)
+      throw std::invalid_argument("n_points must be >= 1 (or -1 for all), got 0");
+    // Seeded Fisher-Yates shuffle, then keep the first n_points rows whose features are distinct.
+    Rng rng(options.seed);
+    for (size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(i)]);
+    std::vector<Index> kept;
+    std::map<std::vector<double>, bool> seen;
+    for (Index r : rows) {
+      std::vector<double> key(static_cast<size_t>(p));
+      for (Index j = 0; j < p; ++j) key[j] = table(r, j);
+      if (seen.emplace(key, true).second) kept.push_back(r);
+      if (static_cast<Index>(kept.size()) == options.n_points) break;
+    }
+    if (static_cast<Index>(kept.size()) < options.n_points)
+      throw std::invalid_argument("dataset '" + std::string(name) + "' has only " +
+                                  std::to_string(kept.size()) + " distinct rows, " +
+                                  std::to_string(options.n_points) + " requested");
+    std::sort(kept.begin(), kept.end());
+    rows = kept;
+  }
+  const Index d = static_cast<Index>(rows.size());
+  Dataset data;
+  data.name = std::string(name);
+  data.x.resize(d, p);
+  Eigen::VectorXi labels(d);
+  for (Index i = 0; i < d; ++i) {
+    data.x.row(i) = table.row(rows[i]).head(p);
+    labels[i] = static_cast<int>(std::lround(table(rows[i], p)));
+  }
+  if (options.standardize) {
+    for (Index j = 0; j < p; ++j) {
+      const double mean = data.x.col(j).mean();
+      const double sd = std::sqrt((data.x.col(j).array() - mean).square().sum() / d);
+      if (sd > 0) data.x.col(j) = ((data.x.col(j).array() - mean) / sd).matrix();
+      else data.x.col(j).setZero();
+    }
+  }
+  if (options.one_hot) {
+    // Classes of the whole table (not only the subset), so l is the same for every subset.
+    const int classes = static_cast<int>(std::lround(table.col(p).maxCoeff())) + 1;
+    data.y = Eigen::MatrixXd::Zero(d, classes);
+    for (Index i = 0; i < d; ++i) data.y(i, labels[i]) = 1.0;
+  } else {
+    data.y = labels.cast<double>();
+  }
+  return data;
+}
+
+Dataset load_xy(const std::string& x_path, const std::string& y_path) {
+  Dataset data;
+  data.x = read_matrix(x_path);
+  data.y = read_matrix(y_path);
+  data.name = x_path;
+  data.validate();
+  return data;
+}
+
+TeacherStudent teacher_student(const TeacherOptions& options) {
+  if (options.n_points < 1)
+    throw std::invalid_argument("TeacherOptions.n_points must be >= 1, got " +
+                                std::to_string(options.n_points));
+  Mlp teacher(options.teacher);
+  Eigen::VectorXd theta = teacher.init_parameters(options.init);
+  Rng rng(options.seed);
+  Dataset data;
+  data.x.resize(options.n_points, teacher.input_dim());
+  // Row by row so that the first d points are the same for every n_points.
+  for (Index i = 0; i < data.x.rows(); ++i)
+    for (Index j = 0; j < data.x.cols(); ++j) data.x(i, j) = rng.normal();
+  data.y = teacher.predict(theta, data.x);
+  data.name = "teacher " + teacher.describe() + " seed " + std::to_string(options.seed);
+  return {std::move(data), std::move(teacher), std::move(theta)};
+}
+
+Dataset gaussian_data(Index n_points, Index input_dim, Index output_dim, std::uint64_t seed) {
+  if (n_points < 1 || input_dim < 1 || output_dim < 1)
+    throw std::invalid_argument("gaussian data needs n_points, input_dim, output_dim >= 1");
+  Rng rng(seed);
+  Dataset data{Eigen::MatrixXd(n_points, input_dim), Eigen::MatrixXd(n_points, output_dim),
+               "gaussian seed " + std::to_string(seed)};
+  for (Index i = 0; i < n_points; ++i) {
+    for (Index j = 0; j < input_dim; ++j) data.x(i, j) = rng.normal();
+    for (Index j = 0; j < output_dim; ++j) data.y(i, j) = rng.normal();
+  }
+  return data;
+}
+
+Dataset simsek_grid() {
+  Dataset data{Eigen::MatrixXd(41 * 41, 2), Eigen::MatrixXd::Zero(41 * 41, 1), "grid41"};
+  for (int i = 0; i < 41; ++i)
+    for (int j = 0; j < 41; ++j) {
+      data.x(i * 41 + j, 0) = -5.0 + 0.25 * i;
+      data.x(i * 41 + j, 1) = -5.0 + 0.25 * j;
+    }
+  return data;
+}
+
+TeacherStudent simsek_teacher(Activation activation) {
+  Mlp teacher({.widths = {2, 4, 1}, .activation = activation, .bias = {false, false}});
+  Eigen::VectorXd theta(teacher.n_params());
+  theta << 0.6, 0.5, -0.5, 0.5, -0.2, -0.6, 0.1, -0.6, 1, 1, 1, 1;
+  Dataset data = simsek_grid();
+  data.y = teacher.predict(theta, data.x);
+  data.name = "grid41 teacher " + std::string(to_string(activation));
+  return {std::move(data), std::move(teacher), std::move(theta)};
+}
+
+}  // namespace locus

@@ -1,0 +1,57 @@
+#include "locus/io/json.hpp"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <Eigen/Core>
+#include <chrono>
+#include <ctime>
+#include <stdexcept>
+
+#include "locus/io/atomic_file.hpp"
+
+namespace locus::io {
+
+const char* version() { return LOCUS_VERSION; }
+const char* git_commit() { return LOCUS_GIT_COMMIT; }
+
+Json context_block(const Json& resolved_options) {
+  char host[256] = "unknown";
+  gethostname(host, sizeof host - 1);
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  Json c;
+  c["version"] = LOCUS_VERSION;
+  c["git_commit"] = LOCUS_GIT_COMMIT;
+  c["compiler"] = LOCUS_COMPILER;
+  c["build_type"] = LOCUS_BUILD_TYPE;
+  c["eigen_version"] = std::to_string(EIGEN_WORLD_VERSION) + "." +
+                       std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                       std::to_string(EIGEN_MINOR_VERSION);
+  c["threads"] = omp_get_max_threads();
+  c["host"] = host;
+  c["utc_time"] = when;
+  c["options"] = resolved_options;
+  return c;
+}
+
+Json with_context(const Json& resolved_options, const Json& body) {
+  Json j;
+  j["context"] = context_block(resolved_options);
+  for (auto it = body.begin(); it != body.end(); ++it) j[it.key()] = it.value();
+  return j;
+}
+
+void write_json(const std::string& path, const Json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
+
+Json read_json(const std::string& path) {
+  const std::string text = read_file(path);
+  try {
+    return Json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument("'" + path + "': malformed JSON: " + e.what());
+  }
+}
+
+}  // namespace locus::io
