@@ -1,0 +1,214 @@
+#include "common.hpp"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "locus/datasets.hpp"
+#include "locus/io/atomic_file.hpp"
+#include "locus/model_file.hpp"
+
+namespace locus::cli {
+
+namespace {
+std::vector<Command>& registry() {
+  static std::vector<Command> r;
+  return r;
+}
+}  // namespace
+
+bool register_command(Command c) {
+  registry().push_back(std::move(c));
+  return true;
+}
+const std::vector<Command>& commands() { return registry(); }
+
+void add_model_options(CLI::App* app, ModelOptions& o, bool params_required) {
+  std::string acts;
+  for (Activation a : all_activations()) acts += (acts.empty() ? "" : "|") + std::string(to_string(a));
+  app->add_option("--arch", o.arch, "layer widths p,h1,...,l (e.g. 10,200,1)");
+  app->add_option("--activation", o.activation,
+                  acts + " (default: the file's metadata, else " +
+                      std::string(to_string(MlpSpec{}.activation)) + ")");
+  app->add_option("--bias", o.bias, "all|none|1,0,... one flag per weight layer")
+      ->capture_default_str();
+  app->add_flag("--mean-field", o.mean_field, "scale the output by 1/h_L (mean-field)");
+  auto* p = app->add_option("--params", o.params,
+                            "model parameters: safetensors (PyTorch nn.Sequential keys) or a flat "
+                            ".npy vector in locus's layout");
+  if (params_required) p->required();
+}
+
+void add_data_options(CLI::App* app, DataOptions& o) {
+  std::string names;
+  for (const auto& n : builtin_dataset_names()) names += n + "|";
+  app->add_option("--dataset", o.dataset,
+                  names + "gaussian|teacher|grid: built-in real data, random Gaussian data, "
+                          "teacher-student data, or Simsek et al.'s 41x41 grid with their teacher");
+  app->add_option("--x", o.x, "inputs: .npy or .csv(.gz), d x p");
+  app->add_option("--y", o.y, "targets: .npy or .csv(.gz), d x l (or a vector)");
+  app->add_option("--n-points", o.n_points,
+                  "number of points (built-in: seeded subset of distinct rows; gaussian/teacher: "
+                  "how many to draw)");
+  app->add_flag("--standardize", o.standardize, "z-score the features (built-in data)");
+  app->add_option("--labels", o.labels, "onehot|scalar targets for built-in data")
+      ->capture_default_str();
+  app->add_option("--data-seed", o.data_seed, "seed of the data subset / draw")->capture_default_str();
+  app->add_option("--input-dim", o.input_dim, "gaussian: p (default: --arch's first width)");
+  app->add_option("--output-dim", o.output_dim, "gaussian: l (default: --arch's last width)");
+  app->add_option("--teacher-arch", o.teacher_arch, "teacher: widths, e.g. 10,4,1");
+  app->add_option("--teacher-activation", o.teacher_activation,
+                  "teacher: activation (default: the student's)");
+  app->add_option("--teacher-seed", o.teacher_seed, "teacher: seed of its parameters")
+      ->capture_default_str();
+}
+
+void add_loss_options(CLI::App* app, LossOptions& o) {
+  app->add_option("--loss", o.loss, "squared|cross_entropy")->capture_default_str();
+  app->add_option("--reduction", o.reduction, "sum|mean")->capture_default_str();
+}
+
+LossSpec to_loss_spec(const LossOptions& o) {
+  return {.kind = parse_loss_kind(o.loss), .reduction = parse_reduction(o.reduction)};
+}
+
+void add_output_options(CLI::App* app, OutputOptions& o) {
+  app->add_flag("--json", o.json, "print one JSON object (context block first) on stdout");
+  app->add_option("--threads", o.threads, "OpenMP threads (default: all cores; results do not "
+                                          "depend on it)");
+}
+
+void apply_output_options(const OutputOptions& o) {
+  if (o.threads < 0) throw std::invalid_argument("--threads must be >= 1, got " + std::to_string(o.threads));
+  if (o.threads > 0) set_num_threads(o.threads);
+}
+
+std::vector<Index> parse_widths(const std::string& text, const std::string& option) {
+  std::vector<Index> w;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t used = 0;
+    long v = 0;
+    try {
+      v = std::stol(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || v < 1)
+      throw std::invalid_argument(option + " '" + text + "': '" + item +
+                                  "' is not a positive integer width");
+    w.push_back(v);
+  }
+  if (w.size() < 2)
+    throw std::invalid_argument(option + " '" + text + "' needs at least two widths p,...,l");
+  return w;
+}
+
+MlpSpec model_spec(const ModelOptions& o) {
+  if (o.arch.empty()) throw std::invalid_argument("--arch is required (e.g. --arch 10,200,1)");
+  MlpSpec spec;
+  spec.widths = parse_widths(o.arch, "--arch");
+  if (!o.activation.empty()) spec.activation = parse_activation(o.activation);
+  const size_t layers = spec.widths.size() - 1;
+  if (o.bias == "all" || o.bias.empty()) {
+  } else if (o.bias == "none") {
+    spec.bias.assign(layers, false);
+  } else {
+    std::stringstream ss(o.bias);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      if (item != "0" && item != "1")
+        throw std::invalid_argument("--bias '" + o.bias + "': use all, none or 0/1 flags");
+      spec.bias.push_back(item == "1");
+    }
+    if (spec.bias.size() != layers)
+      throw std::invalid_argument("--bias '" + o.bias + "' has " + std::to_string(spec.bias.size()) +
+                                  " flags but --arch has " + std::to_string(layers) +
+                                  " weight layers");
+  }
+  spec.mean_field = o.mean_field;
+  return spec;
+}
+
+Dataset load_data(const DataOptions& o, const std::optional<MlpSpec>& model) {
+  const bool files = !o.x.empty() || !o.y.empty();
+  if (files && !o.dataset.empty())
+    throw std::invalid_argument("give either --dataset or --x/--y, not both");
+  if (files) {
+    if (o.x.empty() || o.y.empty()) throw std::invalid_argument("--x and --y must be given together");
+    Dataset d = load_xy(o.x, o.y);
+    d.validate();
+    return d;
+  }
+  if (o.dataset.empty()) throw std::invalid_argument("no data: give --dataset NAME or --x FILE --y FILE");
+  if (o.labels != "onehot" && o.labels != "scalar")
+    throw std::invalid_argument("--labels '" + o.labels + "': use onehot or scalar");
+  Dataset d;
+  if (o.dataset == "gaussian") {
+    const long n = o.n_points > 0 ? o.n_points : 100;
+    const long p = o.input_dim > 0 ? o.input_dim : (model ? model->widths.front() : -1);
+    const long l = o.output_dim > 0 ? o.output_dim : (model ? model->widths.back() : 1);
+    if (p < 1) throw std::invalid_argument("--dataset gaussian needs --input-dim or --arch");
+    d = gaussian_data(n, p, l, o.data_seed);
+  } else if (o.dataset == "teacher") {
+    if (o.teacher_arch.empty())
+      throw std::invalid_argument("--dataset teacher needs --teacher-arch (e.g. 10,4,1)");
+    MlpSpec t{.widths = parse_widths(o.teacher_arch, "--teacher-arch")};
+    if (!o.teacher_activation.empty()) t.activation = parse_activation(o.teacher_activation);
+    else if (model) t.activation = model->activation;
+    d = teacher_student({.teacher = t,
+                         .n_points = o.n_points > 0 ? o.n_points : 100,
+                         .seed = o.data_seed,
+                         .init = {.scheme = InitScheme::normal, .seed = o.teacher_seed}})
+            .data;
+  } else if (o.dataset == "grid") {
+    d = simsek_teacher(o.teacher_activation.empty() ? Activation::sigmoid
+                                                    : parse_activation(o.teacher_activation))
+            .data;
+  } else {
+    d = load_builtin(o.dataset, {.standardize = o.standardize,
+                                 .one_hot = o.labels == "onehot",
+                                 .n_points = o.n_points,
+                                 .seed = o.data_seed});
+  }
+  d.validate();
+  return d;
+}
+
+LoadedModel load_model(const ModelOptions& o) {
+  std::optional<MlpSpec> spec;
+  if (!o.arch.empty()) spec = model_spec(o);
+  std::optional<Activation> act;
+  if (!o.activation.empty()) act = parse_activation(o.activation);
+  if (o.params.empty()) {
+    if (!spec) throw std::invalid_argument("--arch is required (e.g. --arch 10,200,1)");
+    return {Mlp(*spec), std::nullopt};
+  }
+  ModelFile f = locus::load_model(o.params, {.spec = spec, .activation = act});
+  return {Mlp(f.spec), std::move(f.parameters)};
+}
+
+void print_json(const io::Json& resolved_options, const io::Json& body) {
+  std::cout << io::with_context(resolved_options, body).dump(2) << std::endl;
+}
+
+io::Json to_json(const ModelOptions& o) {
+  return {{"arch", o.arch}, {"activation", o.activation}, {"bias", o.bias},
+          {"mean_field", o.mean_field}, {"params", o.params}};
+}
+io::Json to_json(const DataOptions& o) {
+  return {{"dataset", o.dataset}, {"x", o.x}, {"y", o.y}, {"n_points", o.n_points},
+          {"standardize", o.standardize}, {"labels", o.labels}, {"data_seed", o.data_seed},
+          {"input_dim", o.input_dim}, {"output_dim", o.output_dim},
+          {"teacher_arch", o.teacher_arch}, {"teacher_activation", o.teacher_activation},
+          {"teacher_seed", o.teacher_seed}};
+}
+io::Json to_json(const LossOptions& o) { return {{"loss", o.loss}, {"reduction", o.reduction}}; }
+
+bool stderr_is_terminal() { return isatty(STDERR_FILENO) != 0; }
+
+}  // namespace locus::cli

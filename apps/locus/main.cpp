@@ -1,0 +1,35 @@
+// locus: the command-line tool. Each verb lives in its own file and registers itself (common.hpp).
+// Exit codes: 0 success, 2 bad input (the message names the input and the problem), 1 failure.
+
+#include <iostream>
+#include <stdexcept>
+
+#include "common.hpp"
+#include "locus/io/json.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"locus: the geometry of neural-network loss landscapes, computed exactly", "locus"};
+  app.set_version_flag("--version", std::string("locus ") + locus::io::version() + " (" +
+                                        locus::io::git_commit() + ")");
+  app.require_subcommand(1);
+  for (const auto& c : locus::cli::commands()) c.setup(app.add_subcommand(c.name, c.description));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "locus: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "locus: failed: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
