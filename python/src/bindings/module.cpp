@@ -1,0 +1,21 @@
+// locus._core: the compiled half of the Python package (see python/locus/__init__.py).
+#include <pybind11/pybind11.h>
+
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "locus: exact derivatives and certified geometry of MLP loss landscapes";
+  locus::python::bind_core(m);
+#ifdef LOCUS_BIND_SOLVERS
+  locus::python::bind_solvers(m);
+#endif
+#ifdef LOCUS_BIND_ANALYSIS
+  locus::python::bind_analysis(m);
+#endif
+#ifdef LOCUS_BIND_CONSTRUCTIONS
+  locus::python::bind_constructions(m);
+#endif
+#ifdef LOCUS_BIND_STUDIES
+  locus::python::bind_studies(m);
+#endif
+}
