@@ -1,0 +1,307 @@
+// Bindings of the constructions layer: Cooper's memorizing networks and the manifold of minima
+// (walk, projection, dimension by projection sampling, loss along a line).
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "bindings.hpp"
+#include "locus/constructions/cooper.hpp"
+#include "locus/constructions/manifold.hpp"
+#include "locus/loss.hpp"
+
+namespace locus::python {
+
+namespace {
+
+namespace lc = locus::constructions;
+
+Objective squared_objective(const Mlp& model, const py::object& x, const py::object& y) {
+  return Objective(model, as_dataset(x, y));
+}
+
+py::dict rank_dict(const lc::ResidualJacobianRank& r) {
+  py::dict d;
+  d["rank"] = r.rank;
+  d["rows"] = r.rows;
+  d["cols"] = r.cols;
+  d["tolerance"] = r.tolerance;
+  d["sigma_max"] = r.sigma_max;
+  d["sigma_min_kept"] = r.sigma_min_kept;
+  d["sigma_first_dropped"] = r.sigma_first_dropped;
+  return d;
+}
+
+// The per-step records of a walk as columns: {"arc_length": array, ...}.
+py::dict walk_trace(const lc::WalkResult& w) {
+  const Index k = static_cast<Index>(w.steps.size());
+  Eigen::VectorXd arc(k), dist(k), loss(k), h(k), sigma(k), tol(k);
+  Eigen::VectorXi step(k), its(k), rejected(k), turns(k), rank(k);
+  for (Index i = 0; i < k; ++i) {
+    const lc::WalkStep& s = w.steps[static_cast<size_t>(i)];
+    step(i) = s.step;
+    arc(i) = s.arc_length;
+    dist(i) = s.distance_from_start;
+    loss(i) = s.loss;
+    h(i) = s.step_size;
+    its(i) = s.corrector_iterations;
+    rejected(i) = s.rejected_attempts;
+    turns(i) = s.turns;
+    rank(i) = static_cast<int>(s.rank_jacobian);
+    sigma(i) = s.sigma_min_kept;
+    tol(i) = s.rank_tolerance;
+  }
+  py::dict d;
+  d["step"] = step;
+  d["arc_length"] = arc;
+  d["distance_from_start"] = dist;
+  d["loss"] = loss;
+  d["step_size"] = h;
+  d["corrector_iterations"] = its;
+  d["rejected_attempts"] = rejected;
+  d["turns"] = turns;
+  d["rank_jacobian"] = rank;
+  d["sigma_min_kept"] = sigma;
+  d["rank_tolerance"] = tol;
+  return d;
+}
+
+}  // namespace
+
+void bind_constructions(py::module_& m) {
+  const lc::CooperOptions cooper_defaults;
+  py::class_<lc::CooperConstruction>(m, "CooperConstruction",
+                                     "Cooper's memorizing network: spec, parameters and the "
+                                     "numbers that certify the fit.")
+      .def_property_readonly(
+          "status",
+          [](const lc::CooperConstruction& c) { return std::string(lc::to_string(c.status)); })
+      .def_readonly("message", &lc::CooperConstruction::message)
+      .def_property_readonly("ok", &lc::CooperConstruction::ok)
+      .def_property_readonly("model", [](const lc::CooperConstruction& c) { return Mlp(c.spec); })
+      .def_property_readonly("widths",
+                             [](const lc::CooperConstruction& c) { return c.spec.widths; })
+      .def_property_readonly(
+          "activation",
+          [](const lc::CooperConstruction& c) { return std::string(to_string(c.spec.activation)); })
+      .def_readonly("params", &lc::CooperConstruction::parameters)
+      .def_readonly("n_params", &lc::CooperConstruction::n_params)
+      .def_readonly("max_abs_residual", &lc::CooperConstruction::max_abs_residual)
+      .def_readonly("max_abs_target", &lc::CooperConstruction::max_abs_target)
+      .def_readonly("loss", &lc::CooperConstruction::loss)
+      .def_readonly("cond_A", &lc::CooperConstruction::cond_A)
+      .def_readonly("rank_A", &lc::CooperConstruction::rank_A)
+      .def_readonly("direction", &lc::CooperConstruction::direction)
+      .def_readonly("order", &lc::CooperConstruction::order)
+      .def_readonly("projection_gap_min", &lc::CooperConstruction::projection_gap_min)
+      .def_readonly("projection_gap_relative", &lc::CooperConstruction::projection_gap_relative)
+      .def_readonly("chain_gap_min", &lc::CooperConstruction::chain_gap_min)
+      .def_readonly("chain_weight", &lc::CooperConstruction::chain_weight)
+      .def("__repr__", [](const lc::CooperConstruction& c) {
+        return "CooperConstruction(" + std::string(lc::to_string(c.status)) + ": " + c.message +
+               ")";
+      });
+
+  m.def(
+      "construct_cooper",
+      [](const py::object& x, const py::object& y, std::optional<Index> width, int depth,
+         const std::string& activation, std::uint64_t seed, const std::string& variant,
+         std::optional<std::vector<Index>> hidden_widths, double min_gap, double kink_fraction,
+         double chain_offset) {
+        const Dataset data = as_dataset(x, y);
+        lc::CooperOptions o;
+        o.activation = parse_activation(activation);
+        o.depth = depth;
+        o.width = width;
+        if (hidden_widths) o.hidden_widths = *hidden_widths;
+        o.variant = lc::parse_cooper_variant(variant);
+        o.seed = seed;
+        o.min_gap = min_gap;
+        o.kink_fraction = kink_fraction;
+        o.chain_offset = chain_offset;
+        py::gil_scoped_release release;
+        return lc::construct_cooper(data, o);
+      },
+      py::arg("x"), py::arg("y"), py::arg("width") = py::none(),
+      py::arg("depth") = cooper_defaults.depth,
+      py::arg("activation") = std::string(to_string(cooper_defaults.activation)),
+      py::arg("seed") = cooper_defaults.seed,
+      py::arg("variant") = std::string(lc::to_string(cooper_defaults.variant)),
+      py::arg("hidden_widths") = py::none(), py::arg("min_gap") = cooper_defaults.min_gap,
+      py::arg("kink_fraction") = cooper_defaults.kink_fraction,
+      py::arg("chain_offset") = cooper_defaults.chain_offset,
+      "Cooper's memorizing network for (x, y) (Lemma 3.3; Cor 3.4 for depth >= 2, variant "
+      "'working' or 'literal'). width=None: d. Duplicate rows of x raise ValueError naming them.");
+
+  py::class_<lc::WalkResult>(m, "WalkResult", "A predictor-corrector walk along M = L^-1(0).")
+      .def_property_readonly(
+          "status", [](const lc::WalkResult& w) { return std::string(lc::to_string(w.status)); })
+      .def_readonly("message", &lc::WalkResult::message)
+      .def_readonly("arc_length", &lc::WalkResult::arc_length)
+      .def_readonly("loss_max", &lc::WalkResult::loss_max)
+      .def_readonly("rank_min", &lc::WalkResult::rank_min)
+      .def_readonly("rank_max", &lc::WalkResult::rank_max)
+      .def_readonly("turns", &lc::WalkResult::turns)
+      .def_readonly("params_final", &lc::WalkResult::theta_final)
+      .def_readonly("path", &lc::WalkResult::path)
+      .def_property_readonly("trace", &walk_trace,
+                             "per accepted point: step, arc_length, distance_from_start, loss, "
+                             "step_size, corrector_iterations, rejected_attempts, turns, "
+                             "rank_jacobian, sigma_min_kept, rank_tolerance (numpy arrays)")
+      .def("__repr__", [](const lc::WalkResult& w) {
+        return "WalkResult(" + std::string(lc::to_string(w.status)) + ": " + w.message + ")";
+      });
+
+  const lc::WalkOptions walk_defaults;
+  m.def(
+      "walk",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
+         int steps, double step_size, double max_step_size, double min_step_size, double max_length,
+         std::uint64_t seed, double loss_tolerance, double loss_acceptable,
+         int max_corrector_iterations, int max_turns, bool record_path) {
+        const Objective obj = squared_objective(model, x, y);
+        const Eigen::VectorXd theta = as_vector(params, "params");
+        const lc::WalkOptions o{.steps = steps,
+                                .step_size = step_size,
+                                .max_step_size = max_step_size,
+                                .min_step_size = min_step_size,
+                                .max_turns = max_turns,
+                                .max_length = max_length,
+                                .seed = seed,
+                                .loss_tolerance = loss_tolerance,
+                                .loss_acceptable = loss_acceptable,
+                                .max_corrector_iterations = max_corrector_iterations,
+                                .record_path = record_path};
+        py::gil_scoped_release release;
+        return lc::walk_manifold(obj, theta, o);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("steps") = walk_defaults.steps, py::arg("step_size") = walk_defaults.step_size,
+      py::arg("max_step_size") = walk_defaults.max_step_size,
+      py::arg("min_step_size") = walk_defaults.min_step_size,
+      py::arg("max_length") = walk_defaults.max_length, py::arg("seed") = walk_defaults.seed,
+      py::arg("loss_tolerance") = walk_defaults.loss_tolerance,
+      py::arg("loss_acceptable") = walk_defaults.loss_acceptable,
+      py::arg("max_corrector_iterations") = walk_defaults.max_corrector_iterations,
+      py::arg("max_turns") = walk_defaults.max_turns,
+      py::arg("record_path") = walk_defaults.record_path,
+      "Walk along the manifold of global minima from a zero-loss point (predictor in ker J, "
+      "Gauss-Newton corrector -J^+ r, step control).");
+
+  const lc::LineLossOptions line_defaults;
+  m.def(
+      "loss_along_line",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
+         const py::object& direction, double length, int n_points) {
+        const Objective obj = squared_objective(model, x, y);
+        const Eigen::VectorXd theta = as_vector(params, "params");
+        const Eigen::VectorXd u = as_vector(direction, "direction");
+        lc::LineLoss line;
+        {
+          py::gil_scoped_release release;
+          line = lc::loss_along_line(obj, theta, u, {.length = length, .n_points = n_points});
+        }
+        py::dict d;
+        d["t"] = line.t;
+        d["loss"] = line.loss;
+        return d;
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("direction"),
+      py::arg("length") = line_defaults.length, py::arg("n_points") = line_defaults.n_points,
+      "The loss along params + t u/|u|, t in [0, length]: {'t': ..., 'loss': ...}.");
+
+  m.def("random_unit_direction", &lc::random_unit_direction, py::arg("n"), py::arg("seed"),
+        "A seeded uniformly random unit vector in R^n.");
+  m.def(
+      "random_tangent_direction",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
+         std::uint64_t seed) {
+        const Objective obj = squared_objective(model, x, y);
+        const Eigen::VectorXd theta = as_vector(params, "params");
+        py::gil_scoped_release release;
+        return lc::random_tangent_direction(obj, theta, seed);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("seed"),
+      "A seeded random unit vector in ker J(params) (zero when the kernel is trivial).");
+
+  m.def(
+      "residual_jacobian_rank",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y) {
+        const Objective obj = squared_objective(model, x, y);
+        const Eigen::VectorXd theta = as_vector(params, "params");
+        lc::ResidualJacobianRank r;
+        {
+          py::gil_scoped_release release;
+          r = lc::residual_jacobian_rank(obj, theta);
+        }
+        return rank_dict(r);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      "Numerical rank of J with tolerance max(l d, n) eps sigma_max.");
+
+  const lc::ManifoldProjectionOptions projection_defaults;
+  m.def(
+      "project_to_manifold",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
+         double loss_tolerance, int max_iterations) {
+        const Objective obj = squared_objective(model, x, y);
+        const Eigen::VectorXd theta = as_vector(params, "params");
+        lc::ManifoldProjection p;
+        {
+          py::gil_scoped_release release;
+          p = lc::project_to_manifold(
+              obj, theta, {.loss_tolerance = loss_tolerance, .max_iterations = max_iterations});
+        }
+        py::dict d;
+        d["status"] = std::string(lc::to_string(p.status));
+        d["params"] = p.theta;
+        d["loss_initial"] = p.loss_initial;
+        d["loss_final"] = p.loss_final;
+        d["iterations"] = p.iterations;
+        return d;
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("loss_tolerance") = projection_defaults.loss_tolerance,
+      py::arg("max_iterations") = projection_defaults.max_iterations,
+      "Gauss-Newton projection onto M (minimum-norm steps -J^+ r).");
+
+  py::class_<lc::DimensionEstimate>(m, "DimensionEstimate",
+                                    "dim M by projection sampling, beside n - rank J.")
+      .def_readonly("dimension", &lc::DimensionEstimate::dimension)
+      .def_readonly("dimension_at_largest_gap", &lc::DimensionEstimate::dimension_at_largest_gap)
+      .def_readonly("dimension_from_jacobian", &lc::DimensionEstimate::dimension_from_jacobian)
+      .def_readonly("threshold", &lc::DimensionEstimate::threshold)
+      .def_readonly("gap_ratio", &lc::DimensionEstimate::gap_ratio)
+      .def_readonly("singular_values", &lc::DimensionEstimate::singular_values)
+      .def_readonly("n_samples", &lc::DimensionEstimate::n_samples)
+      .def_readonly("n_projected", &lc::DimensionEstimate::n_projected)
+      .def_readonly("loss_max_projected", &lc::DimensionEstimate::loss_max_projected)
+      .def_property_readonly("jacobian",
+                             [](const lc::DimensionEstimate& e) { return rank_dict(e.jacobian); })
+      .def_property_readonly("agrees", &lc::DimensionEstimate::agrees)
+      .def("__repr__", [](const lc::DimensionEstimate& e) {
+        return "DimensionEstimate(dimension=" + std::to_string(e.dimension) +
+               ", n - rank J = " + std::to_string(e.dimension_from_jacobian) + ")";
+      });
+
+  const lc::DimensionOptions dimension_defaults;
+  m.def(
+      "manifold_dimension_by_projection",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
+         std::optional<Index> n_samples, double radius, std::uint64_t seed) {
+        const Objective obj = squared_objective(model, x, y);
+        const Eigen::VectorXd theta = as_vector(params, "params");
+        lc::DimensionOptions o;
+        o.n_samples = n_samples;
+        o.radius = radius;
+        o.seed = seed;
+        py::gil_scoped_release release;
+        return lc::manifold_dimension_by_projection(obj, theta, o);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("n_samples") = py::none(), py::arg("radius") = dimension_defaults.radius,
+      py::arg("seed") = dimension_defaults.seed,
+      "Project K random points params + delta (|delta| = radius) onto M and count the "
+      "singular values of the displacements above sigma_1 sqrt(radius). n_samples=None: 2n.");
+}
+
+}  // namespace locus::python

@@ -1,0 +1,439 @@
+#include "locus/constructions/manifold.hpp"
+
+#include <Eigen/SVD>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "locus/random.hpp"
+
+namespace locus::constructions {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+namespace {
+
+constexpr double k_eps = std::numeric_limits<double>::epsilon();
+constexpr double k_inf = std::numeric_limits<double>::infinity();
+
+std::string format(double v) {
+  std::ostringstream s;
+  s.precision(3);
+  s << v;
+  return s.str();
+}
+
+// The thin SVD of J with its numerical rank: everything the projection, the tangent space and
+// the rank report need. tau = max(m, n) eps sigma_max as in LAPACK's and NumPy's rank.
+struct JacobianSvd {
+  Eigen::BDCSVD<MatrixXd> svd;
+  Index rank = 0;
+  double tolerance = 0.0;
+
+  explicit JacobianSvd(const MatrixXd& J) : svd(J, Eigen::ComputeThinU | Eigen::ComputeThinV) {
+    const VectorXd& s = svd.singularValues();
+    const double smax = s.size() ? s(0) : 0.0;
+    tolerance = static_cast<double>(std::max(J.rows(), J.cols())) * k_eps * smax;
+    while (rank < s.size() && s(rank) > tolerance) ++rank;
+  }
+  // Minimum-norm least-squares solution J^+ r with the singular values below tau dropped.
+  VectorXd pinv_solve(const VectorXd& r) const {
+    const auto& U = svd.matrixU();
+    const auto& V = svd.matrixV();
+    const VectorXd c =
+        (U.leftCols(rank).transpose() * r).cwiseQuotient(svd.singularValues().head(rank));
+    return V.leftCols(rank) * c;
+  }
+  // The component of v in ker J: v - V_r V_r^T v.
+  VectorXd kernel_component(const VectorXd& v) const {
+    const auto& V = svd.matrixV();
+    return v - V.leftCols(rank) * (V.leftCols(rank).transpose() * v);
+  }
+  ResidualJacobianRank report(Index rows, Index cols) const {
+    const VectorXd& s = svd.singularValues();
+    ResidualJacobianRank r;
+    r.rank = rank;
+    r.rows = rows;
+    r.cols = cols;
+    r.tolerance = tolerance;
+    r.sigma_max = s.size() ? s(0) : 0.0;
+    r.sigma_min_kept = rank > 0 ? s(rank - 1) : 0.0;
+    r.sigma_first_dropped = rank < s.size() ? s(rank) : 0.0;
+    return r;
+  }
+};
+
+void check_theta(const Objective& objective, const VectorXd& theta, std::string_view what) {
+  objective.require_squared(what);
+  objective.model().check_parameters(theta, what);
+}
+
+VectorXd gaussian(Index n, Rng& rng) {
+  VectorXd v(n);
+  for (Index k = 0; k < n; ++k) v(k) = rng.normal();
+  return v;
+}
+
+}  // namespace
+
+ResidualJacobianRank residual_jacobian_rank(const Objective& objective, const VectorXd& theta) {
+  check_theta(objective, theta, "residual_jacobian_rank: theta");
+  const MatrixXd J = objective.jacobian(theta);
+  return JacobianSvd(J).report(J.rows(), J.cols());
+}
+
+std::string_view to_string(ManifoldProjectionStatus s) {
+  switch (s) {
+    case ManifoldProjectionStatus::converged:
+      return "converged";
+    case ManifoldProjectionStatus::stalled:
+      return "stalled";
+    case ManifoldProjectionStatus::max_iterations:
+      return "max_iterations";
+    case ManifoldProjectionStatus::non_finite:
+      return "non_finite";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(WalkStatus s) {
+  switch (s) {
+    case WalkStatus::completed:
+      return "completed";
+    case WalkStatus::step_size_too_small:
+      return "step_size_too_small";
+    case WalkStatus::start_not_on_manifold:
+      return "start_not_on_manifold";
+    case WalkStatus::no_tangent:
+      return "no_tangent";
+    case WalkStatus::non_finite:
+      return "non_finite";
+  }
+  return "unknown";
+}
+
+ManifoldProjection project_to_manifold(const Objective& objective, const VectorXd& theta,
+                                       const ManifoldProjectionOptions& options) {
+  check_theta(objective, theta, "project_to_manifold: theta");
+  if (!(options.loss_tolerance >= 0))
+    throw std::invalid_argument("ManifoldProjectionOptions.loss_tolerance must be >= 0, got " +
+                                format(options.loss_tolerance));
+  if (options.max_iterations < 0)
+    throw std::invalid_argument("ManifoldProjectionOptions.max_iterations must be >= 0, got " +
+                                std::to_string(options.max_iterations));
+  ManifoldProjection out;
+  out.theta = theta;
+  VectorXd r = objective.residuals(theta);
+  const double loss = r.squaredNorm();
+  out.loss_initial = out.loss_final = loss;
+  if (!std::isfinite(loss)) {
+    out.status = ManifoldProjectionStatus::non_finite;
+    return out;
+  }
+  out.status = ManifoldProjectionStatus::max_iterations;
+  double best_loss = loss;
+  for (int it = 0; it < options.max_iterations; ++it) {
+    if (best_loss <= options.loss_tolerance) break;
+    // Newton's method for the underdetermined system H(theta) = 0: the minimum-norm solution of
+    // the linearisation J dtheta = -r.
+    const JacobianSvd jsvd(objective.jacobian(out.theta));
+    const VectorXd next = out.theta - jsvd.pinv_solve(r);
+    const VectorXd r_next = objective.residuals(next);
+    const double loss_next = r_next.squaredNorm();
+    ++out.iterations;
+    if (!std::isfinite(loss_next)) {
+      out.status = ManifoldProjectionStatus::non_finite;
+      return out;
+    }
+    // Newton's iterates gain orders of magnitude per step; less than a halving means the
+    // round-off floor (near M), a kink of a relu network between the iterates, or a start
+    // outside Newton's basin. Keep the better point and stop.
+    const bool progress = loss_next < 0.5 * best_loss;
+    if (loss_next < best_loss) {
+      best_loss = loss_next;
+      out.theta = next;
+      out.loss_final = loss_next;
+      r = r_next;
+    }
+    if (!progress) {
+      out.status = best_loss <= options.loss_tolerance ? ManifoldProjectionStatus::converged
+                                                       : ManifoldProjectionStatus::stalled;
+      return out;
+    }
+  }
+  if (best_loss <= options.loss_tolerance) out.status = ManifoldProjectionStatus::converged;
+  return out;
+}
+
+void WalkOptions::validate() const {
+  auto fail = [](const std::string& field, const std::string& why) {
+    throw std::invalid_argument("WalkOptions." + field + " " + why);
+  };
+  if (steps < 0) fail("steps", "must be >= 0, got " + std::to_string(steps));
+  if (!(step_size > 0) || !std::isfinite(step_size))
+    fail("step_size", "must be finite and > 0, got " + format(step_size));
+  if (!(max_step_size >= step_size))
+    fail("max_step_size", "must be >= step_size, got " + format(max_step_size));
+  if (!(min_step_size > 0) || !(min_step_size <= step_size))
+    fail("min_step_size", "must be > 0 and <= step_size, got " + format(min_step_size));
+  if (max_turns < 0) fail("max_turns", "must be >= 0, got " + std::to_string(max_turns));
+  if (!(max_length > 0)) fail("max_length", "must be > 0, got " + format(max_length));
+  if (!(loss_tolerance >= 0)) fail("loss_tolerance", "must be >= 0, got " + format(loss_tolerance));
+  if (!(loss_acceptable >= loss_tolerance))
+    fail("loss_acceptable", "must be >= loss_tolerance, got " + format(loss_acceptable));
+  if (max_corrector_iterations < 1)
+    fail("max_corrector_iterations",
+         "must be >= 1, got " + std::to_string(max_corrector_iterations));
+}
+
+WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
+                         const WalkOptions& options) {
+  options.validate();
+  check_theta(objective, theta0, "walk_manifold: theta0");
+  const Index n = objective.n_params();
+  const ManifoldProjectionOptions corrector{.loss_tolerance = options.loss_tolerance,
+                                            .max_iterations = options.max_corrector_iterations};
+  WalkResult w;
+
+  // Start on M: project theta0 first when it is not already within loss_tolerance.
+  ManifoldProjection start = project_to_manifold(objective, theta0, corrector);
+  if (!(start.loss_final <= options.loss_acceptable)) {
+    w.status = std::isfinite(start.loss_final) ? WalkStatus::start_not_on_manifold
+                                               : WalkStatus::non_finite;
+    w.message = "the start point has loss " + format(start.loss_initial) +
+                " and its projection reached only " + format(start.loss_final) + " > " +
+                format(options.loss_acceptable);
+    w.theta_final = theta0;
+    w.loss_max = start.loss_final;
+    return w;
+  }
+  VectorXd theta = start.theta;
+  std::vector<VectorXd> path;
+  auto record = [&](const WalkStep& s, const JacobianSvd& jsvd) {
+    WalkStep step = s;
+    step.rank_jacobian = jsvd.rank;
+    step.rank_tolerance = jsvd.tolerance;
+    step.sigma_min_kept = jsvd.rank > 0 ? jsvd.svd.singularValues()(jsvd.rank - 1) : 0.0;
+    w.steps.push_back(step);
+    w.loss_max = std::max(w.loss_max, step.loss);
+    if (w.steps.size() == 1) {
+      w.rank_min = w.rank_max = step.rank_jacobian;
+    } else {
+      w.rank_min = std::min(w.rank_min, step.rank_jacobian);
+      w.rank_max = std::max(w.rank_max, step.rank_jacobian);
+    }
+    if (options.record_path) path.push_back(theta);
+  };
+  auto jsvd = std::make_unique<JacobianSvd>(objective.jacobian(theta));
+  record({.step = 0, .loss = start.loss_final, .corrector_iterations = start.iterations}, *jsvd);
+
+  // Initial direction: a seeded Gaussian vector projected onto ker J.
+  Rng rng(options.seed);
+  VectorXd t = jsvd->kernel_component(gaussian(n, rng));
+  if (jsvd->rank >= n || !(t.norm() > 0)) {
+    w.status = WalkStatus::no_tangent;
+    w.message = "rank J = " + std::to_string(jsvd->rank) + " = n: M has no tangent directions here";
+    w.theta_final = theta;
+    return w;
+  }
+  t.normalize();
+
+  double h = options.step_size;
+  int rejected = 0, turns = 0, hard_steps = 0, turns_left = options.max_turns;
+  w.status = WalkStatus::completed;
+  while (static_cast<int>(w.steps.size()) <= options.steps && w.arc_length < options.max_length) {
+    const double h_used = std::min(h, options.max_length - w.arc_length);
+    const VectorXd predicted = theta + h_used * t;
+    const ManifoldProjection c = project_to_manifold(objective, predicted, corrector);
+    // Accept when the corrector reached M and stayed close to the predictor: a correction longer
+    // than the step itself means it fell onto another sheet of M (or diverged).
+    const bool accepted =
+        c.loss_final <= options.loss_acceptable && (c.theta - predicted).norm() <= h_used;
+    if (!accepted) {
+      if (!std::isfinite(c.loss_initial)) {
+        w.status = WalkStatus::non_finite;
+        w.message = "non-finite residuals at a predicted point (step size " + format(h_used) + ")";
+        break;
+      }
+      ++rejected;
+      h *= 0.5;
+      if (h < options.min_step_size) {
+        if (turns_left == 0) {
+          w.status = WalkStatus::step_size_too_small;
+          w.message = "the corrector failed at every step size down to " + format(h) + " in " +
+                      std::to_string(w.turns + 1) + " directions (last corrector loss " +
+                      format(c.loss_final) + ")";
+          break;
+        }
+        // A corner or an edge of M lies ahead: turn to a fresh random tangent direction.
+        --turns_left;
+        ++w.turns;
+        ++turns;
+        const VectorXd fresh = jsvd->kernel_component(gaussian(n, rng));
+        t = fresh.normalized();
+        h = options.step_size;
+      }
+      continue;
+    }
+    const double chord = (c.theta - theta).norm();
+    theta = c.theta;
+    w.arc_length += chord;
+    jsvd = std::make_unique<JacobianSvd>(objective.jacobian(theta));
+    record({.step = static_cast<int>(w.steps.size()),
+            .arc_length = w.arc_length,
+            .distance_from_start = (theta - start.theta).norm(),
+            .loss = c.loss_final,
+            .step_size = h_used,
+            .corrector_iterations = c.iterations,
+            .rejected_attempts = rejected,
+            .turns = turns},
+           *jsvd);
+    rejected = turns = 0;
+    // Continue in the previous direction, projected onto the new tangent space.
+    VectorXd t_next = jsvd->kernel_component(t);
+    if (!(t_next.norm() > 1e-3)) t_next = jsvd->kernel_component(gaussian(n, rng));
+    if (!(t_next.norm() > 0)) {
+      w.status = WalkStatus::no_tangent;
+      w.message = "ker J became trivial at step " + std::to_string(w.steps.size() - 1);
+      break;
+    }
+    t = t_next.normalized();
+    // Newton needs ~2 steps from a good predictor, plus one that finds the round-off floor.
+    if (c.iterations <= 3) h = std::min(1.5 * h, options.max_step_size);
+    // Correctors that keep needing more than half their iterations converge linearly: the walk
+    // is riding a crease of M (relu: a pre-activation held at 0, the iterates zigzag across it).
+    // After three such steps in a row, turn to a fresh direction.
+    hard_steps = 2 * c.iterations > options.max_corrector_iterations ? hard_steps + 1 : 0;
+    if (hard_steps >= 3 && turns_left > 0) {
+      --turns_left;
+      ++w.turns;
+      ++turns;
+      hard_steps = 0;
+      t = jsvd->kernel_component(gaussian(n, rng)).normalized();
+      h = options.step_size;
+    }
+  }
+  w.theta_final = theta;
+  if (options.record_path) {
+    w.path.resize(n, static_cast<Index>(path.size()));
+    for (size_t k = 0; k < path.size(); ++k) w.path.col(static_cast<Index>(k)) = path[k];
+  }
+  if (w.status == WalkStatus::completed)
+    w.message = std::to_string(w.steps.size() - 1) + " steps, arc length " + format(w.arc_length) +
+                ", max loss " + format(w.loss_max) + ", rank J in [" + std::to_string(w.rank_min) +
+                ", " + std::to_string(w.rank_max) + "]";
+  return w;
+}
+
+LineLoss loss_along_line(const Objective& objective, const VectorXd& theta0,
+                         const VectorXd& direction, const LineLossOptions& options) {
+  check_theta(objective, theta0, "loss_along_line: theta0");
+  if (direction.size() != theta0.size() || !(direction.norm() > 0) ||
+      !std::isfinite(direction.norm()))
+    throw std::invalid_argument(
+        "loss_along_line: direction must be a finite non-zero vector of "
+        "length " +
+        std::to_string(theta0.size()));
+  if (!(options.length > 0) || !std::isfinite(options.length))
+    throw std::invalid_argument("LineLossOptions.length must be finite and > 0, got " +
+                                format(options.length));
+  if (options.n_points < 2)
+    throw std::invalid_argument("LineLossOptions.n_points must be >= 2, got " +
+                                std::to_string(options.n_points));
+  const VectorXd u = direction.normalized();
+  LineLoss out;
+  out.t = VectorXd::LinSpaced(options.n_points, 0.0, options.length);
+  out.loss.resize(options.n_points);
+  for (int k = 0; k < options.n_points; ++k) out.loss(k) = objective.loss(theta0 + out.t(k) * u);
+  return out;
+}
+
+VectorXd random_unit_direction(Index n, std::uint64_t seed) {
+  if (n < 1) throw std::invalid_argument("random_unit_direction: n must be >= 1");
+  Rng rng(seed);
+  return gaussian(n, rng).normalized();
+}
+
+VectorXd random_tangent_direction(const Objective& objective, const VectorXd& theta,
+                                  std::uint64_t seed) {
+  check_theta(objective, theta, "random_tangent_direction: theta");
+  const JacobianSvd jsvd(objective.jacobian(theta));
+  const Index n = objective.n_params();
+  if (jsvd.rank >= n) return VectorXd::Zero(n);
+  Rng rng(seed);
+  const VectorXd t = jsvd.kernel_component(gaussian(n, rng));
+  return t.norm() > 0 ? VectorXd(t.normalized()) : VectorXd::Zero(n);
+}
+
+void DimensionOptions::validate() const {
+  if (n_samples && *n_samples < 1)
+    throw std::invalid_argument("DimensionOptions.n_samples must be >= 1, got " +
+                                std::to_string(*n_samples));
+  if (!(radius > 0) || !std::isfinite(radius))
+    throw std::invalid_argument("DimensionOptions.radius must be finite and > 0, got " +
+                                format(radius));
+  if (!(loss_acceptable >= 0))
+    throw std::invalid_argument("DimensionOptions.loss_acceptable must be >= 0, got " +
+                                format(loss_acceptable));
+}
+
+DimensionEstimate manifold_dimension_by_projection(const Objective& objective,
+                                                   const VectorXd& theta_star,
+                                                   const DimensionOptions& options) {
+  options.validate();
+  check_theta(objective, theta_star, "manifold_dimension_by_projection: theta_star");
+  const Index n = objective.n_params();
+  DimensionEstimate e;
+  {
+    const MatrixXd J = objective.jacobian(theta_star);
+    e.jacobian = JacobianSvd(J).report(J.rows(), J.cols());
+  }
+  e.dimension_from_jacobian = n - e.jacobian.rank;
+  e.n_samples = options.n_samples.value_or(2 * n);
+
+  Rng rng(options.seed);
+  MatrixXd D(n, e.n_samples);
+  for (Index k = 0; k < e.n_samples; ++k) {
+    const VectorXd delta = options.radius * gaussian(n, rng).normalized();
+    const ManifoldProjection p =
+        project_to_manifold(objective, theta_star + delta, options.projection);
+    if (!(p.loss_final <= options.loss_acceptable)) continue;
+    D.col(e.n_projected++) = p.theta - theta_star;
+    e.loss_max_projected = std::max(e.loss_max_projected, p.loss_final);
+  }
+  if (e.n_projected == 0) return e;
+  e.singular_values = Eigen::BDCSVD<MatrixXd>(D.leftCols(e.n_projected)).singularValues();
+  const VectorXd& s = e.singular_values;
+  // Tangent components scale like radius, normal ones like curvature * radius^2: the geometric
+  // middle sigma_1 sqrt(radius) separates them while curvature * radius << sqrt(radius).
+  e.threshold = s(0) * std::sqrt(options.radius);
+  while (e.dimension < s.size() && s(e.dimension) > e.threshold) ++e.dimension;
+  // s(0) > threshold whenever s(0) > 0, so dimension >= 1 unless every displacement vanished.
+  if (e.dimension == 0)
+    e.gap_ratio = 0.0;
+  else if (e.dimension == s.size())
+    e.gap_ratio = k_inf;
+  else
+    e.gap_ratio = s(e.dimension - 1) / std::max(s(e.dimension), std::numeric_limits<double>::min());
+  // The largest ratio of consecutive singular values, with values below the round-off level of
+  // the displacements (~eps |theta*| per entry) clipped to that level so noise cannot win.
+  const double floor = 100.0 * k_eps * std::max(1.0, theta_star.cwiseAbs().maxCoeff()) *
+                       std::sqrt(static_cast<double>(n));
+  double best = 0.0;
+  for (Index k = 0; k + 1 < s.size(); ++k) {
+    const double ratio = std::max(s(k), floor) / std::max(s(k + 1), floor);
+    if (ratio > best) {
+      best = ratio;
+      e.dimension_at_largest_gap = k + 1;
+    }
+  }
+  if (s.size() == 1 || best <= 1.0) e.dimension_at_largest_gap = s.size();
+  return e;
+}
+
+}  // namespace locus::constructions
