@@ -1,0 +1,53 @@
+"""Bindings of the analysis layer and the analyze verb (numerics are tested in C++)."""
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import locus
+
+
+def zero_loss_problem():
+    model = locus.Mlp([3, 8, 1], activation="softplus")
+    theta = model.init_parameters(scheme="normal", seed=7)
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    return model, theta, x, model.predict(theta, x)
+
+
+def test_analyze_returns_certified_counts():
+    model, theta, x, y = zero_loss_problem()
+    a = locus.analyze(model, theta, x, y)
+    n = model.n_params
+    assert a["jacobian"]["rank"] == 5 and a["manifold_dimension"] == n - 5
+    assert (a["hessian"]["positive"], a["hessian"]["zero"], a["hessian"]["negative"]) == (5, n - 5, 0)
+    assert a["classification"] == "global_minimum"
+    assert isinstance(a["eigenvalues"], np.ndarray) and a["eigenvalues"].shape == (n,)
+    with pytest.raises(ValueError, match="spectrum"):
+        locus.analyze(model, theta, x, y, spectrum="qr")
+
+
+def test_analyze_cli(locus_bin, tmp_path):
+    model, theta, x, y = zero_loss_problem()
+    locus.save_model(str(tmp_path / "m.safetensors"), model, theta)
+    locus.write_npy(str(tmp_path / "x.npy"), x)
+    locus.write_npy(str(tmp_path / "y.npy"), y)
+    p = subprocess.run([locus_bin, "analyze", "--params", str(tmp_path / "m.safetensors"),
+                        "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy"), "--json"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    j = json.loads(p.stdout)
+    assert list(j)[0] == "context"
+    for key in ("loss", "gradient_max_norm", "n_params", "n_residuals", "manifold_dimension",
+                "classification"):
+        assert key in j
+    for key in ("rank", "tolerance", "gap"):
+        assert key in j["jacobian"]
+    for key in ("method", "positive", "zero", "negative", "tolerance", "gap"):
+        assert key in j["hessian"]
+    assert j["hessian"]["zero"] == j["manifold_dimension"]
+    p = subprocess.run([locus_bin, "analyze", "--params", str(tmp_path / "m.safetensors"),
+                        "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy"),
+                        "--max-dense-memory", "1e-9"], capture_output=True, text=True)
+    assert p.returncode == 2 and "lanczos" in p.stderr
