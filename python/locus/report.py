@@ -33,9 +33,31 @@ figcaption { font-size: 0.9em; max-width: 800px; }
 """
 
 
+# Marks <body data-figures-loaded="true|false"> once every figure has loaded (or failed), so a
+# headless browser's DOM dump tells whether the page shows all its figures.
+LOADED_SCRIPT = """<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var ok = imgs.every(function (i) { return i.complete && i.naturalWidth > 0; });
+  document.body.setAttribute('data-figures-loaded', String(ok));
+  document.body.setAttribute('data-figure-count', String(imgs.length));
+});
+</script>"""
+
+
 def verdict(holds: bool) -> str:
     return ('<span class="holds">holds</span>' if holds
             else '<span class="fails">does not hold</span>')
+
+
+def short(cell: str) -> str:
+    """Floats to 4 significant digits for the page (the CSV keeps full precision)."""
+    if "." not in cell and "e" not in cell:
+        return cell
+    try:
+        return f"{float(cell):.4g}"
+    except ValueError:
+        return cell
 
 
 def render_table(path: str, caption: str) -> str:
@@ -53,7 +75,7 @@ def render_table(path: str, caption: str) -> str:
             if c == "verdict":
                 out.append(f"<td>{verdict(v == 'holds')}</td>")
             else:
-                out.append(f"<td>{html.escape(v)}</td>")
+                out.append(f"<td>{html.escape(short(v))}</td>")
         out.append("</tr>")
     out.append("</table>")
     return "".join(out)
@@ -105,7 +127,7 @@ def write_report(study_dirs: list[str], out_dir: str) -> str:
         verdicts += v
     n_hold = sum(verdicts)
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>locus report</title>"
-            f"<style>{STYLE}</style></head><body><h1>locus — the papers' claims, checked</h1>"
+            f"<style>{STYLE}</style>{LOADED_SCRIPT}</head><body><h1>locus — the papers' claims, checked</h1>"
             f"<p>{n_hold} of {len(verdicts)} claims hold on this run.</p>"
             + "".join(sections) + "</body></html>")
     path = os.path.join(out_dir, "index.html")

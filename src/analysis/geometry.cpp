@@ -403,13 +403,15 @@ PointAnalysis analyze_point(const Objective& objective, const VectorXd& theta,
   if (a.at_zero_loss && a.jacobian.computed && a.hessian.method == SpectrumMethod::dense) {
     // Pair the top eigenvalues with 2c sigma_k^2 (at zero loss H = 2c J^T J exactly).
     const Index m = std::min<Index>(a.jacobian.rank, a.hessian.eigenvalues.size());
-    double worst = 0.0;
+    double worst = 0.0, worst_abs = 0.0;
     for (Index k = 0; k < m; ++k) {
       const double lam = a.hessian.eigenvalues[a.hessian.eigenvalues.size() - 1 - k];
       const double gn = 2.0 * objective.scale() * std::pow(a.jacobian.singular_values[k], 2);
       worst = std::max(worst, std::abs(lam - gn) / std::abs(lam));
+      worst_abs = std::max(worst_abs, std::abs(lam - gn));
     }
     a.eigen_vs_gauss_newton_rtol = worst;
+    a.eigen_vs_gauss_newton_abs = worst_abs;
   }
   // Decide the class; the reason names the test that fired with its numbers.
   char buf[256];
@@ -512,6 +514,7 @@ io::Json to_json(const PointAnalysis& a) {
   if (!a.hessian.note.empty()) h["note"] = a.hessian.note;
   j["hessian"] = h;
   j["eigen_vs_gauss_newton_rtol"] = num(a.eigen_vs_gauss_newton_rtol);
+  j["eigen_vs_gauss_newton_abs"] = num(a.eigen_vs_gauss_newton_abs);
   j["classification"] = std::string(to_string(a.classification));
   j["index"] = a.index;
   j["reason"] = a.reason;

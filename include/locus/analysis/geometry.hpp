@@ -199,6 +199,10 @@ struct PointAnalysis {
   // At zero loss: max_k |lambda_(k) - 2c sigma_k(J)^2| / lambda_(k) over the top min(l d, n)
   // eigenvalues (dense spectrum only); NaN otherwise.
   double eigen_vs_gauss_newton_rtol = NAN;
+  // The same as max_k |lambda_(k) - 2c sigma_k(J)^2| (absolute). Weyl's inequality bounds it by
+  // |H - 2c J^T J| + round-off ~ n eps |H|: compare with hessian.counts.tolerance, which is a
+  // meaningful test even where the smallest positive eigenvalue is tiny and rtol is large.
+  double eigen_vs_gauss_newton_abs = NAN;
   PointClass classification = PointClass::undecided;
   Index index = 0;               // negative eigenvalues found (saddle index)
   std::string reason;            // one sentence: which test decided the class
