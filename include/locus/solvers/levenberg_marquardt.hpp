@@ -1,0 +1,52 @@
+#pragma once
+// Levenberg-Marquardt on the residuals r(x) (squared loss L = c |r|^2): the workhorse for
+// driving overparameterized networks to zero loss at machine precision.
+//
+//   locus::Mlp model({.widths = {10, 200, 1}, .activation = locus::Activation::softplus});
+//   locus::Objective objective(model, data);
+//   auto r = locus::solvers::solve_levenberg_marquardt(objective,
+//                                                      model.init_parameters({.seed = 1}));
+//   // realizable teacher-student: r.loss_final ~ 1e-29, r.gradient_max_norm ~ 1e-15
+//   std::cout << locus::solvers::summary(r);
+//
+// Step: p = -(J^T J + lambda I)^{-1} J^T r with lambda = mu |r|_2 (Fan & Yuan 2005: damping
+// proportional to the residual norm gives quadratic convergence to non-isolated zero-residual
+// solutions under a local error bound). When J is wide (m = l*d residuals < n parameters) the
+// same step is computed as the minimum-norm form p = -J^T w, (J J^T + lambda I) w = r, an
+// m x m Cholesky factorisation; otherwise the n x n normal equations are factored. mu follows
+// the gain ratio rho = actual / predicted decrease of |r|^2: rho < 1/4 -> mu *= 4,
+// rho > 3/4 -> mu /= 4 (not below min_damping_factor). No geodesic acceleration.
+//
+// Failure modes (as Status, never exceptions): a Cholesky failure raises mu; when mu passes
+// max_damping_factor the run ends with factorization_failed. When the trial steps become too
+// small to change x in floating point (|p| <= eps |x|) the run ends with stalled.
+
+#include "locus/loss.hpp"
+#include "locus/solvers/result.hpp"
+
+namespace locus::solvers {
+
+struct LevenbergMarquardtOptions {
+  StopCriteria stop = {.gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 500};
+  // tau: the first damping is lambda_0 = tau * max_i (J J^T)_ii (or (J^T J)_ii when tall).
+  double initial_damping = 1e-3;
+  // Lower bound on mu = lambda / |r|_2; 0 allows pure Gauss-Newton steps.
+  double min_damping_factor = 1e-12;
+  // Upper bound on mu; past it the run ends (factorization_failed or stalled).
+  double max_damping_factor = 1e16;
+  // Accept a trial step when rho > acceptance_ratio (0 <= acceptance_ratio < 1/4).
+  double acceptance_ratio = 1e-4;
+  bool record_trace = false;  // one record per iteration (accepted or not); damping = lambda
+
+  // Throws std::invalid_argument naming the field.
+  void validate() const;
+};
+
+// Requires the squared loss (throws std::invalid_argument otherwise). Cost per iteration: one
+// Jacobian (O(m n)), J J^T (O(m^2 n)) and a Cholesky (O(m^3)) when wide, else J^T J (O(m n^2))
+// and O(n^3); one residual evaluation per trial step and one loss-and-gradient per accepted step.
+SolveResult solve_levenberg_marquardt(const Objective& objective, Eigen::VectorXd x0,
+                                      const LevenbergMarquardtOptions& options = {},
+                                      const IterationCallback& callback = {});
+
+}  // namespace locus::solvers

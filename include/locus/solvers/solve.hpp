@@ -1,0 +1,103 @@
+#pragma once
+// One entry point for every solver, pipelines (flow -> polish), and access to every option by
+// name (for the CLI's --opt name=value, JSON context blocks and Python keyword arguments).
+//
+//   locus::Objective objective(model, data);
+//   locus::solvers::TrainOptions options;
+//   options.method = locus::solvers::parse_method("flow");
+//   options.polish = locus::solvers::Method::lm;        // flow, then Levenberg-Marquardt
+//   locus::solvers::set_option_text(options, options.method, "relative_tolerance", "1e-8");
+//   auto r = locus::solvers::solve(objective, model.init_parameters({.seed = 3}), options);
+//   std::cout << locus::solvers::summary(r);            // one line per stage at the end
+//
+// The per-method option structs (and their defaults) are in the method's own header.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "locus/solvers/critical_point.hpp"
+#include "locus/solvers/first_order.hpp"
+#include "locus/solvers/gradient_flow.hpp"
+#include "locus/solvers/lbfgs.hpp"
+#include "locus/solvers/levenberg_marquardt.hpp"
+#include "locus/solvers/newton.hpp"
+#include "locus/solvers/result.hpp"
+
+namespace locus::solvers {
+
+enum class Method {
+  gd,        // gradient descent (first_order.hpp)
+  sgd,       // mini-batch SGD (first_order.hpp)
+  adam,      // Adam (first_order.hpp)
+  lbfgs,     // L-BFGS, strong Wolfe (lbfgs.hpp)
+  lm,        // Levenberg-Marquardt (levenberg_marquardt.hpp)
+  newton,    // Newton trust region (newton.hpp)
+  critical,  // critical points of any index (critical_point.hpp)
+  flow,      // gradient flow by CVODE (gradient_flow.hpp)
+};
+std::string_view to_string(Method m);
+// "gd", "sgd", "adam", "lbfgs", "lm", "newton", "critical", "flow"; throws std::invalid_argument
+// listing them otherwise.
+Method parse_method(std::string_view name);
+const std::vector<Method>& all_methods();
+
+struct TrainOptions {
+  Method method = Method::lm;
+  // Optional second stage started from where the first stopped (the flow -> polish pipeline):
+  // lm, newton, lbfgs or critical.
+  std::optional<Method> polish;
+  GradientDescentOptions gd;
+  SgdOptions sgd;
+  AdamOptions adam;
+  LbfgsOptions lbfgs;
+  LevenbergMarquardtOptions lm;
+  NewtonOptions newton;
+  CriticalPointOptions critical;
+  GradientFlowOptions flow;
+
+  // Validates the options of the methods that will run and the polish choice; throws
+  // std::invalid_argument naming the field.
+  void validate() const;
+};
+
+// The stop criteria of method m inside options.
+StopCriteria& stop_criteria(TrainOptions& options, Method m);
+const StopCriteria& stop_criteria(const TrainOptions& options, Method m);
+
+// Runs options.method from x0, then options.polish (if set) from the first stage's end point.
+// A pipeline's result: method "flow+lm", status, message and x of the last stage, loss_initial of
+// the first, counts, iterations, seconds and trace summed / concatenated over the stages,
+// trajectory of the flow stage, one StageSummary per stage. The polish is skipped when the first
+// stage was stopped by the callback. Throws std::invalid_argument for invalid options or a
+// wrong-length x0.
+SolveResult solve(const Objective& objective, Eigen::VectorXd x0, const TrainOptions& options = {},
+                  const IterationCallback& callback = {});
+
+// ---- options by name -------------------------------------------------------------------------
+
+// An option's value: bool, integer, floating point, or enumerator name.
+using OptionValue = std::variant<bool, std::int64_t, double, std::string>;
+
+struct OptionField {
+  std::string name;   // the field name: "gradient_tolerance", "learning_rate", ...
+  OptionValue value;  // its current value in the options it was read from
+  std::string help;   // one line
+};
+
+// The tunable fields of method m (stop criteria first, then the method's own fields, then
+// record_trace), with their values in options.
+std::vector<OptionField> option_fields(const TrainOptions& options, Method m);
+// Sets field `name` of method m's options. Integers are accepted for floating-point fields and
+// integral doubles for integer fields. Throws std::invalid_argument naming the method and field
+// for an unknown name or a value of the wrong type (validity is checked by validate()).
+void set_option(TrainOptions& options, Method m, std::string_view name, const OptionValue& value);
+// As set_option, parsing text by the field's type ("1e-8", "inf", "200", "true", "exact").
+void set_option_text(TrainOptions& options, Method m, std::string_view name,
+                     std::string_view text);
+std::string to_string(const OptionValue& value);
+
+}  // namespace locus::solvers

@@ -1,0 +1,219 @@
+#include "locus/solvers/critical_point.hpp"
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include "dense.hpp"
+#include "monitor.hpp"
+
+namespace locus::solvers {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+using detail::format_number;
+using detail::max_norm;
+
+void CriticalPointOptions::validate() const {
+  stop.validate("CriticalPointOptions.stop");
+  auto bad = [](const char* field, double v, const char* need) {
+    throw std::invalid_argument(std::string("CriticalPointOptions.") + field + " must be " +
+                                need + ", got " + format_number(v));
+  };
+  if (dense_max_params < 0) bad("dense_max_params", double(dense_max_params), ">= 0");
+  if (!(initial_damping > 0) || !std::isfinite(initial_damping))
+    bad("initial_damping", initial_damping, "finite and > 0");
+  if (!(min_damping_factor >= 0) || !std::isfinite(min_damping_factor))
+    bad("min_damping_factor", min_damping_factor, "finite and >= 0");
+  if (!(max_damping_factor > min_damping_factor))
+    bad("max_damping_factor", max_damping_factor, "> min_damping_factor");
+  if (!(acceptance_ratio >= 0 && acceptance_ratio < 0.25))
+    bad("acceptance_ratio", acceptance_ratio, "in [0, 0.25)");
+  if (max_cg_iterations < 1) bad("max_cg_iterations", max_cg_iterations, ">= 1");
+  if (!(inertia_tolerance >= 0) || !std::isfinite(inertia_tolerance))
+    bad("inertia_tolerance", inertia_tolerance, "finite and >= 0");
+  if (inertia_max_params < 0) bad("inertia_max_params", double(inertia_max_params), ">= 0");
+}
+
+namespace {
+
+HessianInertia inertia_from(const VectorXd& eigenvalues, double relative_tolerance) {
+  HessianInertia h;
+  if (eigenvalues.size() == 0) return h;
+  h.eigenvalue_min = eigenvalues.minCoeff();
+  h.eigenvalue_max = eigenvalues.maxCoeff();
+  h.tolerance = relative_tolerance * eigenvalues.cwiseAbs().maxCoeff();
+  for (double v : eigenvalues) {
+    if (v < -h.tolerance)
+      ++h.negative;
+    else if (v > h.tolerance)
+      ++h.positive;
+    else
+      ++h.zero;
+  }
+  return h;
+}
+
+std::string state_text(double loss, double gmax) {
+  return "(loss = " + format_number(loss) + ", |g|∞ = " + format_number(gmax) + ")";
+}
+
+// Solves (H^2 + nu I) p = b by conjugate gradients (H^2 + nu I is positive definite), two HVPs
+// per iteration; relative residual 1e-2 * min(1, |g|) keeps the outer convergence superlinear.
+VectorXd cg_squared(const HessianOperator& op, const VectorXd& b, double nu, double tol,
+                    int max_iters, EvaluationCounts& counts) {
+  VectorXd p = VectorXd::Zero(b.size());
+  VectorXd r = b, d = b;
+  double rr = r.squaredNorm();
+  const double stop = tol * tol * rr;
+  for (int j = 0; j < max_iters && rr > stop; ++j) {
+    const VectorXd ad = op.apply(op.apply(d)) + nu * d;
+    counts.hessian_vector += 2;
+    const double alpha = rr / d.dot(ad);
+    p += alpha * d;
+    r -= alpha * ad;
+    const double rr_next = r.squaredNorm();
+    d = r + (rr_next / rr) * d;
+    rr = rr_next;
+  }
+  return p;
+}
+
+}  // namespace
+
+HessianInertia hessian_inertia(const Objective& objective, const VectorXd& x,
+                               double relative_tolerance) {
+  if (!(relative_tolerance >= 0))
+    throw std::invalid_argument("hessian_inertia: relative_tolerance must be >= 0, got " +
+                                format_number(relative_tolerance));
+  objective.model().check_parameters(x, "x");
+  const MatrixXd h = objective.hessian(x);
+  HessianInertia out;
+  if (!h.allFinite()) return out;
+  detail::SymmetricEigen eig;
+  if (!detail::symmetric_eigen(h, false, eig)) return out;
+  return inertia_from(eig.values, relative_tolerance);
+}
+
+SolveResult solve_critical_point(const Objective& objective, VectorXd x,
+                                 const CriticalPointOptions& options,
+                                 const IterationCallback& callback) {
+  options.validate();
+  objective.model().check_parameters(x, "x0");
+  detail::Monitor mon("critical", options.stop, options.record_trace, callback);
+  EvaluationCounts& counts = mon.counts();
+  const bool dense = objective.n_params() <= options.dense_max_params;
+
+  Objective::LossGradient lg = objective.loss_gradient(x);
+  ++counts.gradient;
+  // Eigen-decomposition of H at the current x (dense path); valid while have_eigen.
+  detail::SymmetricEigen eig;
+  bool have_eigen = false;
+
+  if (!mon.begin(x, lg.loss, max_norm(lg.gradient))) {
+    double mu = NAN, nu_growth = 2.0;
+    for (int it = 1;; ++it) {
+      const VectorXd& g = lg.gradient;
+      const double gnorm = g.norm();
+      const double phi = 0.5 * g.squaredNorm();
+      std::unique_ptr<HessianOperator> op;
+      if (dense && !have_eigen) {
+        const MatrixXd h = objective.hessian(x);
+        ++counts.hessian;
+        counts.hessian_vector += x.size();
+        ++counts.factorizations;
+        if (!h.allFinite() || !detail::symmetric_eigen(h, true, eig)) {
+          mon.stop_with(Status::non_finite,
+                        "the Hessian is not finite or its eigendecomposition failed " +
+                            state_text(lg.loss, max_norm(g)));
+          break;
+        }
+        have_eigen = true;
+      }
+      if (!dense) op = std::make_unique<HessianOperator>(objective, x);
+      if (std::isnan(mu)) {
+        double scale;
+        if (dense) {
+          scale = eig.values.cwiseAbs2().maxCoeff();
+        } else {
+          const VectorXd hg = op->apply(g);
+          ++counts.hessian_vector;
+          scale = hg.squaredNorm() / g.squaredNorm();
+        }
+        mu = std::max(options.initial_damping * scale / gnorm, options.min_damping_factor);
+      }
+      const double nu = mu * gnorm;
+      IterationRecord rec;
+      rec.damping = nu;
+
+      VectorXd p;
+      double predicted;
+      if (dense) {
+        // In the eigenbasis: p_i = -lambda_i g_i / (lambda_i^2 + nu), and the linearised
+        // gradient g + H p has components g_i nu / (lambda_i^2 + nu).
+        const VectorXd gt = eig.vectors.transpose() * g;
+        const VectorXd denom = eig.values.cwiseAbs2().array() + nu;
+        p = -(eig.vectors * (eig.values.cwiseProduct(gt).cwiseQuotient(denom)));
+        predicted = phi - 0.5 * (gt.array() * nu / denom.array()).matrix().squaredNorm();
+      } else {
+        const VectorXd hg = op->apply(g);
+        ++counts.hessian_vector;
+        p = -cg_squared(*op, hg, nu, 1e-2 * std::min(1.0, gnorm), options.max_cg_iterations,
+                        counts);
+        const VectorXd lin = g + op->apply(p);
+        ++counts.hessian_vector;
+        predicted = phi - 0.5 * lin.squaredNorm();
+      }
+      const double step_norm = p.norm();
+      const VectorXd x_trial = x + p;
+      if (x_trial == x) {
+        mon.stop_with(Status::stalled, "the step (|p| = " + format_number(step_norm) +
+                                           ") no longer changes x in floating point " +
+                                           state_text(lg.loss, max_norm(g)));
+        break;
+      }
+      Objective::LossGradient trial = objective.loss_gradient(x_trial);
+      ++counts.gradient;
+      double rho = -1.0;
+      if (std::isfinite(trial.loss) && detail::all_finite(trial.gradient) && predicted > 0)
+        rho = (phi - 0.5 * trial.gradient.squaredNorm()) / predicted;
+      const bool accepted = rho > options.acceptance_ratio;
+      if (accepted) {
+        x = x_trial;
+        lg = std::move(trial);
+        have_eigen = false;
+        const double t = 2.0 * rho - 1.0;
+        mu = std::max(mu * std::max(1.0 / 3.0, 1.0 - t * t * t), options.min_damping_factor);
+        nu_growth = 2.0;
+      } else {
+        mu *= nu_growth;
+        nu_growth *= 2.0;
+      }
+      rec.step_norm = accepted ? step_norm : 0.0;
+      if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
+      if (mu > options.max_damping_factor) {
+        mon.stop_with(Status::stalled,
+                      "no decrease of |g|^2 for damping up to mu = max_damping_factor = " +
+                          format_number(options.max_damping_factor) +
+                          " (a minimizer of |g|^2 that is not critical, or the round-off floor) " +
+                          state_text(lg.loss, max_norm(lg.gradient)));
+        break;
+      }
+    }
+  }
+  SolveResult result = mon.finish();
+  if (objective.n_params() <= options.inertia_max_params) {
+    if (have_eigen) {
+      result.inertia = inertia_from(eig.values, options.inertia_tolerance);
+    } else {
+      result.inertia = hessian_inertia(objective, result.x, options.inertia_tolerance);
+      ++result.counts.hessian;
+      result.counts.hessian_vector += result.x.size();
+      ++result.counts.factorizations;
+    }
+  }
+  return result;
+}
+
+}  // namespace locus::solvers

@@ -1,0 +1,143 @@
+#include "monitor.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace locus::solvers::detail {
+
+std::string format_number(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (std::isnan(v)) return "nan";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+double max_norm(const Eigen::VectorXd& v) { return v.size() ? v.cwiseAbs().maxCoeff() : 0.0; }
+
+bool all_finite(const Eigen::VectorXd& v) { return v.allFinite(); }
+
+double residual_rounding_level(const Eigen::VectorXd& r, const Eigen::MatrixXd& y) {
+  constexpr double ulps = 4.0 * std::numeric_limits<double>::epsilon();
+  const Eigen::Index l = y.cols();
+  double level = 0.0;
+  for (Eigen::Index k = 0; k < r.size(); ++k) {
+    const double yk = y(k / l, k % l);
+    level += 2.0 * std::abs(r[k]) * ulps * (std::abs(r[k] + yk) + std::abs(yk));
+  }
+  return level;
+}
+
+Monitor::Monitor(std::string method, const StopCriteria& stop, bool record_trace,
+                 const IterationCallback& callback)
+    : stop_(stop),
+      record_trace_(record_trace),
+      callback_(callback),
+      start_(std::chrono::steady_clock::now()) {
+  result_.method = std::move(method);
+  result_.stop = stop;
+}
+
+double Monitor::seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+std::string Monitor::describe(Status s, double loss, double gmax, int iteration) const {
+  const std::string state =
+      " (loss = " + format_number(loss) + ", |g|∞ = " + format_number(gmax) + ")";
+  switch (s) {
+    case Status::converged_gradient:
+      return "|g|∞ = " + format_number(gmax) + " ≤ gradient_tolerance = " +
+             format_number(stop_.gradient_tolerance) + " after " + std::to_string(iteration) +
+             " iterations";
+    case Status::converged_loss:
+      return "loss = " + format_number(loss) + " ≤ loss_tolerance = " +
+             format_number(stop_.loss_tolerance) + " after " + std::to_string(iteration) +
+             " iterations";
+    case Status::max_iterations:
+      return "reached max_iterations = " + std::to_string(stop_.max_iterations) + state;
+    case Status::time_limit:
+      return "reached max_seconds = " + format_number(stop_.max_seconds) + " after " +
+             std::to_string(iteration) + " iterations" + state;
+    case Status::stopped_by_callback:
+      return "the callback stopped the run at iteration " + std::to_string(iteration) + state;
+    default:
+      return std::string(to_string(s)) + state;
+  }
+}
+
+std::optional<Status> Monitor::tests(double loss, double gmax, int iteration) {
+  if (!std::isfinite(loss) || !std::isfinite(gmax)) return Status::non_finite;
+  if (gmax <= stop_.gradient_tolerance) return Status::converged_gradient;
+  if (loss <= stop_.loss_tolerance) return Status::converged_loss;
+  if (iteration >= stop_.max_iterations) return Status::max_iterations;
+  if (seconds() >= stop_.max_seconds) return Status::time_limit;
+  return std::nullopt;
+}
+
+bool Monitor::begin(const Eigen::VectorXd& x, double loss, double gmax) {
+  result_.x = x;
+  result_.loss_initial = loss;
+  result_.loss_final = loss;
+  result_.gradient_max_norm = gmax;
+  result_.iterations = 0;
+  IterationRecord rec;
+  rec.iteration = 0;
+  rec.seconds = seconds();
+  rec.loss = loss;
+  rec.gradient_max_norm = gmax;
+  if (record_trace_) result_.trace.push_back(rec);
+  const bool keep_going = callback_ ? callback_(rec) : true;
+  if (!std::isfinite(loss) || !std::isfinite(gmax)) {
+    stop_with(Status::non_finite, "the loss or gradient at the initial point is not finite" +
+                                      std::string(" (loss = ") + format_number(loss) +
+                                      ", |g|∞ = " + format_number(gmax) + ")");
+    return true;
+  }
+  if (auto s = tests(loss, gmax, 0)) {
+    stop_with(*s, describe(*s, loss, gmax, 0));
+    return true;
+  }
+  if (!keep_going) {
+    stop_with(Status::stopped_by_callback, describe(Status::stopped_by_callback, loss, gmax, 0));
+    return true;
+  }
+  return false;
+}
+
+bool Monitor::after_iteration(int iteration, const Eigen::VectorXd& x, double loss, double gmax,
+                              IterationRecord rec) {
+  result_.x = x;
+  result_.loss_final = loss;
+  result_.gradient_max_norm = gmax;
+  result_.iterations = iteration;
+  rec.iteration = iteration;
+  rec.seconds = seconds();
+  rec.loss = loss;
+  rec.gradient_max_norm = gmax;
+  if (record_trace_) result_.trace.push_back(rec);
+  const bool keep_going = callback_ ? callback_(rec) : true;
+  if (auto s = tests(loss, gmax, iteration)) {
+    stop_with(*s, describe(*s, loss, gmax, iteration));
+    return true;
+  }
+  if (!keep_going) {
+    stop_with(Status::stopped_by_callback,
+              describe(Status::stopped_by_callback, loss, gmax, iteration));
+    return true;
+  }
+  return false;
+}
+
+void Monitor::stop_with(Status status, std::string message) {
+  result_.status = status;
+  result_.message = std::move(message);
+}
+
+SolveResult Monitor::finish() {
+  result_.seconds = seconds();
+  return std::move(result_);
+}
+
+}  // namespace locus::solvers::detail

@@ -1,0 +1,321 @@
+#include "locus/solvers/newton.hpp"
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include "dense.hpp"
+#include "monitor.hpp"
+
+namespace locus::solvers {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+using detail::format_number;
+using detail::max_norm;
+
+std::string_view to_string(NewtonModel m) { return m == NewtonModel::exact ? "exact" : "hybrid"; }
+
+NewtonModel parse_newton_model(std::string_view name) {
+  if (name == "exact") return NewtonModel::exact;
+  if (name == "hybrid") return NewtonModel::hybrid;
+  throw std::invalid_argument("unknown Newton model '" + std::string(name) +
+                              "' (valid: exact, hybrid)");
+}
+
+void NewtonOptions::validate() const {
+  stop.validate("NewtonOptions.stop");
+  auto bad = [](const char* field, double v, const char* need) {
+    throw std::invalid_argument(std::string("NewtonOptions.") + field + " must be " + need +
+                                ", got " + format_number(v));
+  };
+  if (dense_max_params < 0) bad("dense_max_params", double(dense_max_params), ">= 0");
+  if (!(initial_damping > 0) || !std::isfinite(initial_damping))
+    bad("initial_damping", initial_damping, "finite and > 0");
+  if (!(min_damping_factor >= 0) || !std::isfinite(min_damping_factor))
+    bad("min_damping_factor", min_damping_factor, "finite and >= 0");
+  if (!(max_damping_factor > min_damping_factor))
+    bad("max_damping_factor", max_damping_factor, "> min_damping_factor");
+  if (!(acceptance_ratio >= 0 && acceptance_ratio < 0.25))
+    bad("acceptance_ratio", acceptance_ratio, "in [0, 0.25)");
+  if (!(hybrid_decrease >= 0 && hybrid_decrease <= 1))
+    bad("hybrid_decrease", hybrid_decrease, "in [0, 1]");
+  if (max_cg_iterations < 1) bad("max_cg_iterations", max_cg_iterations, ">= 1");
+}
+
+namespace {
+
+std::string state_text(double loss, double gmax) {
+  return "(loss = " + format_number(loss) + ", |g|∞ = " + format_number(gmax) + ")";
+}
+
+// Dense Newton with the Levenberg-parametrised trust region and, for the squared loss, the
+// Fletcher-Xu choice between the Gauss-Newton and the exact model (see newton.hpp).
+SolveResult newton_dense(const Objective& objective, VectorXd x, const NewtonOptions& options,
+                         detail::Monitor& mon) {
+  EvaluationCounts& counts = mon.counts();
+  const bool squared = objective.loss_spec().kind == LossKind::squared;
+  const bool hybrid = squared && options.model == NewtonModel::hybrid;
+  const double c = objective.scale();
+  Objective::LossGradient lg = objective.loss_gradient(x);
+  ++counts.gradient;
+  if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
+
+  // Gauss-Newton pieces (residuals r, Jacobian J, A = J J^T or J^T J) or the exact Hessian.
+  bool use_gauss_newton = hybrid;
+  bool wide = false;
+  VectorXd r;
+  bool r_valid = false;  // r holds the residuals at x
+  auto residuals_at_x = [&]() -> const VectorXd& {
+    if (!r_valid) {
+      r = objective.residuals(x);
+      ++counts.loss;
+      r_valid = true;
+    }
+    return r;
+  };
+  MatrixXd jac, model_matrix;
+  bool need_model = true;
+  double mu = NAN, nu = 2.0;
+  for (int it = 1;; ++it) {
+    if (need_model) {
+      if (use_gauss_newton) {
+        residuals_at_x();
+        jac = objective.jacobian(x);
+        ++counts.jacobian;
+        wide = jac.rows() < jac.cols();
+        model_matrix = detail::gram_matrix(jac, wide);
+      } else {
+        model_matrix = objective.hessian(x);
+        ++counts.hessian;
+        counts.hessian_vector += x.size();
+      }
+      need_model = false;
+      if (!model_matrix.allFinite()) {
+        mon.stop_with(Status::non_finite,
+                      std::string(use_gauss_newton ? "the Jacobian" : "the Hessian") +
+                          " is not finite " + state_text(lg.loss, max_norm(lg.gradient)));
+        break;
+      }
+      if (std::isnan(mu)) {
+        // lambda_0 = tau max_i |B_ii|, B = 2c J^T J (whose diagonal max equals that of 2c J J^T
+        // only approximately; either sets the scale) or H.
+        const double scale = (use_gauss_newton ? 2.0 * c : 1.0) *
+                             model_matrix.diagonal().cwiseAbs().maxCoeff();
+        mu = std::max(options.initial_damping * scale / std::sqrt(std::max(lg.loss, 1e-300)),
+                      options.min_damping_factor);
+      }
+    }
+    // The damping scales with sqrt(L) (the residual norm for the squared loss, as in LM).
+    const double lambda = mu * std::sqrt(std::max(lg.loss, 0.0));
+    IterationRecord rec;
+    rec.damping = lambda;
+
+    MatrixXd factor = model_matrix;
+    // Gauss-Newton: (2c J^T J + lambda I) p = -2c J^T r  <=>  (J^T J + lambda / 2c) p = -J^T r,
+    // in the minimum-norm form p = -J^T (J J^T + lambda / 2c)^{-1} r when J is wide.
+    factor.diagonal().array() += use_gauss_newton ? lambda / (2.0 * c) : lambda;
+    const bool factorized = detail::cholesky_in_place(factor);
+    ++counts.factorizations;
+    bool accepted = false, floor_step = false;
+    double rho = -1.0, step_norm = 0.0;
+    if (factorized) {
+      VectorXd p;
+      double curvature;  // p.B p
+      if (use_gauss_newton) {
+        p = wide ? VectorXd(-(jac.transpose() * detail::cholesky_solve(factor, r)))
+                 : VectorXd(-detail::cholesky_solve(factor, jac.transpose() * r));
+        curvature = 2.0 * c * (jac * p).squaredNorm();
+      } else {
+        p = -detail::cholesky_solve(factor, lg.gradient);
+        curvature = p.dot(model_matrix * p);
+      }
+      step_norm = p.norm();
+      // m(0) - m(p) = -g.p - p.B p / 2 > 0 whenever B + lambda I is positive definite.
+      const double predicted = -lg.gradient.dot(p) - 0.5 * curvature;
+      const VectorXd x_trial = x + p;
+      if (x_trial == x) {
+        mon.stop_with(Status::stalled, "the step (|p| = " + format_number(step_norm) +
+                                           ") no longer changes x in floating point " +
+                                           state_text(lg.loss, max_norm(lg.gradient)));
+        break;
+      }
+      const double loss_trial = objective.loss(x_trial);
+      ++counts.loss;
+      if (std::isfinite(loss_trial) && predicted > 0) rho = (lg.loss - loss_trial) / predicted;
+      // Round-off floor (squared loss, as in levenberg_marquardt.cpp): when the predicted and
+      // actual changes of L are below its rounding level, take the trial if its gradient is
+      // smaller.
+      const double noise =
+          squared ? c * detail::residual_rounding_level(residuals_at_x(), objective.data().y) : 0.0;
+      const bool at_floor = squared && std::isfinite(loss_trial) && predicted <= noise &&
+                            loss_trial <= lg.loss + noise;
+      if (rho > options.acceptance_ratio || at_floor) {
+        Objective::LossGradient trial = objective.loss_gradient(x_trial);
+        ++counts.gradient;
+        const bool take = detail::all_finite(trial.gradient) &&
+                          (rho > options.acceptance_ratio ||
+                           max_norm(trial.gradient) < max_norm(lg.gradient));
+        if (take) {
+          const double decrease = (lg.loss - trial.loss) / lg.loss;
+          floor_step = !(rho > options.acceptance_ratio);
+          x = x_trial;
+          lg = std::move(trial);
+          need_model = true;
+          r_valid = false;
+          accepted = true;
+          // Fletcher-Xu: keep Gauss-Newton while it makes fast progress (at the floor: keep the
+          // model).
+          if (hybrid && !floor_step) use_gauss_newton = decrease >= options.hybrid_decrease;
+        }
+      }
+    }
+    // Nielsen's update of mu (as in Levenberg-Marquardt); unchanged after a floor step.
+    if (floor_step) {
+      nu = 2.0;
+    } else if (accepted) {
+      const double t = 2.0 * rho - 1.0;
+      mu = std::max(mu * std::max(1.0 / 3.0, 1.0 - t * t * t), options.min_damping_factor);
+      nu = 2.0;
+    } else {
+      mu *= nu;
+      nu *= 2.0;
+    }
+    rec.step_norm = accepted ? step_norm : 0.0;
+    if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
+    if (mu > options.max_damping_factor) {
+      mon.stop_with(factorized ? Status::stalled : Status::factorization_failed,
+                    std::string(factorized ? "no decrease of the loss"
+                                           : "B + lambda I not positive definite") +
+                        " for damping up to mu = max_damping_factor = " +
+                        format_number(options.max_damping_factor) + " " +
+                        state_text(lg.loss, max_norm(lg.gradient)));
+      break;
+    }
+  }
+  return mon.finish();
+}
+
+// Steihaug-Toint CG for min g.p + p.Hp/2 subject to |p| <= radius. Returns the step; sets
+// on_boundary when it stopped at the trust-region boundary (negative curvature or too long).
+VectorXd steihaug_cg(const HessianOperator& op, const VectorXd& g, double radius, int max_iters,
+                     EvaluationCounts& counts, bool& on_boundary) {
+  const Eigen::Index n = g.size();
+  VectorXd p = VectorXd::Zero(n);
+  VectorXd r = g;  // residual of H p + g
+  VectorXd d = -r;
+  const double gnorm = g.norm();
+  // Forcing term eta = min(1/2, sqrt|g|): superlinear convergence (Nocedal & Wright Alg. 7.1).
+  const double tol = std::min(0.5, std::sqrt(gnorm)) * gnorm;
+  double rr = r.squaredNorm();
+  on_boundary = false;
+  // Positive tau with |p + tau d| = radius.
+  auto to_boundary = [&](const VectorXd& p0, const VectorXd& dir) {
+    const double a = dir.squaredNorm(), b = 2.0 * p0.dot(dir), c = p0.squaredNorm() - radius * radius;
+    const double disc = std::sqrt(std::max(0.0, b * b - 4.0 * a * c));
+    return (-b + disc) / (2.0 * a);
+  };
+  for (int j = 0; j < max_iters; ++j) {
+    const VectorXd hd = op.apply(d);
+    ++counts.hessian_vector;
+    const double dhd = d.dot(hd);
+    if (!(dhd > 0)) {  // negative (or zero) curvature: go to the boundary along d
+      p += to_boundary(p, d) * d;
+      on_boundary = true;
+      return p;
+    }
+    const double alpha = rr / dhd;
+    const VectorXd p_next = p + alpha * d;
+    if (p_next.norm() >= radius) {
+      p += to_boundary(p, d) * d;
+      on_boundary = true;
+      return p;
+    }
+    p = p_next;
+    r += alpha * hd;
+    const double rr_next = r.squaredNorm();
+    if (std::sqrt(rr_next) <= tol) return p;
+    d = -r + (rr_next / rr) * d;
+    rr = rr_next;
+  }
+  return p;
+}
+
+SolveResult newton_steihaug(const Objective& objective, VectorXd x, const NewtonOptions& options,
+                            detail::Monitor& mon) {
+  EvaluationCounts& counts = mon.counts();
+  constexpr double eps = std::numeric_limits<double>::epsilon();
+  auto op = std::make_unique<HessianOperator>(objective, x);
+  ++counts.gradient;
+  double loss = op->loss();
+  if (mon.begin(x, loss, max_norm(op->gradient()))) return mon.finish();
+  // First radius: the length of the Cauchy step |g|^3 / g.Hg (or |g| without positive curvature).
+  double radius;
+  {
+    const VectorXd& g = op->gradient();
+    const double ghg = g.dot(op->apply(g));
+    ++counts.hessian_vector;
+    radius = ghg > 0 ? std::pow(g.norm(), 3) / ghg : g.norm();
+  }
+  for (int it = 1;; ++it) {
+    const VectorXd& g = op->gradient();
+    bool on_boundary = false;
+    const VectorXd p = steihaug_cg(*op, g, radius, options.max_cg_iterations, counts, on_boundary);
+    const VectorXd hp = op->apply(p);
+    ++counts.hessian_vector;
+    const double predicted = -g.dot(p) - 0.5 * p.dot(hp);
+    const VectorXd x_trial = x + p;
+    IterationRecord rec;
+    rec.step_size = radius;
+    double rho = -1.0;
+    bool accepted = false;
+    if (x_trial == x) {
+      mon.stop_with(Status::stalled, "the step (|p| = " + format_number(p.norm()) +
+                                         ") no longer changes x in floating point " +
+                                         state_text(loss, max_norm(g)));
+      break;
+    }
+    const double loss_trial = objective.loss(x_trial);
+    ++counts.loss;
+    if (std::isfinite(loss_trial) && predicted > 0) rho = (loss - loss_trial) / predicted;
+    const double step_norm = p.norm();
+    if (rho < 0.25)
+      radius = 0.25 * step_norm;
+    else if (rho > 0.75 && on_boundary)
+      radius = 2.0 * radius;
+    if (rho > options.acceptance_ratio) {
+      auto next = std::make_unique<HessianOperator>(objective, x_trial);
+      ++counts.gradient;
+      if (std::isfinite(next->loss()) && detail::all_finite(next->gradient())) {
+        x = x_trial;
+        op = std::move(next);
+        loss = op->loss();
+        accepted = true;
+      }
+    }
+    rec.step_norm = accepted ? step_norm : 0.0;
+    if (mon.after_iteration(it, x, loss, max_norm(op->gradient()), rec)) break;
+    if (radius <= eps * std::max(1.0, x.norm())) {
+      mon.stop_with(Status::stalled, "the trust-region radius " + format_number(radius) +
+                                         " fell below eps |x| " +
+                                         state_text(loss, max_norm(op->gradient())));
+      break;
+    }
+  }
+  return mon.finish();
+}
+
+}  // namespace
+
+SolveResult solve_newton(const Objective& objective, VectorXd x0, const NewtonOptions& options,
+                         const IterationCallback& callback) {
+  options.validate();
+  objective.model().check_parameters(x0, "x0");
+  detail::Monitor mon("newton", options.stop, options.record_trace, callback);
+  if (objective.n_params() <= options.dense_max_params)
+    return newton_dense(objective, std::move(x0), options, mon);
+  return newton_steihaug(objective, std::move(x0), options, mon);
+}
+
+}  // namespace locus::solvers
