@@ -1,8 +1,8 @@
 #include "common.hpp"
 
-#include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -18,6 +18,9 @@ std::vector<Command>& registry() {
   static std::vector<Command> r;
   return r;
 }
+Activation activation_option(const std::string& name, const std::string& option) {
+  return with_option(option, [&] { return parse_activation(name); });
+}
 }  // namespace
 
 bool register_command(Command c) {
@@ -28,7 +31,8 @@ const std::vector<Command>& commands() { return registry(); }
 
 void add_model_options(CLI::App* app, ModelOptions& o, bool params_required) {
   std::string acts;
-  for (Activation a : all_activations()) acts += (acts.empty() ? "" : "|") + std::string(to_string(a));
+  for (Activation a : all_activations())
+    acts += (acts.empty() ? "" : "|") + std::string(to_string(a));
   app->add_option("--arch", o.arch, "layer widths p,h1,...,l (e.g. 10,200,1)");
   app->add_option("--activation", o.activation,
                   acts + " (default: the file's metadata, else " +
@@ -46,23 +50,28 @@ void add_data_options(CLI::App* app, DataOptions& o) {
   std::string names;
   for (const auto& n : builtin_dataset_names()) names += n + "|";
   app->add_option("--dataset", o.dataset,
-                  names + "gaussian|teacher|grid: built-in real data, random Gaussian data, "
-                          "teacher-student data, or Simsek et al.'s 41x41 grid with their teacher");
+                  names +
+                      "gaussian|teacher|grid: built-in real data, random Gaussian data, "
+                      "teacher-student data, or Simsek et al.'s 41x41 grid with their teacher");
   app->add_option("--x", o.x, "inputs: .npy or .csv(.gz), d x p");
   app->add_option("--y", o.y, "targets: .npy or .csv(.gz), d x l (or a vector)");
   app->add_option("--n-points", o.n_points,
-                  "number of points (built-in: seeded subset of distinct rows; gaussian/teacher: "
-                  "how many to draw)");
+                  "number of points d (built-in: a --data-seed seeded subset of distinct rows, "
+                  "default all; gaussian: required; teacher: default " +
+                      std::to_string(TeacherOptions{}.n_points) + ")");
   app->add_flag("--standardize", o.standardize, "z-score the features (built-in data)");
   app->add_option("--labels", o.labels, "onehot|scalar targets for built-in data")
       ->capture_default_str();
-  app->add_option("--data-seed", o.data_seed, "seed of the data subset / draw")->capture_default_str();
+  app->add_option("--data-seed", o.data_seed, "seed of the data subset / draw")
+      ->capture_default_str();
   app->add_option("--input-dim", o.input_dim, "gaussian: p (default: --arch's first width)");
   app->add_option("--output-dim", o.output_dim, "gaussian: l (default: --arch's last width)");
   app->add_option("--teacher-arch", o.teacher_arch, "teacher: widths, e.g. 10,4,1");
   app->add_option("--teacher-activation", o.teacher_activation,
-                  "teacher: activation (default: the student's)");
-  app->add_option("--teacher-seed", o.teacher_seed, "teacher: seed of its parameters")
+                  "teacher/grid: activation (teacher default: the student's; grid default: "
+                  "Simsek et al.'s)");
+  app->add_option("--teacher-seed", o.teacher_seed,
+                  "teacher: seed of its parameters, all N(0,1) (inputs x ~ N(0,I) use --data-seed)")
       ->capture_default_str();
 }
 
@@ -72,17 +81,20 @@ void add_loss_options(CLI::App* app, LossOptions& o) {
 }
 
 LossSpec to_loss_spec(const LossOptions& o) {
-  return {.kind = parse_loss_kind(o.loss), .reduction = parse_reduction(o.reduction)};
+  return {.kind = with_option("--loss", [&] { return parse_loss_kind(o.loss); }),
+          .reduction = with_option("--reduction", [&] { return parse_reduction(o.reduction); })};
 }
 
 void add_output_options(CLI::App* app, OutputOptions& o) {
   app->add_flag("--json", o.json, "print one JSON object (context block first) on stdout");
-  app->add_option("--threads", o.threads, "OpenMP threads (default: all cores; results do not "
-                                          "depend on it)");
+  app->add_option("--threads", o.threads,
+                  "OpenMP threads (default: all cores; results do not "
+                  "depend on it)");
 }
 
 void apply_output_options(const OutputOptions& o) {
-  if (o.threads < 0) throw std::invalid_argument("--threads must be >= 1, got " + std::to_string(o.threads));
+  if (o.threads < 0)
+    throw std::invalid_argument("--threads must be >= 1, got " + std::to_string(o.threads));
   if (o.threads > 0) set_num_threads(o.threads);
 }
 
@@ -112,7 +124,7 @@ MlpSpec model_spec(const ModelOptions& o) {
   if (o.arch.empty()) throw std::invalid_argument("--arch is required (e.g. --arch 10,200,1)");
   MlpSpec spec;
   spec.widths = parse_widths(o.arch, "--arch");
-  if (!o.activation.empty()) spec.activation = parse_activation(o.activation);
+  if (!o.activation.empty()) spec.activation = activation_option(o.activation, "--activation");
   const size_t layers = spec.widths.size() - 1;
   if (o.bias == "all" || o.bias.empty()) {
   } else if (o.bias == "none") {
@@ -126,9 +138,9 @@ MlpSpec model_spec(const ModelOptions& o) {
       spec.bias.push_back(item == "1");
     }
     if (spec.bias.size() != layers)
-      throw std::invalid_argument("--bias '" + o.bias + "' has " + std::to_string(spec.bias.size()) +
-                                  " flags but --arch has " + std::to_string(layers) +
-                                  " weight layers");
+      throw std::invalid_argument("--bias '" + o.bias + "' has " +
+                                  std::to_string(spec.bias.size()) + " flags but --arch has " +
+                                  std::to_string(layers) + " weight layers");
   }
   spec.mean_field = o.mean_field;
   return spec;
@@ -139,17 +151,27 @@ Dataset load_data(const DataOptions& o, const std::optional<MlpSpec>& model) {
   if (files && !o.dataset.empty())
     throw std::invalid_argument("give either --dataset or --x/--y, not both");
   if (files) {
-    if (o.x.empty() || o.y.empty()) throw std::invalid_argument("--x and --y must be given together");
-    Dataset d = load_xy(o.x, o.y);
-    d.validate();
-    return d;
+    if (o.x.empty() || o.y.empty())
+      throw std::invalid_argument("--x and --y must be given together");
+    try {
+      return load_xy(o.x, o.y);
+    } catch (const std::invalid_argument& e) {
+      // Problems found after reading are reported under the dataset's name (the x file): say
+      // which files were read together.
+      const std::string what = e.what();
+      if (what.find(o.y) != std::string::npos) throw;
+      throw std::invalid_argument(what + " (data from --x '" + o.x + "' and --y '" + o.y + "')");
+    }
   }
-  if (o.dataset.empty()) throw std::invalid_argument("no data: give --dataset NAME or --x FILE --y FILE");
+  if (o.dataset.empty())
+    throw std::invalid_argument("no data: give --dataset NAME or --x FILE --y FILE");
   if (o.labels != "onehot" && o.labels != "scalar")
     throw std::invalid_argument("--labels '" + o.labels + "': use onehot or scalar");
   Dataset d;
   if (o.dataset == "gaussian") {
-    const long n = o.n_points > 0 ? o.n_points : 100;
+    if (o.n_points < 1)
+      throw std::invalid_argument("--dataset gaussian needs --n-points N (N >= 1)");
+    const long n = o.n_points;
     const long p = o.input_dim > 0 ? o.input_dim : (model ? model->widths.front() : -1);
     const long l = o.output_dim > 0 ? o.output_dim : (model ? model->widths.back() : 1);
     if (p < 1) throw std::invalid_argument("--dataset gaussian needs --input-dim or --arch");
@@ -158,18 +180,28 @@ Dataset load_data(const DataOptions& o, const std::optional<MlpSpec>& model) {
     if (o.teacher_arch.empty())
       throw std::invalid_argument("--dataset teacher needs --teacher-arch (e.g. 10,4,1)");
     MlpSpec t{.widths = parse_widths(o.teacher_arch, "--teacher-arch")};
-    if (!o.teacher_activation.empty()) t.activation = parse_activation(o.teacher_activation);
-    else if (model) t.activation = model->activation;
+    if (!o.teacher_activation.empty())
+      t.activation = activation_option(o.teacher_activation, "--teacher-activation");
+    else if (model)
+      t.activation = model->activation;
     d = teacher_student({.teacher = t,
-                         .n_points = o.n_points > 0 ? o.n_points : 100,
+                         .n_points = o.n_points > 0 ? o.n_points : TeacherOptions{}.n_points,
                          .seed = o.data_seed,
                          .init = {.scheme = InitScheme::normal, .seed = o.teacher_seed}})
             .data;
   } else if (o.dataset == "grid") {
-    d = simsek_teacher(o.teacher_activation.empty() ? Activation::sigmoid
-                                                    : parse_activation(o.teacher_activation))
+    d = (o.teacher_activation.empty()
+             ? simsek_teacher()
+             : simsek_teacher(activation_option(o.teacher_activation, "--teacher-activation")))
             .data;
   } else {
+    const auto names = builtin_dataset_names();
+    if (std::find(names.begin(), names.end(), o.dataset) == names.end()) {
+      std::string valid;
+      for (const auto& n : names) valid += n + ", ";
+      throw std::invalid_argument("--dataset '" + o.dataset + "': unknown dataset (valid: " +
+                                  valid + "gaussian, teacher, grid)");
+    }
     d = load_builtin(o.dataset, {.standardize = o.standardize,
                                  .one_hot = o.labels == "onehot",
                                  .n_points = o.n_points,
@@ -183,7 +215,7 @@ LoadedModel load_model(const ModelOptions& o) {
   std::optional<MlpSpec> spec;
   if (!o.arch.empty()) spec = model_spec(o);
   std::optional<Activation> act;
-  if (!o.activation.empty()) act = parse_activation(o.activation);
+  if (!o.activation.empty()) act = activation_option(o.activation, "--activation");
   if (o.params.empty()) {
     if (!spec) throw std::invalid_argument("--arch is required (e.g. --arch 10,200,1)");
     return {Mlp(*spec), std::nullopt};
@@ -197,14 +229,24 @@ void print_json(const io::Json& resolved_options, const io::Json& body) {
 }
 
 io::Json to_json(const ModelOptions& o) {
-  return {{"arch", o.arch}, {"activation", o.activation}, {"bias", o.bias},
-          {"mean_field", o.mean_field}, {"params", o.params}};
+  return {{"arch", o.arch},
+          {"activation", o.activation},
+          {"bias", o.bias},
+          {"mean_field", o.mean_field},
+          {"params", o.params}};
 }
 io::Json to_json(const DataOptions& o) {
-  return {{"dataset", o.dataset}, {"x", o.x}, {"y", o.y}, {"n_points", o.n_points},
-          {"standardize", o.standardize}, {"labels", o.labels}, {"data_seed", o.data_seed},
-          {"input_dim", o.input_dim}, {"output_dim", o.output_dim},
-          {"teacher_arch", o.teacher_arch}, {"teacher_activation", o.teacher_activation},
+  return {{"dataset", o.dataset},
+          {"x", o.x},
+          {"y", o.y},
+          {"n_points", o.n_points},
+          {"standardize", o.standardize},
+          {"labels", o.labels},
+          {"data_seed", o.data_seed},
+          {"input_dim", o.input_dim},
+          {"output_dim", o.output_dim},
+          {"teacher_arch", o.teacher_arch},
+          {"teacher_activation", o.teacher_activation},
           {"teacher_seed", o.teacher_seed}};
 }
 io::Json to_json(const LossOptions& o) { return {{"loss", o.loss}, {"reduction", o.reduction}}; }

@@ -72,6 +72,17 @@ void add_output_options(CLI::App* app, OutputOptions& o);
 // Applies --threads.
 void apply_output_options(const OutputOptions& o);
 
+// Runs f(); a std::invalid_argument it throws is rethrown as "OPTION: <message>", so that
+// errors from library parsers (parse_activation, ...) name the option they came from.
+template <class F>
+auto with_option(const std::string& option, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(option + ": " + e.what());
+  }
+}
+
 // Parses "10,200,1" (names the option in errors).
 std::vector<Index> parse_widths(const std::string& text, const std::string& option);
 // The MlpSpec from --arch/--activation/--bias/--mean-field (throws if --arch is missing).

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    std::cerr << "locus: error: " << e.what() << " (see --help)\n";
     return 2;
   } catch (const std::invalid_argument& e) {
     std::cerr << "locus: error: " << e.what() << "\n";

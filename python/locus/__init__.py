@@ -1,8 +1,18 @@
 """locus: the geometry of neural-network loss landscapes, computed exactly.
 
 The compiled core lives in locus._core (pybind11); this package re-exports it and adds the
-pure-Python parts: figures (locus.plot) and the HTML report (locus.report). Caller mistakes raise
-ValueError with a message naming the argument; long computations release the GIL.
+pure-Python parts: figures (locus.plot) and the HTML report (locus.report).
+
+Arrays go in as any real numeric NumPy array (or nested list), C or Fortran order, and are
+converted to float64; results come back as float64 NumPy arrays. Caller mistakes (bad shapes,
+NaN/inf, a parameter vector of the wrong length, unknown names, unreadable files) raise
+ValueError with a message naming the argument or file. Long computations release the GIL.
+
+    import locus
+    model = locus.Mlp([4, 8, 3], activation="tanh")
+    x, y = locus.load_dataset("iris", standardize=True)
+    theta = model.init_parameters(seed=1)
+    g = locus.gradient(model, theta, x, y)
 """
 
 from ._core import *  # noqa: F401,F403

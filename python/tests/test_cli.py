@@ -1,7 +1,9 @@
-"""The CLI's contract: exit 0 on success, 2 on bad input with a message naming the input and
-the problem, no output file left behind on failure."""
+"""The CLI's contract (data and eval verbs): exit 0 on success, 2 on bad input with a message
+naming the input and the problem, 1 on other failures; --json prints exactly one JSON object
+whose first key is "context"; no output file is left behind by a failed command."""
 
 import json
+import os
 import subprocess
 
 import numpy as np
@@ -10,73 +12,206 @@ import pytest
 import locus
 
 
-def run(locus_bin, *args):
-    p = subprocess.run([locus_bin, *args], capture_output=True, text=True)
+def run(locus_bin, *args, cwd=None):
+    p = subprocess.run([locus_bin, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                       timeout=120)
     return p.returncode, p.stdout, p.stderr
 
 
-def test_version_help_and_json(locus_bin):
+def leftovers(directory, before):
+    """Files that appeared in directory (temporary files of atomic writes included)."""
+    return sorted(set(os.listdir(directory)) - set(before))
+
+
+def test_version_and_help(locus_bin):
     rc, out, _ = run(locus_bin, "--version")
-    assert rc == 0 and out.startswith("locus ")
-    rc, out, err = run(locus_bin, "eval", "--arch", "4,6,3", "--dataset", "iris", "--json")
+    assert rc == 0 and out.startswith("locus " + locus.__version__ + " (")
+    assert locus.git_commit in out
+    rc, out, _ = run(locus_bin, "--help")
+    assert rc == 0 and "data" in out and "eval" in out
+    rc, out, _ = run(locus_bin, "eval", "--help")
+    assert rc == 0 and "--check-derivatives" in out and "Richardson" in out and "--init" in out
+    rc, _, err = run(locus_bin)
+    assert rc == 2 and "subcommand" in err
+    rc, _, err = run(locus_bin, "eval", "--arch", "4,3", "--dataset", "iris", "--bogus")
+    assert rc == 2 and err.startswith("locus: error: ") and "--bogus" in err
+
+
+def test_eval_json_matches_python(locus_bin, tmp_path):
+    rc, out, err = run(locus_bin, "eval", "--arch", "4,6,3", "--dataset", "iris", "--json",
+                       "--init", "he", "--seed", "5", "--threads", "1")
     assert rc == 0, err
-    j = json.loads(out)
-    assert list(j)[0] == "context" and j["n_params"] == 4 * 6 + 6 + 6 * 3 + 3
+    j = json.loads(out)  # the whole of stdout is one JSON object
+    assert list(j)[0] == "context" and j["context"]["options"]["init"]["scheme"] == "he"
+    m = locus.Mlp([4, 6, 3])
+    theta = m.init_parameters(scheme="he", seed=5)
+    x, y = locus.load_dataset("iris")
+    assert j["n_params"] == m.n_params and j["n_points"] == 150
+    g = locus.gradient(m, theta, x, y)
+    # Same library, same arithmetic: the CLI and the bindings agree bit for bit.
+    assert j["loss"] == locus.loss(m, theta, x, y)
+    assert j["gradient_max_norm"] == abs(g).max()
+    # Parameters from a file, with the architecture read from it.
+    locus.save_model(str(tmp_path / "m.safetensors"), m, theta)
+    rc, out, err = run(locus_bin, "eval", "--params", tmp_path / "m.safetensors", "--dataset",
+                       "iris", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["loss"] == j["loss"]
+
+
+def test_check_derivatives(locus_bin):
     rc, out, err = run(locus_bin, "eval", "--arch", "64,8,10", "--dataset", "digits",
                        "--n-points", "50", "--check-derivatives", "--json")
     assert rc == 0, err
-    assert all(c["holds"] for c in json.loads(out)["derivative_checks"])
+    checks = {c["name"]: c for c in json.loads(out)["derivative_checks"]}
+    assert set(checks) == {"gradient", "hessian_vector_product", "hvp_vs_dense_hessian",
+                           "gradient_vs_jacobian"}
+    assert all(c["holds"] and 0 <= c["max_error"] <= c["tolerance"] for c in checks.values())
+    rc, out, err = run(locus_bin, "eval", "--arch", "10,5,1", "--dataset", "teacher",
+                       "--teacher-arch", "10,3,1", "--n-points", "40", "--check-derivatives",
+                       "--activation", "tanh")
+    assert rc == 0, err
+    assert out.count("holds") == 4 and "tolerance" in out
+
+
+def test_data_describe_and_convert_round_trip(locus_bin, tmp_path):
+    rc, out, err = run(locus_bin, "data", "describe", "--dataset", "iris")
+    assert rc == 0, err
+    assert "d = 150" in out and "0: 50 1: 50 2: 50" in out and "inputs distinct: no" in out
+    rc, out, err = run(locus_bin, "data", "describe", "--dataset", "gaussian", "--n-points", "9",
+                       "--input-dim", "3", "--json")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context" and j["n_points"] == 9 and len(j["features"]) == 3
+    assert j["distinct_inputs"] and "label_counts" not in j
+    for ext in ("npy", "csv"):
+        ox, oy = tmp_path / f"x.{ext}", tmp_path / f"y.{ext}"
+        rc, _, err = run(locus_bin, "data", "convert", "--dataset", "wine", "--standardize",
+                         "--out-x", ox, "--out-y", oy)
+        assert rc == 0, err
+        d = locus.load_dataset("wine", standardize=True)
+        back = locus.load_xy(str(ox), str(oy))  # what --x/--y read, exactly
+        np.testing.assert_array_equal(back.x, d.x)
+        np.testing.assert_array_equal(back.y, d.y)
+    # A dataset given by files describes the same way.
+    rc, out, err = run(locus_bin, "data", "describe", "--x", tmp_path / "x.csv", "--y",
+                       tmp_path / "y.csv", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["label_counts"] == {"0": 59, "1": 71, "2": 48}
 
 
 @pytest.fixture
 def files(tmp_path):
     x = np.random.default_rng(0).normal(size=(5, 3))
-    y = np.ones((5, 1))
     locus.write_npy(str(tmp_path / "x.npy"), x)
-    locus.write_npy(str(tmp_path / "y.npy"), y)
+    locus.write_npy(str(tmp_path / "y.npy"), np.ones((5, 1)))
     m = locus.Mlp([3, 4, 1])
     locus.save_model(str(tmp_path / "m.safetensors"), m, m.init_parameters(seed=1))
-    xn = x.copy()
-    xn[2, 1] = np.nan
-    locus.write_npy(str(tmp_path / "xnan.npy"), xn)
+    for name, value in (("xnan", np.nan), ("xinf", np.inf)):
+        bad = x.copy()
+        bad[2, 1] = value
+        locus.write_npy(str(tmp_path / f"{name}.npy"), bad)
+    ynan = np.ones((5, 1))
+    ynan[3, 0] = np.nan
+    locus.write_npy(str(tmp_path / "ynan.npy"), ynan)
     locus.write_npy(str(tmp_path / "y4.npy"), np.ones((4, 1)))
     locus.write_npy(str(tmp_path / "short.npy"), np.zeros(3))
+    m5 = locus.Mlp([3, 5, 1])
+    locus.save_model(str(tmp_path / "m5.safetensors"), m5, m5.init_parameters(seed=1))
     raw = (tmp_path / "x.npy").read_bytes()
     (tmp_path / "trunc.npy").write_bytes(raw[:-7])
     (tmp_path / "badhdr.npy").write_bytes(raw[:8] + b"\xff\xff" + raw[10:])
+    (tmp_path / "notnpy.npy").write_bytes(b"hello world, not an array")
     st = (tmp_path / "m.safetensors").read_bytes()
     (tmp_path / "trunc.safetensors").write_bytes(st[:-9])
     (tmp_path / "hdr.safetensors").write_bytes(b"\xff" * 8 + st[8:])
+    (tmp_path / "json.safetensors").write_bytes(st[:8] + b"{" * 8 + st[16:])
+    (tmp_path / "bad.csv").write_text("1,2,3\n4,five,6\n")
     return tmp_path
 
 
-@pytest.mark.parametrize("case,args,needle", [
-    ("shapes", ["--x", "x.npy", "--y", "y4.npy"], "rows"),
-    ("nan", ["--x", "xnan.npy", "--y", "y.npy"], "non-finite"),
-    ("activation", ["--x", "x.npy", "--y", "y.npy", "--activation", "swish"], "unknown activation"),
-    ("param length", ["--x", "x.npy", "--y", "y.npy", "--params", "short.npy"], "length"),
-    ("truncated npy", ["--x", "trunc.npy", "--y", "y.npy"], "truncated"),
-    ("corrupt npy header", ["--x", "badhdr.npy", "--y", "y.npy"], "badhdr.npy"),
+# (case, arguments of `eval` (after --arch 3,4,1 unless they give one), words the message must contain). File names are
+# relative to the fixture's directory; the message must name the input (file or option).
+BAD_INPUT = [
+    ("mismatched rows", ["--x", "x.npy", "--y", "y4.npy"], ["y4.npy", "rows"]),
+    ("nan in x", ["--x", "xnan.npy", "--y", "y.npy"], ["xnan.npy", "non-finite", "nan"]),
+    ("inf in x", ["--x", "xinf.npy", "--y", "y.npy"], ["xinf.npy", "non-finite", "inf"]),
+    ("nan in y", ["--x", "x.npy", "--y", "ynan.npy"], ["ynan.npy", "non-finite"]),
+    ("input width", ["--x", "x.npy", "--y", "y.npy", "--arch", "4,4,1"], ["dimension", "4"]),
+    ("unknown activation", ["--x", "x.npy", "--y", "y.npy", "--activation", "swish"],
+     ["--activation", "swish"]),
+    ("unknown loss", ["--x", "x.npy", "--y", "y.npy", "--loss", "hinge"], ["--loss", "hinge"]),
+    ("unknown dataset", ["--dataset", "mnist"], ["--dataset", "mnist"]),
+    ("bad arch", ["--dataset", "iris", "--arch", "4,x,3"], ["--arch", "'x'"]),
+    ("param length", ["--x", "x.npy", "--y", "y.npy", "--params", "short.npy"],
+     ["short.npy", "length 3", "21 parameters"]),
+    ("param architecture", ["--x", "x.npy", "--y", "y.npy", "--params", "m5.safetensors"],
+     ["m5.safetensors", "[3,5,1]"]),
+    ("truncated npy", ["--x", "trunc.npy", "--y", "y.npy"], ["trunc.npy", "truncated"]),
+    ("corrupt npy header", ["--x", "badhdr.npy", "--y", "y.npy"], ["badhdr.npy"]),
+    ("not an npy", ["--x", "notnpy.npy", "--y", "y.npy"], ["notnpy.npy"]),
+    ("bad csv cell", ["--x", "bad.csv", "--y", "y.npy"], ["bad.csv", "five"]),
     ("truncated safetensors", ["--x", "x.npy", "--y", "y.npy", "--params", "trunc.safetensors"],
-     "trunc.safetensors"),
-    ("corrupt safetensors header", ["--x", "x.npy", "--y", "y.npy", "--params", "hdr.safetensors"],
-     "hdr.safetensors"),
-    ("missing file", ["--x", "nothere.npy", "--y", "y.npy"], "no such file"),
+     ["trunc.safetensors"]),
+    ("corrupt safetensors length",
+     ["--x", "x.npy", "--y", "y.npy", "--params", "hdr.safetensors"], ["hdr.safetensors"]),
+    ("corrupt safetensors json",
+     ["--x", "x.npy", "--y", "y.npy", "--params", "json.safetensors"], ["json.safetensors"]),
+    ("missing data file", ["--x", "nothere.npy", "--y", "y.npy"], ["nothere.npy", "no such file"]),
+    ("missing params file", ["--x", "x.npy", "--y", "y.npy", "--params", "none.safetensors"],
+     ["none.safetensors", "no such file"]),
+    ("x without y", ["--x", "x.npy"], ["--x", "--y"]),
+    ("gaussian without n", ["--dataset", "gaussian"], ["--n-points"]),
+]
+
+
+@pytest.mark.parametrize("case,args,words", BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_exits_2(locus_bin, files, case, args, words):
+    before = os.listdir(files)
+    arch = [] if "--arch" in args else ["--arch", "3,4,1"]
+    rc, out, err = run(locus_bin, "eval", *arch, *args, "--json", cwd=files)
+    assert rc == 2, (out, err)
+    assert out == ""  # no partial JSON
+    assert err.startswith("locus: error: ") and err.count("\n") == 1, err
+    for w in words:
+        assert w in err, (w, err)
+    assert leftovers(files, before) == []
+
+
+@pytest.mark.parametrize("out_x,out_y,words", [
+    ("nodir/x.npy", "y_out.npy", ["nodir/x.npy", "does not exist"]),
+    ("x_out.npy", "nodir/y.npy", ["nodir/y.npy", "does not exist"]),
+    (".", "y_out.npy", ["--out-x", "'.'"]),
+    ("x_out.txt", "y_out.npy", ["--out-x", "x_out.txt", ".npy or .csv"]),
+    ("same.npy", "same.npy", ["same.npy", "same file"]),
 ])
-def test_bad_input_exits_2(locus_bin, files, case, args, needle):
-    rc, out, err = run(locus_bin, "eval", "--arch", "3,4,1", *[
-        str(files / a) if a.endswith((".npy", ".safetensors")) else a for a in args])
-    assert rc == 2, (case, out, err)
-    assert needle in err, (case, err)
+def test_unwritable_output_exits_2_before_work(locus_bin, files, out_x, out_y, words):
+    before = os.listdir(files)
+    rc, _, err = run(locus_bin, "data", "convert", "--dataset", "digits", "--out-x", out_x,
+                     "--out-y", out_y, cwd=files)
+    assert rc == 2, err
+    for w in words:
+        assert w in err, (w, err)
+    assert leftovers(files, before) == []
 
 
-def test_unwritable_output_leaves_nothing(locus_bin, files):
-    rc, _, err = run(locus_bin, "data", "convert", "--dataset", "iris",
-                     "--out-x", str(files / "nodir" / "x.npy"), "--out-y", str(files / "y_out.npy"))
-    assert rc == 2 and "does not exist" in err
-    assert not (files / "y_out.npy").exists()
-    rc, _, err = run(locus_bin, "data", "convert", "--dataset", "iris",
-                     "--out-x", str(files / "ix.npy"), "--out-y", str(files / "iy.csv"))
-    assert rc == 0, err
-    assert locus.read_npy(str(files / "ix.npy")).shape == (150, 4)
-    assert not [p for p in files.iterdir() if ".tmp." in p.name]
+def test_bad_data_leaves_no_output(locus_bin, files):
+    before = os.listdir(files)
+    rc, _, err = run(locus_bin, "data", "convert", "--x", "xnan.npy", "--y", "y.npy",
+                     "--out-x", "ox.npy", "--out-y", "oy.npy", cwd=files)
+    assert rc == 2 and "xnan.npy" in err
+    assert leftovers(files, before) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only directories")
+def test_read_only_directory(locus_bin, files):
+    ro = files / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        rc, _, err = run(locus_bin, "data", "convert", "--dataset", "iris", "--out-x",
+                         ro / "x.npy", "--out-y", ro / "y.npy")
+        assert rc == 2 and "not writable" in err
+        assert os.listdir(ro) == []
+    finally:
+        ro.chmod(0o700)

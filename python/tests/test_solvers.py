@@ -1,31 +1,103 @@
 """Bindings of the solvers (their numerics are tested in C++)."""
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 import locus
 
 
-def test_train_reaches_zero_loss_and_returns_numpy():
+def _teacher_data(n_points=30, seed=1):
     teacher = locus.Mlp([3, 2, 1], activation="tanh")
-    t = locus.teacher_student(teacher, n_points=8, seed=1)
+    t = locus.teacher_student(teacher, n_points=n_points, seed=seed)
+    return t["x"], t["y"]
+
+
+def test_train_reaches_zero_loss_and_returns_numpy():
+    x, y = _teacher_data(8)
     student = locus.Mlp([3, 10, 1], activation="tanh")
-    r = locus.train(student, t["x"], t["y"], method="lm", seed=2)
+    r = locus.train(student, x, y, method="lm", seed=2)
     assert r.converged(), repr(r)
     assert r.loss_final <= 1e-24
-    assert isinstance(r.params, np.ndarray) and r.params.shape == (student.n_params,)
-    np.testing.assert_allclose(locus.loss(student, r.params, t["x"], t["y"]), r.loss_final,
-                               atol=1e-24)
-    assert "|g|" in repr(r)
+    assert isinstance(r.params, np.ndarray) and r.params.dtype == np.float64
+    assert r.params.shape == (student.n_params,)
+    np.testing.assert_allclose(locus.loss(student, r.params, x, y), r.loss_final, atol=1e-24)
+    assert "|g|" in repr(r) and r.status in repr(r)
+    assert r.counts["jacobian"] > 0 and r.stop["gradient_tolerance"] > 0
 
 
-def test_train_options_by_name_and_errors():
-    x = np.random.default_rng(0).normal(size=(6, 2))
-    y = np.ones((6, 1))
-    m = locus.Mlp([2, 4, 1])
+def test_solver_options_round_trip_into_train():
+    defaults = locus.solver_options("lm")
+    assert defaults["max_iterations"] > 0 and isinstance(defaults["record_trace"], bool)
+    x, y = _teacher_data()
+    m = locus.Mlp([3, 6, 1], activation="tanh")
+    # Every default can be passed back unchanged.
+    r = locus.train(m, x, y, method="lm", **defaults)
+    assert r.stop["gradient_tolerance"] == defaults["gradient_tolerance"]
+    flow = locus.solver_options("flow")
+    assert flow["linear_solver"] == "automatic"
+    assert set(locus.solver_options("newton")) >= {"model", "gradient_tolerance"}
+
+
+def test_trace_and_trajectory_are_numpy_columns():
+    x, y = _teacher_data()
+    m = locus.Mlp([3, 6, 1], activation="tanh")
     r = locus.train(m, x, y, method="gd", max_iterations=3, record_trace=True)
-    assert r.status == "max_iterations" and len(r.trace["loss"]) >= 3
+    assert r.status == "max_iterations" and len(r.trace["loss"]) == 4
+    assert isinstance(r.trace["gradient_max_norm"], np.ndarray)
+    f = locus.train(m, x, y, method="flow", polish="lm", t_final=10.0, gradient_tolerance=0.0,
+                    trajectory_points_per_decade=2, polish_options={"max_iterations": 50})
+    assert [s["method"] for s in f.stages] == ["flow", "lm"]
+    traj = f.trajectory
+    assert traj["params"].shape == (len(traj["time"]), m.n_params)
+    assert traj["time"][0] == 0.0 and np.all(np.diff(traj["time"]) > 0)
+
+
+def test_critical_mode_reports_inertia():
+    x, y = _teacher_data()
+    m = locus.Mlp([3, 2, 1], activation="tanh")
+    r = locus.train(m, x, y, method="critical", max_iterations=50)
+    assert set(r.inertia) >= {"negative", "zero", "positive", "tolerance"}
+    assert r.inertia["negative"] + r.inertia["zero"] + r.inertia["positive"] == m.n_params
+
+
+def test_errors_become_value_errors():
+    x, y = _teacher_data()
+    m = locus.Mlp([3, 4, 1])
     with pytest.raises(ValueError, match="nonsense"):
         locus.train(m, x, y, method="lm", nonsense=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="newtonian"):
         locus.train(m, x, y, method="newtonian")
+    with pytest.raises(ValueError, match="learning_rate"):
+        locus.train(m, x, y, method="gd", learning_rate=-1.0)
+    with pytest.raises(ValueError, match="max_iterations"):
+        locus.train(m, x, y, method="lm", max_iterations="many")
+    with pytest.raises(ValueError):
+        locus.train(m, x, y, method="lm", init=np.zeros(3))
+    with pytest.raises(ValueError, match="polish"):
+        locus.train(m, x, y, method="flow", polish="sgd")
+    with pytest.raises(ValueError, match="squared"):
+        locus.train(m, x, np.abs(y), method="lm", loss="cross_entropy")
+
+
+def test_train_releases_the_gil():
+    # A Python thread keeps counting while train runs in another thread: with the GIL held by
+    # train, the counter could not advance until train returned.
+    x, y = _teacher_data(200)
+    m = locus.Mlp([3, 40, 1], activation="tanh")
+    result = {}
+
+    def run():
+        result["r"] = locus.train(m, x, y, method="gd", max_iterations=3000, learning_rate=1e-4)
+
+    counter = 0
+    worker = threading.Thread(target=run)
+    worker.start()
+    while worker.is_alive():
+        counter += 1
+        time.sleep(0.001)
+    worker.join()
+    assert result["r"].iterations == 3000
+    assert counter > 5

@@ -1,16 +1,12 @@
 #include "dense.hpp"
 
+#include <Eigen/Cholesky>
 #include <cstddef>
 #include <vector>
 
 // Fortran LAPACK (LP64), with gfortran's hidden string-length arguments.
 extern "C" {
 void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, std::size_t);
-void dpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* lda,
-             double* b, const int* ldb, int* info, std::size_t);
-void sgemv_(const char* trans, const int* m, const int* n, const float* alpha, const float* a,
-            const int* lda, const float* x, const int* incx, const float* beta, float* y,
-            const int* incy, std::size_t);
 void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
              double* w, double* work, const int* lwork, int* iwork, const int* liwork, int* info,
              std::size_t, std::size_t);
@@ -18,36 +14,29 @@ void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const 
 
 namespace locus::solvers::detail {
 
+// Below this size LAPACK's threads cost more than they bring.
+constexpr int k_blas_threshold = 1000;
+
 bool cholesky_in_place(Eigen::MatrixXd& a) {
   const int n = static_cast<int>(a.rows());
   if (n == 0) return true;
+  if (n < k_blas_threshold) {
+    // Small factorisations stay in Eigen: OpenBLAS's worker threads keep spinning after a call
+    // and then compete with locus's OpenMP threads (measured: a third of a gradient-flow run
+    // spent in sched_yield with LAPACK for 500 x 500 factors).
+    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>, Eigen::Lower> llt(a);
+    return llt.info() == Eigen::Success;
+  }
   int info = 0;
   dpotrf_("L", &n, a.data(), &n, &info, 1);
   return info == 0;
 }
 
 Eigen::VectorXd cholesky_solve(const Eigen::MatrixXd& factor, const Eigen::VectorXd& b) {
-  const int n = static_cast<int>(factor.rows());
-  Eigen::VectorXd x = b;
-  if (n == 0) return x;
-  const int nrhs = 1;
-  int info = 0;
-  dpotrs_("L", &n, &nrhs, factor.data(), &n, x.data(), &n, &info, 1);
+  // Two triangular solves with L (lower triangle of factor), O(n^2).
+  Eigen::VectorXd x = factor.triangularView<Eigen::Lower>().solve(b);
+  factor.triangularView<Eigen::Lower>().transpose().solveInPlace(x);
   return x;
-}
-
-Eigen::VectorXf gemv_float(const Eigen::MatrixXf& a, bool transpose, const Eigen::VectorXf& x) {
-  const int m = static_cast<int>(a.rows()), n = static_cast<int>(a.cols());
-  Eigen::VectorXf y(transpose ? n : m);
-  if (m == 0 || n == 0) {
-    y.setZero();
-    return y;
-  }
-  const float one = 1.0f, zero = 0.0f;
-  const int inc = 1;
-  sgemv_(transpose ? "T" : "N", &m, &n, &one, a.data(), &m, x.data(), &inc, &zero, y.data(), &inc,
-         1);
-  return y;
 }
 
 Eigen::MatrixXd gram_matrix(const Eigen::MatrixXd& j, bool wide) {

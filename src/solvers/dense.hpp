@@ -12,10 +12,6 @@ bool cholesky_in_place(Eigen::MatrixXd& a);
 // Solves L L^T x = b with the factor from cholesky_in_place (dpotrs).
 Eigen::VectorXd cholesky_solve(const Eigen::MatrixXd& factor, const Eigen::VectorXd& b);
 
-// y = A x (transpose = false) or A^T x in single precision (BLAS sgemv, threaded): half the
-// memory traffic of double for matrix-vector products that only feed a preconditioner.
-Eigen::VectorXf gemv_float(const Eigen::MatrixXf& a, bool transpose, const Eigen::VectorXf& x);
-
 // J J^T (wide = true) or J^T J, both triangles filled. Cost O(m n min(m, n)).
 Eigen::MatrixXd gram_matrix(const Eigen::MatrixXd& j, bool wide);
 

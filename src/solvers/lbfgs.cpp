@@ -205,12 +205,24 @@ SolveResult solve_lbfgs(const Objective& objective, VectorXd x, const LbfgsOptio
     start.loss = lg.loss;
     start.slope = gtd;
     start.gradient = g;
-    const LineSearchResult ls = strong_wolfe(objective, x, d, start, alpha0, options, counts);
+    LineSearchResult ls = strong_wolfe(objective, x, d, start, alpha0, options, counts);
+    if (!ls.decrease && !s_hist.empty()) {
+      // A stale curvature memory can point along a useless direction: restart once from
+      // steepest descent before giving up.
+      s_hist.clear();
+      y_hist.clear();
+      rho_hist.clear();
+      d = -g;
+      start.slope = -g.squaredNorm();
+      ls = strong_wolfe(objective, x, d, start, std::min(1.0, 1.0 / g.lpNorm<1>()), options,
+                        counts);
+    }
     if (!ls.decrease) {
       mon.stop_with(Status::line_search_failed,
-                    "no step along the L-BFGS direction decreased the loss in " +
+                    "no step along the L-BFGS or the steepest-descent direction decreased the "
+                    "loss in " +
                         std::to_string(options.max_line_search_evaluations) +
-                        " evaluations (loss = " + format_number(lg.loss) + ", |g|∞ = " +
+                        " evaluations each (loss = " + format_number(lg.loss) + ", |g|∞ = " +
                         format_number(max_norm(g)) + "; the round-off floor, or a "
                         "non-smooth loss)");
       break;

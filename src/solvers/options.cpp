@@ -265,8 +265,12 @@ std::string to_string(const OptionValue& v) {
   if (const bool* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
   if (const std::int64_t* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
   if (const double* d = std::get_if<double>(&v)) {
+    // The shortest form that reads back as the same double ("1e-13", not "1e-13" + noise).
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", *d);
+    for (int digits = 1; digits <= 17; ++digits) {
+      std::snprintf(buf, sizeof buf, "%.*g", digits, *d);
+      if (std::strtod(buf, nullptr) == *d || std::isnan(*d)) break;
+    }
     return buf;
   }
   return std::get<std::string>(v);

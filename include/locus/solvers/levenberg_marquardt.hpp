@@ -27,7 +27,7 @@
 namespace locus::solvers {
 
 struct LevenbergMarquardtOptions {
-  StopCriteria stop = {.gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 500};
+  StopCriteria stop = {.gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 5000};
   // tau: the first damping is lambda_0 = tau * max_i (J J^T)_ii (or (J^T J)_ii when tall).
   double initial_damping = 1e-3;
   // Lower bound on mu = lambda / |r|_2; 0 allows pure Gauss-Newton steps.

@@ -48,7 +48,7 @@ std::string_view to_string(NewtonModel m);
 NewtonModel parse_newton_model(std::string_view name);
 
 struct NewtonOptions {
-  StopCriteria stop = {.gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 500};
+  StopCriteria stop = {.gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 5000};
   // Dense Hessian + Cholesky when n <= dense_max_params (8 n^2 bytes), Steihaug-CG above.
   Index dense_max_params = 4000;
   // Quadratic model of the dense path (see above); the Steihaug-CG path always uses the Hessian.

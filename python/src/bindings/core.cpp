@@ -1,40 +1,58 @@
-// Bindings of the core: Mlp, the loss and its exact derivatives, datasets, files.
+// Bindings of the core: Mlp, datasets, the loss and its exact derivatives; plus the array
+// conversions every bindings file uses (bindings.hpp).
 #include <cmath>
 #include <stdexcept>
 
 #include "bindings.hpp"
 #include "locus/datasets.hpp"
 #include "locus/io/json.hpp"
-#include "locus/io/npy.hpp"
 #include "locus/loss.hpp"
-#include "locus/model_file.hpp"
 
 namespace locus::python {
 
+namespace {
+
+// A float64 array in Fortran order from any real numeric array-like (bool, int, float; C or F
+// order; lists); complex, object and string arrays are refused, naming the argument.
+py::array_t<double, py::array::f_style> as_float64(const py::object& a, const char* name) {
+  py::array raw = py::array::ensure(a);
+  if (!raw) {
+    PyErr_Clear();
+    throw std::invalid_argument(std::string(name) + " must be a numeric array");
+  }
+  const char kind = raw.dtype().kind();
+  if (kind != 'b' && kind != 'i' && kind != 'u' && kind != 'f')
+    throw std::invalid_argument(std::string(name) + " must be a real numeric array, got dtype " +
+                                std::string(py::str(raw.dtype())));
+  return py::array_t<double, py::array::f_style | py::array::forcecast>::ensure(raw);
+}
+
+}  // namespace
+
 Eigen::MatrixXd as_matrix(const py::object& a, const char* name) {
-  py::array_t<double, py::array::f_style | py::array::forcecast> arr;
-  try {
-    arr = py::array_t<double, py::array::f_style | py::array::forcecast>::ensure(a);
-  } catch (const py::error_already_set&) {
-  }
-  if (!arr) throw std::invalid_argument(std::string(name) + " must be a numeric array");
-  if (arr.ndim() == 1) {
-    Eigen::MatrixXd m = Eigen::Map<const Eigen::VectorXd>(arr.data(), arr.shape(0));
-    return m;
-  }
+  const auto arr = as_float64(a, name);
+  if (arr.ndim() == 1) return Eigen::Map<const Eigen::VectorXd>(arr.data(), arr.shape(0));
   if (arr.ndim() != 2)
     throw std::invalid_argument(std::string(name) + " must be 1-D or 2-D, got " +
                                 std::to_string(arr.ndim()) + "-D");
-  Eigen::MatrixXd m = Eigen::Map<const Eigen::MatrixXd>(arr.data(), arr.shape(0), arr.shape(1));
-  return m;
+  return Eigen::Map<const Eigen::MatrixXd>(arr.data(), arr.shape(0), arr.shape(1));
 }
 
 Eigen::VectorXd as_vector(const py::object& a, const char* name) {
-  const Eigen::MatrixXd m = as_matrix(a, name);
-  if (m.cols() != 1)
-    throw std::invalid_argument(std::string(name) + " must be a 1-D array, got shape (" +
-                                std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")");
-  return m.col(0);
+  const auto arr = as_float64(a, name);
+  if (arr.ndim() != 1) {
+    std::string shape;
+    for (py::ssize_t k = 0; k < arr.ndim(); ++k)
+      shape += (k ? ", " : "") + std::to_string(arr.shape(k));
+    throw std::invalid_argument(std::string(name) + " must be a 1-D array, got shape (" + shape +
+                                ")");
+  }
+  Eigen::VectorXd v = Eigen::Map<const Eigen::VectorXd>(arr.data(), arr.shape(0));
+  for (Index i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]))
+      throw std::invalid_argument(std::string(name) + "[" + std::to_string(i) +
+                                  "] is non-finite (" + std::to_string(v[i]) + ")");
+  return v;
 }
 
 Dataset as_dataset(const py::object& x, const py::object& y) {
@@ -51,30 +69,15 @@ Objective objective(const Mlp& model, const py::object& x, const py::object& y,
                    {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
 }
 
-py::dict dataset_dict(const Dataset& d) {
-  py::dict out;
-  out["x"] = d.x;
-  out["y"] = d.y;
-  out["name"] = d.name;
-  return out;
-}
+const std::string kDefaultLoss(to_string(LossSpec{}.kind));
+const std::string kDefaultReduction(to_string(LossSpec{}.reduction));
 
-}  // namespace
-
-void bind_core(py::module_& m) {
-  m.attr("__version__") = io::version();
-  m.attr("git_commit") = io::git_commit();
-  m.def("set_num_threads", &set_num_threads, py::arg("n"),
-        "Threads used by locus (results are bitwise identical for any count).");
-  m.def("num_threads", &num_threads);
-  m.def("activations", [] {
-    std::vector<std::string> out;
-    for (Activation a : all_activations()) out.emplace_back(to_string(a));
-    return out;
-  });
-
-  py::class_<Mlp>(m, "Mlp", "MLP [p, h1, ..., hL, l]; parameters in one flat vector, layer by layer: "
-                            "W row-major (out x in), then b (PyTorch nn.Sequential state-dict order).")
+void bind_mlp(py::module_& m) {
+  py::class_<Mlp>(m, "Mlp",
+                  "MLP [p, h1, ..., hL, l] with one hidden activation and a linear output.\n"
+                  "Parameters live in one flat float64 vector, layer by layer: W (out x in, "
+                  "row-major), then b -- the state-dict order of a PyTorch nn.Sequential of "
+                  "Linear layers.")
       .def(py::init([](std::vector<Index> widths, const std::string& activation,
                        std::optional<std::vector<bool>> bias, bool mean_field) {
              MlpSpec s{.widths = std::move(widths), .activation = parse_activation(activation)};
@@ -83,186 +86,293 @@ void bind_core(py::module_& m) {
              return Mlp(s);
            }),
            py::arg("widths"), py::arg("activation") = std::string(to_string(MlpSpec{}.activation)),
-           py::arg("bias") = py::none(), py::arg("mean_field") = false)
+           py::arg("bias") = py::none(), py::arg("mean_field") = false,
+           "widths [p, h1, ..., l]; bias: one flag per weight layer (None: all); mean_field "
+           "scales the output by 1/h_L. ValueError for fewer than 2 widths, a width < 1, a bias "
+           "list of the wrong length or an unknown activation.")
       .def_property_readonly("widths", [](const Mlp& a) { return a.spec().widths; })
-      .def_property_readonly("activation", [](const Mlp& a) { return std::string(to_string(a.activation())); })
-      .def_property_readonly("bias", [](const Mlp& a) {
-        std::vector<bool> b;
-        for (int k = 0; k < a.n_layers(); ++k) b.push_back(a.has_bias(k));
-        return b;
-      })
+      .def_property_readonly("activation",
+                             [](const Mlp& a) { return std::string(to_string(a.activation())); })
+      .def_property_readonly("bias",
+                             [](const Mlp& a) {
+                               std::vector<bool> b;
+                               for (int k = 0; k < a.n_layers(); ++k) b.push_back(a.has_bias(k));
+                               return b;
+                             })
       .def_property_readonly("mean_field", [](const Mlp& a) { return a.spec().mean_field; })
+      .def_property_readonly("output_scale", &Mlp::output_scale)
+      .def_property_readonly("input_dim", &Mlp::input_dim)
+      .def_property_readonly("output_dim", &Mlp::output_dim)
       .def_property_readonly("n_params", &Mlp::n_params)
-      .def_property_readonly("n_layers", &Mlp::n_layers)
-      .def("layer", [](const Mlp& a, int k) {
-             const LayerSlice& s = a.layer(k);
-             py::dict d;
-             d["in"] = s.in;
-             d["out"] = s.out;
-             d["weight_offset"] = s.weight_offset;
-             d["bias_offset"] = s.bias_offset;
-             return d;
-           }, py::arg("k"))
-      .def("init_parameters",
-           [](const Mlp& a, const std::string& scheme, std::uint64_t seed, double std) {
-             return a.init_parameters({.scheme = parse_init_scheme(scheme), .seed = seed, .std = std});
-           },
-           py::arg("scheme") = std::string(to_string(InitOptions{}.scheme)),
-           py::arg("seed") = InitOptions{}.seed, py::arg("std") = InitOptions{}.std)
-      .def("predict",
-           [](const Mlp& a, const py::object& theta, const py::object& x) {
-             const Eigen::VectorXd t = as_vector(theta, "params");
-             const Eigen::MatrixXd xm = as_matrix(x, "x");
-             py::gil_scoped_release release;
-             return a.predict(t, xm);
-           },
-           py::arg("params"), py::arg("x"))
+      .def_property_readonly("n_layers", &Mlp::n_layers, "Number of weight layers, L + 1.")
+      .def(
+          "layer",
+          [](const Mlp& a, int k) {
+            if (k < 0 || k >= a.n_layers())
+              throw std::invalid_argument("layer " + std::to_string(k) + " out of range [0, " +
+                                          std::to_string(a.n_layers()) + ")");
+            const LayerSlice& s = a.layer(k);
+            py::dict d;
+            d["in"] = s.in;
+            d["out"] = s.out;
+            d["weight"] = py::slice(s.weight_offset, s.weight_offset + s.in * s.out, 1);
+            d["bias"] = s.bias_offset < 0
+                            ? py::object(py::none())
+                            : py::object(py::slice(s.bias_offset, s.bias_offset + s.out, 1));
+            d["weight_offset"] = s.weight_offset;
+            d["bias_offset"] = s.bias_offset;
+            return d;
+          },
+          py::arg("k"),
+          "Where weight layer k lives in the flat vector: {'in', 'out', 'weight': slice, "
+          "'bias': slice or None, 'weight_offset', 'bias_offset' (-1 without bias)}; "
+          "params[l['weight']].reshape(out, in) is W_k.")
+      .def(
+          "init_parameters",
+          [](const Mlp& a, const std::string& scheme, std::uint64_t seed, double std) {
+            return a.init_parameters(
+                {.scheme = parse_init_scheme(scheme), .seed = seed, .std = std});
+          },
+          py::arg("scheme") = std::string(to_string(InitOptions{}.scheme)),
+          py::arg("seed") = InitOptions{}.seed, py::arg("std") = InitOptions{}.std,
+          "Seeded parameters: glorot (W ~ U(-a, a), a = sqrt(6/(in+out)), b = 0), he "
+          "(W ~ N(0, 2/in), b = 0) or normal (all ~ N(0, std^2)); the same on every machine.")
+      .def(
+          "predict",
+          [](const Mlp& a, const py::object& theta, const py::object& x) {
+            const Eigen::VectorXd t = as_vector(theta, "params");
+            const Eigen::MatrixXd xm = as_matrix(x, "x");
+            py::gil_scoped_release release;
+            return a.predict(t, xm);
+          },
+          py::arg("params"), py::arg("x"), "f(x_i) for the rows of x (d x p); returns d x l.")
       .def("describe", &Mlp::describe)
       .def("__repr__", [](const Mlp& a) {
         return "Mlp(" + a.describe() + ", n_params=" + std::to_string(a.n_params()) + ")";
       });
+}
 
-#define LOCUS_OBJ_ARGS                                                                         \
-  py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),                             \
-      py::arg("loss") = std::string(to_string(LossSpec{}.kind)),                               \
-      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction))
-  m.def("loss",
-        [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
-           const std::string& l, const std::string& r) {
-          const Objective o = objective(mo, x, y, l, r);
-          const Eigen::VectorXd th = as_vector(t, "params");
-          py::gil_scoped_release release;
-          return o.loss(th);
-        },
-        LOCUS_OBJ_ARGS, "L = sum_i |f(x_i) - y_i|^2 (or cross-entropy; reduction sum or mean).");
-  m.def("gradient",
-        [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
-           const std::string& l, const std::string& r) {
-          const Objective o = objective(mo, x, y, l, r);
-          const Eigen::VectorXd th = as_vector(t, "params");
-          py::gil_scoped_release release;
-          return o.gradient(th);
-        },
-        LOCUS_OBJ_ARGS, "Exact gradient of the loss.");
-  m.def("residuals",
-        [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y) {
-          const Objective o = objective(mo, x, y, "squared", "sum");
-          const Eigen::VectorXd th = as_vector(t, "params");
-          py::gil_scoped_release release;
-          return o.residuals(th);
-        },
-        py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
-        "Residuals r[i*l + j] = f(x_i)_j - y_ij.");
-  m.def("jacobian",
-        [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y) {
-          const Objective o = objective(mo, x, y, "squared", "sum");
-          const Eigen::VectorXd th = as_vector(t, "params");
-          py::gil_scoped_release release;
-          return o.jacobian(th);
-        },
-        py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
-        "Residual Jacobian J ((l*d) x n), rows ordered as residuals().");
-  m.def("hvp",
-        [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
-           const py::object& v, const std::string& l, const std::string& r) {
-          const Objective o = objective(mo, x, y, l, r);
-          const Eigen::VectorXd th = as_vector(t, "params"), vv = as_vector(v, "v");
-          py::gil_scoped_release release;
-          return o.hvp(th, vv);
-        },
-        py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("v"),
-        py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
-        py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
-        "Exact Hessian-vector product H v (Pearlmutter's R-operator).");
-  m.def("hessian",
-        [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
-           const std::string& l, const std::string& r) {
-          const Objective o = objective(mo, x, y, l, r);
-          const Eigen::VectorXd th = as_vector(t, "params");
-          py::gil_scoped_release release;
-          return o.hessian(th);
-        },
-        LOCUS_OBJ_ARGS, "Dense exact Hessian (n x n), from n exact HVPs.");
-  m.def("gauss_newton",
-        [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
-           const std::string& r) {
-          const Objective o = objective(mo, x, y, "squared", r);
-          const Eigen::VectorXd th = as_vector(t, "params");
-          py::gil_scoped_release release;
-          return o.gauss_newton(th);
-        },
-        py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
-        py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
-        "Gauss-Newton matrix 2c J^T J (equals the Hessian at zero loss).");
+void bind_datasets(py::module_& m) {
+  py::class_<Dataset>(m, "Dataset",
+                      "d points: x (d x p) and y (d x l), float64, read-only views. Unpacks as "
+                      "x, y = dataset; d['x'] also works.")
+      .def(py::init([](const py::object& x, const py::object& y, std::string name) {
+             Dataset d = as_dataset(x, y);
+             d.name = std::move(name);
+             return d;
+           }),
+           py::arg("x"), py::arg("y"), py::arg("name") = "arrays",
+           "Validated: same row counts, at least one point, finite entries (else ValueError).")
+      .def_property_readonly(
+          "x", [](const Dataset& d) -> const Eigen::MatrixXd& { return d.x; },
+          py::return_value_policy::reference_internal)
+      .def_property_readonly(
+          "y", [](const Dataset& d) -> const Eigen::MatrixXd& { return d.y; },
+          py::return_value_policy::reference_internal)
+      .def_readonly("name", &Dataset::name)
+      .def_property_readonly("n_points", &Dataset::size)
+      .def_property_readonly("input_dim", &Dataset::input_dim)
+      .def_property_readonly("output_dim", &Dataset::output_dim)
+      .def(
+          "distinct_inputs",
+          [](const Dataset& d) {
+            try {
+              d.require_distinct_inputs();
+              return true;
+            } catch (const std::invalid_argument&) {
+              return false;
+            }
+          },
+          "True when no two rows of x are equal.")
+      .def(
+          "__getitem__",
+          [](const py::object& self, const std::string& key) -> py::object {
+            if (key != "x" && key != "y" && key != "name")
+              throw py::key_error("Dataset has 'x', 'y' and 'name', not '" + key + "'");
+            return self.attr(key.c_str());
+          },
+          "d['x'] is d.x (also 'y', 'name').")
+      .def("__iter__",
+           [](const py::object& self) -> py::iterator {
+             return py::iter(py::make_tuple(self.attr("x"), self.attr("y")));
+           })
+      .def("__repr__", [](const Dataset& d) {
+        return "Dataset('" + d.name + "', d=" + std::to_string(d.size()) +
+               ", p=" + std::to_string(d.input_dim()) + ", l=" + std::to_string(d.output_dim()) +
+               ")";
+      });
+
+  py::class_<TeacherStudent>(m, "TeacherStudent", "Data labelled by a teacher network.")
+      .def_readonly("data", &TeacherStudent::data)
+      .def_readonly("teacher", &TeacherStudent::teacher)
+      .def_property_readonly(
+          "teacher_params",
+          [](const TeacherStudent& t) -> const Eigen::VectorXd& { return t.teacher_parameters; },
+          py::return_value_policy::reference_internal)
+      .def(
+          "__getitem__",
+          [](const py::object& self, const std::string& key) -> py::object {
+            if (key == "x" || key == "y") return self.attr("data").attr(key.c_str());
+            if (key != "data" && key != "teacher" && key != "teacher_params")
+              throw py::key_error(
+                  "TeacherStudent has 'x', 'y', 'data', 'teacher' and "
+                  "'teacher_params', not '" +
+                  key + "'");
+            return self.attr(key.c_str());
+          },
+          "t['x'] is t.data.x (also 'y', 'data', 'teacher', 'teacher_params').")
+      .def("__repr__", [](const TeacherStudent& t) {
+        return "TeacherStudent(teacher=" + t.teacher.describe() +
+               ", d=" + std::to_string(t.data.size()) + ")";
+      });
+
+  m.def("builtin_datasets", &builtin_dataset_names, "Names accepted by load_dataset.");
+  m.def(
+      "load_dataset",
+      [](const std::string& name, Index n_points, bool standardize, bool one_hot,
+         std::uint64_t seed) {
+        return load_builtin(
+            name,
+            {.standardize = standardize, .one_hot = one_hot, .n_points = n_points, .seed = seed});
+      },
+      py::arg("name"), py::arg("n_points") = BuiltinOptions{}.n_points,
+      py::arg("standardize") = BuiltinOptions{}.standardize,
+      py::arg("one_hot") = BuiltinOptions{}.one_hot, py::arg("seed") = BuiltinOptions{}.seed,
+      "A built-in dataset (digits, iris, wine, breast_cancer). n_points -1: all rows, else a "
+      "seeded subset of distinct rows; standardize z-scores the features; one_hot: y one-hot "
+      "(else the class label as one column).");
+  m.def("load_xy", &load_xy, py::arg("x_path"), py::arg("y_path"),
+        "A Dataset from .npy / .csv / .csv.gz files (CSV without header).");
+  m.def("gaussian_data", &gaussian_data, py::arg("n_points"), py::arg("input_dim"),
+        py::arg("output_dim"), py::arg("seed"), "x ~ N(0, I_p), y ~ N(0, I_l), seeded.");
+  m.def(
+      "teacher_student",
+      [](const Mlp& teacher, Index n_points, std::uint64_t seed, std::uint64_t teacher_seed) {
+        return teacher_student({.teacher = teacher.spec(),
+                                .n_points = n_points,
+                                .seed = seed,
+                                .init = {.scheme = InitScheme::normal, .seed = teacher_seed}});
+      },
+      py::arg("teacher"), py::arg("n_points") = TeacherOptions{}.n_points,
+      py::arg("seed") = TeacherOptions{}.seed, py::arg("teacher_seed") = InitOptions{}.seed,
+      "x ~ N(0, I) seeded by seed, y = teacher(x) with N(0,1) teacher parameters seeded by "
+      "teacher_seed (the same data as the CLI's --dataset teacher).");
+  m.def("simsek_grid", &simsek_grid, "The 41 x 41 grid on [-5, 5]^2, y = 0.");
+  m.def(
+      "simsek_teacher",
+      [](std::optional<std::string> activation) {
+        return activation ? simsek_teacher(parse_activation(*activation)) : simsek_teacher();
+      },
+      py::arg("activation") = py::none(),
+      "Simsek et al.'s [2, 4, 1] teacher (no biases) on the grid (default activation: theirs).");
+}
+
+void bind_objective(py::module_& m) {
+#define LOCUS_OBJ_ARGS                                             \
+  py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), \
+      py::arg("loss") = kDefaultLoss, py::arg("reduction") = kDefaultReduction
+  m.def(
+      "loss",
+      [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
+         const std::string& l, const std::string& r) {
+        const Objective o = objective(mo, x, y, l, r);
+        const Eigen::VectorXd th = as_vector(t, "params");
+        py::gil_scoped_release release;
+        return o.loss(th);
+      },
+      LOCUS_OBJ_ARGS,
+      "L = c sum_i |f(x_i) - y_i|^2 (loss='squared') or softmax cross-entropy; c = 1 "
+      "(reduction='sum') or 1/d ('mean').");
+  m.def(
+      "gradient",
+      [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
+         const std::string& l, const std::string& r) {
+        const Objective o = objective(mo, x, y, l, r);
+        const Eigen::VectorXd th = as_vector(t, "params");
+        py::gil_scoped_release release;
+        return o.gradient(th);
+      },
+      LOCUS_OBJ_ARGS, "Exact gradient of the loss (one forward and one backward pass).");
+  m.def(
+      "residuals",
+      [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y) {
+        const Objective o = objective(mo, x, y, "squared", "sum");
+        const Eigen::VectorXd th = as_vector(t, "params");
+        py::gil_scoped_release release;
+        return o.residuals(th);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      "Residuals r[i*l + j] = f(x_i)_j - y_ij (length l*d).");
+  m.def(
+      "jacobian",
+      [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y) {
+        const Objective o = objective(mo, x, y, "squared", "sum");
+        const Eigen::VectorXd th = as_vector(t, "params");
+        py::gil_scoped_release release;
+        return o.jacobian(th);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      "Residual Jacobian J ((l*d) x n), rows ordered as residuals(); grad L = 2c J^T r.");
+  m.def(
+      "hvp",
+      [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
+         const py::object& v, const std::string& l, const std::string& r) {
+        const Objective o = objective(mo, x, y, l, r);
+        const Eigen::VectorXd th = as_vector(t, "params"), vv = as_vector(v, "v");
+        if (vv.size() != o.n_params())
+          throw std::invalid_argument("v has length " + std::to_string(vv.size()) +
+                                      ", the model has " + std::to_string(o.n_params()) +
+                                      " parameters");
+        py::gil_scoped_release release;
+        return o.hvp(th, vv);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("v"),
+      py::arg("loss") = kDefaultLoss, py::arg("reduction") = kDefaultReduction,
+      "Exact Hessian-vector product H v (Pearlmutter's R-operator, about 3 gradients).");
+  m.def(
+      "hessian",
+      [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
+         const std::string& l, const std::string& r) {
+        const Objective o = objective(mo, x, y, l, r);
+        const Eigen::VectorXd th = as_vector(t, "params");
+        py::gil_scoped_release release;
+        return o.hessian(th);
+      },
+      LOCUS_OBJ_ARGS, "Dense exact Hessian (n x n) from n exact HVPs; 8 n^2 bytes.");
+  m.def(
+      "gauss_newton",
+      [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
+         const std::string& r) {
+        const Objective o = objective(mo, x, y, "squared", r);
+        const Eigen::VectorXd th = as_vector(t, "params");
+        py::gil_scoped_release release;
+        return o.gauss_newton(th);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("reduction") = kDefaultReduction,
+      "Gauss-Newton matrix 2c J^T J (equals the Hessian at a zero-loss point).");
 #undef LOCUS_OBJ_ARGS
+}
 
-  m.def("builtin_datasets", &builtin_dataset_names);
-  m.def("load_dataset",
-        [](const std::string& name, Index n_points, bool standardize, bool one_hot,
-           std::uint64_t seed) {
-          return dataset_dict(load_builtin(name, {.standardize = standardize, .one_hot = one_hot,
-                                                  .n_points = n_points, .seed = seed}));
-        },
-        py::arg("name"), py::arg("n_points") = BuiltinOptions{}.n_points,
-        py::arg("standardize") = BuiltinOptions{}.standardize,
-        py::arg("one_hot") = BuiltinOptions{}.one_hot, py::arg("seed") = BuiltinOptions{}.seed,
-        "A built-in dataset as {'x': d x p, 'y': d x l, 'name'}.");
-  m.def("load_xy", [](const std::string& x, const std::string& y) { return dataset_dict(load_xy(x, y)); },
-        py::arg("x_path"), py::arg("y_path"));
-  m.def("gaussian_data",
-        [](Index n, Index p, Index l, std::uint64_t seed) { return dataset_dict(gaussian_data(n, p, l, seed)); },
-        py::arg("n_points"), py::arg("input_dim"), py::arg("output_dim") = 1, py::arg("seed") = 0);
-  m.def("teacher_student",
-        [](const Mlp& teacher, Index n_points, std::uint64_t seed, std::uint64_t teacher_seed) {
-          const TeacherStudent ts = teacher_student(
-              {.teacher = teacher.spec(), .n_points = n_points, .seed = seed,
-               .init = {.scheme = InitScheme::normal, .seed = teacher_seed}});
-          py::dict d = dataset_dict(ts.data);
-          d["teacher_params"] = ts.teacher_parameters;
-          return d;
-        },
-        py::arg("teacher"), py::arg("n_points") = TeacherOptions{}.n_points, py::arg("seed") = 0,
-        py::arg("teacher_seed") = 0, "x ~ N(0, I), y = teacher(x) with N(0,1) teacher parameters.");
-  m.def("simsek_teacher", [](const std::string& act) {
-          const TeacherStudent ts = simsek_teacher(parse_activation(act));
-          py::dict d = dataset_dict(ts.data);
-          d["teacher"] = ts.teacher;
-          d["teacher_params"] = ts.teacher_parameters;
-          return d;
-        }, py::arg("activation") = "sigmoid");
+}  // namespace
 
-  m.def("read_npy", [](const std::string& p) {
-    const io::NpyArray a = io::read_npy(p);
-    py::array_t<double> out(std::vector<py::ssize_t>(a.shape.begin(), a.shape.end()));
-    std::copy(a.data.begin(), a.data.end(), out.mutable_data());
-    return out;
-  }, py::arg("path"));
-  m.def("write_npy", [](const std::string& p, const py::object& a) {
-    const py::array arr = py::array::ensure(a);
-    if (arr && arr.ndim() == 1) io::write_npy(p, as_vector(a, "array"));
-    else io::write_npy(p, as_matrix(a, "array"));
-  }, py::arg("path"), py::arg("array"));
-  m.def("load_model",
-        [](const std::string& path, std::optional<std::string> activation,
-           std::optional<std::vector<Index>> widths) {
-          LoadModelOptions o;
-          if (activation) o.activation = parse_activation(*activation);
-          if (widths) {
-            o.spec = MlpSpec{.widths = *widths};
-            if (activation) o.spec->activation = *o.activation;
-          }
-          ModelFile f = load_model(path, o);
-          return py::make_tuple(Mlp(f.spec), f.parameters);
-        },
-        py::arg("path"), py::arg("activation") = py::none(), py::arg("widths") = py::none(),
-        "(model, params) from safetensors (PyTorch nn.Sequential keys) or a flat .npy (needs widths).");
-  m.def("save_model",
-        [](const std::string& path, const Mlp& model, const py::object& params, const std::string& dtype) {
-          if (dtype != "f64" && dtype != "f32") throw std::invalid_argument("dtype must be 'f64' or 'f32'");
-          save_model(path, model, as_vector(params, "params"),
-                     dtype == "f64" ? io::DType::f64 : io::DType::f32);
-        },
-        py::arg("path"), py::arg("model"), py::arg("params"), py::arg("dtype") = "f64");
+void bind_core(py::module_& m) {
+  m.attr("__version__") = io::version();
+  m.attr("git_commit") = io::git_commit();
+  m.def("set_num_threads", &set_num_threads, py::arg("n"),
+        "Threads locus uses (n >= 1); results are bitwise identical for any count.");
+  m.def("num_threads", &num_threads);
+  m.def(
+      "activations",
+      [] {
+        std::vector<std::string> out;
+        for (Activation a : all_activations()) out.emplace_back(to_string(a));
+        return out;
+      },
+      "Names of the hidden activations.");
+  bind_mlp(m);
+  bind_datasets(m);
+  bind_objective(m);
 }
 
 }  // namespace locus::python

@@ -3,9 +3,14 @@
 
 #include "bindings.hpp"
 
+namespace locus::python {
+void bind_io(py::module_& m);  // io.cpp
+}  // namespace locus::python
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "locus: exact derivatives and certified geometry of MLP loss landscapes";
   locus::python::bind_core(m);
+  locus::python::bind_io(m);
 #ifdef LOCUS_BIND_SOLVERS
   locus::python::bind_solvers(m);
 #endif

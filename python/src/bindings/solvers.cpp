@@ -1,4 +1,4 @@
-// Bindings of the solvers: locus.train and the solver result.
+// Bindings of the solvers: locus.train, locus.solver_options and the SolveResult class.
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
@@ -8,68 +8,175 @@ namespace locus::python {
 
 namespace sv = locus::solvers;
 
+namespace {
+
+// A Python value as a solver option value (bool before int: bool is an int in Python).
+sv::OptionValue option_value(const std::string& name, const py::handle& v) {
+  if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
+  if (py::isinstance<py::int_>(v)) return v.cast<std::int64_t>();
+  if (py::isinstance<py::float_>(v)) return v.cast<double>();
+  if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+  throw std::invalid_argument("option '" + name + "' must be a bool, int, float or str, got " +
+                              std::string(py::str(v.get_type())));
+}
+
+py::object to_python(const sv::OptionValue& v) {
+  return std::visit([](const auto& x) { return py::object(py::cast(x)); }, v);
+}
+
+void apply(sv::TrainOptions& o, sv::Method m, const py::dict& options) {
+  for (auto item : options) {
+    const std::string name = py::str(item.first);
+    sv::set_option(o, m, name, option_value(name, item.second));
+  }
+}
+
+py::dict counts_dict(const sv::EvaluationCounts& c) {
+  py::dict d;
+  d["loss"] = c.loss;
+  d["gradient"] = c.gradient;
+  d["jacobian"] = c.jacobian;
+  d["hessian"] = c.hessian;
+  d["hessian_vector"] = c.hessian_vector;
+  d["factorizations"] = c.factorizations;
+  return d;
+}
+
+}  // namespace
+
 void bind_solvers(py::module_& m) {
-  py::class_<sv::SolveResult>(m, "SolveResult", "A solver's end state, with the reason it stopped")
-      .def_property_readonly("status", [](const sv::SolveResult& r) { return std::string(sv::to_string(r.status)); })
+  py::class_<sv::SolveResult>(m, "SolveResult",
+                              "A solver's end state: status (why it stopped), message, params, "
+                              "loss and |g|inf reached, counts, trace and (flow) trajectory. "
+                              "repr() is the summary, each value beside its tolerance.")
+      .def_property_readonly("status",
+                             [](const sv::SolveResult& r) { return std::string(sv::to_string(r.status)); })
       .def_readonly("message", &sv::SolveResult::message)
       .def_readonly("method", &sv::SolveResult::method)
-      .def_readonly("params", &sv::SolveResult::x)
+      .def_readonly("params", &sv::SolveResult::x, "final parameters (numpy float64)")
       .def_readonly("loss_initial", &sv::SolveResult::loss_initial)
       .def_readonly("loss_final", &sv::SolveResult::loss_final)
       .def_readonly("gradient_max_norm", &sv::SolveResult::gradient_max_norm)
       .def_readonly("iterations", &sv::SolveResult::iterations)
       .def_readonly("seconds", &sv::SolveResult::seconds)
-      .def("converged", &sv::SolveResult::converged)
-      .def_property_readonly("inertia", [](const sv::SolveResult& r) -> py::object {
-        if (!r.inertia) return py::none();
-        py::dict d;
-        d["negative"] = r.inertia->negative;
-        d["zero"] = r.inertia->zero;
-        d["positive"] = r.inertia->positive;
-        d["tolerance"] = r.inertia->tolerance;
-        return d;
-      })
-      .def_property_readonly("trace", [](const sv::SolveResult& r) {
-        const sv::TraceTable t = sv::trace_table(r.trace);
-        py::dict d;
-        for (size_t j = 0; j < t.columns.size(); ++j) d[t.columns[j].c_str()] = Eigen::VectorXd(t.values.col(j));
-        return d;
-      })
+      .def("converged", &sv::SolveResult::converged,
+           "True for converged_gradient and converged_loss")
+      .def_property_readonly("counts", [](const sv::SolveResult& r) { return counts_dict(r.counts); })
+      .def_property_readonly("stop",
+                              [](const sv::SolveResult& r) {
+                                py::dict d;
+                                d["gradient_tolerance"] = r.stop.gradient_tolerance;
+                                d["loss_tolerance"] = r.stop.loss_tolerance;
+                                d["max_iterations"] = r.stop.max_iterations;
+                                d["max_seconds"] = r.stop.max_seconds;
+                                return d;
+                              })
+      .def_property_readonly("inertia",
+                             [](const sv::SolveResult& r) -> py::object {
+                               if (!r.inertia) return py::none();
+                               py::dict d;
+                               d["negative"] = r.inertia->negative;
+                               d["zero"] = r.inertia->zero;
+                               d["positive"] = r.inertia->positive;
+                               d["tolerance"] = r.inertia->tolerance;
+                               d["eigenvalue_min"] = r.inertia->eigenvalue_min;
+                               d["eigenvalue_max"] = r.inertia->eigenvalue_max;
+                               return d;
+                             })
+      .def_property_readonly(
+          "trace",
+          [](const sv::SolveResult& r) {
+            const sv::TraceTable t = sv::trace_table(r.trace);
+            py::dict d;
+            for (size_t j = 0; j < t.columns.size(); ++j)
+              d[t.columns[j].c_str()] = Eigen::VectorXd(t.values.col(static_cast<Eigen::Index>(j)));
+            return d;
+          },
+          "columns (numpy arrays) of the per-iteration records; empty unless record_trace=True")
+      .def_property_readonly(
+          "trajectory",
+          [](const sv::SolveResult& r) {
+            const auto k = static_cast<Eigen::Index>(r.trajectory.size());
+            Eigen::VectorXd t(k), loss(k), g(k);
+            Eigen::MatrixXd x(k, r.x.size());
+            for (Eigen::Index i = 0; i < k; ++i) {
+              const auto& p = r.trajectory[static_cast<size_t>(i)];
+              t[i] = p.time;
+              loss[i] = p.loss;
+              g[i] = p.gradient_max_norm;
+              x.row(i) = p.x.transpose();
+            }
+            py::dict d;
+            d["time"] = t;
+            d["loss"] = loss;
+            d["gradient_max_norm"] = g;
+            d["params"] = x;
+            return d;
+          },
+          "flow: {'time', 'loss', 'gradient_max_norm', 'params' (k x n)} at the output times")
+      .def_property_readonly("stages",
+                             [](const sv::SolveResult& r) {
+                               py::list l;
+                               for (const auto& s : r.stages) {
+                                 py::dict d;
+                                 d["method"] = s.method;
+                                 d["status"] = std::string(sv::to_string(s.status));
+                                 d["iterations"] = s.iterations;
+                                 d["seconds"] = s.seconds;
+                                 d["loss_final"] = s.loss_final;
+                                 d["gradient_max_norm"] = s.gradient_max_norm;
+                                 l.append(d);
+                               }
+                               return l;
+                             })
       .def("__repr__", [](const sv::SolveResult& r) { return sv::summary(r); });
 
-  m.def("train",
-        [](const Mlp& model, const py::object& x, const py::object& y, const std::string& method,
-           const py::object& init, std::uint64_t seed, std::optional<std::string> polish,
-           const std::string& loss, const py::kwargs& options) {
-          const Dataset data = as_dataset(x, y);
-          sv::TrainOptions o;
-          o.method = sv::parse_method(method);
-          if (polish) o.polish = sv::parse_method(*polish);
-          for (auto item : options) {
-            const std::string name = py::str(item.first);
-            const py::handle v = item.second;
-            sv::OptionValue value;
-            if (py::isinstance<py::bool_>(v)) value = v.cast<bool>();
-            else if (py::isinstance<py::int_>(v)) value = v.cast<std::int64_t>();
-            else if (py::isinstance<py::float_>(v)) value = v.cast<double>();
-            else if (py::isinstance<py::str>(v)) value = v.cast<std::string>();
-            else throw std::invalid_argument("option '" + name + "' must be a bool, int, float or str");
-            sv::set_option(o, o.method, name, value);
-          }
-          o.validate();
-          const Objective obj(model, data, {.kind = parse_loss_kind(loss)});
-          const Eigen::VectorXd x0 = init.is_none() ? model.init_parameters({.seed = seed})
-                                                    : as_vector(init, "init");
-          py::gil_scoped_release release;
-          return sv::solve(obj, x0, o);
-        },
-        py::arg("model"), py::arg("x"), py::arg("y"),
-        py::arg("method") = std::string(sv::to_string(sv::TrainOptions{}.method)),
-        py::arg("init") = py::none(), py::arg("seed") = InitOptions{}.seed,
-        py::arg("polish") = py::none(), py::arg("loss") = "squared",
-        "Train from init (or a seeded Glorot init) with gd|sgd|adam|lbfgs|lm|newton|critical|flow; "
-        "keyword arguments set the method's options by name (gradient_tolerance=1e-14, ...). "
-        "Returns a SolveResult (numpy params; repr = summary).");
+  m.def(
+      "solver_options",
+      [](const std::string& method) {
+        const sv::Method mm = sv::parse_method(method);
+        py::dict d;
+        for (const auto& f : sv::option_fields(sv::TrainOptions{}, mm)) d[f.name.c_str()] = to_python(f.value);
+        return d;
+      },
+      py::arg("method"),
+      "The options of a method (gd|sgd|adam|lbfgs|lm|newton|critical|flow) with their defaults, "
+      "as accepted by train(**options).");
+
+  m.def(
+      "train",
+      [](const Mlp& model, const py::object& x, const py::object& y, const std::string& method,
+         const py::object& init, std::uint64_t seed, std::optional<std::string> polish,
+         const std::string& loss, const std::string& reduction, const py::dict& polish_options,
+         const py::kwargs& options) {
+        const Dataset data = as_dataset(x, y);
+        sv::TrainOptions o;
+        o.method = sv::parse_method(method);
+        if (polish) o.polish = sv::parse_method(*polish);
+        apply(o, o.method, options);
+        if (o.polish) apply(o, *o.polish, polish_options);
+        else if (!polish_options.empty())
+          throw std::invalid_argument("polish_options given without polish");
+        o.validate();
+        const Objective obj(model, data,
+                            {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+        const Eigen::VectorXd x0 =
+            init.is_none() ? model.init_parameters({.seed = seed}) : as_vector(init, "init");
+        py::gil_scoped_release release;
+        return sv::solve(obj, x0, o);
+      },
+      py::arg("model"), py::arg("x"), py::arg("y"),
+      py::arg("method") = std::string(sv::to_string(sv::TrainOptions{}.method)),
+      py::arg("init") = py::none(), py::arg("seed") = InitOptions{}.seed,
+      py::arg("polish") = py::none(),
+      py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
+      py::arg("polish_options") = py::dict(),
+      "Train model on (x, y) from init (default: a Glorot init seeded by seed) with method "
+      "gd|sgd|adam|lbfgs|lm|newton|critical|flow, optionally followed by polish "
+      "(lm|newton|lbfgs|critical). Keyword arguments set the method's options by name "
+      "(solver_options(method) lists them), polish_options those of the polish. Releases the "
+      "GIL. Returns a SolveResult; ValueError for unknown names, bad values or shapes.");
 }
 
 }  // namespace locus::python

@@ -1,0 +1,589 @@
+#!/usr/bin/python3
+"""Compare locus's loss derivatives with PyTorch's on the same networks, data sizes and threads.
+
+Runs locus's google/benchmark binary (bench/core/loss_bench.cpp) with --benchmark_format=json,
+times the same workloads in PyTorch (float64), and prints one table of medians and the ratio
+torch/locus (> 1: locus is faster). Optionally runs the dgemm benchmark and reports how much of
+the machine's dgemm throughput the large network's Hessian-vector product reaches.
+
+PyTorch is a benchmark-only tool, not a locus dependency (Debian: apt-get install python3-torch).
+Run with /usr/bin/python3 from the repository root:
+
+    /usr/bin/python3 bench/compare_torch.py                       # build-bench/bench/locus_bench
+    /usr/bin/python3 bench/compare_torch.py --save-baselines --machine cpp-2core
+
+Workloads (locus benchmark -> PyTorch counterpart; the faster PyTorch method is reported):
+  loss        BM_Loss_Value                 forward pass under torch.no_grad()
+  gradient    BM_Loss_Gradient              autograd: torch.autograd.grad(L, theta)
+  hvp         BM_Loss_Hvp                   double backward (grad of <grad L, v> with create_graph)
+                                            or functorch.jvp(functorch.grad(L)) forward-over-reverse
+  hvp_cached  BM_Loss_HessianOperatorApply  double backward through a retained graph of grad L
+                                            (forward and backward done once, as HessianOperator)
+  jacobian    BM_Loss_Jacobian              functorch.jacrev of the residuals, or
+                                            functorch.vmap over points of per-point jacrev
+  hessian     BM_Loss_Hessian               functorch.hessian (jacfwd(jacrev)) where its memory fits,
+                                            or one HVP per column through a retained graph
+Every workload is a function of one flat float64 parameter vector theta in locus's layout (layer
+by layer, W row-major out x in, then b), softplus hidden layers, L = sum_i |f(x_i) - y_i|^2.
+
+Timing protocol (the same as google/benchmark's): each repetition runs the call as often as fits in
+--min-time seconds (at least once) and records the mean; the median over --repetitions
+repetitions is reported. Each repetition of a locus benchmark runs in a process of its own, so a
+small net's timing does not depend on what ran before it (glibc's allocator adapts its mmap
+threshold to earlier frees). PyTorch runs in --torch-processes
+subprocesses per thread count, each row keeping the fastest process's median (PyTorch's timings
+vary between processes), with OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set and
+torch.set_num_threads(n): Debian's PyTorch does its float64 GEMMs in the system BLAS (OpenBLAS),
+whose thread pool torch.set_num_threads does not control.
+
+On a shared machine a repetition is repeated while other processes use more than a tenth of a
+core (see quiet_samples); rows that never got a quiet machine are flagged "(machine busy)".
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+# The benchmark problems of bench/core/loss_bench.cpp: (widths, d). Keep the two lists in step.
+PROBLEMS = [
+    ([10, 64, 1], 256),
+    ([10, 200, 1], 100),
+    ([10, 200, 1], 500),
+    ([784, 512, 512, 10], 1024),
+]
+# No Jacobian (55 GB) and no dense Hessian (3.6 TB) for the large network.
+DENSE_MAX_PARAMS = 10_000
+
+LOCUS_TO_WORKLOAD = {
+    "BM_Loss_Value": "loss",
+    "BM_Loss_Gradient": "gradient",
+    "BM_Loss_Hvp": "hvp",
+    "BM_Loss_HessianOperatorApply": "hvp_cached",
+    "BM_Loss_Jacobian": "jacobian",
+    "BM_Loss_Hessian": "hessian",
+}
+WORKLOADS = list(LOCUS_TO_WORKLOAD.values())
+
+LOCUS_NAME = re.compile(
+    r"^(BM_\w+)/p:(\d+)/h:(\d+)/depth:(\d+)/l:(\d+)/d:(\d+)/nthreads:(\d+)")
+DGEMM_NAME = re.compile(r"^(BM_Dgemm_\w+)/m:(\d+)/k:(\d+)/n:(\d+)(?:/chunk:(\d+))?/nthreads:(\d+)")
+UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def n_params(widths):
+    return sum(widths[k + 1] * (widths[k] + 1) for k in range(len(widths) - 1))
+
+
+def gemm_flops(widths, d, workload):
+    """GEMM FLOPs of one call; the formula of gemm_flops() in bench/core/loss_bench.cpp."""
+    sizes = [widths[k] * widths[k + 1] for k in range(len(widths) - 1)]
+    f = 2.0 * d * sum(sizes)
+    f0 = 2.0 * d * sizes[0]
+    return {
+        "loss": f,
+        "gradient": 3 * f - f0,
+        "hvp": 9 * f - 5 * f0,
+        "hvp_cached": 6 * f - 4 * f0,
+        "hessian": 3 * f - f0 + n_params(widths) * (6 * f - 4 * f0),
+    }.get(workload)
+
+
+def arch_name(widths):
+    return "[" + ",".join(str(w) for w in widths) + "]"
+
+
+def format_seconds(s):
+    if s is None or not math.isfinite(s):
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1.0:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.3f} s"
+
+
+# --------------------------------------------------------------------------------------------
+# Shared machines: a measurement counts only if the rest of the machine stayed (nearly) idle.
+# "Foreign" CPU time is the machine's busy time (/proc/stat, steal included) minus our own; a
+# measurement during which it exceeded QUIET_FRACTION of the wall time is repeated after waiting
+# for the machine to calm down (at most --max-attempts times; the last one is kept and flagged).
+QUIET_FRACTION = 0.10
+
+
+def machine_busy_seconds():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    # user nice system idle iowait irq softirq steal
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_quiet(max_wait_seconds):
+    """Waits (up to max_wait_seconds) until others use < QUIET_FRACTION of a core for 0.25 s."""
+    deadline = time.monotonic() + max_wait_seconds
+    while True:
+        b0 = machine_busy_seconds()
+        time.sleep(0.25)
+        if (machine_busy_seconds() - b0) / 0.25 < QUIET_FRACTION or time.monotonic() > deadline:
+            return
+
+
+def quiet_samples(sample, own_cpu_seconds, count, attempts, max_wait_seconds):
+    """Calls sample() until `count` calls ran while others left the machine (nearly) idle, at most
+    count * attempts calls; returns the `count` least disturbed as (foreign cores, value) pairs."""
+    got = []
+    for _ in range(count * attempts):
+        wait_for_quiet(max_wait_seconds)
+        b0, c0, t0 = machine_busy_seconds(), own_cpu_seconds(), time.monotonic()
+        value = sample()
+        wall = time.monotonic() - t0
+        foreign = max(0.0, (machine_busy_seconds() - b0) - (own_cpu_seconds() - c0)) / wall
+        got.append((foreign, value))
+        if sum(f < QUIET_FRACTION for f, _ in got) >= count:
+            break
+    got.sort(key=lambda fv: fv[0])
+    return got[:count]
+
+
+def self_cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def children_cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+# --------------------------------------------------------------------------------------------
+# PyTorch side (runs in a subprocess: python compare_torch.py --torch-worker N)
+
+
+def median_seconds(fn, min_time, repetitions, attempts, max_wait):
+    """Median over repetitions of the mean call time, each repetition >= min_time seconds and run
+    on a quiet machine; returns (median seconds, the most others used during one, in cores)."""
+    t0 = time.perf_counter()
+    fn()  # warm-up (allocator, thread pool, lazy initialisation) and calibration
+    one = time.perf_counter() - t0
+    if one < min_time:  # cheap call: warm up once more and time it again
+        fn()
+        t0 = time.perf_counter()
+        fn()
+        one = time.perf_counter() - t0
+    calls = max(1, int(math.ceil(min_time / max(one, 1e-9))))
+
+    def repetition():
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        return (time.perf_counter() - t0) / calls
+
+    samples = quiet_samples(repetition, self_cpu_seconds, repetitions, attempts, max_wait)
+    return statistics.median(v for _, v in samples), max(f for f, _ in samples)
+
+
+def torch_worker(threads, min_time, repetitions, workloads, attempts, max_wait):
+    import torch
+    import functorch
+
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(torch.float64)
+    F = torch.nn.functional
+    results = []
+
+    for widths, d in PROBLEMS:
+        gen = torch.Generator().manual_seed(3)
+        p, l = widths[0], widths[-1]
+        x = torch.randn(d, p, generator=gen)
+        y = torch.randn(d, l, generator=gen)
+        # Layout and Glorot initialisation as locus's Mlp (values differ; timings do not care).
+        layers, chunks, off = [], [], 0
+        for k in range(len(widths) - 1):
+            fan_in, fan_out = widths[k], widths[k + 1]
+            a = math.sqrt(6.0 / (fan_in + fan_out))
+            chunks.append((torch.rand(fan_out * fan_in, generator=gen) * 2 - 1) * a)
+            chunks.append(torch.zeros(fan_out))
+            layers.append((fan_in, fan_out, off, off + fan_in * fan_out))
+            off += fan_out * (fan_in + 1)
+        theta0 = torch.cat(chunks)
+        n = theta0.numel()
+        v = torch.randn(n, generator=gen)
+
+        def forward(theta, inputs):
+            a = inputs
+            for k, (fi, fo, wo, bo) in enumerate(layers):
+                a = F.linear(a, theta[wo:wo + fi * fo].view(fo, fi), theta[bo:bo + fo])
+                if k + 1 < len(layers):
+                    a = F.softplus(a)
+            return a
+
+        def loss(theta):
+            r = forward(theta, x) - y
+            return (r * r).sum()
+
+        def residuals(theta):
+            return (forward(theta, x) - y).reshape(-1)
+
+        def residuals_one(theta, xi, yi):
+            return forward(theta, xi.unsqueeze(0)).squeeze(0) - yi
+
+        theta_req = theta0.clone().requires_grad_(True)
+
+        def run_loss():
+            with torch.no_grad():
+                return loss(theta0)
+
+        def run_gradient():
+            return torch.autograd.grad(loss(theta_req), theta_req)[0]
+
+        def run_hvp_double_backward():
+            g = torch.autograd.grad(loss(theta_req), theta_req, create_graph=True)[0]
+            return torch.autograd.grad(g, theta_req, grad_outputs=v)[0]
+
+        def run_hvp_jvp():
+            return functorch.jvp(functorch.grad(loss), (theta0,), (v,))[1]
+
+        cached = {}
+
+        def cached_gradient():
+            if "g" not in cached:
+                cached["g"] = torch.autograd.grad(loss(theta_req), theta_req, create_graph=True)[0]
+            return cached["g"]
+
+        def run_hvp_cached():
+            return torch.autograd.grad(cached_gradient(), theta_req, grad_outputs=v,
+                                       retain_graph=True)[0]
+
+        def run_jacobian_jacrev():
+            return functorch.jacrev(residuals)(theta0)
+
+        def run_jacobian_per_point():
+            j = functorch.vmap(functorch.jacrev(residuals_one), in_dims=(None, 0, 0))(theta0, x, y)
+            return j.reshape(d * l, n)
+
+        def run_hessian_functorch():
+            return functorch.hessian(loss)(theta0)
+
+        def run_hessian_columns():
+            # One forward/backward pass with create_graph, then one HVP per column through the
+            # retained graph. (Faster here than vmapped HVPs: is_grads_batched or
+            # vmap(jvp(grad)) in chunks of 128 columns were 3-5x slower on [10,200,1], d=500.)
+            g = torch.autograd.grad(loss(theta_req), theta_req, create_graph=True)[0]
+            h = torch.empty(n, n)
+            e = torch.zeros(n)
+            for j in range(n):
+                e.zero_()
+                e[j] = 1.0
+                h[j] = torch.autograd.grad(g, theta_req, grad_outputs=e, retain_graph=True)[0]
+            return h
+
+        # functorch.hessian vmaps over all n tangents at once: about n * d * (hidden widths) * 8
+        # bytes per intermediate, a dozen of them alive; skip it where that would not fit.
+        hessian_bytes = 12 * 8 * n * d * sum(widths[1:-1])
+        candidates = {
+            "loss": {"no_grad forward": run_loss},
+            "gradient": {"autograd": run_gradient},
+            "hvp": {"double backward": run_hvp_double_backward, "functorch.jvp(grad)": run_hvp_jvp},
+            "hvp_cached": {"double backward, retained graph": run_hvp_cached},
+            "jacobian": {"functorch.jacrev": run_jacobian_jacrev,
+                         "vmap(jacrev) per point": run_jacobian_per_point},
+            "hessian": {"per-column HVPs, retained graph": run_hessian_columns},
+        }
+        if hessian_bytes < 6e9:
+            candidates["hessian"]["functorch.hessian"] = run_hessian_functorch
+
+        for workload in workloads:
+            if workload in ("jacobian", "hessian") and n > DENSE_MAX_PARAMS:
+                continue
+            methods, foreign = {}, {}
+            for name, fn in candidates[workload].items():
+                try:
+                    methods[name], foreign[name] = median_seconds(fn, min_time, repetitions,
+                                                                  attempts, max_wait)
+                except Exception as e:  # a functorch transform PyTorch cannot do here
+                    methods[name] = None
+                    print(f"torch {workload} {name} {arch_name(widths)} d={d}: {e!r}",
+                          file=sys.stderr)
+            timed = {k: s for k, s in methods.items() if s is not None}
+            best = min(timed, key=timed.get) if timed else None
+            results.append({
+                "workload": workload, "widths": widths, "d": d, "threads": threads,
+                "torch_threads": torch.get_num_threads(), "n_params": n,
+                "median_seconds": timed.get(best), "method": best, "methods": methods,
+                "foreign_cores": foreign.get(best),
+            })
+            cached.clear()
+            print(f"  torch {workload:10s} {arch_name(widths):18s} d={d:<5d} threads={threads} "
+                  f"{format_seconds(timed.get(best))} ({best})", file=sys.stderr, flush=True)
+    return results
+
+
+def run_torch(threads, args):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", str(threads),
+           "--min-time", str(args.min_time), "--repetitions", str(args.repetitions),
+           "--workloads", ",".join(args.workloads), "--max-attempts", str(args.max_attempts),
+           "--max-wait", str(args.max_wait)]
+    out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out)
+
+
+def torch_context():
+    cmd = [sys.executable, "-c",
+           "import torch, json; print(json.dumps({'torch_version': torch.__version__, "
+           "'torch_config': torch.__config__.show(), 'torch_parallel': torch.__config__.parallel_info()}))"]
+    return json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout)
+
+
+# --------------------------------------------------------------------------------------------
+# locus side
+
+
+def run_benchmark_binary(binary, args, name_filter=None):
+    """Runs a google/benchmark binary one benchmark and one repetition per process, each on a quiet
+    machine; returns google/benchmark's JSON with every accepted repetition (run_type iteration,
+    plus "foreign_cores": others' CPU use during it)."""
+    if not os.path.exists(binary):
+        sys.exit(f"benchmark binary '{binary}' not found: configure with -DLOCUS_BUILD_BENCHMARKS=ON "
+                 "and build it (see bench/README.md), or pass its path")
+    listed = subprocess.run([binary, "--benchmark_list_tests=true"] +
+                            ([f"--benchmark_filter={name_filter}"] if name_filter else []),
+                            check=True, stdout=subprocess.PIPE, text=True).stdout.split()
+    merged = None
+    with tempfile.TemporaryDirectory() as tmp:
+        out_path = os.path.join(tmp, "out.json")
+        for name in listed:
+            cmd = [binary, f"--benchmark_filter=^{re.escape(name)}$",
+                   f"--benchmark_out={out_path}", "--benchmark_out_format=json",
+                   f"--benchmark_min_time={args.min_time}"]
+
+            def repetition():
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+                with open(out_path) as f:
+                    return json.load(f)
+
+            samples = quiet_samples(repetition, children_cpu_seconds, args.repetitions,
+                                    args.max_attempts, args.max_wait)
+            if merged is None:
+                merged = {"context": samples[0][1]["context"], "benchmarks": []}
+            for i, (foreign, data) in enumerate(samples):
+                for b in data["benchmarks"]:
+                    b.update(foreign_cores=foreign, repetitions=len(samples), repetition_index=i)
+                    merged["benchmarks"].append(b)
+            seconds = statistics.median(
+                b["real_time"] * UNIT_SECONDS[b["time_unit"]]
+                for _, data in samples for b in data["benchmarks"])
+            busy = max(f for f, _ in samples) >= QUIET_FRACTION
+            print(f"  {name}: {format_seconds(seconds)}{'  (machine busy)' if busy else ''}",
+                  file=sys.stderr, flush=True)
+    return merged
+
+
+def medians(bench_json, pattern):
+    """{name groups: (median real seconds, entry)}: google/benchmark's median aggregate, or the
+    median of the single runs when there was only one repetition (no aggregates then)."""
+    runs, out = {}, {}
+    for b in bench_json["benchmarks"]:
+        m = pattern.match(b["run_name"])
+        if not m:
+            continue
+        seconds = b["real_time"] * UNIT_SECONDS[b["time_unit"]]
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                out[m.groups()] = (seconds, b)
+        else:
+            runs.setdefault(m.groups(), []).append((seconds, b))
+    for key, values in runs.items():
+        if key not in out:
+            entry = dict(values[0][1])
+            entry["foreign_cores"] = max((b.get("foreign_cores") or 0.0) for _, b in values)
+            out[key] = (statistics.median(s for s, _ in values), entry)
+    return out
+
+
+def locus_results(bench_json):
+    rows = {}
+    for (name, p, h, depth, l, d, threads), (seconds, entry) in medians(bench_json, LOCUS_NAME).items():
+        if name not in LOCUS_TO_WORKLOAD:
+            continue
+        widths = [int(p)] + [int(h)] * int(depth) + [int(l)]
+        key = (LOCUS_TO_WORKLOAD[name], arch_name(widths), int(d), int(threads))
+        rows[key] = {"seconds": seconds, "name": entry["run_name"], "widths": widths,
+                     "omp_threads": entry.get("omp_threads"),
+                     "foreign_cores": entry.get("foreign_cores")}
+    return rows
+
+
+def dgemm_results(bench_json):
+    rows = []
+    for (name, m, k, n, chunk, threads), (seconds, entry) in medians(bench_json, DGEMM_NAME).items():
+        flop = 2.0 * int(m) * int(k) * int(n)
+        rows.append({"name": name, "m": int(m), "k": int(k), "n": int(n),
+                     "foreign_cores": entry.get("foreign_cores"),
+                     "chunk": int(chunk) if chunk is not None else None,
+                     "threads": int(threads), "seconds": seconds, "gflops": flop / seconds / 1e9})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def print_table(rows):
+    header = f"{'workload':11s} {'network':18s} {'d':>5s} {'thr':>3s} {'locus':>11s} " \
+             f"{'torch':>11s} {'torch/locus':>11s}  torch method"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
+        print(f"{r['workload']:11s} {r['network']:18s} {r['d']:5d} {r['threads']:3d} "
+              f"{format_seconds(r['locus_seconds']):>11s} {format_seconds(r['torch_seconds']):>11s} "
+              f"{ratio:>11s}  {r['torch_method'] or '-'}{'  (machine busy)' if r['busy'] else ''}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--locus-bench", default="build-bench/bench/locus_bench",
+                        help="locus's loss benchmark binary (default: %(default)s)")
+    parser.add_argument("--dgemm-bench", default="build-bench/bench/locus_dgemm_bench",
+                        help="dgemm benchmark binary; 'none' to skip (default: %(default)s)")
+    parser.add_argument("--threads", default="2,1", help="thread counts (default: %(default)s)")
+    parser.add_argument("--repetitions", type=int, default=5,
+                        help="repetitions; the median is reported (default: %(default)s)")
+    parser.add_argument("--min-time", type=float, default=0.2,
+                        help="seconds per repetition, at least one call (default: %(default)s)")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help="comma-separated subset of " + ",".join(WORKLOADS))
+    parser.add_argument("--machine", default="cpp-2core",
+                        help="machine name for the baseline files (default: %(default)s)")
+    parser.add_argument("--save-baselines", action="store_true",
+                        help="write bench/baselines/<machine>.json (locus, google/benchmark JSON), "
+                             "<machine>-dgemm.json and <machine>-torch.json (the comparison)")
+    parser.add_argument("--torch-processes", type=int, default=2,
+                        help="PyTorch processes per thread count; each row keeps the fastest "
+                             "(default: %(default)s)")
+    parser.add_argument("--max-attempts", type=int, default=4,
+                        help="measurements repeated while others load the machine "
+                             "(default: %(default)s)")
+    parser.add_argument("--max-wait", type=float, default=120.0,
+                        help="seconds to wait for a quiet machine before each attempt "
+                             "(default: %(default)s)")
+    parser.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.workloads = [w for w in args.workloads.split(",") if w]
+    for w in args.workloads:
+        if w not in WORKLOADS:
+            parser.error(f"--workloads: unknown workload '{w}' (valid: {', '.join(WORKLOADS)})")
+
+    if args.torch_worker is not None:
+        json.dump(torch_worker(args.torch_worker, args.min_time, args.repetitions, args.workloads,
+                               args.max_attempts, args.max_wait), sys.stdout)
+        return
+
+    threads = [int(t) for t in args.threads.split(",")]
+    inverse = {v: k for k, v in LOCUS_TO_WORKLOAD.items()}
+    locus_filter = "(" + "|".join(inverse[w] for w in args.workloads) + ")/.*/nthreads:(" + \
+                   "|".join(str(t) for t in threads) + ")/"
+    locus_json = run_benchmark_binary(args.locus_bench, args, locus_filter)
+    locus = locus_results(locus_json)
+    dgemm_json = None
+    if args.dgemm_bench != "none":
+        dgemm_json = run_benchmark_binary(args.dgemm_bench, args)
+
+    # PyTorch's medians vary from process to process (2-thread runs by up to 1.5x: its OpenMP
+    # threads and OpenBLAS's own pool share the cores), so each row keeps its fastest process.
+    torch = {}
+    for t in threads:
+        for _ in range(args.torch_processes):
+            for r in run_torch(t, args):
+                key = (r["workload"], arch_name(r["widths"]), r["d"], r["threads"])
+                best = torch.get(key)
+                if r["median_seconds"] is not None and (
+                        best is None or best["median_seconds"] is None or
+                        r["median_seconds"] < best["median_seconds"]):
+                    torch[key] = r
+                elif best is None:
+                    torch[key] = r
+
+    rows = []
+    for workload in args.workloads:
+        for widths, d in PROBLEMS:
+            for t in threads:
+                key = (workload, arch_name(widths), d, t)
+                if key not in locus and key not in torch:
+                    continue
+                ls = locus.get(key, {}).get("seconds")
+                tr = torch.get(key, {})
+                ts = tr.get("median_seconds")
+                rows.append({"workload": workload, "network": arch_name(widths), "d": d,
+                             "threads": t, "n_params": n_params(widths),
+                             "locus_seconds": ls, "torch_seconds": ts,
+                             "ratio": ts / ls if ls and ts else None,
+                             "torch_method": tr.get("method"), "torch_methods": tr.get("methods"),
+                             "busy": any((x or 0) >= QUIET_FRACTION for x in
+                                         (locus.get(key, {}).get("foreign_cores"),
+                                          tr.get("foreign_cores"))),
+                             "locus_gflops": gemm_flops(widths, d, workload) / ls / 1e9
+                             if ls and gemm_flops(widths, d, workload) else None})
+    print()
+    print("Medians of wall time per call; torch/locus > 1 means locus is faster.")
+    print_table(rows)
+
+    if dgemm_json:
+        dg = dgemm_results(dgemm_json)
+        print()
+        print("dgemm (C = A B, m x k times k x n), median GFLOP/s:")
+        for r in sorted(dg, key=lambda r: (r["name"], r["m"], r["k"], r["chunk"] or 0, r["threads"])):
+            chunk = f" chunk {r['chunk']}" if r["chunk"] else ""
+            print(f"  {r['name']:18s} {r['m']:5d} x {r['k']:4d} x {r['n']:4d}{chunk:10s} "
+                  f"threads {r['threads']}: {r['gflops']:6.1f}")
+        large = arch_name(PROBLEMS[-1][0])
+        print()
+        print("Large network GEMM throughput (GEMM FLOPs from the architecture, see loss_bench.cpp):")
+        for r in rows:
+            if r["network"] != large or not r["locus_gflops"]:
+                continue
+            ref = [g["gflops"] for g in dg if g["name"] == "BM_Dgemm_OpenBlas" and g["threads"] == r["threads"]]
+            frac = f" = {100 * r['locus_gflops'] / max(ref):.0f}% of OpenBLAS dgemm ({max(ref):.1f})" if ref else ""
+            print(f"  {r['workload']:11s} threads {r['threads']}: {r['locus_gflops']:6.1f} GFLOP/s{frac}")
+
+    if args.save_baselines:
+        here = os.path.dirname(os.path.abspath(__file__))
+        base = os.path.join(here, "baselines")
+        os.makedirs(base, exist_ok=True)
+        with open(os.path.join(base, f"{args.machine}.json"), "w") as f:
+            json.dump(locus_json, f, indent=2)
+            f.write("\n")
+        if dgemm_json:
+            with open(os.path.join(base, f"{args.machine}-dgemm.json"), "w") as f:
+                json.dump(dgemm_json, f, indent=2)
+                f.write("\n")
+        context = {
+            "machine": args.machine,
+            "host": socket.gethostname(),
+            "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "threads": threads, "repetitions": args.repetitions, "min_time_seconds": args.min_time,
+            "torch_processes": args.torch_processes,
+            "locus_context": locus_json.get("context"),
+            **torch_context(),
+        }
+        with open(os.path.join(base, f"{args.machine}-torch.json"), "w") as f:
+            json.dump({"context": context, "rows": rows}, f, indent=2)
+            f.write("\n")
+        print(f"\nbaselines written to {base}/{args.machine}{{,-dgemm,-torch}}.json")
+
+
+if __name__ == "__main__":
+    main()
