@@ -101,7 +101,8 @@ void setup_train(CLI::App* app) {
   add_loss_options(app, cmd->loss);
   add_output_options(app, cmd->out);
   std::string methods;
-  for (auto m : sv::all_methods()) methods += (methods.empty() ? "" : "|") + std::string(sv::to_string(m));
+  for (auto m : sv::all_methods())
+    methods += (methods.empty() ? "" : "|") + std::string(sv::to_string(m));
   app->add_option("--method", cmd->method, methods)->capture_default_str();
   app->add_option("--polish", cmd->polish,
                   "second stage from the first's end point: lm|newton|lbfgs|critical (the "
@@ -125,9 +126,9 @@ void setup_train(CLI::App* app) {
   app->add_flag("--list-options", cmd->list_options,
                 "print the options of --method (and --polish) with their values, then exit");
   // The stopping flags override both stages; their defaults depend on the method.
-  app->add_option("--gradient-tolerance", cmd->gradient_tolerance,
-                  "stop when max_i |g_i| <= this (default: " +
-                      defaults_by_method("gradient_tolerance") + ")");
+  app->add_option(
+      "--gradient-tolerance", cmd->gradient_tolerance,
+      "stop when max_i |g_i| <= this (default: " + defaults_by_method("gradient_tolerance") + ")");
   app->add_option("--loss-tolerance", cmd->loss_tolerance,
                   "stop when L <= this (default: " + defaults_by_method("loss_tolerance") + ")");
   app->add_option("--max-iterations", cmd->max_iterations,
@@ -182,7 +183,8 @@ void setup_train(CLI::App* app) {
     } else if (m.parameters) {
       x0 = *m.parameters;
     } else {
-      x0 = m.model.init_parameters({.scheme = parse_init_scheme(cmd->init_scheme), .seed = cmd->seed});
+      x0 = m.model.init_parameters(
+          {.scheme = parse_init_scheme(cmd->init_scheme), .seed = cmd->seed});
     }
     const bool progress = stderr_is_terminal() && !cmd->out.json;
     const sv::SolveResult r = sv::solve(obj, x0, o, [&](const sv::IterationRecord& rec) {
@@ -220,20 +222,29 @@ void setup_train(CLI::App* app) {
         body["trajectory_points"] = r.trajectory.size();
       }
       if (r.inertia)
-        body["inertia"] = {{"negative", r.inertia->negative}, {"zero", r.inertia->zero},
-                           {"positive", r.inertia->positive}, {"tolerance", r.inertia->tolerance},
+        body["inertia"] = {{"negative", r.inertia->negative},
+                           {"zero", r.inertia->zero},
+                           {"positive", r.inertia->positive},
+                           {"tolerance", r.inertia->tolerance},
                            {"eigenvalue_min", r.inertia->eigenvalue_min},
                            {"eigenvalue_max", r.inertia->eigenvalue_max}};
       io::Json stages = io::Json::array();
       for (const auto& s : r.stages)
-        stages.push_back({{"method", s.method}, {"status", std::string(sv::to_string(s.status))},
-                          {"iterations", s.iterations}, {"seconds", s.seconds},
-                          {"loss_final", s.loss_final}, {"gradient_max_norm", s.gradient_max_norm}});
+        stages.push_back({{"method", s.method},
+                          {"status", std::string(sv::to_string(s.status))},
+                          {"iterations", s.iterations},
+                          {"seconds", s.seconds},
+                          {"loss_final", s.loss_final},
+                          {"gradient_max_norm", s.gradient_max_norm}});
       body["stages"] = stages;
-      io::Json resolved = {{"model", to_json(cmd->model)}, {"data", to_json(cmd->data)},
-                           {"loss", to_json(cmd->loss)}, {"method", cmd->method},
-                           {"polish", cmd->polish}, {"init", cmd->init_file},
-                           {"init_scheme", cmd->init_scheme}, {"seed", cmd->seed},
+      io::Json resolved = {{"model", to_json(cmd->model)},
+                           {"data", to_json(cmd->data)},
+                           {"loss", to_json(cmd->loss)},
+                           {"method", cmd->method},
+                           {"polish", cmd->polish},
+                           {"init", cmd->init_file},
+                           {"init_scheme", cmd->init_scheme},
+                           {"seed", cmd->seed},
                            {"method_options", options_json(o, o.method)}};
       if (o.polish) resolved["polish_options"] = options_json(o, *o.polish);
       print_json(resolved, body);

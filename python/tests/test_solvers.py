@@ -101,3 +101,42 @@ def test_train_releases_the_gil():
     worker.join()
     assert result["r"].iterations == 3000
     assert counter > 5
+
+
+def _locus_bin():
+    import os
+    path = os.environ.get("LOCUS_BIN")
+    if not path or not os.path.exists(path):
+        pytest.skip("LOCUS_BIN not set")
+    return path
+
+
+def test_cli_train_saves_and_reports_json(tmp_path):
+    import json
+    import subprocess
+    exe = _locus_bin()
+    save, trace = tmp_path / "m.npy", tmp_path / "trace.csv"
+    out = subprocess.run([exe, "train", "--arch", "3,8,1", "--dataset", "teacher",
+                          "--teacher-arch", "3,2,1", "--n-points", "30", "--method", "flow",
+                          "--polish", "lm", "--save", str(save), "--trace", str(trace),
+                          "--max-iterations", "3000", "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    j = json.loads(out)
+    assert list(j)[0] == "context"
+    assert j["method"] == "flow+lm" and j["converged"] and j["loss_final"] < 1e-20
+    assert [s["method"] for s in j["stages"]] == ["flow", "lm"]
+    assert j["context"]["options"]["method_options"]["max_iterations"] == 3000
+    assert np.load(save).shape == (3 * 8 + 8 + 8 + 1,)
+    assert trace.read_text().startswith("iteration,seconds,loss,gradient_max_norm")
+
+
+def test_cli_train_lists_options_and_rejects_bad_ones(tmp_path):
+    import subprocess
+    exe = _locus_bin()
+    listing = subprocess.run([exe, "train", "--method", "newton", "--list-options"],
+                             check=True, capture_output=True, text=True).stdout
+    assert "hybrid_decrease" in listing and "1e-13" in listing
+    bad = subprocess.run([exe, "train", "--arch", "3,8,1", "--dataset", "teacher",
+                          "--teacher-arch", "3,2,1", "--save", str(tmp_path / "m.npy"),
+                          "--opt", "warp=9"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "warp" in bad.stderr

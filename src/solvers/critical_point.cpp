@@ -1,5 +1,6 @@
 #include "locus/solvers/critical_point.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -10,16 +11,16 @@
 
 namespace locus::solvers {
 
-using Eigen::MatrixXd;
-using Eigen::VectorXd;
 using detail::format_number;
 using detail::max_norm;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
 
 void CriticalPointOptions::validate() const {
   stop.validate("CriticalPointOptions.stop");
   auto bad = [](const char* field, double v, const char* need) {
-    throw std::invalid_argument(std::string("CriticalPointOptions.") + field + " must be " +
-                                need + ", got " + format_number(v));
+    throw std::invalid_argument(std::string("CriticalPointOptions.") + field + " must be " + need +
+                                ", got " + format_number(v));
   };
   if (dense_max_params < 0) bad("dense_max_params", double(dense_max_params), ">= 0");
   if (!(initial_damping > 0) || !std::isfinite(initial_damping))
@@ -202,6 +203,7 @@ SolveResult solve_critical_point(const Objective& objective, VectorXd x,
       }
     }
   }
+  const auto inertia_start = std::chrono::steady_clock::now();
   SolveResult result = mon.finish();
   if (objective.n_params() <= options.inertia_max_params) {
     if (have_eigen) {
@@ -212,6 +214,8 @@ SolveResult solve_critical_point(const Objective& objective, VectorXd x,
       result.counts.hessian_vector += result.x.size();
       ++result.counts.factorizations;
     }
+    result.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - inertia_start).count();
   }
   return result;
 }

@@ -10,9 +10,9 @@
 
 namespace locus::solvers {
 
-using Eigen::VectorXd;
 using detail::format_number;
 using detail::max_norm;
+using Eigen::VectorXd;
 
 namespace {
 
@@ -178,7 +178,8 @@ SolveResult solve_adam(const Objective& objective, VectorXd x, const AdamOptions
     const VectorXd m_hat = m / (1.0 - beta1_power);
     const VectorXd v_hat = v / (1.0 - beta2_power);
     const VectorXd step =
-        -options.learning_rate * m_hat.cwiseQuotient((v_hat.cwiseSqrt().array() + options.epsilon).matrix());
+        -options.learning_rate *
+        m_hat.cwiseQuotient((v_hat.cwiseSqrt().array() + options.epsilon).matrix());
     const VectorXd x_next = x + step;
     Objective::LossGradient next = objective.loss_gradient(x_next);
     ++counts.gradient;

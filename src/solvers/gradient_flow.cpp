@@ -9,8 +9,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -20,16 +18,19 @@
 
 namespace locus::solvers {
 
-using Eigen::MatrixXd;
-using Eigen::VectorXd;
 using detail::format_number;
 using detail::max_norm;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
 
 std::string_view to_string(FlowLinearSolver s) {
   switch (s) {
-    case FlowLinearSolver::automatic: return "automatic";
-    case FlowLinearSolver::dense: return "dense";
-    case FlowLinearSolver::iterative: return "iterative";
+    case FlowLinearSolver::automatic:
+      return "automatic";
+    case FlowLinearSolver::dense:
+      return "dense";
+    case FlowLinearSolver::iterative:
+      return "iterative";
   }
   return "unknown";
 }
@@ -45,8 +46,8 @@ FlowLinearSolver parse_flow_linear_solver(std::string_view name) {
 void GradientFlowOptions::validate() const {
   stop.validate("GradientFlowOptions.stop");
   auto bad = [](const char* field, double v, const char* need) {
-    throw std::invalid_argument(std::string("GradientFlowOptions.") + field + " must be " +
-                                need + ", got " + format_number(v));
+    throw std::invalid_argument(std::string("GradientFlowOptions.") + field + " must be " + need +
+                                ", got " + format_number(v));
   };
   if (!(t_final > 0)) bad("t_final", t_final, "> 0 (inf = no limit)");
   if (!(relative_tolerance > 0) || !std::isfinite(relative_tolerance))
@@ -112,8 +113,8 @@ int rhs(realtype /*t*/, N_Vector y, N_Vector ydot, void* user) {
 }
 
 // Dense Jacobian of the right-hand side: -H.
-int dense_jacobian(realtype /*t*/, N_Vector y, N_Vector /*fy*/, SUNMatrix jac, void* user,
-                   N_Vector, N_Vector, N_Vector) {
+int dense_jacobian(realtype /*t*/, N_Vector y, N_Vector /*fy*/, SUNMatrix jac, void* user, N_Vector,
+                   N_Vector, N_Vector) {
   auto* d = static_cast<FlowData*>(user);
   try {
     const VectorXd theta = view(y);
@@ -225,8 +226,7 @@ int precondition_solve(realtype /*t*/, N_Vector /*y*/, N_Vector /*fy*/, N_Vector
 void error_handler(int code, const char* module, const char* function, char* msg, void* user) {
   auto* d = static_cast<FlowData*>(user);
   // Warnings (code > 0, e.g. "t + h = t") are dropped; the first error message is kept.
-  if (code < 0 && d->error.empty())
-    d->error = std::string(module) + "::" + function + ": " + msg;
+  if (code < 0 && d->error.empty()) d->error = std::string(module) + "::" + function + ": " + msg;
 }
 
 // RAII owners of the SUNDIALS objects.
@@ -278,9 +278,8 @@ SolveResult solve_gradient_flow(const Objective& objective, VectorXd x,
 
   Sundials s;
   auto fail_setup = [&](const char* what) {
-    mon.stop_with(Status::integration_failed,
-                  std::string("CVODE setup failed in ") + what +
-                      (data.error.empty() ? "" : ": " + data.error));
+    mon.stop_with(Status::integration_failed, std::string("CVODE setup failed in ") + what +
+                                                  (data.error.empty() ? "" : ": " + data.error));
     return mon.finish();
   };
   if (SUNContext_Create(nullptr, &s.ctx) != 0) return fail_setup("SUNContext_Create");
@@ -326,10 +325,9 @@ SolveResult solve_gradient_flow(const Objective& objective, VectorXd x,
     const double t_previous = t;
     const int flag = CVode(s.cvode, t_request, s.y, &t, CV_ONE_STEP);
     if (flag < 0) {
-      mon.stop_with(Status::integration_failed,
-                    "CVODE failed at t = " + format_number(t) + " (" +
-                        CVodeGetReturnFlagName(flag) + ")" +
-                        (data.error.empty() ? "" : ": " + data.error));
+      mon.stop_with(Status::integration_failed, "CVODE failed at t = " + format_number(t) + " (" +
+                                                    CVodeGetReturnFlagName(flag) + ")" +
+                                                    (data.error.empty() ? "" : ": " + data.error));
       break;
     }
     // Trajectory points passed by this step, interpolated by CVODE's dense output.
@@ -360,20 +358,6 @@ SolveResult solve_gradient_flow(const Objective& objective, VectorXd x,
                                             format_number(max_norm(lg.gradient)) + ")");
       break;
     }
-  }
-  if (getenv("LOCUS_FLOW_STATS")) {
-    long nst, netf, nni, ncfn, nli, nlcf, npe, nje;
-    int q;
-    CVodeGetNumSteps(s.cvode, &nst);
-    CVodeGetNumErrTestFails(s.cvode, &netf);
-    CVodeGetNumNonlinSolvIters(s.cvode, &nni);
-    CVodeGetNumNonlinSolvConvFails(s.cvode, &ncfn);
-    CVodeGetNumLinIters(s.cvode, &nli);
-    CVodeGetNumLinConvFails(s.cvode, &nlcf);
-    CVodeGetNumPrecEvals(s.cvode, &npe);
-    CVodeGetNumJacEvals(s.cvode, &nje);
-    CVodeGetLastOrder(s.cvode, &q);
-    fprintf(stderr, "steps %ld errfails %ld nni %ld ncfn %ld nli %ld nlcf %ld npe %ld nje %ld order %d\n", nst, netf, nni, ncfn, nli, nlcf, npe, nje, q);
   }
   if (want_trajectory && (res.trajectory.empty() || res.trajectory.back().time < t))
     res.trajectory.push_back({t, res.loss_final, res.gradient_max_norm, res.x});

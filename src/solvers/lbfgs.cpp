@@ -11,18 +11,20 @@
 
 namespace locus::solvers {
 
-using Eigen::VectorXd;
 using detail::format_number;
 using detail::max_norm;
+using Eigen::VectorXd;
 
 void LbfgsOptions::validate() const {
   stop.validate("LbfgsOptions.stop");
   if (history < 1)
-    throw std::invalid_argument("LbfgsOptions.history must be >= 1, got " + std::to_string(history));
+    throw std::invalid_argument("LbfgsOptions.history must be >= 1, got " +
+                                std::to_string(history));
   if (!(wolfe_c1 > 0 && wolfe_c1 < wolfe_c2 && wolfe_c2 < 1))
-    throw std::invalid_argument("LbfgsOptions.wolfe_c1 and wolfe_c2 must satisfy 0 < c1 < c2 < 1, "
-                                "got c1 = " + format_number(wolfe_c1) +
-                                ", c2 = " + format_number(wolfe_c2));
+    throw std::invalid_argument(
+        "LbfgsOptions.wolfe_c1 and wolfe_c2 must satisfy 0 < c1 < c2 < 1, "
+        "got c1 = " +
+        format_number(wolfe_c1) + ", c2 = " + format_number(wolfe_c2));
   if (max_line_search_evaluations < 1)
     throw std::invalid_argument("LbfgsOptions.max_line_search_evaluations must be >= 1, got " +
                                 std::to_string(max_line_search_evaluations));
@@ -112,9 +114,9 @@ LineSearchResult strong_wolfe(const Objective& objective, const VectorXd& x, con
       break;
     }
     // Extrapolate: between 1.01 and 10 times the current step.
-    const double next = cubic_minimizer(prev.alpha, prev.loss, prev.slope, cur.alpha, cur.loss,
-                                        cur.slope, cur.alpha + 0.01 * (cur.alpha - prev.alpha),
-                                        10.0 * cur.alpha);
+    const double next =
+        cubic_minimizer(prev.alpha, prev.loss, prev.slope, cur.alpha, cur.loss, cur.slope,
+                        cur.alpha + 0.01 * (cur.alpha - prev.alpha), 10.0 * cur.alpha);
     prev = cur;
     alpha = next;
   }
@@ -214,16 +216,17 @@ SolveResult solve_lbfgs(const Objective& objective, VectorXd x, const LbfgsOptio
       rho_hist.clear();
       d = -g;
       start.slope = -g.squaredNorm();
-      ls = strong_wolfe(objective, x, d, start, std::min(1.0, 1.0 / g.lpNorm<1>()), options,
-                        counts);
+      ls =
+          strong_wolfe(objective, x, d, start, std::min(1.0, 1.0 / g.lpNorm<1>()), options, counts);
     }
     if (!ls.decrease) {
       mon.stop_with(Status::line_search_failed,
                     "no step along the L-BFGS or the steepest-descent direction decreased the "
                     "loss in " +
                         std::to_string(options.max_line_search_evaluations) +
-                        " evaluations each (loss = " + format_number(lg.loss) + ", |g|∞ = " +
-                        format_number(max_norm(g)) + "; the round-off floor, or a "
+                        " evaluations each (loss = " + format_number(lg.loss) +
+                        ", |g|∞ = " + format_number(max_norm(g)) +
+                        "; the round-off floor, or a "
                         "non-smooth loss)");
       break;
     }

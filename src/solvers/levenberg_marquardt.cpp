@@ -9,10 +9,10 @@
 
 namespace locus::solvers {
 
-using Eigen::MatrixXd;
-using Eigen::VectorXd;
 using detail::format_number;
 using detail::max_norm;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
 
 void LevenbergMarquardtOptions::validate() const {
   stop.validate("LevenbergMarquardtOptions.stop");
@@ -87,11 +87,11 @@ SolveResult solve_levenberg_marquardt(const Objective& objective, VectorXd x,
       const double predicted = -2.0 * r.dot(jp) - jp.squaredNorm();
       const VectorXd x_trial = x + p;
       if (x_trial == x) {
-        mon.stop_with(Status::stalled,
-                      "the step (|p| = " + format_number(step_norm) +
-                          ") no longer changes x in floating point (loss = " +
-                          format_number(lg.loss) + ", |g|∞ = " +
-                          format_number(max_norm(lg.gradient)) + ")");
+        mon.stop_with(
+            Status::stalled,
+            "the step (|p| = " + format_number(step_norm) +
+                ") no longer changes x in floating point (loss = " + format_number(lg.loss) +
+                ", |g|∞ = " + format_number(max_norm(lg.gradient)) + ")");
         break;
       }
       VectorXd r_trial = objective.residuals(x_trial);
@@ -144,10 +144,10 @@ SolveResult solve_levenberg_marquardt(const Objective& objective, VectorXd x,
       mon.stop_with(factorized ? Status::stalled : Status::factorization_failed,
                     std::string(factorized ? "no decrease of the loss" : "no factorization") +
                         " for damping up to mu = max_damping_factor = " +
-                        format_number(options.max_damping_factor) + " (loss = " +
-                        format_number(lg.loss) + ", |g|∞ = " +
-                        format_number(max_norm(lg.gradient)) + ", eps |x| = " +
-                        format_number(eps * x.norm()) + ")");
+                        format_number(options.max_damping_factor) +
+                        " (loss = " + format_number(lg.loss) +
+                        ", |g|∞ = " + format_number(max_norm(lg.gradient)) +
+                        ", eps |x| = " + format_number(eps * x.norm()) + ")");
       break;
     }
   }

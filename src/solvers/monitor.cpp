@@ -48,13 +48,13 @@ std::string Monitor::describe(Status s, double loss, double gmax, int iteration)
       " (loss = " + format_number(loss) + ", |g|∞ = " + format_number(gmax) + ")";
   switch (s) {
     case Status::converged_gradient:
-      return "|g|∞ = " + format_number(gmax) + " ≤ gradient_tolerance = " +
-             format_number(stop_.gradient_tolerance) + " after " + std::to_string(iteration) +
-             " iterations";
+      return "|g|∞ = " + format_number(gmax) +
+             " ≤ gradient_tolerance = " + format_number(stop_.gradient_tolerance) + " after " +
+             std::to_string(iteration) + " iterations";
     case Status::converged_loss:
-      return "loss = " + format_number(loss) + " ≤ loss_tolerance = " +
-             format_number(stop_.loss_tolerance) + " after " + std::to_string(iteration) +
-             " iterations";
+      return "loss = " + format_number(loss) +
+             " ≤ loss_tolerance = " + format_number(stop_.loss_tolerance) + " after " +
+             std::to_string(iteration) + " iterations";
     case Status::max_iterations:
       return "reached max_iterations = " + std::to_string(stop_.max_iterations) + state;
     case Status::time_limit:

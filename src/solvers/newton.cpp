@@ -10,10 +10,10 @@
 
 namespace locus::solvers {
 
-using Eigen::MatrixXd;
-using Eigen::VectorXd;
 using detail::format_number;
 using detail::max_norm;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
 
 std::string_view to_string(NewtonModel m) { return m == NewtonModel::exact ? "exact" : "hybrid"; }
 
@@ -101,8 +101,8 @@ SolveResult newton_dense(const Objective& objective, VectorXd x, const NewtonOpt
       if (std::isnan(mu)) {
         // lambda_0 = tau max_i |B_ii|, B = 2c J^T J (whose diagonal max equals that of 2c J J^T
         // only approximately; either sets the scale) or H.
-        const double scale = (use_gauss_newton ? 2.0 * c : 1.0) *
-                             model_matrix.diagonal().cwiseAbs().maxCoeff();
+        const double scale =
+            (use_gauss_newton ? 2.0 * c : 1.0) * model_matrix.diagonal().cwiseAbs().maxCoeff();
         mu = std::max(options.initial_damping * scale / std::sqrt(std::max(lg.loss, 1e-300)),
                       options.min_damping_factor);
       }
@@ -154,9 +154,9 @@ SolveResult newton_dense(const Objective& objective, VectorXd x, const NewtonOpt
       if (rho > options.acceptance_ratio || at_floor) {
         Objective::LossGradient trial = objective.loss_gradient(x_trial);
         ++counts.gradient;
-        const bool take = detail::all_finite(trial.gradient) &&
-                          (rho > options.acceptance_ratio ||
-                           max_norm(trial.gradient) < max_norm(lg.gradient));
+        const bool take =
+            detail::all_finite(trial.gradient) &&
+            (rho > options.acceptance_ratio || max_norm(trial.gradient) < max_norm(lg.gradient));
         if (take) {
           const double decrease = (lg.loss - trial.loss) / lg.loss;
           floor_step = !(rho > options.acceptance_ratio);
@@ -212,7 +212,8 @@ VectorXd steihaug_cg(const HessianOperator& op, const VectorXd& g, double radius
   on_boundary = false;
   // Positive tau with |p + tau d| = radius.
   auto to_boundary = [&](const VectorXd& p0, const VectorXd& dir) {
-    const double a = dir.squaredNorm(), b = 2.0 * p0.dot(dir), c = p0.squaredNorm() - radius * radius;
+    const double a = dir.squaredNorm(), b = 2.0 * p0.dot(dir),
+                 c = p0.squaredNorm() - radius * radius;
     const double disc = std::sqrt(std::max(0.0, b * b - 4.0 * a * c));
     return (-b + disc) / (2.0 * a);
   };

@@ -72,16 +72,22 @@ Accessor make(const char* name, const char* help, std::function<T&(TrainOptions&
   Accessor a;
   a.name = name;
   a.help = help;
-  auto get_ref = [ref](const TrainOptions& o) -> const T& { return ref(const_cast<TrainOptions&>(o)); };
+  auto get_ref = [ref](const TrainOptions& o) -> const T& {
+    return ref(const_cast<TrainOptions&>(o));
+  };
   std::string field = name;
   if constexpr (std::is_same_v<T, double>) {
     a.get = [get_ref](const TrainOptions& o) { return OptionValue(get_ref(o)); };
     a.set = [ref, field](TrainOptions& o, const OptionValue& v) { ref(o) = as_double(field, v); };
-    a.set_text = [ref, field](TrainOptions& o, std::string_view t) { ref(o) = parse_double(field, t); };
+    a.set_text = [ref, field](TrainOptions& o, std::string_view t) {
+      ref(o) = parse_double(field, t);
+    };
   } else if constexpr (std::is_same_v<T, bool>) {
     a.get = [get_ref](const TrainOptions& o) { return OptionValue(get_ref(o)); };
     a.set = [ref, field](TrainOptions& o, const OptionValue& v) { ref(o) = as_bool(field, v); };
-    a.set_text = [ref, field](TrainOptions& o, std::string_view t) { ref(o) = parse_bool(field, t); };
+    a.set_text = [ref, field](TrainOptions& o, std::string_view t) {
+      ref(o) = parse_bool(field, t);
+    };
   } else if constexpr (std::is_integral_v<T>) {
     a.get = [get_ref](const TrainOptions& o) {
       return OptionValue(static_cast<std::int64_t>(get_ref(o)));
@@ -93,7 +99,9 @@ Accessor make(const char* name, const char* help, std::function<T&(TrainOptions&
       ref(o) = static_cast<T>(parse_integer(field, t));
     };
   } else if constexpr (std::is_same_v<T, NewtonModel>) {
-    a.get = [get_ref](const TrainOptions& o) { return OptionValue(std::string(to_string(get_ref(o)))); };
+    a.get = [get_ref](const TrainOptions& o) {
+      return OptionValue(std::string(to_string(get_ref(o))));
+    };
     a.set = [ref, field](TrainOptions& o, const OptionValue& v) {
       const std::string* s = std::get_if<std::string>(&v);
       if (!s) wrong_type(field, "a model name (exact, hybrid)");
@@ -101,13 +109,17 @@ Accessor make(const char* name, const char* help, std::function<T&(TrainOptions&
     };
     a.set_text = [ref](TrainOptions& o, std::string_view t) { ref(o) = parse_newton_model(t); };
   } else if constexpr (std::is_same_v<T, FlowLinearSolver>) {
-    a.get = [get_ref](const TrainOptions& o) { return OptionValue(std::string(to_string(get_ref(o)))); };
+    a.get = [get_ref](const TrainOptions& o) {
+      return OptionValue(std::string(to_string(get_ref(o))));
+    };
     a.set = [ref, field](TrainOptions& o, const OptionValue& v) {
       const std::string* s = std::get_if<std::string>(&v);
       if (!s) wrong_type(field, "a solver name (automatic, dense, iterative)");
       ref(o) = parse_flow_linear_solver(*s);
     };
-    a.set_text = [ref](TrainOptions& o, std::string_view t) { ref(o) = parse_flow_linear_solver(t); };
+    a.set_text = [ref](TrainOptions& o, std::string_view t) {
+      ref(o) = parse_flow_linear_solver(t);
+    };
   }
   return a;
 }
@@ -116,12 +128,12 @@ Accessor make(const char* name, const char* help, std::function<T&(TrainOptions&
   make<TYPE>(NAME, HELP, [](TrainOptions& o) -> TYPE& { return o.PATH; })
 
 // Stop criteria, then method-specific fields, then record_trace.
-#define LOCUS_STOP_FIELDS(M)                                                                    \
-  LOCUS_FIELD(double, M.stop.gradient_tolerance, "gradient_tolerance",                          \
-              "stop when max_i |g_i| <= this"),                                                 \
-      LOCUS_FIELD(double, M.stop.loss_tolerance, "loss_tolerance", "stop when L <= this"),     \
-      LOCUS_FIELD(int, M.stop.max_iterations, "max_iterations",                                 \
-                  "iteration cap (flow: integrator steps; sgd: epochs)"),                       \
+#define LOCUS_STOP_FIELDS(M)                                                               \
+  LOCUS_FIELD(double, M.stop.gradient_tolerance, "gradient_tolerance",                     \
+              "stop when max_i |g_i| <= this"),                                            \
+      LOCUS_FIELD(double, M.stop.loss_tolerance, "loss_tolerance", "stop when L <= this"), \
+      LOCUS_FIELD(int, M.stop.max_iterations, "max_iterations",                            \
+                  "iteration cap (flow: integrator steps; sgd: epochs)"),                  \
       LOCUS_FIELD(double, M.stop.max_seconds, "max_seconds", "wall-clock cap; inf = no limit")
 
 const std::vector<Accessor>& table(Method m) {
@@ -169,15 +181,18 @@ const std::vector<Accessor>& table(Method m) {
       LOCUS_STOP_FIELDS(newton),
       LOCUS_FIELD(Index, newton.dense_max_params, "dense_max_params",
                   "dense Hessian up to this many parameters, Steihaug-CG above"),
-      LOCUS_FIELD(NewtonModel, newton.model, "model", "exact or hybrid (Gauss-Newton after fast steps)"),
+      LOCUS_FIELD(NewtonModel, newton.model, "model",
+                  "exact or hybrid (Gauss-Newton after fast steps)"),
       LOCUS_FIELD(double, newton.hybrid_decrease, "hybrid_decrease",
                   "relative decrease that keeps the Gauss-Newton model"),
       LOCUS_FIELD(double, newton.initial_damping, "initial_damping",
                   "tau: lambda_0 = tau * max |B_ii|"),
       LOCUS_FIELD(double, newton.min_damping_factor, "min_damping_factor", "lower bound on mu"),
       LOCUS_FIELD(double, newton.max_damping_factor, "max_damping_factor", "upper bound on mu"),
-      LOCUS_FIELD(double, newton.acceptance_ratio, "acceptance_ratio", "accept a step when rho > this"),
-      LOCUS_FIELD(int, newton.max_cg_iterations, "max_cg_iterations", "Steihaug-CG iterations per step"),
+      LOCUS_FIELD(double, newton.acceptance_ratio, "acceptance_ratio",
+                  "accept a step when rho > this"),
+      LOCUS_FIELD(int, newton.max_cg_iterations, "max_cg_iterations",
+                  "Steihaug-CG iterations per step"),
       LOCUS_FIELD(bool, newton.record_trace, "record_trace", "keep one record per iteration"),
   };
   static const std::vector<Accessor> critical = {
@@ -188,7 +203,8 @@ const std::vector<Accessor>& table(Method m) {
                   "nu_0 = initial_damping * max lambda_i^2"),
       LOCUS_FIELD(double, critical.min_damping_factor, "min_damping_factor", "lower bound on mu"),
       LOCUS_FIELD(double, critical.max_damping_factor, "max_damping_factor", "upper bound on mu"),
-      LOCUS_FIELD(double, critical.acceptance_ratio, "acceptance_ratio", "accept a step when rho > this"),
+      LOCUS_FIELD(double, critical.acceptance_ratio, "acceptance_ratio",
+                  "accept a step when rho > this"),
       LOCUS_FIELD(int, critical.max_cg_iterations, "max_cg_iterations", "CG iterations per step"),
       LOCUS_FIELD(double, critical.inertia_tolerance, "inertia_tolerance",
                   "|lambda| <= this * max |lambda| counts as zero"),
@@ -212,14 +228,22 @@ const std::vector<Accessor>& table(Method m) {
       LOCUS_FIELD(bool, flow.record_trace, "record_trace", "keep one record per integrator step"),
   };
   switch (m) {
-    case Method::gd: return gd;
-    case Method::sgd: return sgd;
-    case Method::adam: return adam;
-    case Method::lbfgs: return lbfgs;
-    case Method::lm: return lm;
-    case Method::newton: return newton;
-    case Method::critical: return critical;
-    case Method::flow: return flow;
+    case Method::gd:
+      return gd;
+    case Method::sgd:
+      return sgd;
+    case Method::adam:
+      return adam;
+    case Method::lbfgs:
+      return lbfgs;
+    case Method::lm:
+      return lm;
+    case Method::newton:
+      return newton;
+    case Method::critical:
+      return critical;
+    case Method::flow:
+      return flow;
   }
   return lm;
 }

@@ -11,27 +11,47 @@ namespace locus::solvers {
 
 namespace {
 constexpr Status k_all_statuses[] = {
-    Status::not_run,       Status::converged_gradient, Status::converged_loss,
-    Status::max_iterations, Status::time_limit,        Status::non_finite,
-    Status::line_search_failed, Status::factorization_failed, Status::stalled,
-    Status::integration_failed, Status::final_time,     Status::stopped_by_callback,
+    Status::not_run,
+    Status::converged_gradient,
+    Status::converged_loss,
+    Status::max_iterations,
+    Status::time_limit,
+    Status::non_finite,
+    Status::line_search_failed,
+    Status::factorization_failed,
+    Status::stalled,
+    Status::integration_failed,
+    Status::final_time,
+    Status::stopped_by_callback,
 };
 }  // namespace
 
 std::string_view to_string(Status s) {
   switch (s) {
-    case Status::not_run: return "not_run";
-    case Status::converged_gradient: return "converged_gradient";
-    case Status::converged_loss: return "converged_loss";
-    case Status::max_iterations: return "max_iterations";
-    case Status::time_limit: return "time_limit";
-    case Status::non_finite: return "non_finite";
-    case Status::line_search_failed: return "line_search_failed";
-    case Status::factorization_failed: return "factorization_failed";
-    case Status::stalled: return "stalled";
-    case Status::integration_failed: return "integration_failed";
-    case Status::final_time: return "final_time";
-    case Status::stopped_by_callback: return "stopped_by_callback";
+    case Status::not_run:
+      return "not_run";
+    case Status::converged_gradient:
+      return "converged_gradient";
+    case Status::converged_loss:
+      return "converged_loss";
+    case Status::max_iterations:
+      return "max_iterations";
+    case Status::time_limit:
+      return "time_limit";
+    case Status::non_finite:
+      return "non_finite";
+    case Status::line_search_failed:
+      return "line_search_failed";
+    case Status::factorization_failed:
+      return "factorization_failed";
+    case Status::stalled:
+      return "stalled";
+    case Status::integration_failed:
+      return "integration_failed";
+    case Status::final_time:
+      return "final_time";
+    case Status::stopped_by_callback:
+      return "stopped_by_callback";
   }
   return "unknown";
 }
@@ -42,8 +62,8 @@ Status parse_status(std::string_view name) {
     if (to_string(s) == name) return s;
     valid += (valid.empty() ? "" : ", ") + std::string(to_string(s));
   }
-  throw std::invalid_argument("unknown solver status '" + std::string(name) + "' (valid: " +
-                              valid + ")");
+  throw std::invalid_argument("unknown solver status '" + std::string(name) + "' (valid: " + valid +
+                              ")");
 }
 
 void StopCriteria::validate(std::string_view owner) const {
@@ -83,17 +103,16 @@ std::string summary(const SolveResult& r, const StopCriteria& stop) {
        ", factorizations " + std::to_string(c.factorizations) + "\n";
   if (r.inertia) {
     const HessianInertia& h = *r.inertia;
-    s += "  hessian     : index " + std::to_string(h.negative) + " (" +
-         std::to_string(h.negative) + " negative, " + std::to_string(h.zero) + " zero, " +
-         std::to_string(h.positive) + " positive; |lambda| ≤ " + format_number(h.tolerance) +
+    s += "  hessian     : index " + std::to_string(h.negative) + " (" + std::to_string(h.negative) +
+         " negative, " + std::to_string(h.zero) + " zero, " + std::to_string(h.positive) +
+         " positive; |lambda| ≤ " + format_number(h.tolerance) +
          " counted zero), eigenvalues in [" + format_number(h.eigenvalue_min) + ", " +
          format_number(h.eigenvalue_max) + "]\n";
   }
   for (const StageSummary& st : r.stages)
     s += "  stage " + st.method + ": " + std::string(to_string(st.status)) + ", " +
-         std::to_string(st.iterations) + " iterations, " + format_number(st.seconds) +
-         " s, loss " + format_number(st.loss_final) + ", |g|∞ " +
-         format_number(st.gradient_max_norm) + "\n";
+         std::to_string(st.iterations) + " iterations, " + format_number(st.seconds) + " s, loss " +
+         format_number(st.loss_final) + ", |g|∞ " + format_number(st.gradient_max_norm) + "\n";
   if (!r.message.empty()) s += "  " + r.message + "\n";
   return s;
 }
@@ -104,7 +123,8 @@ TraceTable trace_table(const std::vector<IterationRecord>& trace) {
   TraceTable t;
   t.columns = {"iteration", "seconds",   "loss",    "gradient_max_norm",
                "step_norm", "step_size", "damping", "flow_time"};
-  t.values.resize(static_cast<Eigen::Index>(trace.size()), static_cast<Eigen::Index>(t.columns.size()));
+  t.values.resize(static_cast<Eigen::Index>(trace.size()),
+                  static_cast<Eigen::Index>(t.columns.size()));
   for (size_t i = 0; i < trace.size(); ++i) {
     const IterationRecord& r = trace[i];
     t.values.row(static_cast<Eigen::Index>(i)) << r.iteration, r.seconds, r.loss,

@@ -7,21 +7,29 @@ namespace locus::solvers {
 
 std::string_view to_string(Method m) {
   switch (m) {
-    case Method::gd: return "gd";
-    case Method::sgd: return "sgd";
-    case Method::adam: return "adam";
-    case Method::lbfgs: return "lbfgs";
-    case Method::lm: return "lm";
-    case Method::newton: return "newton";
-    case Method::critical: return "critical";
-    case Method::flow: return "flow";
+    case Method::gd:
+      return "gd";
+    case Method::sgd:
+      return "sgd";
+    case Method::adam:
+      return "adam";
+    case Method::lbfgs:
+      return "lbfgs";
+    case Method::lm:
+      return "lm";
+    case Method::newton:
+      return "newton";
+    case Method::critical:
+      return "critical";
+    case Method::flow:
+      return "flow";
   }
   return "unknown";
 }
 
 const std::vector<Method>& all_methods() {
-  static const std::vector<Method> methods = {Method::gd,     Method::sgd,      Method::adam,
-                                              Method::lbfgs,  Method::lm,       Method::newton,
+  static const std::vector<Method> methods = {Method::gd,       Method::sgd, Method::adam,
+                                              Method::lbfgs,    Method::lm,  Method::newton,
                                               Method::critical, Method::flow};
   return methods;
 }
@@ -37,14 +45,22 @@ Method parse_method(std::string_view name) {
 
 StopCriteria& stop_criteria(TrainOptions& o, Method m) {
   switch (m) {
-    case Method::gd: return o.gd.stop;
-    case Method::sgd: return o.sgd.stop;
-    case Method::adam: return o.adam.stop;
-    case Method::lbfgs: return o.lbfgs.stop;
-    case Method::lm: return o.lm.stop;
-    case Method::newton: return o.newton.stop;
-    case Method::critical: return o.critical.stop;
-    case Method::flow: return o.flow.stop;
+    case Method::gd:
+      return o.gd.stop;
+    case Method::sgd:
+      return o.sgd.stop;
+    case Method::adam:
+      return o.adam.stop;
+    case Method::lbfgs:
+      return o.lbfgs.stop;
+    case Method::lm:
+      return o.lm.stop;
+    case Method::newton:
+      return o.newton.stop;
+    case Method::critical:
+      return o.critical.stop;
+    case Method::flow:
+      return o.flow.stop;
   }
   throw std::invalid_argument("stop_criteria: unknown method");
 }
@@ -57,28 +73,52 @@ namespace {
 
 void validate_method(const TrainOptions& o, Method m) {
   switch (m) {
-    case Method::gd: o.gd.validate(); break;
-    case Method::sgd: o.sgd.validate(); break;
-    case Method::adam: o.adam.validate(); break;
-    case Method::lbfgs: o.lbfgs.validate(); break;
-    case Method::lm: o.lm.validate(); break;
-    case Method::newton: o.newton.validate(); break;
-    case Method::critical: o.critical.validate(); break;
-    case Method::flow: o.flow.validate(); break;
+    case Method::gd:
+      o.gd.validate();
+      break;
+    case Method::sgd:
+      o.sgd.validate();
+      break;
+    case Method::adam:
+      o.adam.validate();
+      break;
+    case Method::lbfgs:
+      o.lbfgs.validate();
+      break;
+    case Method::lm:
+      o.lm.validate();
+      break;
+    case Method::newton:
+      o.newton.validate();
+      break;
+    case Method::critical:
+      o.critical.validate();
+      break;
+    case Method::flow:
+      o.flow.validate();
+      break;
   }
 }
 
 SolveResult run_method(const Objective& objective, Eigen::VectorXd x0, const TrainOptions& o,
                        Method m, const IterationCallback& cb) {
   switch (m) {
-    case Method::gd: return solve_gradient_descent(objective, std::move(x0), o.gd, cb);
-    case Method::sgd: return solve_sgd(objective, std::move(x0), o.sgd, cb);
-    case Method::adam: return solve_adam(objective, std::move(x0), o.adam, cb);
-    case Method::lbfgs: return solve_lbfgs(objective, std::move(x0), o.lbfgs, cb);
-    case Method::lm: return solve_levenberg_marquardt(objective, std::move(x0), o.lm, cb);
-    case Method::newton: return solve_newton(objective, std::move(x0), o.newton, cb);
-    case Method::critical: return solve_critical_point(objective, std::move(x0), o.critical, cb);
-    case Method::flow: return solve_gradient_flow(objective, std::move(x0), o.flow, cb);
+    case Method::gd:
+      return solve_gradient_descent(objective, std::move(x0), o.gd, cb);
+    case Method::sgd:
+      return solve_sgd(objective, std::move(x0), o.sgd, cb);
+    case Method::adam:
+      return solve_adam(objective, std::move(x0), o.adam, cb);
+    case Method::lbfgs:
+      return solve_lbfgs(objective, std::move(x0), o.lbfgs, cb);
+    case Method::lm:
+      return solve_levenberg_marquardt(objective, std::move(x0), o.lm, cb);
+    case Method::newton:
+      return solve_newton(objective, std::move(x0), o.newton, cb);
+    case Method::critical:
+      return solve_critical_point(objective, std::move(x0), o.critical, cb);
+    case Method::flow:
+      return solve_gradient_flow(objective, std::move(x0), o.flow, cb);
   }
   throw std::invalid_argument("solve: unknown method");
 }
@@ -94,8 +134,9 @@ void TrainOptions::validate() const {
   if (polish) {
     const Method p = *polish;
     if (p != Method::lm && p != Method::newton && p != Method::lbfgs && p != Method::critical)
-      throw std::invalid_argument("TrainOptions.polish must be lm, newton, lbfgs or critical, got " +
-                                  std::string(to_string(p)));
+      throw std::invalid_argument(
+          "TrainOptions.polish must be lm, newton, lbfgs or critical, got " +
+          std::string(to_string(p)));
     validate_method(*this, p);
   }
 }
@@ -103,7 +144,8 @@ void TrainOptions::validate() const {
 SolveResult solve(const Objective& objective, Eigen::VectorXd x0, const TrainOptions& options,
                   const IterationCallback& callback) {
   options.validate();
-  if (!options.polish) return run_method(objective, std::move(x0), options, options.method, callback);
+  if (!options.polish)
+    return run_method(objective, std::move(x0), options, options.method, callback);
 
   SolveResult first = run_method(objective, std::move(x0), options, options.method, callback);
   if (first.status == Status::stopped_by_callback) {

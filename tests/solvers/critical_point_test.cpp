@@ -3,12 +3,13 @@
 // hidden neuron duplicated (equal incoming weights, output weight a split into a/2 + a/2), is a
 // critical point of the [2, 3, 1] network with the same loss; it lies on a line of such points.
 
+#include "locus/solvers/critical_point.hpp"
+
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
 
 #include "locus/random.hpp"
-#include "locus/solvers/critical_point.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/solvers/newton.hpp"
 #include "problems.hpp"

@@ -1,11 +1,12 @@
 // First-order methods and L-BFGS, judged by loss, gradient and status.
 
+#include "locus/solvers/first_order.hpp"
+
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
 #include <cmath>
 
-#include "locus/solvers/first_order.hpp"
 #include "locus/solvers/lbfgs.hpp"
 #include "problems.hpp"
 

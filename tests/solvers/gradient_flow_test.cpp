@@ -1,11 +1,12 @@
 // Acceptance 5: the CVODE gradient flow against an independent fixed-step RK4 integration of the
 // same ODE theta' = -grad L(theta), and the flow -> polish pipeline.
 
+#include "locus/solvers/gradient_flow.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "locus/solvers/gradient_flow.hpp"
 #include "locus/solvers/solve.hpp"
 #include "problems.hpp"
 
@@ -68,8 +69,8 @@ TEST_P(FlowVersusRk4, TrajectoryAgreesToTheRequestedTolerance) {
   // CVODE controls the local error per step to rtol |theta| + atol; the accumulated global error
   // of BDF on this contracting flow stays within a modest multiple of it. 100x is the margin.
   for (size_t k = 0; k < times.size(); ++k) {
-    const double scale = o.relative_tolerance * reference[k].cwiseAbs().maxCoeff() +
-                         o.absolute_tolerance;
+    const double scale =
+        o.relative_tolerance * reference[k].cwiseAbs().maxCoeff() + o.absolute_tolerance;
     EXPECT_LE((r.trajectory[k].x - reference[k]).cwiseAbs().maxCoeff(), 100 * scale)
         << "t = " << times[k];
   }
@@ -88,7 +89,8 @@ TEST(GradientFlow, StopsAtTheGradientToleranceAndRecordsTime) {
   ASSERT_EQ(r.status, Status::converged_gradient) << summary(r);
   EXPECT_LE(r.gradient_max_norm, 1e-6);
   ASSERT_FALSE(r.trace.empty());
-  for (size_t i = 2; i < r.trace.size(); ++i) EXPECT_GT(r.trace[i].flow_time, r.trace[i - 1].flow_time);
+  for (size_t i = 2; i < r.trace.size(); ++i)
+    EXPECT_GT(r.trace[i].flow_time, r.trace[i - 1].flow_time);
 }
 
 TEST(Pipeline, FlowThenPolishReachesZeroLossOnASmallProblem) {

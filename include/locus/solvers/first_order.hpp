@@ -25,7 +25,8 @@ namespace locus::solvers {
 // Full-batch gradient descent x <- x + v, v <- momentum * v - learning_rate * g (heavy ball;
 // momentum = 0 is plain gradient descent).
 struct GradientDescentOptions {
-  StopCriteria stop = {.gradient_tolerance = 1e-8, .loss_tolerance = 1e-30, .max_iterations = 10000};
+  StopCriteria stop = {
+      .gradient_tolerance = 1e-8, .loss_tolerance = 1e-30, .max_iterations = 10000};
   // Fixed step length eta; stable for eta < 2 / lambda_max(H) (plain GD).
   double learning_rate = 1e-3;
   // Heavy-ball coefficient beta in [0, 1).
@@ -54,7 +55,8 @@ struct SgdOptions {
 
 // Full-batch Adam (Kingma & Ba 2015, with bias correction).
 struct AdamOptions {
-  StopCriteria stop = {.gradient_tolerance = 1e-8, .loss_tolerance = 1e-30, .max_iterations = 10000};
+  StopCriteria stop = {
+      .gradient_tolerance = 1e-8, .loss_tolerance = 1e-30, .max_iterations = 10000};
   double learning_rate = 1e-3;  // alpha
   double beta1 = 0.9;           // first-moment decay, in [0, 1)
   double beta2 = 0.999;         // second-moment decay, in [0, 1)

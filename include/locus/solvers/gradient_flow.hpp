@@ -41,7 +41,8 @@ FlowLinearSolver parse_flow_linear_solver(std::string_view name);
 struct GradientFlowOptions {
   // Tests at every integrator step (max_iterations counts steps). The flow slows down near a
   // minimum; polish the end point with levenberg_marquardt.hpp or newton.hpp (see solve.hpp).
-  StopCriteria stop = {.gradient_tolerance = 1e-6, .loss_tolerance = 1e-20, .max_iterations = 100000};
+  StopCriteria stop = {
+      .gradient_tolerance = 1e-6, .loss_tolerance = 1e-20, .max_iterations = 100000};
   // Integrate up to this time (Status::final_time); inf = until a stopping test fires.
   double t_final = std::numeric_limits<double>::infinity();
   // CVODE's local error test: |e_i| <= relative_tolerance |theta_i| + absolute_tolerance.

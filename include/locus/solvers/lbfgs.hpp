@@ -19,7 +19,8 @@
 namespace locus::solvers {
 
 struct LbfgsOptions {
-  StopCriteria stop = {.gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 10000};
+  StopCriteria stop = {
+      .gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 10000};
   // Number of (s, y) pairs kept for the inverse-Hessian approximation.
   int history = 20;
   // Sufficient-decrease constant c1 of the Wolfe conditions, 0 < c1 < c2.

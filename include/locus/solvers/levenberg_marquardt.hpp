@@ -17,9 +17,15 @@
 // the gain ratio rho = actual / predicted decrease of |r|^2: rho < 1/4 -> mu *= 4,
 // rho > 3/4 -> mu /= 4 (not below min_damping_factor). No geodesic acceleration.
 //
+// Round-off floor: once the predicted and the actual changes of |r|^2 fall below its rounding
+// level (each residual carries a few ulps of |f_i| + |y_i|), the gain ratio is noise; a trial
+// step is then taken if it leaves |r|^2 unchanged within that level and lowers |g|∞, the
+// certificate. With the sum reduction the floor of |g|∞ is ~1e-14 ... 1e-13 on the
+// [10, 200, 1], d = 500 teacher-student problem and up to ~5e-13 for weights of size ~5.
+//
 // Failure modes (as Status, never exceptions): a Cholesky failure raises mu; when mu passes
-// max_damping_factor the run ends with factorization_failed. When the trial steps become too
-// small to change x in floating point (|p| <= eps |x|) the run ends with stalled.
+// max_damping_factor the run ends with factorization_failed (no factorisation) or stalled (no
+// decrease). When a step no longer changes x in floating point the run ends with stalled.
 
 #include "locus/loss.hpp"
 #include "locus/solvers/result.hpp"
@@ -27,7 +33,8 @@
 namespace locus::solvers {
 
 struct LevenbergMarquardtOptions {
-  StopCriteria stop = {.gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 5000};
+  StopCriteria stop = {
+      .gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 5000};
   // tau: the first damping is lambda_0 = tau * max_i (J J^T)_ii (or (J^T J)_ii when tall).
   double initial_damping = 1e-3;
   // Lower bound on mu = lambda / |r|_2; 0 allows pure Gauss-Newton steps.

@@ -30,8 +30,12 @@
 // linearly and the exact Hessian restores quadratic convergence. At zero-residual solutions the
 // two models agree. NewtonModel::exact uses the Hessian in every step.
 //
+// Round-off floor (squared loss): as in levenberg_marquardt.hpp, a trial that changes L by less
+// than its rounding level is taken when it lowers |g|∞.
+//
 // Failure modes (Status, never exceptions): factorization_failed when mu passes
-// max_damping_factor without a factorisation; stalled when the step no longer changes x.
+// max_damping_factor without a factorisation; stalled when the step no longer changes x or no
+// damping up to the cap decreases the loss.
 
 #include <string_view>
 
@@ -48,7 +52,8 @@ std::string_view to_string(NewtonModel m);
 NewtonModel parse_newton_model(std::string_view name);
 
 struct NewtonOptions {
-  StopCriteria stop = {.gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 5000};
+  StopCriteria stop = {
+      .gradient_tolerance = 1e-13, .loss_tolerance = 1e-30, .max_iterations = 5000};
   // Dense Hessian + Cholesky when n <= dense_max_params (8 n^2 bytes), Steihaug-CG above.
   Index dense_max_params = 4000;
   // Quadratic model of the dense path (see above); the Steihaug-CG path always uses the Hessian.

@@ -60,11 +60,11 @@ struct StopCriteria {
 // One iteration of a solver, as passed to the callback and stored in SolveResult::trace.
 // Loss and gradient are those of the current (accepted) iterate.
 struct IterationRecord {
-  int iteration = 0;              // 0 = the initial point
-  double seconds = 0.0;           // wall clock since the solver started
-  double loss = NAN;              // L(x)
+  int iteration = 0;               // 0 = the initial point
+  double seconds = 0.0;            // wall clock since the solver started
+  double loss = NAN;               // L(x)
   double gradient_max_norm = NAN;  // max_i |g_i|
-  double step_norm = 0.0;         // Euclidean norm of the accepted step (0 if rejected)
+  double step_norm = 0.0;          // Euclidean norm of the accepted step (0 if rejected)
   // Method-specific step control: learning rate (gd, sgd, adam), line-search step alpha
   // (lbfgs), trust-region radius (newton with Steihaug-CG), integrator step h (flow).
   double step_size = NAN;
@@ -126,10 +126,10 @@ struct SolveResult {
   double gradient_max_norm = NAN;  // achieved max_i |g_i|; compare with stop.gradient_tolerance
   int iterations = 0;              // iterations done (integrator steps for flow; epochs for sgd)
   EvaluationCounts counts;
-  double seconds = 0.0;                  // wall clock
-  StopCriteria stop;                     // the criteria the (last stage of the) run used
-  std::vector<IterationRecord> trace;    // empty unless options.record_trace
-  std::optional<HessianInertia> inertia;  // critical-point mode: the Hessian's inertia at x
+  double seconds = 0.0;                     // wall clock
+  StopCriteria stop;                        // the criteria the (last stage of the) run used
+  std::vector<IterationRecord> trace;       // empty unless options.record_trace
+  std::optional<HessianInertia> inertia;    // critical-point mode: the Hessian's inertia at x
   std::vector<TrajectoryPoint> trajectory;  // gradient flow: the requested output times
   std::vector<StageSummary> stages;         // pipelines: one entry per stage
 

@@ -96,8 +96,7 @@ std::vector<OptionField> option_fields(const TrainOptions& options, Method m);
 // for an unknown name or a value of the wrong type (validity is checked by validate()).
 void set_option(TrainOptions& options, Method m, std::string_view name, const OptionValue& value);
 // As set_option, parsing text by the field's type ("1e-8", "inf", "200", "true", "exact").
-void set_option_text(TrainOptions& options, Method m, std::string_view name,
-                     std::string_view text);
+void set_option_text(TrainOptions& options, Method m, std::string_view name, std::string_view text);
 std::string to_string(const OptionValue& value);
 
 }  // namespace locus::solvers

@@ -49,8 +49,8 @@ void bind_solvers(py::module_& m) {
                               "A solver's end state: status (why it stopped), message, params, "
                               "loss and |g|inf reached, counts, trace and (flow) trajectory. "
                               "repr() is the summary, each value beside its tolerance.")
-      .def_property_readonly("status",
-                             [](const sv::SolveResult& r) { return std::string(sv::to_string(r.status)); })
+      .def_property_readonly(
+          "status", [](const sv::SolveResult& r) { return std::string(sv::to_string(r.status)); })
       .def_readonly("message", &sv::SolveResult::message)
       .def_readonly("method", &sv::SolveResult::method)
       .def_readonly("params", &sv::SolveResult::x, "final parameters (numpy float64)")
@@ -61,16 +61,17 @@ void bind_solvers(py::module_& m) {
       .def_readonly("seconds", &sv::SolveResult::seconds)
       .def("converged", &sv::SolveResult::converged,
            "True for converged_gradient and converged_loss")
-      .def_property_readonly("counts", [](const sv::SolveResult& r) { return counts_dict(r.counts); })
+      .def_property_readonly("counts",
+                             [](const sv::SolveResult& r) { return counts_dict(r.counts); })
       .def_property_readonly("stop",
-                              [](const sv::SolveResult& r) {
-                                py::dict d;
-                                d["gradient_tolerance"] = r.stop.gradient_tolerance;
-                                d["loss_tolerance"] = r.stop.loss_tolerance;
-                                d["max_iterations"] = r.stop.max_iterations;
-                                d["max_seconds"] = r.stop.max_seconds;
-                                return d;
-                              })
+                             [](const sv::SolveResult& r) {
+                               py::dict d;
+                               d["gradient_tolerance"] = r.stop.gradient_tolerance;
+                               d["loss_tolerance"] = r.stop.loss_tolerance;
+                               d["max_iterations"] = r.stop.max_iterations;
+                               d["max_seconds"] = r.stop.max_seconds;
+                               return d;
+                             })
       .def_property_readonly("inertia",
                              [](const sv::SolveResult& r) -> py::object {
                                if (!r.inertia) return py::none();
@@ -136,7 +137,8 @@ void bind_solvers(py::module_& m) {
       [](const std::string& method) {
         const sv::Method mm = sv::parse_method(method);
         py::dict d;
-        for (const auto& f : sv::option_fields(sv::TrainOptions{}, mm)) d[f.name.c_str()] = to_python(f.value);
+        for (const auto& f : sv::option_fields(sv::TrainOptions{}, mm))
+          d[f.name.c_str()] = to_python(f.value);
         return d;
       },
       py::arg("method"),
@@ -154,12 +156,13 @@ void bind_solvers(py::module_& m) {
         o.method = sv::parse_method(method);
         if (polish) o.polish = sv::parse_method(*polish);
         apply(o, o.method, options);
-        if (o.polish) apply(o, *o.polish, polish_options);
+        if (o.polish)
+          apply(o, *o.polish, polish_options);
         else if (!polish_options.empty())
           throw std::invalid_argument("polish_options given without polish");
         o.validate();
-        const Objective obj(model, data,
-                            {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+        const Objective obj(
+            model, data, {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
         const Eigen::VectorXd x0 =
             init.is_none() ? model.init_parameters({.seed = seed}) : as_vector(init, "init");
         py::gil_scoped_release release;
@@ -168,8 +171,7 @@ void bind_solvers(py::module_& m) {
       py::arg("model"), py::arg("x"), py::arg("y"),
       py::arg("method") = std::string(sv::to_string(sv::TrainOptions{}.method)),
       py::arg("init") = py::none(), py::arg("seed") = InitOptions{}.seed,
-      py::arg("polish") = py::none(),
-      py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
+      py::arg("polish") = py::none(), py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
       py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
       py::arg("polish_options") = py::dict(),
       "Train model on (x, y) from init (default: a Glorot init seeded by seed) with method "
