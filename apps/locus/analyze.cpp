@@ -19,6 +19,8 @@ struct AnalyzeCommand {
   OutputOptions out;
   std::string spectrum = std::string(an::to_string(an::SpectrumOptions{}.method));
   int k = an::SpectrumOptions{}.k;
+  std::string lanczos_end = std::string(an::to_string(an::SpectrumOptions{}.lanczos_end));
+  double lanczos_tolerance = an::SpectrumOptions{}.lanczos_tolerance;
   double max_dense_gib = an::SpectrumOptions{}.max_dense_bytes / double(1ull << 30);
   std::uint64_t seed = an::SpectrumOptions{}.seed;
   double gradient_tolerance = an::AnalyzeOptions{}.gradient_tolerance;
@@ -35,6 +37,12 @@ void setup_analyze(CLI::App* app) {
                   "dense (every eigenvalue) | lanczos (k at each end, matrix-free) | slq (density)")
       ->capture_default_str();
   app->add_option("--k", cmd->k, "Lanczos: eigenvalues per end")->capture_default_str();
+  app->add_option("--lanczos-end", cmd->lanczos_end,
+                  "Lanczos: both | largest | smallest (the inertia needs the smallest end)")
+      ->capture_default_str();
+  app->add_option("--lanczos-tolerance", cmd->lanczos_tolerance,
+                  "Lanczos: relative tolerance on each Ritz value")
+      ->capture_default_str();
   app->add_option("--max-dense-memory", cmd->max_dense_gib,
                   "GiB a dense Hessian (and a dense J) may use before locus refuses")
       ->capture_default_str();
@@ -51,6 +59,9 @@ void setup_analyze(CLI::App* app) {
     an::AnalyzeOptions o;
     o.spectrum.method = an::parse_spectrum_method(cmd->spectrum);
     o.spectrum.k = cmd->k;
+    o.spectrum.lanczos_end = with_option("--lanczos-end",
+                                         [&] { return an::parse_lanczos_end(cmd->lanczos_end); });
+    o.spectrum.lanczos_tolerance = cmd->lanczos_tolerance;
     o.spectrum.seed = cmd->seed;
     o.spectrum.max_dense_bytes = cmd->max_dense_gib * double(1ull << 30);
     o.jacobian.max_bytes = o.spectrum.max_dense_bytes;

@@ -146,8 +146,15 @@ def main():
                 row += "%16s" % "-"
         print(row)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"options": vars(args), "results": results}, f, indent=2)
+        import torch
+        context = dict(results[0]["locus"].get("context", {}))
+        context.update({"torch_version": torch.__version__, "threads": args.threads,
+                        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "options": vars(args)})
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"context": context, "results": results}, f, indent=2)
+        os.replace(tmp, args.json)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,22 @@ SpectrumMethod parse_spectrum_method(std::string_view name) {
                               "' (valid: dense, lanczos, slq)");
 }
 
+std::string_view to_string(LanczosEnd e) {
+  switch (e) {
+    case LanczosEnd::both: return "both";
+    case LanczosEnd::largest: return "largest";
+    case LanczosEnd::smallest: return "smallest";
+  }
+  return "unknown";
+}
+
+LanczosEnd parse_lanczos_end(std::string_view name) {
+  for (auto e : {LanczosEnd::both, LanczosEnd::largest, LanczosEnd::smallest})
+    if (name == to_string(e)) return e;
+  throw std::invalid_argument("unknown Lanczos end '" + std::string(name) +
+                              "' (valid: both, largest, smallest)");
+}
+
 void SpectrumOptions::validate() const {
   auto bad = [](const char* f, double v) {
     throw std::invalid_argument(std::string("SpectrumOptions.") + f + " = " + std::to_string(v) +

@@ -76,9 +76,10 @@ Dataset load_builtin(std::string_view name, const BuiltinOptions& options) {
   const Index d_all = table.rows(), p = table.cols() - 1;
   std::vector<Index> rows(static_cast<size_t>(d_all));
   std::iota(rows.begin(), rows.end(), 0);
-  if (options.n_points >= 0) {
-    if (options.n_points == 0)
-      throw std::invalid_argument("n_points must be >= 1 (or -1 for all), got 0");
+  if (options.n_points != -1) {
+    if (options.n_points < 1)
+      throw std::invalid_argument("n_points must be >= 1 (or -1 for all), got " +
+                                  std::to_string(options.n_points));
     // Seeded Fisher-Yates shuffle, then keep the first n_points rows whose features are distinct.
     Rng rng(options.seed);
     for (size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(i)]);

@@ -13,8 +13,12 @@ namespace {
 
 std::string widths_string(const std::vector<Index>& w) {
   std::string s = "[";
-  for (size_t k = 0; k < w.size(); ++k) s += (k ? "," : "") + std::to_string(w[k]);
-  return s + "]";
+  for (size_t k = 0; k < w.size(); ++k) {
+    if (k) s += ',';
+    s += std::to_string(w[k]);
+  }
+  s += ']';
+  return s;
 }
 
 void check_against(const std::string& path, const MlpSpec& inferred, const MlpSpec& given) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -41,7 +42,10 @@ void require_writable(const std::string& path) {
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   require_writable(path);
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  // pid plus a per-process counter: two threads writing the same path never share a temporary.
+  static std::atomic<unsigned long> counter{0};
+  const std::string tmp =
+      path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f)
     throw std::invalid_argument("cannot write '" + path + "': " + std::strerror(errno));

@@ -91,6 +91,10 @@ Eigen::MatrixXd parse_csv(std::string_view text_in, const CsvOptions& options,
 
 void write_csv(const std::string& path, const std::vector<std::string>& header,
                const Eigen::MatrixXd& rows) {
+  // An empty table (0 rows) may come with a 0 x 0 matrix, so only a non-empty one is checked.
+  if (!header.empty() && rows.rows() > 0 && static_cast<Eigen::Index>(header.size()) != rows.cols())
+    throw std::invalid_argument("cannot write '" + path + "': " + std::to_string(header.size()) +
+                                " column names for " + std::to_string(rows.cols()) + " columns");
   std::string out;
   for (size_t j = 0; j < header.size(); ++j) out += (j ? "," : "") + header[j];
   out += '\n';

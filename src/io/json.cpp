@@ -20,7 +20,9 @@ Json context_block(const Json& resolved_options) {
   gethostname(host, sizeof host - 1);
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::tm utc{};
+  gmtime_r(&now, &utc);  // thread-safe, unlike std::gmtime
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
   Json c;
   c["version"] = LOCUS_VERSION;
   c["git_commit"] = LOCUS_GIT_COMMIT;
@@ -43,7 +45,10 @@ Json with_context(const Json& resolved_options, const Json& body) {
   return j;
 }
 
-void write_json(const std::string& path, const Json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
+void write_json(const std::string& path, const Json& j) {
+  // Invalid UTF-8 in a string (a user-supplied name) is replaced rather than failing the write.
+  write_file_atomic(path, j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+}
 
 Json read_json(const std::string& path) {
   const std::string text = read_file(path);

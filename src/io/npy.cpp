@@ -2,9 +2,10 @@
 
 #include <cstdint>
 #include <cstring>
-#include <regex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "locus/io/atomic_file.hpp"
 
@@ -21,6 +22,116 @@ double load_as_double(const char* p) {
   T v;
   std::memcpy(&v, p, sizeof(T));
   return static_cast<double>(v);
+}
+
+// The header is a Python dict literal, e.g. "{'descr': '<f8', 'fortran_order': False,
+// 'shape': (3, 4), }", padded with spaces and a newline. A small recursive-descent parser (not a
+// regex) so that anything malformed is rejected rather than half-read.
+struct NpyHeader {
+  std::string descr;
+  bool fortran_order = false;
+  std::vector<Eigen::Index> shape;
+};
+
+class HeaderParser {
+ public:
+  HeaderParser(const std::string& path, std::string_view text) : path_(path), s_(text) {}
+
+  NpyHeader parse() {
+    NpyHeader h;
+    bool has_descr = false, has_order = false, has_shape = false;
+    expect('{');
+    while (true) {
+      skip_space();
+      if (peek() == '}') break;
+      const std::string key = string_literal();
+      expect(':');
+      skip_space();
+      if (key == "descr") {
+        if (peek() == '[') fail(path_, "structured dtypes are not supported");
+        h.descr = string_literal();
+        has_descr = true;
+      } else if (key == "fortran_order") {
+        h.fortran_order = boolean();
+        has_order = true;
+      } else if (key == "shape") {
+        h.shape = tuple();
+        has_shape = true;
+      } else {
+        fail(path_, "header has an unexpected key '" + key + "'");
+      }
+      skip_space();
+      if (peek() == ',') ++i_;
+      else if (peek() != '}') syntax("',' or '}'");
+    }
+    ++i_;
+    skip_space();
+    if (i_ != s_.size()) syntax("the end of the header");
+    if (!has_descr) fail(path_, "header has no 'descr'");
+    if (!has_order) fail(path_, "header has no 'fortran_order'");
+    if (!has_shape) fail(path_, "header has no 'shape'");
+    return h;
+  }
+
+ private:
+  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
+  void skip_space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t')) ++i_;
+  }
+  [[noreturn]] void syntax(const std::string& wanted) {
+    fail(path_, "malformed header dict: expected " + wanted + " at offset " + std::to_string(i_) +
+                    " of '" + std::string(s_) + "'");
+  }
+  void expect(char c) {
+    skip_space();
+    if (peek() != c) syntax(std::string("'") + c + "'");
+    ++i_;
+  }
+  std::string string_literal() {
+    skip_space();
+    const char quote = peek();
+    if (quote != '\'' && quote != '"') syntax("a quoted string");
+    const size_t end = s_.find(quote, i_ + 1);
+    if (end == std::string_view::npos) syntax("a closing quote");
+    std::string out(s_.substr(i_ + 1, end - i_ - 1));
+    i_ = end + 1;
+    return out;
+  }
+  bool boolean() {
+    if (s_.substr(i_, 4) == "True") return i_ += 4, true;
+    if (s_.substr(i_, 5) == "False") return i_ += 5, false;
+    syntax("True or False");
+  }
+  std::vector<Eigen::Index> tuple() {
+    std::vector<Eigen::Index> dims;
+    expect('(');
+    while (true) {
+      skip_space();
+      if (peek() == ')') break;
+      if (peek() < '0' || peek() > '9') syntax("a non-negative integer dimension");
+      std::uint64_t v = 0;
+      while (peek() >= '0' && peek() <= '9') {
+        v = v * 10 + static_cast<std::uint64_t>(peek() - '0');
+        if (v > (std::uint64_t{1} << 62)) fail(path_, "shape dimension is too large");
+        ++i_;
+      }
+      if (peek() == 'L') ++i_;  // Python 2 long literal in old files
+      dims.push_back(static_cast<Eigen::Index>(v));
+      skip_space();
+      if (peek() == ',') ++i_;
+      else if (peek() != ')') syntax("',' or ')'");
+    }
+    ++i_;
+    return dims;
+  }
+
+  const std::string& path_;
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+NpyHeader parse_header(const std::string& path, std::string_view text) {
+  return HeaderParser(path, text).parse();
 }
 
 }  // namespace
@@ -43,29 +154,11 @@ NpyArray read_npy(const std::string& path) {
     fail(path, "unsupported format version " + std::to_string(major));
   }
   if (offset + header_len > bytes.size()) fail(path, "header is truncated");
-  const std::string header = bytes.substr(offset, header_len);
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')")))
-    fail(path, "header has no 'descr'");
-  const std::string descr = m[1];
-  if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))")))
-    fail(path, "header has no 'fortran_order'");
-  const bool fortran = m[1] == "True";
-  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
-    fail(path, "header has no 'shape'");
+  const NpyHeader h = parse_header(path, bytes.substr(offset, header_len));
+  const std::string& descr = h.descr;
+  const bool fortran = h.fortran_order;
   NpyArray a;
-  {
-    const std::string dims = m[1];
-    std::regex num(R"(\s*(\d+)\s*(,|$))");
-    size_t consumed = 0;
-    for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num);
-         it != std::sregex_iterator(); ++it) {
-      if (static_cast<size_t>(it->position()) != consumed) fail(path, "malformed shape");
-      a.shape.push_back(std::stoll((*it)[1]));
-      consumed = it->position() + it->length();
-    }
-    if (dims.find_first_not_of(" ,", consumed) != std::string::npos) fail(path, "malformed shape");
-  }
+  a.shape = h.shape;
   if (descr.size() < 3) fail(path, "unsupported dtype '" + descr + "'");
   const char order = descr[0], kind = descr[1];
   const int size = std::atoi(descr.c_str() + 2);
@@ -84,12 +177,27 @@ NpyArray read_npy(const std::string& path) {
     if (kind == 'u' && size == 8) return load_as_double<std::uint64_t>;
     fail(path, "unsupported dtype '" + descr + "' (supported: f8, f4, i1-i8, u1-u8, b1)");
   }();
-  size_t count = 1;
-  for (Eigen::Index d : a.shape) count *= static_cast<size_t>(d);
+  // Element count, guarding against overflow from absurd shapes (more elements than the file has
+  // bytes is reported as truncation).
   const size_t data_offset = offset + header_len;
-  if (bytes.size() - data_offset < count * size)
-    fail(path, "data are truncated: shape needs " + std::to_string(count * size) +
-                   " bytes, file has " + std::to_string(bytes.size() - data_offset));
+  const size_t available = bytes.size() - data_offset;
+  size_t count = 1;
+  bool too_big = false;
+  for (Eigen::Index d : a.shape) {
+    const size_t n = static_cast<size_t>(d);
+    if (n == 0) {
+      count = 0;
+      too_big = false;
+      break;
+    }
+    // count * n <= available keeps every product below (and count * size near) the file size.
+    if (n > available || count > available / n) too_big = true;
+    else count *= n;
+  }
+  if (too_big || available < count * size)
+    fail(path, "data are truncated: the shape needs " +
+                   (too_big ? std::string("more") : std::to_string(count * size)) +
+                   " bytes, the file has " + std::to_string(available) + " after the header");
   a.data.resize(count);
   const char* p = bytes.data() + data_offset;
   if (!fortran || a.shape.size() < 2) {
@@ -157,13 +265,14 @@ void write_npy_raw(const std::string& path, const std::string& shape, const doub
 
 void write_npy(const std::string& path, const Eigen::MatrixXd& m) {
   const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
-  write_npy_raw(path, "(" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")",
-                r.data(), static_cast<size_t>(r.size()));
+  const std::string shape = std::string("(") + std::to_string(m.rows()) + ", " +
+                            std::to_string(m.cols()) + ")";
+  write_npy_raw(path, shape, r.data(), static_cast<size_t>(r.size()));
 }
 
 void write_npy(const std::string& path, const Eigen::VectorXd& v) {
-  write_npy_raw(path, "(" + std::to_string(v.size()) + ",)", v.data(),
-                static_cast<size_t>(v.size()));
+  const std::string shape = std::string("(") + std::to_string(v.size()) + ",)";
+  write_npy_raw(path, shape, v.data(), static_cast<size_t>(v.size()));
 }
 
 }  // namespace locus::io

@@ -1,6 +1,7 @@
 #include "locus/io/safetensors.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -75,14 +76,24 @@ TensorFile read_safetensors(const std::string& path) {
       else if (dtype == "F32") width = 4, t.dtype = DType::f32;
       else if (dtype == "F16" || dtype == "BF16") width = 2, t.dtype = DType::f32;
       else fail(path, "tensor '" + name + "' has dtype " + dtype + " (supported: F64, F32, F16, BF16)");
+      // Element count; a product beyond the buffer cannot match the span (and must not overflow).
       size_t count = 1;
+      bool too_big = false;
       for (auto d : t.shape) {
         if (d < 0) fail(path, "tensor '" + name + "' has a negative dimension");
-        count *= static_cast<size_t>(d);
+        const size_t n = static_cast<size_t>(d);
+        if (n == 0) {  // an empty tensor, whatever the other dimensions
+          count = 0;
+          too_big = false;
+          break;
+        }
+        if (!too_big && count > buffer_size / n) too_big = true;
+        if (!too_big) count *= n;
       }
-      if (count * width != e - b)
+      if (too_big || count * width != e - b)
         fail(path, "tensor '" + name + "' spans " + std::to_string(e - b) + " bytes but its " +
-                       dtype + " shape needs " + std::to_string(count * width));
+                       dtype + " shape needs " +
+                       (too_big ? std::string("more") : std::to_string(count * width)));
       t.data.resize(count);
       const char* p = buffer + b;
       for (size_t i = 0; i < count; ++i) {

@@ -23,14 +23,8 @@ void CriticalPointOptions::validate() const {
                                 ", got " + format_number(v));
   };
   if (dense_max_params < 0) bad("dense_max_params", double(dense_max_params), ">= 0");
-  if (!(initial_damping > 0) || !std::isfinite(initial_damping))
-    bad("initial_damping", initial_damping, "finite and > 0");
-  if (!(min_damping_factor >= 0) || !std::isfinite(min_damping_factor))
-    bad("min_damping_factor", min_damping_factor, "finite and >= 0");
-  if (!(max_damping_factor > min_damping_factor))
-    bad("max_damping_factor", max_damping_factor, "> min_damping_factor");
-  if (!(acceptance_ratio >= 0 && acceptance_ratio < 0.25))
-    bad("acceptance_ratio", acceptance_ratio, "in [0, 0.25)");
+  detail::validate_damping("CriticalPointOptions", initial_damping, min_damping_factor,
+                           max_damping_factor, acceptance_ratio);
   if (max_cg_iterations < 1) bad("max_cg_iterations", max_cg_iterations, ">= 1");
   if (!(inertia_tolerance >= 0) || !std::isfinite(inertia_tolerance))
     bad("inertia_tolerance", inertia_tolerance, "finite and >= 0");
@@ -113,7 +107,7 @@ SolveResult solve_critical_point(const Objective& objective, VectorXd x,
   bool have_eigen = false;
 
   if (!mon.begin(x, lg.loss, max_norm(lg.gradient))) {
-    double mu = NAN, nu_growth = 2.0;
+    detail::NielsenDamping damping(options.min_damping_factor);  // nu = mu |g|
     for (int it = 1;; ++it) {
       const VectorXd& g = lg.gradient;
       const double gnorm = g.norm();
@@ -133,7 +127,7 @@ SolveResult solve_critical_point(const Objective& objective, VectorXd x,
         have_eigen = true;
       }
       if (!dense) op = std::make_unique<HessianOperator>(objective, x);
-      if (std::isnan(mu)) {
+      if (damping.unset()) {
         double scale;
         if (dense) {
           scale = eig.values.cwiseAbs2().maxCoeff();
@@ -142,9 +136,9 @@ SolveResult solve_critical_point(const Objective& objective, VectorXd x,
           ++counts.hessian_vector;
           scale = hg.squaredNorm() / g.squaredNorm();
         }
-        mu = std::max(options.initial_damping * scale / gnorm, options.min_damping_factor);
+        damping.set(options.initial_damping * scale / gnorm);
       }
-      const double nu = mu * gnorm;
+      const double nu = damping.mu() * gnorm;
       IterationRecord rec;
       rec.damping = nu;
 
@@ -184,16 +178,11 @@ SolveResult solve_critical_point(const Objective& objective, VectorXd x,
         x = x_trial;
         lg = std::move(trial);
         have_eigen = false;
-        const double t = 2.0 * rho - 1.0;
-        mu = std::max(mu * std::max(1.0 / 3.0, 1.0 - t * t * t), options.min_damping_factor);
-        nu_growth = 2.0;
-      } else {
-        mu *= nu_growth;
-        nu_growth *= 2.0;
       }
+      damping.update(accepted, rho);
       rec.step_norm = accepted ? step_norm : 0.0;
       if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
-      if (mu > options.max_damping_factor) {
+      if (damping.mu() > options.max_damping_factor) {
         mon.stop_with(Status::stalled,
                       "no decrease of |g|^2 for damping up to mu = max_damping_factor = " +
                           format_number(options.max_damping_factor) +

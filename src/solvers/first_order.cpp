@@ -30,6 +30,28 @@ std::string non_finite_message(int iteration) {
          " (the step is too large for the curvature); x is the last finite iterate";
 }
 
+// One full-batch step of GD or Adam: moves x by `step` when the loss, the gradient and x itself
+// stay finite there, and records iteration `iteration`. Returns true when the run must stop
+// (non-finite: x stays the last finite iterate; otherwise the monitor's tests fired).
+bool take_step(const Objective& objective, VectorXd& x, const VectorXd& step,
+               Objective::LossGradient& lg, detail::Monitor& mon, int iteration,
+               double step_size) {
+  const VectorXd x_next = x + step;
+  Objective::LossGradient next = objective.loss_gradient(x_next);
+  ++mon.counts().gradient;
+  if (!std::isfinite(next.loss) || !detail::all_finite(next.gradient) ||
+      !detail::all_finite(x_next)) {
+    mon.stop_with(Status::non_finite, non_finite_message(iteration));
+    return true;
+  }
+  x = x_next;
+  lg = std::move(next);
+  IterationRecord rec;
+  rec.step_norm = step.norm();
+  rec.step_size = step_size;
+  return mon.after_iteration(iteration, x, lg.loss, max_norm(lg.gradient), rec);
+}
+
 }  // namespace
 
 void GradientDescentOptions::validate() const {
@@ -70,20 +92,7 @@ SolveResult solve_gradient_descent(const Objective& objective, VectorXd x,
   VectorXd velocity = VectorXd::Zero(x.size());
   for (int it = 1;; ++it) {
     velocity = options.momentum * velocity - options.learning_rate * lg.gradient;
-    const VectorXd x_next = x + velocity;
-    Objective::LossGradient next = objective.loss_gradient(x_next);
-    ++counts.gradient;
-    if (!std::isfinite(next.loss) || !detail::all_finite(next.gradient) ||
-        !detail::all_finite(x_next)) {
-      mon.stop_with(Status::non_finite, non_finite_message(it));
-      break;
-    }
-    x = x_next;
-    lg = std::move(next);
-    IterationRecord rec;
-    rec.step_norm = velocity.norm();
-    rec.step_size = options.learning_rate;
-    if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
+    if (take_step(objective, x, velocity, lg, mon, it, options.learning_rate)) break;
   }
   return mon.finish();
 }
@@ -180,20 +189,7 @@ SolveResult solve_adam(const Objective& objective, VectorXd x, const AdamOptions
     const VectorXd step =
         -options.learning_rate *
         m_hat.cwiseQuotient((v_hat.cwiseSqrt().array() + options.epsilon).matrix());
-    const VectorXd x_next = x + step;
-    Objective::LossGradient next = objective.loss_gradient(x_next);
-    ++counts.gradient;
-    if (!std::isfinite(next.loss) || !detail::all_finite(next.gradient) ||
-        !detail::all_finite(x_next)) {
-      mon.stop_with(Status::non_finite, non_finite_message(it));
-      break;
-    }
-    x = x_next;
-    lg = std::move(next);
-    IterationRecord rec;
-    rec.step_norm = step.norm();
-    rec.step_size = options.learning_rate;
-    if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
+    if (take_step(objective, x, step, lg, mon, it, options.learning_rate)) break;
   }
   return mon.finish();
 }

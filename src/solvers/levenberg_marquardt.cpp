@@ -16,18 +16,8 @@ using Eigen::VectorXd;
 
 void LevenbergMarquardtOptions::validate() const {
   stop.validate("LevenbergMarquardtOptions.stop");
-  auto bad = [](const char* field, double v, const char* need) {
-    throw std::invalid_argument(std::string("LevenbergMarquardtOptions.") + field + " must be " +
-                                need + ", got " + format_number(v));
-  };
-  if (!(initial_damping > 0) || !std::isfinite(initial_damping))
-    bad("initial_damping", initial_damping, "finite and > 0");
-  if (!(min_damping_factor >= 0) || !std::isfinite(min_damping_factor))
-    bad("min_damping_factor", min_damping_factor, "finite and >= 0");
-  if (!(max_damping_factor > min_damping_factor))
-    bad("max_damping_factor", max_damping_factor, "> min_damping_factor");
-  if (!(acceptance_ratio >= 0 && acceptance_ratio < 0.25))
-    bad("acceptance_ratio", acceptance_ratio, "in [0, 0.25)");
+  detail::validate_damping("LevenbergMarquardtOptions", initial_damping, min_damping_factor,
+                           max_damping_factor, acceptance_ratio);
 }
 
 SolveResult solve_levenberg_marquardt(const Objective& objective, VectorXd x,
@@ -50,8 +40,7 @@ SolveResult solve_levenberg_marquardt(const Objective& objective, VectorXd x,
   const bool wide = r.size() < x.size();
   MatrixXd jac, normal;
   bool need_jacobian = true;
-  double mu = NAN;
-  double nu = 2.0;  // growth factor of mu after consecutive rejections
+  detail::NielsenDamping damping(options.min_damping_factor);  // lambda = mu |r|
 
   for (int it = 1;; ++it) {
     if (need_jacobian) {
@@ -60,11 +49,10 @@ SolveResult solve_levenberg_marquardt(const Objective& objective, VectorXd x,
       normal = detail::gram_matrix(jac, wide);
       need_jacobian = false;
       // Nielsen's scale-aware start: lambda_0 = tau * max diag(A), expressed through mu.
-      if (std::isnan(mu))
-        mu = std::max(options.initial_damping * normal.diagonal().maxCoeff() / std::sqrt(r2),
-                      options.min_damping_factor);
+      if (damping.unset())
+        damping.set(options.initial_damping * normal.diagonal().maxCoeff() / std::sqrt(r2));
     }
-    const double lambda = mu * std::sqrt(r2);
+    const double lambda = damping.mu() * std::sqrt(r2);
     IterationRecord rec;
     rec.damping = lambda;
 
@@ -124,23 +112,14 @@ SolveResult solve_levenberg_marquardt(const Objective& objective, VectorXd x,
         }
       }
     }
-    // Nielsen's (1999) gain-ratio update: on success mu *= max(1/3, 1 - (2 rho - 1)^3), which
-    // changes mu smoothly with the quality of the model; each consecutive failure doubles the
-    // growth factor nu. (The cruder x4 / /4 rule zigzags between accepted and rejected steps.)
-    if (floor_step) {
-      nu = 2.0;  // keep mu: rho carries no information at the floor
-    } else if (accepted) {
-      const double t = 2.0 * rho - 1.0;
-      mu = std::max(mu * std::max(1.0 / 3.0, 1.0 - t * t * t), options.min_damping_factor);
-      nu = 2.0;
-    } else {
-      mu *= nu;
-      nu *= 2.0;
-    }
+    if (floor_step)
+      damping.keep();
+    else
+      damping.update(accepted, rho);
 
     rec.step_norm = accepted ? step_norm : 0.0;
     if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
-    if (mu > options.max_damping_factor) {
+    if (damping.mu() > options.max_damping_factor) {
       mon.stop_with(factorized ? Status::stalled : Status::factorization_failed,
                     std::string(factorized ? "no decrease of the loss" : "no factorization") +
                         " for damping up to mu = max_damping_factor = " +

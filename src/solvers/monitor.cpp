@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 namespace locus::solvers::detail {
 
@@ -17,6 +19,33 @@ std::string format_number(double v) {
 double max_norm(const Eigen::VectorXd& v) { return v.size() ? v.cwiseAbs().maxCoeff() : 0.0; }
 
 bool all_finite(const Eigen::VectorXd& v) { return v.allFinite(); }
+
+void validate_damping(const char* owner, double initial_damping, double min_damping_factor,
+                      double max_damping_factor, double acceptance_ratio) {
+  auto bad = [owner](const char* field, double v, const char* need) {
+    throw std::invalid_argument(std::string(owner) + "." + field + " must be " + need + ", got " +
+                                format_number(v));
+  };
+  if (!(initial_damping > 0) || !std::isfinite(initial_damping))
+    bad("initial_damping", initial_damping, "finite and > 0");
+  if (!(min_damping_factor >= 0) || !std::isfinite(min_damping_factor))
+    bad("min_damping_factor", min_damping_factor, "finite and >= 0");
+  if (!(max_damping_factor > min_damping_factor))
+    bad("max_damping_factor", max_damping_factor, "> min_damping_factor");
+  if (!(acceptance_ratio >= 0 && acceptance_ratio < 0.25))
+    bad("acceptance_ratio", acceptance_ratio, "in [0, 0.25)");
+}
+
+void NielsenDamping::update(bool accepted, double rho) {
+  if (accepted) {
+    const double t = 2.0 * rho - 1.0;
+    set(mu_ * std::max(1.0 / 3.0, 1.0 - t * t * t));
+    growth_ = 2.0;
+  } else {
+    mu_ *= growth_;
+    growth_ *= 2.0;
+  }
+}
 
 double residual_rounding_level(const Eigen::VectorXd& r, const Eigen::MatrixXd& y) {
   constexpr double ulps = 4.0 * std::numeric_limits<double>::epsilon();

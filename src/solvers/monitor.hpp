@@ -4,6 +4,8 @@
 
 #include <Eigen/Core>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -21,6 +23,34 @@ bool all_finite(const Eigen::VectorXd& v);
 // 1.7 ulps rms on a [10,200,1] softplus network), so |r|^2 is uncertain by about
 // sum_i 2 |r_i| 4 eps (|f_i| + |y_i|). Below it, differences of the loss are rounding noise.
 double residual_rounding_level(const Eigen::VectorXd& r, const Eigen::MatrixXd& y);
+
+// The checks of the damping options shared by the trust-region solvers (Levenberg-Marquardt,
+// Newton, critical point): initial_damping finite and > 0, min_damping_factor finite and >= 0,
+// max_damping_factor > min_damping_factor, acceptance_ratio in [0, 0.25).
+// std::invalid_argument naming owner.field and the value otherwise.
+void validate_damping(const char* owner, double initial_damping, double min_damping_factor,
+                      double max_damping_factor, double acceptance_ratio);
+
+// Nielsen's (1999) gain-ratio schedule of the damping factor mu, shared by the trust-region
+// solvers: after an accepted step with gain ratio rho, mu *= max(1/3, 1 - (2 rho - 1)^3) (never
+// below min_factor), which changes mu smoothly with the quality of the model; each consecutive
+// rejection multiplies mu by a growth factor that doubles every time (2, 4, 8, ...). The cruder
+// x4 / /4 rule zigzags between accepted and rejected steps.
+class NielsenDamping {
+ public:
+  explicit NielsenDamping(double min_factor) : min_factor_(min_factor) {}
+  bool unset() const { return std::isnan(mu_); }  // until the first model sets the scale
+  void set(double mu) { mu_ = mu > min_factor_ ? mu : min_factor_; }
+  double mu() const { return mu_; }
+  void update(bool accepted, double rho);
+  // A step at the rounding floor of the loss: rho carries no information, so mu is kept.
+  void keep() { growth_ = 2.0; }
+
+ private:
+  double min_factor_;
+  double mu_ = std::numeric_limits<double>::quiet_NaN();
+  double growth_ = 2.0;
+};
 
 class Monitor {
  public:

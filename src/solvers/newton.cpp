@@ -31,14 +31,8 @@ void NewtonOptions::validate() const {
                                 ", got " + format_number(v));
   };
   if (dense_max_params < 0) bad("dense_max_params", double(dense_max_params), ">= 0");
-  if (!(initial_damping > 0) || !std::isfinite(initial_damping))
-    bad("initial_damping", initial_damping, "finite and > 0");
-  if (!(min_damping_factor >= 0) || !std::isfinite(min_damping_factor))
-    bad("min_damping_factor", min_damping_factor, "finite and >= 0");
-  if (!(max_damping_factor > min_damping_factor))
-    bad("max_damping_factor", max_damping_factor, "> min_damping_factor");
-  if (!(acceptance_ratio >= 0 && acceptance_ratio < 0.25))
-    bad("acceptance_ratio", acceptance_ratio, "in [0, 0.25)");
+  detail::validate_damping("NewtonOptions", initial_damping, min_damping_factor,
+                           max_damping_factor, acceptance_ratio);
   if (!(hybrid_decrease >= 0 && hybrid_decrease <= 1))
     bad("hybrid_decrease", hybrid_decrease, "in [0, 1]");
   if (max_cg_iterations < 1) bad("max_cg_iterations", max_cg_iterations, ">= 1");
@@ -77,7 +71,7 @@ SolveResult newton_dense(const Objective& objective, VectorXd x, const NewtonOpt
   };
   MatrixXd jac, model_matrix;
   bool need_model = true;
-  double mu = NAN, nu = 2.0;
+  detail::NielsenDamping damping(options.min_damping_factor);  // lambda = mu sqrt(L)
   for (int it = 1;; ++it) {
     if (need_model) {
       if (use_gauss_newton) {
@@ -98,17 +92,16 @@ SolveResult newton_dense(const Objective& objective, VectorXd x, const NewtonOpt
                           " is not finite " + state_text(lg.loss, max_norm(lg.gradient)));
         break;
       }
-      if (std::isnan(mu)) {
+      if (damping.unset()) {
         // lambda_0 = tau max_i |B_ii|, B = 2c J^T J (whose diagonal max equals that of 2c J J^T
         // only approximately; either sets the scale) or H.
         const double scale =
             (use_gauss_newton ? 2.0 * c : 1.0) * model_matrix.diagonal().cwiseAbs().maxCoeff();
-        mu = std::max(options.initial_damping * scale / std::sqrt(std::max(lg.loss, 1e-300)),
-                      options.min_damping_factor);
+        damping.set(options.initial_damping * scale / std::sqrt(std::max(lg.loss, 1e-300)));
       }
     }
     // The damping scales with sqrt(L) (the residual norm for the squared loss, as in LM).
-    const double lambda = mu * std::sqrt(std::max(lg.loss, 0.0));
+    const double lambda = damping.mu() * std::sqrt(std::max(lg.loss, 0.0));
     IterationRecord rec;
     rec.damping = lambda;
 
@@ -171,20 +164,13 @@ SolveResult newton_dense(const Objective& objective, VectorXd x, const NewtonOpt
         }
       }
     }
-    // Nielsen's update of mu (as in Levenberg-Marquardt); unchanged after a floor step.
-    if (floor_step) {
-      nu = 2.0;
-    } else if (accepted) {
-      const double t = 2.0 * rho - 1.0;
-      mu = std::max(mu * std::max(1.0 / 3.0, 1.0 - t * t * t), options.min_damping_factor);
-      nu = 2.0;
-    } else {
-      mu *= nu;
-      nu *= 2.0;
-    }
+    if (floor_step)
+      damping.keep();
+    else
+      damping.update(accepted, rho);
     rec.step_norm = accepted ? step_norm : 0.0;
     if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
-    if (mu > options.max_damping_factor) {
+    if (damping.mu() > options.max_damping_factor) {
       mon.stop_with(factorized ? Status::stalled : Status::factorization_failed,
                     std::string(factorized ? "no decrease of the loss"
                                            : "B + lambda I not positive definite") +

@@ -43,6 +43,8 @@ TEST(Datasets, StandardizeAndSeededDistinctSubsets) {
   a.require_distinct_inputs();
   EXPECT_THROW(load_builtin("iris", {.n_points = 1000}), std::invalid_argument);
   EXPECT_THROW(load_builtin("mnist"), std::invalid_argument);
+  EXPECT_THROW(load_builtin("iris", {.n_points = 0}), std::invalid_argument);
+  EXPECT_THROW(load_builtin("iris", {.n_points = -2}), std::invalid_argument);
 }
 
 TEST(Datasets, TeacherStudentGridAndGaussian) {

@@ -127,39 +127,64 @@ TEST_F(Io, NpyBadFilesNameThePathAndProblem) {
 // safetensors.torch.save_file writes nn.Sequential(Linear(3,4), Tanh(), Linear(4,2)).state_dict():
 // keys 0.weight (4x3), 0.bias (4), 2.weight (2x4), 2.bias (2); header JSON keys sorted, data in
 // that order. Values: parameter k of the flat layout has value k + 1 (exact in F32 and F64).
-std::string pytorch_style_safetensors(const std::string& dtype, const std::string& prefix) {
-  const int width = dtype == "F64" ? 8 : 4;
-  struct T {
-    std::string key;
-    std::vector<int> shape;
-    int first;  // flat index of its first entry in locus's layout
-  };
-  const std::vector<T> ts = {{"0.bias", {4}, 12}, {"0.weight", {4, 3}, 0},
-                             {"2.bias", {2}, 24}, {"2.weight", {2, 4}, 16}};
-  std::string header = "{", data;
-  for (size_t i = 0; i < ts.size(); ++i) {
-    int count = 1;
-    for (int d : ts[i].shape) count *= d;
-    const size_t begin = data.size();
-    for (int k = 0; k < count; ++k) {
-      const double v = ts[i].first + k + 1;
-      if (width == 8) data.append(reinterpret_cast<const char*>(&v), 8);
-      else {
-        const float f = static_cast<float>(v);
-        data.append(reinterpret_cast<const char*>(&f), 4);
-      }
-    }
-    std::string shape = "[";
-    for (size_t j = 0; j < ts[i].shape.size(); ++j) shape += (j ? "," : "") + std::to_string(ts[i].shape[j]);
-    header += (i ? "," : "") + std::string("\"") + prefix + ts[i].key + "\":{\"dtype\":\"" + dtype +
-              "\",\"shape\":" + shape + "],\"data_offsets\":[" + std::to_string(begin) + "," +
-              std::to_string(data.size()) + "]}";
-  }
-  header += "}";
+// The published layout: 8-byte little-endian header length, the JSON header padded with spaces to a
+// multiple of 8 bytes, then the data buffer.
+std::string safetensors_bytes(std::string header, const std::string& data) {
   while (header.size() % 8) header += ' ';
   std::string out(8, '\0');
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
-  return out + header + data;
+  out += header;
+  out += data;
+  return out;
+}
+
+struct Entry {
+  std::string key;
+  std::vector<int> shape;
+  int first;  // flat index of its first entry in locus's layout; entry k holds value first + k + 1
+};
+
+// Entries in the given (header and data) order, every value = its flat index + 1, which is exact
+// in F32 and F64 and says where each parameter must land.
+std::string safetensors_from(const std::vector<Entry>& entries, const std::string& dtype,
+                             const std::string& prefix) {
+  std::string header = "{";
+  std::string data;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    int count = 1;
+    for (int d : entries[i].shape) count *= d;
+    const size_t begin = data.size();
+    for (int k = 0; k < count; ++k) {
+      const double v = entries[i].first + k + 1;
+      const float f = static_cast<float>(v);
+      if (dtype == "F64") data.append(reinterpret_cast<const char*>(&v), 8);
+      else data.append(reinterpret_cast<const char*>(&f), 4);
+    }
+    std::string shape;
+    for (size_t j = 0; j < entries[i].shape.size(); ++j) {
+      if (j) shape += ',';
+      shape += std::to_string(entries[i].shape[j]);
+    }
+    if (i) header += ',';
+    header += '"';
+    header += prefix;
+    header += entries[i].key;
+    header += "\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + shape + "],\"data_offsets\":[" +
+              std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
+  }
+  header += '}';
+  return safetensors_bytes(header, data);
+}
+
+// As PyTorch's safetensors.torch.save_file writes nn.Sequential(Linear(3,4), Tanh(), Linear(4,2))
+// .state_dict(): keys 0.weight (4x3), 0.bias (4), 2.weight (2x4), 2.bias (2), the header's keys
+// sorted, data in that order. locus's layout: W0 at 0..11, b0 at 12..15, W1 at 16..23, b1 at 24..25.
+std::string pytorch_style_safetensors(const std::string& dtype, const std::string& prefix) {
+  return safetensors_from({{"0.bias", {4}, 12},
+                           {"0.weight", {4, 3}, 0},
+                           {"2.bias", {2}, 24},
+                           {"2.weight", {2, 4}, 16}},
+                          dtype, prefix);
 }
 
 TEST_F(Io, PytorchSequentialSafetensorsLoadIntoTheDocumentedLayout) {
@@ -252,6 +277,153 @@ TEST_F(Io, AtomicWritesLeaveNoPartialFiles) {
     expect_invalid([&] { io::write_npy(path("x.npy"), Eigen::VectorXd(Eigen::VectorXd::Ones(2))); }, "writable");
     fs::permissions(dir, fs::perms::owner_all);
   }
+}
+
+// Sequential(Linear(2,3), ReLU, Linear(3,4, bias=False), ..., Linear(4,1)) at indices 0, 2 and
+// 10 under a nested prefix: layers must be ordered numerically (lexicographic order would put 10
+// before 2), and a bias-less layer has no slot in the flat vector.
+TEST_F(Io, SafetensorsLayersOrderedByNumericIndexWithPrefix) {
+  // Flat layout: W0 (3x2) 0..5, b0 6..8, W1 (4x3) 9..20, W2 (1x4) 21..24, b2 25.
+  write_bytes("m.safetensors", safetensors_from({{"0.bias", {3}, 6},
+                                                 {"0.weight", {3, 2}, 0},
+                                                 {"10.bias", {1}, 25},
+                                                 {"10.weight", {1, 4}, 21},
+                                                 {"2.weight", {4, 3}, 9}},
+                                                "F32", "model.net."));
+  const ModelFile m = load_model(path("m.safetensors"), {.activation = Activation::relu});
+  EXPECT_EQ(m.spec.widths, (std::vector<Index>{2, 3, 4, 1}));
+  EXPECT_EQ(m.spec.bias, (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(m.spec.activation, Activation::relu);
+  ASSERT_EQ(m.parameters.size(), 26);
+  for (int k = 0; k < 26; ++k) EXPECT_EQ(m.parameters[k], k + 1) << "index " << k;
+}
+
+TEST_F(Io, SafetensorsShapesThatDoNotChainNameBothKeys) {
+  write_bytes("m.safetensors", safetensors_from({{"0.weight", {4, 3}, 0}, {"2.weight", {2, 5}, 12}},
+                                                "F64", ""));
+  try {
+    load_model(path("m.safetensors"), {.activation = Activation::tanh});
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'2.weight'"), std::string::npos) << what;
+    EXPECT_NE(what.find("'0.weight'"), std::string::npos) << what;
+  }
+  write_bytes("odd.safetensors", safetensors_from({{"0.weight", {4, 3}, 0}, {"encoder", {2}, 12}},
+                                                  "F64", ""));
+  expect_invalid([&] { load_model(path("odd.safetensors"), {.activation = Activation::tanh}); },
+                 "'encoder'");
+  write_bytes("m.bin", "x");
+  expect_invalid([&] { load_model(path("m.bin")); }, "unknown model format");
+}
+
+TEST_F(Io, SafetensorsInconsistentHeaders) {
+  const std::string eight(8, '\0'), sixteen(16, '\0');
+  // Overlapping byte ranges.
+  write_bytes("overlap.safetensors",
+              safetensors_bytes(R"({"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]},)"
+                                R"("b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})",
+                                eight));
+  expect_invalid([&] { io::read_safetensors(path("overlap.safetensors")); }, "overlap");
+  // Byte span disagrees with shape x dtype size.
+  write_bytes("span.safetensors",
+              safetensors_bytes(R"({"a":{"dtype":"F64","shape":[3],"data_offsets":[0,16]}})",
+                                sixteen));
+  expect_invalid([&] { io::read_safetensors(path("span.safetensors")); }, "needs 24");
+  // A shape whose element count would overflow size_t.
+  write_bytes("huge.safetensors",
+              safetensors_bytes(R"({"a":{"dtype":"F64","shape":[4294967296,4294967296],)"
+                                R"("data_offsets":[0,16]}})",
+                                sixteen));
+  expect_invalid([&] { io::read_safetensors(path("huge.safetensors")); }, "needs more");
+  // Integer tensors are not parameters locus can use.
+  write_bytes("int.safetensors",
+              safetensors_bytes(R"({"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
+                                eight));
+  expect_invalid([&] { io::read_safetensors(path("int.safetensors")); }, "I64");
+  // A tensor entry without data_offsets.
+  write_bytes("entry.safetensors", safetensors_bytes(R"({"a":{"dtype":"F64","shape":[1]}})", eight));
+  expect_invalid([&] { io::read_safetensors(path("entry.safetensors")); }, "entry.safetensors");
+}
+
+TEST_F(Io, NpyVersion2HeaderAndSmallIntegers) {
+  // Version 2.0: a 4-byte header length; total header size a multiple of 64.
+  std::string header = "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }";
+  while ((12 + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string b = "\x93NUMPY";
+  b += '\x02';
+  b += '\x00';
+  for (int i = 0; i < 4; ++i) b += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  b += header;
+  b += std::string("\x00\x07\x10\xff", 4);
+  write_bytes("v2.npy", b);
+  EXPECT_EQ(io::read_npy_matrix(path("v2.npy")), (Eigen::MatrixXd(2, 2) << 0, 7, 16, 255).finished());
+  write_bytes("i1.npy", npy_bytes("{'descr': '|i1', 'fortran_order': False, 'shape': (2,), }",
+                                  std::string("\xff\x80", 2)));
+  EXPECT_EQ(io::read_npy_vector(path("i1.npy")), Eigen::Vector2d(-1, -128));
+  // A 3-D Fortran-order array: element (i, j, k) = i + 10 j + 100 k, stored i fastest.
+  std::vector<double> fortran;
+  for (int k = 0; k < 2; ++k)
+    for (int j = 0; j < 3; ++j)
+      for (int i = 0; i < 2; ++i) fortran.push_back(i + 10 * j + 100 * k);
+  write_bytes("f3.npy", npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3, 2), }",
+                                  raw(fortran)));
+  const io::NpyArray a = io::read_npy(path("f3.npy"));
+  ASSERT_EQ(a.shape, (std::vector<Eigen::Index>{2, 3, 2}));
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 2; ++k) EXPECT_EQ(a.data[(i * 3 + j) * 2 + k], i + 10 * j + 100 * k);
+  expect_invalid([&] { io::read_npy_matrix(path("f3.npy")); }, "3-D");
+}
+
+TEST_F(Io, NpyMalformedHeaderDicts) {
+  const std::string data = raw(std::vector<double>{1, 2});
+  const auto check = [&](const std::string& dict, const std::string& needle) {
+    write_bytes("h.npy", npy_bytes(dict, data));
+    expect_invalid([&] { io::read_npy(path("h.npy")); }, needle);
+  };
+  check("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), ", "malformed header");
+  check("{'descr': '<f8', 'fortran_order': False, 'shape': (2,) 'x': 1}", "malformed header");
+  check("{'descr': '<f8', 'fortran_order': Maybe, 'shape': (2,), }", "True or False");
+  check("{'descr': '<f8', 'fortran_order': False, 'shape': (-2,), }", "dimension");
+  check("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'extra': 1, }", "'extra'");
+  check("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,), }", "structured");
+  check("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", "unsupported dtype");
+  check("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), } trailing", "end of the header");
+  // A shape whose element count would overflow size_t reads as truncated, not as a huge allocation.
+  check("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+        "truncated");
+  // Double quotes and no trailing comma are valid Python too.
+  write_bytes("ok.npy", npy_bytes("{\"descr\": \"<f8\", \"fortran_order\": False, \"shape\": (2,)}",
+                                  data));
+  EXPECT_EQ(io::read_npy_vector(path("ok.npy")), Eigen::Vector2d(1, 2));
+}
+
+TEST_F(Io, CsvWriteRoundTripAndHeaderCheck) {
+  Eigen::MatrixXd m(2, 3);
+  m << 0.1, -1e-308, 1.0 / 3.0, 2, 4.9e-324, -0.0;
+  io::write_csv(path("t.csv"), {"a", "b", "c"}, m);
+  const Eigen::MatrixXd back = io::read_csv(path("t.csv"), {.skip_rows = 1});
+  // %.17g round-trips every double exactly (17 significant digits suffice for binary64).
+  EXPECT_EQ(std::memcmp(back.data(), m.data(), sizeof(double) * 6), 0);
+  expect_invalid([&] { io::write_csv(path("u.csv"), {"a", "b"}, m); }, "column names");
+  EXPECT_FALSE(fs::exists(path("u.csv")));
+  write_bytes("semi.csv", "1;2\n3;4\n");
+  EXPECT_EQ(io::read_csv(path("semi.csv"), {.delimiter = ';'}),
+            (Eigen::MatrixXd(2, 2) << 1, 2, 3, 4).finished());
+  write_bytes("empty.csv", "h\n");
+  expect_invalid([&] { io::read_csv(path("empty.csv"), {.skip_rows = 1}); }, "no data rows");
+}
+
+TEST_F(Io, JsonRoundTripAndErrors) {
+  const io::Json j = io::with_context({{"seed", 1}}, {{"values", {1.5, -0.0, 1e-300}}});
+  io::write_json(path("r.json"), j);
+  EXPECT_EQ(io::read_json(path("r.json")), j);
+  EXPECT_EQ(files(), std::vector<std::string>{"r.json"});
+  write_bytes("bad.json", "{\"a\": [1, 2}");
+  expect_invalid([&] { io::read_json(path("bad.json")); }, "bad.json");
+  expect_invalid([&] { io::read_json(path("missing.json")); }, "missing.json");
 }
 
 TEST(Json, ContextBlockComesFirstWithEveryField) {

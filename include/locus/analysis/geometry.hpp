@@ -96,6 +96,9 @@ enum class LanczosEnd {
   largest,   // the k largest (algebraic)
   smallest,  // the k smallest (algebraic)
 };
+std::string_view to_string(LanczosEnd e);
+// "both" | "largest" | "smallest"; std::invalid_argument (listing the valid names) otherwise.
+LanczosEnd parse_lanczos_end(std::string_view name);
 
 struct SpectrumOptions {
   SpectrumMethod method = SpectrumMethod::dense;

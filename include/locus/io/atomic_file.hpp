@@ -6,7 +6,7 @@
 
 namespace locus::io {
 
-// Writes bytes to "<path>.tmp.<pid>" in the same directory, flushes, then renames it over path
+// Writes bytes to "<path>.tmp.<pid>.<n>" in the same directory, flushes, then renames it over path
 // (rename is atomic on POSIX file systems). On any failure the temporary file is removed.
 // Throws std::invalid_argument("cannot write '<path>': <reason>") when the directory is missing
 // or not writable, std::runtime_error when writing fails part-way (disk full).

@@ -25,7 +25,8 @@ Eigen::MatrixXd parse_csv(std::string_view text, const CsvOptions& options,
 // bytes gunzipped when they start with the gzip magic, else unchanged; source names the errors.
 std::string maybe_gunzip(std::string_view bytes, const std::string& source);
 
-// A header line, then one line per row with full precision (%.17g); written atomically.
+// A header line, then one line per row with full precision (%.17g); written atomically. Throws
+// std::invalid_argument when a non-empty header and a non-empty table differ in column count.
 void write_csv(const std::string& path, const std::vector<std::string>& header,
                const Eigen::MatrixXd& rows);
 

@@ -47,13 +47,16 @@ void bind_analysis(py::module_& m) {
         "'eigenvalues' and 'singular_values'.");
   m.def("hessian_spectrum",
         [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-           const std::string& method, int k, int probes, int steps, std::uint64_t seed) {
+           const std::string& method, int k, int probes, int steps, std::uint64_t seed,
+           const std::string& end, double tolerance) {
           const Objective obj(model, as_dataset(x, y));
           const Eigen::VectorXd theta = as_vector(params, "params");
           an::Spectrum s;
           {
             py::gil_scoped_release release;
             s = an::hessian_spectrum(obj, theta, {.method = an::parse_spectrum_method(method), .k = k,
+                                                  .lanczos_end = an::parse_lanczos_end(end),
+                                                  .lanczos_tolerance = tolerance,
                                                   .slq_probes = probes, .slq_steps = steps,
                                                   .seed = seed});
           }
@@ -73,7 +76,13 @@ void bind_analysis(py::module_& m) {
         },
         py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("method") = "dense",
         py::arg("k") = an::SpectrumOptions{}.k, py::arg("probes") = an::SpectrumOptions{}.slq_probes,
-        py::arg("steps") = an::SpectrumOptions{}.slq_steps, py::arg("seed") = 0);
+        py::arg("steps") = an::SpectrumOptions{}.slq_steps, py::arg("seed") = 0,
+        py::arg("end") = std::string(an::to_string(an::SpectrumOptions{}.lanczos_end)),
+        py::arg("tolerance") = an::SpectrumOptions{}.lanczos_tolerance,
+        "Hessian spectrum at params: dense (every eigenvalue), lanczos (k eigenvalues at end "
+        "both|largest|smallest, relative Ritz tolerance) or slq (density from probes x steps). "
+        "Returns a dict with numpy 'eigenvalues' (ascending), 'residuals', the inertia counts "
+        "with their tolerance and gap, and the SLQ nodes, weights and trace estimate.");
   m.def("jacobian_rank",
         [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y) {
           const Objective obj(model, as_dataset(x, y));
