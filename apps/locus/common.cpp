@@ -70,8 +70,11 @@ void add_data_options(CLI::App* app, DataOptions& o) {
   app->add_option("--teacher-activation", o.teacher_activation,
                   "teacher/grid: activation (teacher default: the student's; grid default: "
                   "Simsek et al.'s)");
+  app->add_option("--teacher-init", o.teacher_init,
+                  "teacher: glorot|he|normal (N(0,1)) parameters")
+      ->capture_default_str();
   app->add_option("--teacher-seed", o.teacher_seed,
-                  "teacher: seed of its parameters, all N(0,1) (inputs x ~ N(0,I) use --data-seed)")
+                  "teacher: seed of its parameters (inputs x ~ N(0,I) use --data-seed)")
       ->capture_default_str();
 }
 
@@ -187,7 +190,11 @@ Dataset load_data(const DataOptions& o, const std::optional<MlpSpec>& model) {
     d = teacher_student({.teacher = t,
                          .n_points = o.n_points > 0 ? o.n_points : TeacherOptions{}.n_points,
                          .seed = o.data_seed,
-                         .init = {.scheme = InitScheme::normal, .seed = o.teacher_seed}})
+                         .init = {.scheme = with_option("--teacher-init",
+                                                        [&] {
+                                                          return parse_init_scheme(o.teacher_init);
+                                                        }),
+                                  .seed = o.teacher_seed}})
             .data;
   } else if (o.dataset == "grid") {
     d = (o.teacher_activation.empty()
@@ -247,6 +254,7 @@ io::Json to_json(const DataOptions& o) {
           {"output_dim", o.output_dim},
           {"teacher_arch", o.teacher_arch},
           {"teacher_activation", o.teacher_activation},
+          {"teacher_init", o.teacher_init},
           {"teacher_seed", o.teacher_seed}};
 }
 io::Json to_json(const LossOptions& o) { return {{"loss", o.loss}, {"reduction", o.reduction}}; }

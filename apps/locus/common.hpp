@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "locus/dataset.hpp"
+#include "locus/datasets.hpp"
 #include "locus/io/json.hpp"
 #include "locus/loss.hpp"
 #include "locus/mlp.hpp"
@@ -40,7 +41,7 @@ void add_model_options(CLI::App* app, ModelOptions& o, bool params_required);
 
 // --dataset NAME | --x FILE --y FILE, with --n-points, --standardize, --labels, --data-seed and
 // the generators' knobs (--input-dim, --output-dim, --teacher-arch, --teacher-activation,
-// --teacher-seed).
+// --teacher-init, --teacher-seed).
 struct DataOptions {
   std::string dataset;  // digits|iris|wine|breast_cancer|gaussian|teacher|grid
   std::string x, y;
@@ -51,6 +52,7 @@ struct DataOptions {
   long input_dim = -1, output_dim = -1;  // gaussian: default from --arch's ends
   std::string teacher_arch;              // teacher: e.g. 10,4,1
   std::string teacher_activation;        // teacher: default = the student's activation
+  std::string teacher_init = std::string(to_string(TeacherOptions{}.init.scheme));
   std::uint64_t teacher_seed = 0;
 };
 void add_data_options(CLI::App* app, DataOptions& o);

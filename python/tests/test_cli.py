@@ -72,6 +72,9 @@ def test_check_derivatives(locus_bin):
                        "--activation", "tanh")
     assert rc == 0, err
     assert out.count("holds") == 4 and "tolerance" in out
+    rc, out, err = run(locus_bin, "eval", "--arch", "10,5,1", "--dataset", "teacher",
+                       "--teacher-arch", "10,3,1", "--teacher-init", "uniform")
+    assert rc == 2 and "--teacher-init" in err
 
 
 def test_data_describe_and_convert_round_trip(locus_bin, tmp_path):

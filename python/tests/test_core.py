@@ -195,6 +195,15 @@ def test_datasets():
     t = locus.teacher_student(locus.Mlp([2, 3, 1]), n_points=7, seed=2, teacher_seed=5)
     assert t["x"].shape == (7, 2) and t.teacher.widths == [2, 3, 1]
     np.testing.assert_array_equal(t.teacher.predict(t.teacher_params, t.data.x), t.data.y)
+    # The teacher's parameters follow teacher_init (default glorot, the library's InitOptions).
+    for scheme in ("glorot", "normal"):
+        ts = locus.teacher_student(locus.Mlp([2, 3, 1]), n_points=7, seed=2, teacher_seed=5,
+                                   teacher_init=scheme)
+        np.testing.assert_array_equal(
+            ts.teacher_params, locus.Mlp([2, 3, 1]).init_parameters(scheme=scheme, seed=5))
+    np.testing.assert_array_equal(t.teacher_params, locus.Mlp([2, 3, 1]).init_parameters(seed=5))
+    with pytest.raises(ValueError, match="init"):
+        locus.teacher_student(locus.Mlp([2, 3, 1]), teacher_init="uniform")
     st = locus.simsek_teacher()
     assert st.data.x.shape == (41 * 41, 2) and st.teacher.widths == [2, 4, 1]
     # The data are the teacher's outputs: residuals are round-off of O(1) values (a few ulps),

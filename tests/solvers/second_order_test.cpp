@@ -8,6 +8,7 @@
 #include "locus/datasets.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/solvers/newton.hpp"
+#include "locus/solvers/solve.hpp"
 #include "problems.hpp"
 
 namespace locus::solvers {
@@ -32,6 +33,26 @@ TEST(CooperZeroLoss, SmooluInterpolatesRandomLabelsToMachinePrecision) {
   }
   const auto p = testing::cooper(7, 40, 5, 48, Activation::smoolu);
   expect_zero_loss(solve_newton(p.objective(), p.x0));
+}
+
+// The same at d = 200 ([10, 200, 1], n = 2401) through solve(), the route of `locus train`: lm and
+// newton from 5 seeded starts, flow + lm from 2 (measured |g|∞ 4e-14 ... 8e-14; the floor grows
+// with d, see levenberg_marquardt.hpp).
+TEST(CooperZeroLoss, SmooluAtD200EverySecondOrderRoute) {
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    const auto p = testing::cooper(seed, /*d=*/200, /*p=*/10, /*h=*/200, Activation::smoolu);
+    for (Method m : {Method::lm, Method::newton}) {
+      TrainOptions o;
+      o.method = m;
+      expect_zero_loss(solve(p.objective(), p.x0, o));
+    }
+    if (seed < 2) {
+      TrainOptions o;
+      o.method = Method::flow;
+      o.polish = Method::lm;
+      expect_zero_loss(solve(p.objective(), p.x0, o));
+    }
+  }
 }
 
 // Softplus interpolates just as well (L ~ 2e-28 in 25-40 steps), but its gradient cannot be

@@ -247,16 +247,19 @@ void bind_datasets(py::module_& m) {
         py::arg("output_dim"), py::arg("seed"), "x ~ N(0, I_p), y ~ N(0, I_l), seeded.");
   m.def(
       "teacher_student",
-      [](const Mlp& teacher, Index n_points, std::uint64_t seed, std::uint64_t teacher_seed) {
+      [](const Mlp& teacher, Index n_points, std::uint64_t seed, std::uint64_t teacher_seed,
+         const std::string& teacher_init) {
         return teacher_student({.teacher = teacher.spec(),
                                 .n_points = n_points,
                                 .seed = seed,
-                                .init = {.scheme = InitScheme::normal, .seed = teacher_seed}});
+                                .init = {.scheme = parse_init_scheme(teacher_init),
+                                         .seed = teacher_seed}});
       },
       py::arg("teacher"), py::arg("n_points") = TeacherOptions{}.n_points,
       py::arg("seed") = TeacherOptions{}.seed, py::arg("teacher_seed") = InitOptions{}.seed,
-      "x ~ N(0, I) seeded by seed, y = teacher(x) with N(0,1) teacher parameters seeded by "
-      "teacher_seed (the same data as the CLI's --dataset teacher).");
+      py::arg("teacher_init") = std::string(to_string(TeacherOptions{}.init.scheme)),
+      "x ~ N(0, I) seeded by seed, y = teacher(x) with teacher parameters drawn by teacher_init "
+      "(glorot|he|normal) with teacher_seed (the same data as the CLI's --dataset teacher).");
   m.def("simsek_grid", &simsek_grid, "The 41 x 41 grid on [-5, 5]^2, y = 0.");
   m.def(
       "simsek_teacher",
