@@ -120,7 +120,14 @@ double activate(Activation a, double x) { return activation_values(a, x).value; 
 
 namespace locus {
 
-void activation_batch(Activation a, const double* z_ptr, long n, double* value, double* first,
+namespace {
+
+// activation_batch on one block of at most k_block values: the temporaries below stay in L1 and
+// come from the allocator's small-object lists (one layer-sized temporary would exceed glibc's
+// mmap threshold and page-fault on every call).
+constexpr long k_block = 512;
+
+void activation_block(Activation a, const double* z_ptr, long n, double* value, double* first,
                       double* second) {
   using A = Eigen::ArrayXd;
   const Eigen::Map<const A> z(z_ptr, n);
@@ -133,9 +140,11 @@ void activation_batch(Activation a, const double* z_ptr, long n, double* value, 
   // sigmoid from e = exp(-|x|) <= 1: s = 1/(1+e) for x >= 0 and e/(1+e) otherwise (no overflow).
   // log1p(e) for e in [0, 1], vectorised: log(u) * e / (u - 1) with u = 1 + e corrects the
   // rounding of 1 + e (Goldberg 1991, Thm 4); u == 1 means e < eps/2 where log1p(e) = e.
+  // (Eigen's select() has no SIMD path, so the log is formed before it, not inside it.)
   auto log1p_of = [](const A& e) -> A {
     const A u = 1.0 + e;
-    return (u == 1.0).select(e, u.log() * e / (u - 1.0));
+    const A log_u = u.log();
+    return (u == 1.0).select(e, log_u * e / (u - 1.0));
   };
   auto sigmoid_of = [&](const A& x, const A& e) -> A {
     return (x >= 0).select(A::Ones(x.size()), e) / (1.0 + e);
@@ -204,6 +213,17 @@ void activation_batch(Activation a, const double* z_ptr, long n, double* value, 
         if (d1) first[i] = r.first;
         if (d2) second[i] = r.second;
       }
+  }
+}
+
+}  // namespace
+
+void activation_batch(Activation a, const double* z, long n, double* value, double* first,
+                      double* second) {
+  for (long b = 0; b < n; b += k_block) {
+    const long m = std::min(k_block, n - b);
+    activation_block(a, z + b, m, value + b, first ? first + b : nullptr,
+                     second ? second + b : nullptr);
   }
 }
 

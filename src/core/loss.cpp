@@ -149,6 +149,7 @@ class Engine {
   void backward(const VectorXd& theta, ChunkState& st, MatrixXd gout, double* g,
                 bool keep) const {
     const int K = model_.n_layers();
+    if (!keep) return backward_gradient(theta, st, gout, g);
     st.dz.resize(K);
     st.ga.resize(K);
     MatrixXd dz = model_.output_scale() * gout;
@@ -171,6 +172,29 @@ class Engine {
         dz = std::move(next);
       } else if (keep) {
         st.dz[0] = std::move(dz);
+      }
+    }
+  }
+
+  // backward() for the gradient alone (nothing kept): dL/dz_k of every layer lives in per-thread
+  // buffers whose shapes repeat from call to call, so no layer-sized allocation is made.
+  void backward_gradient(const VectorXd& theta, const ChunkState& st, const MatrixXd& gout,
+                         double* g) const {
+    const int K = model_.n_layers();
+    thread_local std::vector<MatrixXd> dz, ga;
+    dz.resize(K);
+    ga.resize(K);
+    dz[K - 1] = model_.output_scale() * gout;
+    for (int k = K - 1; k >= 0; --k) {
+      const LayerSlice& s = model_.layer(k);
+      Eigen::Map<MatrixXd> gw(g + s.weight_offset, s.in, s.out);
+      gw.noalias() = st.act[k].transpose() * dz[k];
+      if (s.bias_offset >= 0)
+        Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = dz[k].colwise().sum();
+      if (k > 0) {
+        ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
+        ga[k].noalias() = dz[k] * wt.transpose();
+        dz[k - 1] = ga[k].cwiseProduct(st.d1[k]);
       }
     }
   }
@@ -280,7 +304,8 @@ double Objective::loss(const VectorXd& theta) const {
   std::vector<double> parts(chunks.size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    ChunkState st;
+    // Per-thread state: its layer-sized matrices keep their storage from call to call.
+    thread_local ChunkState st;
     st.chunk = chunks[c];
     e.forward(theta, st, false);
     e.output_gradient(st, false);
@@ -299,7 +324,7 @@ Objective::LossGradient Objective::loss_gradient(const VectorXd& theta) const {
   std::vector<VectorXd> grads(chunks.size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    ChunkState st;
+    thread_local ChunkState st;  // as in loss(): storage reused from call to call
     st.chunk = chunks[c];
     e.forward(theta, st, true);
     MatrixXd g = e.output_gradient(st, true);
