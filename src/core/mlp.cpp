@@ -134,9 +134,11 @@ Eigen::MatrixXd Mlp::predict(const Eigen::VectorXd& theta, const Eigen::MatrixXd
     Eigen::MatrixXd z = a * wt;
     if (s.bias_offset >= 0)
       z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
-    if (k + 1 < n_layers())
-      a = z.unaryExpr([&](double v) { return activate(spec_.activation, v); });
-    else
+    if (k + 1 < n_layers()) {
+      a.resize(z.rows(), z.cols());  // the SIMD path of the loss engine: the same values
+      activation_batch(spec_.activation, z.data(), static_cast<long>(z.size()), a.data(), nullptr,
+                       nullptr);
+    } else
       a = output_scale() * z;
   }
   return a;
