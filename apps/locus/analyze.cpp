@@ -1,6 +1,7 @@
 // locus analyze: certified local geometry at a point: rank J with its tolerance and gap, the
 // dimension of the manifold of minima, the Hessian's inertia and the point's classification.
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -61,6 +62,9 @@ void setup_analyze(CLI::App* app) {
     o.spectrum.k = cmd->k;
     o.spectrum.lanczos_end = with_option("--lanczos-end",
                                          [&] { return an::parse_lanczos_end(cmd->lanczos_end); });
+    if (!(cmd->lanczos_tolerance > 0) || !std::isfinite(cmd->lanczos_tolerance))
+      throw std::invalid_argument("--lanczos-tolerance must be finite and > 0, got " +
+                                  std::to_string(cmd->lanczos_tolerance));
     o.spectrum.lanczos_tolerance = cmd->lanczos_tolerance;
     o.spectrum.seed = cmd->seed;
     o.spectrum.max_dense_bytes = cmd->max_dense_gib * double(1ull << 30);

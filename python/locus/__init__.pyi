@@ -1,5 +1,5 @@
-# Type stub of the locus package: the core, file and solver bindings (core.cpp, io.cpp,
-# solvers.cpp). The analysis and construction bindings are typed as Any through __getattr__ below.
+# Type stub of the locus package. Typed here: the bindings of core.cpp, io.cpp and solvers.cpp.
+# The analysis and construction bindings are typed as Any through __getattr__ at the end.
 from typing import Any, Iterator, Sequence
 
 import numpy as np

@@ -79,5 +79,9 @@ def test_lanczos_ends_match_the_dense_spectrum(locus_bin, tmp_path):
             "--k", "4"]
     p = subprocess.run(args + ["--lanczos-end", "top"], capture_output=True, text=True)
     assert p.returncode == 2 and "--lanczos-end" in p.stderr
+    p = subprocess.run(args + ["--lanczos-tolerance", "0"], capture_output=True, text=True)
+    assert p.returncode == 2 and "--lanczos-tolerance" in p.stderr
     p = subprocess.run(args + ["--lanczos-end", "largest", "--json"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+    top = np.sort(json.loads(p.stdout)["hessian"]["eigenvalues"])
+    np.testing.assert_allclose(top, dense[-4:], rtol=0, atol=1e-13 * scale)
