@@ -4,7 +4,7 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "common.hpp"
+#include "cli/common.hpp"
 #include "locus/io/json.hpp"
 
 int main(int argc, char** argv) {

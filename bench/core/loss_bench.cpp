@@ -1,4 +1,4 @@
-// Benchmarks of the loss and its exact derivatives (include/locus/loss.hpp): loss, gradient,
+// Benchmarks of the loss and its exact derivatives (include/locus/core/objective.hpp): loss, gradient,
 // Hessian-vector product (Objective::hvp and HessianOperator::apply), residual Jacobian, dense
 // Hessian. Softplus hidden layers, squared loss with sum reduction, float64.
 //
@@ -19,11 +19,11 @@
 #include <Eigen/Core>
 #include <vector>
 
-#include "locus/dataset.hpp"
-#include "locus/datasets.hpp"
-#include "locus/loss.hpp"
-#include "locus/mlp.hpp"
-#include "locus/random.hpp"
+#include "locus/core/dataset.hpp"
+#include "locus/data/builtin.hpp"
+#include "locus/core/objective.hpp"
+#include "locus/core/mlp.hpp"
+#include "locus/core/random.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "locus/random.hpp"
+#include "locus/core/random.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 
 namespace locus::analysis {

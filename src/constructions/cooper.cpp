@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "locus/loss.hpp"
-#include "locus/random.hpp"
+#include "locus/core/objective.hpp"
+#include "locus/core/random.hpp"
 
 namespace locus::constructions {
 

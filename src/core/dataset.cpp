@@ -1,4 +1,4 @@
-#include "locus/dataset.hpp"
+#include "locus/core/dataset.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,10 +1,10 @@
-#include "locus/mlp.hpp"
+#include "locus/core/mlp.hpp"
 
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "locus/random.hpp"
+#include "locus/core/random.hpp"
 
 namespace locus {
 

@@ -1,4 +1,4 @@
-#include "locus/random.hpp"
+#include "locus/core/random.hpp"
 
 #include <cmath>
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "locus/random.hpp"
+#include "locus/core/random.hpp"
 #include "monitor.hpp"
 
 namespace locus::solvers {

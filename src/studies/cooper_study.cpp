@@ -13,9 +13,9 @@
 
 #include "locus/analysis/geometry.hpp"
 #include "locus/constructions/cooper.hpp"
-#include "locus/constructions/manifold.hpp"
-#include "locus/datasets.hpp"
-#include "locus/loss.hpp"
+#include "locus/manifold/walk.hpp"
+#include "locus/data/builtin.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/studies/study.hpp"
 

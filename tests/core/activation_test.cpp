@@ -1,4 +1,4 @@
-#include "locus/activation.hpp"
+#include "locus/core/activation.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "locus/mlp.hpp"
+#include "locus/core/mlp.hpp"
 
 #include <gtest/gtest.h>
 

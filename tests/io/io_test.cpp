@@ -15,7 +15,7 @@
 #include "locus/io/json.hpp"
 #include "locus/io/npy.hpp"
 #include "locus/io/safetensors.hpp"
-#include "locus/model_file.hpp"
+#include "locus/io/model_file.hpp"
 
 namespace locus {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <Eigen/Eigenvalues>
 
-#include "locus/random.hpp"
+#include "locus/core/random.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/solvers/newton.hpp"
 #include "problems.hpp"

@@ -2,8 +2,8 @@
 
 #include <Eigen/QR>
 
-#include "locus/datasets.hpp"
-#include "locus/random.hpp"
+#include "locus/data/builtin.hpp"
+#include "locus/core/random.hpp"
 
 namespace locus::testing {
 

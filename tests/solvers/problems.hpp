@@ -4,9 +4,9 @@
 #include <Eigen/Core>
 #include <cstdint>
 
-#include "locus/dataset.hpp"
-#include "locus/loss.hpp"
-#include "locus/mlp.hpp"
+#include "locus/core/dataset.hpp"
+#include "locus/core/objective.hpp"
+#include "locus/core/mlp.hpp"
 
 namespace locus::testing {
 

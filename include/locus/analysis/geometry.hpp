@@ -25,7 +25,7 @@
 #include <string_view>
 
 #include "locus/io/json.hpp"
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 
 namespace locus::analysis {
 

@@ -38,9 +38,9 @@
 #include <string_view>
 #include <vector>
 
-#include "locus/activation.hpp"
-#include "locus/dataset.hpp"
-#include "locus/mlp.hpp"
+#include "locus/core/activation.hpp"
+#include "locus/core/dataset.hpp"
+#include "locus/core/mlp.hpp"
 
 namespace locus::constructions {
 

@@ -19,7 +19,7 @@
 // mu follows Nielsen's gain-ratio rule on phi. The merit is |g|^2, not L: the method may also
 // stop at a local minimizer of |g|^2 that is not critical (reported as stalled, with |g|).
 
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {

@@ -17,7 +17,7 @@
 
 #include <cstdint>
 
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {

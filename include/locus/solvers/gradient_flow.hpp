@@ -25,7 +25,7 @@
 #include <limits>
 #include <string_view>
 
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {

@@ -13,7 +13,7 @@
 // more: the run then ends with Status::line_search_failed at the best point found (for smooth
 // problems this is where L-BFGS's attainable accuracy ends, typically L ~ 1e-20 ... 1e-26).
 
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {

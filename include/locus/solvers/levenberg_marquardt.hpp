@@ -37,7 +37,7 @@
 // max_damping_factor the run ends with factorization_failed (no factorisation) or stalled (no
 // decrease). When a step no longer changes x in floating point the run ends with stalled.
 
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {

@@ -39,7 +39,7 @@
 
 #include <string_view>
 
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {

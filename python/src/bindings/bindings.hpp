@@ -5,8 +5,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "locus/dataset.hpp"
-#include "locus/mlp.hpp"
+#include "locus/core/dataset.hpp"
+#include "locus/core/mlp.hpp"
 
 namespace locus::python {
 
@@ -16,7 +16,6 @@ void bind_core(py::module_& m);
 void bind_solvers(py::module_& m);
 void bind_analysis(py::module_& m);
 void bind_constructions(py::module_& m);
-void bind_studies(py::module_& m);
 
 // A float64 matrix from any numeric array (1-D becomes a column); names the argument in the
 // ValueError for other shapes, non-numeric arrays and NaN/inf.

@@ -6,8 +6,8 @@
 
 #include "bindings.hpp"
 #include "locus/constructions/cooper.hpp"
-#include "locus/constructions/manifold.hpp"
-#include "locus/loss.hpp"
+#include "locus/manifold/walk.hpp"
+#include "locus/core/objective.hpp"
 
 namespace locus::python {
 

@@ -4,9 +4,9 @@
 #include <stdexcept>
 
 #include "bindings.hpp"
-#include "locus/datasets.hpp"
+#include "locus/data/builtin.hpp"
 #include "locus/io/json.hpp"
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 
 namespace locus::python {
 

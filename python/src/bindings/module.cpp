@@ -11,16 +11,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "locus: exact derivatives and certified geometry of MLP loss landscapes";
   locus::python::bind_core(m);
   locus::python::bind_io(m);
-#ifdef LOCUS_BIND_SOLVERS
   locus::python::bind_solvers(m);
-#endif
-#ifdef LOCUS_BIND_ANALYSIS
   locus::python::bind_analysis(m);
-#endif
-#ifdef LOCUS_BIND_CONSTRUCTIONS
   locus::python::bind_constructions(m);
-#endif
-#ifdef LOCUS_BIND_STUDIES
-  locus::python::bind_studies(m);
-#endif
 }

@@ -7,9 +7,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "locus/datasets.hpp"
+#include "locus/data/builtin.hpp"
 #include "locus/io/atomic_file.hpp"
-#include "locus/model_file.hpp"
+#include "locus/io/model_file.hpp"
 
 namespace locus::cli {
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "locus/dataset.hpp"
-#include "locus/mlp.hpp"
+#include "locus/core/dataset.hpp"
+#include "locus/core/mlp.hpp"
 
 namespace locus {
 

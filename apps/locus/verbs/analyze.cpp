@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "common.hpp"
+#include "cli/common.hpp"
 #include "locus/analysis/geometry.hpp"
 
 namespace locus::cli {

@@ -1,4 +1,4 @@
-#include "locus/constructions/manifold.hpp"
+#include "locus/manifold/walk.hpp"
 
 #include <Eigen/SVD>
 #include <algorithm>
@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "locus/random.hpp"
+#include "locus/core/random.hpp"
 
 namespace locus::constructions {
 

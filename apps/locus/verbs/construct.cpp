@@ -6,10 +6,10 @@
 #include <memory>
 #include <stdexcept>
 
-#include "common.hpp"
+#include "cli/common.hpp"
 #include "locus/constructions/cooper.hpp"
 #include "locus/io/atomic_file.hpp"
-#include "locus/model_file.hpp"
+#include "locus/io/model_file.hpp"
 
 namespace locus::cli {
 namespace {

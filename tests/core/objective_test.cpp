@@ -1,4 +1,4 @@
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "locus/random.hpp"
+#include "locus/core/random.hpp"
 #include "testing/finite_differences.hpp"
 
 namespace locus {

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "common.hpp"
+#include "cli/common.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/studies/study.hpp"
 

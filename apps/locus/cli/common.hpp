@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "locus/dataset.hpp"
-#include "locus/datasets.hpp"
+#include "locus/core/dataset.hpp"
+#include "locus/data/builtin.hpp"
 #include "locus/io/json.hpp"
-#include "locus/loss.hpp"
-#include "locus/mlp.hpp"
+#include "locus/core/objective.hpp"
+#include "locus/core/mlp.hpp"
 
 namespace locus::cli {
 

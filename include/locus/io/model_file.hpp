@@ -13,7 +13,7 @@
 #include <string>
 
 #include "locus/io/safetensors.hpp"
-#include "locus/mlp.hpp"
+#include "locus/core/mlp.hpp"
 
 namespace locus {
 

@@ -1,4 +1,4 @@
-#include "locus/datasets.hpp"
+#include "locus/data/builtin.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 
 #include <omp.h>
 
@@ -333,6 +333,7 @@ Objective::LossGradient Objective::loss_gradient(const VectorXd& theta) const {
     losses[c] = st.loss;
   }
   LossGradient r;
+  r.loss = 0.0;
   for (double l : losses) r.loss += l;
   r.gradient = ordered_sum(grads);
   return r;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "locus/activation.hpp"
+#include "locus/core/activation.hpp"
 
 namespace locus {
 

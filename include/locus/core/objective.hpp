@@ -17,8 +17,9 @@
 #include <memory>
 #include <string_view>
 
-#include "locus/dataset.hpp"
-#include "locus/mlp.hpp"
+#include "locus/core/dataset.hpp"
+#include "locus/core/mlp.hpp"
+#include "locus/core/problem.hpp"
 
 namespace locus {
 
@@ -66,10 +67,7 @@ class Objective {
   // Cost: one forward pass (one GEMM per layer).
   double loss(const Eigen::VectorXd& theta) const;
   // L and grad L. Cost: a forward and a backward pass (3 GEMMs per layer).
-  struct LossGradient {
-    double loss = 0.0;
-    Eigen::VectorXd gradient;
-  };
+  using LossGradient = locus::LossGradient;
   LossGradient loss_gradient(const Eigen::VectorXd& theta) const;
   Eigen::VectorXd gradient(const Eigen::VectorXd& theta) const;
 
@@ -119,5 +117,10 @@ class HessianOperator {
   std::unique_ptr<State> state_;
   Index n_ = 0;
 };
+
+// The MLP loss is the reference model of every concept of problem.hpp.
+static_assert(TwiceDifferentiableFunction<Objective>);
+static_assert(LeastSquaresProblem<Objective>);
+static_assert(SymmetricOperator<HessianOperator>);
 
 }  // namespace locus

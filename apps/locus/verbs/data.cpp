@@ -6,7 +6,7 @@
 #include <iostream>
 #include <map>
 
-#include "common.hpp"
+#include "cli/common.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/npy.hpp"
 

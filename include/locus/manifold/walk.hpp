@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include "locus/loss.hpp"
+#include "locus/core/objective.hpp"
 
 namespace locus::constructions {
 

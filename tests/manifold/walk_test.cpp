@@ -1,4 +1,4 @@
-#include "locus/constructions/manifold.hpp"
+#include "locus/manifold/walk.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "locus/constructions/cooper.hpp"
-#include "locus/random.hpp"
+#include "locus/core/random.hpp"
 
 namespace locus::constructions {
 namespace {

@@ -7,8 +7,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "common.hpp"
-#include "locus/constructions/manifold.hpp"
+#include "cli/common.hpp"
+#include "locus/manifold/walk.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
 

@@ -1,4 +1,4 @@
-#include "locus/datasets.hpp"
+#include "locus/data/builtin.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
 #include "locus/io/npy.hpp"
-#include "locus/random.hpp"
+#include "locus/core/random.hpp"
 
 namespace locus {
 

@@ -8,8 +8,8 @@
 #include <limits>
 #include <set>
 
-#include "common.hpp"
-#include "locus/random.hpp"
+#include "cli/common.hpp"
+#include "locus/core/random.hpp"
 
 namespace locus::cli {
 namespace {

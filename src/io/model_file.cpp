@@ -1,4 +1,4 @@
-#include "locus/model_file.hpp"
+#include "locus/io/model_file.hpp"
 
 #include <map>
 #include <regex>

@@ -6,10 +6,10 @@
 #include <iostream>
 #include <variant>
 
-#include "common.hpp"
+#include "cli/common.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
-#include "locus/model_file.hpp"
+#include "locus/io/model_file.hpp"
 #include "locus/solvers/solve.hpp"
 
 namespace locus::cli {
