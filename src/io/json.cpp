@@ -5,6 +5,8 @@
 
 #include <Eigen/Core>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <ctime>
 #include <stdexcept>
 
@@ -43,6 +45,24 @@ Json with_context(const Json& resolved_options, const Json& body) {
   j["context"] = context_block(resolved_options);
   for (auto it = body.begin(); it != body.end(); ++it) j[it.key()] = it.value();
   return j;
+}
+
+Json json_number(double v) {
+  if (std::isfinite(v)) return v;
+  if (std::isnan(v)) return "nan";
+  return v > 0 ? "inf" : "-inf";
+}
+
+double number_from_json(const Json& j) {
+  if (j.is_number()) return j.get<double>();
+  if (j.is_string()) {
+    const std::string s = j.get<std::string>();
+    if (s == "inf") return std::numeric_limits<double>::infinity();
+    if (s == "-inf") return -std::numeric_limits<double>::infinity();
+    if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
+  }
+  throw std::invalid_argument("expected a number (or \"inf\", \"-inf\", \"nan\"), got " +
+                              j.dump());
 }
 
 void write_json(const std::string& path, const Json& j) {

@@ -21,6 +21,13 @@ void write_json(const std::string& path, const Json& j);
 // parser's position).
 Json read_json(const std::string& path);
 
+// The one rule for non-finite numbers in locus's JSON (plain JSON has no inf or NaN): a finite
+// double is a JSON number; +inf, -inf and NaN are the strings "inf", "-inf" and "nan" (so that
+// "no limit" survives a round trip, which null would not). number_from_json inverts it and
+// throws std::invalid_argument for anything else.
+Json json_number(double v);
+double number_from_json(const Json& j);
+
 // locus's version string and the git commit it was built from.
 const char* version();
 const char* git_commit();
