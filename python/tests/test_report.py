@@ -135,6 +135,22 @@ def test_strict_exits_1_when_a_claim_fails(locus_bin, tmp_path):
     assert re.search(r"^skipped +cooper/walk: ", p.stdout, re.M), p.stdout
 
 
+def test_reproduce_strict_reads_options_from_studies_dir(locus_bin, tmp_path):
+    """--studies DIR supplies <study>/study.json; a failing claim still gets its report, then
+    --strict exits 1."""
+    opts = {"study": "cooper", "runs": SMALL_RUNS, "walk_run": 1, "walk_steps": 10,
+            "walk_min_length": 1e6}
+    (tmp_path / "st" / "cooper").mkdir(parents=True)
+    (tmp_path / "st" / "cooper" / "study.json").write_text(json.dumps(opts))
+    p = subprocess.run([locus_bin, "reproduce", "--studies", str(tmp_path / "st"), "--out",
+                        str(tmp_path / "r"), "--strict"], capture_output=True, text=True)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert re.search(r"^fails +cooper/walk: ", p.stdout, re.M), p.stdout
+    assert str(tmp_path / "st" / "cooper" / "study.json") in p.stderr
+    html = (tmp_path / "r" / "index.html").read_text()
+    assert "7 holds, 1 fails, 0 skipped" in html and '<span class="fails">fails</span>' in html
+
+
 def test_reproduce_without_the_build_tree(locus_bin, tmp_path):
     """A copy of the binary far from the build tree has no python/ next to it: with an
     interpreter that cannot import locus it stops before running anything, naming what it
