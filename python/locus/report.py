@@ -4,8 +4,10 @@
 
 Each STUDY_DIR holds a study's `result.json` (first key `context`) and the CSV tables it names.
 The report draws each figure the study lists (PNG and SVG, see locus.plot), renders each table,
-and writes `OUT/index.html`: every claim with one sentence, holds / does not hold, and the numbers
-behind it. Files are written to temporary names and renamed, so a reader never sees half a report.
+and writes `OUT/index.html`: every claim with its statement, its verdict (holds, fails, or skipped
+when its check did not run, each styled apart), the reason and the evidence (the numbers the
+verdict was decided on). A figure whose table has no rows is named but not drawn. Files are written
+to temporary names and renamed, so a reader never sees half a report.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; 
        color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 .holds { color: #116611; font-weight: bold; } .fails { color: #aa1111; font-weight: bold; }
+.skipped { color: #777777; font-style: italic; } .nofigure { color: #777777; }
+.evidence { font-size: 0.8em; color: #555; font-family: monospace; }
 table { border-collapse: collapse; font-size: 0.82em; margin: 0.6em 0 1.4em; }
 td, th { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
@@ -45,9 +49,23 @@ window.addEventListener('load', function () {
 </script>"""
 
 
-def verdict(holds: bool) -> str:
-    return ('<span class="holds">holds</span>' if holds
-            else '<span class="fails">does not hold</span>')
+VERDICTS = ("holds", "fails", "skipped")
+
+
+def verdict(v: str) -> str:
+    """A verdict ("holds", "fails" or "skipped") as a styled span."""
+    if v not in VERDICTS:
+        raise ValueError(f"unknown verdict {v!r} (holds, fails, skipped)")
+    return f'<span class="{v}">{v}</span>'
+
+
+def evidence_text(evidence) -> str:
+    """The evidence object as `key = value` pairs (floats to 4 significant digits)."""
+    if not isinstance(evidence, dict):
+        return str(evidence)
+    def fmt(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+    return ", ".join(f"{k} = {fmt(v)}" for k, v in evidence.items())
 
 
 def short(cell: str) -> str:
@@ -73,7 +91,7 @@ def render_table(path: str, caption: str) -> str:
         for c in cols:
             v = r[c]
             if c == "verdict":
-                out.append(f"<td>{verdict(v == 'holds')}</td>")
+                out.append(f"<td>{verdict(v)}</td>")
             else:
                 out.append(f"<td>{html.escape(short(v))}</td>")
         out.append("</tr>")
@@ -81,7 +99,7 @@ def render_table(path: str, caption: str) -> str:
     return "".join(out)
 
 
-def render_study(study_dir: str, out_dir: str) -> tuple[str, list[bool]]:
+def render_study(study_dir: str, out_dir: str) -> tuple[str, list[str]]:
     """HTML section of one study; figures are drawn into out_dir/<study>/."""
     with open(os.path.join(study_dir, "result.json")) as f:
         result = json.load(f)
@@ -94,17 +112,23 @@ def render_study(study_dir: str, out_dir: str) -> tuple[str, list[bool]]:
     verdicts = []
     parts.append("<h3>Claims</h3><ul>")
     for c in result.get("claims", []):
-        verdicts.append(bool(c["holds"]))
-        parts.append(f"<li>{html.escape(c['statement'])} — {verdict(c['holds'])}. "
-                     f"{html.escape(c.get('evidence', ''))}</li>")
+        verdicts.append(c["verdict"])
+        parts.append(f"<li>{html.escape(c['statement'])} — {verdict(c['verdict'])}. "
+                     f"{html.escape(c.get('reason', ''))}<br><span class=\"evidence\">"
+                     f"{html.escape(evidence_text(c.get('evidence', {})))}</span></li>")
     parts.append("</ul>")
     for fig in result.get("figures", []):
+        v = fig.get("verdict")
+        tail = "" if v is None else " — " + verdict(v) + "."
+        data = os.path.join(study_dir, fig["data"])
+        if not plot.read_csv(data):  # e.g. the walk was not run: nothing to draw
+            parts.append(f'<p class="nofigure">{html.escape(fig["caption"])}{tail} '
+                         f'(no data in {html.escape(fig["data"])}: not drawn)</p>')
+            continue
         draw = plot.FIGURES[fig["kind"]]
         stem = os.path.join(fig_dir, fig["id"])
-        draw(os.path.join(study_dir, fig["data"]), stem, **fig.get("options", {}))
+        draw(data, stem, **fig.get("options", {}))
         rel = os.path.join(name, fig["id"])
-        holds = fig.get("holds")
-        tail = "" if holds is None else " — " + verdict(holds) + "."
         parts.append(f'<figure><img src="{rel}.png" alt="{html.escape(fig["id"])}">'
                      f'<figcaption>{html.escape(fig["caption"])}{tail} '
                      f'(<a href="{rel}.svg">SVG</a>)</figcaption></figure>')
@@ -125,10 +149,10 @@ def write_report(study_dirs: list[str], out_dir: str) -> str:
         s, v = render_study(d, out_dir)
         sections.append(s)
         verdicts += v
-    n_hold = sum(verdicts)
+    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in VERDICTS)
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>locus report</title>"
             f"<style>{STYLE}</style>{LOADED_SCRIPT}</head><body><h1>locus — the papers' claims, checked</h1>"
-            f"<p>{n_hold} of {len(verdicts)} claims hold on this run.</p>"
+            f"<p>{len(verdicts)} claims on this run: {counts}.</p>"
             + "".join(sections) + "</body></html>")
     path = os.path.join(out_dir, "index.html")
     tmp = path + ".tmp"

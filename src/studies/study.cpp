@@ -1,5 +1,6 @@
 #include "locus/studies/study.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -8,29 +9,91 @@
 
 namespace locus::studies {
 
-void Table::add(const std::vector<io::Json>& cells) {
-  if (cells.size() != columns.size())
-    throw std::logic_error("table row has " + std::to_string(cells.size()) + " cells for " +
-                           std::to_string(columns.size()) + " columns");
-  std::vector<std::string> row;
-  for (const io::Json& c : cells) {
-    if (c.is_null()) {
-      row.emplace_back();
-    } else if (c.is_number_float()) {
-      char buf[40];
-      std::snprintf(buf, sizeof buf, "%.17g", c.get<double>());
-      row.emplace_back(buf);
-    } else if (c.is_string()) {
-      row.push_back(c.get<std::string>());
-    } else {
-      row.push_back(c.dump());
-    }
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::holds:
+      return "holds";
+    case Verdict::fails:
+      return "fails";
+    case Verdict::skipped:
+      return "skipped";
   }
-  rows.push_back(std::move(row));
+  return "skipped";
 }
 
-namespace {
-std::string csv_text(const Table& t) {
+Verdict parse_verdict(std::string_view name) {
+  for (Verdict v : {Verdict::holds, Verdict::fails, Verdict::skipped})
+    if (to_string(v) == name) return v;
+  throw std::invalid_argument("unknown verdict '" + std::string(name) +
+                              "' (holds, fails, skipped)");
+}
+
+io::Json Claim::to_json() const {
+  return {{"id", id},
+          {"statement", statement},
+          {"verdict", std::string(to_string(verdict))},
+          {"evidence", evidence},
+          {"reason", reason}};
+}
+
+Claim decide(std::string id, std::string statement, bool ok, io::Json evidence,
+             std::string reason) {
+  return {std::move(id), std::move(statement), ok ? Verdict::holds : Verdict::fails,
+          std::move(evidence), std::move(reason)};
+}
+
+Claim skip(std::string id, std::string statement, std::string reason) {
+  return {std::move(id), std::move(statement), Verdict::skipped, io::Json::object(),
+          std::move(reason)};
+}
+
+std::string Cell::to_csv() const {
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return std::to_string(*i);
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  if (const auto* x = std::get_if<double>(&value)) {
+    // The same spellings as io::json_number, so that a CSV cell and its JSON agree.
+    if (std::isnan(*x)) return "nan";
+    if (std::isinf(*x)) return *x > 0 ? "inf" : "-inf";
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", *x);
+    return buf;
+  }
+  return "";
+}
+
+io::Json Cell::to_json() const {
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return *i;
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  if (const auto* x = std::get_if<double>(&value)) return io::json_number(*x);
+  return nullptr;
+}
+
+Table::Table(std::vector<std::string> columns) : columns_(std::move(columns)) {}
+
+void Table::add_row(std::vector<Cell> cells) {
+  if (cells.size() != columns_.size())
+    throw std::invalid_argument("table row has " + std::to_string(cells.size()) + " cells for " +
+                                std::to_string(columns_.size()) + " columns");
+  rows_.push_back(std::move(cells));
+}
+
+std::size_t Table::column_index(std::string_view column) const {
+  for (std::size_t j = 0; j < columns_.size(); ++j)
+    if (columns_[j] == column) return j;
+  std::string names;
+  for (const auto& c : columns_) names += (names.empty() ? "" : ", ") + c;
+  throw std::invalid_argument("table has no column '" + std::string(column) + "' (" + names + ")");
+}
+
+const Cell& Table::at(std::size_t row, std::string_view column) const {
+  const std::size_t j = column_index(column);
+  if (row >= rows_.size())
+    throw std::invalid_argument("table row " + std::to_string(row) + " out of range (" +
+                                std::to_string(rows_.size()) + " rows)");
+  return rows_[row][j];
+}
+
+std::string Table::to_csv() const {
   auto quote = [](const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;
     std::string q = "\"";
@@ -38,15 +101,61 @@ std::string csv_text(const Table& t) {
     return q + "\"";
   };
   std::string out;
-  for (size_t j = 0; j < t.columns.size(); ++j) out += (j ? "," : "") + quote(t.columns[j]);
-  out += '\n';
-  for (const auto& r : t.rows) {
-    for (size_t j = 0; j < r.size(); ++j) out += (j ? "," : "") + quote(r[j]);
+  auto add_line = [&](std::size_t n, auto cell) {
+    for (std::size_t j = 0; j < n; ++j) {
+      if (j) out += ',';
+      out += quote(cell(j));
+    }
     out += '\n';
-  }
+  };
+  add_line(columns_.size(), [&](std::size_t j) { return columns_[j]; });
+  for (const auto& r : rows_) add_line(r.size(), [&](std::size_t j) { return r[j].to_csv(); });
   return out;
 }
-}  // namespace
+
+int StudyResult::count(Verdict v) const {
+  int n = 0;
+  for (const Claim& c : claims) n += c.verdict == v;
+  return n;
+}
+
+const Claim& StudyResult::claim(std::string_view id) const {
+  std::string ids;
+  for (const Claim& c : claims) {
+    if (c.id == id) return c;
+    ids += (ids.empty() ? "" : ", ") + c.id;
+  }
+  throw std::invalid_argument("study '" + study + "' has no claim '" + std::string(id) + "' (" +
+                              ids + ")");
+}
+
+io::Json StudyResult::to_json() const {
+  io::Json claims_json = io::Json::array();
+  for (const Claim& c : claims) claims_json.push_back(c.to_json());
+  io::Json figures_json = io::Json::array();
+  for (const Figure& f : figures) {
+    // A figure shows its claims: it fails with any of them, and is skipped if one did not run.
+    Verdict v = Verdict::holds;
+    for (const std::string& id : f.claims) {
+      const Verdict c = claim(id).verdict;
+      if (c == Verdict::fails || (c == Verdict::skipped && v == Verdict::holds)) v = c;
+    }
+    figures_json.push_back({{"id", f.id},
+                            {"kind", f.kind},
+                            {"data", f.table + ".csv"},
+                            {"options", f.options},
+                            {"caption", f.caption},
+                            {"claims", f.claims},
+                            {"verdict", std::string(to_string(v))}});
+  }
+  io::Json tables_json = io::Json::object();
+  for (const NamedTable& t : tables)
+    tables_json[t.name] = {
+        {"file", t.name + ".csv"}, {"caption", t.caption}, {"columns", t.table.columns()}};
+  return {{"study", study},        {"title", title},          {"summary", summary},
+          {"claims", claims_json}, {"figures", figures_json}, {"tables", tables_json},
+          {"details", details}};
+}
 
 const std::vector<Study>& all_studies() {
   static const std::vector<Study> studies = {cooper_study()};
@@ -62,38 +171,32 @@ const Study& find_study(const std::string& name) {
   throw std::invalid_argument("unknown study '" + name + "' (valid: " + names + ")");
 }
 
-io::Json resolve_options(const Study& study, const io::Json& options) {
-  io::Json resolved = study.default_options();
-  for (auto it = options.begin(); it != options.end(); ++it) {
-    if (!resolved.contains(it.key()))
-      throw std::invalid_argument("study '" + study.name + "': unknown option '" + it.key() + "'");
-    resolved[it.key()] = it.value();
-  }
-  return resolved;
-}
-
-io::Json run_study(const io::Json& options, const std::string& out_dir) {
-  if (!options.is_object() || !options.contains("study") || !options["study"].is_string())
-    throw std::invalid_argument("study options must be a JSON object with a \"study\" name");
-  const Study& study = find_study(options["study"].get<std::string>());
-  const io::Json resolved = resolve_options(study, options);
+StudyRun run_study(const Study& study, const io::Json& resolved, const std::string& out_dir) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw std::invalid_argument("cannot create '" + out_dir + "': " + ec.message());
   io::require_writable(out_dir + "/result.json");
-  StudyOutput out = study.run(resolved);
-  io::Json tables = io::Json::object();
-  for (const auto& [name, t] : out.tables) {
-    io::write_file_atomic(out_dir + "/" + name + ".csv", csv_text(t));
-    if (!out.result.contains("tables") || !out.result["tables"].contains(name))
-      tables[name] = {{"file", name + ".csv"}, {"caption", name}};
+  StudyRun run{study.run(resolved), {}};
+  for (const NamedTable& t : run.result.tables)
+    io::write_file_atomic(out_dir + "/" + t.name + ".csv", t.table.to_csv());
+  io::Json options = {{"study", study.name}};
+  options.update(resolved);
+  run.document = io::with_context(options, run.result.to_json());
+  io::write_json(out_dir + "/result.json", run.document);
+  return run;
+}
+
+std::string summary(const StudyResult& result) {
+  std::string out;
+  for (const Claim& c : result.claims) {
+    std::string v(to_string(c.verdict));
+    v.resize(8, ' ');
+    out += v + " " + result.study + "/" + c.id + ": " + c.statement + " — " + c.reason + "\n";
   }
-  io::Json body = out.result;
-  if (!body.contains("tables")) body["tables"] = io::Json::object();
-  for (auto it = tables.begin(); it != tables.end(); ++it) body["tables"][it.key()] = it.value();
-  const io::Json doc = io::with_context(resolved, body);
-  io::write_json(out_dir + "/result.json", doc);
-  return doc;
+  out += std::to_string(result.count(Verdict::holds)) + " holds, " +
+         std::to_string(result.count(Verdict::fails)) + " fails, " +
+         std::to_string(result.count(Verdict::skipped)) + " skipped\n";
+  return out;
 }
 
 }  // namespace locus::studies

@@ -1,56 +1,204 @@
 #pragma once
-// Studies: a paper's claims as a computation. A study takes an options document (JSON) and a
-// seed, runs, and returns a result (claims with verdicts, figure specifications) plus CSV tables;
-// run_study() writes them to a folder:
+// Studies: a paper's claims as a computation. A study has a typed options struct with one field
+// table (core/options.hpp), runs, and returns a StudyResult: claims with verdicts (holds, fails,
+// skipped), typed tables with named columns, and figure specifications. run_study() writes it:
 //
-//   out/result.json    {"context": ..., "study", "title", "summary", "claims": [...],
-//                       "figures": [...], "tables": {...}, ...}
-//   out/<table>.csv    one per table
+//   out/result.json    {"context": {..., "options": resolved}, "study", "title", "summary",
+//                       "claims": [...], "figures": [...], "tables": {...}, "details": {...}}
+//   out/<table>.csv    one per table (numbers with %.17g)
 //
 // Figures are drawn from the CSV tables by the Python package (locus.report / locus.plot).
 // Results are deterministic: the same options give the same result.json apart from the
 // context block's utc_time (no timings are stored in it).
+//
+// Adding a study: an options struct (plain fields with their defaults, validate() throwing
+// options::OptionError), its field table, a run function returning StudyResult built from small
+// claim functions, a `Study <name>_study()` made with make_study(...), and one entry in
+// all_studies() (src/studies/study.cpp).
 
+#include <concepts>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
+#include "locus/core/options.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::studies {
 
-// A CSV table of mixed cells (numbers are formatted with %.17g by add()).
-struct Table {
-  std::vector<std::string> columns;
-  std::vector<std::vector<std::string>> rows;
-  // Appends a row; cells are Json scalars (numbers, strings, booleans, null -> empty).
-  void add(const std::vector<io::Json>& cells);
+// The outcome of a claim's check. A check that did not run (nothing in the grid to check, a
+// size limit that excluded every case) is `skipped`, never `holds`.
+enum class Verdict { holds, fails, skipped };
+std::string_view to_string(Verdict v);         // "holds", "fails", "skipped"
+Verdict parse_verdict(std::string_view name);  // throws std::invalid_argument for other names
+
+// One claim of a paper, checked: `evidence` holds the numbers the verdict was decided on (and the
+// tolerances they were compared with); `reason` is one sentence saying why it holds, fails or was
+// skipped, with those numbers.
+struct Claim {
+  std::string id;         // snake_case, unique within the study
+  std::string statement;  // the paper's claim in one sentence (with its theorem number)
+  Verdict verdict = Verdict::skipped;
+  io::Json evidence = io::Json::object();
+  std::string reason;
+
+  // {"id", "statement", "verdict", "evidence", "reason"}.
+  io::Json to_json() const;
+};
+// A claim decided by `ok` (holds when true, fails when false).
+Claim decide(std::string id, std::string statement, bool ok, io::Json evidence, std::string reason);
+// A claim whose check did not run; `reason` says why.
+Claim skip(std::string id, std::string statement, std::string reason);
+
+// A table cell: missing (empty CSV cell, JSON null), an integer, a double or text. Numbers stay
+// numbers until written.
+struct Cell {
+  std::variant<std::monostate, std::int64_t, double, std::string> value;
+
+  Cell() = default;
+  Cell(std::nullptr_t) {}
+  Cell(double v) : value(v) {}
+  Cell(std::string v) : value(std::move(v)) {}
+  Cell(const char* v) : value(std::string(v)) {}
+  template <std::integral I>
+  requires(!std::same_as<I, bool>) Cell(I v) : value(static_cast<std::int64_t>(v)) {}
+  template <class T>
+  Cell(const std::optional<T>& v) : Cell(v ? Cell(*v) : Cell()) {}
+
+  bool missing() const { return std::holds_alternative<std::monostate>(value); }
+  // CSV text: "" when missing, %.17g for doubles ("inf", "-inf", "nan" when not finite).
+  std::string to_csv() const;
+  // JSON: null when missing; doubles by io::json_number (non-finite as "inf", "-inf", "nan").
+  io::Json to_json() const;
 };
 
-struct StudyOutput {
-  io::Json result;  // without the context block (run_study adds it)
-  std::vector<std::pair<std::string, Table>> tables;  // name -> table, written as <name>.csv
+// A table with named columns, rows appended in order. Cost: O(cells) to write.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> columns);
+  const std::vector<std::string>& columns() const { return columns_; }
+  std::size_t n_rows() const { return rows_.size(); }
+  // Appends a row; throws std::invalid_argument when it has not one cell per column.
+  void add_row(std::vector<Cell> cells);
+  // The cell in row `row` of column `column`; throws std::invalid_argument for an unknown column
+  // or a row out of range.
+  const Cell& at(std::size_t row, std::string_view column) const;
+  // Header line, then one line per row; cells with ',', '"' or a newline are quoted (RFC 4180).
+  std::string to_csv() const;
+
+ private:
+  std::size_t column_index(std::string_view column) const;
+  std::vector<std::string> columns_;
+  std::vector<std::vector<Cell>> rows_;
 };
 
-// A study: resolves defaults into the options it is given (so that result files record what was
-// used) and runs. Throws std::invalid_argument for bad options (naming the key).
+// A figure the report draws from one table with locus.plot's function `kind`.
+struct Figure {
+  std::string id, kind;
+  std::string table;  // name of the table holding its data
+  std::string caption;
+  io::Json options = io::Json::object();  // keyword arguments of the plot function
+  std::vector<std::string> claims;        // ids of the claims it illustrates
+};
+
+struct NamedTable {
+  std::string name;  // written as <name>.csv
+  std::string caption;
+  Table table;
+};
+
+// What a study returns; run_study adds the context block and writes it.
+struct StudyResult {
+  std::string study, title, summary;
+  std::vector<Claim> claims;
+  std::vector<NamedTable> tables;
+  std::vector<Figure> figures;
+  io::Json details = io::Json::object();  // study-specific numbers (named blocks)
+
+  // Number of claims with verdict v.
+  int count(Verdict v) const;
+  // The claim with this id; throws std::invalid_argument listing the ids.
+  const Claim& claim(std::string_view id) const;
+  // {"study", "title", "summary", "claims", "figures" (each with the combined "verdict" of its
+  // claims: fails if one fails, else skipped if one is skipped, else holds), "tables" (name ->
+  // {"file", "caption", "columns"}), "details"}.
+  io::Json to_json() const;
+};
+
+// One `name = value` option given as text (locus study run --set name=value).
+using OptionText = std::pair<std::string, std::string>;
+
+// A registered study, with its options table erased to JSON. make_study builds one from a typed
+// options struct, its table and its run function.
 struct Study {
   std::string name, title;
-  std::function<io::Json()> default_options;
-  std::function<StudyOutput(const io::Json& resolved_options)> run;
+  // The options table's rows with their defaults: {name, kind, help, default} as text.
+  std::function<std::vector<std::vector<std::string>>()> describe_options;
+  // Defaults, then `file_options` (an object; a "study" key is ignored), then `set`, then
+  // validate(); returns the table's to_json of the result. Throws options::OptionError naming
+  // the field.
+  std::function<io::Json(const io::Json& file_options, const std::vector<OptionText>& set)> resolve;
+  // Runs on resolved options (as returned by resolve).
+  std::function<StudyResult(const io::Json& resolved)> run;
 };
 
+template <class Options>
+Study make_study(std::string name, std::string title, const options::Table<Options>& table,
+                 StudyResult (*run)(const Options&)) {
+  Study s{std::move(name), std::move(title), {}, {}, {}};
+  const options::Table<Options>* t = &table;  // tables are function-local statics
+  s.describe_options = [t] {
+    const Options defaults{};
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& f : t->fields())
+      rows.push_back({f.name, std::string(options::to_string(f.kind)), f.help,
+                      options::to_string(f.get(defaults))});
+    return rows;
+  };
+  s.resolve = [t](const io::Json& file_options, const std::vector<OptionText>& set) {
+    Options o{};
+    io::Json given = file_options;
+    if (given.is_object()) given.erase("study");
+    t->from_json(o, given);
+    for (const auto& [field, text] : set) t->set_text(o, field, text);
+    o.validate();
+    return t->to_json(o);
+  };
+  s.run = [t, run](const io::Json& resolved) {
+    Options o{};
+    t->from_json(o, resolved);
+    o.validate();
+    return run(o);
+  };
+  return s;
+}
+
+// Every study, in report order.
 const std::vector<Study>& all_studies();
-const Study& find_study(const std::string& name);  // throws std::invalid_argument listing names
+// Throws std::invalid_argument listing the valid names.
+const Study& find_study(const std::string& name);
 
-// Merges options over the study's defaults (unknown keys -> std::invalid_argument naming them).
-io::Json resolve_options(const Study& study, const io::Json& options);
+// A study run as written: the typed result and the document of result.json.
+struct StudyRun {
+  StudyResult result;
+  io::Json document;  // {"context": {..., "options": {"study": name, resolved...}}, result...}
+};
+// Runs `study` on resolved options and writes out_dir/result.json (context block first, its
+// "options" the resolved options) and one CSV per table, atomically file by file; creates
+// out_dir. Throws std::invalid_argument when out_dir cannot be created or written (checked
+// before running), std::runtime_error for a failed write.
+StudyRun run_study(const Study& study, const io::Json& resolved, const std::string& out_dir);
 
-// Runs the study named by options["study"] and writes out_dir/result.json (context block first)
-// and its tables, atomically file by file; creates out_dir. Returns the result document.
-io::Json run_study(const io::Json& options, const std::string& out_dir);
+// One line per claim, "<verdict padded to 8> <study>/<id>: <statement> — <reason>", then
+// "<h> holds, <f> fails, <s> skipped".
+std::string summary(const StudyResult& result);
 
-// Study implementations (one file each).
-Study cooper_study();
+// The registered studies (one source file each, src/studies/<paper>.cpp).
+Study cooper_study();  // studies/cooper.hpp
 
 }  // namespace locus::studies
