@@ -71,9 +71,8 @@ class EverySolver : public ::testing::Test {};
 using Functions = ::testing::Types<Rosenbrock, CoshValley>;
 TYPED_TEST_SUITE(EverySolver, Functions);
 
-// Gradient descent: plain and heavy-ball at a step below 2 / lambda_max along the path
-// (Rosenbrock's Hessian reaches lambda_max ~ 1.6e3 near the start, the cosh valley's ~ 5 cosh(5) =
-// 371).
+// Plain gradient descent with a step below 2 / lambda_max along the path (Rosenbrock's Hessian
+// reaches lambda_max ~ 1.6e3 near the start, the cosh valley's ~ 5 cosh(5) = 371).
 TYPED_TEST(EverySolver, GradientDescentReachesTheMinimum) {
   const TypeParam f;
   const double learning_rate = 1.0 / 2048.0;
@@ -83,9 +82,9 @@ TYPED_TEST(EverySolver, GradientDescentReachesTheMinimum) {
   expect_minimum(f, solve(f, TypeParam::start(), o), gtol);
 }
 
-// SGD with one term per batch: both terms of each function vanish (Rosenbrock) or are minimal
-// (cosh valley) at the same point, so the batch gradients vanish there too and SGD converges to
-// the minimum itself (interpolation), not to a noise ball.
+// SGD with one term per batch: both terms of each function vanish at its minimum, so the batch
+// gradients vanish there too and SGD converges to the minimum itself (interpolation), not to a
+// noise ball.
 TYPED_TEST(EverySolver, SgdWithSingleTermBatchesReachesTheMinimum) {
   const TypeParam f;
   const double learning_rate = 1.0 / 4096.0;
