@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -42,14 +43,27 @@ namespace {
 // count); partial sums are added in chunk order. This is what makes results bitwise reproducible
 // for any number of threads. 256 rows keep the GEMMs efficient; at most ~32 chunks keep the
 // per-chunk gradient buffers (one n-vector each) small.
+// A chunk is rows [begin, begin + size) of the data, or, when rows is set (a mini-batch),
+// the data rows rows[begin], ..., rows[begin + size - 1].
 struct Chunk {
   Index begin = 0, size = 0;
+  const Index* rows = nullptr;
 };
-std::vector<Chunk> make_chunks(Index d) {
+std::vector<Chunk> make_chunks(Index d, const Index* rows = nullptr) {
   const Index size = std::max<Index>(256, (d + 31) / 32);
   std::vector<Chunk> chunks;
-  for (Index b = 0; b < d; b += size) chunks.push_back({b, std::min(size, d - b)});
+  for (Index b = 0; b < d; b += size) chunks.push_back({b, std::min(size, d - b), rows});
   return chunks;
+}
+
+// The chunk's rows of m: a block of m itself, or the gathered batch rows copied into the top
+// rows of `buffer` (batch-sized, never the whole data; it only grows, so batches of varying
+// size reuse it without reallocating).
+Eigen::Ref<const MatrixXd> chunk_rows(const MatrixXd& m, const Chunk& c, MatrixXd& buffer) {
+  if (!c.rows) return m.middleRows(c.begin, c.size);
+  if (buffer.rows() < c.size || buffer.cols() != m.cols()) buffer.resize(c.size, m.cols());
+  for (Index k = 0; k < c.size; ++k) buffer.row(k) = m.row(c.rows[c.begin + k]);
+  return buffer.topRows(c.size);
 }
 
 // Sums per-chunk vectors in chunk order.
@@ -64,7 +78,10 @@ VectorXd ordered_sum(const std::vector<VectorXd>& parts) {
 // Layer k (0-based, K = n_layers) maps act[k] (rows x in_k) to z_k = act[k] W_k^T + b_k.
 struct ChunkState {
   Chunk chunk;
-  std::vector<MatrixXd> act;  // act[0] = x rows, act[k] = sigma(z_{k-1}) for k = 1..K-1
+  // act[k] = sigma(z_{k-1}) for k = 1..K-1; act[0] stays empty: layer 0 reads the data rows in
+  // place (Engine::input), so a cached state (HessianOperator) never copies the inputs.
+  std::vector<MatrixXd> act;
+  MatrixXd batch_x;  // a mini-batch's gathered input rows (batch-sized, reused between calls)
   std::vector<MatrixXd> d1;   // d1[k] = sigma'(z_{k-1}), k = 1..K-1 (d1[0] unused)
   std::vector<MatrixXd> d2;   // d2[k] = sigma''(z_{k-1})
   std::vector<MatrixXd> dz;   // dz[k] = dL/dz_k (backward pass), k = 0..K-1
@@ -79,6 +96,14 @@ class Engine {
  public:
   Engine(const Mlp& m, const Dataset& d, const LossSpec& l) : model_(m), data_(d), loss_(l) {}
 
+  // The inputs of layer k on the chunk: for k = 0 the data rows themselves (a block of the
+  // shared data, not a copy) or a mini-batch's gathered rows, else the activations act[k].
+  Eigen::Ref<const MatrixXd> input(const ChunkState& st, int k) const {
+    if (k > 0) return st.act[k];
+    if (st.chunk.rows) return st.batch_x.topRows(st.chunk.size);
+    return data_.x.middleRows(st.chunk.begin, st.chunk.size);
+  }
+
   double scale() const {
     return loss_.reduction == Reduction::mean ? 1.0 / static_cast<double>(data_.size()) : 1.0;
   }
@@ -90,13 +115,13 @@ class Engine {
     st.act.resize(K);
     st.d1.resize(K);
     st.d2.resize(K);
-    st.act[0] = data_.x.middleRows(st.chunk.begin, st.chunk.size);
+    if (st.chunk.rows) chunk_rows(data_.x, st.chunk, st.batch_x);
     // Per-thread scratch: reusing its storage avoids a page-faulting allocation per layer.
     thread_local MatrixXd z;
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
       ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
-      z.noalias() = st.act[k] * wt;
+      z.noalias() = input(st, k) * wt;
       if (s.bias_offset >= 0)
         z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
       if (k + 1 == K) {
@@ -117,7 +142,8 @@ class Engine {
 
   // Loss on the chunk and G = dL/d(out); also prepares softmax state for cross-entropy.
   MatrixXd output_gradient(ChunkState& st, bool want_gradient) const {
-    const auto y = data_.y.middleRows(st.chunk.begin, st.chunk.size);
+    thread_local MatrixXd y_batch;
+    const Eigen::Ref<const MatrixXd> y = chunk_rows(data_.y, st.chunk, y_batch);
     const double c = scale();
     if (loss_.kind == LossKind::squared) {
       MatrixXd r = st.out - y;
@@ -157,7 +183,7 @@ class Engine {
       const LayerSlice& s = model_.layer(k);
       if (g) {
         Eigen::Map<MatrixXd> gw(g + s.weight_offset, s.in, s.out);
-        gw.noalias() = st.act[k].transpose() * dz;
+        gw.noalias() = input(st, k).transpose() * dz;
         if (s.bias_offset >= 0)
           Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = dz.colwise().sum();
       }
@@ -188,7 +214,7 @@ class Engine {
     for (int k = K - 1; k >= 0; --k) {
       const LayerSlice& s = model_.layer(k);
       Eigen::Map<MatrixXd> gw(g + s.weight_offset, s.in, s.out);
-      gw.noalias() = st.act[k].transpose() * dz[k];
+      gw.noalias() = input(st, k).transpose() * dz[k];
       if (s.bias_offset >= 0)
         Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = dz[k].colwise().sum();
       if (k > 0) {
@@ -214,7 +240,7 @@ class Engine {
       const LayerSlice& s = model_.layer(k);
       ConstMap vt(v + s.weight_offset, s.in, s.out);
       MatrixXd& z = rz[k];
-      z.noalias() = st.act[k] * vt;
+      z.noalias() = input(st, k) * vt;
       if (k > 0) z.noalias() += ract[k] * ConstMap(theta.data() + s.weight_offset, s.in, s.out);
       if (s.bias_offset >= 0)
         z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(v + s.bias_offset, s.out);
@@ -238,7 +264,7 @@ class Engine {
     for (int k = K - 1; k >= 0; --k) {
       const LayerSlice& s = model_.layer(k);
       Eigen::Map<MatrixXd> hw(hv + s.weight_offset, s.in, s.out);
-      hw.noalias() = st.act[k].transpose() * rdz;
+      hw.noalias() = input(st, k).transpose() * rdz;
       if (k > 0) hw.noalias() += ract[k].transpose() * st.dz[k];
       if (s.bias_offset >= 0)
         Eigen::Map<Eigen::RowVectorXd>(hv + s.bias_offset, s.out) = rdz.colwise().sum();
@@ -268,27 +294,48 @@ void check_vector(const Objective& o, const VectorXd& v, std::string_view what) 
 }  // namespace
 
 Objective::Objective(const Mlp& model, const Dataset& data, LossSpec loss)
-    : model_(model), data_(data), loss_(loss) {
-  data_.validate();
-  if (data_.input_dim() != model_.input_dim())
-    throw std::invalid_argument("data '" + data_.name + "' has inputs of dimension " +
-                                std::to_string(data_.input_dim()) + " but the network " +
+    : Objective(model, std::make_shared<const Dataset>(data), loss) {}
+
+Objective::Objective(const Mlp& model, std::shared_ptr<const Dataset> shared, LossSpec loss)
+    : model_(model), data_(std::move(shared)), loss_(loss) {
+  if (!data_) throw std::invalid_argument("Objective: data is null");
+  const Dataset& data = *data_;
+  data.validate();
+  if (data.input_dim() != model_.input_dim())
+    throw std::invalid_argument("data '" + data.name + "' has inputs of dimension " +
+                                std::to_string(data.input_dim()) + " but the network " +
                                 model_.describe() + " expects " +
                                 std::to_string(model_.input_dim()));
-  if (data_.output_dim() != model_.output_dim())
-    throw std::invalid_argument("data '" + data_.name + "' has targets of dimension " +
-                                std::to_string(data_.output_dim()) + " but the network " +
+  if (data.output_dim() != model_.output_dim())
+    throw std::invalid_argument("data '" + data.name + "' has targets of dimension " +
+                                std::to_string(data.output_dim()) + " but the network " +
                                 model_.describe() + " has " + std::to_string(model_.output_dim()) +
                                 " outputs");
-  if (loss_.kind == LossKind::cross_entropy && (data_.y.array() < 0).any())
+  if (loss_.kind == LossKind::cross_entropy && (data.y.array() < 0).any())
     throw std::invalid_argument("cross-entropy needs non-negative targets (one-hot rows); data '" +
-                                data_.name + "' has a negative entry");
+                                data.name + "' has a negative entry");
 }
 Objective::~Objective() = default;
 Objective::Objective(const Objective&) = default;
 
 double Objective::scale() const {
-  return loss_.reduction == Reduction::mean ? 1.0 / static_cast<double>(data_.size()) : 1.0;
+  return loss_.reduction == Reduction::mean ? 1.0 / static_cast<double>(data_->size()) : 1.0;
+}
+
+double Objective::residual_rounding_level(const VectorXd& r) const {
+  constexpr double ulps = 4.0 * std::numeric_limits<double>::epsilon();
+  const MatrixXd& y = data_->y;
+  const Index l = y.cols();
+  if (r.size() != y.size())
+    throw std::invalid_argument("residual_rounding_level: r has length " +
+                                std::to_string(r.size()) + ", expected " +
+                                std::to_string(y.size()));
+  double level = 0.0;
+  for (Index k = 0; k < r.size(); ++k) {
+    const double yk = y(k / l, k % l);
+    level += 2.0 * std::abs(r[k]) * ulps * (std::abs(r[k] + yk) + std::abs(yk));
+  }
+  return level;
 }
 
 void Objective::require_squared(std::string_view what) const {
@@ -299,8 +346,8 @@ void Objective::require_squared(std::string_view what) const {
 
 double Objective::loss(const VectorXd& theta) const {
   model_.check_parameters(theta);
-  const Engine e(model_, data_, loss_);
-  const auto chunks = make_chunks(data_.size());
+  const Engine e(model_, *data_, loss_);
+  const auto chunks = make_chunks(data_->size());
   std::vector<double> parts(chunks.size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
@@ -318,8 +365,26 @@ double Objective::loss(const VectorXd& theta) const {
 
 Objective::LossGradient Objective::loss_gradient(const VectorXd& theta) const {
   model_.check_parameters(theta);
-  const Engine e(model_, data_, loss_);
-  const auto chunks = make_chunks(data_.size());
+  return loss_gradient_chunks(theta, nullptr, data_->size());
+}
+
+Objective::LossGradient Objective::loss_gradient_terms(const VectorXd& theta,
+                                                       std::span<const Index> terms) const {
+  model_.check_parameters(theta);
+  if (terms.empty()) throw std::invalid_argument("loss_gradient_terms: the list of terms is empty");
+  for (Index i : terms)
+    if (i < 0 || i >= data_->size())
+      throw std::invalid_argument("loss_gradient_terms: term index " + std::to_string(i) +
+                                  " is outside [0, " + std::to_string(data_->size()) + ")");
+  return loss_gradient_chunks(theta, terms.data(), static_cast<Index>(terms.size()));
+}
+
+// Loss and gradient over `count` points: rows 0..count-1 of the data (rows = nullptr) or the
+// listed rows, in fixed chunks summed in chunk order.
+Objective::LossGradient Objective::loss_gradient_chunks(const VectorXd& theta, const Index* rows,
+                                                        Index count) const {
+  const Engine e(model_, *data_, loss_);
+  const auto chunks = make_chunks(count, rows);
   std::vector<double> losses(chunks.size());
   std::vector<VectorXd> grads(chunks.size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
@@ -343,7 +408,7 @@ VectorXd Objective::gradient(const VectorXd& theta) const { return loss_gradient
 
 VectorXd Objective::residuals(const VectorXd& theta) const {
   require_squared("residuals");
-  const MatrixXd r = model_.predict(theta, data_.x) - data_.y;
+  const MatrixXd r = model_.predict(theta, data_->x) - data_->y;
   // Row-major flattening: r[i*l + j].
   VectorXd flat(r.size());
   Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
@@ -354,12 +419,12 @@ VectorXd Objective::residuals(const VectorXd& theta) const {
 MatrixXd Objective::jacobian(const VectorXd& theta) const {
   require_squared("the residual Jacobian");
   model_.check_parameters(theta);
-  const Engine e(model_, data_, loss_);
+  const Engine e(model_, *data_, loss_);
   const Index l = model_.output_dim(), n = n_params();
   const int K = model_.n_layers();
   // Build J^T (n x l*d, column-major) so that each residual's row of J is contiguous.
   MatrixXd jt(n, n_residuals());
-  const auto chunks = make_chunks(data_.size());
+  const auto chunks = make_chunks(data_->size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
     ChunkState st;
@@ -373,13 +438,14 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
       e.backward(theta, st, std::move(seed), nullptr, true);
       for (int k = 0; k < K; ++k) {
         const LayerSlice& s = model_.layer(k);
+        const Eigen::Ref<const MatrixXd> a = e.input(st, k);
         for (Index i = 0; i < rows; ++i) {
           const Index col = (st.chunk.begin + i) * l + j;
           double* dst = jt.col(col).data();
           for (Index o = 0; o < s.out; ++o) {
             const double dzo = st.dz[k](i, o);
             Eigen::Map<VectorXd>(dst + s.weight_offset + o * s.in, s.in) =
-                dzo * st.act[k].row(i).transpose();
+                dzo * a.row(i).transpose();
           }
           if (s.bias_offset >= 0)
             Eigen::Map<Eigen::RowVectorXd>(dst + s.bias_offset, s.out) = st.dz[k].row(i);
@@ -393,6 +459,10 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
 VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   check_vector(*this, v, "the vector v of the Hessian-vector product");
   return HessianOperator(*this, theta).apply(v);
+}
+
+HessianOperator Objective::hessian_operator(const VectorXd& theta) const {
+  return HessianOperator(*this, theta);
 }
 
 MatrixXd Objective::hessian(const VectorXd& theta) const {
@@ -424,7 +494,7 @@ MatrixXd Objective::gauss_newton(const VectorXd& theta) const {
 
 struct HessianOperator::State {
   Mlp model;
-  Dataset data;
+  std::shared_ptr<const Dataset> data;  // shared with the Objective, never copied
   LossSpec loss;
   VectorXd theta;
   std::vector<ChunkState> chunks;
@@ -434,12 +504,12 @@ struct HessianOperator::State {
 
 HessianOperator::HessianOperator(const Objective& objective, const VectorXd& theta)
     : state_(std::make_unique<State>(
-          State{objective.model(), objective.data(), objective.loss_spec(), theta, {}, 0.0, {}})),
+          State{objective.model(), objective.data_, objective.loss_spec(), theta, {}, 0.0, {}})),
       n_(objective.n_params()) {
   State& s = *state_;
   s.model.check_parameters(theta);
-  const Engine e(s.model, s.data, s.loss);
-  const auto chunks = make_chunks(s.data.size());
+  const Engine e(s.model, *s.data, s.loss);
+  const auto chunks = make_chunks(s.data->size());
   s.chunks.resize(chunks.size());
   std::vector<VectorXd> grads(chunks.size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
@@ -459,7 +529,7 @@ HessianOperator::HessianOperator(HessianOperator&&) noexcept = default;
 
 void HessianOperator::perform_op(const double* v, double* y) const {
   const State& s = *state_;
-  const Engine e(s.model, s.data, s.loss);
+  const Engine e(s.model, *s.data, s.loss);
   const size_t nc = s.chunks.size();
   if (nc == 1) {
     e.hvp_chunk(s.theta, s.chunks[0], v, y);

@@ -56,7 +56,7 @@ std::string state_text(double loss, double gmax) {
 
 // Solves (H^2 + nu I) p = b by conjugate gradients (H^2 + nu I is positive definite), two HVPs
 // per iteration; relative residual 1e-2 * min(1, |g|) keeps the outer convergence superlinear.
-VectorXd cg_squared(const HessianOperator& op, const VectorXd& b, double nu, double tol,
+VectorXd cg_squared(const HessianAt& op, const VectorXd& b, double nu, double tol,
                     int max_iters, EvaluationCounts& counts) {
   VectorXd p = VectorXd::Zero(b.size());
   VectorXd r = b, d = b;
@@ -77,12 +77,13 @@ VectorXd cg_squared(const HessianOperator& op, const VectorXd& b, double nu, dou
 
 }  // namespace
 
-HessianInertia hessian_inertia(const Objective& objective, const VectorXd& x,
+HessianInertia hessian_inertia(FunctionRef objective, const VectorXd& x,
                                double relative_tolerance) {
   if (!(relative_tolerance >= 0))
     throw std::invalid_argument("hessian_inertia: relative_tolerance must be >= 0, got " +
                                 format_number(relative_tolerance));
-  objective.model().check_parameters(x, "x");
+  objective.require_second_derivatives("hessian_inertia");
+  objective.check_parameters(x, "x");
   const MatrixXd h = objective.hessian(x);
   HessianInertia out;
   if (!h.allFinite()) return out;
@@ -91,16 +92,17 @@ HessianInertia hessian_inertia(const Objective& objective, const VectorXd& x,
   return inertia_from(eig.values, relative_tolerance);
 }
 
-SolveResult solve_critical_point(const Objective& objective, VectorXd x,
+SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
                                  const CriticalPointOptions& options,
                                  const IterationCallback& callback) {
   options.validate();
-  objective.model().check_parameters(x, "x0");
+  objective.require_second_derivatives("the critical-point solver");
+  objective.check_parameters(x, "x0");
   detail::Monitor mon("critical", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   const bool dense = objective.n_params() <= options.dense_max_params;
 
-  Objective::LossGradient lg = objective.loss_gradient(x);
+  LossGradient lg = objective.loss_gradient(x);
   ++counts.gradient;
   // Eigen-decomposition of H at the current x (dense path); valid while have_eigen.
   detail::SymmetricEigen eig;
@@ -112,7 +114,7 @@ SolveResult solve_critical_point(const Objective& objective, VectorXd x,
       const VectorXd& g = lg.gradient;
       const double gnorm = g.norm();
       const double phi = 0.5 * g.squaredNorm();
-      std::unique_ptr<HessianOperator> op;
+      std::unique_ptr<HessianAt> op;
       if (dense && !have_eigen) {
         const MatrixXd h = objective.hessian(x);
         ++counts.hessian;
@@ -126,7 +128,7 @@ SolveResult solve_critical_point(const Objective& objective, VectorXd x,
         }
         have_eigen = true;
       }
-      if (!dense) op = std::make_unique<HessianOperator>(objective, x);
+      if (!dense) op = std::make_unique<HessianAt>(objective.hessian_at(x));
       if (damping.unset()) {
         double scale;
         if (dense) {
@@ -168,7 +170,7 @@ SolveResult solve_critical_point(const Objective& objective, VectorXd x,
                                            state_text(lg.loss, max_norm(g)));
         break;
       }
-      Objective::LossGradient trial = objective.loss_gradient(x_trial);
+      LossGradient trial = objective.loss_gradient(x_trial);
       ++counts.gradient;
       double rho = -1.0;
       if (std::isfinite(trial.loss) && detail::all_finite(trial.gradient) && predicted > 0)

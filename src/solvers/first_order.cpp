@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -33,11 +34,11 @@ std::string non_finite_message(int iteration) {
 // One full-batch step of GD or Adam: moves x by `step` when the loss, the gradient and x itself
 // stay finite there, and records iteration `iteration`. Returns true when the run must stop
 // (non-finite: x stays the last finite iterate; otherwise the monitor's tests fired).
-bool take_step(const Objective& objective, VectorXd& x, const VectorXd& step,
-               Objective::LossGradient& lg, detail::Monitor& mon, int iteration,
+bool take_step(FunctionRef objective, VectorXd& x, const VectorXd& step,
+               LossGradient& lg, detail::Monitor& mon, int iteration,
                double step_size) {
   const VectorXd x_next = x + step;
-  Objective::LossGradient next = objective.loss_gradient(x_next);
+  LossGradient next = objective.loss_gradient(x_next);
   ++mon.counts().gradient;
   if (!std::isfinite(next.loss) || !detail::all_finite(next.gradient) ||
       !detail::all_finite(x_next)) {
@@ -79,14 +80,14 @@ void AdamOptions::validate() const {
                                 format_number(epsilon));
 }
 
-SolveResult solve_gradient_descent(const Objective& objective, VectorXd x,
+SolveResult solve_gradient_descent(FunctionRef objective, VectorXd x,
                                    const GradientDescentOptions& options,
                                    const IterationCallback& callback) {
   options.validate();
-  objective.model().check_parameters(x, "x0");
+  objective.check_parameters(x, "x0");
   detail::Monitor mon("gd", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
-  Objective::LossGradient lg = objective.loss_gradient(x);
+  LossGradient lg = objective.loss_gradient(x);
   ++counts.gradient;
   if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
   VectorXd velocity = VectorXd::Zero(x.size());
@@ -97,22 +98,19 @@ SolveResult solve_gradient_descent(const Objective& objective, VectorXd x,
   return mon.finish();
 }
 
-SolveResult solve_sgd(const Objective& objective, VectorXd x, const SgdOptions& options,
+SolveResult solve_sgd(FunctionRef objective, VectorXd x, const SgdOptions& options,
                       const IterationCallback& callback) {
   options.validate();
-  objective.model().check_parameters(x, "x0");
+  objective.require_terms("SGD");
+  objective.check_parameters(x, "x0");
   detail::Monitor mon("sgd", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
-  Objective::LossGradient lg = objective.loss_gradient(x);
+  LossGradient lg = objective.loss_gradient(x);
   ++counts.gradient;
   if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
 
-  const Dataset& data = objective.data();
-  const Index d = data.size();
+  const Index d = objective.n_terms();
   const Index batch = std::min<Index>(options.batch_size, d);
-  // Batch objectives sum over their points; c * (d / b) turns the sum over b points into an
-  // unbiased estimate of the full loss c * sum over d points (either reduction).
-  const LossSpec batch_loss{objective.loss_spec().kind, Reduction::sum};
   std::vector<Index> order(static_cast<size_t>(d));
   VectorXd velocity = VectorXd::Zero(x.size());
   for (int epoch = 1;; ++epoch) {
@@ -126,17 +124,11 @@ SolveResult solve_sgd(const Objective& objective, VectorXd x, const SgdOptions& 
     VectorXd x_epoch_start = x;
     for (Index start = 0; start < d && finite; start += batch) {
       const Index b = std::min(batch, d - start);
-      Dataset part;
-      part.x.resize(b, data.input_dim());
-      part.y.resize(b, data.output_dim());
-      for (Index k = 0; k < b; ++k) {
-        part.x.row(k) = data.x.row(order[static_cast<size_t>(start + k)]);
-        part.y.row(k) = data.y.row(order[static_cast<size_t>(start + k)]);
-      }
-      part.name = data.name;
-      const Objective batch_objective(objective.model(), part, batch_loss);
-      const double weight = objective.scale() * static_cast<double>(d) / static_cast<double>(b);
-      const VectorXd g = weight * batch_objective.gradient(x);
+      // The batch's terms are evaluated in place by the function (for an MLP loss: its own data,
+      // indexed); d / b turns the sum over b terms into an unbiased estimate of the sum over d.
+      const std::span<const Index> terms(order.data() + start, static_cast<size_t>(b));
+      const double weight = static_cast<double>(d) / static_cast<double>(b);
+      const VectorXd g = weight * objective.loss_gradient_terms(x, terms).gradient;
       ++counts.gradient;
       if (!detail::all_finite(g)) {
         finite = false;
@@ -146,7 +138,7 @@ SolveResult solve_sgd(const Objective& objective, VectorXd x, const SgdOptions& 
       x += velocity;
     }
     moved = (x - x_epoch_start).norm();
-    Objective::LossGradient next;
+    LossGradient next;
     if (finite && detail::all_finite(x)) {
       next = objective.loss_gradient(x);
       ++counts.gradient;
@@ -168,13 +160,13 @@ SolveResult solve_sgd(const Objective& objective, VectorXd x, const SgdOptions& 
   return mon.finish();
 }
 
-SolveResult solve_adam(const Objective& objective, VectorXd x, const AdamOptions& options,
+SolveResult solve_adam(FunctionRef objective, VectorXd x, const AdamOptions& options,
                        const IterationCallback& callback) {
   options.validate();
-  objective.model().check_parameters(x, "x0");
+  objective.check_parameters(x, "x0");
   detail::Monitor mon("adam", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
-  Objective::LossGradient lg = objective.loss_gradient(x);
+  LossGradient lg = objective.loss_gradient(x);
   ++counts.gradient;
   if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
   VectorXd m = VectorXd::Zero(x.size()), v = VectorXd::Zero(x.size());

@@ -66,7 +66,7 @@ namespace {
 
 // Everything CVODE's callbacks need, passed as user_data.
 struct FlowData {
-  const Objective* objective = nullptr;
+  const FunctionRef* objective = nullptr;
   EvaluationCounts* counts = nullptr;
   Eigen::Index n = 0;
   bool squared = false;
@@ -74,7 +74,7 @@ struct FlowData {
   // Iterative solver: the HVP operator at the state of the current Newton iteration, and the one
   // built by the last right-hand-side evaluation (CVODE asks for the Jacobian data at the state
   // where it just evaluated theta', so the forward pass is reused).
-  std::unique_ptr<HessianOperator> hvp, last_rhs;
+  std::unique_ptr<HessianAt> hvp, last_rhs;
   VectorXd last_rhs_state;
   bool iterative = false;
   // Gauss-Newton preconditioner: J at the last preconditioner update, its Gram matrix and the
@@ -95,14 +95,14 @@ int rhs(realtype /*t*/, N_Vector y, N_Vector ydot, void* user) {
     const VectorXd theta = view(y);
     ++d->counts->gradient;
     if (d->iterative) {
-      d->last_rhs = std::make_unique<HessianOperator>(*d->objective, theta);
+      d->last_rhs = std::make_unique<HessianAt>(d->objective->hessian_at(theta));
       d->last_rhs_state = theta;
       const VectorXd& g = d->last_rhs->gradient();
       if (!g.allFinite()) return 1;
       view(ydot) = -g;
       return 0;
     }
-    VectorXd g = d->objective->gradient(theta);
+    VectorXd g = d->objective->loss_gradient(theta).gradient;
     if (!g.allFinite()) return 1;
     view(ydot) = -g;
     return 0;
@@ -137,7 +137,7 @@ int jtimes_setup(realtype /*t*/, N_Vector y, N_Vector /*fy*/, void* user) {
     if (d->last_rhs && d->last_rhs_state == view(y))
       d->hvp = std::move(d->last_rhs);
     else
-      d->hvp = std::make_unique<HessianOperator>(*d->objective, VectorXd(view(y)));
+      d->hvp = std::make_unique<HessianAt>(d->objective->hessian_at(VectorXd(view(y))));
     return 0;
   } catch (const std::exception& e) {
     if (d->error.empty()) d->error = e.what();
@@ -170,7 +170,7 @@ int precondition_setup(realtype /*t*/, N_Vector y, N_Vector /*fy*/, booleantype 
     } else {
       *jcur = SUNFALSE;
     }
-    const double s = 2.0 * d->objective->scale() * gamma;
+    const double s = 2.0 * d->objective->residual_scale() * gamma;
     d->factor = d->gram;
     if (d->wide) {
       // Woodbury: (I + s J^T J)^{-1} = I - J^T (I/s + J J^T)^{-1} J.
@@ -248,16 +248,17 @@ struct Sundials {
 
 }  // namespace
 
-SolveResult solve_gradient_flow(const Objective& objective, VectorXd x,
+SolveResult solve_gradient_flow(FunctionRef objective, VectorXd x,
                                 const GradientFlowOptions& options,
                                 const IterationCallback& callback) {
   options.validate();
-  objective.model().check_parameters(x, "x0");
+  objective.require_second_derivatives("gradient flow (CVODE's Newton iterations use -H)");
+  objective.check_parameters(x, "x0");
   detail::Monitor mon("flow", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   const Eigen::Index n = x.size();
 
-  Objective::LossGradient lg = objective.loss_gradient(x);
+  LossGradient lg = objective.loss_gradient(x);
   ++counts.gradient;
   SolveResult& res = mon.result();
   const bool want_trajectory = options.trajectory_points_per_decade > 0;
@@ -268,7 +269,7 @@ SolveResult solve_gradient_flow(const Objective& objective, VectorXd x,
   data.objective = &objective;
   data.counts = &counts;
   data.n = n;
-  data.squared = objective.loss_spec().kind == LossKind::squared;
+  data.squared = objective.has_residuals();
   // automatic: the Gauss-Newton-preconditioned GMRES whenever the loss has residuals (measured
   // 9x faster than the dense Jacobian already at n = 281), else dense up to dense_max_params.
   const bool dense = options.linear_solver == FlowLinearSolver::dense ||
@@ -336,7 +337,7 @@ SolveResult solve_gradient_flow(const Objective& objective, VectorXd x,
         if (tk <= t_previous) continue;
         if (CVodeGetDky(s.cvode, tk, 0, s.ytmp) != CV_SUCCESS) break;
         const VectorXd xk = view(s.ytmp);
-        const Objective::LossGradient p = objective.loss_gradient(xk);
+        const LossGradient p = objective.loss_gradient(xk);
         ++counts.gradient;
         res.trajectory.push_back({tk, p.loss, max_norm(p.gradient), xk});
       }

@@ -59,14 +59,14 @@ struct LineSearchResult {
 
 // Strong-Wolfe line search: bracketing by cubic extrapolation, then zoom by safeguarded cubic
 // interpolation (Nocedal & Wright Alg. 3.5 / 3.6; the safeguards follow minFunc / PyTorch).
-LineSearchResult strong_wolfe(const Objective& objective, const VectorXd& x, const VectorXd& d,
+LineSearchResult strong_wolfe(FunctionRef objective, const VectorXd& x, const VectorXd& d,
                               const LinePoint& start, double alpha, const LbfgsOptions& o,
                               EvaluationCounts& counts) {
   const double f0 = start.loss, gtd0 = start.slope;
   auto evaluate = [&](double a) {
     LinePoint p;
     p.alpha = a;
-    Objective::LossGradient lg = objective.loss_gradient(x + a * d);
+    LossGradient lg = objective.loss_gradient(x + a * d);
     ++counts.gradient;
     p.loss = lg.loss;
     p.gradient = std::move(lg.gradient);
@@ -166,13 +166,13 @@ LineSearchResult strong_wolfe(const Objective& objective, const VectorXd& x, con
 
 }  // namespace
 
-SolveResult solve_lbfgs(const Objective& objective, VectorXd x, const LbfgsOptions& options,
+SolveResult solve_lbfgs(FunctionRef objective, VectorXd x, const LbfgsOptions& options,
                         const IterationCallback& callback) {
   options.validate();
-  objective.model().check_parameters(x, "x0");
+  objective.check_parameters(x, "x0");
   detail::Monitor mon("lbfgs", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
-  Objective::LossGradient lg = objective.loss_gradient(x);
+  LossGradient lg = objective.loss_gradient(x);
   ++counts.gradient;
   if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
 

@@ -20,17 +20,17 @@ void LevenbergMarquardtOptions::validate() const {
                            max_damping_factor, acceptance_ratio);
 }
 
-SolveResult solve_levenberg_marquardt(const Objective& objective, VectorXd x,
+SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
                                       const LevenbergMarquardtOptions& options,
                                       const IterationCallback& callback) {
   options.validate();
-  objective.require_squared("Levenberg-Marquardt");
-  objective.model().check_parameters(x, "x0");
+  objective.require_residuals("Levenberg-Marquardt");
+  objective.check_parameters(x, "x0");
   detail::Monitor mon("lm", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   constexpr double eps = std::numeric_limits<double>::epsilon();
 
-  Objective::LossGradient lg = objective.loss_gradient(x);
+  LossGradient lg = objective.loss_gradient(x);
   ++counts.gradient;
   if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
 
@@ -94,12 +94,12 @@ SolveResult solve_levenberg_marquardt(const Objective& objective, VectorXd x,
         ++counts.gradient;
         need_jacobian = true;
         accepted = true;
-      } else if (const double noise = detail::residual_rounding_level(r, objective.data().y);
+      } else if (const double noise = objective.residual_rounding_level(r);
                  std::isfinite(r2_trial) && predicted <= noise && r2_trial <= r2 + noise) {
         // Round-off floor: the predicted and actual changes of |r|^2 are below its rounding
         // level, so rho is noise. Among such equally good points, take the trial when its
         // gradient (the certificate) is smaller.
-        Objective::LossGradient trial = objective.loss_gradient(x_trial);
+        LossGradient trial = objective.loss_gradient(x_trial);
         ++counts.gradient;
         if (max_norm(trial.gradient) < max_norm(lg.gradient)) {
           x = x_trial;

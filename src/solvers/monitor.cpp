@@ -47,17 +47,6 @@ void NielsenDamping::update(bool accepted, double rho) {
   }
 }
 
-double residual_rounding_level(const Eigen::VectorXd& r, const Eigen::MatrixXd& y) {
-  constexpr double ulps = 4.0 * std::numeric_limits<double>::epsilon();
-  const Eigen::Index l = y.cols();
-  double level = 0.0;
-  for (Eigen::Index k = 0; k < r.size(); ++k) {
-    const double yk = y(k / l, k % l);
-    level += 2.0 * std::abs(r[k]) * ulps * (std::abs(r[k] + yk) + std::abs(yk));
-  }
-  return level;
-}
-
 Monitor::Monitor(std::string method, const StopCriteria& stop, bool record_trace,
                  const IterationCallback& callback)
     : stop_(stop),

@@ -18,12 +18,6 @@ std::string format_number(double v);
 double max_norm(const Eigen::VectorXd& v);
 bool all_finite(const Eigen::VectorXd& v);
 
-// The rounding level of |r|^2 for residuals r = f - y (flattened row-major like
-// Objective::residuals): each r_i carries an error of a few ulps of |f_i| + |y_i| (measured
-// 1.7 ulps rms on a [10,200,1] softplus network), so |r|^2 is uncertain by about
-// sum_i 2 |r_i| 4 eps (|f_i| + |y_i|). Below it, differences of the loss are rounding noise.
-double residual_rounding_level(const Eigen::VectorXd& r, const Eigen::MatrixXd& y);
-
 // The checks of the damping options shared by the trust-region solvers (Levenberg-Marquardt,
 // Newton, critical point): initial_damping finite and > 0, min_damping_factor finite and >= 0,
 // max_damping_factor > min_damping_factor, acceptance_ratio in [0, 0.25).

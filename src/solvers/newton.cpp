@@ -46,13 +46,13 @@ std::string state_text(double loss, double gmax) {
 
 // Dense Newton with the Levenberg-parametrised trust region and, for the squared loss, the
 // Fletcher-Xu choice between the Gauss-Newton and the exact model (see newton.hpp).
-SolveResult newton_dense(const Objective& objective, VectorXd x, const NewtonOptions& options,
+SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions& options,
                          detail::Monitor& mon) {
   EvaluationCounts& counts = mon.counts();
-  const bool squared = objective.loss_spec().kind == LossKind::squared;
+  const bool squared = objective.has_residuals();
   const bool hybrid = squared && options.model == NewtonModel::hybrid;
-  const double c = objective.scale();
-  Objective::LossGradient lg = objective.loss_gradient(x);
+  const double c = objective.residual_scale();
+  LossGradient lg = objective.loss_gradient(x);
   ++counts.gradient;
   if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
 
@@ -141,11 +141,11 @@ SolveResult newton_dense(const Objective& objective, VectorXd x, const NewtonOpt
       // actual changes of L are below its rounding level, take the trial if its gradient is
       // smaller.
       const double noise =
-          squared ? c * detail::residual_rounding_level(residuals_at_x(), objective.data().y) : 0.0;
+          squared ? c * objective.residual_rounding_level(residuals_at_x()) : 0.0;
       const bool at_floor = squared && std::isfinite(loss_trial) && predicted <= noise &&
                             loss_trial <= lg.loss + noise;
       if (rho > options.acceptance_ratio || at_floor) {
-        Objective::LossGradient trial = objective.loss_gradient(x_trial);
+        LossGradient trial = objective.loss_gradient(x_trial);
         ++counts.gradient;
         const bool take =
             detail::all_finite(trial.gradient) &&
@@ -185,7 +185,7 @@ SolveResult newton_dense(const Objective& objective, VectorXd x, const NewtonOpt
 
 // Steihaug-Toint CG for min g.p + p.Hp/2 subject to |p| <= radius. Returns the step; sets
 // on_boundary when it stopped at the trust-region boundary (negative curvature or too long).
-VectorXd steihaug_cg(const HessianOperator& op, const VectorXd& g, double radius, int max_iters,
+VectorXd steihaug_cg(const HessianAt& op, const VectorXd& g, double radius, int max_iters,
                      EvaluationCounts& counts, bool& on_boundary) {
   const Eigen::Index n = g.size();
   VectorXd p = VectorXd::Zero(n);
@@ -229,11 +229,11 @@ VectorXd steihaug_cg(const HessianOperator& op, const VectorXd& g, double radius
   return p;
 }
 
-SolveResult newton_steihaug(const Objective& objective, VectorXd x, const NewtonOptions& options,
+SolveResult newton_steihaug(FunctionRef objective, VectorXd x, const NewtonOptions& options,
                             detail::Monitor& mon) {
   EvaluationCounts& counts = mon.counts();
   constexpr double eps = std::numeric_limits<double>::epsilon();
-  auto op = std::make_unique<HessianOperator>(objective, x);
+  auto op = std::make_unique<HessianAt>(objective.hessian_at(x));
   ++counts.gradient;
   double loss = op->loss();
   if (mon.begin(x, loss, max_norm(op->gradient()))) return mon.finish();
@@ -272,7 +272,7 @@ SolveResult newton_steihaug(const Objective& objective, VectorXd x, const Newton
     else if (rho > 0.75 && on_boundary)
       radius = 2.0 * radius;
     if (rho > options.acceptance_ratio) {
-      auto next = std::make_unique<HessianOperator>(objective, x_trial);
+      auto next = std::make_unique<HessianAt>(objective.hessian_at(x_trial));
       ++counts.gradient;
       if (std::isfinite(next->loss()) && detail::all_finite(next->gradient())) {
         x = x_trial;
@@ -295,10 +295,11 @@ SolveResult newton_steihaug(const Objective& objective, VectorXd x, const Newton
 
 }  // namespace
 
-SolveResult solve_newton(const Objective& objective, VectorXd x0, const NewtonOptions& options,
+SolveResult solve_newton(FunctionRef objective, VectorXd x0, const NewtonOptions& options,
                          const IterationCallback& callback) {
   options.validate();
-  objective.model().check_parameters(x0, "x0");
+  objective.require_second_derivatives("Newton's method");
+  objective.check_parameters(x0, "x0");
   detail::Monitor mon("newton", options.stop, options.record_trace, callback);
   if (objective.n_params() <= options.dense_max_params)
     return newton_dense(objective, std::move(x0), options, mon);

@@ -100,7 +100,7 @@ void validate_method(const TrainOptions& o, Method m) {
   }
 }
 
-SolveResult run_method(const Objective& objective, Eigen::VectorXd x0, const TrainOptions& o,
+SolveResult run_method(FunctionRef objective, Eigen::VectorXd x0, const TrainOptions& o,
                        Method m, const IterationCallback& cb) {
   switch (m) {
     case Method::gd:
@@ -141,7 +141,7 @@ void TrainOptions::validate() const {
   }
 }
 
-SolveResult solve(const Objective& objective, Eigen::VectorXd x0, const TrainOptions& options,
+SolveResult solve(FunctionRef objective, Eigen::VectorXd x0, const TrainOptions& options,
                   const IterationCallback& callback) {
   options.validate();
   if (!options.polish)

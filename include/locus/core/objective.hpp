@@ -15,6 +15,7 @@
 
 #include <Eigen/Core>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "locus/core/dataset.hpp"
@@ -45,24 +46,44 @@ struct LossSpec {
 void set_num_threads(int n);
 int num_threads();
 
+class HessianOperator;
+
 class Objective {
  public:
-  // Validates data, checks that its dimensions match the model's input and output widths, and
-  // keeps references to neither: model and data are copied (data are read-only afterwards).
+  // Validates data, checks that its dimensions match the model's input and output widths.
+  // The model is copied; the data are copied once into shared, read-only storage, which copies of
+  // this Objective and every HessianOperator made from it reference (never copy again).
   // Throws std::invalid_argument naming the mismatch.
   Objective(const Mlp& model, const Dataset& data, LossSpec loss = {});
+  // As above, sharing data without copying them (null data: std::invalid_argument).
+  Objective(const Mlp& model, std::shared_ptr<const Dataset> data, LossSpec loss = {});
   ~Objective();
   Objective(const Objective&);
   Objective& operator=(const Objective&) = delete;
 
   const Mlp& model() const { return model_; }
-  const Dataset& data() const { return data_; }
+  const Dataset& data() const { return *data_; }
+  // The shared data (use_count() tells how many objectives and operators reference them).
+  const std::shared_ptr<const Dataset>& shared_data() const { return data_; }
   const LossSpec& loss_spec() const { return loss_; }
   Index n_params() const { return model_.n_params(); }
+  // Throws std::invalid_argument naming `what` unless theta has n_params() finite entries.
+  void check_parameters(const Eigen::VectorXd& theta, std::string_view what) const {
+    model_.check_parameters(theta, what);
+  }
   // Number of residuals l*d (squared loss).
-  Index n_residuals() const { return data_.size() * model_.output_dim(); }
-  // The constant c (1 or 1/d).
+  Index n_residuals() const { return data_->size() * model_.output_dim(); }
+  // Whether residuals() and jacobian() exist: the squared loss only (LeastSquaresProblem at run
+  // time; FunctionRef reads it).
+  bool has_residuals() const { return loss_.kind == LossKind::squared; }
+  // The constant c (1 or 1/d); also c in L = c |r|^2 for the squared loss.
   double scale() const;
+  double residual_scale() const { return scale(); }
+  // The rounding level of |r|^2 at residuals r (length l*d, as residuals() returns): each r_i
+  // carries an error of a few ulps of |f_i| + |y_i| (measured 1.7 ulps rms on a [10,200,1]
+  // softplus network), so |r|^2 is uncertain by about sum_i 2 |r_i| 4 eps (|f_i| + |y_i|), with
+  // f_i = r_i + y_i. Below it, differences of the loss are rounding noise. Cost O(l*d).
+  double residual_rounding_level(const Eigen::VectorXd& r) const;
 
   // Cost: one forward pass (one GEMM per layer).
   double loss(const Eigen::VectorXd& theta) const;
@@ -70,6 +91,16 @@ class Objective {
   using LossGradient = locus::LossGradient;
   LossGradient loss_gradient(const Eigen::VectorXd& theta) const;
   Eigen::VectorXd gradient(const Eigen::VectorXd& theta) const;
+
+  // The loss as a sum of d terms, one per data point: L = sum_i L_i with L_i = c |f_i - y_i|^2
+  // (or c times point i's cross-entropy). n_terms() = d.
+  Index n_terms() const { return data_->size(); }
+  // (sum_{i in terms} L_i, its gradient) for a list of point indices (repeats allowed): a
+  // mini-batch evaluated by indexing the shared data, no copy of the dataset (batch-sized
+  // buffers only). Cost: forward + backward pass over |terms| points. Throws
+  // std::invalid_argument for an empty list or an index outside [0, d).
+  LossGradient loss_gradient_terms(const Eigen::VectorXd& theta,
+                                   std::span<const Index> terms) const;
 
   // Residual vector r (length l*d), r[i*l + j] = f_theta(x_i)_j - y_ij. Squared loss only.
   Eigen::VectorXd residuals(const Eigen::VectorXd& theta) const;
@@ -83,6 +114,9 @@ class Objective {
   // The dense n x n Hessian, column by column from exact HVPs (columns in parallel), then
   // symmetrised (H + H^T)/2 (the two triangles agree to round-off). Cost: n HVPs, 8 n^2 bytes.
   Eigen::MatrixXd hessian(const Eigen::VectorXd& theta) const;
+  // The Hessian at theta as a matrix-free operator with the forward pass cached (for many
+  // products at one point); shares this objective's data. Cost: one loss-and-gradient.
+  HessianOperator hessian_operator(const Eigen::VectorXd& theta) const;
   // Gauss-Newton matrix 2c J^T J (squared loss): equals the Hessian at a zero-loss point.
   Eigen::MatrixXd gauss_newton(const Eigen::VectorXd& theta) const;
 
@@ -91,13 +125,16 @@ class Objective {
 
  private:
   friend class HessianOperator;
+  LossGradient loss_gradient_chunks(const Eigen::VectorXd& theta, const Index* rows,
+                                    Index count) const;
   Mlp model_;
-  Dataset data_;
+  std::shared_ptr<const Dataset> data_;
   LossSpec loss_;
 };
 
 // y = H(theta) v for a fixed theta, matrix-free, with the forward pass cached at construction.
-// Satisfies Spectra's OpType (rows, cols, perform_op). Memory: O(d * sum of widths).
+// Satisfies Spectra's OpType (rows, cols, perform_op). Memory: O(d * sum of widths) for the
+// cached pass; the data are shared with the Objective (not copied).
 class HessianOperator {
  public:
   using Scalar = double;
@@ -121,6 +158,7 @@ class HessianOperator {
 // The MLP loss is the reference model of every concept of problem.hpp.
 static_assert(TwiceDifferentiableFunction<Objective>);
 static_assert(LeastSquaresProblem<Objective>);
+static_assert(SumOfTerms<Objective>);
 static_assert(SymmetricOperator<HessianOperator>);
 
 }  // namespace locus

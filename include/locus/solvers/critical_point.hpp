@@ -19,7 +19,7 @@
 // mu follows Nielsen's gain-ratio rule on phi. The merit is |g|^2, not L: the method may also
 // stop at a local minimizer of |g|^2 that is not critical (reported as stalled, with |g|).
 
-#include "locus/core/objective.hpp"
+#include "locus/core/problem.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {
@@ -50,17 +50,19 @@ struct CriticalPointOptions {
   void validate() const;
 };
 
-// Cost per accepted step (dense): one Hessian (n HVPs) and one symmetric eigendecomposition
-// (O(9 n^3)); each trial costs one gradient. Fills SolveResult::inertia when n is small enough.
-SolveResult solve_critical_point(const Objective& objective, Eigen::VectorXd x0,
+// Takes any function with second derivatives (hvp or a dense hessian; see core/problem.hpp),
+// std::invalid_argument otherwise. Cost per accepted step (dense): one Hessian (n HVPs) and one
+// symmetric eigendecomposition (O(9 n^3)); each trial costs one gradient. Fills
+// SolveResult::inertia when n is small enough.
+SolveResult solve_critical_point(FunctionRef objective, Eigen::VectorXd x0,
                                  const CriticalPointOptions& options = {},
                                  const IterationCallback& callback = {});
 
-// The inertia of the dense Hessian at x: eigenvalues with |lambda| <= relative_tolerance *
-// max|lambda| count as zero. Cost: n HVPs and an O(n^3) eigendecomposition. Throws
-// std::invalid_argument on a wrong-length x or relative_tolerance < 0; a non-finite Hessian
-// gives NaN eigenvalue bounds and all counts 0.
-HessianInertia hessian_inertia(const Objective& objective, const Eigen::VectorXd& x,
+// The inertia of the dense Hessian at x (any function with second derivatives): eigenvalues with
+// |lambda| <= relative_tolerance * max|lambda| count as zero. Cost: n HVPs and an O(n^3)
+// eigendecomposition. Throws std::invalid_argument on a wrong-length x or relative_tolerance < 0; a
+// non-finite Hessian gives NaN eigenvalue bounds and all counts 0.
+HessianInertia hessian_inertia(FunctionRef objective, const Eigen::VectorXd& x,
                                double relative_tolerance);
 
 }  // namespace locus::solvers

@@ -17,7 +17,7 @@
 
 #include <cstdint>
 
-#include "locus/core/objective.hpp"
+#include "locus/core/problem.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {
@@ -38,9 +38,10 @@ struct GradientDescentOptions {
   void validate() const;
 };
 
-// Mini-batch SGD with momentum. Each epoch draws a fresh permutation of the d points from a
-// generator seeded with (seed, epoch) and visits them in batches of batch_size (the last batch
-// may be smaller). The batch gradient is rescaled to an unbiased estimate of the full gradient.
+// Mini-batch SGD with momentum on f = sum_{i < N} f_i (SumOfTerms; an MLP loss: one term per data
+// point). Each epoch draws a fresh permutation of the N terms from a generator seeded with
+// (seed, epoch) and visits them in batches of batch_size (the last batch may be smaller). The
+// batch gradient times N / b is an unbiased estimate of the full gradient.
 // Stopping tests, the trace and the callback run once per epoch on the full loss and gradient.
 struct SgdOptions {
   StopCriteria stop = {.gradient_tolerance = 1e-8, .loss_tolerance = 1e-30, .max_iterations = 1000};
@@ -66,15 +67,17 @@ struct AdamOptions {
   void validate() const;
 };
 
-// Each solver validates its options first (std::invalid_argument), then iterates from x0 until a
+// Each solver takes any DifferentiableFunction (core/problem.hpp; SGD: a SumOfTerms, whose terms it
+// batches, std::invalid_argument otherwise), validates its options first (std::invalid_argument),
+// then iterates from x0 until a
 // StopCriteria test fires. Cost per iteration: one loss-and-gradient evaluation (GD, Adam), or one
 // per batch plus one full evaluation per epoch (SGD).
-SolveResult solve_gradient_descent(const Objective& objective, Eigen::VectorXd x0,
+SolveResult solve_gradient_descent(FunctionRef objective, Eigen::VectorXd x0,
                                    const GradientDescentOptions& options = {},
                                    const IterationCallback& callback = {});
-SolveResult solve_sgd(const Objective& objective, Eigen::VectorXd x0,
+SolveResult solve_sgd(FunctionRef objective, Eigen::VectorXd x0,
                       const SgdOptions& options = {}, const IterationCallback& callback = {});
-SolveResult solve_adam(const Objective& objective, Eigen::VectorXd x0,
+SolveResult solve_adam(FunctionRef objective, Eigen::VectorXd x0,
                        const AdamOptions& options = {}, const IterationCallback& callback = {});
 
 }  // namespace locus::solvers

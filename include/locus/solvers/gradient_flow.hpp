@@ -25,7 +25,7 @@
 #include <limits>
 #include <string_view>
 
-#include "locus/core/objective.hpp"
+#include "locus/core/problem.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {
@@ -63,10 +63,14 @@ struct GradientFlowOptions {
   void validate() const;
 };
 
-// Cost per step: a few gradient evaluations (Newton iterations) plus, dense, a Hessian and an
-// O(n^3) LU every few tens of steps, or, iterative, one HVP per GMRES iteration and for the
-// squared loss a Jacobian and an O(min(m,n)^3) factorisation per preconditioner update.
-SolveResult solve_gradient_flow(const Objective& objective, Eigen::VectorXd x0,
+// Takes any function with second derivatives (hvp or a dense hessian; see core/problem.hpp),
+// std::invalid_argument otherwise; "squared loss" above means a function with residuals (a
+// LeastSquaresProblem whose has_residuals() holds), which enables the Gauss-Newton
+// preconditioner. Cost per step: a few gradient evaluations (Newton iterations) plus, dense, a
+// Hessian and an O(n^3) LU every few tens of steps, or, iterative, one HVP per GMRES iteration
+// and for the squared loss a Jacobian and an O(min(m,n)^3) factorisation per preconditioner
+// update.
+SolveResult solve_gradient_flow(FunctionRef objective, Eigen::VectorXd x0,
                                 const GradientFlowOptions& options = {},
                                 const IterationCallback& callback = {});
 

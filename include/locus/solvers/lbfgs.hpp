@@ -13,7 +13,7 @@
 // more: the run then ends with Status::line_search_failed at the best point found (for smooth
 // problems this is where L-BFGS's attainable accuracy ends, typically L ~ 1e-20 ... 1e-26).
 
-#include "locus/core/objective.hpp"
+#include "locus/core/problem.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {
@@ -36,9 +36,10 @@ struct LbfgsOptions {
   void validate() const;
 };
 
-// Cost per iteration: O(history * n) for the direction plus one loss-and-gradient evaluation per
-// line-search trial (usually one). The first step is alpha = min(1, 1/|g|_1), afterwards 1.
-SolveResult solve_lbfgs(const Objective& objective, Eigen::VectorXd x0,
+// Takes any DifferentiableFunction (core/problem.hpp). Cost per iteration: O(history * n) for the
+// direction plus one loss-and-gradient evaluation per line-search trial (usually one). The first
+// step is alpha = min(1, 1/|g|_1), afterwards 1.
+SolveResult solve_lbfgs(FunctionRef objective, Eigen::VectorXd x0,
                         const LbfgsOptions& options = {}, const IterationCallback& callback = {});
 
 }  // namespace locus::solvers

@@ -37,7 +37,7 @@
 // max_damping_factor the run ends with factorization_failed (no factorisation) or stalled (no
 // decrease). When a step no longer changes x in floating point the run ends with stalled.
 
-#include "locus/core/objective.hpp"
+#include "locus/core/problem.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {
@@ -59,10 +59,13 @@ struct LevenbergMarquardtOptions {
   void validate() const;
 };
 
-// Requires the squared loss (throws std::invalid_argument otherwise). Cost per iteration: one
-// Jacobian (O(m n)), J J^T (O(m^2 n)) and a Cholesky (O(m^3)) when wide, else J^T J (O(m n^2))
-// and O(n^3); one residual evaluation per trial step and one loss-and-gradient per accepted step.
-SolveResult solve_levenberg_marquardt(const Objective& objective, Eigen::VectorXd x0,
+// Takes a LeastSquaresProblem (core/problem.hpp: residuals and Jacobian; an MLP loss with the
+// squared loss), std::invalid_argument naming the missing member otherwise. The round-off floor
+// uses the model's residual_rounding_level when it has one, else one from the residuals alone. Cost
+// per iteration: one Jacobian (O(m n)), J J^T (O(m^2 n)) and a Cholesky (O(m^3)) when wide, else
+// J^T J (O(m n^2)) and O(n^3); one residual evaluation per trial step and one loss-and-gradient per
+// accepted step.
+SolveResult solve_levenberg_marquardt(FunctionRef objective, Eigen::VectorXd x0,
                                       const LevenbergMarquardtOptions& options = {},
                                       const IterationCallback& callback = {});
 

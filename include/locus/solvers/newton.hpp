@@ -39,7 +39,7 @@
 
 #include <string_view>
 
-#include "locus/core/objective.hpp"
+#include "locus/core/problem.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers {
@@ -76,10 +76,12 @@ struct NewtonOptions {
   void validate() const;
 };
 
-// Cost per iteration: dense exact model, one Hessian (n HVPs) and O(n^3 / 3) per
-// factorisation; Gauss-Newton model, as one Levenberg-Marquardt iteration; one loss evaluation
+// Takes any function with second derivatives (hvp or a dense hessian; core/problem.hpp),
+// std::invalid_argument otherwise; "squared loss" above means a function with residuals
+// (LeastSquaresProblem). Cost per iteration: dense exact model, one Hessian (n HVPs) and O(n^3 / 3)
+// per factorisation; Gauss-Newton model, as one Levenberg-Marquardt iteration; one loss evaluation
 // per trial step. Steihaug-CG: up to max_cg_iterations HVPs.
-SolveResult solve_newton(const Objective& objective, Eigen::VectorXd x0,
+SolveResult solve_newton(FunctionRef objective, Eigen::VectorXd x0,
                          const NewtonOptions& options = {}, const IterationCallback& callback = {});
 
 }  // namespace locus::solvers
