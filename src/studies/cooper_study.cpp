@@ -11,13 +11,14 @@
 #include <limits>
 #include <stdexcept>
 
-#include "locus/analysis/geometry.hpp"
+#include "locus/analysis/classify.hpp"
 #include "locus/constructions/cooper.hpp"
 #include "locus/manifold/walk.hpp"
 #include "locus/data/builtin.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/studies/study.hpp"
+#include "locus/workflows/sard.hpp"
 
 namespace locus::studies {
 
@@ -284,7 +285,7 @@ StudyOutput run(const Json& opt) {
                                  widths.back(), seed);
     data.y.setZero();
     const Objective obj(model, data);
-    const analysis::SardCheck s = analysis::sard_check(
+    const workflows::SardCheck s = workflows::sard_check(
         obj, Eigen::VectorXd::Zero(model.n_params()),
         {.epsilon = opt["sard_epsilon"].get<double>(), .seed = seed});
     degenerate_ok = s.restored() && s.loss_after <= 1e-20;
