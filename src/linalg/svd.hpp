@@ -23,10 +23,12 @@ struct Svd {
 };
 
 // The SVD of an m x n matrix by LAPACK dgesdd (bidiagonalisation + divide and conquer); when
-// dgesdd reports non-convergence (rare) it retries with dgesvd (QR iteration). Cost O(m n
-// min(m, n)) flops (plus O(max(m,n)^2 min) for full vectors), memory a copy of A plus the
-// requested factors. Each sigma_k carries an absolute error ~ eps sigma_max. Fails (converged =
-// false) when both LAPACK drivers fail or A holds NaN/inf.
+// dgesdd reports non-convergence (rare) it retries with dgesvd (QR iteration). Full factors of a
+// non-square matrix come from the thin SVD plus a Householder QR completing the short factor
+// (dgeqrf + dorgqr). Cost O(m n min(m, n)) flops (plus O(max(m, n)^2 min(m, n)) for full
+// factors), memory a copy of A plus the requested factors. Each sigma_k carries an absolute error
+// ~ eps sigma_max. Fails (converged = false, values NaN, no factors) when LAPACK fails or A holds
+// NaN/inf.
 Svd svd(Eigen::MatrixXd a, SvdVectors vectors);
 
 // The numerical rank of a matrix and the numbers that decided it.

@@ -83,6 +83,12 @@ TEST(Linalg, SvdReconstructsAndMatchesJacobi) {
                   .maxCoeff(),
               tol);
   }
+  MatrixXd bad = MatrixXd::Ones(3, 4);
+  bad(2, 1) = INFINITY;
+  const Svd failed = svd(bad, SvdVectors::thin);
+  EXPECT_FALSE(failed.converged);
+  EXPECT_TRUE(std::isnan(failed.values[0]));
+  EXPECT_EQ(ranked_svd(bad, SvdVectors::none).decision.rank, 0);
 }
 
 // A matrix of exact rank 3 (product of 8 x 3 and 3 x 12 factors): the rule finds 3 with a
