@@ -1,14 +1,14 @@
 #include "locus/manifold/walk.hpp"
 
-#include <Eigen/SVD>
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
+#include "linalg/random.hpp"
+#include "linalg/svd.hpp"
 #include "locus/core/random.hpp"
 
 namespace locus::constructions {
@@ -28,63 +28,39 @@ std::string format(double v) {
   return s.str();
 }
 
-// The thin SVD of J with its numerical rank: everything the projection, the tangent space and
-// the rank report need. tau = max(m, n) eps sigma_max as in LAPACK's and NumPy's rank.
-struct JacobianSvd {
-  Eigen::BDCSVD<MatrixXd> svd;
-  Index rank = 0;
-  double tolerance = 0.0;
+// The thin SVD of J with its numerical rank (linalg's rank rule, tau = max(m, n) eps sigma_max as
+// in LAPACK's and NumPy's rank): everything the projection, the tangent space and the rank report
+// need.
+using JacobianSvd = linalg::RankedSvd;
+JacobianSvd jacobian_svd(const MatrixXd& J) {
+  return linalg::ranked_svd(J, linalg::SvdVectors::thin);
+}
 
-  explicit JacobianSvd(const MatrixXd& J) : svd(J, Eigen::ComputeThinU | Eigen::ComputeThinV) {
-    const VectorXd& s = svd.singularValues();
-    const double smax = s.size() ? s(0) : 0.0;
-    tolerance = static_cast<double>(std::max(J.rows(), J.cols())) * k_eps * smax;
-    while (rank < s.size() && s(rank) > tolerance) ++rank;
-  }
-  // Minimum-norm least-squares solution J^+ r with the singular values below tau dropped.
-  VectorXd pinv_solve(const VectorXd& r) const {
-    const auto& U = svd.matrixU();
-    const auto& V = svd.matrixV();
-    const VectorXd c =
-        (U.leftCols(rank).transpose() * r).cwiseQuotient(svd.singularValues().head(rank));
-    return V.leftCols(rank) * c;
-  }
-  // The component of v in ker J: v - V_r V_r^T v.
-  VectorXd kernel_component(const VectorXd& v) const {
-    const auto& V = svd.matrixV();
-    return v - V.leftCols(rank) * (V.leftCols(rank).transpose() * v);
-  }
-  ResidualJacobianRank report(Index rows, Index cols) const {
-    const VectorXd& s = svd.singularValues();
-    ResidualJacobianRank r;
-    r.rank = rank;
-    r.rows = rows;
-    r.cols = cols;
-    r.tolerance = tolerance;
-    r.sigma_max = s.size() ? s(0) : 0.0;
-    r.sigma_min_kept = rank > 0 ? s(rank - 1) : 0.0;
-    r.sigma_first_dropped = rank < s.size() ? s(rank) : 0.0;
-    return r;
-  }
-};
+ResidualJacobianRank report(const JacobianSvd& jsvd, Index rows, Index cols) {
+  ResidualJacobianRank r;
+  r.rank = jsvd.decision.rank;
+  r.rows = rows;
+  r.cols = cols;
+  r.tolerance = jsvd.decision.tolerance;
+  r.sigma_max = jsvd.decision.sigma_max;
+  r.sigma_min_kept = jsvd.decision.sigma_min_kept;
+  r.sigma_first_dropped = jsvd.decision.sigma_first_dropped;
+  return r;
+}
 
 void check_theta(const Objective& objective, const VectorXd& theta, std::string_view what) {
   objective.require_squared(what);
   objective.model().check_parameters(theta, what);
 }
 
-VectorXd gaussian(Index n, Rng& rng) {
-  VectorXd v(n);
-  for (Index k = 0; k < n; ++k) v(k) = rng.normal();
-  return v;
-}
+VectorXd gaussian(Index n, Rng& rng) { return linalg::gaussian_vector(n, rng); }
 
 }  // namespace
 
 ResidualJacobianRank residual_jacobian_rank(const Objective& objective, const VectorXd& theta) {
   check_theta(objective, theta, "residual_jacobian_rank: theta");
   const MatrixXd J = objective.jacobian(theta);
-  return JacobianSvd(J).report(J.rows(), J.cols());
+  return report(linalg::ranked_svd(J, linalg::SvdVectors::none), J.rows(), J.cols());
 }
 
 std::string_view to_string(ManifoldProjectionStatus s) {
@@ -141,7 +117,7 @@ ManifoldProjection project_to_manifold(const Objective& objective, const VectorX
     if (best_loss <= options.loss_tolerance) break;
     // Newton's method for the underdetermined system H(theta) = 0: the minimum-norm solution of
     // the linearisation J dtheta = -r.
-    const JacobianSvd jsvd(objective.jacobian(out.theta));
+    const JacobianSvd jsvd = jacobian_svd(objective.jacobian(out.theta));
     const VectorXd next = out.theta - jsvd.pinv_solve(r);
     const VectorXd r_next = objective.residuals(next);
     const double loss_next = r_next.squaredNorm();
@@ -216,9 +192,9 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
   std::vector<VectorXd> path;
   auto record = [&](const WalkStep& s, const JacobianSvd& jsvd) {
     WalkStep step = s;
-    step.rank_jacobian = jsvd.rank;
-    step.rank_tolerance = jsvd.tolerance;
-    step.sigma_min_kept = jsvd.rank > 0 ? jsvd.svd.singularValues()(jsvd.rank - 1) : 0.0;
+    step.rank_jacobian = jsvd.decision.rank;
+    step.rank_tolerance = jsvd.decision.tolerance;
+    step.sigma_min_kept = jsvd.decision.sigma_min_kept;
     w.steps.push_back(step);
     w.loss_max = std::max(w.loss_max, step.loss);
     if (w.steps.size() == 1) {
@@ -229,15 +205,15 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
     }
     if (options.record_path) path.push_back(theta);
   };
-  auto jsvd = std::make_unique<JacobianSvd>(objective.jacobian(theta));
-  record({.step = 0, .loss = start.loss_final, .corrector_iterations = start.iterations}, *jsvd);
+  JacobianSvd jsvd = jacobian_svd(objective.jacobian(theta));
+  record({.step = 0, .loss = start.loss_final, .corrector_iterations = start.iterations}, jsvd);
 
   // Initial direction: a seeded Gaussian vector projected onto ker J.
   Rng rng(options.seed);
-  VectorXd t = jsvd->kernel_component(gaussian(n, rng));
-  if (jsvd->rank >= n || !(t.norm() > 0)) {
+  VectorXd t = jsvd.kernel_component(gaussian(n, rng));
+  if (jsvd.decision.rank >= n || !(t.norm() > 0)) {
     w.status = WalkStatus::no_tangent;
-    w.message = "rank J = " + std::to_string(jsvd->rank) + " = n: M has no tangent directions here";
+    w.message = "rank J = " + std::to_string(jsvd.decision.rank) + " = n: M has no tangent directions here";
     w.theta_final = theta;
     return w;
   }
@@ -274,7 +250,7 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
         --turns_left;
         ++w.turns;
         ++turns;
-        const VectorXd fresh = jsvd->kernel_component(gaussian(n, rng));
+        const VectorXd fresh = jsvd.kernel_component(gaussian(n, rng));
         t = fresh.normalized();
         h = options.step_size;
       }
@@ -283,7 +259,7 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
     const double chord = (c.theta - theta).norm();
     theta = c.theta;
     w.arc_length += chord;
-    jsvd = std::make_unique<JacobianSvd>(objective.jacobian(theta));
+    jsvd = jacobian_svd(objective.jacobian(theta));
     record({.step = static_cast<int>(w.steps.size()),
             .arc_length = w.arc_length,
             .distance_from_start = (theta - start.theta).norm(),
@@ -292,11 +268,11 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
             .corrector_iterations = c.iterations,
             .rejected_attempts = rejected,
             .turns = turns},
-           *jsvd);
+           jsvd);
     rejected = turns = 0;
     // Continue in the previous direction, projected onto the new tangent space.
-    VectorXd t_next = jsvd->kernel_component(t);
-    if (!(t_next.norm() > 1e-3)) t_next = jsvd->kernel_component(gaussian(n, rng));
+    VectorXd t_next = jsvd.kernel_component(t);
+    if (!(t_next.norm() > 1e-3)) t_next = jsvd.kernel_component(gaussian(n, rng));
     if (!(t_next.norm() > 0)) {
       w.status = WalkStatus::no_tangent;
       w.message = "ker J became trivial at step " + std::to_string(w.steps.size() - 1);
@@ -314,7 +290,7 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
       ++w.turns;
       ++turns;
       hard_steps = 0;
-      t = jsvd->kernel_component(gaussian(n, rng)).normalized();
+      t = jsvd.kernel_component(gaussian(n, rng)).normalized();
       h = options.step_size;
     }
   }
@@ -362,9 +338,9 @@ VectorXd random_unit_direction(Index n, std::uint64_t seed) {
 VectorXd random_tangent_direction(const Objective& objective, const VectorXd& theta,
                                   std::uint64_t seed) {
   check_theta(objective, theta, "random_tangent_direction: theta");
-  const JacobianSvd jsvd(objective.jacobian(theta));
+  const JacobianSvd jsvd = jacobian_svd(objective.jacobian(theta));
   const Index n = objective.n_params();
-  if (jsvd.rank >= n) return VectorXd::Zero(n);
+  if (jsvd.decision.rank >= n) return VectorXd::Zero(n);
   Rng rng(seed);
   const VectorXd t = jsvd.kernel_component(gaussian(n, rng));
   return t.norm() > 0 ? VectorXd(t.normalized()) : VectorXd::Zero(n);
@@ -391,7 +367,7 @@ DimensionEstimate manifold_dimension_by_projection(const Objective& objective,
   DimensionEstimate e;
   {
     const MatrixXd J = objective.jacobian(theta_star);
-    e.jacobian = JacobianSvd(J).report(J.rows(), J.cols());
+    e.jacobian = report(linalg::ranked_svd(J, linalg::SvdVectors::none), J.rows(), J.cols());
   }
   e.dimension_from_jacobian = n - e.jacobian.rank;
   e.n_samples = options.n_samples.value_or(2 * n);
@@ -407,7 +383,7 @@ DimensionEstimate manifold_dimension_by_projection(const Objective& objective,
     e.loss_max_projected = std::max(e.loss_max_projected, p.loss_final);
   }
   if (e.n_projected == 0) return e;
-  e.singular_values = Eigen::BDCSVD<MatrixXd>(D.leftCols(e.n_projected)).singularValues();
+  e.singular_values = linalg::svd(D.leftCols(e.n_projected), linalg::SvdVectors::none).values;
   const VectorXd& s = e.singular_values;
   // Tangent components scale like radius, normal ones like curvature * radius^2: the geometric
   // middle sigma_1 sqrt(radius) separates them while curvature * radius << sqrt(radius).

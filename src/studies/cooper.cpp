@@ -20,6 +20,7 @@
 #include <stdexcept>
 
 #include "locus/analysis/geometry.hpp"
+#include "locus/workflows/sard.hpp"
 #include "locus/constructions/cooper.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/data/builtin.hpp"
@@ -306,7 +307,7 @@ Claim walk_claim(const std::optional<WalkRecord>& w, const CooperStudyOptions::W
                 why);
 }
 
-Claim degenerate_claim(const analysis::SardCheck& s) {
+Claim degenerate_claim(const workflows::SardCheck& s) {
   const char* statement =
       "y = 0, theta = 0 is a degenerate zero-loss point (rank J < l d); "
       "perturbing the labels (Sard) restores full rank";
@@ -630,8 +631,8 @@ StudyResult run_cooper_study(const CooperStudyOptions& opt) {
   Dataset degenerate_data =
       gaussian_data(opt.degenerate.points, widths.front(), widths.back(), seed);
   degenerate_data.y.setZero();
-  const analysis::SardCheck sard =
-      analysis::sard_check(Objective(degenerate_model, degenerate_data),
+  const workflows::SardCheck sard =
+      workflows::sard_check(Objective(degenerate_model, degenerate_data),
                            Eigen::VectorXd::Zero(degenerate_model.n_params()),
                            {.epsilon = opt.degenerate.sard_epsilon, .seed = seed});
 

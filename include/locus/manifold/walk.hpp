@@ -38,7 +38,7 @@ struct ResidualJacobianRank {
   double sigma_min_kept = 0.0;       // sigma_rank (smallest singular value counted), 0 if rank 0
   double sigma_first_dropped = 0.0;  // sigma_{rank+1}, 0 when rank = min(rows, cols)
 };
-// One thin SVD of J (Eigen BDCSVD). Cost O(l d n min(l d, n)).
+// One SVD of J (LAPACK dgesdd, singular values only). Cost O(l d n min(l d, n)).
 ResidualJacobianRank residual_jacobian_rank(const Objective& objective,
                                             const Eigen::VectorXd& theta);
 

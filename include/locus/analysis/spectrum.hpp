@@ -1,0 +1,118 @@
+#pragma once
+// Spectra of symmetric operators: every eigenvalue (dense, LAPACK), k extreme eigenvalues
+// (matrix-free Lanczos, Spectra) and the spectral density (stochastic Lanczos quadrature), with
+// the inertia of what was computed. The Hessian of a loss is the main client (hessian_spectrum),
+// but any type modelling locus::SymmetricOperator (core/problem.hpp) works (operator_spectrum).
+//
+//   locus::Objective obj(model, data);
+//   auto s = locus::analysis::hessian_spectrum(obj, theta, {.method = SpectrumMethod::lanczos});
+//   // s.eigenvalues ascending, s.residuals |H v - lambda v|, s.counts the inertia found
+//   MyOperator a;                                      // rows, cols, perform_op, Scalar = double
+//   auto t = locus::analysis::operator_spectrum(a, {.method = SpectrumMethod::dense});
+
+#include <Eigen/Core>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "locus/analysis/inertia.hpp"
+#include "locus/core/objective.hpp"
+#include "locus/core/problem.hpp"
+
+namespace locus::analysis {
+
+// A non-owning, type-erased view of any SymmetricOperator y = A v on R^n (itself a Spectra
+// OpType). It stores a pointer to the operator: the operator must outlive the view. Copying
+// the view is cheap; applying it costs one call of the operator's perform_op.
+class SymmetricOperatorRef {
+ public:
+  using Scalar = double;
+  template <class Op>
+    requires(!std::same_as<Op, SymmetricOperatorRef>) && SymmetricOperator<Op>
+  SymmetricOperatorRef(const Op& op)  // NOLINT: implicit, so any operator can be passed
+      : op_(&op), n_(Index(op.rows())), apply_([](const void* o, const double* v, double* y) {
+          static_cast<const Op*>(o)->perform_op(v, y);
+        }) {}
+  Index rows() const { return n_; }
+  Index cols() const { return n_; }
+  // y = A v, v and y of length rows().
+  void perform_op(const double* v, double* y) const { apply_(op_, v, y); }
+  Eigen::VectorXd apply(const Eigen::VectorXd& v) const;
+
+ private:
+  const void* op_;
+  Index n_;
+  void (*apply_)(const void*, const double*, double*);
+};
+
+enum class SpectrumMethod {
+  dense,    // every eigenvalue: dense matrix + LAPACK symmetric eigensolver (dsyevd)
+  lanczos,  // k extreme eigenvalues, matrix-free (Spectra's implicitly restarted Lanczos)
+  slq,      // spectral density by stochastic Lanczos quadrature (Ubaru, Chen & Saad 2017)
+};
+std::string_view to_string(SpectrumMethod m);
+// "dense" | "lanczos" | "slq"; std::invalid_argument (listing the valid names) otherwise.
+SpectrumMethod parse_spectrum_method(std::string_view name);
+
+enum class LanczosEnd {
+  both,      // the k largest and the k smallest (most negative) eigenvalues
+  largest,   // the k largest (algebraic)
+  smallest,  // the k smallest (algebraic)
+};
+std::string_view to_string(LanczosEnd e);
+// "both" | "largest" | "smallest"; std::invalid_argument (listing the valid names) otherwise.
+LanczosEnd parse_lanczos_end(std::string_view name);
+
+struct SpectrumOptions {
+  SpectrumMethod method = SpectrumMethod::dense;
+  // tau_H = zero_tolerance_factor * n * eps * max|lambda|.
+  double zero_tolerance_factor = 10.0;
+  // Dense: refuse (std::invalid_argument naming the size) when 3 * 8 n^2 bytes exceed this.
+  double max_dense_bytes = 4.0 * (1ull << 30);
+  int k = 20;                          // Lanczos: eigenvalues per end
+  LanczosEnd lanczos_end = LanczosEnd::both;
+  double lanczos_tolerance = 1e-12;    // Spectra's relative Ritz-value tolerance
+  int lanczos_max_restarts = 1000;
+  int slq_probes = 16;                 // Rademacher probe vectors
+  int slq_steps = 60;                  // Lanczos steps per probe (full reorthogonalisation)
+  std::uint64_t seed = 0;              // probe and start vectors
+  void validate() const;               // throws std::invalid_argument naming the field
+};
+
+struct Spectrum {
+  SpectrumMethod method = SpectrumMethod::dense;
+  Eigen::VectorXd eigenvalues;  // ascending (dense: all; lanczos: the computed ones)
+  Eigen::VectorXd residuals;    // lanczos: |A v - lambda v| per eigenpair
+  double matrix_norm = 0.0;     // max |lambda| found (dense: |A|_2)
+  double memory_bytes = 0.0;    // dense: estimate announced before allocation
+  InertiaCount counts;
+  bool converged = true;        // dense: LAPACK succeeded; lanczos: Spectra reported success
+  std::string note;
+  // slq: per probe Gauss nodes and weights (probes x steps), and the moment estimates.
+  Eigen::MatrixXd slq_nodes, slq_weights;
+  double trace_estimate = NAN, trace_error = NAN;              // tr(A) and its standard error
+  double trace_sq_estimate = NAN, trace_sq_error = NAN;        // tr(A^2)
+};
+
+// The spectrum of any symmetric operator of size n. Dense: n applications to the unit vectors
+// assemble A (symmetrised, (A + A^T)/2), then dsyevd, O(n^3); Lanczos: O(k) to O(10 k)
+// applications per restart, eigenvalues with |A v - lambda v| ~ lanczos_tolerance |lambda|;
+// SLQ: probes * steps applications plus O(probes * steps^2 n) reorthogonalisation. Expected
+// numerical failures (eigensolver or Lanczos not converging) set converged = false and note.
+// Throws std::invalid_argument on bad options or a refused dense size (3 * 8 n^2 bytes above
+// max_dense_bytes).
+Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& options = {});
+
+// The Hessian spectrum of a loss at theta. Dense uses the exact dense Hessian (cheaper than n
+// HVPs), Lanczos and SLQ the matrix-free HessianOperator; costs as operator_spectrum. Throws
+// std::invalid_argument on bad options, a refused dense size, or a wrong-length theta.
+Spectrum hessian_spectrum(const Objective& objective, const Eigen::VectorXd& theta,
+                          const SpectrumOptions& options = {});
+
+// Gaussian-broadened SLQ density on a grid: rho(t) = mean_probes sum_j w_j N(t; node_j, width^2).
+// All zeros when s holds no SLQ nodes. O(grid * probes * steps).
+Eigen::VectorXd slq_density(const Spectrum& s, const Eigen::VectorXd& grid, double width);
+
+}  // namespace locus::analysis

@@ -1,0 +1,273 @@
+#include "locus/analysis/spectrum.hpp"
+
+#include <Spectra/SymEigsSolver.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "linalg/eigen.hpp"
+#include "linalg/random.hpp"
+
+namespace locus::analysis {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+VectorXd SymmetricOperatorRef::apply(const VectorXd& v) const {
+  VectorXd y(n_);
+  perform_op(v.data(), y.data());
+  return y;
+}
+
+std::string_view to_string(SpectrumMethod m) {
+  switch (m) {
+    case SpectrumMethod::dense: return "dense";
+    case SpectrumMethod::lanczos: return "lanczos";
+    case SpectrumMethod::slq: return "slq";
+  }
+  return "unknown";
+}
+
+SpectrumMethod parse_spectrum_method(std::string_view name) {
+  for (auto m : {SpectrumMethod::dense, SpectrumMethod::lanczos, SpectrumMethod::slq})
+    if (to_string(m) == name) return m;
+  throw std::invalid_argument("unknown spectrum method '" + std::string(name) +
+                              "' (valid: dense, lanczos, slq)");
+}
+
+std::string_view to_string(LanczosEnd e) {
+  switch (e) {
+    case LanczosEnd::both: return "both";
+    case LanczosEnd::largest: return "largest";
+    case LanczosEnd::smallest: return "smallest";
+  }
+  return "unknown";
+}
+
+LanczosEnd parse_lanczos_end(std::string_view name) {
+  for (auto e : {LanczosEnd::both, LanczosEnd::largest, LanczosEnd::smallest})
+    if (name == to_string(e)) return e;
+  throw std::invalid_argument("unknown Lanczos end '" + std::string(name) +
+                              "' (valid: both, largest, smallest)");
+}
+
+void SpectrumOptions::validate() const {
+  auto bad = [](const char* f, double v) {
+    throw std::invalid_argument(std::string("SpectrumOptions.") + f + " = " + std::to_string(v) +
+                                " is invalid");
+  };
+  if (!(zero_tolerance_factor > 0)) bad("zero_tolerance_factor", zero_tolerance_factor);
+  if (!(max_dense_bytes > 0)) bad("max_dense_bytes", max_dense_bytes);
+  if (k < 1) bad("k", k);
+  if (!(lanczos_tolerance > 0)) bad("lanczos_tolerance", lanczos_tolerance);
+  if (lanczos_max_restarts < 1) bad("lanczos_max_restarts", lanczos_max_restarts);
+  if (slq_probes < 2) bad("slq_probes", slq_probes);
+  if (slq_steps < 2) bad("slq_steps", slq_steps);
+}
+
+namespace {
+
+// The matrix, LAPACK's copy of it and its workspace: announced before anything is allocated.
+double dense_bytes(Index n, const SpectrumOptions& o) {
+  const double bytes = 3.0 * 8.0 * double(n) * double(n);
+  if (bytes > o.max_dense_bytes)
+    throw std::invalid_argument(
+        "the dense spectrum of n = " + std::to_string(n) + " needs about " +
+        std::to_string(bytes / (1 << 30)) + " GiB, above the limit of " +
+        std::to_string(o.max_dense_bytes / (1 << 30)) +
+        " GiB: use the lanczos or slq spectrum, or raise the limit (--max-dense-memory)");
+  return bytes;
+}
+
+Spectrum dense_from_matrix(MatrixXd a, double memory_bytes) {
+  Spectrum s;
+  s.memory_bytes = memory_bytes;
+  const linalg::SymmetricEigen es = linalg::symmetric_eigen(std::move(a), false);
+  if (!es.converged) {
+    s.converged = false;
+    s.note = "the dense eigensolver failed (non-finite entries or no convergence)";
+  }
+  s.eigenvalues = es.values;
+  return s;
+}
+
+Spectrum lanczos_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& o) {
+  Spectrum s;
+  const Index n = op.rows();
+  const Index k = std::min<Index>(o.k, n - 1);
+  // Spectra's rule of thumb: ncv >= 2 nev, at most n.
+  const Index ncv = std::min<Index>(n, std::max<Index>(2 * k + 1, 20));
+  Rng rng(o.seed);
+  const VectorXd start = linalg::gaussian_vector(n, rng);
+  std::vector<double> values;
+  std::vector<VectorXd> vectors;
+  SymmetricOperatorRef view = op;  // Spectra holds its operator by non-const reference
+  auto run = [&](Spectra::SortRule rule) {
+    Spectra::SymEigsSolver<SymmetricOperatorRef> eigs(view, k, ncv);
+    eigs.init(start.data());
+    eigs.compute(rule, o.lanczos_max_restarts, o.lanczos_tolerance);
+    if (eigs.info() != Spectra::CompInfo::Successful) {
+      s.converged = false;
+      s.note += std::string(s.note.empty() ? "" : "; ") + "Lanczos did not converge for the " +
+                (rule == Spectra::SortRule::LargestAlge ? "largest" : "smallest") + " eigenvalues";
+    }
+    const VectorXd ev = eigs.eigenvalues();
+    const MatrixXd V = eigs.eigenvectors();
+    for (Index i = 0; i < ev.size(); ++i) {
+      values.push_back(ev[i]);
+      vectors.push_back(V.col(i));
+    }
+  };
+  if (o.lanczos_end != LanczosEnd::smallest) run(Spectra::SortRule::LargestAlge);
+  if (o.lanczos_end != LanczosEnd::largest) run(Spectra::SortRule::SmallestAlge);
+  // Sort ascending and drop exact duplicates (the two ends overlap when 2k >= n).
+  std::vector<Index> order(values.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = Index(i);
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return values[a] < values[b]; });
+  std::vector<double> ev;
+  std::vector<double> res;
+  for (Index i : order) {
+    const VectorXd& v = vectors[i];
+    bool dup = false;
+    for (size_t j = 0; j < ev.size(); ++j) dup = dup || std::abs(ev[j] - values[i]) <= 0;
+    if (dup) continue;
+    ev.push_back(values[i]);
+    res.push_back((op.apply(v) - values[i] * v).norm());
+  }
+  s.eigenvalues = Eigen::Map<VectorXd>(ev.data(), Index(ev.size()));
+  s.residuals = Eigen::Map<VectorXd>(res.data(), Index(res.size()));
+  return s;
+}
+
+// Lanczos with full reorthogonalisation from a unit start vector: m steps give the tridiagonal
+// T whose eigenpairs are the Gauss quadrature nodes and weights (first eigenvector components
+// squared) of the spectral measure of A seen from the start vector.
+void lanczos_quadrature(const SymmetricOperatorRef& op, VectorXd v, int m, VectorXd& nodes,
+                        VectorXd& weights) {
+  const Index n = op.rows();
+  m = int(std::min<Index>(m, n));
+  MatrixXd Q(n, m);
+  VectorXd alpha(m), beta(m);
+  v.normalize();
+  int steps = m;
+  for (int j = 0; j < m; ++j) {
+    Q.col(j) = v;
+    VectorXd w = op.apply(v);
+    alpha[j] = v.dot(w);
+    // Two passes of classical Gram-Schmidt against every previous vector.
+    for (int pass = 0; pass < 2; ++pass) w -= Q.leftCols(j + 1) * (Q.leftCols(j + 1).transpose() * w);
+    beta[j] = w.norm();
+    if (j + 1 < m) {
+      if (beta[j] <= 1e-14 * std::abs(alpha[j]) + 1e-300) {  // invariant subspace found
+        steps = j + 1;
+        break;
+      }
+      v = w / beta[j];
+    }
+  }
+  MatrixXd t = MatrixXd::Zero(steps, steps);
+  for (int j = 0; j < steps; ++j) {
+    t(j, j) = alpha[j];
+    if (j + 1 < steps) t(j, j + 1) = t(j + 1, j) = beta[j];
+  }
+  const linalg::SymmetricEigen es = linalg::symmetric_eigen(t, true);
+  nodes = es.values;
+  weights = es.vectors.row(0).transpose().array().square();
+}
+
+Spectrum slq_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& o) {
+  Spectrum s;
+  const Index n = op.rows();
+  const int m = int(std::min<Index>(o.slq_steps, n));
+  s.slq_nodes = MatrixXd::Zero(o.slq_probes, m);
+  s.slq_weights = MatrixXd::Zero(o.slq_probes, m);
+  Rng rng(o.seed);
+  VectorXd m1(o.slq_probes), m2(o.slq_probes);
+  for (int p = 0; p < o.slq_probes; ++p) {
+    VectorXd nodes, weights;
+    lanczos_quadrature(op, linalg::rademacher_vector(n, rng), m, nodes, weights);
+    s.slq_nodes.row(p).head(nodes.size()) = nodes;
+    s.slq_weights.row(p).head(weights.size()) = weights;
+    // Rademacher probes have |v|^2 = n: v^T f(A) v = n sum_j w_j f(theta_j).
+    m1[p] = double(n) * weights.dot(nodes);
+    m2[p] = double(n) * weights.dot(nodes.cwiseProduct(nodes));
+  }
+  auto mean_err = [&](const VectorXd& x, double& mean, double& err) {
+    mean = x.mean();
+    err = std::sqrt((x.array() - mean).square().sum() / double(x.size() - 1) / double(x.size()));
+  };
+  mean_err(m1, s.trace_estimate, s.trace_error);
+  mean_err(m2, s.trace_sq_estimate, s.trace_sq_error);
+  // Ritz values: the extreme nodes converge first; report the union of extremes per probe.
+  s.eigenvalues = VectorXd(2);
+  s.eigenvalues << s.slq_nodes.col(0).minCoeff(), s.slq_nodes.rowwise().maxCoeff().maxCoeff();
+  s.note = "slq: eigenvalues holds the extreme Ritz values; counts are not certified";
+  return s;
+}
+
+// Method-independent fields: the norm found and the inertia of what was computed.
+Spectrum finish(Spectrum s, Index n, const SpectrumOptions& o) {
+  s.method = o.method;
+  s.matrix_norm = s.eigenvalues.size() ? s.eigenvalues.cwiseAbs().maxCoeff() : 0.0;
+  s.counts = count_inertia(s.eigenvalues, n, o.zero_tolerance_factor);
+  if (o.method == SpectrumMethod::slq) s.counts.complete = false;
+  return s;
+}
+
+}  // namespace
+
+Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& options) {
+  options.validate();
+  const Index n = op.rows();
+  if (n < 1) throw std::invalid_argument("operator_spectrum: the operator has size 0");
+  Spectrum s;
+  switch (options.method) {
+    case SpectrumMethod::dense: {
+      const double bytes = dense_bytes(n, options);
+      MatrixXd a(n, n);
+      VectorXd e = VectorXd::Zero(n);
+      for (Index j = 0; j < n; ++j) {
+        e[j] = 1.0;
+        op.perform_op(e.data(), a.col(j).data());
+        e[j] = 0.0;
+      }
+      // An operator symmetric in exact arithmetic may not be so in floating point: use the
+      // symmetric part (dsyevd would read only the lower triangle).
+      s = dense_from_matrix(0.5 * (a + a.transpose()), bytes);
+      break;
+    }
+    case SpectrumMethod::lanczos: s = lanczos_spectrum(op, options); break;
+    case SpectrumMethod::slq: s = slq_spectrum(op, options); break;
+  }
+  return finish(std::move(s), n, options);
+}
+
+Spectrum hessian_spectrum(const Objective& objective, const VectorXd& theta,
+                          const SpectrumOptions& options) {
+  options.validate();
+  objective.model().check_parameters(theta);
+  const Index n = objective.n_params();
+  if (options.method == SpectrumMethod::dense) {
+    const double bytes = dense_bytes(n, options);
+    return finish(dense_from_matrix(objective.hessian(theta), bytes), n, options);
+  }
+  const HessianOperator hop(objective, theta);
+  return operator_spectrum(hop, options);
+}
+
+VectorXd slq_density(const Spectrum& s, const VectorXd& grid, double width) {
+  VectorXd rho = VectorXd::Zero(grid.size());
+  if (s.slq_nodes.size() == 0) return rho;
+  const double c = 1.0 / (std::sqrt(2.0 * M_PI) * width * double(s.slq_nodes.rows()));
+  for (Index p = 0; p < s.slq_nodes.rows(); ++p)
+    for (Index j = 0; j < s.slq_nodes.cols(); ++j) {
+      const double w = s.slq_weights(p, j);
+      if (w == 0) continue;
+      rho.array() += c * w * (-0.5 * ((grid.array() - s.slq_nodes(p, j)) / width).square()).exp();
+    }
+  return rho;
+}
+
+}  // namespace locus::analysis

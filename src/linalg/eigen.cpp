@@ -1,0 +1,49 @@
+#include "linalg/eigen.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+// Fortran LAPACK (LP64), with gfortran's hidden string-length arguments.
+extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a,
+                        const int* lda, double* w, double* work, const int* lwork, int* iwork,
+                        const int* liwork, int* info, std::size_t, std::size_t);
+
+namespace locus::linalg {
+
+SymmetricEigen symmetric_eigen(Eigen::MatrixXd a, bool want_vectors) {
+  SymmetricEigen out;
+  const int n = static_cast<int>(a.rows());
+  out.values.resize(n);
+  if (n == 0) {
+    out.converged = true;
+    return out;
+  }
+  // LAPACK does not check for NaN: it may loop or return garbage, so refuse up front.
+  if (!a.allFinite()) {
+    out.values.setConstant(NAN);
+    return out;
+  }
+  const char* jobz = want_vectors ? "V" : "N";
+  int info = 0, lwork = -1, liwork = -1, iwork_query = 0;
+  double work_query = 0.0;
+  dsyevd_(jobz, "L", &n, a.data(), &n, out.values.data(), &work_query, &lwork, &iwork_query,
+          &liwork, &info, 1, 1);
+  if (info == 0) {
+    lwork = static_cast<int>(work_query);
+    liwork = iwork_query;
+    std::vector<double> work(static_cast<std::size_t>(lwork));
+    std::vector<int> iwork(static_cast<std::size_t>(liwork));
+    dsyevd_(jobz, "L", &n, a.data(), &n, out.values.data(), work.data(), &lwork, iwork.data(),
+            &liwork, &info, 1, 1);
+  }
+  out.converged = info == 0;
+  if (!out.converged) {
+    out.values.setConstant(NAN);
+    return out;
+  }
+  if (want_vectors) out.vectors = std::move(a);
+  return out;
+}
+
+}  // namespace locus::linalg
