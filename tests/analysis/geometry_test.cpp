@@ -6,7 +6,7 @@
 #include <Eigen/SVD>
 #include <cmath>
 
-#include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "testing/finite_differences.hpp"
 
 namespace locus::analysis {
