@@ -32,5 +32,6 @@ setup(
     # CMakeLists.txt (under SKBUILD) puts _core*.so there.
     cmake_install_dir="python/locus",
     cmake_args=["-DCMAKE_BUILD_TYPE=Release", "-DLOCUS_BUILD_TESTS=OFF",
-                "-DLOCUS_BUILD_PYTHON=ON", "-DLOCUS_BUILD_BENCHMARKS=OFF"],
+                "-DLOCUS_BUILD_PYTHON=ON", "-DLOCUS_BUILD_BENCHMARKS=OFF",
+                "-DLOCUS_BUILD_CLI=OFF"],
 )
