@@ -27,7 +27,9 @@
 // values) + 1e3 eps * scale of the exact values; for the consistency checks it is
 // safety * eps * sqrt(terms summed) * (the sum of absolute terms), the random-walk bound on the
 // rounding of two orders of summation. Each comparison carries its tolerance and the rule that
-// made it. Non-smooth functions (relu at a kink) show up as a large Richardson term, i.e. a large
+// made it. H v is differenced from the supplied gradient, so a wrong gradient also fails the H v
+// comparison: the result's message names the first failure, which is the one to fix first.
+// Non-smooth functions (relu at a kink) show up as a large Richardson term, i.e. a large
 // tolerance, rather than as a failure: read the tolerance, not only the verdict.
 
 #include <Eigen/Core>
