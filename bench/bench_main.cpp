@@ -7,8 +7,11 @@
 #include <Eigen/Core>
 #include <string>
 
+#include "locus/io/json.hpp"
+
 int main(int argc, char** argv) {
-  benchmark::AddCustomContext("locus_git_commit", LOCUS_BENCH_GIT_COMMIT);
+  benchmark::AddCustomContext("locus_git_commit", locus::io::git_commit());
+  benchmark::AddCustomContext("locus_git_dirty", locus::io::git_dirty() ? "true" : "false");
   benchmark::AddCustomContext("locus_build_type", LOCUS_BENCH_BUILD_TYPE);
   benchmark::AddCustomContext("locus_march_native", LOCUS_BENCH_NATIVE);
 #if defined(__clang__)

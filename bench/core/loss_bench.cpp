@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "locus/core/dataset.hpp"
-#include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/core/mlp.hpp"
 #include "locus/core/random.hpp"

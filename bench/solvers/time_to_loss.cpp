@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "locus/io/json.hpp"
 #include "locus/io/npy.hpp"
 #include "locus/solvers/solve.hpp"

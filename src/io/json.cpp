@@ -15,7 +15,6 @@
 namespace locus::io {
 
 const char* version() { return LOCUS_VERSION; }
-const char* git_commit() { return LOCUS_GIT_COMMIT; }
 
 Json context_block(const Json& resolved_options) {
   char host[256] = "unknown";
@@ -27,7 +26,8 @@ Json context_block(const Json& resolved_options) {
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
   Json c;
   c["version"] = LOCUS_VERSION;
-  c["git_commit"] = LOCUS_GIT_COMMIT;
+  c["git_commit"] = git_commit();
+  c["git_dirty"] = git_dirty();
   c["compiler"] = LOCUS_COMPILER;
   c["build_type"] = LOCUS_BUILD_TYPE;
   c["eigen_version"] = std::to_string(EIGEN_WORLD_VERSION) + "." +

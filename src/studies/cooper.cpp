@@ -24,6 +24,7 @@
 #include "locus/constructions/cooper.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "locus/manifold/walk.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 

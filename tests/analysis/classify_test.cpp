@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "testing/finite_differences.hpp"
 
 namespace locus::analysis {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 
 namespace locus::analysis {
 namespace {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 
 namespace locus::analysis {
 namespace {

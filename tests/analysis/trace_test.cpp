@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "operators.hpp"
 
 namespace locus::analysis {

@@ -2,7 +2,7 @@
 
 #include <Eigen/QR>
 
-#include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "locus/core/random.hpp"
 
 namespace locus::testing {

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/solvers/newton.hpp"
 #include "locus/solvers/solve.hpp"

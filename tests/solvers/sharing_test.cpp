@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "locus/solvers/first_order.hpp"
 #include "locus/solvers/newton.hpp"
 #include "locus/solvers/solve.hpp"

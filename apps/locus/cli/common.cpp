@@ -7,7 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/model_file.hpp"
 
@@ -48,10 +48,10 @@ void add_model_options(CLI::App* app, ModelOptions& o, bool params_required) {
 
 void add_data_options(CLI::App* app, DataOptions& o) {
   std::string names;
-  for (const auto& n : builtin_dataset_names()) names += n + "|";
+  for (const auto& n : data_source_names()) names += (names.empty() ? "" : "|") + n;
   app->add_option("--dataset", o.dataset,
                   names +
-                      "gaussian|teacher|grid: built-in real data, random Gaussian data, "
+                      ": built-in real data, random Gaussian data, "
                       "teacher-student data, or Simsek et al.'s 41x41 grid with their teacher");
   app->add_option("--x", o.x, "inputs: .npy or .csv(.gz), d x p");
   app->add_option("--y", o.y, "targets: .npy or .csv(.gz), d x l (or a vector)");
@@ -102,25 +102,13 @@ void apply_output_options(const OutputOptions& o) {
 }
 
 std::vector<Index> parse_widths(const std::string& text, const std::string& option) {
-  std::vector<Index> w;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    size_t used = 0;
-    long v = 0;
-    try {
-      v = std::stol(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || v < 1)
-      throw std::invalid_argument(option + " '" + text + "': '" + item +
-                                  "' is not a positive integer width");
-    w.push_back(v);
-  }
-  if (w.size() < 2)
-    throw std::invalid_argument(option + " '" + text + "' needs at least two widths p,...,l");
-  return w;
+  return locus::parse_widths(text, option);
+}
+
+std::string flag_name(std::string_view field) {
+  std::string flag = "--" + std::string(field);
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
 }
 
 MlpSpec model_spec(const ModelOptions& o) {
@@ -150,72 +138,7 @@ MlpSpec model_spec(const ModelOptions& o) {
 }
 
 Dataset load_data(const DataOptions& o, const std::optional<MlpSpec>& model) {
-  const bool files = !o.x.empty() || !o.y.empty();
-  if (files && !o.dataset.empty())
-    throw std::invalid_argument("give either --dataset or --x/--y, not both");
-  if (files) {
-    if (o.x.empty() || o.y.empty())
-      throw std::invalid_argument("--x and --y must be given together");
-    try {
-      return load_xy(o.x, o.y);
-    } catch (const std::invalid_argument& e) {
-      // Problems found after reading are reported under the dataset's name (the x file): say
-      // which files were read together.
-      const std::string what = e.what();
-      if (what.find(o.y) != std::string::npos) throw;
-      throw std::invalid_argument(what + " (data from --x '" + o.x + "' and --y '" + o.y + "')");
-    }
-  }
-  if (o.dataset.empty())
-    throw std::invalid_argument("no data: give --dataset NAME or --x FILE --y FILE");
-  if (o.labels != "onehot" && o.labels != "scalar")
-    throw std::invalid_argument("--labels '" + o.labels + "': use onehot or scalar");
-  Dataset d;
-  if (o.dataset == "gaussian") {
-    if (o.n_points < 1)
-      throw std::invalid_argument("--dataset gaussian needs --n-points N (N >= 1)");
-    const long n = o.n_points;
-    const long p = o.input_dim > 0 ? o.input_dim : (model ? model->widths.front() : -1);
-    const long l = o.output_dim > 0 ? o.output_dim : (model ? model->widths.back() : 1);
-    if (p < 1) throw std::invalid_argument("--dataset gaussian needs --input-dim or --arch");
-    d = gaussian_data(n, p, l, o.data_seed);
-  } else if (o.dataset == "teacher") {
-    if (o.teacher_arch.empty())
-      throw std::invalid_argument("--dataset teacher needs --teacher-arch (e.g. 10,4,1)");
-    MlpSpec t{.widths = parse_widths(o.teacher_arch, "--teacher-arch")};
-    if (!o.teacher_activation.empty())
-      t.activation = activation_option(o.teacher_activation, "--teacher-activation");
-    else if (model)
-      t.activation = model->activation;
-    d = teacher_student({.teacher = t,
-                         .n_points = o.n_points > 0 ? o.n_points : TeacherOptions{}.n_points,
-                         .seed = o.data_seed,
-                         .init = {.scheme = with_option("--teacher-init",
-                                                        [&] {
-                                                          return parse_init_scheme(o.teacher_init);
-                                                        }),
-                                  .seed = o.teacher_seed}})
-            .data;
-  } else if (o.dataset == "grid") {
-    d = (o.teacher_activation.empty()
-             ? simsek_teacher()
-             : simsek_teacher(activation_option(o.teacher_activation, "--teacher-activation")))
-            .data;
-  } else {
-    const auto names = builtin_dataset_names();
-    if (std::find(names.begin(), names.end(), o.dataset) == names.end()) {
-      std::string valid;
-      for (const auto& n : names) valid += n + ", ";
-      throw std::invalid_argument("--dataset '" + o.dataset + "': unknown dataset (valid: " +
-                                  valid + "gaussian, teacher, grid)");
-    }
-    d = load_builtin(o.dataset, {.standardize = o.standardize,
-                                 .one_hot = o.labels == "onehot",
-                                 .n_points = o.n_points,
-                                 .seed = o.data_seed});
-  }
-  d.validate();
-  return d;
+  return locus::load(o, model, flag_name);
 }
 
 LoadedModel load_model(const ModelOptions& o) {
@@ -241,21 +164,6 @@ io::Json to_json(const ModelOptions& o) {
           {"bias", o.bias},
           {"mean_field", o.mean_field},
           {"params", o.params}};
-}
-io::Json to_json(const DataOptions& o) {
-  return {{"dataset", o.dataset},
-          {"x", o.x},
-          {"y", o.y},
-          {"n_points", o.n_points},
-          {"standardize", o.standardize},
-          {"labels", o.labels},
-          {"data_seed", o.data_seed},
-          {"input_dim", o.input_dim},
-          {"output_dim", o.output_dim},
-          {"teacher_arch", o.teacher_arch},
-          {"teacher_activation", o.teacher_activation},
-          {"teacher_init", o.teacher_init},
-          {"teacher_seed", o.teacher_seed}};
 }
 io::Json to_json(const LossOptions& o) { return {{"loss", o.loss}, {"reduction", o.reduction}}; }
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "locus/core/dataset.hpp"
-#include "locus/data/builtin.hpp"
+#include "locus/data/source.hpp"
 #include "locus/io/json.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/core/mlp.hpp"
@@ -41,20 +41,8 @@ void add_model_options(CLI::App* app, ModelOptions& o, bool params_required);
 
 // --dataset NAME | --x FILE --y FILE, with --n-points, --standardize, --labels, --data-seed and
 // the generators' knobs (--input-dim, --output-dim, --teacher-arch, --teacher-activation,
-// --teacher-init, --teacher-seed).
-struct DataOptions {
-  std::string dataset;  // digits|iris|wine|breast_cancer|gaussian|teacher|grid
-  std::string x, y;
-  long n_points = -1;
-  bool standardize = false;
-  std::string labels = "onehot";  // onehot|scalar (built-in classification data)
-  std::uint64_t data_seed = 0;
-  long input_dim = -1, output_dim = -1;  // gaussian: default from --arch's ends
-  std::string teacher_arch;              // teacher: e.g. 10,4,1
-  std::string teacher_activation;        // teacher: default = the student's activation
-  std::string teacher_init = std::string(to_string(TeacherOptions{}.init.scheme));
-  std::uint64_t teacher_seed = 0;
-};
+// --teacher-init, --teacher-seed): the fields of the library's DataSource, one flag each.
+using DataOptions = DataSource;
 void add_data_options(CLI::App* app, DataOptions& o);
 
 // --loss squared|cross_entropy --reduction sum|mean
@@ -85,13 +73,15 @@ auto with_option(const std::string& option, F&& f) -> decltype(f()) {
   }
 }
 
-// Parses "10,200,1" (names the option in errors).
+// Parses "10,200,1" (names the option in errors); locus::parse_widths.
 std::vector<Index> parse_widths(const std::string& text, const std::string& option);
+// The flag of a library options field: "n_points" -> "--n-points" (a FieldNamer).
+std::string flag_name(std::string_view field);
 // The MlpSpec from --arch/--activation/--bias/--mean-field (throws if --arch is missing).
 MlpSpec model_spec(const ModelOptions& o);
 
-// Data from --dataset or --x/--y. `model` (when known) supplies defaults: gaussian dims and the
-// teacher's activation. Throws std::invalid_argument naming the option or file.
+// Data from --dataset or --x/--y: locus::load with messages naming the flags. `model` (when
+// known) supplies defaults: gaussian dims and the teacher's activation.
 Dataset load_data(const DataOptions& o, const std::optional<MlpSpec>& model = std::nullopt);
 
 // The model from --arch/--activation, or from the --params safetensors file (architecture
@@ -107,7 +97,6 @@ LoadedModel load_model(const ModelOptions& o);
 void print_json(const io::Json& resolved_options, const io::Json& body);
 
 io::Json to_json(const ModelOptions& o);
-io::Json to_json(const DataOptions& o);
 io::Json to_json(const LossOptions& o);
 
 // True when stderr is a terminal (progress lines go there only then).

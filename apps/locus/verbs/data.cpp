@@ -1,108 +1,21 @@
 // locus data describe | convert: look at a dataset, or write it as .npy / .csv files.
 
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
-#include <map>
 
 #include "cli/common.hpp"
+#include "locus/data/describe.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/npy.hpp"
 
 namespace locus::cli {
 namespace {
 
-// Features listed one per line in the text output up to this many (--json lists all).
-constexpr Index kMaxFeatureLines = 16;
-// Scalar targets count as class labels when they are integers with at most this many values.
-constexpr size_t kMaxScalarLabels = 100;
-
 struct DataCommand {
   DataOptions data;
   OutputOptions out;
   std::string out_x, out_y;
 };
-
-// Class counts: one-hot rows -> per column; one integer column with few values -> per value.
-// Empty when the targets are not class labels.
-std::map<long, long> label_counts(const Dataset& d) {
-  std::map<long, long> counts;
-  const auto y = d.y.array();
-  if (d.output_dim() > 1) {
-    if (!((y == 0) || (y == 1)).all() || !(d.y.rowwise().sum().array() == 1).all()) return {};
-    for (Index c = 0; c < d.output_dim(); ++c) counts[c] = static_cast<long>(d.y.col(c).sum());
-    return counts;
-  }
-  for (Index i = 0; i < d.size(); ++i) {
-    const double v = d.y(i, 0);
-    if (v != std::round(v) || std::abs(v) > 1e9) return {};
-    ++counts[static_cast<long>(v)];
-    if (counts.size() > kMaxScalarLabels) return {};
-  }
-  return counts;
-}
-
-io::Json describe(const Dataset& d) {
-  io::Json j;
-  j["name"] = d.name;
-  j["n_points"] = d.size();
-  j["input_dim"] = d.input_dim();
-  j["output_dim"] = d.output_dim();
-  io::Json features = io::Json::array();
-  for (Index c = 0; c < d.input_dim(); ++c)
-    features.push_back({{"min", d.x.col(c).minCoeff()},
-                        {"max", d.x.col(c).maxCoeff()},
-                        {"mean", d.x.col(c).mean()}});
-  j["features"] = features;
-  io::Json targets = io::Json::array();
-  for (Index c = 0; c < d.output_dim(); ++c)
-    targets.push_back({{"min", d.y.col(c).minCoeff()},
-                       {"max", d.y.col(c).maxCoeff()},
-                       {"mean", d.y.col(c).mean()}});
-  j["targets"] = targets;
-  const auto counts = label_counts(d);
-  if (!counts.empty()) {
-    io::Json jc = io::Json::object();
-    for (const auto& [label, count] : counts) jc[std::to_string(label)] = count;
-    j["label_counts"] = jc;
-  }
-  try {
-    d.require_distinct_inputs();
-    j["distinct_inputs"] = true;
-  } catch (const std::invalid_argument& e) {
-    j["distinct_inputs"] = false;
-    j["duplicate"] = e.what();
-  }
-  return j;
-}
-
-void print_describe(const Dataset& d, const io::Json& j) {
-  std::printf("dataset %s: d = %ld points, p = %ld inputs, l = %ld outputs\n", d.name.c_str(),
-              long(d.size()), long(d.input_dim()), long(d.output_dim()));
-  auto ranges = [](const char* what, const io::Json& cols) {
-    const Index k = static_cast<Index>(cols.size());
-    for (Index c = 0; c < std::min(k, kMaxFeatureLines); ++c)
-      std::printf("  %s %-3ld min %-12.6g max %-12.6g mean %.6g\n", what, long(c),
-                  cols[c]["min"].get<double>(), cols[c]["max"].get<double>(),
-                  cols[c]["mean"].get<double>());
-    if (k > kMaxFeatureLines)
-      std::printf("  ... %ld more (--json lists all)\n", long(k - kMaxFeatureLines));
-  };
-  std::printf("features: overall min %.6g, max %.6g\n", d.x.minCoeff(), d.x.maxCoeff());
-  ranges("x", j["features"]);
-  std::printf("targets:\n");
-  ranges("y", j["targets"]);
-  if (j.contains("label_counts")) {
-    std::printf("label counts:");
-    for (const auto& [label, count] : j["label_counts"].items())
-      std::printf(" %s: %ld", label.c_str(), count.get<long>());
-    std::printf("\n");
-  }
-  std::printf("inputs distinct: %s", j["distinct_inputs"].get<bool>() ? "yes" : "no");
-  if (j.contains("duplicate")) std::printf(" (%s)", j["duplicate"].get<std::string>().c_str());
-  std::printf("\n");
-}
 
 // .npy ('<f8') or .csv (no header, %.17g, which load_xy and --x/--y read back exactly).
 void write_matrix(const std::string& path, const Eigen::MatrixXd& m) {
@@ -164,10 +77,9 @@ void setup_data(CLI::App* app) {
   add_output_options(desc, cmd->out);
   desc->callback([cmd] {
     apply_output_options(cmd->out);
-    const Dataset d = load_data(cmd->data);
-    const io::Json j = describe(d);
-    if (cmd->out.json) return print_json({{"data", to_json(cmd->data)}}, j);
-    print_describe(d, j);
+    const DataDescription desc = describe(load_data(cmd->data));
+    if (cmd->out.json) return print_json({{"data", to_json(cmd->data)}}, to_json(desc));
+    std::printf("%s", summary(desc).c_str());
   });
   auto* conv = app->add_subcommand(
       "convert",

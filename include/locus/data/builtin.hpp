@@ -1,6 +1,7 @@
 #pragma once
-// Built-in data: the four real datasets shipped in data/ (embedded into the library), seeded
-// synthetic data, teacher-student problems, and the 41 x 41 grid of Simsek et al. (2021).
+// Built-in real data: the four datasets shipped in data/ (embedded into the library, so no file
+// is read at run time), and datasets read from files. Generated data live in synthetic.hpp;
+// source.hpp picks between all of them from one options struct.
 
 #include <Eigen/Core>
 #include <cstdint>
@@ -9,7 +10,7 @@
 #include <vector>
 
 #include "locus/core/dataset.hpp"
-#include "locus/core/mlp.hpp"
+#include "locus/core/mlp.hpp"  // Index
 
 namespace locus {
 
@@ -21,8 +22,10 @@ struct BuiltinOptions {
 };
 
 // digits (1797 x 64, 10 classes), iris (150 x 4, 3), wine (178 x 13, 3), breast_cancer
-// (569 x 30, 2).
+// (569 x 30, 2), sorted by name.
 std::vector<std::string> builtin_dataset_names();
+// Rows of the named table (a seeded subset when n_points != -1), features optionally z-scored,
+// targets one-hot or the label. The table is parsed once per process. Cost: O(rows * columns).
 // Throws std::invalid_argument for an unknown name (listing the valid ones) or n_points larger
 // than the number of distinct rows.
 Dataset load_builtin(std::string_view name, const BuiltinOptions& options = {});
@@ -31,27 +34,5 @@ Dataset load_builtin(std::string_view name, const BuiltinOptions& options = {});
 // d x 1. Throws std::invalid_argument naming the file for unreadable files, and the dataset's
 // validate() errors (row counts, NaN/inf).
 Dataset load_xy(const std::string& x_path, const std::string& y_path);
-
-struct TeacherOptions {
-  MlpSpec teacher;         // the teacher network
-  Index n_points = 100;    // d
-  std::uint64_t seed = 0;  // seeds the inputs x ~ N(0, I_p)
-  InitOptions init;        // the teacher's parameters (its own seed)
-};
-struct TeacherStudent {
-  Dataset data;  // x ~ N(0, I), y = teacher(x)
-  Mlp teacher;
-  Eigen::VectorXd teacher_parameters;
-};
-TeacherStudent teacher_student(const TeacherOptions& options);
-
-// x ~ N(0, I_p), y ~ N(0, I_l), both seeded: d random points with random labels.
-Dataset gaussian_data(Index n_points, Index input_dim, Index output_dim, std::uint64_t seed);
-
-// The 41 x 41 grid on [-5, 5]^2 (spacing 0.25), row-major in (x1, x2); y = 0.
-Dataset simsek_grid();
-// Simsek et al.'s teacher: [2, 4, 1] without biases, incoming vectors (0.6, 0.5), (-0.5, 0.5),
-// (-0.2, -0.6), (0.1, -0.6), output weights 1; data = the grid with y = teacher(x).
-TeacherStudent simsek_teacher(Activation activation = Activation::sigmoid);
 
 }  // namespace locus

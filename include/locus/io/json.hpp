@@ -10,8 +10,8 @@ namespace locus::io {
 // Keys keep their insertion order, so "context" stays first.
 using Json = nlohmann::ordered_json;
 
-// {"version", "git_commit", "compiler", "build_type", "eigen_version", "threads" (OpenMP max
-//  threads), "host", "utc_time" (ISO 8601), "options": resolved_options}.
+// {"version", "git_commit", "git_dirty", "compiler", "build_type", "eigen_version", "threads"
+//  (OpenMP max threads), "host", "utc_time" (ISO 8601), "options": resolved_options}.
 Json context_block(const Json& resolved_options);
 // {"context": context_block(resolved_options), then body's keys in order}.
 Json with_context(const Json& resolved_options, const Json& body);
@@ -28,8 +28,10 @@ Json read_json(const std::string& path);
 Json json_number(double v);
 double number_from_json(const Json& j);
 
-// locus's version string and the git commit it was built from.
+// locus's version string, and the git commit it was built from with whether tracked files
+// differed from it (both taken at build time; "unknown" / false outside a git checkout).
 const char* version();
 const char* git_commit();
+bool git_dirty();
 
 }  // namespace locus::io

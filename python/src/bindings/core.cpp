@@ -5,8 +5,10 @@
 
 #include "bindings.hpp"
 #include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "locus/io/json.hpp"
 #include "locus/core/objective.hpp"
+#include "locus/analysis/derivative_check.hpp"
 
 namespace locus::python {
 
@@ -357,6 +359,62 @@ void bind_objective(py::module_& m) {
 #undef LOCUS_OBJ_ARGS
 }
 
+void bind_derivative_check(py::module_& m) {
+  using analysis::DerivativeCheckOptions;
+  using analysis::DerivativeCheckResult;
+  py::class_<DerivativeCheckResult>(m, "DerivativeCheckResult",
+                                    "Exact derivatives vs central differences "
+                                    "(locus::analysis::check_derivatives).")
+      .def_readonly("passed", &DerivativeCheckResult::passed)
+      .def_readonly("message", &DerivativeCheckResult::message)
+      .def_property_readonly(
+          "comparisons",
+          [](const DerivativeCheckResult& r) {
+            return py::module_::import("json").attr("loads")(
+                analysis::to_json(r)["comparisons"].dump());
+          },
+          "One dict per comparison: name, reference, max_error, reference_max_abs, "
+          "max_relative_error, tolerance, tolerance_rule, worst_coordinate, worst_residual, "
+          "passed.")
+      .def("to_dict",
+           [](const DerivativeCheckResult& r) {
+             return py::module_::import("json").attr("loads")(analysis::to_json(r).dump());
+           })
+      .def("summary", [](const DerivativeCheckResult& r) { return analysis::summary(r); })
+      .def("__bool__", [](const DerivativeCheckResult& r) { return r.passed; })
+      .def("__repr__", [](const DerivativeCheckResult& r) {
+        return "DerivativeCheckResult(passed=" + std::string(r.passed ? "True" : "False") +
+               ", " + r.message + ")\n" + analysis::summary(r);
+      });
+  const DerivativeCheckOptions defaults;
+  m.def(
+      "check_derivatives",
+      [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
+         const std::string& l, const std::string& r, Index coordinates, int directions,
+         std::uint64_t seed, double safety_factor) {
+        const Objective o = objective(mo, x, y, l, r);
+        const Eigen::VectorXd th = as_vector(t, "params");
+        if (th.size() != o.n_params())
+          throw std::invalid_argument("params has length " + std::to_string(th.size()) +
+                                      ", the model has " + std::to_string(o.n_params()) +
+                                      " parameters");
+        const DerivativeCheckOptions options{.coordinates = coordinates,
+                                             .directions = directions,
+                                             .seed = seed,
+                                             .safety_factor = safety_factor};
+        py::gil_scoped_release release;
+        return analysis::check_derivatives(o, th, options);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("loss") = kDefaultLoss, py::arg("reduction") = kDefaultReduction, py::kw_only(),
+      py::arg("coordinates") = defaults.coordinates, py::arg("directions") = defaults.directions,
+      py::arg("seed") = defaults.seed, py::arg("safety_factor") = defaults.safety_factor,
+      "Compare the exact gradient, H v and (squared loss) Jacobian with central differences, "
+      "and H v with the dense Hessian and grad L with 2c J^T r, each with a tolerance derived "
+      "from eps and the loss's scale (see locus/analysis/derivative_check.hpp). ValueError for "
+      "bad arguments; a failed comparison is a result (passed=False), not an exception.");
+}
+
 }  // namespace
 
 void bind_core(py::module_& m) {
@@ -376,6 +434,7 @@ void bind_core(py::module_& m) {
   bind_mlp(m);
   bind_datasets(m);
   bind_objective(m);
+  bind_derivative_check(m);
 }
 
 }  // namespace locus::python

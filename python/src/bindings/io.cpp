@@ -1,4 +1,5 @@
-// Bindings of the file formats: .npy, CSV, safetensors, and models on disk.
+// Bindings of the file formats (.npy, CSV, safetensors, models on disk) and of the data sources
+// (locus.load_data, locus.describe_data).
 #include <stdexcept>
 
 #include "bindings.hpp"
@@ -6,6 +7,8 @@
 #include "locus/io/npy.hpp"
 #include "locus/io/safetensors.hpp"
 #include "locus/io/model_file.hpp"
+#include "locus/data/describe.hpp"
+#include "locus/data/source.hpp"
 
 namespace locus::python {
 
@@ -42,6 +45,90 @@ io::Tensor to_tensor(const py::object& a, const std::string& name) {
   for (py::ssize_t k = 0; k < c.ndim(); ++k) t.shape.push_back(c.shape(k));
   t.data.assign(c.data(), c.data() + c.size());
   return t;
+}
+
+// A JSON value as the Python object json.loads makes of it (dict, list, float, ...).
+py::object to_python(const io::Json& j) { return py::module_::import("json").attr("loads")(j.dump()); }
+
+// teacher_arch as "10,4,1" or as a sequence of widths.
+std::string widths_text(const py::object& widths) {
+  if (py::isinstance<py::str>(widths)) return widths.cast<std::string>();
+  std::string text;
+  for (const auto& w : widths) text += (text.empty() ? "" : ",") + std::string(py::str(w));
+  return text;
+}
+
+void bind_data_sources(py::module_& m) {
+  const DataSource defaults;
+  m.def(
+      "load_data",
+      [](const std::string& dataset, const std::string& x, const std::string& y, Index n_points,
+         bool standardize, const std::string& labels, std::uint64_t data_seed, Index input_dim,
+         Index output_dim, const py::object& teacher_arch, const std::string& teacher_activation,
+         const std::string& teacher_init, std::uint64_t teacher_seed,
+         const std::optional<Mlp>& model) {
+        const DataSource s{.dataset = dataset,
+                           .x = x,
+                           .y = y,
+                           .n_points = n_points,
+                           .standardize = standardize,
+                           .labels = labels,
+                           .data_seed = data_seed,
+                           .input_dim = input_dim,
+                           .output_dim = output_dim,
+                           .teacher_arch = widths_text(teacher_arch),
+                           .teacher_activation = teacher_activation,
+                           .teacher_init = teacher_init,
+                           .teacher_seed = teacher_seed};
+        std::optional<MlpSpec> spec;
+        if (model) spec = model->spec();
+        py::gil_scoped_release release;
+        return load(s, spec);
+      },
+      py::kw_only(), py::arg("dataset") = defaults.dataset, py::arg("x") = defaults.x,
+      py::arg("y") = defaults.y, py::arg("n_points") = defaults.n_points,
+      py::arg("standardize") = defaults.standardize, py::arg("labels") = defaults.labels,
+      py::arg("data_seed") = defaults.data_seed, py::arg("input_dim") = defaults.input_dim,
+      py::arg("output_dim") = defaults.output_dim,
+      py::arg("teacher_arch") = defaults.teacher_arch,
+      py::arg("teacher_activation") = defaults.teacher_activation,
+      py::arg("teacher_init") = defaults.teacher_init,
+      py::arg("teacher_seed") = defaults.teacher_seed, py::arg("model") = py::none(),
+      "A Dataset from a built-in name (digits, iris, wine, breast_cancer), a generator "
+      "(gaussian, teacher, grid) or x/y files, with the same keywords and defaults as the CLI's "
+      "data flags (locus::DataSource). model (an Mlp) supplies the Gaussian dimensions and the "
+      "teacher's activation. ValueError naming the keyword or file for bad input.");
+  m.def(
+      "data_sources", &data_source_names, "Names accepted by load_data(dataset=...).");
+
+  py::class_<DataDescription>(m, "DataDescription",
+                              "Sizes, column ranges, label counts and input distinctness of a "
+                              "dataset (locus::describe).")
+      .def_readonly("name", &DataDescription::name)
+      .def_readonly("n_points", &DataDescription::n_points)
+      .def_readonly("input_dim", &DataDescription::input_dim)
+      .def_readonly("output_dim", &DataDescription::output_dim)
+      .def_readonly("label_counts", &DataDescription::label_counts)
+      .def_readonly("distinct_inputs", &DataDescription::distinct_inputs)
+      .def_readonly("duplicate", &DataDescription::duplicate)
+      .def_property_readonly(
+          "features",
+          [](const DataDescription& d) { return to_python(to_json(d)["features"]); },
+          "One {min, max, mean} dict per input column.")
+      .def_property_readonly(
+          "targets", [](const DataDescription& d) { return to_python(to_json(d)["targets"]); },
+          "One {min, max, mean} dict per target column.")
+      .def("to_dict", [](const DataDescription& d) { return to_python(to_json(d)); },
+           "The JSON form (the body of `locus data describe --json`).")
+      .def("summary", [](const DataDescription& d) { return summary(d); })
+      .def("__repr__", [](const DataDescription& d) { return summary(d); });
+  m.def(
+      "describe_data",
+      [](const Dataset& data) {
+        py::gil_scoped_release release;
+        return describe(data);
+      },
+      py::arg("data"), "Describe a Dataset (from load_data, load_dataset, Dataset(x, y), ...).");
 }
 
 }  // namespace
@@ -146,6 +233,8 @@ void bind_io(py::module_& m) {
       py::arg("path"), py::arg("model"), py::arg("params"), py::arg("dtype") = "f64",
       ".safetensors (keys 0.weight, 0.bias, 2.weight, ..., with the architecture in the "
       "metadata) or a flat .npy, by extension; atomically.");
+
+  bind_data_sources(m);
 }
 
 }  // namespace locus::python
