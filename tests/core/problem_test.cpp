@@ -14,6 +14,7 @@
 
 #include "locus/core/objective.hpp"
 #include "locus/data/builtin.hpp"
+#include "locus/data/synthetic.hpp"
 #include "testing/functions.hpp"
 
 namespace locus {
