@@ -49,7 +49,7 @@ def test_analyze_cli(locus_bin, tmp_path):
     assert j["hessian"]["zero"] == j["manifold_dimension"]
     p = subprocess.run([locus_bin, "analyze", "--params", str(tmp_path / "m.safetensors"),
                         "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy"),
-                        "--max-dense-memory", "1e-9"], capture_output=True, text=True)
+                        "--max-dense-bytes", "1"], capture_output=True, text=True)
     assert p.returncode == 2 and "lanczos" in p.stderr
 
 

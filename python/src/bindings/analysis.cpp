@@ -3,48 +3,42 @@
 
 #include "bindings.hpp"
 #include "locus/analysis/geometry.hpp"
+#include "locus/analysis/options.hpp"
+#include "options.hpp"
 
 namespace locus::python {
 
 namespace an = locus::analysis;
 
 void bind_analysis(py::module_& m) {
-  m.def("analyze",
-        [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-           const std::string& spectrum, int k, std::uint64_t seed, double gradient_tolerance,
-           double loss_tolerance, double max_dense_gib, const std::string& loss) {
-          const Dataset data = as_dataset(x, y);
-          const Eigen::VectorXd theta = as_vector(params, "params");
-          const Objective obj(model, data, {.kind = parse_loss_kind(loss)});
-          an::AnalyzeOptions o;
-          o.spectrum.method = an::parse_spectrum_method(spectrum);
-          o.spectrum.k = k;
-          o.spectrum.seed = seed;
-          o.spectrum.max_dense_bytes = max_dense_gib * double(1ull << 30);
-          o.jacobian.max_bytes = o.spectrum.max_dense_bytes;
-          o.gradient_tolerance = gradient_tolerance;
-          o.loss_tolerance = loss_tolerance;
-          an::PointAnalysis a;
-          {
-            py::gil_scoped_release release;
-            a = an::analyze_point(obj, theta, o);
-          }
-          // The JSON document as a dict, plus the full arrays as numpy.
-          py::dict out = py::module_::import("json").attr("loads")(an::to_json(a).dump());
-          out["eigenvalues"] = a.hessian.eigenvalues;
-          out["singular_values"] = a.jacobian.singular_values;
-          return out;
-        },
-        py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
-        py::arg("spectrum") = std::string(an::to_string(an::SpectrumOptions{}.method)),
-        py::arg("k") = an::SpectrumOptions{}.k, py::arg("seed") = an::SpectrumOptions{}.seed,
-        py::arg("gradient_tolerance") = an::AnalyzeOptions{}.gradient_tolerance,
-        py::arg("loss_tolerance") = an::AnalyzeOptions{}.loss_tolerance,
-        py::arg("max_dense_gib") = an::SpectrumOptions{}.max_dense_bytes / double(1ull << 30),
-        py::arg("loss") = "squared",
-        "Certified geometry at params: rank J (tolerance, gap), manifold dimension, Hessian "
-        "inertia (tolerance, gap), classification. Returns a dict (the CLI's JSON) with numpy "
-        "'eigenvalues' and 'singular_values'.");
+  m.def(
+      "analyze",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
+         const std::string& loss, const py::kwargs& kwargs) {
+        const Dataset data = as_dataset(x, y);
+        const Eigen::VectorXd theta = as_vector(params, "params");
+        const Objective obj(model, data, {.kind = parse_loss_kind(loss)});
+        an::AnalyzeOptions o;
+        apply_kwargs(an::analyze_table(), o, kwargs);
+        validate_for_python(an::analyze_table(), [&] { o.validate(); });
+        an::PointAnalysis a;
+        {
+          py::gil_scoped_release release;
+          a = an::analyze_point(obj, theta, o);
+        }
+        // The library's JSON document as a dict, plus the full arrays as numpy.
+        py::dict out = json_to_python(an::to_json(a));
+        out["eigenvalues"] = a.hessian.eigenvalues;
+        out["singular_values"] = a.jacobian.singular_values;
+        return out;
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
+      "Certified geometry at params: rank J (tolerance, gap), manifold dimension, Hessian "
+      "inertia (tolerance, gap), classification. Keyword options are those of `locus analyze` "
+      "(options_table('analyze') lists them with their defaults: spectrum, k, lanczos_end, "
+      "lanczos_tolerance, seed, gradient_tolerance, loss_tolerance, max_dense_bytes, ...). "
+      "Returns a dict (the CLI's JSON) with numpy 'eigenvalues' and 'singular_values'.");
   m.def("hessian_spectrum",
         [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
            const std::string& method, int k, int probes, int steps, std::uint64_t seed,
