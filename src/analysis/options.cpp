@@ -51,4 +51,31 @@ const options::Table<AnalyzeOptions>& analyze_table() {
   return t;
 }
 
+const options::Table<SpectrumOptions>& spectrum_table() {
+  using O = SpectrumOptions;
+  static const auto t =
+      options::Table<O>("SpectrumOptions")
+          .add_enum("method", "dense | lanczos | slq", &O::method, &to_string,
+                    &parse_spectrum_method,
+                    std::vector<SpectrumMethod>{SpectrumMethod::dense, SpectrumMethod::lanczos,
+                                                SpectrumMethod::slq})
+          .add("k", "Lanczos: eigenvalues per end", &O::k)
+          .add_enum("lanczos_end", "Lanczos: which end", &O::lanczos_end, &to_string,
+                    &parse_lanczos_end,
+                    std::vector<LanczosEnd>{LanczosEnd::both, LanczosEnd::largest,
+                                            LanczosEnd::smallest})
+          .add("lanczos_tolerance", "Lanczos: relative tolerance on each Ritz value",
+               &O::lanczos_tolerance)
+          .add("lanczos_max_restarts", "Lanczos: restarts before giving up",
+               &O::lanczos_max_restarts)
+          .add("slq_probes", "SLQ: Rademacher probe vectors", &O::slq_probes)
+          .add("slq_steps", "SLQ: Lanczos steps per probe", &O::slq_steps)
+          .add("seed", "seed of the Lanczos start and the SLQ probes", &O::seed)
+          .add("zero_tolerance_factor", "|lambda| <= factor * n * eps * max|lambda| counts as zero",
+               &O::zero_tolerance_factor)
+          .add("max_dense_bytes", "dense: refuse when 24 n^2 bytes exceed this",
+               &O::max_dense_bytes);
+  return t;
+}
+
 }  // namespace locus::analysis

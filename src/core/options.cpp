@@ -207,9 +207,14 @@ std::string rephrase_message(std::string_view message, Interface interface,
           best_name = name;
         }
     }
-    if (best_length > 0)
-      return std::string(message.substr(0, start)) + spell(best_name, interface) +
-             std::string(rest.substr(best_length));
+    if (best_length > 0) {
+      std::string spelled = spell(best_name, interface);
+      const std::string_view tail = rest.substr(best_length);
+      // "k = 0 is invalid": Python's "k=" would read "k= = 0"; the bare name says it.
+      if (!spelled.empty() && spelled.back() == '=' && tail.substr(0, 2) == " =")
+        spelled.pop_back();
+      return std::string(message.substr(0, start)) + spelled + std::string(tail);
+    }
   }
   return std::string(message);
 }

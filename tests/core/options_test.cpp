@@ -160,6 +160,8 @@ TEST(OptionsTable, RephrasesValidateMessagesOfNestedStructs) {
   EXPECT_EQ(table().rephrase(own, Interface::cli), "--max-seconds must be > 0");
   const std::invalid_argument prefixed("lm: Example.tolerance must be >= 0");
   EXPECT_EQ(table().rephrase(prefixed, Interface::python), "lm: tolerance= must be >= 0");
+  const std::invalid_argument assigned("Inner.radius = 0 is invalid");
+  EXPECT_EQ(table().rephrase(assigned, Interface::python), "inner_radius = 0 is invalid");
   const std::invalid_argument other("Other.k must be > 0");  // not an alias of this table
   EXPECT_EQ(table().rephrase(other, Interface::cli), "Other.k must be > 0");
   const std::invalid_argument longer("Example.tolerance_x is bad");  // whole names only

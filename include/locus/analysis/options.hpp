@@ -21,4 +21,9 @@ namespace locus::analysis {
 // recognises validate()'s "SpectrumOptions.<member>" and "JacobianOptions.<member>" messages.
 const options::Table<AnalyzeOptions>& analyze_table();
 
+// The field table of SpectrumOptions alone (rows named as the members: method, k, lanczos_end,
+// lanczos_tolerance, lanczos_max_restarts, slq_probes, slq_steps, seed, zero_tolerance_factor,
+// max_dense_bytes): the keywords of Python's locus.hessian_spectrum.
+const options::Table<SpectrumOptions>& spectrum_table();
+
 }  // namespace locus::analysis

@@ -39,44 +39,47 @@ void bind_analysis(py::module_& m) {
       "(options_table('analyze') lists them with their defaults: spectrum, k, lanczos_end, "
       "lanczos_tolerance, seed, gradient_tolerance, loss_tolerance, max_dense_bytes, ...). "
       "Returns a dict (the CLI's JSON) with numpy 'eigenvalues' and 'singular_values'.");
-  m.def("hessian_spectrum",
-        [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-           const std::string& method, int k, int probes, int steps, std::uint64_t seed,
-           const std::string& end, double tolerance) {
-          const Objective obj(model, as_dataset(x, y));
-          const Eigen::VectorXd theta = as_vector(params, "params");
-          an::Spectrum s;
-          {
-            py::gil_scoped_release release;
-            s = an::hessian_spectrum(obj, theta, {.method = an::parse_spectrum_method(method), .k = k,
-                                                  .lanczos_end = an::parse_lanczos_end(end),
-                                                  .lanczos_tolerance = tolerance,
-                                                  .slq_probes = probes, .slq_steps = steps,
-                                                  .seed = seed});
-          }
-          py::dict out;
-          out["eigenvalues"] = s.eigenvalues;
-          out["residuals"] = s.residuals;
-          out["positive"] = s.counts.positive;
-          out["zero"] = s.counts.zero;
-          out["negative"] = s.counts.negative;
-          out["tolerance"] = s.counts.tolerance;
-          out["gap"] = s.counts.gap;
-          out["slq_nodes"] = s.slq_nodes;
-          out["slq_weights"] = s.slq_weights;
-          out["trace_estimate"] = s.trace_estimate;
-          out["trace_error"] = s.trace_error;
-          return out;
-        },
-        py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("method") = "dense",
-        py::arg("k") = an::SpectrumOptions{}.k, py::arg("probes") = an::SpectrumOptions{}.slq_probes,
-        py::arg("steps") = an::SpectrumOptions{}.slq_steps, py::arg("seed") = 0,
-        py::arg("end") = std::string(an::to_string(an::SpectrumOptions{}.lanczos_end)),
-        py::arg("tolerance") = an::SpectrumOptions{}.lanczos_tolerance,
-        "Hessian spectrum at params: dense (every eigenvalue), lanczos (k eigenvalues at end "
-        "both|largest|smallest, relative Ritz tolerance) or slq (density from probes x steps). "
-        "Returns a dict with numpy 'eigenvalues' (ascending), 'residuals', the inertia counts "
-        "with their tolerance and gap, and the SLQ nodes, weights and trace estimate.");
+  m.def(
+      "hessian_spectrum",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
+         py::kwargs kwargs) {
+        const Objective obj(model, as_dataset(x, y));
+        const Eigen::VectorXd theta = as_vector(params, "params");
+        // Earlier short names, kept as aliases of the table's rows.
+        const std::pair<const char*, const char*> aliases[] = {
+            {"end", "lanczos_end"}, {"tolerance", "lanczos_tolerance"},
+            {"probes", "slq_probes"}, {"steps", "slq_steps"}};
+        for (const auto& [old_name, name] : aliases)
+          if (kwargs.contains(old_name)) kwargs[name] = kwargs.attr("pop")(old_name);
+        an::SpectrumOptions o;
+        apply_kwargs(an::spectrum_table(), o, kwargs);
+        validate_for_python(an::spectrum_table(), [&] { o.validate(); });
+        an::Spectrum s;
+        {
+          py::gil_scoped_release release;
+          s = an::hessian_spectrum(obj, theta, o);
+        }
+        py::dict out;
+        out["eigenvalues"] = s.eigenvalues;
+        out["residuals"] = s.residuals;
+        out["positive"] = s.counts.positive;
+        out["zero"] = s.counts.zero;
+        out["negative"] = s.counts.negative;
+        out["tolerance"] = s.counts.tolerance;
+        out["gap"] = s.counts.gap;
+        out["slq_nodes"] = s.slq_nodes;
+        out["slq_weights"] = s.slq_weights;
+        out["trace_estimate"] = s.trace_estimate;
+        out["trace_error"] = s.trace_error;
+        return out;
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      "Hessian spectrum at params. Keyword options (options_table('spectrum')): method dense "
+      "(every eigenvalue) | lanczos (k eigenvalues at lanczos_end both|largest|smallest, "
+      "relative Ritz tolerance lanczos_tolerance) | slq (density from slq_probes x slq_steps), "
+      "seed, ... (end, tolerance, probes, steps: the same by their earlier names). Returns a "
+      "dict with numpy 'eigenvalues' (ascending), 'residuals', the inertia counts with their "
+      "tolerance and gap, and the SLQ nodes, weights and trace estimate.");
   m.def("jacobian_rank",
         [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y) {
           const Objective obj(model, as_dataset(x, y));

@@ -60,6 +60,7 @@ void bind_options(py::module_& m) {
       "options_table",
       [](const std::string& name) -> py::dict {
         if (name == "analyze") return table_values(analysis::analyze_table(), {});
+        if (name == "spectrum") return table_values(analysis::spectrum_table(), {});
         if (name == "walk") return table_values(constructions::walk_table(), {});
         if (name == "cooper" || name == "construct")
           return table_values(constructions::cooper_table(), {});
@@ -69,7 +70,7 @@ void bind_options(py::module_& m) {
         return d;
       },
       py::arg("name"),
-      "The keyword options of analyze, walk, construct_cooper ('cooper') or a solver method "
+      "The keyword options of analyze, hessian_spectrum ('spectrum'), walk, construct_cooper ('cooper') or a solver method "
       "(gd|sgd|adam|lbfgs|lm|newton|critical|flow) with their defaults: the same table as the "
       "CLI's flags and its --json context.");
 }
