@@ -10,19 +10,20 @@ const options::Table<AnalyzeOptions>& analyze_table() {
       options::Table<O>("AnalyzeOptions")
           .reported_as("SpectrumOptions")
           .reported_as("JacobianOptions", "jacobian_")
-          .add_enum("spectrum",
-                    "dense (every eigenvalue) | lanczos (k at each end, matrix-free) | slq "
-                    "(density)",
-                    [](O& o) -> SpectrumMethod& { return o.spectrum.method; }, &to_string,
-                    &parse_spectrum_method,
-                    std::vector<SpectrumMethod>{SpectrumMethod::dense, SpectrumMethod::lanczos,
-                                                SpectrumMethod::slq})
+          .add_enum(
+              "spectrum",
+              "dense (every eigenvalue) | lanczos (k at each end, matrix-free) | slq "
+              "(density)",
+              [](O& o) -> SpectrumMethod& { return o.spectrum.method; }, &to_string,
+              &parse_spectrum_method,
+              std::vector<SpectrumMethod>{SpectrumMethod::dense, SpectrumMethod::lanczos,
+                                          SpectrumMethod::slq})
           .add("k", "Lanczos: eigenvalues per end", [](O& o) -> int& { return o.spectrum.k; })
-          .add_enum("lanczos_end", "Lanczos: which end (the inertia needs the smallest)",
-                    [](O& o) -> LanczosEnd& { return o.spectrum.lanczos_end; }, &to_string,
-                    &parse_lanczos_end,
-                    std::vector<LanczosEnd>{LanczosEnd::both, LanczosEnd::largest,
-                                            LanczosEnd::smallest})
+          .add_enum(
+              "lanczos_end", "Lanczos: which end (the inertia needs the smallest)",
+              [](O& o) -> LanczosEnd& { return o.spectrum.lanczos_end; }, &to_string,
+              &parse_lanczos_end,
+              std::vector<LanczosEnd>{LanczosEnd::both, LanczosEnd::largest, LanczosEnd::smallest})
           .add("lanczos_tolerance", "Lanczos: relative tolerance on each Ritz value",
                [](O& o) -> double& { return o.spectrum.lanczos_tolerance; })
           .add("lanczos_max_restarts", "Lanczos: restarts before giving up",
@@ -60,10 +61,9 @@ const options::Table<SpectrumOptions>& spectrum_table() {
                     std::vector<SpectrumMethod>{SpectrumMethod::dense, SpectrumMethod::lanczos,
                                                 SpectrumMethod::slq})
           .add("k", "Lanczos: eigenvalues per end", &O::k)
-          .add_enum("lanczos_end", "Lanczos: which end", &O::lanczos_end, &to_string,
-                    &parse_lanczos_end,
-                    std::vector<LanczosEnd>{LanczosEnd::both, LanczosEnd::largest,
-                                            LanczosEnd::smallest})
+          .add_enum(
+              "lanczos_end", "Lanczos: which end", &O::lanczos_end, &to_string, &parse_lanczos_end,
+              std::vector<LanczosEnd>{LanczosEnd::both, LanczosEnd::largest, LanczosEnd::smallest})
           .add("lanczos_tolerance", "Lanczos: relative tolerance on each Ritz value",
                &O::lanczos_tolerance)
           .add("lanczos_max_restarts", "Lanczos: restarts before giving up",

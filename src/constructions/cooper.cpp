@@ -368,8 +368,10 @@ const options::Table<CooperOptions>& cooper_table() {
   using O = CooperOptions;
   static const auto t =
       options::Table<O>("CooperOptions")
-          .add_enum("activation", "rectified activation", &O::activation, static_cast<std::string_view (*)(Activation)>(&locus::to_string),
-                    &parse_activation, std::vector<Activation>{Activation::smoolu, Activation::relu})
+          .add_enum("activation", "rectified activation", &O::activation,
+                    static_cast<std::string_view (*)(Activation)>(&locus::to_string),
+                    &parse_activation,
+                    std::vector<Activation>{Activation::smoolu, Activation::relu})
           .add("depth", "number of hidden layers T", &O::depth)
           .add("width", "width h of every hidden layer (>= d); none: d", &O::width)
           .add_enum("variant",
@@ -395,7 +397,8 @@ io::Json to_json(const CooperConstruction& c) {
   io::Json order = io::Json::array();
   for (Index i : c.order) order.push_back(i);
   io::Json direction = io::Json::array();
-  for (Index i = 0; i < c.direction.size(); ++i) direction.push_back(io::json_number(c.direction[i]));
+  for (Index i = 0; i < c.direction.size(); ++i)
+    direction.push_back(io::json_number(c.direction[i]));
   return {{"status", std::string(to_string(c.status))},
           {"message", c.message},
           {"architecture",

@@ -199,8 +199,8 @@ std::string rephrase_message(std::string_view message, Interface interface,
       if (rest.substr(0, owner.size() + 1) != owner + ".") continue;
       size_t end = owner.size() + 1;
       while (end < rest.size() && is_word(rest[end])) ++end;
-      const std::string name = prefix + std::string(rest.substr(owner.size() + 1,
-                                                                 end - owner.size() - 1));
+      const std::string name =
+          prefix + std::string(rest.substr(owner.size() + 1, end - owner.size() - 1));
       for (const auto& n : names)
         if (n == name && end > best_length) {
           best_length = end;

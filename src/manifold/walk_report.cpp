@@ -94,7 +94,9 @@ std::string summary(const WalkResult& w) {
   return s;
 }
 
-io::Json to_json(const LineLoss& line) { return {{"t", numbers(line.t)}, {"loss", numbers(line.loss)}}; }
+io::Json to_json(const LineLoss& line) {
+  return {{"t", numbers(line.t)}, {"loss", numbers(line.loss)}};
+}
 
 io::Json to_json(const DimensionEstimate& e) {
   return {{"by_projection", e.dimension},

@@ -85,14 +85,14 @@ const options::Table<AdamOptions>& adam_table() {
 
 const options::Table<LbfgsOptions>& lbfgs_table() {
   using O = LbfgsOptions;
-  static const auto t = with_stop<O>("LbfgsOptions")
-                            .add("history", "(s, y) pairs kept", &O::history)
-                            .add("wolfe_c1", "sufficient-decrease constant", &O::wolfe_c1)
-                            .add("wolfe_c2", "strong-Wolfe curvature constant", &O::wolfe_c2)
-                            .add("max_line_search_evaluations",
-                                 "loss-and-gradient evaluations per line search",
-                                 &O::max_line_search_evaluations)
-                            .add("record_trace", "keep one record per iteration", &O::record_trace);
+  static const auto t =
+      with_stop<O>("LbfgsOptions")
+          .add("history", "(s, y) pairs kept", &O::history)
+          .add("wolfe_c1", "sufficient-decrease constant", &O::wolfe_c1)
+          .add("wolfe_c2", "strong-Wolfe curvature constant", &O::wolfe_c2)
+          .add("max_line_search_evaluations", "loss-and-gradient evaluations per line search",
+               &O::max_line_search_evaluations)
+          .add("record_trace", "keep one record per iteration", &O::record_trace);
   return t;
 }
 
@@ -154,11 +154,11 @@ const options::Table<GradientFlowOptions>& gradient_flow_table() {
           .add("t_final", "integrate up to this time; inf = no limit", &O::t_final)
           .add("relative_tolerance", "CVODE rtol", &O::relative_tolerance)
           .add("absolute_tolerance", "CVODE atol", &O::absolute_tolerance)
-          .add_enum("linear_solver", "automatic, dense or iterative", &O::linear_solver,
-                    &to_string, &parse_flow_linear_solver,
-                    std::vector<FlowLinearSolver>{FlowLinearSolver::automatic,
-                                                  FlowLinearSolver::dense,
-                                                  FlowLinearSolver::iterative})
+          .add_enum(
+              "linear_solver", "automatic, dense or iterative", &O::linear_solver, &to_string,
+              &parse_flow_linear_solver,
+              std::vector<FlowLinearSolver>{FlowLinearSolver::automatic, FlowLinearSolver::dense,
+                                            FlowLinearSolver::iterative})
           .add("dense_max_params", "automatic: dense up to this many parameters",
                &O::dense_max_params)
           .add("krylov_dimension", "GMRES subspace dimension", &O::krylov_dimension)
@@ -194,9 +194,8 @@ io::Json options_to_json(const TrainOptions& options, Method m) {
 
 std::string rephrase(const std::exception& e, Method m, options::Interface interface) {
   const TrainOptions defaults;
-  return visit(defaults, m, [&](const auto& table, const auto&) {
-    return table.rephrase(e, interface);
-  });
+  return visit(defaults, m,
+               [&](const auto& table, const auto&) { return table.rephrase(e, interface); });
 }
 
 }  // namespace locus::solvers

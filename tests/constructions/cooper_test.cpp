@@ -7,9 +7,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "locus/data/builtin.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/core/random.hpp"
+#include "locus/data/builtin.hpp"
 
 namespace locus::constructions {
 namespace {

@@ -53,7 +53,8 @@ const Table<Example>& table() {
           .add_enum("colour", "red or green", &Example::colour, &colour_name, &parse_colour,
                     std::vector<Colour>{Colour::red, Colour::green})
           .add("k", "nested count", [](Example& o) -> int& { return o.inner.k; })
-          .add("inner_radius", "nested radius", [](Example& o) -> double& { return o.inner.radius; })
+          .add("inner_radius", "nested radius",
+               [](Example& o) -> double& { return o.inner.radius; })
           .add("width", "none: automatic", &Example::width)
           .reported_as("Inner", "inner_");
   return t;

@@ -4,9 +4,8 @@
 // values given are parsed by the table, so the CLI, Python and JSON accept the same text and a
 // bad value is reported with the flag the user typed.
 //
-//   auto cmd = std::make_shared<WalkCommand>();          // holds WalkOptions options; TableFlags flags
-//   cmd->flags.add(app, walk_table(), cmd->options);
-//   app->callback([cmd] {
+//   auto cmd = std::make_shared<WalkCommand>();          // holds WalkOptions options; TableFlags
+//   flags cmd->flags.add(app, walk_table(), cmd->options); app->callback([cmd] {
 //     cmd->flags.apply();                                // --steps 10 -> options.steps = 10
 //     validate_for_cli(walk_table(), [&] { cmd->options.validate(); });
 //     ... print_json({{"walk", walk_table().to_json(cmd->options)}, ...}, body);

@@ -40,7 +40,8 @@ void setup_analyze(CLI::App* app) {
     const LoadedModel m = load_model(cmd->model);
     const Dataset data = load_data(cmd->data, m.model.spec());
     const Objective obj(m.model, data, to_loss_spec(cmd->loss));
-    if (o.spectrum.method == an::SpectrumMethod::dense && stderr_is_terminal() && obj.n_params() > 3000)
+    if (o.spectrum.method == an::SpectrumMethod::dense && stderr_is_terminal() &&
+        obj.n_params() > 3000)
       std::cerr << "locus analyze: dense Hessian of n = " << obj.n_params() << " needs about "
                 << 24.0 * double(obj.n_params()) * double(obj.n_params()) / (1 << 30) << " GiB\n";
     const an::PointAnalysis a = an::analyze_point(obj, *m.parameters, o);
@@ -59,24 +60,27 @@ void setup_analyze(CLI::App* app) {
     std::printf("|grad L|_inf        = %.3e  (critical if <= %.1e)\n", a.gradient_max_norm,
                 o.gradient_tolerance);
     if (a.jacobian.computed)
-      std::printf("rank J              = %ld of %ld  (sigma > %.2e; gap sigma_r/sigma_r+1 = %.2e)\n"
-                  "manifold dimension  = %ld  (n - rank J)\n",
-                  long(a.jacobian.rank), long(a.n_residuals), a.jacobian.tolerance, a.jacobian.gap,
-                  long(a.manifold_dimension));
+      std::printf(
+          "rank J              = %ld of %ld  (sigma > %.2e; gap sigma_r/sigma_r+1 = %.2e)\n"
+          "manifold dimension  = %ld  (n - rank J)\n",
+          long(a.jacobian.rank), long(a.n_residuals), a.jacobian.tolerance, a.jacobian.gap,
+          long(a.manifold_dimension));
     else
       std::printf("rank J              : not computed (%s)\n", a.jacobian.skipped_reason.c_str());
     const auto& c = a.hessian.counts;
-    std::printf("Hessian (%s)       : %ld positive, %ld zero, %ld negative%s  (|lambda| <= %.2e "
-                "counts as zero; gap %.2e)\n",
-                std::string(an::to_string(o.spectrum.method)).c_str(), long(c.positive), long(c.zero), long(c.negative),
-                c.complete ? "" : " among those computed", c.tolerance, c.gap);
+    std::printf(
+        "Hessian (%s)       : %ld positive, %ld zero, %ld negative%s  (|lambda| <= %.2e "
+        "counts as zero; gap %.2e)\n",
+        std::string(an::to_string(o.spectrum.method)).c_str(), long(c.positive), long(c.zero),
+        long(c.negative), c.complete ? "" : " among those computed", c.tolerance, c.gap);
     if (a.hessian.eigenvalues.size())
       std::printf("eigenvalues         : min %.6e, max %.6e\n", a.hessian.eigenvalues.minCoeff(),
                   a.hessian.eigenvalues.maxCoeff());
     if (!std::isnan(a.eigen_vs_gauss_newton_rtol))
-      std::printf("lambda vs 2 sigma^2 : max relative difference %.2e\n", a.eigen_vs_gauss_newton_rtol);
-    std::printf("classification      = %s (%s)\n", std::string(an::to_string(a.classification)).c_str(),
-                a.reason.c_str());
+      std::printf("lambda vs 2 sigma^2 : max relative difference %.2e\n",
+                  a.eigen_vs_gauss_newton_rtol);
+    std::printf("classification      = %s (%s)\n",
+                std::string(an::to_string(a.classification)).c_str(), a.reason.c_str());
   });
 }
 

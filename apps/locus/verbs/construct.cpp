@@ -23,8 +23,10 @@ struct ConstructInterface {
 };
 
 const options::Table<ConstructInterface>& interface_table() {
-  static const auto t = options::Table<ConstructInterface>("construct").add(
-      "save", "model file to write (.safetensors or flat .npy); required", &ConstructInterface::save);
+  static const auto t =
+      options::Table<ConstructInterface>("construct")
+          .add("save", "model file to write (.safetensors or flat .npy); required",
+               &ConstructInterface::save);
   return t;
 }
 
@@ -50,7 +52,8 @@ void run(const ConstructCommand& cmd) {
   save_model(cmd.interface.save, model, c.parameters);
 
   if (cmd.out.json) {
-    io::Json body = {{"construction", cmd.kind}, {"variant", std::string(lc::to_string(options.variant))}};
+    io::Json body = {{"construction", cmd.kind},
+                     {"variant", std::string(lc::to_string(options.variant))}};
     body.update(lc::to_json(c));
     body["n_points"] = data.size();
     body["saved"] = cmd.interface.save;

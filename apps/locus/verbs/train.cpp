@@ -44,8 +44,10 @@ const options::Table<TrainInterface>& interface_table() {
                "second stage from the first's end point: lm|newton|lbfgs|critical (the flow -> "
                "polish pipeline)",
                &O::polish)
-          .add("init", "initial parameters (safetensors or flat .npy); default: --init-scheme, "
-                       "--seed", &O::init)
+          .add("init",
+               "initial parameters (safetensors or flat .npy); default: --init-scheme, "
+               "--seed",
+               &O::init)
           .add("init_scheme", "without --init: glorot|he|normal", &O::init_scheme)
           .add("seed", "seed of the initial parameters", &O::seed)
           .add("save", "write the final parameters (.safetensors or .npy, by extension); required",
@@ -193,7 +195,8 @@ void setup_train(CLI::App* app) {
       x0 = *m.parameters;
     } else {
       x0 = m.model.init_parameters(
-          {.scheme = with_option("--init-scheme", [&] { return parse_init_scheme(ui.init_scheme); }),
+          {.scheme =
+               with_option("--init-scheme", [&] { return parse_init_scheme(ui.init_scheme); }),
            .seed = ui.seed});
     }
     const bool progress = stderr_is_terminal() && !cmd->out.json;

@@ -2,6 +2,8 @@
 // a zero-loss point, with the loss along a random straight line of the same length for
 // comparison, and (--dimension) dim M by projection sampling against n - rank J.
 
+#include "locus/manifold/walk.hpp"
+
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -9,7 +11,6 @@
 
 #include "cli/common.hpp"
 #include "cli/table_options.hpp"
-#include "locus/manifold/walk.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
 
@@ -30,7 +31,8 @@ const options::Table<WalkInterface>& interface_table() {
       options::Table<WalkInterface>("walk")
           .add("line_points", "points on the comparison line (seeded direction: seed + 1)",
                &WalkInterface::line_points)
-          .add("dimension", "also estimate dim M by projection sampling and compare with n - rank J",
+          .add("dimension",
+               "also estimate dim M by projection sampling and compare with n - rank J",
                &WalkInterface::dimension)
           .add("out", "CSV file with one row per accepted step", &WalkInterface::out);
   return t;

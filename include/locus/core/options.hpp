@@ -1,7 +1,8 @@
 #pragma once
-// One field table per options struct: the CLI's flags, Python's keyword arguments, `--list-options`,
-// the JSON context block and the validation messages all come from it, so a field is named,
-// documented and defaulted in exactly one place (its member initialiser and its table row).
+// One field table per options struct: the CLI's flags, Python's keyword arguments,
+// `--list-options`, the JSON context block and the validation messages all come from it, so a field
+// is named, documented and defaulted in exactly one place (its member initialiser and its table
+// row).
 //
 //   struct SliceOptions { double radius = 1.0; int points = 41; std::uint64_t seed = 0;
 //                         void validate() const; };
@@ -15,7 +16,8 @@
 //   SliceOptions o;
 //   slice_table().set_text(o, "points", "81");          // CLI: --points 81
 //   slice_table().set(o, "radius", 2.0);                 // Python: radius=2.0
-//   io::Json j = slice_table().to_json(o);               // {"radius": 2.0, "points": 81, "seed": 0}
+//   io::Json j = slice_table().to_json(o);               // {"radius": 2.0, "points": 81, "seed":
+//   0}
 //
 // Names are snake_case: the JSON key and the Python keyword are the name, the CLI flag is the
 // name with '-' for '_' (cli_flag). Validation: an options struct's validate() throws
@@ -91,8 +93,8 @@ std::string_view to_string(Kind k);
 
 template <class Options>
 struct Field {
-  std::string name;                  // snake_case
-  std::string help;                  // one line
+  std::string name;  // snake_case
+  std::string help;  // one line
   Kind kind = Kind::real;
   bool optional = false;             // std::optional<T> field: may be unset ("none", null, None)
   std::vector<std::string> choices;  // Kind::choice: the valid names
@@ -264,8 +266,9 @@ class Table {
       f.kind = Kind::real;
       f.set = [=](Options& o, const Value& v) { access(ref, o) = as_double(owner, field, v); };
     } else {
-      static_assert(std::is_same_v<T, std::string>, "option fields are bool, integer, double, "
-                                                    "std::string or an enum (add_enum)");
+      static_assert(std::is_same_v<T, std::string>,
+                    "option fields are bool, integer, double, "
+                    "std::string or an enum (add_enum)");
       f.kind = Kind::text;
       f.set = [=](Options& o, const Value& v) { access(ref, o) = as_text(owner, field, v); };
     }
@@ -294,8 +297,7 @@ class Table {
 // Shared by Table<...>::parse_text and from_json (not templates: compiled once).
 Value parse_value_text(Kind kind, std::string_view owner, std::string_view field,
                        std::string_view text);
-Value value_from_json(Kind kind, std::string_view owner, std::string_view field,
-                      const io::Json& j);
+Value value_from_json(Kind kind, std::string_view owner, std::string_view field, const io::Json& j);
 
 template <class Options>
 Value Table<Options>::parse_text(Kind kind, std::string_view name, std::string_view text) const {

@@ -46,9 +46,10 @@ void bind_analysis(py::module_& m) {
         const Objective obj(model, as_dataset(x, y));
         const Eigen::VectorXd theta = as_vector(params, "params");
         // Earlier short names, kept as aliases of the table's rows.
-        const std::pair<const char*, const char*> aliases[] = {
-            {"end", "lanczos_end"}, {"tolerance", "lanczos_tolerance"},
-            {"probes", "slq_probes"}, {"steps", "slq_steps"}};
+        const std::pair<const char*, const char*> aliases[] = {{"end", "lanczos_end"},
+                                                               {"tolerance", "lanczos_tolerance"},
+                                                               {"probes", "slq_probes"},
+                                                               {"steps", "slq_steps"}};
         for (const auto& [old_name, name] : aliases)
           if (kwargs.contains(old_name)) kwargs[name] = kwargs.attr("pop")(old_name);
         an::SpectrumOptions o;
@@ -80,19 +81,20 @@ void bind_analysis(py::module_& m) {
       "seed, ... (end, tolerance, probes, steps: the same by their earlier names). Returns a "
       "dict with numpy 'eigenvalues' (ascending), 'residuals', the inertia counts with their "
       "tolerance and gap, and the SLQ nodes, weights and trace estimate.");
-  m.def("jacobian_rank",
-        [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y) {
-          const Objective obj(model, as_dataset(x, y));
-          const an::JacobianAnalysis j = an::analyze_jacobian(obj, as_vector(params, "params"));
-          py::dict out;
-          out["rank"] = j.rank;
-          out["tolerance"] = j.tolerance;
-          out["gap"] = j.gap;
-          out["singular_values"] = j.singular_values;
-          out["manifold_dimension"] = j.local_dimension;
-          return out;
-        },
-        py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"));
+  m.def(
+      "jacobian_rank",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y) {
+        const Objective obj(model, as_dataset(x, y));
+        const an::JacobianAnalysis j = an::analyze_jacobian(obj, as_vector(params, "params"));
+        py::dict out;
+        out["rank"] = j.rank;
+        out["tolerance"] = j.tolerance;
+        out["gap"] = j.gap;
+        out["singular_values"] = j.singular_values;
+        out["manifold_dimension"] = j.local_dimension;
+        return out;
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"));
 }
 
 }  // namespace locus::python

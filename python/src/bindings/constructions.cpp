@@ -5,10 +5,10 @@
 #include <stdexcept>
 
 #include "bindings.hpp"
-#include "options.hpp"
 #include "locus/constructions/cooper.hpp"
-#include "locus/manifold/walk.hpp"
 #include "locus/core/objective.hpp"
+#include "locus/manifold/walk.hpp"
+#include "options.hpp"
 
 namespace locus::python {
 
@@ -87,9 +87,9 @@ void bind_constructions(py::module_& m) {
       .def_readonly("chain_gap_min", &lc::CooperConstruction::chain_gap_min)
       .def_readonly("chain_weight", &lc::CooperConstruction::chain_weight)
       .def_readonly("residual_bound", &lc::CooperConstruction::residual_bound)
-      .def("to_json",
-           [](const lc::CooperConstruction& c) { return json_to_python(lc::to_json(c)); },
-           "The library's JSON document of the construction (the CLI's --json body) as a dict.")
+      .def(
+          "to_json", [](const lc::CooperConstruction& c) { return json_to_python(lc::to_json(c)); },
+          "The library's JSON document of the construction (the CLI's --json body) as a dict.")
       .def("__repr__", [](const lc::CooperConstruction& c) { return lc::summary(c); });
 
   m.def(
@@ -126,8 +126,9 @@ void bind_constructions(py::module_& m) {
                              "per accepted point: step, arc_length, distance_from_start, loss, "
                              "step_size, corrector_iterations, rejected_attempts, turns, "
                              "rank_jacobian, sigma_min_kept, rank_tolerance (numpy arrays)")
-      .def("to_json", [](const lc::WalkResult& w) { return json_to_python(lc::to_json(w)); },
-           "The library's JSON document of the walk (the CLI's --json body) as a dict.")
+      .def(
+          "to_json", [](const lc::WalkResult& w) { return json_to_python(lc::to_json(w)); },
+          "The library's JSON document of the walk (the CLI's --json body) as a dict.")
       .def("__repr__", [](const lc::WalkResult& w) { return lc::summary(w); });
 
   m.def(
@@ -236,9 +237,9 @@ void bind_constructions(py::module_& m) {
       .def_property_readonly("jacobian",
                              [](const lc::DimensionEstimate& e) { return rank_dict(e.jacobian); })
       .def_property_readonly("agrees", &lc::DimensionEstimate::agrees)
-      .def("to_json",
-           [](const lc::DimensionEstimate& e) { return json_to_python(lc::to_json(e)); },
-           "The library's JSON document of the estimate (the CLI's --json 'dimension') as a dict.")
+      .def(
+          "to_json", [](const lc::DimensionEstimate& e) { return json_to_python(lc::to_json(e)); },
+          "The library's JSON document of the estimate (the CLI's --json 'dimension') as a dict.")
       .def("__repr__", [](const lc::DimensionEstimate& e) { return lc::summary(e); });
 
   const lc::DimensionOptions dimension_defaults;

@@ -70,7 +70,8 @@ void bind_options(py::module_& m) {
         return d;
       },
       py::arg("name"),
-      "The keyword options of analyze, hessian_spectrum ('spectrum'), walk, construct_cooper ('cooper') or a solver method "
+      "The keyword options of analyze, hessian_spectrum ('spectrum'), walk, construct_cooper "
+      "('cooper') or a solver method "
       "(gd|sgd|adam|lbfgs|lm|newton|critical|flow) with their defaults: the same table as the "
       "CLI's flags and its --json context.");
 }

@@ -2,8 +2,8 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
-#include "options.hpp"
 #include "locus/solvers/solve.hpp"
+#include "options.hpp"
 
 namespace locus::python {
 
@@ -81,12 +81,12 @@ void bind_solvers(py::module_& m) {
             return d;
           },
           "flow: {'time', 'loss', 'gradient_max_norm', 'params' (k x n)} at the output times")
-      .def_property_readonly("stages",
-                             [](const sv::SolveResult& r) {
-                               return json_to_python(sv::to_json(r)["stages"]);
-                             })
-      .def("to_json", [](const sv::SolveResult& r) { return json_to_python(sv::to_json(r)); },
-           "The library's JSON document of the result (the CLI's --json body) as a dict.")
+      .def_property_readonly(
+          "stages",
+          [](const sv::SolveResult& r) { return json_to_python(sv::to_json(r)["stages"]); })
+      .def(
+          "to_json", [](const sv::SolveResult& r) { return json_to_python(sv::to_json(r)); },
+          "The library's JSON document of the result (the CLI's --json body) as a dict.")
       .def("__repr__", [](const sv::SolveResult& r) { return sv::summary(r); });
 
   m.def(
