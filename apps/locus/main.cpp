@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   for (const auto& c : locus::cli::commands()) c.setup(app.add_subcommand(c.name, c.description));
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --list-options
+    return app.exit(e);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -170,6 +170,7 @@ class SolveResult:
     def trajectory(self) -> dict[str, F64]: ...
     @property
     def stages(self) -> list[dict[str, Any]]: ...
+    def to_json(self) -> dict[str, Any]: ...  # the library's JSON document (the CLI's body)
 
 def solver_options(method: str) -> dict[str, bool | int | float | str]: ...
 def train(
@@ -255,6 +256,40 @@ def check_derivatives(
     seed: int = ...,
     safety_factor: float = ...,
 ) -> DerivativeCheckResult: ...
+
+# Options tables (options.cpp): the keyword options of analyze ("analyze"), hessian_spectrum
+# ("spectrum"), walk ("walk"),
+# construct_cooper ("cooper") or a solver method, with their defaults, as the CLI's flags and
+# --json context have them.
+def options_table(name: str) -> dict[str, bool | int | float | str | None]: ...
+
+# Analysis and constructions: options by keyword, from the same tables as the CLI.
+def analyze(
+    model: Mlp, params: ArrayLike, x: ArrayLike, y: ArrayLike, loss: str = ..., **options: Any
+) -> dict[str, Any]: ...
+
+class CooperConstruction:
+    status: str
+    message: str
+    ok: bool
+    model: Mlp
+    params: F64
+    residual_bound: float
+    def to_json(self) -> dict[str, Any]: ...
+
+def construct_cooper(
+    x: ArrayLike, y: ArrayLike, hidden_widths: Sequence[int] | None = None, **options: Any
+) -> CooperConstruction: ...
+
+class WalkResult:
+    status: str
+    message: str
+    params_final: F64
+    def to_json(self) -> dict[str, Any]: ...
+
+def walk(
+    model: Mlp, params: ArrayLike, x: ArrayLike, y: ArrayLike, **options: Any
+) -> WalkResult: ...
 
 # Bindings of the other layers (analysis, constructions, studies).
 def __getattr__(name: str) -> Any: ...

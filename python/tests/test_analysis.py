@@ -49,7 +49,7 @@ def test_analyze_cli(locus_bin, tmp_path):
     assert j["hessian"]["zero"] == j["manifold_dimension"]
     p = subprocess.run([locus_bin, "analyze", "--params", str(tmp_path / "m.safetensors"),
                         "--x", str(tmp_path / "x.npy"), "--y", str(tmp_path / "y.npy"),
-                        "--max-dense-memory", "1e-9"], capture_output=True, text=True)
+                        "--max-dense-bytes", "1"], capture_output=True, text=True)
     assert p.returncode == 2 and "lanczos" in p.stderr
 
 
@@ -85,3 +85,23 @@ def test_lanczos_ends_match_the_dense_spectrum(locus_bin, tmp_path):
     assert p.returncode == 0, p.stderr
     top = np.sort(json.loads(p.stdout)["hessian"]["eigenvalues"])
     np.testing.assert_allclose(top, dense[-4:], rtol=0, atol=1e-13 * scale)
+
+
+def test_spectrum_keywords_come_from_the_table():
+    model = locus.Mlp([3, 5, 1], activation="tanh")
+    theta = model.init_parameters(seed=1)
+    x = np.random.default_rng(0).normal(size=(8, 3))
+    y = np.random.default_rng(1).normal(size=(8, 1))
+    defaults = locus.options_table("spectrum")
+    assert defaults["method"] == "dense" and defaults["lanczos_end"] == "both"
+    # Passing every default by keyword is the same call as passing none (same arithmetic).
+    np.testing.assert_array_equal(locus.hessian_spectrum(model, theta, x, y, **defaults)["eigenvalues"],
+                                  locus.hessian_spectrum(model, theta, x, y)["eigenvalues"])
+    # The earlier short names are aliases of the table's rows.
+    a = locus.hessian_spectrum(model, theta, x, y, method="lanczos", k=3, lanczos_end="largest")
+    b = locus.hessian_spectrum(model, theta, x, y, method="lanczos", k=3, end="largest")
+    np.testing.assert_array_equal(a["eigenvalues"], b["eigenvalues"])
+    with pytest.raises(ValueError, match=r"^slq_probes\b"):
+        locus.hessian_spectrum(model, theta, x, y, method="slq", slq_probes=0)
+    with pytest.raises(ValueError, match="nonsense"):
+        locus.hessian_spectrum(model, theta, x, y, nonsense=1)

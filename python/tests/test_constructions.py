@@ -27,7 +27,8 @@ def test_construct_cooper_returns_numpy_params_that_fit():
     assert c.max_abs_residual <= 1e-9 * np.abs(y).max()
     assert c.rank_A == 10 and np.isfinite(c.cond_A)
     assert sorted(c.order) == list(range(10))
-    assert "CooperConstruction(ok" in repr(c)
+    assert repr(c).startswith("cooper: ok: ")  # the library summary
+    assert c.to_json()["status"] == "ok" and c.to_json()["rank_A"] == 10
 
 
 def test_construct_cooper_options_round_trip():

@@ -77,7 +77,7 @@ double dense_bytes(Index n, const SpectrumOptions& o) {
         "the dense spectrum of n = " + std::to_string(n) + " needs about " +
         std::to_string(bytes / (1 << 30)) + " GiB, above the limit of " +
         std::to_string(o.max_dense_bytes / (1 << 30)) +
-        " GiB: use the lanczos or slq spectrum, or raise the limit (--max-dense-memory)");
+        " GiB: use the lanczos or slq spectrum, or raise max_dense_bytes (CLI: --max-dense-bytes)");
   return bytes;
 }
 

@@ -193,6 +193,7 @@ CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& op
   r.n_params = model.n_params();
   r.parameters = VectorXd::Zero(r.n_params);
   r.max_abs_target = max_abs(data.y);
+  r.residual_bound = options.residual_tolerance * r.max_abs_target;
   const bool literal = options.variant == CooperVariant::literal && T >= 2;
 
   // 1. The direction a: distinct projections, then rescaled so the smallest gap is min_gap.
@@ -345,7 +346,7 @@ CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& op
   }
 
   // 7. Verdict.
-  const double allowed = options.residual_tolerance * r.max_abs_target;
+  const double allowed = r.residual_bound;
   const std::string what = std::string(literal  ? "literal Cor 3.4"
                                        : T >= 2 ? "Cor 3.4"
                                                 : "Lemma 3.3") +
@@ -361,6 +362,72 @@ CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& op
                 " <= " + format(allowed) + ", cond(A) = " + format(r.cond_A);
   }
   return r;
+}
+
+const options::Table<CooperOptions>& cooper_table() {
+  using O = CooperOptions;
+  static const auto t =
+      options::Table<O>("CooperOptions")
+          .add_enum("activation", "rectified activation", &O::activation,
+                    static_cast<std::string_view (*)(Activation)>(&locus::to_string),
+                    &parse_activation,
+                    std::vector<Activation>{Activation::smoolu, Activation::relu})
+          .add("depth", "number of hidden layers T", &O::depth)
+          .add("width", "width h of every hidden layer (>= d); none: d", &O::width)
+          .add_enum("variant",
+                    "working: Cor 3.4 in its working form; literal: as printed (fails for d >= 2)",
+                    &O::variant, &to_string, &parse_cooper_variant,
+                    std::vector<CooperVariant>{CooperVariant::working, CooperVariant::literal})
+          .add("seed", "seed of the projection direction a", &O::seed)
+          .add("direction_trials", "random directions tried (the best is kept)",
+               &O::direction_trials)
+          .add("min_gap", "smallest projected gap after rescaling", &O::min_gap)
+          .add("kink_fraction", "kink position inside each gap (0.5: Cooper's midpoints)",
+               &O::kink_fraction)
+          .add("chain_offset", "deep: chain pre-activations lie in [offset, offset + spread]",
+               &O::chain_offset)
+          .add("refinement_steps", "iterative refinement steps of the output weights",
+               &O::refinement_steps)
+          .add("residual_tolerance", "ok requires max |residual| <= this * max |y|",
+               &O::residual_tolerance);
+  return t;
+}
+
+io::Json to_json(const CooperConstruction& c) {
+  io::Json order = io::Json::array();
+  for (Index i : c.order) order.push_back(i);
+  io::Json direction = io::Json::array();
+  for (Index i = 0; i < c.direction.size(); ++i)
+    direction.push_back(io::json_number(c.direction[i]));
+  return {{"status", std::string(to_string(c.status))},
+          {"message", c.message},
+          {"architecture",
+           {{"widths", c.spec.widths},
+            {"activation", std::string(to_string(c.spec.activation))},
+            {"bias", "all"}}},
+          {"n_params", c.n_params},
+          {"max_abs_residual", io::json_number(c.max_abs_residual)},
+          {"max_abs_target", io::json_number(c.max_abs_target)},
+          {"residual_tolerance", io::json_number(c.residual_bound)},
+          {"loss", io::json_number(c.loss)},
+          {"cond_A", io::json_number(c.cond_A)},
+          {"rank_A", c.rank_A},
+          {"projection_gap_min", io::json_number(c.projection_gap_min)},
+          {"projection_gap_relative", io::json_number(c.projection_gap_relative)},
+          {"chain_gap_min", io::json_number(c.chain_gap_min)},
+          {"chain_weight", io::json_number(c.chain_weight)},
+          {"direction_trials_used", c.direction_trials_used},
+          {"direction", direction},
+          {"order", order}};
+}
+
+std::string summary(const CooperConstruction& c) {
+  return "cooper: " + std::string(to_string(c.status)) + ": " + c.message + "\n" +
+         "  max |residual| = " + format(c.max_abs_residual) + " (bound " +
+         format(c.residual_bound) + ")\n" + "  cond(A)        = " + format(c.cond_A) +
+         ", rank A = " + std::to_string(c.rank_A) + "\n" +
+         "  smallest gap   = " + format(c.projection_gap_min) + " (relative " +
+         format(c.projection_gap_relative) + ")";
 }
 
 }  // namespace locus::constructions

@@ -1,5 +1,6 @@
 #include "locus/core/options.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -7,6 +8,7 @@
 namespace locus::options {
 
 std::string to_string(const Value& v) {
+  if (std::holds_alternative<std::monostate>(v)) return "none";
   if (const bool* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
   if (const std::int64_t* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
   if (const double* d = std::get_if<double>(&v)) {
@@ -28,6 +30,8 @@ io::Json to_json(const Value& v) {
       [](const auto& x) -> io::Json {
         if constexpr (std::is_same_v<std::decay_t<decltype(x)>, double>)
           return io::json_number(x);
+        else if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>)
+          return nullptr;
         else
           return x;
       },
@@ -177,6 +181,42 @@ Value value_from_json(Kind kind, std::string_view owner, std::string_view field,
       break;
   }
   return j.is_string() ? Value(j.get<std::string>()) : fail("a name (text)");
+}
+
+std::string rephrase_message(std::string_view message, Interface interface,
+                             const std::vector<std::string>& names,
+                             const std::vector<std::pair<std::string, std::string>>& aliases) {
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  // The field is named at the start, or after a "context: " prefix added by a caller.
+  std::vector<size_t> starts = {0};
+  for (size_t p = message.find(": "); p != std::string_view::npos; p = message.find(": ", p + 1))
+    starts.push_back(p + 2);
+  for (size_t start : starts) {
+    std::string_view rest = message.substr(start);
+    size_t best_length = 0;
+    std::string best_name;
+    for (const auto& [owner, prefix] : aliases) {
+      if (rest.substr(0, owner.size() + 1) != owner + ".") continue;
+      size_t end = owner.size() + 1;
+      while (end < rest.size() && is_word(rest[end])) ++end;
+      const std::string name =
+          prefix + std::string(rest.substr(owner.size() + 1, end - owner.size() - 1));
+      for (const auto& n : names)
+        if (n == name && end > best_length) {
+          best_length = end;
+          best_name = name;
+        }
+    }
+    if (best_length > 0) {
+      std::string spelled = spell(best_name, interface);
+      const std::string_view tail = rest.substr(best_length);
+      // "k = 0 is invalid": Python's "k=" would read "k= = 0"; the bare name says it.
+      if (!spelled.empty() && spelled.back() == '=' && tail.substr(0, 2) == " =")
+        spelled.pop_back();
+      return std::string(message.substr(0, start)) + spelled + std::string(tail);
+    }
+  }
+  return std::string(message);
 }
 
 }  // namespace locus::options

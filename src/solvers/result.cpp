@@ -138,4 +138,56 @@ void write_trace_csv(const std::string& path, const SolveResult& result) {
   io::write_csv(path, t.columns, t.values);
 }
 
+io::Json to_json(const EvaluationCounts& c) {
+  return {{"loss", c.loss},
+          {"gradient", c.gradient},
+          {"jacobian", c.jacobian},
+          {"hessian", c.hessian},
+          {"hessian_vector", c.hessian_vector},
+          {"factorizations", c.factorizations}};
+}
+
+io::Json to_json(const StopCriteria& s) {
+  return {{"gradient_tolerance", io::json_number(s.gradient_tolerance)},
+          {"loss_tolerance", io::json_number(s.loss_tolerance)},
+          {"max_iterations", s.max_iterations},
+          {"max_seconds", io::json_number(s.max_seconds)}};
+}
+
+io::Json to_json(const HessianInertia& h) {
+  return {{"negative", h.negative},
+          {"zero", h.zero},
+          {"positive", h.positive},
+          {"tolerance", io::json_number(h.tolerance)},
+          {"eigenvalue_min", io::json_number(h.eigenvalue_min)},
+          {"eigenvalue_max", io::json_number(h.eigenvalue_max)}};
+}
+
+io::Json to_json(const SolveResult& r) {
+  io::Json j = {{"method", r.method},
+                {"status", std::string(to_string(r.status))},
+                {"converged", r.converged()},
+                {"message", r.message},
+                {"loss_initial", io::json_number(r.loss_initial)},
+                {"loss_final", io::json_number(r.loss_final)},
+                {"gradient_max_norm", io::json_number(r.gradient_max_norm)},
+                {"iterations", r.iterations},
+                {"seconds", io::json_number(r.seconds)},
+                {"counts", to_json(r.counts)},
+                {"stop", to_json(r.stop)}};
+  if (r.inertia) j["inertia"] = to_json(*r.inertia);
+  j["trajectory_points"] = r.trajectory.size();
+  j["trace_records"] = r.trace.size();
+  io::Json stages = io::Json::array();
+  for (const auto& s : r.stages)
+    stages.push_back({{"method", s.method},
+                      {"status", std::string(to_string(s.status))},
+                      {"iterations", s.iterations},
+                      {"seconds", io::json_number(s.seconds)},
+                      {"loss_final", io::json_number(s.loss_final)},
+                      {"gradient_max_norm", io::json_number(s.gradient_max_norm)}});
+  j["stages"] = stages;
+  return j;
+}
+
 }  // namespace locus::solvers

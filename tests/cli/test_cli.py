@@ -3,7 +3,10 @@ naming the input and the problem, 1 on other failures; --json prints exactly one
 whose first key is "context"; no output file is left behind by a failed command."""
 
 import json
+import math
 import os
+import re
+import shutil
 import subprocess
 
 import numpy as np
@@ -219,3 +222,135 @@ def test_read_only_directory(locus_bin, files):
         assert os.listdir(ro) == []
     finally:
         ro.chmod(0o700)
+
+
+# ---- one options table per verb: flags, --json context and Python keywords -------------------
+
+def long_flags(locus_bin, *verb):
+    """The long options listed by `locus VERB --help`, as snake_case names."""
+    rc, out, err = run(locus_bin, *verb, "--help")
+    assert rc == 0, err
+    return {f.replace("-", "_") for f in re.findall(r"^\s+(?:-\w, )?--([a-z][a-z0-9-]*)", out, re.M)}
+
+
+def keys(j):
+    """Every key of a JSON document, at any depth."""
+    if isinstance(j, dict):
+        return set(j) | set().union(*(keys(v) for v in j.values()))
+    if isinstance(j, list):
+        return set().union(*(keys(v) for v in j)) if j else set()
+    return set()
+
+
+def as_json_value(v):
+    """A Python option value as the JSON context writes it (io::json_number's rule)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return v
+
+
+# Flags that are actions, not options; and flags whose values the context holds resolved
+# under other keys (train's --opt name=value sets method_options[name]).
+ACTIONS = {"help", "list_options"}
+RESOLVED_ELSEWHERE = {"opt", "polish_opt"}
+
+
+@pytest.fixture(scope="module")
+def zero_loss_point(locus_bin, tmp_path_factory):
+    """A Cooper network that fits 8 iris points exactly: a point of the manifold of minima."""
+    d = tmp_path_factory.mktemp("verbs")
+    rc, out, err = run(locus_bin, "construct", "cooper", "--dataset", "iris", "--n-points", "8",
+                       "--save", d / "m.safetensors", "--json")
+    assert rc == 0, err
+    return d, json.loads(out)
+
+
+def verb_runs(locus_bin, d):
+    data = ["--dataset", "iris", "--n-points", "8"]
+    model = ["--params", d / "m.safetensors"]
+    return {
+        "analyze": ["analyze", *model, *data, "--json"],
+        "walk": ["walk", *model, *data, "--steps", "2", "--json"],
+        "train": ["train", *model, *data, "--method", "lm", "--opt", "max_iterations=7", "--save",
+                  d / "t.safetensors", "--json"],
+    }
+
+
+def test_every_accepted_option_is_in_the_json_context(locus_bin, zero_loss_point):
+    d, construct = zero_loss_point
+    contexts = {"construct": construct["context"]["options"]}
+    for verb, args in verb_runs(locus_bin, d).items():
+        rc, out, err = run(locus_bin, *args)
+        assert rc == 0, (verb, err)
+        j = json.loads(out)
+        assert list(j)[0] == "context"
+        assert verb == "analyze" or j["status"]  # analyze reports a classification instead
+        contexts[verb] = j["context"]["options"]
+    for verb, context in contexts.items():
+        flags = long_flags(locus_bin, verb, *(["cooper"] if verb == "construct" else []))
+        missing = flags - ACTIONS - RESOLVED_ELSEWHERE - keys(context)
+        assert not missing, (verb, missing)
+    # train: --opt values appear resolved among the method's options, as do the defaults.
+    assert contexts["train"]["method_options"]["max_iterations"] == 7
+    assert {"threads", "trace", "save"} <= keys(contexts["train"])
+    assert {"lanczos_end", "lanczos_tolerance"} <= set(contexts["analyze"]["analyze"])
+
+
+def test_python_keywords_and_defaults_come_from_the_same_tables(locus_bin, zero_loss_point):
+    d, construct = zero_loss_point
+    contexts = {}
+    for verb, args in verb_runs(locus_bin, d).items():
+        rc, out, err = run(locus_bin, *args)
+        assert rc == 0, (verb, err)
+        contexts[verb] = json.loads(out)["context"]["options"]
+    given = {"walk": {"steps"}, "train": {"max_iterations"}}
+    pairs = [("analyze", contexts["analyze"]["analyze"], locus.options_table("analyze")),
+             ("walk", contexts["walk"]["walk"], locus.options_table("walk")),
+             ("cooper", construct["context"]["options"]["cooper"], locus.options_table("cooper")),
+             ("train", contexts["train"]["method_options"], locus.options_table("lm"))]
+    for name, cli, py in pairs:
+        assert list(py) == list(cli), name  # the same rows, in the same order
+        for k, v in py.items():
+            if k not in given.get(name, set()):
+                assert as_json_value(v) == cli[k], (name, k, v, cli[k])
+    # Python accepts every row by keyword; passing the defaults changes nothing.
+    x, y = locus.load_dataset("iris", n_points=8)
+    c = locus.construct_cooper(x, y, **locus.options_table("cooper"))
+    assert c.to_json()["status"] == construct["status"]
+    np.testing.assert_array_equal(c.params, locus.construct_cooper(x, y).params)
+    a = locus.analyze(c.model, c.params, x, y, **locus.options_table("analyze"))
+    assert a["classification"] == locus.analyze(c.model, c.params, x, y)["classification"]
+    w = locus.walk(c.model, c.params, x, y, **{**locus.options_table("walk"), "steps": 2})
+    assert w.to_json()["status"] == "completed" and len(w.to_json()["steps"]) == 3
+
+
+def test_validation_messages_name_the_flag_or_keyword(locus_bin, zero_loss_point):
+    d, _ = zero_loss_point
+    runs = verb_runs(locus_bin, d)
+    for verb, extra, word in (("analyze", ["--k", "0"], "--k"),
+                              ("analyze", ["--spectrum", "qr"], "--spectrum"),
+                              ("walk", ["--step-size", "-1"], "--step-size"),
+                              ("walk", ["--steps", "many"], "--steps"),
+                              ("train", ["--opt", "learning_rate=x"], "--opt")):
+        rc, out, err = run(locus_bin, *runs[verb], *extra)
+        assert rc == 2 and word in err and out == "", (verb, extra, err)
+    rc, _, err = run(locus_bin, "construct", "cooper", "--dataset", "iris", "--n-points", "8",
+                     "--save", d / "c.safetensors", "--kink-fraction", "2")
+    assert rc == 2 and "--kink-fraction" in err, err
+    x, y = locus.load_dataset("iris", n_points=8)
+    c = locus.construct_cooper(x, y)
+    with pytest.raises(ValueError, match=r"^k\b"):
+        locus.analyze(c.model, c.params, x, y, k=0)
+    with pytest.raises(ValueError, match=r"^step_size= "):
+        locus.walk(c.model, c.params, x, y, step_size=-1.0)
+    with pytest.raises(ValueError, match=r"^kink_fraction= "):
+        locus.construct_cooper(x, y, kink_fraction=2.0)
+    with pytest.raises(ValueError, match="bogus"):
+        locus.walk(c.model, c.params, x, y, bogus=1)
+
+
+def test_list_options_prints_the_table_without_required_inputs(locus_bin):
+    for verb in (["analyze"], ["walk"], ["construct", "cooper"]):
+        rc, out, err = run(locus_bin, *verb, "--list-options", "--seed", "3")
+        assert rc == 0, (verb, err)
+        assert re.search(r"^  --seed\s+3\s", out, re.M), out

@@ -7,9 +7,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "locus/data/builtin.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/core/random.hpp"
+#include "locus/data/builtin.hpp"
 
 namespace locus::constructions {
 namespace {
@@ -284,6 +284,42 @@ TEST(CooperConstruction, IsDeterministicInTheSeed) {
   EXPECT_EQ(a.parameters, b.parameters);
   EXPECT_NE(a.direction, c.direction);
   EXPECT_TRUE(c.ok()) << c.message;
+}
+
+// The options table reads its defaults from the struct and writes what it reads: a JSON round
+// trip of non-default options gives the same network, bit for bit (same arithmetic, same seed).
+TEST(CooperTable, RoundTripGivesTheSameNetwork) {
+  const Dataset data = random_data(7, 3, 2, 5);
+  CooperOptions a;
+  cooper_table().set_text(a, "depth", "2");
+  cooper_table().set_text(a, "width", "9");
+  cooper_table().set_text(a, "activation", "relu");
+  cooper_table().set(a, "seed", std::int64_t{4});
+  const io::Json j = cooper_table().to_json(a);
+  EXPECT_EQ(j["width"], 9);
+  EXPECT_EQ(cooper_table().to_json(CooperOptions{})["width"], nullptr);  // unset: d
+  CooperOptions b;
+  cooper_table().from_json(b, j);
+  EXPECT_EQ(construct_cooper(data, b).parameters, construct_cooper(data, a).parameters);
+  EXPECT_THROW(cooper_table().set_text(b, "variant", "printed"), options::OptionError);
+}
+
+TEST(CooperTable, ResultJsonCarriesStatusMessageAndBound) {
+  const Dataset data = random_data(6, 2, 1, 3);
+  const CooperConstruction c = construct_cooper(data);
+  const io::Json j = to_json(c);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["message"], c.message);
+  EXPECT_EQ(j["residual_tolerance"].get<double>(), c.residual_bound);
+  EXPECT_LE(j["max_abs_residual"].get<double>(), j["residual_tolerance"].get<double>());
+  EXPECT_EQ(summary(c).rfind("cooper: ok: ", 0), 0u) << summary(c);
+  // The literal corollary fails with cond(A) = inf: written by the one JSON rule, not as null.
+  CooperOptions literal;
+  literal.depth = 2;
+  literal.variant = CooperVariant::literal;
+  const io::Json l = to_json(construct_cooper(data, literal));
+  EXPECT_EQ(l["status"], "residual_too_large");
+  EXPECT_EQ(l["cond_A"], "inf");
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,10 @@ Colour parse_colour(std::string_view s) {
 
 struct Inner {
   int k = 20;
+  double radius = 1.0;
+  void validate() const {
+    if (!(radius > 0)) throw std::invalid_argument("Inner.radius must be > 0, got 0");
+  }
 };
 struct Example {
   double tolerance = 1e-12;
@@ -33,6 +39,7 @@ struct Example {
   std::string name = "x";
   Colour colour = Colour::red;
   Inner inner;
+  std::optional<long> width;  // unset: automatic
 };
 
 const Table<Example>& table() {
@@ -45,7 +52,11 @@ const Table<Example>& table() {
           .add("name", "a name", &Example::name)
           .add_enum("colour", "red or green", &Example::colour, &colour_name, &parse_colour,
                     std::vector<Colour>{Colour::red, Colour::green})
-          .add("k", "nested count", [](Example& o) -> int& { return o.inner.k; });
+          .add("k", "nested count", [](Example& o) -> int& { return o.inner.k; })
+          .add("inner_radius", "nested radius",
+               [](Example& o) -> double& { return o.inner.radius; })
+          .add("width", "none: automatic", &Example::width)
+          .reported_as("Inner", "inner_");
   return t;
 }
 
@@ -59,7 +70,8 @@ TEST(OptionsTable, ReadsDefaultsFromTheStruct) {
   std::vector<std::string> names;
   for (const auto& f : table().fields()) names.push_back(f.name);
   EXPECT_EQ(names, (std::vector<std::string>{"tolerance", "max_seconds", "seed", "trace", "name",
-                                             "colour", "k"}));
+                                             "colour", "k", "inner_radius", "width"}));
+  EXPECT_TRUE(j["width"].is_null());  // an unset optional field
 }
 
 TEST(OptionsTable, SetsByValueAndByText) {
@@ -112,6 +124,49 @@ TEST(OptionsTable, ErrorsNameTheFieldInTheInterfaceSpelling) {
   }
   EXPECT_THROW(table().from_json(e, io::Json::parse(R"({"k": "ten"})")), OptionError);
   EXPECT_THROW(table().from_json(e, io::Json::parse("[1]")), OptionError);
+}
+
+TEST(OptionsTable, OptionalFieldsAreUnsetByNoneNullAndMonostate) {
+  Example e;
+  table().set_text(e, "width", "12");
+  ASSERT_TRUE(e.width.has_value());
+  EXPECT_EQ(*e.width, 12);
+  EXPECT_EQ(std::get<std::int64_t>(table().get(e, "width")), 12);
+  table().set_text(e, "width", "none");
+  EXPECT_FALSE(e.width.has_value());
+  EXPECT_EQ(to_string(table().get(e, "width")), "none");
+  table().set(e, "width", std::int64_t{3});
+  table().from_json(e, io::Json::parse(R"({"width": null})"));
+  EXPECT_FALSE(e.width.has_value());
+  table().set(e, "width", std::int64_t{3});
+  table().set(e, "width", Value());
+  EXPECT_FALSE(e.width.has_value());
+  EXPECT_THROW(table().set_text(e, "width", "wide"), OptionError);
+  EXPECT_THROW(table().set_text(e, "k", "none"), OptionError);  // not optional
+}
+
+// validate() of a nested struct names "<Struct>.<member>"; the table maps it to its own row and
+// spells it for the interface in use, and leaves messages about other things alone.
+TEST(OptionsTable, RephrasesValidateMessagesOfNestedStructs) {
+  Example e;
+  e.inner.radius = 0;
+  try {
+    e.inner.validate();
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& err) {
+    EXPECT_EQ(table().rephrase(err, Interface::cli), "--inner-radius must be > 0, got 0");
+    EXPECT_EQ(table().rephrase(err, Interface::python), "inner_radius= must be > 0, got 0");
+  }
+  const std::invalid_argument own("Example.max_seconds must be > 0");
+  EXPECT_EQ(table().rephrase(own, Interface::cli), "--max-seconds must be > 0");
+  const std::invalid_argument prefixed("lm: Example.tolerance must be >= 0");
+  EXPECT_EQ(table().rephrase(prefixed, Interface::python), "lm: tolerance= must be >= 0");
+  const std::invalid_argument assigned("Inner.radius = 0 is invalid");
+  EXPECT_EQ(table().rephrase(assigned, Interface::python), "inner_radius = 0 is invalid");
+  const std::invalid_argument other("Other.k must be > 0");  // not an alias of this table
+  EXPECT_EQ(table().rephrase(other, Interface::cli), "Other.k must be > 0");
+  const std::invalid_argument longer("Example.tolerance_x is bad");  // whole names only
+  EXPECT_EQ(table().rephrase(longer, Interface::cli), "Example.tolerance_x is bad");
 }
 
 TEST(OptionsValue, ShortestRoundTripText) {

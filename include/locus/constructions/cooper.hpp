@@ -41,6 +41,8 @@
 #include "locus/core/activation.hpp"
 #include "locus/core/dataset.hpp"
 #include "locus/core/mlp.hpp"
+#include "locus/core/options.hpp"
+#include "locus/io/json.hpp"
 
 namespace locus::constructions {
 
@@ -111,6 +113,7 @@ struct CooperConstruction {
   // max_ij |f(x_i)_j - y_ij| through the network's own forward pass (Objective::residuals).
   double max_abs_residual = 0.0;
   double max_abs_target = 0.0;  // max_ij |y_ij|
+  double residual_bound = 0.0;  // residual_tolerance * max_abs_target: status ok needs <= this
   double loss = 0.0;            // sum of squared residuals
   // cond_1(A) = |A|_1 |A^{-1}|_1 of the d x d matrix A_ij = sigma(z_i - b_j) (exact triangular
   // inverse); +inf when A is singular (literal variant).
@@ -139,5 +142,19 @@ struct CooperConstruction {
 // tolerance) are reported in status and message; parameters are still filled in (all zero when
 // no direction separated the points).
 CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& options = {});
+
+// The field table of CooperOptions (rows named as the members; hidden_widths, a list, is not a
+// row: the CLI builds depth x width networks, Python passes hidden_widths= separately): `locus
+// construct cooper`'s flags, Python's construct_cooper keywords and the "cooper" block of the JSON
+// context. width is optional: "none" (CLI), None (Python), null (JSON) mean d.
+const options::Table<CooperOptions>& cooper_table();
+
+// {"status", "message", "architecture": {"widths", "activation", "bias"}, "n_params",
+//  "max_abs_residual", "max_abs_target", "residual_tolerance" (the absolute bound), "loss",
+//  "cond_A", "rank_A", "projection_gap_min", "projection_gap_relative", "chain_gap_min",
+//  "chain_weight", "direction_trials_used", "direction", "order"}; inf as io::json_number.
+io::Json to_json(const CooperConstruction& c);
+// "cooper: ok: <message>", then the residual beside its bound, cond(A), rank A and the gap.
+std::string summary(const CooperConstruction& c);
 
 }  // namespace locus::constructions

@@ -26,8 +26,16 @@
 #include <vector>
 
 #include "locus/core/objective.hpp"
+#include "locus/core/options.hpp"
+#include "locus/io/json.hpp"
 
 namespace locus::constructions {
+
+// Result convention: WalkResult and ManifoldProjection carry a status (and the walk a message);
+// ResidualJacobianRank, LineLoss and DimensionEstimate are measurements that cannot fail once
+// their inputs are valid (invalid inputs throw), so they carry none. Each result has one
+// to_json (and the walk and the dimension estimate one summary), defined in walk_report.cpp;
+// the CLI and Python use them.
 
 // Numerical rank of J(theta) = dH/dtheta from its singular values.
 struct ResidualJacobianRank {
@@ -203,5 +211,31 @@ struct DimensionEstimate {
 DimensionEstimate manifold_dimension_by_projection(const Objective& objective,
                                                    const Eigen::VectorXd& theta_star,
                                                    const DimensionOptions& options = {});
+
+// ---- options tables and results as JSON / text -------------------------------------------------
+
+// The field table of WalkOptions (rows named as the members): `locus walk`'s flags, Python's
+// locus.walk keywords and the "walk" block of the JSON context. rephrase() recognises
+// validate()'s "WalkOptions.<member>" messages.
+const options::Table<WalkOptions>& walk_table();
+
+// {"rank", "rows", "cols", "tolerance", "sigma_max", "sigma_min_kept", "sigma_first_dropped"}.
+io::Json to_json(const ResidualJacobianRank& r);
+// {"status", "loss_initial", "loss_final", "iterations"} (theta is not serialised: n numbers).
+io::Json to_json(const ManifoldProjection& p);
+// {"status", "message", "arc_length", "loss_max", "rank_jacobian_min", "rank_jacobian_max",
+//  "turns", "steps": [{"step", "arc_length", "distance_from_start", "loss", "step_size",
+//  "corrector_iterations", "rejected_attempts", "turns", "rank_jacobian", "sigma_min_kept",
+//  "rank_tolerance"}, ...]}; non-finite numbers as io::json_number writes them.
+io::Json to_json(const WalkResult& w);
+// "walk: completed: <message>" then arc length, max loss and the range of rank J.
+std::string summary(const WalkResult& w);
+// {"t": [...], "loss": [...]}.
+io::Json to_json(const LineLoss& line);
+// {"by_projection", "at_largest_gap", "from_jacobian", "rank_jacobian", "rank_tolerance",
+//  "threshold", "gap_ratio", "n_samples", "n_projected", "loss_max_projected", "agrees"}.
+io::Json to_json(const DimensionEstimate& e);
+// "dim M by projection sampling = 7 (n - rank J = 7, gap 1.2e+03): agrees".
+std::string summary(const DimensionEstimate& e);
 
 }  // namespace locus::constructions

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "locus/io/json.hpp"
+
 namespace locus::solvers {
 
 // Why a solver stopped. One value per reason; converged() is true for the first two only.
@@ -149,6 +151,17 @@ struct SolveResult {
 // The one-argument form compares against result.stop.
 std::string summary(const SolveResult& result, const StopCriteria& stop);
 std::string summary(const SolveResult& result);
+
+// {"method", "status", "converged", "message", "loss_initial", "loss_final",
+//  "gradient_max_norm", "iterations", "seconds", "counts": {...}, "stop": {...},
+//  "inertia": {...} (critical mode only), "trajectory_points", "trace_records",
+//  "stages": [{"method", "status", "iterations", "seconds", "loss_final",
+//  "gradient_max_norm"}, ...]}. Non-finite numbers as io::json_number writes them. The parameters,
+// the trace and the trajectory (n numbers per record) are left to .npy/CSV files.
+io::Json to_json(const SolveResult& result);
+io::Json to_json(const EvaluationCounts& counts);
+io::Json to_json(const StopCriteria& stop);
+io::Json to_json(const HessianInertia& inertia);
 
 // The trace as a table with snake_case column names (CSV-ready):
 // iteration, seconds, loss, gradient_max_norm, step_norm, step_size, damping, flow_time.

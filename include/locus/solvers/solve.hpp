@@ -21,6 +21,7 @@
 
 #include "locus/core/objective.hpp"  // the usual function: an MLP loss
 #include "locus/core/problem.hpp"
+#include "locus/core/options.hpp"
 #include "locus/solvers/critical_point.hpp"
 #include "locus/solvers/first_order.hpp"
 #include "locus/solvers/gradient_flow.hpp"
@@ -81,9 +82,22 @@ SolveResult solve(FunctionRef objective, Eigen::VectorXd x0, const TrainOptions&
                   const IterationCallback& callback = {});
 
 // ---- options by name -------------------------------------------------------------------------
+// Each method's options struct has one options::Table (core/options.hpp): stop criteria first,
+// then the method's own fields, then record_trace. The CLI's --opt name=value and
+// --list-options, Python's train(**options) and solver_options(), and the "method_options" of a
+// JSON context all read these tables; defaults are the structs' member initialisers.
 
-// An option's value: bool, integer, floating point, or enumerator name.
-using OptionValue = std::variant<bool, std::int64_t, double, std::string>;
+const options::Table<GradientDescentOptions>& gradient_descent_table();
+const options::Table<SgdOptions>& sgd_table();
+const options::Table<AdamOptions>& adam_table();
+const options::Table<LbfgsOptions>& lbfgs_table();
+const options::Table<LevenbergMarquardtOptions>& levenberg_marquardt_table();
+const options::Table<NewtonOptions>& newton_table();
+const options::Table<CriticalPointOptions>& critical_point_table();
+const options::Table<GradientFlowOptions>& gradient_flow_table();
+
+// An option's value (options::Value: bool, integer, floating point or enumerator name).
+using OptionValue = options::Value;
 
 struct OptionField {
   std::string name;   // the field name: "gradient_tolerance", "learning_rate", ...
@@ -91,15 +105,20 @@ struct OptionField {
   std::string help;   // one line
 };
 
-// The tunable fields of method m (stop criteria first, then the method's own fields, then
-// record_trace), with their values in options.
+// The fields of method m's table with their values in options.
 std::vector<OptionField> option_fields(const TrainOptions& options, Method m);
 // Sets field `name` of method m's options. Integers are accepted for floating-point fields and
-// integral doubles for integer fields. Throws std::invalid_argument naming the method and field
-// for an unknown name or a value of the wrong type (validity is checked by validate()).
+// integral doubles for integer fields. Throws options::OptionError (a std::invalid_argument)
+// naming the method's struct and field for an unknown name or a value of the wrong type
+// (validity is checked by validate()).
 void set_option(TrainOptions& options, Method m, std::string_view name, const OptionValue& value);
 // As set_option, parsing text by the field's type ("1e-8", "inf", "200", "true", "exact").
 void set_option_text(TrainOptions& options, Method m, std::string_view name, std::string_view text);
 std::string to_string(const OptionValue& value);
+// {name: value} of method m's options (non-finite numbers as io::json_number writes them).
+io::Json options_to_json(const TrainOptions& options, Method m);
+// The message of e (from set_option or TrainOptions::validate) with the field of method m
+// spelled for the interface ("--max-iterations ...", "max_iterations= ...").
+std::string rephrase(const std::exception& e, Method m, options::Interface interface);
 
 }  // namespace locus::solvers

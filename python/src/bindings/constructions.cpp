@@ -6,8 +6,9 @@
 
 #include "bindings.hpp"
 #include "locus/constructions/cooper.hpp"
-#include "locus/manifold/walk.hpp"
 #include "locus/core/objective.hpp"
+#include "locus/manifold/walk.hpp"
+#include "options.hpp"
 
 namespace locus::python {
 
@@ -19,17 +20,7 @@ Objective squared_objective(const Mlp& model, const py::object& x, const py::obj
   return Objective(model, as_dataset(x, y));
 }
 
-py::dict rank_dict(const lc::ResidualJacobianRank& r) {
-  py::dict d;
-  d["rank"] = r.rank;
-  d["rows"] = r.rows;
-  d["cols"] = r.cols;
-  d["tolerance"] = r.tolerance;
-  d["sigma_max"] = r.sigma_max;
-  d["sigma_min_kept"] = r.sigma_min_kept;
-  d["sigma_first_dropped"] = r.sigma_first_dropped;
-  return d;
-}
+py::dict rank_dict(const lc::ResidualJacobianRank& r) { return json_to_python(lc::to_json(r)); }
 
 // The per-step records of a walk as columns: {"arc_length": array, ...}.
 py::dict walk_trace(const lc::WalkResult& w) {
@@ -68,7 +59,6 @@ py::dict walk_trace(const lc::WalkResult& w) {
 }  // namespace
 
 void bind_constructions(py::module_& m) {
-  const lc::CooperOptions cooper_defaults;
   py::class_<lc::CooperConstruction>(m, "CooperConstruction",
                                      "Cooper's memorizing network: spec, parameters and the "
                                      "numbers that certify the fit.")
@@ -96,41 +86,30 @@ void bind_constructions(py::module_& m) {
       .def_readonly("projection_gap_relative", &lc::CooperConstruction::projection_gap_relative)
       .def_readonly("chain_gap_min", &lc::CooperConstruction::chain_gap_min)
       .def_readonly("chain_weight", &lc::CooperConstruction::chain_weight)
-      .def("__repr__", [](const lc::CooperConstruction& c) {
-        return "CooperConstruction(" + std::string(lc::to_string(c.status)) + ": " + c.message +
-               ")";
-      });
+      .def_readonly("residual_bound", &lc::CooperConstruction::residual_bound)
+      .def(
+          "to_json", [](const lc::CooperConstruction& c) { return json_to_python(lc::to_json(c)); },
+          "The library's JSON document of the construction (the CLI's --json body) as a dict.")
+      .def("__repr__", [](const lc::CooperConstruction& c) { return lc::summary(c); });
 
   m.def(
       "construct_cooper",
-      [](const py::object& x, const py::object& y, std::optional<Index> width, int depth,
-         const std::string& activation, std::uint64_t seed, const std::string& variant,
-         std::optional<std::vector<Index>> hidden_widths, double min_gap, double kink_fraction,
-         double chain_offset) {
+      [](const py::object& x, const py::object& y, std::optional<std::vector<Index>> hidden_widths,
+         const py::kwargs& kwargs) {
         const Dataset data = as_dataset(x, y);
         lc::CooperOptions o;
-        o.activation = parse_activation(activation);
-        o.depth = depth;
-        o.width = width;
+        apply_kwargs(lc::cooper_table(), o, kwargs);
         if (hidden_widths) o.hidden_widths = *hidden_widths;
-        o.variant = lc::parse_cooper_variant(variant);
-        o.seed = seed;
-        o.min_gap = min_gap;
-        o.kink_fraction = kink_fraction;
-        o.chain_offset = chain_offset;
+        validate_for_python(lc::cooper_table(), [&] { o.validate(); });
         py::gil_scoped_release release;
         return lc::construct_cooper(data, o);
       },
-      py::arg("x"), py::arg("y"), py::arg("width") = py::none(),
-      py::arg("depth") = cooper_defaults.depth,
-      py::arg("activation") = std::string(to_string(cooper_defaults.activation)),
-      py::arg("seed") = cooper_defaults.seed,
-      py::arg("variant") = std::string(lc::to_string(cooper_defaults.variant)),
-      py::arg("hidden_widths") = py::none(), py::arg("min_gap") = cooper_defaults.min_gap,
-      py::arg("kink_fraction") = cooper_defaults.kink_fraction,
-      py::arg("chain_offset") = cooper_defaults.chain_offset,
+      py::arg("x"), py::arg("y"), py::arg("hidden_widths") = py::none(),
       "Cooper's memorizing network for (x, y) (Lemma 3.3; Cor 3.4 for depth >= 2, variant "
-      "'working' or 'literal'). width=None: d. Duplicate rows of x raise ValueError naming them.");
+      "'working' or 'literal'). Keyword options are those of `locus construct cooper` "
+      "(options_table('cooper'): activation, depth, width (None: d), variant, seed, min_gap, "
+      "kink_fraction, ...); hidden_widths=[h_1, ..., h_T] overrides depth and width. Duplicate "
+      "rows of x raise ValueError naming them.");
 
   py::class_<lc::WalkResult>(m, "WalkResult", "A predictor-corrector walk along M = L^-1(0).")
       .def_property_readonly(
@@ -147,45 +126,29 @@ void bind_constructions(py::module_& m) {
                              "per accepted point: step, arc_length, distance_from_start, loss, "
                              "step_size, corrector_iterations, rejected_attempts, turns, "
                              "rank_jacobian, sigma_min_kept, rank_tolerance (numpy arrays)")
-      .def("__repr__", [](const lc::WalkResult& w) {
-        return "WalkResult(" + std::string(lc::to_string(w.status)) + ": " + w.message + ")";
-      });
+      .def(
+          "to_json", [](const lc::WalkResult& w) { return json_to_python(lc::to_json(w)); },
+          "The library's JSON document of the walk (the CLI's --json body) as a dict.")
+      .def("__repr__", [](const lc::WalkResult& w) { return lc::summary(w); });
 
-  const lc::WalkOptions walk_defaults;
   m.def(
       "walk",
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-         int steps, double step_size, double max_step_size, double min_step_size, double max_length,
-         std::uint64_t seed, double loss_tolerance, double loss_acceptable,
-         int max_corrector_iterations, int max_turns, bool record_path) {
+         const py::kwargs& kwargs) {
         const Objective obj = squared_objective(model, x, y);
         const Eigen::VectorXd theta = as_vector(params, "params");
-        const lc::WalkOptions o{.steps = steps,
-                                .step_size = step_size,
-                                .max_step_size = max_step_size,
-                                .min_step_size = min_step_size,
-                                .max_turns = max_turns,
-                                .max_length = max_length,
-                                .seed = seed,
-                                .loss_tolerance = loss_tolerance,
-                                .loss_acceptable = loss_acceptable,
-                                .max_corrector_iterations = max_corrector_iterations,
-                                .record_path = record_path};
+        lc::WalkOptions o;
+        apply_kwargs(lc::walk_table(), o, kwargs);
+        validate_for_python(lc::walk_table(), [&] { o.validate(); });
         py::gil_scoped_release release;
         return lc::walk_manifold(obj, theta, o);
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
-      py::arg("steps") = walk_defaults.steps, py::arg("step_size") = walk_defaults.step_size,
-      py::arg("max_step_size") = walk_defaults.max_step_size,
-      py::arg("min_step_size") = walk_defaults.min_step_size,
-      py::arg("max_length") = walk_defaults.max_length, py::arg("seed") = walk_defaults.seed,
-      py::arg("loss_tolerance") = walk_defaults.loss_tolerance,
-      py::arg("loss_acceptable") = walk_defaults.loss_acceptable,
-      py::arg("max_corrector_iterations") = walk_defaults.max_corrector_iterations,
-      py::arg("max_turns") = walk_defaults.max_turns,
-      py::arg("record_path") = walk_defaults.record_path,
       "Walk along the manifold of global minima from a zero-loss point (predictor in ker J, "
-      "Gauss-Newton corrector -J^+ r, step control).");
+      "Gauss-Newton corrector -J^+ r, step control). Keyword options are those of `locus walk` "
+      "(options_table('walk'): steps, step_size, max_step_size, min_step_size, max_turns, "
+      "max_length, seed, loss_tolerance, loss_acceptable, max_corrector_iterations, "
+      "record_path).");
 
   const lc::LineLossOptions line_defaults;
   m.def(
@@ -251,12 +214,8 @@ void bind_constructions(py::module_& m) {
           p = lc::project_to_manifold(
               obj, theta, {.loss_tolerance = loss_tolerance, .max_iterations = max_iterations});
         }
-        py::dict d;
-        d["status"] = std::string(lc::to_string(p.status));
+        py::dict d = json_to_python(lc::to_json(p));
         d["params"] = p.theta;
-        d["loss_initial"] = p.loss_initial;
-        d["loss_final"] = p.loss_final;
-        d["iterations"] = p.iterations;
         return d;
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
@@ -278,10 +237,10 @@ void bind_constructions(py::module_& m) {
       .def_property_readonly("jacobian",
                              [](const lc::DimensionEstimate& e) { return rank_dict(e.jacobian); })
       .def_property_readonly("agrees", &lc::DimensionEstimate::agrees)
-      .def("__repr__", [](const lc::DimensionEstimate& e) {
-        return "DimensionEstimate(dimension=" + std::to_string(e.dimension) +
-               ", n - rank J = " + std::to_string(e.dimension_from_jacobian) + ")";
-      });
+      .def(
+          "to_json", [](const lc::DimensionEstimate& e) { return json_to_python(lc::to_json(e)); },
+          "The library's JSON document of the estimate (the CLI's --json 'dimension') as a dict.")
+      .def("__repr__", [](const lc::DimensionEstimate& e) { return lc::summary(e); });
 
   const lc::DimensionOptions dimension_defaults;
   m.def(

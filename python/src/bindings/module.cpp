@@ -4,7 +4,8 @@
 #include "bindings.hpp"
 
 namespace locus::python {
-void bind_io(py::module_& m);  // io.cpp
+void bind_io(py::module_& m);       // io.cpp
+void bind_options(py::module_& m);  // options.cpp
 }  // namespace locus::python
 
 PYBIND11_MODULE(_core, m) {
@@ -14,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   locus::python::bind_solvers(m);
   locus::python::bind_analysis(m);
   locus::python::bind_constructions(m);
+  locus::python::bind_options(m);
 }

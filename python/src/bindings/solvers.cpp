@@ -3,6 +3,7 @@
 
 #include "bindings.hpp"
 #include "locus/solvers/solve.hpp"
+#include "options.hpp"
 
 namespace locus::python {
 
@@ -10,36 +11,15 @@ namespace sv = locus::solvers;
 
 namespace {
 
-// A Python value as a solver option value (bool before int: bool is an int in Python).
-sv::OptionValue option_value(const std::string& name, const py::handle& v) {
-  if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
-  if (py::isinstance<py::int_>(v)) return v.cast<std::int64_t>();
-  if (py::isinstance<py::float_>(v)) return v.cast<double>();
-  if (py::isinstance<py::str>(v)) return v.cast<std::string>();
-  throw std::invalid_argument("option '" + name + "' must be a bool, int, float or str, got " +
-                              std::string(py::str(v.get_type())));
-}
-
-py::object to_python(const sv::OptionValue& v) {
-  return std::visit([](const auto& x) { return py::object(py::cast(x)); }, v);
-}
-
 void apply(sv::TrainOptions& o, sv::Method m, const py::dict& options) {
   for (auto item : options) {
     const std::string name = py::str(item.first);
-    sv::set_option(o, m, name, option_value(name, item.second));
+    try {
+      sv::set_option(o, m, name, option_value(name, item.second));
+    } catch (const std::invalid_argument& e) {
+      throw py::value_error(sv::rephrase(e, m, locus::options::Interface::python));
+    }
   }
-}
-
-py::dict counts_dict(const sv::EvaluationCounts& c) {
-  py::dict d;
-  d["loss"] = c.loss;
-  d["gradient"] = c.gradient;
-  d["jacobian"] = c.jacobian;
-  d["hessian"] = c.hessian;
-  d["hessian_vector"] = c.hessian_vector;
-  d["factorizations"] = c.factorizations;
-  return d;
 }
 
 }  // namespace
@@ -61,28 +41,14 @@ void bind_solvers(py::module_& m) {
       .def_readonly("seconds", &sv::SolveResult::seconds)
       .def("converged", &sv::SolveResult::converged,
            "True for converged_gradient and converged_loss")
-      .def_property_readonly("counts",
-                             [](const sv::SolveResult& r) { return counts_dict(r.counts); })
-      .def_property_readonly("stop",
-                             [](const sv::SolveResult& r) {
-                               py::dict d;
-                               d["gradient_tolerance"] = r.stop.gradient_tolerance;
-                               d["loss_tolerance"] = r.stop.loss_tolerance;
-                               d["max_iterations"] = r.stop.max_iterations;
-                               d["max_seconds"] = r.stop.max_seconds;
-                               return d;
-                             })
+      .def_property_readonly(
+          "counts", [](const sv::SolveResult& r) { return json_to_python(sv::to_json(r.counts)); })
+      .def_property_readonly(
+          "stop", [](const sv::SolveResult& r) { return json_to_python(sv::to_json(r.stop)); })
       .def_property_readonly("inertia",
                              [](const sv::SolveResult& r) -> py::object {
                                if (!r.inertia) return py::none();
-                               py::dict d;
-                               d["negative"] = r.inertia->negative;
-                               d["zero"] = r.inertia->zero;
-                               d["positive"] = r.inertia->positive;
-                               d["tolerance"] = r.inertia->tolerance;
-                               d["eigenvalue_min"] = r.inertia->eigenvalue_min;
-                               d["eigenvalue_max"] = r.inertia->eigenvalue_max;
-                               return d;
+                               return json_to_python(sv::to_json(*r.inertia));
                              })
       .def_property_readonly(
           "trace",
@@ -115,21 +81,12 @@ void bind_solvers(py::module_& m) {
             return d;
           },
           "flow: {'time', 'loss', 'gradient_max_norm', 'params' (k x n)} at the output times")
-      .def_property_readonly("stages",
-                             [](const sv::SolveResult& r) {
-                               py::list l;
-                               for (const auto& s : r.stages) {
-                                 py::dict d;
-                                 d["method"] = s.method;
-                                 d["status"] = std::string(sv::to_string(s.status));
-                                 d["iterations"] = s.iterations;
-                                 d["seconds"] = s.seconds;
-                                 d["loss_final"] = s.loss_final;
-                                 d["gradient_max_norm"] = s.gradient_max_norm;
-                                 l.append(d);
-                               }
-                               return l;
-                             })
+      .def_property_readonly(
+          "stages",
+          [](const sv::SolveResult& r) { return json_to_python(sv::to_json(r)["stages"]); })
+      .def(
+          "to_json", [](const sv::SolveResult& r) { return json_to_python(sv::to_json(r)); },
+          "The library's JSON document of the result (the CLI's --json body) as a dict.")
       .def("__repr__", [](const sv::SolveResult& r) { return sv::summary(r); });
 
   m.def(
@@ -138,7 +95,7 @@ void bind_solvers(py::module_& m) {
         const sv::Method mm = sv::parse_method(method);
         py::dict d;
         for (const auto& f : sv::option_fields(sv::TrainOptions{}, mm))
-          d[f.name.c_str()] = to_python(f.value);
+          d[f.name.c_str()] = to_python(f.value);  // the table's defaults
         return d;
       },
       py::arg("method"),
@@ -160,7 +117,14 @@ void bind_solvers(py::module_& m) {
           apply(o, *o.polish, polish_options);
         else if (!polish_options.empty())
           throw std::invalid_argument("polish_options given without polish");
-        o.validate();
+        try {
+          o.validate();
+        } catch (const std::invalid_argument& e) {
+          std::string message = sv::rephrase(e, o.method, locus::options::Interface::python);
+          if (o.polish && message == e.what())
+            message = sv::rephrase(e, *o.polish, locus::options::Interface::python);
+          throw py::value_error(message);
+        }
         const Objective obj(
             model, data, {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
         const Eigen::VectorXd x0 =
