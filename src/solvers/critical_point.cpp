@@ -7,6 +7,8 @@
 #include <stdexcept>
 
 #include "dense.hpp"
+#include "linalg/eigen.hpp"
+#include "linalg/inertia.hpp"
 #include "monitor.hpp"
 
 namespace locus::solvers {
@@ -26,27 +28,25 @@ void CriticalPointOptions::validate() const {
   detail::validate_damping("CriticalPointOptions", initial_damping, min_damping_factor,
                            max_damping_factor, acceptance_ratio);
   if (max_cg_iterations < 1) bad("max_cg_iterations", max_cg_iterations, ">= 1");
-  if (!(inertia_tolerance >= 0) || !std::isfinite(inertia_tolerance))
-    bad("inertia_tolerance", inertia_tolerance, "finite and >= 0");
+  if (!(inertia_tolerance_factor >= 0) || !std::isfinite(inertia_tolerance_factor))
+    bad("inertia_tolerance_factor", inertia_tolerance_factor, "finite and >= 0");
   if (inertia_max_params < 0) bad("inertia_max_params", double(inertia_max_params), ">= 0");
 }
 
 namespace {
 
-HessianInertia inertia_from(const VectorXd& eigenvalues, double relative_tolerance) {
+// The counts by locus's one zero-eigenvalue rule (linalg/inertia.hpp, as in the analysis layer):
+// |lambda| <= factor * n * eps * max|lambda| is zero.
+HessianInertia inertia_from(const VectorXd& eigenvalues, double tolerance_factor) {
   HessianInertia h;
   if (eigenvalues.size() == 0) return h;
   h.eigenvalue_min = eigenvalues.minCoeff();
   h.eigenvalue_max = eigenvalues.maxCoeff();
-  h.tolerance = relative_tolerance * eigenvalues.cwiseAbs().maxCoeff();
-  for (double v : eigenvalues) {
-    if (v < -h.tolerance)
-      ++h.negative;
-    else if (v > h.tolerance)
-      ++h.positive;
-    else
-      ++h.zero;
-  }
+  const linalg::Inertia in = linalg::inertia(eigenvalues, eigenvalues.size(), tolerance_factor);
+  h.negative = static_cast<int>(in.negative);
+  h.zero = static_cast<int>(in.zero);
+  h.positive = static_cast<int>(in.positive);
+  h.tolerance = in.tolerance;
   return h;
 }
 
@@ -78,18 +78,18 @@ VectorXd cg_squared(const HessianAt& op, const VectorXd& b, double nu, double to
 }  // namespace
 
 HessianInertia hessian_inertia(FunctionRef objective, const VectorXd& x,
-                               double relative_tolerance) {
-  if (!(relative_tolerance >= 0))
-    throw std::invalid_argument("hessian_inertia: relative_tolerance must be >= 0, got " +
-                                format_number(relative_tolerance));
+                               double tolerance_factor) {
+  if (!(tolerance_factor >= 0))
+    throw std::invalid_argument("hessian_inertia: tolerance_factor must be >= 0, got " +
+                                format_number(tolerance_factor));
   objective.require_second_derivatives("hessian_inertia");
   objective.check_parameters(x, "x");
   const MatrixXd h = objective.hessian(x);
   HessianInertia out;
   if (!h.allFinite()) return out;
-  detail::SymmetricEigen eig;
-  if (!detail::symmetric_eigen(h, false, eig)) return out;
-  return inertia_from(eig.values, relative_tolerance);
+  const linalg::SymmetricEigen eig = linalg::symmetric_eigen(h, false);
+  if (!eig.converged) return out;
+  return inertia_from(eig.values, tolerance_factor);
 }
 
 SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
@@ -105,7 +105,7 @@ SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
   LossGradient lg = objective.loss_gradient(x);
   ++counts.gradient;
   // Eigen-decomposition of H at the current x (dense path); valid while have_eigen.
-  detail::SymmetricEigen eig;
+  linalg::SymmetricEigen eig;
   bool have_eigen = false;
 
   if (!mon.begin(x, lg.loss, max_norm(lg.gradient))) {
@@ -120,7 +120,8 @@ SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
         ++counts.hessian;
         counts.hessian_vector += x.size();
         ++counts.factorizations;
-        if (!h.allFinite() || !detail::symmetric_eigen(h, true, eig)) {
+        if (h.allFinite()) eig = linalg::symmetric_eigen(h, true);
+        if (!h.allFinite() || !eig.converged) {
           mon.stop_with(Status::non_finite,
                         "the Hessian is not finite or its eigendecomposition failed " +
                             state_text(lg.loss, max_norm(g)));
@@ -198,9 +199,9 @@ SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
   SolveResult result = mon.finish();
   if (objective.n_params() <= options.inertia_max_params) {
     if (have_eigen) {
-      result.inertia = inertia_from(eig.values, options.inertia_tolerance);
+      result.inertia = inertia_from(eig.values, options.inertia_tolerance_factor);
     } else {
-      result.inertia = hessian_inertia(objective, result.x, options.inertia_tolerance);
+      result.inertia = hessian_inertia(objective, result.x, options.inertia_tolerance_factor);
       ++result.counts.hessian;
       result.counts.hessian_vector += result.x.size();
       ++result.counts.factorizations;

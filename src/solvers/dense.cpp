@@ -50,26 +50,4 @@ Eigen::MatrixXd gram_matrix(const Eigen::MatrixXd& j, bool wide) {
   return a;
 }
 
-bool symmetric_eigen(Eigen::MatrixXd a, bool want_vectors, SymmetricEigen& out) {
-  const int n = static_cast<int>(a.rows());
-  out.values.resize(n);
-  out.vectors.resize(0, 0);
-  if (n == 0) return true;
-  const char* jobz = want_vectors ? "V" : "N";
-  int info = 0, lwork = -1, liwork = -1, iwork_query = 0;
-  double work_query = 0.0;
-  dsyevd_(jobz, "L", &n, a.data(), &n, out.values.data(), &work_query, &lwork, &iwork_query,
-          &liwork, &info, 1, 1);
-  if (info != 0) return false;
-  lwork = static_cast<int>(work_query);
-  liwork = iwork_query;
-  std::vector<double> work(static_cast<std::size_t>(lwork));
-  std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  dsyevd_(jobz, "L", &n, a.data(), &n, out.values.data(), work.data(), &lwork, iwork.data(),
-          &liwork, &info, 1, 1);
-  if (info != 0) return false;
-  if (want_vectors) out.vectors = std::move(a);
-  return true;
-}
-
 }  // namespace locus::solvers::detail

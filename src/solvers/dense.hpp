@@ -14,13 +14,6 @@ Eigen::VectorXd cholesky_solve(const Eigen::MatrixXd& factor, const Eigen::Vecto
 
 // J J^T (wide = true) or J^T J, both triangles filled. Cost O(m n min(m, n)).
 Eigen::MatrixXd gram_matrix(const Eigen::MatrixXd& j, bool wide);
-
-// Eigen-decomposition A = Q diag(values) Q^T of a symmetric matrix (lower triangle read),
-// eigenvalues ascending (dsyevd, divide and conquer). Returns false if LAPACK reports failure.
-struct SymmetricEigen {
-  Eigen::VectorXd values;
-  Eigen::MatrixXd vectors;  // empty unless requested
-};
-bool symmetric_eigen(Eigen::MatrixXd a, bool want_vectors, SymmetricEigen& out);
+// (The symmetric eigensolver is linalg::symmetric_eigen, src/linalg/eigen.hpp.)
 
 }  // namespace locus::solvers::detail

@@ -139,8 +139,9 @@ const options::Table<CriticalPointOptions>& critical_point_table() {
           .add("max_damping_factor", "upper bound on mu", &O::max_damping_factor)
           .add("acceptance_ratio", "accept a step when rho > this", &O::acceptance_ratio)
           .add("max_cg_iterations", "CG iterations per step", &O::max_cg_iterations)
-          .add("inertia_tolerance", "|lambda| <= this * max |lambda| counts as zero",
-               &O::inertia_tolerance)
+          .add("inertia_tolerance_factor",
+               "|lambda| <= this * n * eps * max |lambda| counts as zero",
+               &O::inertia_tolerance_factor)
           .add("inertia_max_params", "report the inertia up to this many parameters",
                &O::inertia_max_params)
           .add("record_trace", "keep one record per iteration", &O::record_trace);

@@ -64,8 +64,8 @@ TEST(Failure, ImpossibleOptionsThrowNamingTheField) {
   expect_field(o, "NewtonOptions.max_cg_iterations");
   o = {};
   o.method = Method::critical;
-  o.critical.inertia_tolerance = -1;
-  expect_field(o, "CriticalPointOptions.inertia_tolerance");
+  o.critical.inertia_tolerance_factor = -1;
+  expect_field(o, "CriticalPointOptions.inertia_tolerance_factor");
   o = {};
   o.method = Method::flow;
   o.flow.relative_tolerance = 0;

@@ -40,8 +40,10 @@ struct CriticalPointOptions {
   double acceptance_ratio = 1e-4;
   // CG iterations per step on the matrix-free path.
   int max_cg_iterations = 500;
-  // Eigenvalues with |lambda| <= inertia_tolerance * max_i |lambda_i| count as zero.
-  double inertia_tolerance = 1e-9;
+  // Eigenvalues with |lambda| <= inertia_tolerance_factor * n * eps * max_i |lambda_i| count as
+  // zero: locus's one rule (the backward error of a symmetric eigensolver is ~ n eps |H|), the
+  // same as analysis's SpectrumOptions::zero_tolerance_factor.
+  double inertia_tolerance_factor = 10.0;
   // The inertia is reported when n <= inertia_max_params (a dense eigendecomposition).
   Index inertia_max_params = 4000;
   bool record_trace = false;  // damping = nu
@@ -59,10 +61,10 @@ SolveResult solve_critical_point(FunctionRef objective, Eigen::VectorXd x0,
                                  const IterationCallback& callback = {});
 
 // The inertia of the dense Hessian at x (any function with second derivatives): eigenvalues with
-// |lambda| <= relative_tolerance * max|lambda| count as zero. Cost: n HVPs and an O(n^3)
-// eigendecomposition. Throws std::invalid_argument on a wrong-length x or relative_tolerance < 0; a
+// |lambda| <= tolerance_factor * n * eps * max|lambda| count as zero (locus's one rule). Cost: n HVPs and an O(n^3)
+// eigendecomposition. Throws std::invalid_argument on a wrong-length x or tolerance_factor < 0; a
 // non-finite Hessian gives NaN eigenvalue bounds and all counts 0.
 HessianInertia hessian_inertia(FunctionRef objective, const Eigen::VectorXd& x,
-                               double relative_tolerance);
+                               double tolerance_factor = 10.0);
 
 }  // namespace locus::solvers
