@@ -31,7 +31,8 @@ MatrixXd random_matrix(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
 
 void set_flops(benchmark::State& state, double flop, int threads) {
   state.counters["flop"] = flop;
-  state.counters["FLOP/s"] = benchmark::Counter(flop, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flop, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads_used"] = threads;
 }
 
@@ -43,9 +44,9 @@ void BM_Dgemm_OpenBlas(benchmark::State& state) {
   const MatrixXd a = random_matrix(m, k, 1), b = random_matrix(k, n, 2);
   MatrixXd c(m, n);
   for (auto _ : state) {
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(n), static_cast<int>(k), 1.0, a.data(), static_cast<int>(m),
-                b.data(), static_cast<int>(k), 0.0, c.data(), static_cast<int>(m));
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), 1.0, a.data(), static_cast<int>(m), b.data(),
+                static_cast<int>(k), 0.0, c.data(), static_cast<int>(m));
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -136,7 +137,8 @@ BENCHMARK(BM_Dgemm_EigenAtB)->Apply(eigen_atb_args);
 // OpenBLAS's build (core type, threading) goes into the context block.
 const bool k_context_added = [] {
   benchmark::AddCustomContext("openblas_config", openblas_get_config());
-  benchmark::AddCustomContext("openblas_default_threads", std::to_string(openblas_get_num_threads()));
+  benchmark::AddCustomContext("openblas_default_threads",
+                              std::to_string(openblas_get_num_threads()));
   return true;
 }();
 

@@ -8,7 +8,7 @@ packages=(
   libeigen3-dev libspectra-dev libsundials-dev libopenblas-dev liblapacke-dev
   nlohmann-json3-dev libcli11-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-matplotlib python3-pytest
-  python3-skbuild python3-venv
+  python3-skbuild python3-venv clang-format
 )
 # Headless Chromium renders the report in the end-to-end test (LOCUS_SETUP_BROWSER=0 skips it).
 if [ "${LOCUS_SETUP_BROWSER:-1}" = 1 ]; then packages+=(chromium); fi

@@ -1,6 +1,6 @@
-// Benchmarks of the loss and its exact derivatives (include/locus/core/objective.hpp): loss, gradient,
-// Hessian-vector product (Objective::hvp and HessianOperator::apply), residual Jacobian, dense
-// Hessian. Softplus hidden layers, squared loss with sum reduction, float64.
+// Benchmarks of the loss and its exact derivatives (include/locus/core/objective.hpp): loss,
+// gradient, Hessian-vector product (Objective::hvp and HessianOperator::apply), residual Jacobian,
+// dense Hessian. Softplus hidden layers, squared loss with sum reduction, float64.
 //
 // Every benchmark takes Args({p, h, depth, l, d, nthreads}): the network [p, h x depth, l], d data
 // points, and the number of OpenMP threads locus may use (locus::set_num_threads). Problems:
@@ -8,7 +8,8 @@
 //   [10,200,1]       d = 100    the width of the overparameterised studies (n = 2401)
 //   [10,200,1]       d = 500
 //   [784,512,512,10] d = 1024   an MNIST-sized net (n = 669706); no Jacobian and no dense Hessian
-//                               here: J is 10240 x 669706 doubles (55 GB) and H is 669706^2 (3.6 TB)
+//                               here: J is 10240 x 669706 doubles (55 GB) and H is 669706^2 (3.6
+//                               TB)
 //
 // Counters: n_params, omp_threads (what locus::num_threads() reports during the run), flop (GEMM
 // FLOPs of one call, see gemm_flops below) and FLOP/s (flop per second of wall time).
@@ -20,10 +21,10 @@
 #include <vector>
 
 #include "locus/core/dataset.hpp"
-#include "locus/data/synthetic.hpp"
-#include "locus/core/objective.hpp"
 #include "locus/core/mlp.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/core/random.hpp"
+#include "locus/data/synthetic.hpp"
 
 namespace {
 
@@ -78,10 +79,14 @@ double gemm_flops(const locus::Mlp& model, Index d, Work work) {
   const double f0 =
       2.0 * static_cast<double>(d) * static_cast<double>(model.layer(0).in * model.layer(0).out);
   switch (work) {
-    case Work::loss: return f;
-    case Work::gradient: return 3 * f - f0;
-    case Work::hvp: return 9 * f - 5 * f0;
-    case Work::hvp_cached: return 6 * f - 4 * f0;
+    case Work::loss:
+      return f;
+    case Work::gradient:
+      return 3 * f - f0;
+    case Work::hvp:
+      return 9 * f - 5 * f0;
+    case Work::hvp_cached:
+      return 6 * f - 4 * f0;
     case Work::hessian:
       return 3 * f - f0 + static_cast<double>(model.n_params()) * (6 * f - 4 * f0);
   }
@@ -93,7 +98,8 @@ void set_counters(benchmark::State& state, const Problem& pb, double flop) {
   state.counters["omp_threads"] = locus::num_threads();
   if (flop > 0) {
     state.counters["flop"] = flop;
-    state.counters["FLOP/s"] = benchmark::Counter(flop, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["FLOP/s"] =
+        benchmark::Counter(flop, benchmark::Counter::kIsIterationInvariantRate);
   }
 }
 
@@ -153,8 +159,9 @@ const std::vector<int64_t> k_thread_counts = {2, 1};
 
 // Registers `bm` on the small problems and, when `large`, on the large one, for each thread count.
 void add_problems(benchmark::internal::Benchmark* bm, bool large) {
-  bm->ArgNames({"p", "h", "depth", "l", "d", "nthreads"})->UseRealTime()->Unit(
-      benchmark::kMicrosecond);
+  bm->ArgNames({"p", "h", "depth", "l", "d", "nthreads"})
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
   std::vector<std::vector<int64_t>> problems = k_small_problems;
   if (large) problems.push_back(k_large_problem);
   for (const auto& problem : problems)

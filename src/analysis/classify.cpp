@@ -9,23 +9,30 @@ namespace locus::analysis {
 
 using Eigen::VectorXd;
 
-
 std::string_view to_string(PointClass c) {
   switch (c) {
-    case PointClass::global_minimum: return "global_minimum";
-    case PointClass::strict_minimum: return "strict_minimum";
-    case PointClass::non_strict_minimum: return "non_strict_minimum";
-    case PointClass::saddle: return "saddle";
-    case PointClass::not_critical: return "not_critical";
-    case PointClass::undecided: return "undecided";
+    case PointClass::global_minimum:
+      return "global_minimum";
+    case PointClass::strict_minimum:
+      return "strict_minimum";
+    case PointClass::non_strict_minimum:
+      return "non_strict_minimum";
+    case PointClass::saddle:
+      return "saddle";
+    case PointClass::not_critical:
+      return "not_critical";
+    case PointClass::undecided:
+      return "undecided";
   }
   return "unknown";
 }
 
 void AnalyzeOptions::validate() const {
   spectrum.validate();
-  if (!(gradient_tolerance >= 0)) throw std::invalid_argument("AnalyzeOptions.gradient_tolerance must be >= 0");
-  if (!(loss_tolerance >= 0)) throw std::invalid_argument("AnalyzeOptions.loss_tolerance must be >= 0");
+  if (!(gradient_tolerance >= 0))
+    throw std::invalid_argument("AnalyzeOptions.gradient_tolerance must be >= 0");
+  if (!(loss_tolerance >= 0))
+    throw std::invalid_argument("AnalyzeOptions.loss_tolerance must be >= 0");
   if (!(min_gap >= 1)) throw std::invalid_argument("AnalyzeOptions.min_gap must be >= 1");
 }
 
@@ -66,8 +73,8 @@ PointAnalysis analyze_point(const Objective& objective, const VectorXd& theta,
   const bool smooth = is_smooth(objective.model().activation());
   const bool critical = a.gradient_max_norm <= options.gradient_tolerance;
   const bool clear = c.zero == 0 || c.gap >= options.min_gap;
-  const bool negatives_known =
-      c.complete || (a.hessian.method == SpectrumMethod::lanczos && options.spectrum.lanczos_end != LanczosEnd::largest);
+  const bool negatives_known = c.complete || (a.hessian.method == SpectrumMethod::lanczos &&
+                                              options.spectrum.lanczos_end != LanczosEnd::largest);
   if (!critical) {
     a.classification = PointClass::not_critical;
     std::snprintf(buf, sizeof buf, "|grad L|_inf = %.3g > %.3g (gradient_tolerance)",
@@ -98,8 +105,9 @@ PointAnalysis analyze_point(const Objective& objective, const VectorXd& theta,
                   c.tolerance, long(c.zero), c.gap);
   } else {
     a.classification = PointClass::undecided;
-    std::snprintf(buf, sizeof buf, "no negative eigenvalue among those computed; the middle of "
-                                   "the spectrum is unknown");
+    std::snprintf(buf, sizeof buf,
+                  "no negative eigenvalue among those computed; the middle of "
+                  "the spectrum is unknown");
   }
   a.reason = buf;
   return a;
@@ -124,7 +132,8 @@ io::Json to_json(const PointAnalysis& a) {
     jac["tolerance"] = a.jacobian.tolerance;
     jac["gap"] = num(a.jacobian.gap);
     jac["sigma_max"] = a.jacobian.sigma_max;
-    jac["sigma_min"] = a.jacobian.singular_values.size() ? a.jacobian.singular_values.minCoeff() : 0.0;
+    jac["sigma_min"] =
+        a.jacobian.singular_values.size() ? a.jacobian.singular_values.minCoeff() : 0.0;
     jac["full_row_rank"] = a.jacobian.full_row_rank;
   } else {
     jac["rank"] = nullptr;
@@ -133,7 +142,8 @@ io::Json to_json(const PointAnalysis& a) {
     jac["skipped_reason"] = a.jacobian.skipped_reason;
   }
   j["jacobian"] = jac;
-  j["manifold_dimension"] = a.manifold_dimension >= 0 ? io::Json(a.manifold_dimension) : io::Json(nullptr);
+  j["manifold_dimension"] =
+      a.manifold_dimension >= 0 ? io::Json(a.manifold_dimension) : io::Json(nullptr);
   io::Json h;
   h["method"] = std::string(to_string(a.hessian.method));
   h["positive"] = a.hessian.counts.positive;
@@ -148,8 +158,8 @@ io::Json to_json(const PointAnalysis& a) {
   if (a.hessian.eigenvalues.size())
     h["eigenvalue_min"] = a.hessian.eigenvalues.minCoeff(),
     h["eigenvalue_max"] = a.hessian.eigenvalues.maxCoeff();
-  h["eigenvalues"] = std::vector<double>(a.hessian.eigenvalues.data(),
-                                         a.hessian.eigenvalues.data() + a.hessian.eigenvalues.size());
+  h["eigenvalues"] = std::vector<double>(
+      a.hessian.eigenvalues.data(), a.hessian.eigenvalues.data() + a.hessian.eigenvalues.size());
   if (a.hessian.residuals.size())
     h["residuals"] = std::vector<double>(a.hessian.residuals.data(),
                                          a.hessian.residuals.data() + a.hessian.residuals.size());

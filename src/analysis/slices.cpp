@@ -8,7 +8,6 @@ namespace locus::analysis {
 
 using Eigen::VectorXd;
 
-
 VectorXd filter_normalized_direction(const Mlp& model, const VectorXd& theta, std::uint64_t seed) {
   model.check_parameters(theta);
   Rng rng(seed);
@@ -27,7 +26,8 @@ VectorXd filter_normalized_direction(const Mlp& model, const VectorXd& theta, st
 }
 
 LossSlice loss_slice_1d(const Objective& objective, const VectorXd& theta, const SliceOptions& o) {
-  if (o.points < 2 || !(o.radius > 0)) throw std::invalid_argument("SliceOptions: points >= 2 and radius > 0");
+  if (o.points < 2 || !(o.radius > 0))
+    throw std::invalid_argument("SliceOptions: points >= 2 and radius > 0");
   const VectorXd d = filter_normalized_direction(objective.model(), theta, o.seed);
   LossSlice s;
   s.alpha = VectorXd::LinSpaced(o.points, -o.radius, o.radius);
@@ -37,7 +37,8 @@ LossSlice loss_slice_1d(const Objective& objective, const VectorXd& theta, const
 }
 
 LossSlice loss_slice_2d(const Objective& objective, const VectorXd& theta, const SliceOptions& o) {
-  if (o.points < 2 || !(o.radius > 0)) throw std::invalid_argument("SliceOptions: points >= 2 and radius > 0");
+  if (o.points < 2 || !(o.radius > 0))
+    throw std::invalid_argument("SliceOptions: points >= 2 and radius > 0");
   const VectorXd d1 = filter_normalized_direction(objective.model(), theta, o.seed);
   const VectorXd d2 = filter_normalized_direction(objective.model(), theta, o.seed + 1);
   LossSlice s;

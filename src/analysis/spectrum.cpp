@@ -23,9 +23,12 @@ VectorXd SymmetricOperatorRef::apply(const VectorXd& v) const {
 
 std::string_view to_string(SpectrumMethod m) {
   switch (m) {
-    case SpectrumMethod::dense: return "dense";
-    case SpectrumMethod::lanczos: return "lanczos";
-    case SpectrumMethod::slq: return "slq";
+    case SpectrumMethod::dense:
+      return "dense";
+    case SpectrumMethod::lanczos:
+      return "lanczos";
+    case SpectrumMethod::slq:
+      return "slq";
   }
   return "unknown";
 }
@@ -39,9 +42,12 @@ SpectrumMethod parse_spectrum_method(std::string_view name) {
 
 std::string_view to_string(LanczosEnd e) {
   switch (e) {
-    case LanczosEnd::both: return "both";
-    case LanczosEnd::largest: return "largest";
-    case LanczosEnd::smallest: return "smallest";
+    case LanczosEnd::both:
+      return "both";
+    case LanczosEnd::largest:
+      return "largest";
+    case LanczosEnd::smallest:
+      return "smallest";
   }
   return "unknown";
 }
@@ -157,7 +163,8 @@ void lanczos_quadrature(const SymmetricOperatorRef& op, VectorXd v, int m, Vecto
     VectorXd w = op.apply(v);
     alpha[j] = v.dot(w);
     // Two passes of classical Gram-Schmidt against every previous vector.
-    for (int pass = 0; pass < 2; ++pass) w -= Q.leftCols(j + 1) * (Q.leftCols(j + 1).transpose() * w);
+    for (int pass = 0; pass < 2; ++pass)
+      w -= Q.leftCols(j + 1) * (Q.leftCols(j + 1).transpose() * w);
     beta[j] = w.norm();
     if (j + 1 < m) {
       if (beta[j] <= 1e-14 * std::abs(alpha[j]) + 1e-300) {  // invariant subspace found
@@ -238,8 +245,12 @@ Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions
       s = dense_from_matrix(0.5 * (a + a.transpose()), bytes);
       break;
     }
-    case SpectrumMethod::lanczos: s = lanczos_spectrum(op, options); break;
-    case SpectrumMethod::slq: s = slq_spectrum(op, options); break;
+    case SpectrumMethod::lanczos:
+      s = lanczos_spectrum(op, options);
+      break;
+    case SpectrumMethod::slq:
+      s = slq_spectrum(op, options);
+      break;
   }
   return finish(std::move(s), n, options);
 }

@@ -9,7 +9,7 @@
 namespace locus {
 
 namespace {
-constexpr double k_sqrt1_2 = 0.70710678118654752440;       // 1/sqrt(2)
+constexpr double k_sqrt1_2 = 0.70710678118654752440;        // 1/sqrt(2)
 constexpr double k_sqrt2_over_pi = 0.79788456080286535588;  // sqrt(2/pi)
 constexpr double k_inv_sqrt2pi = 0.39894228040143267794;    // 1/sqrt(2 pi)
 
@@ -24,22 +24,31 @@ double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::l
 
 std::string_view to_string(Activation a) {
   switch (a) {
-    case Activation::identity: return "identity";
-    case Activation::relu: return "relu";
-    case Activation::softplus: return "softplus";
-    case Activation::tanh: return "tanh";
-    case Activation::sigmoid: return "sigmoid";
-    case Activation::erf: return "erf";
-    case Activation::gelu: return "gelu";
-    case Activation::smoolu: return "smoolu";
-    case Activation::g: return "g";
+    case Activation::identity:
+      return "identity";
+    case Activation::relu:
+      return "relu";
+    case Activation::softplus:
+      return "softplus";
+    case Activation::tanh:
+      return "tanh";
+    case Activation::sigmoid:
+      return "sigmoid";
+    case Activation::erf:
+      return "erf";
+    case Activation::gelu:
+      return "gelu";
+    case Activation::smoolu:
+      return "smoolu";
+    case Activation::g:
+      return "g";
   }
   return "unknown";
 }
 
 const std::vector<Activation>& all_activations() {
   static const std::vector<Activation> all = {
-      Activation::identity, Activation::relu,   Activation::softplus,
+      Activation::identity, Activation::relu,    Activation::softplus,
       Activation::tanh,     Activation::sigmoid, Activation::erf,
       Activation::gelu,     Activation::smoolu,  Activation::g};
   return all;
@@ -60,8 +69,10 @@ bool is_rectified(Activation a) { return a == Activation::relu || a == Activatio
 
 ActivationValues activation_values(Activation a, double x) {
   switch (a) {
-    case Activation::identity: return {x, 1.0, 0.0};
-    case Activation::relu: return {x > 0 ? x : 0.0, x > 0 ? 1.0 : 0.0, 0.0};
+    case Activation::identity:
+      return {x, 1.0, 0.0};
+    case Activation::relu:
+      return {x > 0 ? x : 0.0, x > 0 ? 1.0 : 0.0, 0.0};
     // sigma'(x) = e/(1+e)^2 with e = exp(-|x|) instead of s(1-s): no cancellation for large |x|.
     case Activation::softplus: {
       const double e = std::exp(-std::abs(x));

@@ -10,7 +10,9 @@
 namespace locus {
 
 namespace {
-std::string label(const Dataset& d) { return d.name.empty() ? "dataset" : "dataset '" + d.name + "'"; }
+std::string label(const Dataset& d) {
+  return d.name.empty() ? "dataset" : "dataset '" + d.name + "'";
+}
 
 void check_finite(const Eigen::MatrixXd& m, const std::string& what) {
   for (Eigen::Index j = 0; j < m.cols(); ++j)

@@ -14,8 +14,8 @@ void MlpSpec::validate() const {
                                 std::to_string(widths.size()));
   for (size_t k = 0; k < widths.size(); ++k)
     if (widths[k] < 1)
-      throw std::invalid_argument("MlpSpec.widths[" + std::to_string(k) + "] = " +
-                                  std::to_string(widths[k]) + " must be >= 1");
+      throw std::invalid_argument("MlpSpec.widths[" + std::to_string(k) +
+                                  "] = " + std::to_string(widths[k]) + " must be >= 1");
   if (!bias.empty() && bias.size() != widths.size() - 1)
     throw std::invalid_argument("MlpSpec.bias has " + std::to_string(bias.size()) +
                                 " flags but the network has " + std::to_string(widths.size() - 1) +
@@ -24,9 +24,12 @@ void MlpSpec::validate() const {
 
 std::string_view to_string(InitScheme s) {
   switch (s) {
-    case InitScheme::glorot: return "glorot";
-    case InitScheme::he: return "he";
-    case InitScheme::normal: return "normal";
+    case InitScheme::glorot:
+      return "glorot";
+    case InitScheme::he:
+      return "he";
+    case InitScheme::normal:
+      return "normal";
   }
   return "unknown";
 }
@@ -86,8 +89,12 @@ Eigen::VectorXd Mlp::init_parameters(const InitOptions& options) const {
           w = rng.uniform(-a, a);
           break;
         }
-        case InitScheme::he: w = std::sqrt(2.0 / static_cast<double>(s.in)) * rng.normal(); break;
-        case InitScheme::normal: w = options.std * rng.normal(); break;
+        case InitScheme::he:
+          w = std::sqrt(2.0 / static_cast<double>(s.in)) * rng.normal();
+          break;
+        case InitScheme::normal:
+          w = options.std * rng.normal();
+          break;
       }
       theta[s.weight_offset + i] = w;
     }

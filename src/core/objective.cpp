@@ -3,8 +3,8 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <limits>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -82,13 +82,13 @@ struct ChunkState {
   // place (Engine::input), so a cached state (HessianOperator) never copies the inputs.
   std::vector<MatrixXd> act;
   MatrixXd batch_x;  // a mini-batch's gathered input rows (batch-sized, reused between calls)
-  std::vector<MatrixXd> d1;   // d1[k] = sigma'(z_{k-1}), k = 1..K-1 (d1[0] unused)
-  std::vector<MatrixXd> d2;   // d2[k] = sigma''(z_{k-1})
-  std::vector<MatrixXd> dz;   // dz[k] = dL/dz_k (backward pass), k = 0..K-1
-  std::vector<MatrixXd> ga;   // ga[k] = dL/dact[k] for k = 1..K-1
-  MatrixXd out;               // network output s * z_{K-1}
-  MatrixXd p;                 // softmax(out) for cross-entropy
-  VectorXd row_mass;          // sum_j y_ij for cross-entropy
+  std::vector<MatrixXd> d1;  // d1[k] = sigma'(z_{k-1}), k = 1..K-1 (d1[0] unused)
+  std::vector<MatrixXd> d2;  // d2[k] = sigma''(z_{k-1})
+  std::vector<MatrixXd> dz;  // dz[k] = dL/dz_k (backward pass), k = 0..K-1
+  std::vector<MatrixXd> ga;  // ga[k] = dL/dact[k] for k = 1..K-1
+  MatrixXd out;              // network output s * z_{K-1}
+  MatrixXd p;                // softmax(out) for cross-entropy
+  VectorXd row_mass;         // sum_j y_ij for cross-entropy
   double loss = 0.0;
 };
 
@@ -172,8 +172,7 @@ class Engine {
 
   // Backward pass from G = dL/d(out); writes the gradient into g (length n) when g != nullptr and
   // stores dz / ga for later R-passes when keep = true.
-  void backward(const VectorXd& theta, ChunkState& st, MatrixXd gout, double* g,
-                bool keep) const {
+  void backward(const VectorXd& theta, ChunkState& st, MatrixXd gout, double* g, bool keep) const {
     const int K = model_.n_layers();
     if (!keep) return backward_gradient(theta, st, gout, g);
     st.dz.resize(K);
@@ -302,10 +301,9 @@ Objective::Objective(const Mlp& model, std::shared_ptr<const Dataset> shared, Lo
   const Dataset& data = *data_;
   data.validate();
   if (data.input_dim() != model_.input_dim())
-    throw std::invalid_argument("data '" + data.name + "' has inputs of dimension " +
-                                std::to_string(data.input_dim()) + " but the network " +
-                                model_.describe() + " expects " +
-                                std::to_string(model_.input_dim()));
+    throw std::invalid_argument(
+        "data '" + data.name + "' has inputs of dimension " + std::to_string(data.input_dim()) +
+        " but the network " + model_.describe() + " expects " + std::to_string(model_.input_dim()));
   if (data.output_dim() != model_.output_dim())
     throw std::invalid_argument("data '" + data.name + "' has targets of dimension " +
                                 std::to_string(data.output_dim()) + " but the network " +

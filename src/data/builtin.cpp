@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <numeric>
 #include <mutex>
+#include <numeric>
 #include <stdexcept>
 
+#include "locus/core/random.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
 #include "locus/io/npy.hpp"
-#include "locus/core/random.hpp"
 
 namespace locus {
 
@@ -40,7 +40,8 @@ Eigen::MatrixXd parse_embedded(const std::string& file, int skip_rows) {
 
 Eigen::MatrixXd read_matrix(const std::string& path) {
   if (io::has_suffix(path, ".npy")) return io::read_npy_matrix(path);
-  if (io::has_suffix(path, ".csv") || io::has_suffix(path, ".csv.gz") || io::has_suffix(path, ".txt"))
+  if (io::has_suffix(path, ".csv") || io::has_suffix(path, ".csv.gz") ||
+      io::has_suffix(path, ".txt"))
     return io::read_csv(path);
   throw std::invalid_argument("'" + path + "': unknown data format (use .npy, .csv or .csv.gz)");
 }
@@ -58,8 +59,8 @@ Dataset load_builtin(std::string_view name, const BuiltinOptions& options) {
   if (it == builtins().end()) {
     std::string valid;
     for (const auto& n : builtin_dataset_names()) valid += (valid.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown built-in dataset '" + std::string(name) + "' (valid: " +
-                                valid + ")");
+    throw std::invalid_argument("unknown built-in dataset '" + std::string(name) +
+                                "' (valid: " + valid + ")");
   }
   // Parsed once per process: the tables are small and read-only afterwards.
   static std::map<std::string, Eigen::MatrixXd, std::less<>> cache;
@@ -111,8 +112,10 @@ Dataset load_builtin(std::string_view name, const BuiltinOptions& options) {
     for (Index j = 0; j < p; ++j) {
       const double mean = data.x.col(j).mean();
       const double sd = std::sqrt((data.x.col(j).array() - mean).square().sum() / d);
-      if (sd > 0) data.x.col(j) = ((data.x.col(j).array() - mean) / sd).matrix();
-      else data.x.col(j).setZero();
+      if (sd > 0)
+        data.x.col(j) = ((data.x.col(j).array() - mean) / sd).matrix();
+      else
+        data.x.col(j).setZero();
     }
   }
   if (options.one_hot) {

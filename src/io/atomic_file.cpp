@@ -47,8 +47,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   const std::string tmp =
       path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f)
-    throw std::invalid_argument("cannot write '" + path + "': " + std::strerror(errno));
+  if (!f) throw std::invalid_argument("cannot write '" + path + "': " + std::strerror(errno));
   const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() &&
                   std::fflush(f) == 0 && fsync(fileno(f)) == 0;
   const int err = errno;

@@ -37,8 +37,7 @@ std::string maybe_gunzip(std::string_view bytes_in, const std::string& path) {
     out.append(buf, sizeof(buf) - zs.avail_out);
   } while (rc != Z_STREAM_END && (zs.avail_in > 0 || zs.avail_out == 0));
   inflateEnd(&zs);
-  if (rc != Z_STREAM_END)
-    throw std::invalid_argument("'" + path + "': truncated gzip data");
+  if (rc != Z_STREAM_END) throw std::invalid_argument("'" + path + "': truncated gzip data");
   return out;
 }
 
@@ -67,7 +66,8 @@ Eigen::MatrixXd parse_csv(std::string_view text_in, const CsvOptions& options,
       char* stop = nullptr;
       errno = 0;
       const double v = std::strtod(cell.c_str(), &stop);
-      const bool blank_tail = stop && std::string(stop).find_first_not_of(" \t") == std::string::npos;
+      const bool blank_tail =
+          stop && std::string(stop).find_first_not_of(" \t") == std::string::npos;
       if (cell.find_first_not_of(" \t") == std::string::npos || stop == cell.c_str() || !blank_tail)
         throw std::invalid_argument("'" + path + "': line " + std::to_string(line_no) +
                                     ", column " + std::to_string(c + 1) + ": '" + cell +

@@ -6,8 +6,8 @@
 #include <Eigen/Core>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <ctime>
+#include <limits>
 #include <stdexcept>
 
 #include "locus/io/atomic_file.hpp"
@@ -61,8 +61,7 @@ double number_from_json(const Json& j) {
     if (s == "-inf") return -std::numeric_limits<double>::infinity();
     if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
   }
-  throw std::invalid_argument("expected a number (or \"inf\", \"-inf\", \"nan\"), got " +
-                              j.dump());
+  throw std::invalid_argument("expected a number (or \"inf\", \"-inf\", \"nan\"), got " + j.dump());
 }
 
 void write_json(const std::string& path, const Json& j) {

@@ -91,15 +91,16 @@ ModelFile load_model(const std::string& path, const LoadModelOptions& options) {
       throw std::invalid_argument("'" + path + "': layer " + std::to_string(index) +
                                   " has a bias but no weight");
     const Index out_dim = l.weight->shape[0], in_dim = l.weight->shape[1];
-    if (spec.widths.empty()) spec.widths.push_back(in_dim);
+    if (spec.widths.empty())
+      spec.widths.push_back(in_dim);
     else if (spec.widths.back() != in_dim)
       throw std::invalid_argument("'" + path + "': '" + l.weight_key + "' takes " +
-                                  std::to_string(in_dim) + " inputs but '" + prev_key +
-                                  "' has " + std::to_string(spec.widths.back()) + " outputs");
+                                  std::to_string(in_dim) + " inputs but '" + prev_key + "' has " +
+                                  std::to_string(spec.widths.back()) + " outputs");
     if (l.bias && l.bias->shape[0] != out_dim)
       throw std::invalid_argument("'" + path + "': bias of layer " + std::to_string(index) +
-                                  " has length " + std::to_string(l.bias->shape[0]) + ", expected " +
-                                  std::to_string(out_dim));
+                                  " has length " + std::to_string(l.bias->shape[0]) +
+                                  ", expected " + std::to_string(out_dim));
     spec.widths.push_back(out_dim);
     spec.bias.push_back(l.bias != nullptr);
     prev_key = l.weight_key;
@@ -125,8 +126,8 @@ ModelFile load_model(const std::string& path, const LoadModelOptions& options) {
     // Both the tensor and locus store W row-major (out x in): a straight copy.
     std::copy(l.weight->data.begin(), l.weight->data.end(),
               out.parameters.data() + s.weight_offset);
-    if (l.bias) std::copy(l.bias->data.begin(), l.bias->data.end(),
-                          out.parameters.data() + s.bias_offset);
+    if (l.bias)
+      std::copy(l.bias->data.begin(), l.bias->data.end(), out.parameters.data() + s.bias_offset);
   }
   model.check_parameters(out.parameters, "'" + path + "'");
   out.spec = spec;

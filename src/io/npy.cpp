@@ -61,8 +61,10 @@ class HeaderParser {
         fail(path_, "header has an unexpected key '" + key + "'");
       }
       skip_space();
-      if (peek() == ',') ++i_;
-      else if (peek() != '}') syntax("',' or '}'");
+      if (peek() == ',')
+        ++i_;
+      else if (peek() != '}')
+        syntax("',' or '}'");
     }
     ++i_;
     skip_space();
@@ -118,8 +120,10 @@ class HeaderParser {
       if (peek() == 'L') ++i_;  // Python 2 long literal in old files
       dims.push_back(static_cast<Eigen::Index>(v));
       skip_space();
-      if (peek() == ',') ++i_;
-      else if (peek() != ')') syntax("',' or ')'");
+      if (peek() == ',')
+        ++i_;
+      else if (peek() != ')')
+        syntax("',' or ')'");
     }
     ++i_;
     return dims;
@@ -191,8 +195,10 @@ NpyArray read_npy(const std::string& path) {
       break;
     }
     // count * n <= available keeps every product below (and count * size near) the file size.
-    if (n > available || count > available / n) too_big = true;
-    else count *= n;
+    if (n > available || count > available / n)
+      too_big = true;
+    else
+      count *= n;
   }
   if (too_big || available < count * size)
     fail(path, "data are truncated: the shape needs " +
@@ -222,8 +228,7 @@ NpyArray read_npy(const std::string& path) {
 
 Eigen::MatrixXd read_npy_matrix(const std::string& path) {
   const NpyArray a = read_npy(path);
-  if (a.shape.size() == 1)
-    return Eigen::Map<const Eigen::VectorXd>(a.data.data(), a.shape[0]);
+  if (a.shape.size() == 1) return Eigen::Map<const Eigen::VectorXd>(a.data.data(), a.shape[0]);
   if (a.shape.size() != 2)
     throw std::invalid_argument("'" + path + "': expected a 1-D or 2-D array, got " +
                                 std::to_string(a.shape.size()) + "-D");
@@ -233,8 +238,8 @@ Eigen::MatrixXd read_npy_matrix(const std::string& path) {
 
 Eigen::VectorXd read_npy_vector(const std::string& path) {
   const NpyArray a = read_npy(path);
-  const bool ok = a.shape.size() == 1 ||
-                  (a.shape.size() == 2 && (a.shape[0] == 1 || a.shape[1] == 1));
+  const bool ok =
+      a.shape.size() == 1 || (a.shape.size() == 2 && (a.shape[0] == 1 || a.shape[1] == 1));
   if (!ok) {
     std::string s;
     for (auto d : a.shape) s += (s.empty() ? "" : ", ") + std::to_string(d);
@@ -265,8 +270,8 @@ void write_npy_raw(const std::string& path, const std::string& shape, const doub
 
 void write_npy(const std::string& path, const Eigen::MatrixXd& m) {
   const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = m;
-  const std::string shape = std::string("(") + std::to_string(m.rows()) + ", " +
-                            std::to_string(m.cols()) + ")";
+  const std::string shape =
+      std::string("(") + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")";
   write_npy_raw(path, shape, r.data(), static_cast<size_t>(r.size()));
 }
 

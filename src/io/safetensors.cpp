@@ -20,9 +20,12 @@ namespace {
 double half_to_double(std::uint16_t h) {
   const int sign = h >> 15, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
   double v;
-  if (exp == 0) v = std::ldexp(frac, -24);
-  else if (exp == 31) v = frac ? NAN : INFINITY;
-  else v = std::ldexp(frac + 1024, exp - 25);
+  if (exp == 0)
+    v = std::ldexp(frac, -24);
+  else if (exp == 31)
+    v = frac ? NAN : INFINITY;
+  else
+    v = std::ldexp(frac + 1024, exp - 25);
   return sign ? -v : v;
 }
 
@@ -38,7 +41,8 @@ TensorFile read_safetensors(const std::string& path) {
   const std::string bytes = read_file(path);
   if (bytes.size() < 8) fail(path, "shorter than the 8-byte header length");
   std::uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
   if (n > bytes.size() - 8)
     fail(path, "header length " + std::to_string(n) + " exceeds the file size " +
                    std::to_string(bytes.size()));
@@ -72,10 +76,15 @@ TensorFile read_safetensors(const std::string& path) {
                        std::to_string(e) + "] outside the " + std::to_string(buffer_size) +
                        "-byte data buffer");
       size_t width;
-      if (dtype == "F64") width = 8, t.dtype = DType::f64;
-      else if (dtype == "F32") width = 4, t.dtype = DType::f32;
-      else if (dtype == "F16" || dtype == "BF16") width = 2, t.dtype = DType::f32;
-      else fail(path, "tensor '" + name + "' has dtype " + dtype + " (supported: F64, F32, F16, BF16)");
+      if (dtype == "F64")
+        width = 8, t.dtype = DType::f64;
+      else if (dtype == "F32")
+        width = 4, t.dtype = DType::f32;
+      else if (dtype == "F16" || dtype == "BF16")
+        width = 2, t.dtype = DType::f32;
+      else
+        fail(path,
+             "tensor '" + name + "' has dtype " + dtype + " (supported: F64, F32, F16, BF16)");
       // Element count; a product beyond the buffer cannot match the span (and must not overflow).
       size_t count = 1;
       bool too_big = false;

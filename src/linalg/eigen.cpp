@@ -5,9 +5,9 @@
 #include <vector>
 
 // Fortran LAPACK (LP64), with gfortran's hidden string-length arguments.
-extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a,
-                        const int* lda, double* w, double* work, const int* lwork, int* iwork,
-                        const int* liwork, int* info, std::size_t, std::size_t);
+extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
+                        double* w, double* work, const int* lwork, int* iwork, const int* liwork,
+                        int* info, std::size_t, std::size_t);
 
 namespace locus::linalg {
 

@@ -9,15 +9,15 @@
 // Fortran LAPACK (LP64), with gfortran's hidden string-length arguments.
 extern "C" {
 void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s,
-             double* u, const int* ldu, double* vt, const int* ldvt, double* work,
-             const int* lwork, int* iwork, int* info, std::size_t);
+             double* u, const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork,
+             int* iwork, int* info, std::size_t);
 void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
              const int* lda, double* s, double* u, const int* ldu, double* vt, const int* ldvt,
              double* work, const int* lwork, int* info, std::size_t, std::size_t);
 void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work,
              const int* lwork, int* info);
-void dorgqr_(const int* m, const int* n, const int* k, double* a, const int* lda,
-             const double* tau, double* work, const int* lwork, int* info);
+void dorgqr_(const int* m, const int* n, const int* k, double* a, const int* lda, const double* tau,
+             double* work, const int* lwork, int* info);
 }
 
 namespace locus::linalg {
@@ -29,8 +29,8 @@ using Eigen::VectorXd;
 namespace {
 
 // One LAPACK call with a workspace query; a is destroyed. Returns LAPACK's info.
-int lapack_svd(MatrixXd& a, SvdVectors vectors, bool divide_and_conquer, VectorXd& s,
-               MatrixXd& u, MatrixXd& vt) {
+int lapack_svd(MatrixXd& a, SvdVectors vectors, bool divide_and_conquer, VectorXd& s, MatrixXd& u,
+               MatrixXd& vt) {
   const int m = int(a.rows()), n = int(a.cols()), p = std::min(m, n);
   const int ucols = vectors == SvdVectors::full ? m : p;
   const int vtrows = vectors == SvdVectors::full ? n : p;
@@ -59,8 +59,8 @@ int lapack_svd(MatrixXd& a, SvdVectors vectors, bool divide_and_conquer, VectorX
     dgesdd_(job, &m, &n, a.data(), &m, s.data(), u.data(), &ldu, vt.data(), &ldvt, work.data(),
             &lwork, iwork.data(), &info, 1);
   else
-    dgesvd_(job, job, &m, &n, a.data(), &m, s.data(), u.data(), &ldu, vt.data(), &ldvt,
-            work.data(), &lwork, &info, 1, 1);
+    dgesvd_(job, job, &m, &n, a.data(), &m, s.data(), u.data(), &ldu, vt.data(), &ldvt, work.data(),
+            &lwork, &info, 1, 1);
   return info;
 }
 
@@ -142,8 +142,8 @@ Svd svd(MatrixXd a, SvdVectors vectors) {
 RankDecision numerical_rank(const VectorXd& s, Index rows, Index cols, double factor) {
   RankDecision d;
   d.sigma_max = s.size() ? s[0] : 0.0;
-  d.tolerance = factor * double(std::max(rows, cols)) * std::numeric_limits<double>::epsilon() *
-                d.sigma_max;
+  d.tolerance =
+      factor * double(std::max(rows, cols)) * std::numeric_limits<double>::epsilon() * d.sigma_max;
   while (d.rank < s.size() && s[d.rank] > d.tolerance) ++d.rank;
   d.sigma_min_kept = d.rank > 0 ? s[d.rank - 1] : 0.0;
   d.sigma_first_dropped = d.rank < s.size() ? s[d.rank] : 0.0;
@@ -169,9 +169,7 @@ VectorXd RankedSvd::kernel_component(const VectorXd& x) const {
 
 MatrixXd RankedSvd::normal_basis() const { return svd.v.leftCols(decision.rank); }
 
-MatrixXd RankedSvd::tangent_basis() const {
-  return svd.v.rightCols(svd.v.cols() - decision.rank);
-}
+MatrixXd RankedSvd::tangent_basis() const { return svd.v.rightCols(svd.v.cols() - decision.rank); }
 
 RankedSvd ranked_svd(const MatrixXd& a, SvdVectors vectors, double factor) {
   RankedSvd r;

@@ -213,7 +213,8 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
   VectorXd t = jsvd.kernel_component(gaussian(n, rng));
   if (jsvd.decision.rank >= n || !(t.norm() > 0)) {
     w.status = WalkStatus::no_tangent;
-    w.message = "rank J = " + std::to_string(jsvd.decision.rank) + " = n: M has no tangent directions here";
+    w.message =
+        "rank J = " + std::to_string(jsvd.decision.rank) + " = n: M has no tangent directions here";
     w.theta_final = theta;
     return w;
   }

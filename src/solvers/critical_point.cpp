@@ -56,8 +56,8 @@ std::string state_text(double loss, double gmax) {
 
 // Solves (H^2 + nu I) p = b by conjugate gradients (H^2 + nu I is positive definite), two HVPs
 // per iteration; relative residual 1e-2 * min(1, |g|) keeps the outer convergence superlinear.
-VectorXd cg_squared(const HessianAt& op, const VectorXd& b, double nu, double tol,
-                    int max_iters, EvaluationCounts& counts) {
+VectorXd cg_squared(const HessianAt& op, const VectorXd& b, double nu, double tol, int max_iters,
+                    EvaluationCounts& counts) {
   VectorXd p = VectorXd::Zero(b.size());
   VectorXd r = b, d = b;
   double rr = r.squaredNorm();
@@ -77,8 +77,7 @@ VectorXd cg_squared(const HessianAt& op, const VectorXd& b, double nu, double to
 
 }  // namespace
 
-HessianInertia hessian_inertia(FunctionRef objective, const VectorXd& x,
-                               double tolerance_factor) {
+HessianInertia hessian_inertia(FunctionRef objective, const VectorXd& x, double tolerance_factor) {
   if (!(tolerance_factor >= 0))
     throw std::invalid_argument("hessian_inertia: tolerance_factor must be >= 0, got " +
                                 format_number(tolerance_factor));

@@ -34,9 +34,8 @@ std::string non_finite_message(int iteration) {
 // One full-batch step of GD or Adam: moves x by `step` when the loss, the gradient and x itself
 // stay finite there, and records iteration `iteration`. Returns true when the run must stop
 // (non-finite: x stays the last finite iterate; otherwise the monitor's tests fired).
-bool take_step(FunctionRef objective, VectorXd& x, const VectorXd& step,
-               LossGradient& lg, detail::Monitor& mon, int iteration,
-               double step_size) {
+bool take_step(FunctionRef objective, VectorXd& x, const VectorXd& step, LossGradient& lg,
+               detail::Monitor& mon, int iteration, double step_size) {
   const VectorXd x_next = x + step;
   LossGradient next = objective.loss_gradient(x_next);
   ++mon.counts().gradient;

@@ -1,8 +1,8 @@
 #include "monitor.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
 #include <limits>
 #include <stdexcept>
 

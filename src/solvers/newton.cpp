@@ -31,8 +31,8 @@ void NewtonOptions::validate() const {
                                 ", got " + format_number(v));
   };
   if (dense_max_params < 0) bad("dense_max_params", double(dense_max_params), ">= 0");
-  detail::validate_damping("NewtonOptions", initial_damping, min_damping_factor,
-                           max_damping_factor, acceptance_ratio);
+  detail::validate_damping("NewtonOptions", initial_damping, min_damping_factor, max_damping_factor,
+                           acceptance_ratio);
   if (!(hybrid_decrease >= 0 && hybrid_decrease <= 1))
     bad("hybrid_decrease", hybrid_decrease, "in [0, 1]");
   if (max_cg_iterations < 1) bad("max_cg_iterations", max_cg_iterations, ">= 1");
@@ -140,8 +140,7 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
       // Round-off floor (squared loss, as in levenberg_marquardt.cpp): when the predicted and
       // actual changes of L are below its rounding level, take the trial if its gradient is
       // smaller.
-      const double noise =
-          squared ? c * objective.residual_rounding_level(residuals_at_x()) : 0.0;
+      const double noise = squared ? c * objective.residual_rounding_level(residuals_at_x()) : 0.0;
       const bool at_floor = squared && std::isfinite(loss_trial) && predicted <= noise &&
                             loss_trial <= lg.loss + noise;
       if (rho > options.acceptance_ratio || at_floor) {

@@ -100,8 +100,8 @@ void validate_method(const TrainOptions& o, Method m) {
   }
 }
 
-SolveResult run_method(FunctionRef objective, Eigen::VectorXd x0, const TrainOptions& o,
-                       Method m, const IterationCallback& cb) {
+SolveResult run_method(FunctionRef objective, Eigen::VectorXd x0, const TrainOptions& o, Method m,
+                       const IterationCallback& cb) {
   switch (m) {
     case Method::gd:
       return solve_gradient_descent(objective, std::move(x0), o.gd, cb);

@@ -20,13 +20,13 @@
 #include <stdexcept>
 
 #include "locus/analysis/geometry.hpp"
-#include "locus/workflows/sard.hpp"
 #include "locus/constructions/cooper.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
 #include "locus/manifold/walk.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
+#include "locus/workflows/sard.hpp"
 
 namespace locus::studies {
 
@@ -634,8 +634,8 @@ StudyResult run_cooper_study(const CooperStudyOptions& opt) {
   degenerate_data.y.setZero();
   const workflows::SardCheck sard =
       workflows::sard_check(Objective(degenerate_model, degenerate_data),
-                           Eigen::VectorXd::Zero(degenerate_model.n_params()),
-                           {.epsilon = opt.degenerate.sard_epsilon, .seed = seed});
+                            Eigen::VectorXd::Zero(degenerate_model.n_params()),
+                            {.epsilon = opt.degenerate.sard_epsilon, .seed = seed});
 
   // Cor 3.4 as printed against its working form, same data and depth.
   Cor34Record cor34;

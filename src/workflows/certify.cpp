@@ -8,8 +8,9 @@ namespace locus::workflows {
 void CertifyOptions::validate() const {
   if (polish != solvers::Method::lm && polish != solvers::Method::newton &&
       polish != solvers::Method::critical)
-    throw std::invalid_argument("CertifyOptions.polish = " + std::string(solvers::to_string(polish)) +
-                                " is invalid (valid: lm, newton, critical)");
+    throw std::invalid_argument(
+        "CertifyOptions.polish = " + std::string(solvers::to_string(polish)) +
+        " is invalid (valid: lm, newton, critical)");
   solvers::TrainOptions run = solver;
   run.method = polish;
   run.polish.reset();
@@ -19,9 +20,12 @@ void CertifyOptions::validate() const {
 
 std::string_view to_string(CertifyStatus s) {
   switch (s) {
-    case CertifyStatus::certified: return "certified";
-    case CertifyStatus::not_critical: return "not_critical";
-    case CertifyStatus::undecided: return "undecided";
+    case CertifyStatus::certified:
+      return "certified";
+    case CertifyStatus::not_critical:
+      return "not_critical";
+    case CertifyStatus::undecided:
+      return "undecided";
   }
   return "unknown";
 }
@@ -37,13 +41,19 @@ Certificate certify(const Objective& objective, const Eigen::VectorXd& theta,
   c.polish = solvers::solve(objective, theta, run);
   c.analysis = analysis::analyze_point(objective, c.polish.x, options.analyze);
   switch (c.analysis.classification) {
-    case analysis::PointClass::not_critical: c.status = CertifyStatus::not_critical; break;
-    case analysis::PointClass::undecided: c.status = CertifyStatus::undecided; break;
-    default: c.status = CertifyStatus::certified; break;
+    case analysis::PointClass::not_critical:
+      c.status = CertifyStatus::not_critical;
+      break;
+    case analysis::PointClass::undecided:
+      c.status = CertifyStatus::undecided;
+      break;
+    default:
+      c.status = CertifyStatus::certified;
+      break;
   }
   c.message = std::string(to_string(c.analysis.classification)) + ": " + c.analysis.reason +
-              " (after " + c.polish.method + ": " + std::string(solvers::to_string(c.polish.status)) +
-              ")";
+              " (after " + c.polish.method + ": " +
+              std::string(solvers::to_string(c.polish.status)) + ")";
   return c;
 }
 

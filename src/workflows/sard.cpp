@@ -35,7 +35,8 @@ SardCheck sard_check(const Objective& objective, const Eigen::VectorXd& theta,
   for (Index i = 0; i < start.size(); ++i)
     start[i] += rng.uniform(-options.start_radius, options.start_radius);
   const auto r = solvers::solve_levenberg_marquardt(
-      moved, start, {.stop = {.gradient_tolerance = 0.0, .loss_tolerance = options.loss_tolerance}});
+      moved, start,
+      {.stop = {.gradient_tolerance = 0.0, .loss_tolerance = options.loss_tolerance}});
   s.theta_after = r.x;
   s.loss_after = r.loss_final;
   s.jacobian_after = analysis::analyze_jacobian(moved, r.x);

@@ -40,10 +40,9 @@ TEST(Classify, ZeroLossPointsOfOverparameterizedNets) {
     Activation a;
     Index d;
   };
-  for (const Case& c : {Case{{3, 8, 1}, Activation::softplus, 5},
-                        Case{{2, 6, 5, 2}, Activation::tanh, 4},
-                        Case{{4, 10, 3}, Activation::gelu, 3},
-                        Case{{2, 7, 1}, Activation::sigmoid, 6}}) {
+  for (const Case& c :
+       {Case{{3, 8, 1}, Activation::softplus, 5}, Case{{2, 6, 5, 2}, Activation::tanh, 4},
+        Case{{4, 10, 3}, Activation::gelu, 3}, Case{{2, 7, 1}, Activation::sigmoid, 6}}) {
     const ZeroLoss z = zero_loss(c.widths, c.a, c.d, 7);
     const Objective obj(z.model, z.data);
     const Index n = obj.n_params(), ld = obj.n_residuals();
@@ -98,8 +97,8 @@ TEST(Classify, StrictMinimumSaddleAndNonCritical) {
   EXPECT_EQ(s.classification, PointClass::saddle) << s.reason;
   EXPECT_GT(s.index, 0);
   const io::Json j = to_json(s);
-  for (const char* k : {"loss", "gradient_max_norm", "n_params", "n_residuals", "manifold_dimension",
-                        "classification"})
+  for (const char* k : {"loss", "gradient_max_norm", "n_params", "n_residuals",
+                        "manifold_dimension", "classification"})
     EXPECT_TRUE(j.contains(k)) << k;
   for (const char* k : {"rank", "tolerance", "gap"}) EXPECT_TRUE(j["jacobian"].contains(k)) << k;
   for (const char* k : {"method", "positive", "zero", "negative", "tolerance", "gap"})

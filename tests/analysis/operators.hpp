@@ -25,7 +25,8 @@ struct TridiagonalOperator {
   }
   Eigen::VectorXd exact_eigenvalues() const {  // ascending
     Eigen::VectorXd ev(n);
-    for (Eigen::Index k = 1; k <= n; ++k) ev[k - 1] = a + 2 * b * std::cos(k * M_PI / double(n + 1));
+    for (Eigen::Index k = 1; k <= n; ++k)
+      ev[k - 1] = a + 2 * b * std::cos(k * M_PI / double(n + 1));
     std::sort(ev.data(), ev.data() + n);
     return ev;
   }
@@ -57,9 +58,7 @@ struct DiagonalPlusLowRank {
     const Eigen::Map<const Eigen::VectorXd> x(v, d.size());
     Eigen::Map<Eigen::VectorXd>(y, d.size()) = d.cwiseProduct(x) + u * (u.transpose() * x);
   }
-  Eigen::MatrixXd dense() const {
-    return Eigen::MatrixXd(d.asDiagonal()) + u * u.transpose();
-  }
+  Eigen::MatrixXd dense() const { return Eigen::MatrixXd(d.asDiagonal()) + u * u.transpose(); }
 };
 
 static_assert(SymmetricOperator<TridiagonalOperator>);

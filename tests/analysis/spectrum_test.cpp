@@ -27,15 +27,16 @@ TEST(Spectrum, HessianLanczosMatchesDense) {
   ASSERT_EQ(obj.n_params(), 2161);
   const Spectrum dense = hessian_spectrum(obj, theta, {.method = SpectrumMethod::dense});
   ASSERT_TRUE(dense.converged) << dense.note;
-  const Spectrum lz = hessian_spectrum(obj, theta, {.method = SpectrumMethod::lanczos, .k = 6,
-                                                    .seed = 1});
+  const Spectrum lz =
+      hessian_spectrum(obj, theta, {.method = SpectrumMethod::lanczos, .k = 6, .seed = 1});
   ASSERT_TRUE(lz.converged) << lz.note;
   const double norm = dense.matrix_norm;
   ASSERT_EQ(lz.eigenvalues.size(), 12);
   for (Index i = 0; i < 6; ++i) {
     EXPECT_NEAR(lz.eigenvalues[i], dense.eigenvalues[i], 1e-9 * norm) << i;
     EXPECT_NEAR(lz.eigenvalues[11 - i], dense.eigenvalues[dense.eigenvalues.size() - 1 - i],
-                1e-9 * norm) << i;
+                1e-9 * norm)
+        << i;
   }
   EXPECT_LE(lz.residuals.maxCoeff(), 1e-9 * norm);
 }

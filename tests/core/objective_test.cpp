@@ -75,8 +75,8 @@ constexpr double k_fd_tolerance = 1e-7;
 
 TEST_P(Derivatives, GradientMatchesCentralDifferences) {
   const VectorXd g = obj->gradient(theta);
-  const VectorXd g_fd = testing::central_difference_gradient(
-      [&](const VectorXd& t) { return obj->loss(t); }, theta);
+  const VectorXd g_fd =
+      testing::central_difference_gradient([&](const VectorXd& t) { return obj->loss(t); }, theta);
   EXPECT_LT(testing::max_scaled_error(g, g_fd), k_fd_tolerance)
       << "analytic: " << g.transpose() << "\nnumeric:  " << g_fd.transpose();
   EXPECT_DOUBLE_EQ(obj->loss_gradient(theta).loss, obj->loss(theta));
@@ -147,8 +147,8 @@ TEST(Loss, SumMeanAndCrossEntropyDerivatives) {
   for (Index i = 0; i < 9; ++i)
     expected -= logits(i, i % 4) - std::log(logits.row(i).array().exp().sum());
   EXPECT_NEAR(ce.loss(theta), expected, 1e-13 * expected);
-  const VectorXd g_fd = testing::central_difference_gradient(
-      [&](const VectorXd& t) { return ce.loss(t); }, theta);
+  const VectorXd g_fd =
+      testing::central_difference_gradient([&](const VectorXd& t) { return ce.loss(t); }, theta);
   EXPECT_LT(testing::max_scaled_error(ce.gradient(theta), g_fd), k_fd_tolerance);
   const MatrixXd h_fd = testing::central_difference_jacobian(
       [&](const VectorXd& t) { return ce.gradient(t); }, theta);
@@ -193,8 +193,7 @@ TEST(Loss, BadInputsAreRejected) {
   EXPECT_THROW(Objective(model, bad), std::invalid_argument);
   const Objective obj(model, data);
   EXPECT_THROW(obj.loss(VectorXd::Zero(model.n_params() + 1)), std::invalid_argument);
-  EXPECT_THROW(obj.hvp(VectorXd::Zero(model.n_params()), VectorXd::Zero(2)),
-               std::invalid_argument);
+  EXPECT_THROW(obj.hvp(VectorXd::Zero(model.n_params()), VectorXd::Zero(2)), std::invalid_argument);
 }
 
 }  // namespace

@@ -13,9 +13,9 @@
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
 #include "locus/io/json.hpp"
+#include "locus/io/model_file.hpp"
 #include "locus/io/npy.hpp"
 #include "locus/io/safetensors.hpp"
-#include "locus/io/model_file.hpp"
 
 namespace locus {
 namespace {
@@ -90,7 +90,8 @@ TEST_F(Io, NpyRoundTripIsExact) {
 TEST_F(Io, NpyHandWrittenDtypesAndFortranOrder) {
   write_bytes("f4.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }",
                                   raw(std::vector<float>{1.5f, -2.f, 0.25f, 8.f})));
-  EXPECT_EQ(io::read_npy_matrix(path("f4.npy")), (Eigen::MatrixXd(2, 2) << 1.5, -2, 0.25, 8).finished());
+  EXPECT_EQ(io::read_npy_matrix(path("f4.npy")),
+            (Eigen::MatrixXd(2, 2) << 1.5, -2, 0.25, 8).finished());
   write_bytes("i8.npy", npy_bytes("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
                                   raw(std::vector<std::int64_t>{-3, 0, 7})));
   EXPECT_EQ(io::read_npy_vector(path("i8.npy")), Eigen::Vector3d(-3, 0, 7));
@@ -157,8 +158,10 @@ std::string safetensors_from(const std::vector<Entry>& entries, const std::strin
     for (int k = 0; k < count; ++k) {
       const double v = entries[i].first + k + 1;
       const float f = static_cast<float>(v);
-      if (dtype == "F64") data.append(reinterpret_cast<const char*>(&v), 8);
-      else data.append(reinterpret_cast<const char*>(&f), 4);
+      if (dtype == "F64")
+        data.append(reinterpret_cast<const char*>(&v), 8);
+      else
+        data.append(reinterpret_cast<const char*>(&f), 4);
     }
     std::string shape;
     for (size_t j = 0; j < entries[i].shape.size(); ++j) {
@@ -178,13 +181,12 @@ std::string safetensors_from(const std::vector<Entry>& entries, const std::strin
 
 // As PyTorch's safetensors.torch.save_file writes nn.Sequential(Linear(3,4), Tanh(), Linear(4,2))
 // .state_dict(): keys 0.weight (4x3), 0.bias (4), 2.weight (2x4), 2.bias (2), the header's keys
-// sorted, data in that order. locus's layout: W0 at 0..11, b0 at 12..15, W1 at 16..23, b1 at 24..25.
+// sorted, data in that order. locus's layout: W0 at 0..11, b0 at 12..15, W1 at 16..23, b1
+// at 24..25.
 std::string pytorch_style_safetensors(const std::string& dtype, const std::string& prefix) {
-  return safetensors_from({{"0.bias", {4}, 12},
-                           {"0.weight", {4, 3}, 0},
-                           {"2.bias", {2}, 24},
-                           {"2.weight", {2, 4}, 16}},
-                          dtype, prefix);
+  return safetensors_from(
+      {{"0.bias", {4}, 12}, {"0.weight", {4, 3}, 0}, {"2.bias", {2}, 24}, {"2.weight", {2, 4}, 16}},
+      dtype, prefix);
 }
 
 TEST_F(Io, PytorchSequentialSafetensorsLoadIntoTheDocumentedLayout) {
@@ -274,7 +276,8 @@ TEST_F(Io, AtomicWritesLeaveNoPartialFiles) {
   EXPECT_FALSE(fs::exists(path("nodir")));
   if (getuid() != 0) {  // root writes anywhere; the permission check only means something otherwise
     fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
-    expect_invalid([&] { io::write_npy(path("x.npy"), Eigen::VectorXd(Eigen::VectorXd::Ones(2))); }, "writable");
+    expect_invalid([&] { io::write_npy(path("x.npy"), Eigen::VectorXd(Eigen::VectorXd::Ones(2))); },
+                   "writable");
     fs::permissions(dir, fs::perms::owner_all);
   }
 }
@@ -299,8 +302,8 @@ TEST_F(Io, SafetensorsLayersOrderedByNumericIndexWithPrefix) {
 }
 
 TEST_F(Io, SafetensorsShapesThatDoNotChainNameBothKeys) {
-  write_bytes("m.safetensors", safetensors_from({{"0.weight", {4, 3}, 0}, {"2.weight", {2, 5}, 12}},
-                                                "F64", ""));
+  write_bytes("m.safetensors",
+              safetensors_from({{"0.weight", {4, 3}, 0}, {"2.weight", {2, 5}, 12}}, "F64", ""));
   try {
     load_model(path("m.safetensors"), {.activation = Activation::tanh});
     ADD_FAILURE() << "no exception";
@@ -309,8 +312,8 @@ TEST_F(Io, SafetensorsShapesThatDoNotChainNameBothKeys) {
     EXPECT_NE(what.find("'2.weight'"), std::string::npos) << what;
     EXPECT_NE(what.find("'0.weight'"), std::string::npos) << what;
   }
-  write_bytes("odd.safetensors", safetensors_from({{"0.weight", {4, 3}, 0}, {"encoder", {2}, 12}},
-                                                  "F64", ""));
+  write_bytes("odd.safetensors",
+              safetensors_from({{"0.weight", {4, 3}, 0}, {"encoder", {2}, 12}}, "F64", ""));
   expect_invalid([&] { load_model(path("odd.safetensors"), {.activation = Activation::tanh}); },
                  "'encoder'");
   write_bytes("m.bin", "x");
@@ -326,9 +329,9 @@ TEST_F(Io, SafetensorsInconsistentHeaders) {
                                 eight));
   expect_invalid([&] { io::read_safetensors(path("overlap.safetensors")); }, "overlap");
   // Byte span disagrees with shape x dtype size.
-  write_bytes("span.safetensors",
-              safetensors_bytes(R"({"a":{"dtype":"F64","shape":[3],"data_offsets":[0,16]}})",
-                                sixteen));
+  write_bytes(
+      "span.safetensors",
+      safetensors_bytes(R"({"a":{"dtype":"F64","shape":[3],"data_offsets":[0,16]}})", sixteen));
   expect_invalid([&] { io::read_safetensors(path("span.safetensors")); }, "needs 24");
   // A shape whose element count would overflow size_t.
   write_bytes("huge.safetensors",
@@ -337,12 +340,13 @@ TEST_F(Io, SafetensorsInconsistentHeaders) {
                                 sixteen));
   expect_invalid([&] { io::read_safetensors(path("huge.safetensors")); }, "needs more");
   // Integer tensors are not parameters locus can use.
-  write_bytes("int.safetensors",
-              safetensors_bytes(R"({"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})",
-                                eight));
+  write_bytes(
+      "int.safetensors",
+      safetensors_bytes(R"({"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", eight));
   expect_invalid([&] { io::read_safetensors(path("int.safetensors")); }, "I64");
   // A tensor entry without data_offsets.
-  write_bytes("entry.safetensors", safetensors_bytes(R"({"a":{"dtype":"F64","shape":[1]}})", eight));
+  write_bytes("entry.safetensors",
+              safetensors_bytes(R"({"a":{"dtype":"F64","shape":[1]}})", eight));
   expect_invalid([&] { io::read_safetensors(path("entry.safetensors")); }, "entry.safetensors");
 }
 
@@ -358,7 +362,8 @@ TEST_F(Io, NpyVersion2HeaderAndSmallIntegers) {
   b += header;
   b += std::string("\x00\x07\x10\xff", 4);
   write_bytes("v2.npy", b);
-  EXPECT_EQ(io::read_npy_matrix(path("v2.npy")), (Eigen::MatrixXd(2, 2) << 0, 7, 16, 255).finished());
+  EXPECT_EQ(io::read_npy_matrix(path("v2.npy")),
+            (Eigen::MatrixXd(2, 2) << 0, 7, 16, 255).finished());
   write_bytes("i1.npy", npy_bytes("{'descr': '|i1', 'fortran_order': False, 'shape': (2,), }",
                                   std::string("\xff\x80", 2)));
   EXPECT_EQ(io::read_npy_vector(path("i1.npy")), Eigen::Vector2d(-1, -128));
@@ -395,8 +400,8 @@ TEST_F(Io, NpyMalformedHeaderDicts) {
   check("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
         "truncated");
   // Double quotes and no trailing comma are valid Python too.
-  write_bytes("ok.npy", npy_bytes("{\"descr\": \"<f8\", \"fortran_order\": False, \"shape\": (2,)}",
-                                  data));
+  write_bytes("ok.npy",
+              npy_bytes("{\"descr\": \"<f8\", \"fortran_order\": False, \"shape\": (2,)}", data));
   EXPECT_EQ(io::read_npy_vector(path("ok.npy")), Eigen::Vector2d(1, 2));
 }
 

@@ -79,7 +79,8 @@ TEST(CriticalPoint, ConvergesBackToASplitNeuronSaddleAndReportsItsIndex) {
       // Back on the line of critical points through the split point: the same loss.
       EXPECT_NEAR(r.loss_final, m.loss_final, 1e-9 * m.loss_final) << summary(r);
       ASSERT_TRUE(r.inertia.has_value());
-      EXPECT_EQ(r.inertia->negative, negative_eigenvalues(obj, r.x, options.inertia_tolerance_factor));
+      EXPECT_EQ(r.inertia->negative,
+                negative_eigenvalues(obj, r.x, options.inertia_tolerance_factor));
       EXPECT_EQ(r.inertia->negative + r.inertia->zero + r.inertia->positive, wide.n_params());
       if (split_index > 0) {
         ++saddles;

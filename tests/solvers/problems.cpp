@@ -2,8 +2,8 @@
 
 #include <Eigen/QR>
 
-#include "locus/data/synthetic.hpp"
 #include "locus/core/random.hpp"
+#include "locus/data/synthetic.hpp"
 
 namespace locus::testing {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 
 #include "locus/core/dataset.hpp"
-#include "locus/core/objective.hpp"
 #include "locus/core/mlp.hpp"
+#include "locus/core/objective.hpp"
 
 namespace locus::testing {
 

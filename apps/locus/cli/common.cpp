@@ -70,8 +70,7 @@ void add_data_options(CLI::App* app, DataOptions& o) {
   app->add_option("--teacher-activation", o.teacher_activation,
                   "teacher/grid: activation (teacher default: the student's; grid default: "
                   "Simsek et al.'s)");
-  app->add_option("--teacher-init", o.teacher_init,
-                  "teacher: glorot|he|normal (N(0,1)) parameters")
+  app->add_option("--teacher-init", o.teacher_init, "teacher: glorot|he|normal (N(0,1)) parameters")
       ->capture_default_str();
   app->add_option("--teacher-seed", o.teacher_seed,
                   "teacher: seed of its parameters (inputs x ~ N(0,I) use --data-seed)")

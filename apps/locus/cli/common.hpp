@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "locus/core/dataset.hpp"
+#include "locus/core/mlp.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/data/source.hpp"
 #include "locus/io/json.hpp"
-#include "locus/core/objective.hpp"
-#include "locus/core/mlp.hpp"
 
 namespace locus::cli {
 

@@ -4,7 +4,8 @@
 // (analyze_point also returns the Jacobian analysis and the Hessian spectrum behind it).
 //
 //   locus::Objective obj(model, data);
-//   auto a = locus::analysis::analyze_point(obj, theta, {.spectrum = {.method = SpectrumMethod::dense}});
+//   auto a = locus::analysis::analyze_point(obj, theta, {.spectrum = {.method =
+//   SpectrumMethod::dense}});
 //   // a.jacobian.rank == l*d, a.manifold_dimension == n - l*d, a.hessian.counts.zero == n - l*d,
 //   // a.classification == PointClass::global_minimum at an interpolating point (Cooper Prop 2.3)
 //   std::cout << locus::analysis::to_json(a).dump(2);
@@ -52,8 +53,8 @@ struct PointAnalysis {
   double gradient_max_norm = NAN;
   Index n_params = 0, n_residuals = 0;
   bool at_zero_loss = false;
-  JacobianAnalysis jacobian;     // skipped (computed = false) for cross-entropy or huge nets
-  Index manifold_dimension = -1; // n - rank J when J was analysed
+  JacobianAnalysis jacobian;      // skipped (computed = false) for cross-entropy or huge nets
+  Index manifold_dimension = -1;  // n - rank J when J was analysed
   Spectrum hessian;
   // At zero loss: max_k |lambda_(k) - 2c sigma_k(J)^2| / lambda_(k) over the top min(l d, n)
   // eigenvalues (dense spectrum only); NaN otherwise.
@@ -63,8 +64,8 @@ struct PointAnalysis {
   // meaningful test even where the smallest positive eigenvalue is tiny and rtol is large.
   double eigen_vs_gauss_newton_abs = NAN;
   PointClass classification = PointClass::undecided;
-  Index index = 0;               // negative eigenvalues found (saddle index)
-  std::string reason;            // one sentence: which test decided the class
+  Index index = 0;     // negative eigenvalues found (saddle index)
+  std::string reason;  // one sentence: which test decided the class
 };
 // Loss and gradient, the Jacobian analysis (squared losses), the Hessian spectrum of
 // options.spectrum and the class decided from them, in that order of tests: not critical,

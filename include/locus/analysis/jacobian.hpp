@@ -32,7 +32,7 @@ struct JacobianAnalysis {
   std::string skipped_reason;  // why J was not formed (memory) or the SVD failed, when !computed
   Index rows = 0, cols = 0;    // l d, n
   Index rank = 0;
-  double tolerance = 0.0;      // tau_J
+  double tolerance = 0.0;  // tau_J
   double sigma_max = 0.0;
   // sigma_rank / sigma_{rank+1}: inf when rank = min(rows, cols) (nothing dropped), 0 if rank 0.
   double gap = 0.0;

@@ -30,11 +30,13 @@ class SymmetricOperatorRef {
  public:
   using Scalar = double;
   template <class Op>
-    requires(!std::same_as<Op, SymmetricOperatorRef>) && SymmetricOperator<Op>
-  SymmetricOperatorRef(const Op& op)  // NOLINT: implicit, so any operator can be passed
-      : op_(&op), n_(Index(op.rows())), apply_([](const void* o, const double* v, double* y) {
-          static_cast<const Op*>(o)->perform_op(v, y);
-        }) {}
+  requires(!std::same_as<Op, SymmetricOperatorRef>) &&
+      SymmetricOperator<Op> SymmetricOperatorRef(
+          const Op& op)  // NOLINT: implicit, so any operator can be passed
+      : op_(&op),
+  n_(Index(op.rows())), apply_([](const void* o, const double* v, double* y) {
+    static_cast<const Op*>(o)->perform_op(v, y);
+  }) {}
   Index rows() const { return n_; }
   Index cols() const { return n_; }
   // y = A v, v and y of length rows().
@@ -71,14 +73,14 @@ struct SpectrumOptions {
   double zero_tolerance_factor = 10.0;
   // Dense: refuse (std::invalid_argument naming the size) when 3 * 8 n^2 bytes exceed this.
   double max_dense_bytes = 4.0 * (1ull << 30);
-  int k = 20;                          // Lanczos: eigenvalues per end
+  int k = 20;  // Lanczos: eigenvalues per end
   LanczosEnd lanczos_end = LanczosEnd::both;
-  double lanczos_tolerance = 1e-12;    // Spectra's relative Ritz-value tolerance
+  double lanczos_tolerance = 1e-12;  // Spectra's relative Ritz-value tolerance
   int lanczos_max_restarts = 1000;
-  int slq_probes = 16;                 // Rademacher probe vectors
-  int slq_steps = 60;                  // Lanczos steps per probe (full reorthogonalisation)
-  std::uint64_t seed = 0;              // probe and start vectors
-  void validate() const;               // throws std::invalid_argument naming the field
+  int slq_probes = 16;     // Rademacher probe vectors
+  int slq_steps = 60;      // Lanczos steps per probe (full reorthogonalisation)
+  std::uint64_t seed = 0;  // probe and start vectors
+  void validate() const;   // throws std::invalid_argument naming the field
 };
 
 struct Spectrum {
@@ -88,12 +90,12 @@ struct Spectrum {
   double matrix_norm = 0.0;     // max |lambda| found (dense: |A|_2)
   double memory_bytes = 0.0;    // dense: estimate announced before allocation
   InertiaCount counts;
-  bool converged = true;        // dense: LAPACK succeeded; lanczos: Spectra reported success
+  bool converged = true;  // dense: LAPACK succeeded; lanczos: Spectra reported success
   std::string note;
   // slq: per probe Gauss nodes and weights (probes x steps), and the moment estimates.
   Eigen::MatrixXd slq_nodes, slq_weights;
-  double trace_estimate = NAN, trace_error = NAN;              // tr(A) and its standard error
-  double trace_sq_estimate = NAN, trace_sq_error = NAN;        // tr(A^2)
+  double trace_estimate = NAN, trace_error = NAN;        // tr(A) and its standard error
+  double trace_sq_estimate = NAN, trace_sq_error = NAN;  // tr(A^2)
 };
 
 // The spectrum of any symmetric operator of size n. Dense: n applications to the unit vectors

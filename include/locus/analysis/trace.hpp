@@ -31,8 +31,8 @@ TraceEstimate hutchpp_trace(const SymmetricOperatorRef& op, int matvecs, std::ui
 
 // The same for the loss Hessian at theta (through a HessianOperator). Also throws
 // std::invalid_argument for a wrong-length theta.
-TraceEstimate hutchinson_trace(const Objective& objective, const Eigen::VectorXd& theta,
-                               int probes, std::uint64_t seed);
+TraceEstimate hutchinson_trace(const Objective& objective, const Eigen::VectorXd& theta, int probes,
+                               std::uint64_t seed);
 TraceEstimate hutchpp_trace(const Objective& objective, const Eigen::VectorXd& theta, int matvecs,
                             std::uint64_t seed);
 

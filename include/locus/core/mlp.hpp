@@ -2,8 +2,8 @@
 // The multilayer perceptron: architecture, flat parameter layout, initialisation, forward pass.
 //
 //   locus::Mlp model({.widths = {10, 200, 1}, .activation = locus::Activation::softplus});
-//   Eigen::VectorXd theta = model.init_parameters({.scheme = locus::InitScheme::glorot, .seed = 7});
-//   Eigen::MatrixXd out = model.predict(theta, x);   // x: d x p, out: d x l
+//   Eigen::VectorXd theta = model.init_parameters({.scheme = locus::InitScheme::glorot, .seed =
+//   7}); Eigen::MatrixXd out = model.predict(theta, x);   // x: d x p, out: d x l
 //
 // Parameter layout (the order of a PyTorch nn.Sequential of Linear layers' state dict): layer by
 // layer k = 1..L+1, first W_k row-major (out x in), then b_k (out) when the layer has a bias.

@@ -146,8 +146,8 @@ class HessianOperator {
   // y = H v; v and y of length rows(). Cost: about 2x a gradient (forward pass reused).
   void perform_op(const double* v, double* y) const;
   Eigen::VectorXd apply(const Eigen::VectorXd& v) const;
-  double loss() const;                       // L(theta), from the cached pass
-  const Eigen::VectorXd& gradient() const;   // grad L(theta), from the cached pass
+  double loss() const;                      // L(theta), from the cached pass
+  const Eigen::VectorXd& gradient() const;  // grad L(theta), from the cached pass
 
  private:
   struct State;

@@ -37,7 +37,8 @@ struct LossGradient {
   Eigen::VectorXd gradient;
 };
 
-// f : R^n -> R, once differentiable: n_params() = n, loss(x) = f(x), loss_gradient(x) = (f, grad f).
+// f : R^n -> R, once differentiable: n_params() = n, loss(x) = f(x), loss_gradient(x) = (f, grad
+// f).
 template <class F>
 concept DifferentiableFunction = requires(const F& f, const Eigen::VectorXd& x) {
   { f.n_params() } -> std::convertible_to<Eigen::Index>;
@@ -48,32 +49,31 @@ concept DifferentiableFunction = requires(const F& f, const Eigen::VectorXd& x) 
 
 // Adds the exact Hessian-vector product hvp(x, v) = grad^2 f(x) v.
 template <class F>
-concept TwiceDifferentiableFunction =
-    DifferentiableFunction<F> && requires(const F& f, const Eigen::VectorXd& x) {
-      { f.hvp(x, x) } -> std::convertible_to<Eigen::VectorXd>;
-    };
+concept TwiceDifferentiableFunction = DifferentiableFunction<F> &&
+    requires(const F& f, const Eigen::VectorXd& x) {
+  { f.hvp(x, x) } -> std::convertible_to<Eigen::VectorXd>;
+};
 
 // f(x) = c sum_k r_k(x)^2 with residuals r : R^n -> R^m: adds n_residuals() = m, residuals(x) =
 // r(x) and jacobian(x) = dr/dx (m x n). c = residual_scale() when the model has that member,
 // else 1. grad f = 2c J^T r; 2c J^T J is the Gauss-Newton matrix.
 template <class F>
-concept LeastSquaresProblem =
-    DifferentiableFunction<F> && requires(const F& f, const Eigen::VectorXd& x) {
-      { f.n_residuals() } -> std::convertible_to<Eigen::Index>;
-      { f.residuals(x) } -> std::convertible_to<Eigen::VectorXd>;
-      { f.jacobian(x) } -> std::convertible_to<Eigen::MatrixXd>;
-    };
+concept LeastSquaresProblem = DifferentiableFunction<F> &&
+    requires(const F& f, const Eigen::VectorXd& x) {
+  { f.n_residuals() } -> std::convertible_to<Eigen::Index>;
+  { f.residuals(x) } -> std::convertible_to<Eigen::VectorXd>;
+  { f.jacobian(x) } -> std::convertible_to<Eigen::MatrixXd>;
+};
 
 // f(x) = sum_{i < N} f_i(x), a sum of N = n_terms() terms (the data points of a loss), with
 // loss_gradient_terms(x, idx) = (sum_{i in idx} f_i(x), its gradient) for a list of term indices
 // (repeats allowed). Mini-batch SGD needs it; the model evaluates the batch from its own data.
 template <class F>
 concept SumOfTerms = DifferentiableFunction<F> &&
-                     requires(const F& f, const Eigen::VectorXd& x,
-                              std::span<const Eigen::Index> idx) {
-                       { f.n_terms() } -> std::convertible_to<Eigen::Index>;
-                       { f.loss_gradient_terms(x, idx) } -> std::convertible_to<LossGradient>;
-                     };
+    requires(const F& f, const Eigen::VectorXd& x, std::span<const Eigen::Index> idx) {
+  { f.n_terms() } -> std::convertible_to<Eigen::Index>;
+  { f.loss_gradient_terms(x, idx) } -> std::convertible_to<LossGradient>;
+};
 
 // A symmetric linear operator y = A v on R^n, matrix-free: Spectra's OpType (rows, cols,
 // perform_op on raw arrays of length rows()). HessianOperator models it.
@@ -97,7 +97,7 @@ class HessianAt {
   void perform_op(const double* v, double* y) const { apply_(state_.get(), v, y); }
   // H v; throws std::invalid_argument when v has the wrong length.
   Eigen::VectorXd apply(const Eigen::VectorXd& v) const;
-  double loss() const { return loss_; }                         // f(x)
+  double loss() const { return loss_; }                          // f(x)
   const Eigen::VectorXd& gradient() const { return gradient_; }  // grad f(x)
 
  private:
@@ -126,8 +126,8 @@ class HessianAt {
 class FunctionRef {
  public:
   template <DifferentiableFunction F>
-    requires(!std::same_as<std::remove_cvref_t<F>, FunctionRef>)
-  FunctionRef(const F& f) : f_(&f), vt_(vtable_for<F>()) {}  // NOLINT: implicit by design
+  requires(!std::same_as<std::remove_cvref_t<F>, FunctionRef>) FunctionRef(const F& f)
+      : f_(&f), vt_(vtable_for<F>()) {}  // NOLINT: implicit by design
 
   Eigen::Index n_params() const { return vt_->n_params(f_); }
   double loss(const Eigen::VectorXd& x) const { return vt_->loss(f_, x); }
@@ -248,9 +248,13 @@ class FunctionRef {
         return VectorXd(as<F>(p).residuals(x));
       };
       t.jacobian = [](const void* p, const VectorXd& x) { return MatrixXd(as<F>(p).jacobian(x)); };
-      if constexpr (requires(const F& f) { { f.has_residuals() } -> std::convertible_to<bool>; })
+      if constexpr (requires(const F& f) {
+                      { f.has_residuals() } -> std::convertible_to<bool>;
+                    })
         t.has_residuals = [](const void* p) { return bool(as<F>(p).has_residuals()); };
-      if constexpr (requires(const F& f) { { f.residual_scale() } -> std::convertible_to<double>; })
+      if constexpr (requires(const F& f) {
+                      { f.residual_scale() } -> std::convertible_to<double>;
+                    })
         t.residual_scale = [](const void* p) { return double(as<F>(p).residual_scale()); };
       if constexpr (requires(const F& f, const VectorXd& r) {
                       { f.residual_rounding_level(r) } -> std::convertible_to<double>;

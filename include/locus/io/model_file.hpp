@@ -12,8 +12,8 @@
 #include <optional>
 #include <string>
 
-#include "locus/io/safetensors.hpp"
 #include "locus/core/mlp.hpp"
+#include "locus/io/safetensors.hpp"
 
 namespace locus {
 

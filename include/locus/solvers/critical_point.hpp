@@ -61,9 +61,9 @@ SolveResult solve_critical_point(FunctionRef objective, Eigen::VectorXd x0,
                                  const IterationCallback& callback = {});
 
 // The inertia of the dense Hessian at x (any function with second derivatives): eigenvalues with
-// |lambda| <= tolerance_factor * n * eps * max|lambda| count as zero (locus's one rule). Cost: n HVPs and an O(n^3)
-// eigendecomposition. Throws std::invalid_argument on a wrong-length x or tolerance_factor < 0; a
-// non-finite Hessian gives NaN eigenvalue bounds and all counts 0.
+// |lambda| <= tolerance_factor * n * eps * max|lambda| count as zero (locus's one rule). Cost: n
+// HVPs and an O(n^3) eigendecomposition. Throws std::invalid_argument on a wrong-length x or
+// tolerance_factor < 0; a non-finite Hessian gives NaN eigenvalue bounds and all counts 0.
 HessianInertia hessian_inertia(FunctionRef objective, const Eigen::VectorXd& x,
                                double tolerance_factor = 10.0);
 

@@ -75,9 +75,9 @@ struct AdamOptions {
 SolveResult solve_gradient_descent(FunctionRef objective, Eigen::VectorXd x0,
                                    const GradientDescentOptions& options = {},
                                    const IterationCallback& callback = {});
-SolveResult solve_sgd(FunctionRef objective, Eigen::VectorXd x0,
-                      const SgdOptions& options = {}, const IterationCallback& callback = {});
-SolveResult solve_adam(FunctionRef objective, Eigen::VectorXd x0,
-                       const AdamOptions& options = {}, const IterationCallback& callback = {});
+SolveResult solve_sgd(FunctionRef objective, Eigen::VectorXd x0, const SgdOptions& options = {},
+                      const IterationCallback& callback = {});
+SolveResult solve_adam(FunctionRef objective, Eigen::VectorXd x0, const AdamOptions& options = {},
+                       const IterationCallback& callback = {});
 
 }  // namespace locus::solvers

@@ -39,7 +39,7 @@ struct LbfgsOptions {
 // Takes any DifferentiableFunction (core/problem.hpp). Cost per iteration: O(history * n) for the
 // direction plus one loss-and-gradient evaluation per line-search trial (usually one). The first
 // step is alpha = min(1, 1/|g|_1), afterwards 1.
-SolveResult solve_lbfgs(FunctionRef objective, Eigen::VectorXd x0,
-                        const LbfgsOptions& options = {}, const IterationCallback& callback = {});
+SolveResult solve_lbfgs(FunctionRef objective, Eigen::VectorXd x0, const LbfgsOptions& options = {},
+                        const IterationCallback& callback = {});
 
 }  // namespace locus::solvers

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "locus/core/objective.hpp"  // the usual function: an MLP loss
-#include "locus/core/problem.hpp"
 #include "locus/core/options.hpp"
+#include "locus/core/problem.hpp"
 #include "locus/solvers/critical_point.hpp"
 #include "locus/solvers/first_order.hpp"
 #include "locus/solvers/gradient_flow.hpp"

@@ -39,18 +39,18 @@ struct CertifyOptions {
 };
 
 enum class CertifyStatus {
-  certified,      // the polished point is classified: minimum (global, strict, non-strict) or saddle
-  not_critical,   // the polished point fails the gradient test: the polish did not converge
-  undecided,      // critical, but the class is undecided (zero cluster ambiguous, spectrum
-                  // incomplete, or a non-C^2 activation)
+  certified,     // the polished point is classified: minimum (global, strict, non-strict) or saddle
+  not_critical,  // the polished point fails the gradient test: the polish did not converge
+  undecided,     // critical, but the class is undecided (zero cluster ambiguous, spectrum
+                 // incomplete, or a non-C^2 activation)
 };
 std::string_view to_string(CertifyStatus s);
 
 struct Certificate {
   CertifyStatus status = CertifyStatus::undecided;
-  std::string message;              // one sentence: the polish outcome and the deciding test
-  solvers::SolveResult polish;      // the polishing run; polish.x is the certified point
-  analysis::PointAnalysis analysis; // analyze_point at polish.x
+  std::string message;               // one sentence: the polish outcome and the deciding test
+  solvers::SolveResult polish;       // the polishing run; polish.x is the certified point
+  analysis::PointAnalysis analysis;  // analyze_point at polish.x
 };
 
 // Polishes theta with options.polish, then analyze_point(objective, polish.x, options.analyze).

@@ -18,8 +18,8 @@
 namespace locus::workflows {
 
 struct SardOptions {
-  double epsilon = 1e-3;       // |r|_inf bound of the label perturbation
-  double start_radius = 0.1;   // |delta|_inf of the start perturbation (leaves degenerate sets)
+  double epsilon = 1e-3;      // |r|_inf bound of the label perturbation
+  double start_radius = 0.1;  // |delta|_inf of the start perturbation (leaves degenerate sets)
   std::uint64_t seed = 0;
   double loss_tolerance = 1e-26;  // the new zero-loss point must reach this
   // Throws std::invalid_argument naming the field: epsilon <= 0, start_radius < 0,
@@ -28,7 +28,7 @@ struct SardOptions {
 };
 struct SardCheck {
   Index rank_before = 0, rank_after = 0, n_residuals = 0;
-  double loss_after = NAN;     // L of the perturbed problem at theta_after
+  double loss_after = NAN;  // L of the perturbed problem at theta_after
   double epsilon = 0.0;
   analysis::JacobianAnalysis jacobian_after;
   Eigen::VectorXd theta_after;

@@ -4,11 +4,11 @@
 #include <stdexcept>
 
 #include "bindings.hpp"
+#include "locus/analysis/derivative_check.hpp"
+#include "locus/core/objective.hpp"
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
 #include "locus/io/json.hpp"
-#include "locus/core/objective.hpp"
-#include "locus/analysis/derivative_check.hpp"
 
 namespace locus::python {
 
@@ -251,11 +251,11 @@ void bind_datasets(py::module_& m) {
       "teacher_student",
       [](const Mlp& teacher, Index n_points, std::uint64_t seed, std::uint64_t teacher_seed,
          const std::string& teacher_init) {
-        return teacher_student({.teacher = teacher.spec(),
-                                .n_points = n_points,
-                                .seed = seed,
-                                .init = {.scheme = parse_init_scheme(teacher_init),
-                                         .seed = teacher_seed}});
+        return teacher_student(
+            {.teacher = teacher.spec(),
+             .n_points = n_points,
+             .seed = seed,
+             .init = {.scheme = parse_init_scheme(teacher_init), .seed = teacher_seed}});
       },
       py::arg("teacher"), py::arg("n_points") = TeacherOptions{}.n_points,
       py::arg("seed") = TeacherOptions{}.seed, py::arg("teacher_seed") = InitOptions{}.seed,
@@ -383,8 +383,8 @@ void bind_derivative_check(py::module_& m) {
       .def("summary", [](const DerivativeCheckResult& r) { return analysis::summary(r); })
       .def("__bool__", [](const DerivativeCheckResult& r) { return r.passed; })
       .def("__repr__", [](const DerivativeCheckResult& r) {
-        return "DerivativeCheckResult(passed=" + std::string(r.passed ? "True" : "False") +
-               ", " + r.message + ")\n" + analysis::summary(r);
+        return "DerivativeCheckResult(passed=" + std::string(r.passed ? "True" : "False") + ", " +
+               r.message + ")\n" + analysis::summary(r);
       });
   const DerivativeCheckOptions defaults;
   m.def(

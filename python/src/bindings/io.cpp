@@ -3,12 +3,12 @@
 #include <stdexcept>
 
 #include "bindings.hpp"
-#include "locus/io/csv.hpp"
-#include "locus/io/npy.hpp"
-#include "locus/io/safetensors.hpp"
-#include "locus/io/model_file.hpp"
 #include "locus/data/describe.hpp"
 #include "locus/data/source.hpp"
+#include "locus/io/csv.hpp"
+#include "locus/io/model_file.hpp"
+#include "locus/io/npy.hpp"
+#include "locus/io/safetensors.hpp"
 
 namespace locus::python {
 
@@ -48,7 +48,9 @@ io::Tensor to_tensor(const py::object& a, const std::string& name) {
 }
 
 // A JSON value as the Python object json.loads makes of it (dict, list, float, ...).
-py::object to_python(const io::Json& j) { return py::module_::import("json").attr("loads")(j.dump()); }
+py::object to_python(const io::Json& j) {
+  return py::module_::import("json").attr("loads")(j.dump());
+}
 
 // teacher_arch as "10,4,1" or as a sequence of widths.
 std::string widths_text(const py::object& widths) {
@@ -89,8 +91,7 @@ void bind_data_sources(py::module_& m) {
       py::arg("y") = defaults.y, py::arg("n_points") = defaults.n_points,
       py::arg("standardize") = defaults.standardize, py::arg("labels") = defaults.labels,
       py::arg("data_seed") = defaults.data_seed, py::arg("input_dim") = defaults.input_dim,
-      py::arg("output_dim") = defaults.output_dim,
-      py::arg("teacher_arch") = defaults.teacher_arch,
+      py::arg("output_dim") = defaults.output_dim, py::arg("teacher_arch") = defaults.teacher_arch,
       py::arg("teacher_activation") = defaults.teacher_activation,
       py::arg("teacher_init") = defaults.teacher_init,
       py::arg("teacher_seed") = defaults.teacher_seed, py::arg("model") = py::none(),
@@ -98,8 +99,7 @@ void bind_data_sources(py::module_& m) {
       "(gaussian, teacher, grid) or x/y files, with the same keywords and defaults as the CLI's "
       "data flags (locus::DataSource). model (an Mlp) supplies the Gaussian dimensions and the "
       "teacher's activation. ValueError naming the keyword or file for bad input.");
-  m.def(
-      "data_sources", &data_source_names, "Names accepted by load_data(dataset=...).");
+  m.def("data_sources", &data_source_names, "Names accepted by load_data(dataset=...).");
 
   py::class_<DataDescription>(m, "DataDescription",
                               "Sizes, column ranges, label counts and input distinctness of a "
@@ -112,14 +112,14 @@ void bind_data_sources(py::module_& m) {
       .def_readonly("distinct_inputs", &DataDescription::distinct_inputs)
       .def_readonly("duplicate", &DataDescription::duplicate)
       .def_property_readonly(
-          "features",
-          [](const DataDescription& d) { return to_python(to_json(d)["features"]); },
+          "features", [](const DataDescription& d) { return to_python(to_json(d)["features"]); },
           "One {min, max, mean} dict per input column.")
       .def_property_readonly(
           "targets", [](const DataDescription& d) { return to_python(to_json(d)["targets"]); },
           "One {min, max, mean} dict per target column.")
-      .def("to_dict", [](const DataDescription& d) { return to_python(to_json(d)); },
-           "The JSON form (the body of `locus data describe --json`).")
+      .def(
+          "to_dict", [](const DataDescription& d) { return to_python(to_json(d)); },
+          "The JSON form (the body of `locus data describe --json`).")
       .def("summary", [](const DataDescription& d) { return summary(d); })
       .def("__repr__", [](const DataDescription& d) { return summary(d); });
   m.def(
