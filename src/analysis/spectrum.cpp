@@ -9,6 +9,7 @@
 
 #include "linalg/eigen.hpp"
 #include "linalg/random.hpp"
+#include "locus/core/options.hpp"
 
 namespace locus::analysis {
 
@@ -60,17 +61,18 @@ LanczosEnd parse_lanczos_end(std::string_view name) {
 }
 
 void SpectrumOptions::validate() const {
-  auto bad = [](const char* f, double v) {
-    throw std::invalid_argument(std::string("SpectrumOptions.") + f + " = " + std::to_string(v) +
-                                " is invalid");
+  // "SpectrumOptions.k must be >= 1, got 0": the interfaces rename the field (--k, k=).
+  auto bad = [](const char* f, const char* need, double v) {
+    throw std::invalid_argument(std::string("SpectrumOptions.") + f + " must be " + need +
+                                ", got " + options::to_string(options::Value(v)));
   };
-  if (!(zero_tolerance_factor > 0)) bad("zero_tolerance_factor", zero_tolerance_factor);
-  if (!(max_dense_bytes > 0)) bad("max_dense_bytes", max_dense_bytes);
-  if (k < 1) bad("k", k);
-  if (!(lanczos_tolerance > 0)) bad("lanczos_tolerance", lanczos_tolerance);
-  if (lanczos_max_restarts < 1) bad("lanczos_max_restarts", lanczos_max_restarts);
-  if (slq_probes < 2) bad("slq_probes", slq_probes);
-  if (slq_steps < 2) bad("slq_steps", slq_steps);
+  if (!(zero_tolerance_factor > 0)) bad("zero_tolerance_factor", "> 0", zero_tolerance_factor);
+  if (!(max_dense_bytes > 0)) bad("max_dense_bytes", "> 0", max_dense_bytes);
+  if (k < 1) bad("k", ">= 1", k);
+  if (!(lanczos_tolerance > 0)) bad("lanczos_tolerance", "> 0", lanczos_tolerance);
+  if (lanczos_max_restarts < 1) bad("lanczos_max_restarts", ">= 1", lanczos_max_restarts);
+  if (slq_probes < 2) bad("slq_probes", ">= 2", slq_probes);
+  if (slq_steps < 2) bad("slq_steps", ">= 2", slq_steps);
 }
 
 namespace {
