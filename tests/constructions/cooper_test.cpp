@@ -10,6 +10,7 @@
 #include "locus/core/objective.hpp"
 #include "locus/core/random.hpp"
 #include "locus/data/builtin.hpp"
+#include "testing/random_data.hpp"
 
 namespace locus::constructions {
 namespace {
@@ -17,13 +18,7 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-Dataset random_data(Index d, Index p, Index l, std::uint64_t seed) {
-  Rng rng(seed);
-  Dataset data{MatrixXd(d, p), MatrixXd(d, l), "random"};
-  for (Index i = 0; i < data.x.size(); ++i) data.x.data()[i] = rng.normal();
-  for (Index i = 0; i < data.y.size(); ++i) data.y.data()[i] = rng.normal();
-  return data;
-}
+using testing::random_data;
 
 // Independent check of a construction: the network's predictions from Mlp::predict (not the
 // residual the construction reports) against the targets.

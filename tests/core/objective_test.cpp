@@ -8,6 +8,7 @@
 
 #include "locus/core/random.hpp"
 #include "testing/finite_differences.hpp"
+#include "testing/random_data.hpp"
 
 namespace locus {
 namespace {
@@ -15,13 +16,7 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-Dataset random_data(Index d, Index p, Index l, std::uint64_t seed) {
-  Rng rng(seed);
-  Dataset data{MatrixXd(d, p), MatrixXd(d, l), "random"};
-  for (Index i = 0; i < data.x.size(); ++i) data.x.data()[i] = rng.normal();
-  for (Index i = 0; i < data.y.size(); ++i) data.y.data()[i] = rng.normal();
-  return data;
-}
+using testing::random_data;
 
 // One configuration of the derivative tests: activation x depth x bias x outputs.
 struct Config {
