@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   std::printf("model %s from %s\n", model.describe().c_str(), path.c_str());
 
   // Every check of analyze_point: loss, gradient, J's rank, dense Hessian inertia, class.
-  const auto a = locus::analysis::analyze_point(loss, file.parameters);
+  const auto a = locus::analysis::analyze_point(loss, file.theta);
   std::printf("loss %.6e, |grad|_inf %.3e\n", a.loss, a.gradient_max_norm);
   std::printf("rank J = %ld of %ld residuals (tolerance %.2e)\n", long(a.jacobian.rank),
               long(a.n_residuals), a.jacobian.tolerance);

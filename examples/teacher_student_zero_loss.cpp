@@ -37,8 +37,8 @@ int main() {
   }
 
   // Jacobian rank (with the tolerance and gap that decided it) and the dense Hessian spectrum.
-  const auto jac = locus::analysis::analyze_jacobian(loss, fit.x);
-  const auto spectrum = locus::analysis::hessian_spectrum(loss, fit.x);
+  const auto jac = locus::analysis::analyze_jacobian(loss, fit.theta);
+  const auto spectrum = locus::analysis::hessian_spectrum(loss, fit.theta);
   const locus::Index n = student.n_params();
   std::printf("n = %ld parameters, d = %ld points\n", long(n), long(problem.data.size()));
   std::printf("rank J = %ld (tolerance %.2e, gap %.2e): the zero set has dimension %ld here\n",

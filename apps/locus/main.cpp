@@ -15,13 +15,7 @@ int main(int argc, char** argv) {
   for (const auto& c : locus::cli::commands()) c.setup(app.add_subcommand(c.name, c.description));
   try {
     app.parse(argc, argv);
-  } catch (const CLI::Success& e) {  // --list-options
-    return app.exit(e);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
+  } catch (const CLI::Success& e) {  // --help, --version, --list-options (all derive from it)
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "locus: error: " << e.what() << " (see --help)\n";

@@ -106,6 +106,7 @@ def test_same_seed_same_json(locus_bin, tmp_path):
         assert p.returncode == 0, p.stdout + p.stderr
         doc = json.loads((out / "result.json").read_text())
         doc["context"].pop("utc_time")
+        assert doc["context"]["options"]["interface"].pop("out") == str(out)  # differs by design
         docs.append(doc)
         assert (out / "runs.csv").read_text() == (tmp_path / "run0" / "runs.csv").read_text()
     assert docs[0] == docs[1]

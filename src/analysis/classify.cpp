@@ -114,11 +114,7 @@ PointAnalysis analyze_point(const Objective& objective, const VectorXd& theta,
 }
 
 io::Json to_json(const PointAnalysis& a) {
-  auto num = [](double v) -> io::Json {
-    if (std::isnan(v)) return nullptr;
-    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-    return v;
-  };
+  const auto num = io::json_number;
   io::Json j;
   j["loss"] = a.loss;
   j["gradient_max_norm"] = a.gradient_max_norm;
@@ -144,33 +140,7 @@ io::Json to_json(const PointAnalysis& a) {
   j["jacobian"] = jac;
   j["manifold_dimension"] =
       a.manifold_dimension >= 0 ? io::Json(a.manifold_dimension) : io::Json(nullptr);
-  io::Json h;
-  h["method"] = std::string(to_string(a.hessian.method));
-  h["positive"] = a.hessian.counts.positive;
-  h["zero"] = a.hessian.counts.zero;
-  h["negative"] = a.hessian.counts.negative;
-  h["tolerance"] = a.hessian.counts.tolerance;
-  h["gap"] = num(a.hessian.counts.gap);
-  h["complete"] = a.hessian.counts.complete;
-  h["converged"] = a.hessian.converged;
-  h["norm"] = a.hessian.matrix_norm;
-  if (a.hessian.method == SpectrumMethod::dense) h["memory_bytes"] = a.hessian.memory_bytes;
-  if (a.hessian.eigenvalues.size())
-    h["eigenvalue_min"] = a.hessian.eigenvalues.minCoeff(),
-    h["eigenvalue_max"] = a.hessian.eigenvalues.maxCoeff();
-  h["eigenvalues"] = std::vector<double>(
-      a.hessian.eigenvalues.data(), a.hessian.eigenvalues.data() + a.hessian.eigenvalues.size());
-  if (a.hessian.residuals.size())
-    h["residuals"] = std::vector<double>(a.hessian.residuals.data(),
-                                         a.hessian.residuals.data() + a.hessian.residuals.size());
-  if (a.hessian.method == SpectrumMethod::slq) {
-    h["trace_estimate"] = a.hessian.trace_estimate;
-    h["trace_error"] = a.hessian.trace_error;
-    h["trace_sq_estimate"] = a.hessian.trace_sq_estimate;
-    h["trace_sq_error"] = a.hessian.trace_sq_error;
-  }
-  if (!a.hessian.note.empty()) h["note"] = a.hessian.note;
-  j["hessian"] = h;
+  j["hessian"] = to_json(a.hessian);
   j["eigen_vs_gauss_newton_rtol"] = num(a.eigen_vs_gauss_newton_rtol);
   j["eigen_vs_gauss_newton_abs"] = num(a.eigen_vs_gauss_newton_abs);
   j["classification"] = std::string(to_string(a.classification));

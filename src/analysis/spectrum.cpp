@@ -283,4 +283,43 @@ VectorXd slq_density(const Spectrum& s, const VectorXd& grid, double width) {
   return rho;
 }
 
+io::Json to_json(const Spectrum& s) {
+  const auto num = io::json_number;
+  const auto list = [](const Eigen::VectorXd& v) {
+    return std::vector<double>(v.data(), v.data() + v.size());
+  };
+  io::Json h;
+  h["method"] = std::string(to_string(s.method));
+  h["positive"] = s.counts.positive;
+  h["zero"] = s.counts.zero;
+  h["negative"] = s.counts.negative;
+  h["tolerance"] = num(s.counts.tolerance);
+  h["gap"] = num(s.counts.gap);
+  h["complete"] = s.counts.complete;
+  h["converged"] = s.converged;
+  h["norm"] = num(s.matrix_norm);
+  if (s.method == SpectrumMethod::dense) h["memory_bytes"] = s.memory_bytes;
+  if (s.eigenvalues.size()) {
+    h["eigenvalue_min"] = s.eigenvalues.minCoeff();
+    h["eigenvalue_max"] = s.eigenvalues.maxCoeff();
+  }
+  h["eigenvalues"] = list(s.eigenvalues);
+  if (s.residuals.size()) h["residuals"] = list(s.residuals);
+  if (s.method == SpectrumMethod::slq) {
+    h["trace_estimate"] = num(s.trace_estimate);
+    h["trace_error"] = num(s.trace_error);
+    h["trace_sq_estimate"] = num(s.trace_sq_estimate);
+    h["trace_sq_error"] = num(s.trace_sq_error);
+    io::Json nodes = io::Json::array(), weights = io::Json::array();
+    for (Eigen::Index p = 0; p < s.slq_nodes.rows(); ++p) {
+      nodes.push_back(list(s.slq_nodes.row(p).transpose()));
+      weights.push_back(list(s.slq_weights.row(p).transpose()));
+    }
+    h["slq_nodes"] = nodes;
+    h["slq_weights"] = weights;
+  }
+  if (!s.note.empty()) h["note"] = s.note;
+  return h;
+}
+
 }  // namespace locus::analysis

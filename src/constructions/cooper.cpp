@@ -191,7 +191,7 @@ CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& op
   r.spec.activation = act;
   const Mlp model(r.spec);
   r.n_params = model.n_params();
-  r.parameters = VectorXd::Zero(r.n_params);
+  r.theta = VectorXd::Zero(r.n_params);
   r.max_abs_target = max_abs(data.y);
   r.residual_bound = options.residual_tolerance * r.max_abs_target;
   const bool literal = options.variant == CooperVariant::literal && T >= 2;
@@ -220,10 +220,10 @@ CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& op
 
   auto weight = [&](int k, Index row, Index col) -> double& {
     const LayerSlice& ls = model.layer(k);
-    return r.parameters(ls.weight_offset + row * ls.in + col);
+    return r.theta(ls.weight_offset + row * ls.in + col);
   };
   auto bias = [&](int k, Index row) -> double& {
-    return r.parameters(model.layer(k).bias_offset + row);
+    return r.theta(model.layer(k).bias_offset + row);
   };
 
   // 2. Hidden layers. z holds the values entering the last hidden layer's Lemma-3.3 units
@@ -318,20 +318,20 @@ CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& op
       for (Index o = 0; o < l; ++o) R(i, o) = res(r.order[static_cast<size_t>(i)] * l + o);
     return R;
   };
-  MatrixXd R = sorted_residuals(r.parameters);
+  MatrixXd R = sorted_residuals(r.theta);
   double best = max_abs(R);
-  VectorXd best_theta = r.parameters;
+  VectorXd best_theta = r.theta;
   for (int step = 0; step < options.refinement_steps && best > 0; ++step) {
     M -= solve(R);
     write_output(M);
-    R = sorted_residuals(r.parameters);
+    R = sorted_residuals(r.theta);
     const double now = max_abs(R);
     if (!(now < best)) break;  // round-off floor reached
     best = now;
-    best_theta = r.parameters;
+    best_theta = r.theta;
   }
-  r.parameters = best_theta;
-  R = sorted_residuals(r.parameters);
+  r.theta = best_theta;
+  R = sorted_residuals(r.theta);
   r.max_abs_residual = max_abs(R);
   r.loss = R.squaredNorm();
 

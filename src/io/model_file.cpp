@@ -44,8 +44,8 @@ ModelFile load_model(const std::string& path, const LoadModelOptions& options) {
                                   "needed to read it");
     out.spec = *options.spec;
     if (options.activation) out.spec.activation = *options.activation;
-    out.parameters = io::read_npy_vector(path);
-    Mlp(out.spec).check_parameters(out.parameters, "'" + path + "'");
+    out.theta = io::read_npy_vector(path);
+    Mlp(out.spec).check_parameters(out.theta, "'" + path + "'");
     return out;
   }
   if (!io::has_suffix(path, ".safetensors"))
@@ -119,17 +119,16 @@ ModelFile load_model(const std::string& path, const LoadModelOptions& options) {
     spec.mean_field = options.spec->mean_field;
   }
   const Mlp model(spec);
-  out.parameters.resize(model.n_params());
+  out.theta.resize(model.n_params());
   int k = 0;
   for (const auto& [index, l] : layers) {
     const LayerSlice& s = model.layer(k++);
     // Both the tensor and locus store W row-major (out x in): a straight copy.
-    std::copy(l.weight->data.begin(), l.weight->data.end(),
-              out.parameters.data() + s.weight_offset);
+    std::copy(l.weight->data.begin(), l.weight->data.end(), out.theta.data() + s.weight_offset);
     if (l.bias)
-      std::copy(l.bias->data.begin(), l.bias->data.end(), out.parameters.data() + s.bias_offset);
+      std::copy(l.bias->data.begin(), l.bias->data.end(), out.theta.data() + s.bias_offset);
   }
-  model.check_parameters(out.parameters, "'" + path + "'");
+  model.check_parameters(out.theta, "'" + path + "'");
   out.spec = spec;
   return out;
 }

@@ -11,7 +11,7 @@
 #include "linalg/svd.hpp"
 #include "locus/core/random.hpp"
 
-namespace locus::constructions {
+namespace locus::manifold {
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
@@ -104,14 +104,34 @@ ManifoldProjection project_to_manifold(const Objective& objective, const VectorX
                                 std::to_string(options.max_iterations));
   ManifoldProjection out;
   out.theta = theta;
+  // Sets out's status and its one-sentence message.
+  const auto done = [&](ManifoldProjectionStatus status) {
+    out.status = status;
+    const std::string losses = "loss " + format(out.loss_initial) + " -> " +
+                               format(out.loss_final) + " in " + std::to_string(out.iterations) +
+                               " Newton steps (tolerance " + format(options.loss_tolerance) + ")";
+    switch (status) {
+      case ManifoldProjectionStatus::converged:
+        out.message = "reached the manifold: " + losses;
+        break;
+      case ManifoldProjectionStatus::stalled:
+        out.message = "stalled: a Newton step did not halve the loss, " + losses;
+        break;
+      case ManifoldProjectionStatus::max_iterations:
+        out.message = "max_iterations reached: " + losses;
+        break;
+      case ManifoldProjectionStatus::non_finite:
+        out.message = "the loss became NaN/inf: " + losses;
+        break;
+    }
+    return out;
+  };
   VectorXd r = objective.residuals(theta);
   const double loss = r.squaredNorm();
   out.loss_initial = out.loss_final = loss;
   if (!std::isfinite(loss)) {
-    out.status = ManifoldProjectionStatus::non_finite;
-    return out;
+    return done(ManifoldProjectionStatus::non_finite);
   }
-  out.status = ManifoldProjectionStatus::max_iterations;
   double best_loss = loss;
   for (int it = 0; it < options.max_iterations; ++it) {
     if (best_loss <= options.loss_tolerance) break;
@@ -123,8 +143,7 @@ ManifoldProjection project_to_manifold(const Objective& objective, const VectorX
     const double loss_next = r_next.squaredNorm();
     ++out.iterations;
     if (!std::isfinite(loss_next)) {
-      out.status = ManifoldProjectionStatus::non_finite;
-      return out;
+      return done(ManifoldProjectionStatus::non_finite);
     }
     // Newton's iterates gain orders of magnitude per step; less than a halving means the
     // round-off floor (near M), a kink of a relu network between the iterates, or a start
@@ -137,13 +156,12 @@ ManifoldProjection project_to_manifold(const Objective& objective, const VectorX
       r = r_next;
     }
     if (!progress) {
-      out.status = best_loss <= options.loss_tolerance ? ManifoldProjectionStatus::converged
-                                                       : ManifoldProjectionStatus::stalled;
-      return out;
+      return done(best_loss <= options.loss_tolerance ? ManifoldProjectionStatus::converged
+                                                      : ManifoldProjectionStatus::stalled);
     }
   }
-  if (best_loss <= options.loss_tolerance) out.status = ManifoldProjectionStatus::converged;
-  return out;
+  return done(best_loss <= options.loss_tolerance ? ManifoldProjectionStatus::converged
+                                                  : ManifoldProjectionStatus::max_iterations);
 }
 
 void WalkOptions::validate() const {
@@ -413,4 +431,4 @@ DimensionEstimate manifold_dimension_by_projection(const Objective& objective,
   return e;
 }
 
-}  // namespace locus::constructions
+}  // namespace locus::manifold

@@ -5,7 +5,7 @@
 
 #include "locus/manifold/walk.hpp"
 
-namespace locus::constructions {
+namespace locus::manifold {
 
 namespace {
 
@@ -42,6 +42,35 @@ const options::Table<WalkOptions>& walk_table() {
   return t;
 }
 
+const options::Table<ManifoldProjectionOptions>& projection_table() {
+  using O = ManifoldProjectionOptions;
+  static const auto t =
+      options::Table<O>("ManifoldProjectionOptions")
+          .add("loss_tolerance", "stop when L = |H|^2 <= this", &O::loss_tolerance)
+          .add("max_iterations", "Newton steps at most", &O::max_iterations);
+  return t;
+}
+
+const options::Table<LineLossOptions>& line_loss_table() {
+  using O = LineLossOptions;
+  static const auto t = options::Table<O>("LineLossOptions")
+                            .add("length", "the line's length (parameter space)", &O::length)
+                            .add("n_points", "evaluation points, ends included", &O::n_points);
+  return t;
+}
+
+const options::Table<DimensionOptions>& dimension_table() {
+  using O = DimensionOptions;
+  static const auto t =
+      options::Table<O>("DimensionOptions")
+          .add("n_samples", "perturbed samples K; none: 2n", &O::n_samples)
+          .add("radius", "|delta_k| of each perturbation", &O::radius)
+          .add("seed", "seed of the perturbations", &O::seed)
+          .add("loss_acceptable", "samples projected above this loss are left out",
+               &O::loss_acceptable);
+  return t;
+}
+
 io::Json to_json(const ResidualJacobianRank& r) {
   return {{"rank", r.rank},
           {"rows", r.rows},
@@ -54,6 +83,7 @@ io::Json to_json(const ResidualJacobianRank& r) {
 
 io::Json to_json(const ManifoldProjection& p) {
   return {{"status", std::string(to_string(p.status))},
+          {"message", p.message},
           {"loss_initial", io::json_number(p.loss_initial)},
           {"loss_final", io::json_number(p.loss_final)},
           {"iterations", p.iterations}};
@@ -118,4 +148,4 @@ std::string summary(const DimensionEstimate& e) {
          format("%.3g", e.gap_ratio) + "): " + (e.agrees() ? "agrees" : "disagrees");
 }
 
-}  // namespace locus::constructions
+}  // namespace locus::manifold

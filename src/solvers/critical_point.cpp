@@ -96,7 +96,7 @@ SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
                                  const IterationCallback& callback) {
   options.validate();
   objective.require_second_derivatives("the critical-point solver");
-  objective.check_parameters(x, "x0");
+  objective.check_parameters(x, "theta0");
   detail::Monitor mon("critical", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   const bool dense = objective.n_params() <= options.dense_max_params;
@@ -200,9 +200,9 @@ SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
     if (have_eigen) {
       result.inertia = inertia_from(eig.values, options.inertia_tolerance_factor);
     } else {
-      result.inertia = hessian_inertia(objective, result.x, options.inertia_tolerance_factor);
+      result.inertia = hessian_inertia(objective, result.theta, options.inertia_tolerance_factor);
       ++result.counts.hessian;
-      result.counts.hessian_vector += result.x.size();
+      result.counts.hessian_vector += result.theta.size();
       ++result.counts.factorizations;
     }
     result.seconds +=

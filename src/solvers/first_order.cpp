@@ -83,7 +83,7 @@ SolveResult solve_gradient_descent(FunctionRef objective, VectorXd x,
                                    const GradientDescentOptions& options,
                                    const IterationCallback& callback) {
   options.validate();
-  objective.check_parameters(x, "x0");
+  objective.check_parameters(x, "theta0");
   detail::Monitor mon("gd", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   LossGradient lg = objective.loss_gradient(x);
@@ -101,7 +101,7 @@ SolveResult solve_sgd(FunctionRef objective, VectorXd x, const SgdOptions& optio
                       const IterationCallback& callback) {
   options.validate();
   objective.require_terms("SGD");
-  objective.check_parameters(x, "x0");
+  objective.check_parameters(x, "theta0");
   detail::Monitor mon("sgd", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   LossGradient lg = objective.loss_gradient(x);
@@ -162,7 +162,7 @@ SolveResult solve_sgd(FunctionRef objective, VectorXd x, const SgdOptions& optio
 SolveResult solve_adam(FunctionRef objective, VectorXd x, const AdamOptions& options,
                        const IterationCallback& callback) {
   options.validate();
-  objective.check_parameters(x, "x0");
+  objective.check_parameters(x, "theta0");
   detail::Monitor mon("adam", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   LossGradient lg = objective.loss_gradient(x);

@@ -253,7 +253,7 @@ SolveResult solve_gradient_flow(FunctionRef objective, VectorXd x,
                                 const IterationCallback& callback) {
   options.validate();
   objective.require_second_derivatives("gradient flow (CVODE's Newton iterations use -H)");
-  objective.check_parameters(x, "x0");
+  objective.check_parameters(x, "theta0");
   detail::Monitor mon("flow", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   const Eigen::Index n = x.size();
@@ -361,7 +361,7 @@ SolveResult solve_gradient_flow(FunctionRef objective, VectorXd x,
     }
   }
   if (want_trajectory && (res.trajectory.empty() || res.trajectory.back().time < t))
-    res.trajectory.push_back({t, res.loss_final, res.gradient_max_norm, res.x});
+    res.trajectory.push_back({t, res.loss_final, res.gradient_max_norm, res.theta});
   return mon.finish();
 }
 

@@ -169,7 +169,7 @@ LineSearchResult strong_wolfe(FunctionRef objective, const VectorXd& x, const Ve
 SolveResult solve_lbfgs(FunctionRef objective, VectorXd x, const LbfgsOptions& options,
                         const IterationCallback& callback) {
   options.validate();
-  objective.check_parameters(x, "x0");
+  objective.check_parameters(x, "theta0");
   detail::Monitor mon("lbfgs", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   LossGradient lg = objective.loss_gradient(x);

@@ -25,7 +25,7 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
                                       const IterationCallback& callback) {
   options.validate();
   objective.require_residuals("Levenberg-Marquardt");
-  objective.check_parameters(x, "x0");
+  objective.check_parameters(x, "theta0");
   detail::Monitor mon("lm", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
   constexpr double eps = std::numeric_limits<double>::epsilon();

@@ -95,7 +95,7 @@ std::optional<Status> Monitor::tests(double loss, double gmax, int iteration) {
 }
 
 bool Monitor::begin(const Eigen::VectorXd& x, double loss, double gmax) {
-  result_.x = x;
+  result_.theta = x;
   result_.loss_initial = loss;
   result_.loss_final = loss;
   result_.gradient_max_norm = gmax;
@@ -126,7 +126,7 @@ bool Monitor::begin(const Eigen::VectorXd& x, double loss, double gmax) {
 
 bool Monitor::after_iteration(int iteration, const Eigen::VectorXd& x, double loss, double gmax,
                               IterationRecord rec) {
-  result_.x = x;
+  result_.theta = x;
   result_.loss_final = loss;
   result_.gradient_max_norm = gmax;
   result_.iterations = iteration;

@@ -294,15 +294,15 @@ SolveResult newton_steihaug(FunctionRef objective, VectorXd x, const NewtonOptio
 
 }  // namespace
 
-SolveResult solve_newton(FunctionRef objective, VectorXd x0, const NewtonOptions& options,
+SolveResult solve_newton(FunctionRef objective, VectorXd theta0, const NewtonOptions& options,
                          const IterationCallback& callback) {
   options.validate();
   objective.require_second_derivatives("Newton's method");
-  objective.check_parameters(x0, "x0");
+  objective.check_parameters(theta0, "theta0");
   detail::Monitor mon("newton", options.stop, options.record_trace, callback);
   if (objective.n_params() <= options.dense_max_params)
-    return newton_dense(objective, std::move(x0), options, mon);
-  return newton_steihaug(objective, std::move(x0), options, mon);
+    return newton_dense(objective, std::move(theta0), options, mon);
+  return newton_steihaug(objective, std::move(theta0), options, mon);
 }
 
 }  // namespace locus::solvers

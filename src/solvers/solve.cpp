@@ -100,25 +100,25 @@ void validate_method(const TrainOptions& o, Method m) {
   }
 }
 
-SolveResult run_method(FunctionRef objective, Eigen::VectorXd x0, const TrainOptions& o, Method m,
-                       const IterationCallback& cb) {
+SolveResult run_method(FunctionRef objective, Eigen::VectorXd theta0, const TrainOptions& o,
+                       Method m, const IterationCallback& cb) {
   switch (m) {
     case Method::gd:
-      return solve_gradient_descent(objective, std::move(x0), o.gd, cb);
+      return solve_gradient_descent(objective, std::move(theta0), o.gd, cb);
     case Method::sgd:
-      return solve_sgd(objective, std::move(x0), o.sgd, cb);
+      return solve_sgd(objective, std::move(theta0), o.sgd, cb);
     case Method::adam:
-      return solve_adam(objective, std::move(x0), o.adam, cb);
+      return solve_adam(objective, std::move(theta0), o.adam, cb);
     case Method::lbfgs:
-      return solve_lbfgs(objective, std::move(x0), o.lbfgs, cb);
+      return solve_lbfgs(objective, std::move(theta0), o.lbfgs, cb);
     case Method::lm:
-      return solve_levenberg_marquardt(objective, std::move(x0), o.lm, cb);
+      return solve_levenberg_marquardt(objective, std::move(theta0), o.lm, cb);
     case Method::newton:
-      return solve_newton(objective, std::move(x0), o.newton, cb);
+      return solve_newton(objective, std::move(theta0), o.newton, cb);
     case Method::critical:
-      return solve_critical_point(objective, std::move(x0), o.critical, cb);
+      return solve_critical_point(objective, std::move(theta0), o.critical, cb);
     case Method::flow:
-      return solve_gradient_flow(objective, std::move(x0), o.flow, cb);
+      return solve_gradient_flow(objective, std::move(theta0), o.flow, cb);
   }
   throw std::invalid_argument("solve: unknown method");
 }
@@ -141,13 +141,13 @@ void TrainOptions::validate() const {
   }
 }
 
-SolveResult solve(FunctionRef objective, Eigen::VectorXd x0, const TrainOptions& options,
+SolveResult solve(FunctionRef objective, Eigen::VectorXd theta0, const TrainOptions& options,
                   const IterationCallback& callback) {
   options.validate();
   if (!options.polish)
-    return run_method(objective, std::move(x0), options, options.method, callback);
+    return run_method(objective, std::move(theta0), options, options.method, callback);
 
-  SolveResult first = run_method(objective, std::move(x0), options, options.method, callback);
+  SolveResult first = run_method(objective, std::move(theta0), options, options.method, callback);
   if (first.status == Status::stopped_by_callback) {
     first.stages = {stage_of(first)};
     return first;
@@ -160,7 +160,7 @@ SolveResult solve(FunctionRef objective, Eigen::VectorXd x0, const TrainOptions&
     return callback(s);
   })
                                              : IterationCallback{};
-  SolveResult second = run_method(objective, first.x, options, *options.polish, shifted);
+  SolveResult second = run_method(objective, first.theta, options, *options.polish, shifted);
 
   SolveResult out = std::move(second);
   out.method = first.method + "+" + out.method;

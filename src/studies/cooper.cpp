@@ -34,6 +34,7 @@ namespace {
 
 using io::Json;
 namespace lc = locus::constructions;
+namespace lm = locus::manifold;
 using options::OptionError;
 
 constexpr const char* k_owner = "CooperStudyOptions";
@@ -122,7 +123,7 @@ Point zero_loss_point(const CooperRun& r, const Dataset& data, double train_loss
                                     .depth = r.depth,
                                     .width = r.h,
                                     .seed = seed});
-    return {Mlp(c.spec), c.parameters, c.message};
+    return {Mlp(c.spec), c.theta, c.message};
   }
   std::vector<Index> widths = {r.p};
   for (int t = 0; t < r.depth; ++t) widths.push_back(r.h);
@@ -134,7 +135,7 @@ Point zero_loss_point(const CooperRun& r, const Dataset& data, double train_loss
                                          {.stop = {.gradient_tolerance = 0.0,
                                                    .loss_tolerance = train_loss_tolerance,
                                                    .max_iterations = 500}});
-  return {std::move(model), res.x, res.message};
+  return {std::move(model), res.theta, res.message};
 }
 
 // ---- Evidence records --------------------------------------------------------------------------
@@ -156,8 +157,8 @@ struct RunRecord {
 
 struct WalkRecord {
   Index run = 0;
-  lc::WalkResult walk;
-  lc::LineLoss line;  // the straight line of the walk's length, same number of points
+  lm::WalkResult walk;
+  lm::LineLoss line;  // the straight line of the walk's length, same number of points
   double line_loss_max() const { return line.loss.maxCoeff(); }
 };
 
@@ -530,7 +531,7 @@ StudyResult run_cooper_study(const CooperStudyOptions& opt) {
     rec.rank_ok = c.jacobian.rank == rec.ld;
     std::optional<double> proj_gap;
     if (rec.n <= opt.projection_max_params) {
-      const lc::DimensionEstimate e = lc::manifold_dimension_by_projection(
+      const lm::DimensionEstimate e = lm::manifold_dimension_by_projection(
           obj, pt.theta, {.radius = opt.projection_radius, .seed = seed + k});
       rec.projection_dim = e.dimension;
       proj_gap = e.gap_ratio;
@@ -601,9 +602,9 @@ StudyResult run_cooper_study(const CooperStudyOptions& opt) {
     if (static_cast<int>(k) == opt.walk.run) {
       WalkRecord w;
       w.run = static_cast<Index>(k);
-      w.walk = lc::walk_manifold(obj, pt.theta, {.steps = opt.walk.steps, .seed = seed});
-      const Eigen::VectorXd u = lc::random_unit_direction(obj.n_params(), seed + 99);
-      w.line = lc::loss_along_line(
+      w.walk = lm::walk_manifold(obj, pt.theta, {.steps = opt.walk.steps, .seed = seed});
+      const Eigen::VectorXd u = lm::random_unit_direction(obj.n_params(), seed + 99);
+      w.line = lm::loss_along_line(
           obj, pt.theta, u,
           {.length = w.walk.arc_length, .n_points = static_cast<int>(w.walk.steps.size())});
       walk_record = std::move(w);
@@ -617,7 +618,7 @@ StudyResult run_cooper_study(const CooperStudyOptions& opt) {
       walk.add_row({w.walk.steps[i].arc_length, w.walk.steps[i].loss,
                     w.line.loss[static_cast<Index>(i)], w.walk.steps[i].rank_jacobian});
     walk_json = {{"run", w.run},
-                 {"status", std::string(lc::to_string(w.walk.status))},
+                 {"status", std::string(lm::to_string(w.walk.status))},
                  {"arc_length", w.walk.arc_length},
                  {"loss_max", w.walk.loss_max},
                  {"rank_min", w.walk.rank_min},

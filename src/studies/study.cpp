@@ -171,7 +171,8 @@ const Study& find_study(const std::string& name) {
   throw std::invalid_argument("unknown study '" + name + "' (valid: " + names + ")");
 }
 
-StudyRun run_study(const Study& study, const io::Json& resolved, const std::string& out_dir) {
+StudyRun run_study(const Study& study, const io::Json& resolved, const std::string& out_dir,
+                   const io::Json& interface) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw std::invalid_argument("cannot create '" + out_dir + "': " + ec.message());
@@ -181,6 +182,7 @@ StudyRun run_study(const Study& study, const io::Json& resolved, const std::stri
     io::write_file_atomic(out_dir + "/" + t.name + ".csv", t.table.to_csv());
   io::Json options = {{"study", study.name}};
   options.update(resolved);
+  if (!interface.empty()) options["interface"] = interface;
   run.document = io::with_context(options, run.result.to_json());
   io::write_json(out_dir + "/result.json", run.document);
   return run;

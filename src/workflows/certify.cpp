@@ -39,7 +39,7 @@ Certificate certify(const Objective& objective, const Eigen::VectorXd& theta,
   run.polish.reset();
   Certificate c;
   c.polish = solvers::solve(objective, theta, run);
-  c.analysis = analysis::analyze_point(objective, c.polish.x, options.analyze);
+  c.analysis = analysis::analyze_point(objective, c.polish.theta, options.analyze);
   switch (c.analysis.classification) {
     case analysis::PointClass::not_critical:
       c.status = CertifyStatus::not_critical;

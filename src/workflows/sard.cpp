@@ -37,9 +37,9 @@ SardCheck sard_check(const Objective& objective, const Eigen::VectorXd& theta,
   const auto r = solvers::solve_levenberg_marquardt(
       moved, start,
       {.stop = {.gradient_tolerance = 0.0, .loss_tolerance = options.loss_tolerance}});
-  s.theta_after = r.x;
+  s.theta_after = r.theta;
   s.loss_after = r.loss_final;
-  s.jacobian_after = analysis::analyze_jacobian(moved, r.x);
+  s.jacobian_after = analysis::analyze_jacobian(moved, r.theta);
   s.rank_after = s.jacobian_after.rank;
   return s;
 }

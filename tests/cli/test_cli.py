@@ -273,6 +273,9 @@ def verb_runs(locus_bin, d):
         "walk": ["walk", *model, *data, "--steps", "2", "--json"],
         "train": ["train", *model, *data, "--method", "lm", "--opt", "max_iterations=7", "--save",
                   d / "t.safetensors", "--json"],
+        "study": ["study", "run", "--study", "cooper", "--out", d / "study", "--seed", "3",
+                  "--set", "runs=p=2,h=8,d=6", "--set", "walk_run=0", "--set", "walk_steps=5", "--set", "walk_min_length=0",
+                  "--strict", "--threads", "1", "--json"],
     }
 
 
@@ -284,16 +287,21 @@ def test_every_accepted_option_is_in_the_json_context(locus_bin, zero_loss_point
         assert rc == 0, (verb, err)
         j = json.loads(out)
         assert list(j)[0] == "context"
-        assert verb == "analyze" or j["status"]  # analyze reports a classification instead
+        assert verb in ("analyze", "study") or j["status"]  # they report classifications/claims
         contexts[verb] = j["context"]["options"]
+    subcommand = {"construct": ["cooper"], "study": ["run"]}
     for verb, context in contexts.items():
-        flags = long_flags(locus_bin, verb, *(["cooper"] if verb == "construct" else []))
+        flags = long_flags(locus_bin, verb, *subcommand.get(verb, []))
         missing = flags - ACTIONS - RESOLVED_ELSEWHERE - keys(context)
         assert not missing, (verb, missing)
     # train: --opt values appear resolved among the method's options, as do the defaults.
     assert contexts["train"]["method_options"]["max_iterations"] == 7
     assert {"threads", "trace", "save"} <= keys(contexts["train"])
     assert {"lanczos_end", "lanczos_tolerance"} <= set(contexts["analyze"]["analyze"])
+    # study: the study's own options resolved (--seed among them), the interface's beside them.
+    assert contexts["study"]["seed"] == 3 and contexts["study"]["walk_steps"] == 5
+    assert contexts["study"]["interface"]["strict"] is True
+    assert contexts["study"]["interface"]["out"] == str(d / "study")
 
 
 def test_python_keywords_and_defaults_come_from_the_same_tables(locus_bin, zero_loss_point):

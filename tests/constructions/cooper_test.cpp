@@ -24,7 +24,7 @@ using testing::random_data;
 // residual the construction reports) against the targets.
 double max_abs_error(const CooperConstruction& c, const Dataset& data) {
   const Mlp model(c.spec);
-  return (model.predict(c.parameters, data.x) - data.y).cwiseAbs().maxCoeff();
+  return (model.predict(c.theta, data.x) - data.y).cwiseAbs().maxCoeff();
 }
 
 // Issue 6, acceptance 1: max |f(x_i) - y_i| <= 1e-9 max |y|. The measured floor is the rounding
@@ -133,7 +133,7 @@ TEST(CooperConstruction, JacobianHasFullRowRank) {
       const CooperConstruction c = construct_cooper(data, {.activation = a, .depth = depth});
       ASSERT_TRUE(c.ok()) << c.message;
       const Objective obj(Mlp(c.spec), data);
-      const MatrixXd J = obj.jacobian(c.parameters);
+      const MatrixXd J = obj.jacobian(c.theta);
       const Eigen::JacobiSVD<MatrixXd> svd(J);
       const VectorXd s = svd.singularValues();
       const double tol = static_cast<double>(std::max(J.rows(), J.cols())) *
@@ -154,9 +154,9 @@ TEST(CooperConstruction, ExtraHiddenUnitsAreZero) {
   const CooperConstruction c = construct_cooper(data, {.width = h});
   ASSERT_TRUE(c.ok()) << c.message;
   const Mlp model(c.spec);
-  const auto W = model.weight(c.parameters, 0);
-  const auto b = model.bias(c.parameters, 0);
-  const auto M = model.weight(c.parameters, 1);
+  const auto W = model.weight(c.theta, 0);
+  const auto b = model.bias(c.theta, 0);
+  const auto M = model.weight(c.theta, 1);
   for (Index j = d; j < h; ++j) {
     EXPECT_EQ(W.row(j).cwiseAbs().maxCoeff(), 0.0);
     EXPECT_EQ(b(j), 0.0);
@@ -164,7 +164,7 @@ TEST(CooperConstruction, ExtraHiddenUnitsAreZero) {
   }
   // Every used unit has the same incoming weights a (Lemma 3.3) and the output bias is 0.
   for (Index j = 0; j < d; ++j) EXPECT_EQ((W.row(j).transpose() - c.direction).norm(), 0.0);
-  EXPECT_EQ(model.bias(c.parameters, 1)(0), 0.0);
+  EXPECT_EQ(model.bias(c.theta, 1)(0), 0.0);
   EXPECT_LE(max_abs_error(c, data), k_acceptance * data.y.cwiseAbs().maxCoeff());
 }
 
@@ -276,7 +276,7 @@ TEST(CooperConstruction, IsDeterministicInTheSeed) {
   const CooperConstruction a = construct_cooper(data, {.seed = 3});
   const CooperConstruction b = construct_cooper(data, {.seed = 3});
   const CooperConstruction c = construct_cooper(data, {.seed = 4});
-  EXPECT_EQ(a.parameters, b.parameters);
+  EXPECT_EQ(a.theta, b.theta);
   EXPECT_NE(a.direction, c.direction);
   EXPECT_TRUE(c.ok()) << c.message;
 }
@@ -295,7 +295,7 @@ TEST(CooperTable, RoundTripGivesTheSameNetwork) {
   EXPECT_EQ(cooper_table().to_json(CooperOptions{})["width"], nullptr);  // unset: d
   CooperOptions b;
   cooper_table().from_json(b, j);
-  EXPECT_EQ(construct_cooper(data, b).parameters, construct_cooper(data, a).parameters);
+  EXPECT_EQ(construct_cooper(data, b).theta, construct_cooper(data, a).theta);
   EXPECT_THROW(cooper_table().set_text(b, "variant", "printed"), options::OptionError);
 }
 

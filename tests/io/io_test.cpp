@@ -195,8 +195,8 @@ TEST_F(Io, PytorchSequentialSafetensorsLoadIntoTheDocumentedLayout) {
       write_bytes("m.safetensors", pytorch_style_safetensors(dtype, prefix));
       const ModelFile m = load_model(path("m.safetensors"), {.activation = Activation::tanh});
       EXPECT_EQ(m.spec.widths, (std::vector<Index>{3, 4, 2}));
-      ASSERT_EQ(m.parameters.size(), 26);
-      for (int k = 0; k < 26; ++k) EXPECT_EQ(m.parameters[k], k + 1) << dtype << " index " << k;
+      ASSERT_EQ(m.theta.size(), 26);
+      for (int k = 0; k < 26; ++k) EXPECT_EQ(m.theta[k], k + 1) << dtype << " index " << k;
     }
   }
 }
@@ -206,7 +206,7 @@ TEST_F(Io, SafetensorsRoundTripIsExactAndKeepsMetadata) {
   const Eigen::VectorXd theta = model.init_parameters({.scheme = InitScheme::normal, .seed = 4});
   save_model(path("m.safetensors"), model, theta);
   const ModelFile back = load_model(path("m.safetensors"));
-  EXPECT_EQ(back.parameters, theta);
+  EXPECT_EQ(back.theta, theta);
   EXPECT_EQ(back.spec.activation, Activation::gelu);
   EXPECT_EQ(back.spec.bias, (std::vector<bool>{true, false}));
   const io::TensorFile raw_file = io::read_safetensors(path("m.safetensors"));
@@ -216,7 +216,7 @@ TEST_F(Io, SafetensorsRoundTripIsExactAndKeepsMetadata) {
   // Flat .npy needs the architecture.
   save_model(path("theta.npy"), model, theta);
   expect_invalid([&] { load_model(path("theta.npy")); }, "architecture");
-  EXPECT_EQ(load_model(path("theta.npy"), {.spec = model.spec()}).parameters, theta);
+  EXPECT_EQ(load_model(path("theta.npy"), {.spec = model.spec()}).theta, theta);
   const Mlp other({.widths = {3, 6, 2}});
   expect_invalid([&] { load_model(path("theta.npy"), {.spec = other.spec()}); }, "length");
   expect_invalid([&] { load_model(path("m.safetensors"), {.spec = other.spec()}); }, "[3,5,2]");
@@ -297,8 +297,8 @@ TEST_F(Io, SafetensorsLayersOrderedByNumericIndexWithPrefix) {
   EXPECT_EQ(m.spec.widths, (std::vector<Index>{2, 3, 4, 1}));
   EXPECT_EQ(m.spec.bias, (std::vector<bool>{true, false, true}));
   EXPECT_EQ(m.spec.activation, Activation::relu);
-  ASSERT_EQ(m.parameters.size(), 26);
-  for (int k = 0; k < 26; ++k) EXPECT_EQ(m.parameters[k], k + 1) << "index " << k;
+  ASSERT_EQ(m.theta.size(), 26);
+  for (int k = 0; k < 26; ++k) EXPECT_EQ(m.theta[k], k + 1) << "index " << k;
 }
 
 TEST_F(Io, SafetensorsShapesThatDoNotChainNameBothKeys) {

@@ -10,7 +10,9 @@
 #include "locus/core/random.hpp"
 #include "testing/random_data.hpp"
 
-namespace locus::constructions {
+namespace locus::manifold {
+using constructions::construct_cooper;
+using constructions::CooperConstruction;
 namespace {
 
 using Eigen::MatrixXd;
@@ -39,7 +41,7 @@ TEST(ManifoldWalk, StaysOnTheManifoldOverUnitLength) {
              {10, 1, 12, 1}, {8, 2, 8, 2}, {20, 1, 20, 1}}) {
       const ZeroLossPoint z = cooper_point(a, d, 4, l, width, depth, 17 + d);
       ASSERT_TRUE(z.construction.ok()) << z.construction.message;
-      const WalkResult w = walk_manifold(z.objective, z.construction.parameters,
+      const WalkResult w = walk_manifold(z.objective, z.construction.theta,
                                          {.steps = 40, .seed = 3, .record_path = true});
       ASSERT_EQ(w.status, WalkStatus::completed) << w.message;
       EXPECT_GE(w.arc_length, 1.0) << w.message;
@@ -61,9 +63,9 @@ TEST(ManifoldWalk, StaysOnTheManifoldOverUnitLength) {
 // grows far above round-off (a random direction has a component ~ sqrt(l d / n) normal to M).
 TEST(ManifoldWalk, RandomStraightLineLeavesTheManifold) {
   const ZeroLossPoint z = cooper_point(Activation::smoolu, 10, 3, 1, 10, 1, 5);
-  const WalkResult w = walk_manifold(z.objective, z.construction.parameters, {.steps = 30});
+  const WalkResult w = walk_manifold(z.objective, z.construction.theta, {.steps = 30});
   ASSERT_EQ(w.status, WalkStatus::completed) << w.message;
-  const LineLoss line = loss_along_line(z.objective, z.construction.parameters,
+  const LineLoss line = loss_along_line(z.objective, z.construction.theta,
                                         random_unit_direction(z.objective.n_params(), 11),
                                         {.length = w.arc_length, .n_points = 21});
   ASSERT_EQ(line.t.size(), 21);
@@ -73,7 +75,7 @@ TEST(ManifoldWalk, RandomStraightLineLeavesTheManifold) {
   EXPECT_GT(line.loss(20), 1e15 * w.loss_max);
   // The loss along the line is the objective's loss at those points.
   const VectorXd u = random_unit_direction(z.objective.n_params(), 11);
-  EXPECT_DOUBLE_EQ(line.loss(7), z.objective.loss(z.construction.parameters + line.t(7) * u));
+  EXPECT_DOUBLE_EQ(line.loss(7), z.objective.loss(z.construction.theta + line.t(7) * u));
 }
 
 TEST(ManifoldWalk, ReportsAStartThatCannotBeProjected) {
@@ -100,7 +102,7 @@ TEST(ManifoldWalk, ReportsATrivialKernel) {
 
 TEST(ManifoldWalk, ValidatesOptions) {
   const ZeroLossPoint z = cooper_point(Activation::smoolu, 4, 2, 1, 4, 1, 5);
-  const VectorXd& theta = z.construction.parameters;
+  const VectorXd& theta = z.construction.theta;
   EXPECT_THROW(walk_manifold(z.objective, theta, {.step_size = 0.0}), std::invalid_argument);
   EXPECT_THROW(walk_manifold(z.objective, theta, {.step_size = 1.0, .max_step_size = 0.5}),
                std::invalid_argument);
@@ -114,22 +116,22 @@ TEST(ManifoldWalk, ValidatesOptions) {
 TEST(ManifoldProjection, ConvergesQuadraticallyFromNearbyPoints) {
   const ZeroLossPoint z = cooper_point(Activation::smoolu, 12, 3, 2, 12, 2, 9);
   const VectorXd delta = 1e-3 * random_unit_direction(z.objective.n_params(), 4);
-  const ManifoldProjection p = project_to_manifold(z.objective, z.construction.parameters + delta);
+  const ManifoldProjection p = project_to_manifold(z.objective, z.construction.theta + delta);
   // Converged to 1e-26, or stopped at the round-off floor of the residuals (l d = 24 residuals of
   // size ~eps * |f| * d ~ 1e-14 give L ~ 1e-26 .. 1e-25).
   EXPECT_TRUE(p.converged() || p.status == ManifoldProjectionStatus::stalled)
       << to_string(p.status);
   EXPECT_LE(p.loss_final, 1e-24);
   EXPECT_LE(p.iterations, 6);  // quadratic convergence from L ~ 1e-2
-  EXPECT_LE((p.theta - z.construction.parameters - delta).norm(), 2e-3);
+  EXPECT_LE((p.theta - z.construction.theta - delta).norm(), 2e-3);
 }
 
 // rank J against an independent SVD with the same tolerance convention; and the degenerate
 // zero-loss point of PAPERS.md §1 (y = 0, theta = 0: only the output bias moves f, rank J = 1).
 TEST(ResidualJacobianRank, MatchesJacobiSvdAndSeesTheDegeneratePoint) {
   const ZeroLossPoint z = cooper_point(Activation::smoolu, 9, 3, 1, 9, 1, 2);
-  const ResidualJacobianRank r = residual_jacobian_rank(z.objective, z.construction.parameters);
-  const MatrixXd J = z.objective.jacobian(z.construction.parameters);
+  const ResidualJacobianRank r = residual_jacobian_rank(z.objective, z.construction.theta);
+  const MatrixXd J = z.objective.jacobian(z.construction.theta);
   const VectorXd s = Eigen::JacobiSVD<MatrixXd>(J).singularValues();
   EXPECT_EQ(r.rank, 9);
   EXPECT_NEAR(r.sigma_max, s(0), 1e-12 * s(0));
@@ -160,7 +162,7 @@ TEST(ManifoldDimension, ProjectionSamplingAgreesWithJacobianRank) {
         Case{Activation::smoolu, 12, 4, 1, 12, 3}}) {
     const ZeroLossPoint z = cooper_point(c.a, c.d, c.p, c.l, c.width, c.depth, 21 + c.d);
     const DimensionEstimate e =
-        manifold_dimension_by_projection(z.objective, z.construction.parameters, {.seed = 1});
+        manifold_dimension_by_projection(z.objective, z.construction.theta, {.seed = 1});
     const Index n = z.objective.n_params();
     EXPECT_EQ(e.n_projected, 2 * n);  // the default K = 2n, all projected
     EXPECT_EQ(e.dimension_from_jacobian, n - c.l * c.d);
@@ -186,12 +188,12 @@ TEST(ManifoldDimension, ProjectionSamplingAgreesWithJacobianRank) {
 
 TEST(ManifoldDimension, TangentDirectionIsInTheKernel) {
   const ZeroLossPoint z = cooper_point(Activation::smoolu, 8, 3, 1, 8, 1, 3);
-  const VectorXd t = random_tangent_direction(z.objective, z.construction.parameters, 5);
-  const MatrixXd J = z.objective.jacobian(z.construction.parameters);
+  const VectorXd t = random_tangent_direction(z.objective, z.construction.theta, 5);
+  const MatrixXd J = z.objective.jacobian(z.construction.theta);
   EXPECT_NEAR(t.norm(), 1.0, 1e-12);
   // |J t| <= eps-level relative to |J|: t is orthogonal to the row space.
   EXPECT_LE((J * t).norm(), 1e-12 * J.norm());
 }
 
 }  // namespace
-}  // namespace locus::constructions
+}  // namespace locus::manifold

@@ -59,12 +59,12 @@ TEST(CriticalPoint, ConvergesBackToASplitNeuronSaddleAndReportsItsIndex) {
     newton.stop.gradient_tolerance = 1e-12;
     const SolveResult m = solve_newton(narrow, p.x0, newton);
     ASSERT_TRUE(m.converged()) << summary(m);
-    ASSERT_EQ(hessian_inertia(narrow, m.x, 10.0).negative, 0) << "not a minimum";
+    ASSERT_EQ(hessian_inertia(narrow, m.theta, 10.0).negative, 0) << "not a minimum";
 
     const Mlp wide(MlpSpec{{2, 3, 1}, Activation::softplus, {}, false});
     const Objective obj(wide, p.data);
     for (Index j = 0; j < 2; ++j) {
-      const Eigen::VectorXd split = split_neuron(p.model, m.x, wide, j);
+      const Eigen::VectorXd split = split_neuron(p.model, m.theta, wide, j);
       // The split point is critical with the narrow loss (to round-off).
       ASSERT_LT(obj.gradient(split).cwiseAbs().maxCoeff(), 1e-10);
       const int split_index = negative_eigenvalues(obj, split, 10.0);
@@ -80,7 +80,7 @@ TEST(CriticalPoint, ConvergesBackToASplitNeuronSaddleAndReportsItsIndex) {
       EXPECT_NEAR(r.loss_final, m.loss_final, 1e-9 * m.loss_final) << summary(r);
       ASSERT_TRUE(r.inertia.has_value());
       EXPECT_EQ(r.inertia->negative,
-                negative_eigenvalues(obj, r.x, options.inertia_tolerance_factor));
+                negative_eigenvalues(obj, r.theta, options.inertia_tolerance_factor));
       EXPECT_EQ(r.inertia->negative + r.inertia->zero + r.inertia->positive, wide.n_params());
       if (split_index > 0) {
         ++saddles;
@@ -102,7 +102,7 @@ TEST(CriticalPoint, MatrixFreePathConvergesToo) {
   const SolveResult m = solve_newton(narrow, p.x0, newton);
   ASSERT_TRUE(m.converged()) << summary(m);
   Rng rng(3);
-  Eigen::VectorXd x0 = m.x;
+  Eigen::VectorXd x0 = m.theta;
   for (Index i = 0; i < x0.size(); ++i) x0[i] += 1e-3 * rng.normal();
   CriticalPointOptions o;
   o.dense_max_params = 0;

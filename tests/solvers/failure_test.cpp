@@ -123,7 +123,7 @@ TEST(Failure, AlreadyConvergedStartDoesNoIteration) {
   const SolveResult r = solve(p.objective(), p.x0, o);
   EXPECT_EQ(r.status, Status::converged_gradient);
   EXPECT_EQ(r.iterations, 0);
-  EXPECT_EQ(r.x, p.x0);
+  EXPECT_EQ(r.theta, p.x0);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ TEST(GradientDescent, ConvergesOnConvexLeastSquaresWithStepOneOverL) {
   for (size_t i = 1; i < r.trace.size(); ++i)
     EXPECT_LE(r.trace[i].loss, r.trace[i - 1].loss * (1 + 1e-14));
   // Strong convexity: L - L* <= |g|_2^2 / (2 mu) <= n |g|∞^2 / (2 mu).
-  const double bound = r.x.size() * r.gradient_max_norm * r.gradient_max_norm / (2.0 * k.min);
+  const double bound = r.theta.size() * r.gradient_max_norm * r.gradient_max_norm / (2.0 * k.min);
   EXPECT_LE(r.loss_final - lin.loss_min, bound + 1e-12 * lin.loss_min);
 }
 
@@ -62,7 +62,7 @@ TEST(GradientDescent, HugeStepDivergesToNonFiniteStatusWithFiniteIterate) {
   o.learning_rate = 100.0 / k.max;  // |1 - eta lambda_max| = 99: the iteration blows up
   const SolveResult r = solve_gradient_descent(obj, lin.problem.x0, o);
   EXPECT_EQ(r.status, Status::non_finite) << r.message;
-  EXPECT_TRUE(r.x.allFinite());
+  EXPECT_TRUE(r.theta.allFinite());
   EXPECT_TRUE(std::isfinite(r.loss_final));
   EXPECT_GT(r.loss_final, r.loss_initial);  // it did diverge before overflowing
 }
@@ -81,10 +81,10 @@ TEST(Sgd, DecreasesTheLossAndIsReproducibleBySeed) {
   EXPECT_EQ(a.status, Status::max_iterations) << a.message;
   // Constant-step SGD reaches a noise ball around the minimum; the start is far outside it.
   EXPECT_LT(a.loss_final - lin.loss_min, 0.05 * (a.loss_initial - lin.loss_min));
-  EXPECT_EQ(a.x, b.x);  // bitwise: the seed fixes every batch
+  EXPECT_EQ(a.theta, b.theta);  // bitwise: the seed fixes every batch
   o.seed = 12;
   const SolveResult c = solve_sgd(obj, lin.problem.x0, o);
-  EXPECT_NE(a.x, c.x);
+  EXPECT_NE(a.theta, c.theta);
   EXPECT_EQ(a.counts.gradient, 30 * 8 + 30 + 1);  // 8 batches and one full evaluation per epoch
 }
 
@@ -101,7 +101,8 @@ TEST(Sgd, FullBatchEqualsGradientDescentToRoundOff) {
   const SolveResult a = solve_sgd(obj, lin.problem.x0, s);
   const SolveResult b = solve_gradient_descent(obj, lin.problem.x0, g);
   // Same iteration, points summed in a shuffled order: agreement to a few ulps per step.
-  EXPECT_LT((a.x - b.x).cwiseAbs().maxCoeff(), 1e-12 * (1.0 + b.x.cwiseAbs().maxCoeff()));
+  EXPECT_LT((a.theta - b.theta).cwiseAbs().maxCoeff(),
+            1e-12 * (1.0 + b.theta.cwiseAbs().maxCoeff()));
 }
 
 TEST(Adam, DecreasesTheLossOnConvexLeastSquares) {

@@ -46,9 +46,9 @@ template <class F>
 void expect_minimum(const F& f, const SolveResult& r, double gtol = gradient_tolerance<F>()) {
   EXPECT_TRUE(r.converged()) << summary(r);
   EXPECT_LE(r.gradient_max_norm, gtol) << summary(r);
-  const double x_error = (r.x - F::minimizer()).cwiseAbs().maxCoeff();
+  const double x_error = (r.theta - F::minimizer()).cwiseAbs().maxCoeff();
   EXPECT_LE(x_error, 2.0 * std::sqrt(2.0) * gtol / F::k_lambda_min)
-      << "x = " << r.x.transpose() << "\n"
+      << "x = " << r.theta.transpose() << "\n"
       << summary(r);
   EXPECT_LE(r.loss_final - f.loss_min(), gtol * gtol / F::k_lambda_min) << summary(r);
 }
@@ -198,7 +198,7 @@ TEST(MissingCapability, IsAnInvalidArgumentNamingTheMethodAndTheMember) {
   expect_throw([&] { solve_critical_point(plain, x0); }, "critical", "hessian");
   expect_throw([&] { solve_gradient_flow(plain, x0); }, "gradient flow", "hvp");
   expect_throw([&] { solve_sgd(plain, x0); }, "SGD", "n_terms");
-  expect_throw([&] { solve_lbfgs(plain, Eigen::VectorXd::Zero(3)); }, "x0", "3");
+  expect_throw([&] { solve_lbfgs(plain, Eigen::VectorXd::Zero(3)); }, "theta0", "3");
   // ... while first-order methods run on it.
   const SolveResult r = solve_lbfgs(plain, x0);
   EXPECT_LE(r.gradient_max_norm, gradient_tolerance<Rosenbrock>()) << summary(r);

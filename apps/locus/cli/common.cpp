@@ -150,7 +150,7 @@ LoadedModel load_model(const ModelOptions& o) {
     return {Mlp(*spec), std::nullopt};
   }
   ModelFile f = locus::load_model(o.params, {.spec = spec, .activation = act});
-  return {Mlp(f.spec), std::move(f.parameters)};
+  return {Mlp(f.spec), std::move(f.theta)};
 }
 
 void print_json(const io::Json& resolved_options, const io::Json& body) {

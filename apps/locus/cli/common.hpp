@@ -89,7 +89,7 @@ Dataset load_data(const DataOptions& o, const std::optional<MlpSpec>& model = st
 // given.
 struct LoadedModel {
   Mlp model;
-  std::optional<Eigen::VectorXd> parameters;
+  std::optional<Eigen::VectorXd> theta;
 };
 LoadedModel load_model(const ModelOptions& o);
 

@@ -44,7 +44,7 @@ void setup_analyze(CLI::App* app) {
         obj.n_params() > 3000)
       std::cerr << "locus analyze: dense Hessian of n = " << obj.n_params() << " needs about "
                 << 24.0 * double(obj.n_params()) * double(obj.n_params()) / (1 << 30) << " GiB\n";
-    const an::PointAnalysis a = an::analyze_point(obj, *m.parameters, o);
+    const an::PointAnalysis a = an::analyze_point(obj, *m.theta, o);
     if (cmd->out.json) {
       print_json({{"model", to_json(cmd->model)},
                   {"data", to_json(cmd->data)},

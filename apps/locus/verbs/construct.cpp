@@ -49,7 +49,7 @@ void run(const ConstructCommand& cmd) {
   // Throws std::invalid_argument (exit 2) for duplicate inputs, naming the two rows.
   const lc::CooperConstruction c = lc::construct_cooper(data, options);
   const Mlp model(c.spec);
-  save_model(cmd.interface.save, model, c.parameters);
+  save_model(cmd.interface.save, model, c.theta);
 
   if (cmd.out.json) {
     io::Json body = {{"construction", cmd.kind},

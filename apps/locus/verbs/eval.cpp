@@ -71,12 +71,12 @@ void setup_eval(CLI::App* app) {
     const Dataset data = load_data(cmd->data, m.model.spec());
     const Objective obj(m.model, data, to_loss_spec(cmd->loss));
     const Eigen::VectorXd theta =
-        m.parameters
-            ? *m.parameters
+        m.theta
+            ? *m.theta
             : m.model.init_parameters(
                   {.scheme = with_option("--init", [&] { return parse_init_scheme(cmd->init); }),
                    .seed = cmd->seed});
-    const std::string source = m.parameters
+    const std::string source = m.theta
                                    ? cmd->model.params
                                    : "--init " + cmd->init + " --seed " + std::to_string(cmd->seed);
     const auto lg = obj.loss_gradient(theta);
@@ -101,7 +101,7 @@ void setup_eval(CLI::App* app) {
       io::Json options = {{"model", to_json(cmd->model)},
                           {"data", to_json(cmd->data)},
                           {"loss", to_json(cmd->loss)}};
-      if (!m.parameters) options["init"] = {{"scheme", cmd->init}, {"seed", cmd->seed}};
+      if (!m.theta) options["init"] = {{"scheme", cmd->init}, {"seed", cmd->seed}};
       if (cmd->check)
         options["check"] = {{"fd_coordinates", cmd->fd_coordinates},
                             {"fd_directions", cmd->fd_directions},

@@ -139,7 +139,12 @@ void setup_reproduce(CLI::App* app) {
         throw std::invalid_argument(file + ": option " + e.rephrase(options::Interface::json));
       }
       const std::string dir = cmd->out + "/data/" + s.name;
-      const studies::StudyRun r = studies::run_study(s, resolved, dir);
+      const io::Json interface = {{"command", "reproduce"},
+                                  {"options_file", file},
+                                  {"out", cmd->out},
+                                  {"only", cmd->only},
+                                  {"strict", cmd->strict}};
+      const studies::StudyRun r = studies::run_study(s, resolved, dir, interface);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       char line[160];

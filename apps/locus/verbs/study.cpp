@@ -77,7 +77,10 @@ void setup_study(CLI::App* app) {
       throw std::invalid_argument("study " + study.name + ": option " +
                                   e.rephrase(options::Interface::json));
     }
-    const studies::StudyRun r = studies::run_study(study, resolved, cmd->out);
+    const io::Json interface = {{"file", cmd->file},        {"out", cmd->out},
+                                {"set", cmd->set},          {"strict", cmd->strict},
+                                {"json", cmd->output.json}, {"threads", cmd->output.threads}};
+    const studies::StudyRun r = studies::run_study(study, resolved, cmd->out, interface);
     if (cmd->output.json)
       std::cout << r.document.dump(2) << std::endl;
     else

@@ -98,7 +98,7 @@ std::string defaults_by_method(const std::string& field) {
 
 // time, loss, gradient_max_norm, theta_0 ... theta_{n-1}: one row per trajectory point.
 void write_trajectory_csv(const std::string& path, const sv::SolveResult& r) {
-  const Eigen::Index n = r.x.size();
+  const Eigen::Index n = r.theta.size();
   std::vector<std::string> header = {"time", "loss", "gradient_max_norm"};
   for (Eigen::Index i = 0; i < n; ++i) header.push_back("theta_" + std::to_string(i));
   Eigen::MatrixXd rows(static_cast<Eigen::Index>(r.trajectory.size()), n + 3);
@@ -108,7 +108,7 @@ void write_trajectory_csv(const std::string& path, const sv::SolveResult& r) {
     rows(row, 0) = p.time;
     rows(row, 1) = p.loss;
     rows(row, 2) = p.gradient_max_norm;
-    rows.row(row).tail(n) = p.x.transpose();
+    rows.row(row).tail(n) = p.theta.transpose();
   }
   io::write_csv(path, header, rows);
 }
@@ -190,9 +190,9 @@ void setup_train(CLI::App* app) {
     const Objective obj(m.model, data, to_loss_spec(cmd->loss));
     Eigen::VectorXd x0;
     if (!ui.init.empty()) {
-      x0 = locus::load_model(ui.init, {.spec = m.model.spec()}).parameters;
-    } else if (m.parameters) {
-      x0 = *m.parameters;
+      x0 = locus::load_model(ui.init, {.spec = m.model.spec()}).theta;
+    } else if (m.theta) {
+      x0 = *m.theta;
     } else {
       x0 = m.model.init_parameters(
           {.scheme =
@@ -207,7 +207,7 @@ void setup_train(CLI::App* app) {
       return true;
     });
     if (progress) std::fprintf(stderr, "\n");
-    save_model(ui.save, m.model, r.x);
+    save_model(ui.save, m.model, r.theta);
     if (!ui.trace.empty()) sv::write_trace_csv(ui.trace, r);
     if (!ui.trajectory.empty()) write_trajectory_csv(ui.trajectory, r);
     if (cmd->out.json) {

@@ -17,11 +17,11 @@
 namespace locus::cli {
 namespace {
 
-namespace lc = locus::constructions;
+namespace lm = locus::manifold;
 
 // The interface-only options of the verb (the walk's own come from walk_table()).
 struct WalkInterface {
-  int line_points = lc::LineLossOptions{}.n_points;
+  int line_points = lm::LineLossOptions{}.n_points;
   bool dimension = false;
   std::string out;  // CSV path
 };
@@ -42,41 +42,41 @@ struct WalkCommand {
   ModelOptions model;
   DataOptions data;
   OutputOptions out;
-  lc::WalkOptions options;
+  lm::WalkOptions options;
   WalkInterface interface;
   TableFlags flags;
 };
 
 void run(const WalkCommand& cmd) {
   apply_output_options(cmd.out);
-  const lc::WalkOptions& options = cmd.options;
+  const lm::WalkOptions& options = cmd.options;
   const WalkInterface& ui = cmd.interface;
-  validate_for_cli(lc::walk_table(), [&] { options.validate(); });
+  validate_for_cli(lm::walk_table(), [&] { options.validate(); });
   if (ui.line_points < 2)
     throw std::invalid_argument("--line-points must be >= 2, got " +
                                 std::to_string(ui.line_points));
   if (!ui.out.empty()) io::require_writable(ui.out);
   LoadedModel m = load_model(cmd.model);
-  if (!m.parameters) throw std::invalid_argument("--params: the walk needs a start point");
+  if (!m.theta) throw std::invalid_argument("--params: the walk needs a start point");
   const Dataset data = load_data(cmd.data, m.model.spec());
   const Objective obj(m.model, data);
-  const Eigen::VectorXd& theta0 = *m.parameters;
+  const Eigen::VectorXd& theta0 = *m.theta;
 
-  const lc::WalkResult w = lc::walk_manifold(obj, theta0, options);
+  const lm::WalkResult w = lm::walk_manifold(obj, theta0, options);
 
   // The comparison line: a seeded random direction (seed + 1), the walk's arc length.
   const double length = w.arc_length > 0 ? w.arc_length : options.step_size;
-  const lc::LineLoss line =
-      lc::loss_along_line(obj, theta0, lc::random_unit_direction(obj.n_params(), options.seed + 1),
+  const lm::LineLoss line =
+      lm::loss_along_line(obj, theta0, lm::random_unit_direction(obj.n_params(), options.seed + 1),
                           {.length = length, .n_points = ui.line_points});
 
-  std::optional<lc::DimensionEstimate> dim;
-  if (ui.dimension) dim = lc::manifold_dimension_by_projection(obj, theta0, {.seed = options.seed});
+  std::optional<lm::DimensionEstimate> dim;
+  if (ui.dimension) dim = lm::manifold_dimension_by_projection(obj, theta0, {.seed = options.seed});
 
   if (!ui.out.empty()) {
     Eigen::MatrixXd rows(static_cast<Index>(w.steps.size()), 11);
     for (size_t k = 0; k < w.steps.size(); ++k) {
-      const lc::WalkStep& s = w.steps[k];
+      const lm::WalkStep& s = w.steps[k];
       rows.row(static_cast<Index>(k)) << s.step, s.arc_length, s.distance_from_start, s.loss,
           s.step_size, s.corrector_iterations, s.rejected_attempts, s.turns,
           static_cast<double>(s.rank_jacobian), s.sigma_min_kept, s.rank_tolerance;
@@ -92,23 +92,23 @@ void run(const WalkCommand& cmd) {
     io::Json body = {{"model", m.model.describe()},
                      {"n_params", obj.n_params()},
                      {"n_residuals", obj.n_residuals()}};
-    body.update(lc::to_json(w));
-    body["line"] = lc::to_json(line);
+    body.update(lm::to_json(w));
+    body["line"] = lm::to_json(line);
     body["line"]["direction_seed"] = options.seed + 1;
-    if (dim) body["dimension"] = lc::to_json(*dim);
+    if (dim) body["dimension"] = lm::to_json(*dim);
     io::Json resolved = {{"model", to_json(cmd.model)},
                          {"data", to_json(cmd.data)},
                          {"output", to_json(cmd.out)},
-                         {"walk", lc::walk_table().to_json(options)},
+                         {"walk", lm::walk_table().to_json(options)},
                          {"interface", interface_table().to_json(ui)}};
     print_json(resolved, body);
   } else {
-    std::cout << lc::summary(w) << "\n"
+    std::cout << lm::summary(w) << "\n"
               << "random straight line of the same length: loss at the end "
               << line.loss(line.loss.size() - 1) << "\n";
-    if (dim) std::cout << lc::summary(*dim) << "\n";
+    if (dim) std::cout << lm::summary(*dim) << "\n";
   }
-  if (w.status != lc::WalkStatus::completed) throw std::runtime_error("walk " + w.message);
+  if (w.status != lm::WalkStatus::completed) throw std::runtime_error("walk " + w.message);
 }
 
 void setup_walk(CLI::App* app) {
@@ -116,7 +116,7 @@ void setup_walk(CLI::App* app) {
   add_model_options(app, cmd->model, true);
   add_data_options(app, cmd->data);
   add_output_options(app, cmd->out);
-  cmd->flags.add(app, lc::walk_table(), cmd->options);
+  cmd->flags.add(app, lm::walk_table(), cmd->options);
   cmd->flags.add(app, interface_table(), cmd->interface);
   add_list_options_flag(app, cmd->flags);
   app->callback([cmd] {

@@ -48,6 +48,9 @@ struct AnalyzeOptions {
   void validate() const;  // throws std::invalid_argument naming the field
 };
 
+// The analysis of one point. It has no separate status/message pair: `classification` is the
+// status (`undecided` when the tests cannot decide, e.g. an incomplete spectrum) and `reason` the
+// message; the spectrum's own `converged`/`note` say when the eigensolver failed.
 struct PointAnalysis {
   double loss = NAN;
   double gradient_max_norm = NAN;

@@ -20,6 +20,7 @@
 #include "locus/analysis/inertia.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/core/problem.hpp"
+#include "locus/io/json.hpp"
 
 namespace locus::analysis {
 
@@ -106,6 +107,13 @@ struct Spectrum {
 // Throws std::invalid_argument on bad options or a refused dense size (3 * 8 n^2 bytes above
 // max_dense_bytes).
 Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& options = {});
+
+// {"method", "positive", "zero", "negative", "tolerance", "gap", "complete", "converged", "norm",
+//  "eigenvalue_min", "eigenvalue_max", "eigenvalues" (ascending), "residuals" (Lanczos),
+//  "memory_bytes" (dense), "trace_estimate", "trace_error", "trace_sq_estimate",
+//  "trace_sq_error", "slq_nodes", "slq_weights" (SLQ), "note" (when set)}; numbers by
+// io::json_number's rule.
+io::Json to_json(const Spectrum& s);
 
 // The Hessian spectrum of a loss at theta. Dense uses the exact dense Hessian (cheaper than n
 // HVPs), Lanczos and SLQ the matrix-free HessianOperator; costs as operator_spectrum. Throws

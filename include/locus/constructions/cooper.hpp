@@ -9,7 +9,7 @@
 //   if (!c.ok()) throw std::runtime_error(c.message);
 //   locus::Mlp model(c.spec);
 //   locus::Objective obj(model, data);
-//   double L = obj.loss(c.parameters);                        // ~1e-27: f(x_i) = y_i
+//   double L = obj.loss(c.theta);                             // ~1e-27: f(x_i) = y_i
 //
 // One hidden layer (Lemma 3.3): f(x) = sum_j m_j sigma(a.x - b_j). A direction a with distinct
 // projections a.x_i is drawn (seeded; the best of several tries), the points are sorted by
@@ -106,10 +106,10 @@ std::string_view to_string(ConstructionStatus s);
 
 struct CooperConstruction {
   ConstructionStatus status = ConstructionStatus::ok;
-  std::string message;  // one sentence: what was built, or which check failed with its numbers
-  MlpSpec spec;         // [p, h_1, ..., h_T, l], activation, biases on every layer
-  Eigen::VectorXd parameters;  // in Mlp's flat layout (W row-major, then b, layer by layer)
-  Index n_params = 0;          // h_1 (p + 1) + sum_{t>=2} h_t (h_{t-1} + 1) + l (h_T + 1)
+  std::string message;    // one sentence: what was built, or which check failed with its numbers
+  MlpSpec spec;           // [p, h_1, ..., h_T, l], activation, biases on every layer
+  Eigen::VectorXd theta;  // in Mlp's flat layout (W row-major, then b, layer by layer)
+  Index n_params = 0;     // h_1 (p + 1) + sum_{t>=2} h_t (h_{t-1} + 1) + l (h_T + 1)
   // max_ij |f(x_i)_j - y_ij| through the network's own forward pass (Objective::residuals).
   double max_abs_residual = 0.0;
   double max_abs_target = 0.0;  // max_ij |y_ij|
@@ -139,7 +139,7 @@ struct CooperConstruction {
 // Throws std::invalid_argument on invalid options, invalid data, duplicate inputs (naming the
 // two equal rows), a non-rectified activation (naming it), or a last hidden width < d.
 // Numerical failures (projections or chain values not distinct in float64, residual above
-// tolerance) are reported in status and message; parameters are still filled in (all zero when
+// tolerance) are reported in status and message; theta is still filled in (all zero when
 // no direction separated the points).
 CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& options = {});
 

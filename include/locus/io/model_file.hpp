@@ -19,7 +19,7 @@ namespace locus {
 
 struct ModelFile {
   MlpSpec spec;
-  Eigen::VectorXd parameters;
+  Eigen::VectorXd theta;  // the flat parameter vector in Mlp's layout
 };
 
 struct LoadModelOptions {

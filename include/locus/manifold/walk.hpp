@@ -2,13 +2,13 @@
 // The manifold of global minima M = L^{-1}(0) = H^{-1}(0) of a squared loss (Cooper Thm 2.1,
 // PAPERS.md §1): projecting onto it, walking along it, and measuring its dimension.
 //
-//   namespace lc = locus::constructions;
+//   namespace lm = locus::manifold;
 //   locus::Objective obj(model, data);                 // theta_star with L(theta_star) ~ 0
-//   lc::WalkResult w = lc::walk_manifold(obj, theta_star, {.steps = 40, .seed = 1});
+//   lm::WalkResult w = lm::walk_manifold(obj, theta_star, {.steps = 40, .seed = 1});
 //   // w.steps[k]: arc length, loss (<= 1e-20), rank J, corrector iterations
-//   lc::LineLoss line = lc::loss_along_line(obj, theta_star,
-//       lc::random_unit_direction(obj.n_params(), 2), {.length = w.arc_length});
-//   lc::DimensionEstimate e = lc::manifold_dimension_by_projection(obj, theta_star);
+//   lm::LineLoss line = lm::loss_along_line(obj, theta_star,
+//       lm::random_unit_direction(obj.n_params(), 2), {.length = w.arc_length});
+//   lm::DimensionEstimate e = lm::manifold_dimension_by_projection(obj, theta_star);
 //   // e.dimension == e.dimension_from_jacobian == n - l*d at a regular point
 //
 // All routines work with the residual map H(theta) = (f_theta(x_i) - y_i)_i in R^{l d} and its
@@ -29,7 +29,7 @@
 #include "locus/core/options.hpp"
 #include "locus/io/json.hpp"
 
-namespace locus::constructions {
+namespace locus::manifold {
 
 // Result convention: WalkResult and ManifoldProjection carry a status (and the walk a message);
 // ResidualJacobianRank, LineLoss and DimensionEstimate are measurements that cannot fail once
@@ -66,6 +66,7 @@ enum class ManifoldProjectionStatus {
 std::string_view to_string(ManifoldProjectionStatus s);
 struct ManifoldProjection {
   ManifoldProjectionStatus status = ManifoldProjectionStatus::max_iterations;
+  std::string message;    // one sentence: the status with the losses and steps behind it
   Eigen::VectorXd theta;  // the projected point (the best iterate)
   double loss_initial = NAN, loss_final = NAN;
   int iterations = 0;
@@ -218,6 +219,12 @@ DimensionEstimate manifold_dimension_by_projection(const Objective& objective,
 // locus.walk keywords and the "walk" block of the JSON context. rephrase() recognises
 // validate()'s "WalkOptions.<member>" messages.
 const options::Table<WalkOptions>& walk_table();
+// The field tables of the other option structs (rows named as the members; Python's keywords of
+// project_to_manifold, loss_along_line and manifold_dimension_by_projection). dimension_table
+// leaves out the nested `projection` (its own table is projection_table).
+const options::Table<ManifoldProjectionOptions>& projection_table();
+const options::Table<LineLossOptions>& line_loss_table();
+const options::Table<DimensionOptions>& dimension_table();
 
 // {"rank", "rows", "cols", "tolerance", "sigma_max", "sigma_min_kept", "sigma_first_dropped"}.
 io::Json to_json(const ResidualJacobianRank& r);
@@ -238,4 +245,4 @@ io::Json to_json(const DimensionEstimate& e);
 // "dim M by projection sampling = 7 (n - rank J = 7, gap 1.2e+03): agrees".
 std::string summary(const DimensionEstimate& e);
 
-}  // namespace locus::constructions
+}  // namespace locus::manifold

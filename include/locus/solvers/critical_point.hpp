@@ -56,7 +56,7 @@ struct CriticalPointOptions {
 // std::invalid_argument otherwise. Cost per accepted step (dense): one Hessian (n HVPs) and one
 // symmetric eigendecomposition (O(9 n^3)); each trial costs one gradient. Fills
 // SolveResult::inertia when n is small enough.
-SolveResult solve_critical_point(FunctionRef objective, Eigen::VectorXd x0,
+SolveResult solve_critical_point(FunctionRef objective, Eigen::VectorXd theta0,
                                  const CriticalPointOptions& options = {},
                                  const IterationCallback& callback = {});
 

@@ -69,15 +69,15 @@ struct AdamOptions {
 
 // Each solver takes any DifferentiableFunction (core/problem.hpp; SGD: a SumOfTerms, whose terms it
 // batches, std::invalid_argument otherwise), validates its options first (std::invalid_argument),
-// then iterates from x0 until a
+// then iterates from theta0 until a
 // StopCriteria test fires. Cost per iteration: one loss-and-gradient evaluation (GD, Adam), or one
 // per batch plus one full evaluation per epoch (SGD).
-SolveResult solve_gradient_descent(FunctionRef objective, Eigen::VectorXd x0,
+SolveResult solve_gradient_descent(FunctionRef objective, Eigen::VectorXd theta0,
                                    const GradientDescentOptions& options = {},
                                    const IterationCallback& callback = {});
-SolveResult solve_sgd(FunctionRef objective, Eigen::VectorXd x0, const SgdOptions& options = {},
+SolveResult solve_sgd(FunctionRef objective, Eigen::VectorXd theta0, const SgdOptions& options = {},
                       const IterationCallback& callback = {});
-SolveResult solve_adam(FunctionRef objective, Eigen::VectorXd x0, const AdamOptions& options = {},
-                       const IterationCallback& callback = {});
+SolveResult solve_adam(FunctionRef objective, Eigen::VectorXd theta0,
+                       const AdamOptions& options = {}, const IterationCallback& callback = {});
 
 }  // namespace locus::solvers

@@ -5,7 +5,7 @@
 //   locus::solvers::GradientFlowOptions options;
 //   options.t_final = 1e4;
 //   options.trajectory_points_per_decade = 10;   // theta(t) at t = 1e-3, 1.26e-3, ..., 1e4
-//   auto r = locus::solvers::solve_gradient_flow(objective, x0, options);
+//   auto r = locus::solvers::solve_gradient_flow(objective, theta0, options);
 //   for (const auto& point : r.trajectory) std::printf("%g %g\n", point.time, point.loss);
 //
 // Linear solves inside BDF's Newton iterations, (I + gamma H) z = b:
@@ -70,7 +70,7 @@ struct GradientFlowOptions {
 // Hessian and an O(n^3) LU every few tens of steps, or, iterative, one HVP per GMRES iteration
 // and for the squared loss a Jacobian and an O(min(m,n)^3) factorisation per preconditioner
 // update.
-SolveResult solve_gradient_flow(FunctionRef objective, Eigen::VectorXd x0,
+SolveResult solve_gradient_flow(FunctionRef objective, Eigen::VectorXd theta0,
                                 const GradientFlowOptions& options = {},
                                 const IterationCallback& callback = {});
 

@@ -5,7 +5,7 @@
 //   locus::Objective objective(model, data);
 //   locus::solvers::LbfgsOptions options;
 //   options.history = 50;
-//   auto r = locus::solvers::solve_lbfgs(objective, x0, options);
+//   auto r = locus::solvers::solve_lbfgs(objective, theta0, options);
 //   if (r.status == locus::solvers::Status::line_search_failed)
 //     std::cout << "stopped at the round-off floor: " << r.message << "\n";
 //
@@ -39,7 +39,7 @@ struct LbfgsOptions {
 // Takes any DifferentiableFunction (core/problem.hpp). Cost per iteration: O(history * n) for the
 // direction plus one loss-and-gradient evaluation per line-search trial (usually one). The first
 // step is alpha = min(1, 1/|g|_1), afterwards 1.
-SolveResult solve_lbfgs(FunctionRef objective, Eigen::VectorXd x0, const LbfgsOptions& options = {},
-                        const IterationCallback& callback = {});
+SolveResult solve_lbfgs(FunctionRef objective, Eigen::VectorXd theta0,
+                        const LbfgsOptions& options = {}, const IterationCallback& callback = {});
 
 }  // namespace locus::solvers

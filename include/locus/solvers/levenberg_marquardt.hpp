@@ -65,7 +65,7 @@ struct LevenbergMarquardtOptions {
 // per iteration: one Jacobian (O(m n)), J J^T (O(m^2 n)) and a Cholesky (O(m^3)) when wide, else
 // J^T J (O(m n^2)) and O(n^3); one residual evaluation per trial step and one loss-and-gradient per
 // accepted step.
-SolveResult solve_levenberg_marquardt(FunctionRef objective, Eigen::VectorXd x0,
+SolveResult solve_levenberg_marquardt(FunctionRef objective, Eigen::VectorXd theta0,
                                       const LevenbergMarquardtOptions& options = {},
                                       const IterationCallback& callback = {});
 

@@ -4,7 +4,7 @@
 //   locus::Objective objective(model, data);
 //   locus::solvers::NewtonOptions options;
 //   options.record_trace = true;
-//   auto r = locus::solvers::solve_newton(objective, x0, options);
+//   auto r = locus::solvers::solve_newton(objective, theta0, options);
 //   // quadratic convergence near the (non-isolated) zero-loss manifold:
 //   for (const auto& it : r.trace) std::printf("%d %.3e\n", it.iteration, it.loss);
 //
@@ -81,7 +81,7 @@ struct NewtonOptions {
 // (LeastSquaresProblem). Cost per iteration: dense exact model, one Hessian (n HVPs) and O(n^3 / 3)
 // per factorisation; Gauss-Newton model, as one Levenberg-Marquardt iteration; one loss evaluation
 // per trial step. Steihaug-CG: up to max_cg_iterations HVPs.
-SolveResult solve_newton(FunctionRef objective, Eigen::VectorXd x0,
+SolveResult solve_newton(FunctionRef objective, Eigen::VectorXd theta0,
                          const NewtonOptions& options = {}, const IterationCallback& callback = {});
 
 }  // namespace locus::solvers

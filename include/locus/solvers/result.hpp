@@ -2,13 +2,13 @@
 // What every locus solver shares: stopping criteria, termination status, per-iteration records
 // and the typed result with its one-glance summary.
 //
-//   locus::solvers::SolveResult r = locus::solvers::solve_levenberg_marquardt(objective, x0);
+//   locus::solvers::SolveResult r = locus::solvers::solve_levenberg_marquardt(objective, theta0);
 //   if (!r.converged()) std::cerr << r.message << "\n";
 //   std::cout << locus::solvers::summary(r);        // "|g|∞ = 3.1e-15 ≤ 1e-14" style block
 //   locus::solvers::write_trace_csv("trace.csv", r); // needs options.record_trace = true
 //
 // Solvers are judged by loss and gradient, never by parameters: minima of overparameterized
-// networks are not isolated, so two equally good runs end at different x.
+// networks are not isolated, so two equally good runs end at different theta.
 
 #include <Eigen/Core>
 #include <cstdint>
@@ -30,7 +30,7 @@ enum class Status {
   converged_loss,        // loss <= stop.loss_tolerance
   max_iterations,        // stop.max_iterations iterations (or integrator steps) done
   time_limit,            // stop.max_seconds of wall clock used
-  non_finite,            // loss or gradient became NaN/inf; x is the last finite iterate
+  non_finite,            // loss or gradient became NaN/inf; theta is the last finite iterate
   line_search_failed,    // no step satisfying the (strong) Wolfe conditions was found
   factorization_failed,  // no damping up to its cap made the linear system factorizable
   stalled,               // no representable step decreases the merit any more (round-off floor)
@@ -43,7 +43,7 @@ std::string_view to_string(Status s);
 Status parse_status(std::string_view name);
 
 // Stopping tests shared by all solvers. A solver stops at the first test that fires; tests on
-// the loss and the gradient are evaluated at every accepted iterate (and at x0).
+// the loss and the gradient are evaluated at every accepted iterate (and at theta0).
 struct StopCriteria {
   // Stop when max_i |g_i| <= gradient_tolerance (infinity norm of the unscaled gradient of L).
   double gradient_tolerance = 1e-13;
@@ -64,7 +64,7 @@ struct StopCriteria {
 struct IterationRecord {
   int iteration = 0;               // 0 = the initial point
   double seconds = 0.0;            // wall clock since the solver started
-  double loss = NAN;               // L(x)
+  double loss = NAN;               // L(theta)
   double gradient_max_norm = NAN;  // max_i |g_i|
   double step_norm = 0.0;          // Euclidean norm of the accepted step (0 if rejected)
   // Method-specific step control: learning rate (gd, sgd, adam), line-search step alpha
@@ -105,7 +105,7 @@ struct TrajectoryPoint {
   double time = 0.0;
   double loss = NAN;
   double gradient_max_norm = NAN;
-  Eigen::VectorXd x;  // theta(time), interpolated by the integrator to its tolerance
+  Eigen::VectorXd theta;  // theta(time), interpolated by the integrator to its tolerance
 };
 
 // One stage of a pipeline (flow followed by a polish).
@@ -120,9 +120,9 @@ struct StageSummary {
 
 struct SolveResult {
   Status status = Status::not_run;
-  std::string message;  // one sentence naming the test that fired and the values it compared
-  std::string method;   // "lm", "newton", "flow+lm", ...
-  Eigen::VectorXd x;    // final parameters (the last finite, accepted iterate)
+  std::string message;    // one sentence naming the test that fired and the values it compared
+  std::string method;     // "lm", "newton", "flow+lm", ...
+  Eigen::VectorXd theta;  // final parameters (the last finite, accepted iterate)
   double loss_initial = NAN;
   double loss_final = NAN;
   double gradient_max_norm = NAN;  // achieved max_i |g_i|; compare with stop.gradient_tolerance
@@ -131,7 +131,7 @@ struct SolveResult {
   double seconds = 0.0;                     // wall clock
   StopCriteria stop;                        // the criteria the (last stage of the) run used
   std::vector<IterationRecord> trace;       // empty unless options.record_trace
-  std::optional<HessianInertia> inertia;    // critical-point mode: the Hessian's inertia at x
+  std::optional<HessianInertia> inertia;    // critical-point mode: the Hessian's inertia at theta
   std::vector<TrajectoryPoint> trajectory;  // gradient flow: the requested output times
   std::vector<StageSummary> stages;         // pipelines: one entry per stage
 

@@ -72,13 +72,13 @@ StopCriteria& stop_criteria(TrainOptions& options, Method m);
 const StopCriteria& stop_criteria(const TrainOptions& options, Method m);
 
 // Runs options.method on any function of core/problem.hpp with the capabilities the methods need
-// (each method's header says which) from x0, then options.polish (if set) from the first stage's
-// end point. A pipeline's result: method "flow+lm", status, message and x of the last stage,
-// loss_initial of the first, counts, iterations, seconds and trace summed / concatenated over the
-// stages, trajectory of the flow stage, one StageSummary per stage. The polish is skipped when the
-// first stage was stopped by the callback. Throws std::invalid_argument for invalid options or a
-// wrong-length x0.
-SolveResult solve(FunctionRef objective, Eigen::VectorXd x0, const TrainOptions& options = {},
+// (each method's header says which) from theta0, then options.polish (if set) from the first
+// stage's end point. A pipeline's result: method "flow+lm", status, message and x of the last
+// stage, loss_initial of the first, counts, iterations, seconds and trace summed / concatenated
+// over the stages, trajectory of the flow stage, one StageSummary per stage. The polish is skipped
+// when the first stage was stopped by the callback. Throws std::invalid_argument for invalid
+// options or a wrong-length theta0.
+SolveResult solve(FunctionRef objective, Eigen::VectorXd theta0, const TrainOptions& options = {},
                   const IterationCallback& callback = {});
 
 // ---- options by name -------------------------------------------------------------------------

@@ -190,9 +190,13 @@ struct StudyRun {
 };
 // Runs `study` on resolved options and writes out_dir/result.json (context block first, its
 // "options" the resolved options) and one CSV per table, atomically file by file; creates
-// out_dir. Throws std::invalid_argument when out_dir cannot be created or written (checked
+// out_dir. `interface` (the calling interface's own options: output folder, --strict, ...)
+// goes into the context's options under "interface" when not empty, so that every option the
+// command accepted appears there. Throws std::invalid_argument when out_dir cannot be created or
+// written (checked
 // before running), std::runtime_error for a failed write.
-StudyRun run_study(const Study& study, const io::Json& resolved, const std::string& out_dir);
+StudyRun run_study(const Study& study, const io::Json& resolved, const std::string& out_dir,
+                   const io::Json& interface = io::Json::object());
 
 // One line per claim, "<verdict padded to 8> <study>/<id>: <statement> — <reason>", then
 // "<h> holds, <f> fails, <s> skipped".

@@ -7,7 +7,7 @@
 //
 //   locus::Objective obj(model, data);
 //   auto run = locus::solvers::solve(obj, theta0, {.method = locus::solvers::Method::adam});
-//   auto c = locus::workflows::certify(obj, run.x);      // LM polish + dense spectrum
+//   auto c = locus::workflows::certify(obj, run.theta);      // LM polish + dense spectrum
 //   // c.status == CertifyStatus::certified, c.analysis.classification == global_minimum,
 //   // c.polish.loss_final ~ 1e-30; std::cout << locus::workflows::summary(c);
 //
@@ -49,11 +49,11 @@ std::string_view to_string(CertifyStatus s);
 struct Certificate {
   CertifyStatus status = CertifyStatus::undecided;
   std::string message;               // one sentence: the polish outcome and the deciding test
-  solvers::SolveResult polish;       // the polishing run; polish.x is the certified point
-  analysis::PointAnalysis analysis;  // analyze_point at polish.x
+  solvers::SolveResult polish;       // the polishing run; polish.theta is the certified point
+  analysis::PointAnalysis analysis;  // analyze_point at polish.theta
 };
 
-// Polishes theta with options.polish, then analyze_point(objective, polish.x, options.analyze).
+// Polishes theta with options.polish, then analyze_point(objective, polish.theta, options.analyze).
 // Cost: the solver run (LM: one Jacobian + one m x n factorisation per iteration) plus the
 // analysis (one SVD of J and the spectrum). Expected outcomes (no convergence, undecided
 // spectrum) are reported in status and message; throws std::invalid_argument on invalid options

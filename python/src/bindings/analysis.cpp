@@ -60,14 +60,10 @@ void bind_analysis(py::module_& m) {
           py::gil_scoped_release release;
           s = an::hessian_spectrum(obj, theta, o);
         }
-        py::dict out;
+        // The library's JSON, with the arrays as NumPy arrays.
+        py::dict out = json_to_python(an::to_json(s));
         out["eigenvalues"] = s.eigenvalues;
         out["residuals"] = s.residuals;
-        out["positive"] = s.counts.positive;
-        out["zero"] = s.counts.zero;
-        out["negative"] = s.counts.negative;
-        out["tolerance"] = s.counts.tolerance;
-        out["gap"] = s.counts.gap;
         out["slq_nodes"] = s.slq_nodes;
         out["slq_weights"] = s.slq_weights;
         out["trace_estimate"] = s.trace_estimate;

@@ -15,20 +15,21 @@ namespace locus::python {
 namespace {
 
 namespace lc = locus::constructions;
+namespace lm = locus::manifold;
 
 Objective squared_objective(const Mlp& model, const py::object& x, const py::object& y) {
   return Objective(model, as_dataset(x, y));
 }
 
-py::dict rank_dict(const lc::ResidualJacobianRank& r) { return json_to_python(lc::to_json(r)); }
+py::dict rank_dict(const lm::ResidualJacobianRank& r) { return json_to_python(lm::to_json(r)); }
 
 // The per-step records of a walk as columns: {"arc_length": array, ...}.
-py::dict walk_trace(const lc::WalkResult& w) {
+py::dict walk_trace(const lm::WalkResult& w) {
   const Index k = static_cast<Index>(w.steps.size());
   Eigen::VectorXd arc(k), dist(k), loss(k), h(k), sigma(k), tol(k);
   Eigen::VectorXi step(k), its(k), rejected(k), turns(k), rank(k);
   for (Index i = 0; i < k; ++i) {
-    const lc::WalkStep& s = w.steps[static_cast<size_t>(i)];
+    const lm::WalkStep& s = w.steps[static_cast<size_t>(i)];
     step(i) = s.step;
     arc(i) = s.arc_length;
     dist(i) = s.distance_from_start;
@@ -73,7 +74,7 @@ void bind_constructions(py::module_& m) {
       .def_property_readonly(
           "activation",
           [](const lc::CooperConstruction& c) { return std::string(to_string(c.spec.activation)); })
-      .def_readonly("params", &lc::CooperConstruction::parameters)
+      .def_readonly("params", &lc::CooperConstruction::theta)
       .def_readonly("n_params", &lc::CooperConstruction::n_params)
       .def_readonly("max_abs_residual", &lc::CooperConstruction::max_abs_residual)
       .def_readonly("max_abs_target", &lc::CooperConstruction::max_abs_target)
@@ -111,25 +112,25 @@ void bind_constructions(py::module_& m) {
       "kink_fraction, ...); hidden_widths=[h_1, ..., h_T] overrides depth and width. Duplicate "
       "rows of x raise ValueError naming them.");
 
-  py::class_<lc::WalkResult>(m, "WalkResult", "A predictor-corrector walk along M = L^-1(0).")
+  py::class_<lm::WalkResult>(m, "WalkResult", "A predictor-corrector walk along M = L^-1(0).")
       .def_property_readonly(
-          "status", [](const lc::WalkResult& w) { return std::string(lc::to_string(w.status)); })
-      .def_readonly("message", &lc::WalkResult::message)
-      .def_readonly("arc_length", &lc::WalkResult::arc_length)
-      .def_readonly("loss_max", &lc::WalkResult::loss_max)
-      .def_readonly("rank_min", &lc::WalkResult::rank_min)
-      .def_readonly("rank_max", &lc::WalkResult::rank_max)
-      .def_readonly("turns", &lc::WalkResult::turns)
-      .def_readonly("params_final", &lc::WalkResult::theta_final)
-      .def_readonly("path", &lc::WalkResult::path)
+          "status", [](const lm::WalkResult& w) { return std::string(lm::to_string(w.status)); })
+      .def_readonly("message", &lm::WalkResult::message)
+      .def_readonly("arc_length", &lm::WalkResult::arc_length)
+      .def_readonly("loss_max", &lm::WalkResult::loss_max)
+      .def_readonly("rank_min", &lm::WalkResult::rank_min)
+      .def_readonly("rank_max", &lm::WalkResult::rank_max)
+      .def_readonly("turns", &lm::WalkResult::turns)
+      .def_readonly("params_final", &lm::WalkResult::theta_final)
+      .def_readonly("path", &lm::WalkResult::path)
       .def_property_readonly("trace", &walk_trace,
                              "per accepted point: step, arc_length, distance_from_start, loss, "
                              "step_size, corrector_iterations, rejected_attempts, turns, "
                              "rank_jacobian, sigma_min_kept, rank_tolerance (numpy arrays)")
       .def(
-          "to_json", [](const lc::WalkResult& w) { return json_to_python(lc::to_json(w)); },
+          "to_json", [](const lm::WalkResult& w) { return json_to_python(lm::to_json(w)); },
           "The library's JSON document of the walk (the CLI's --json body) as a dict.")
-      .def("__repr__", [](const lc::WalkResult& w) { return lc::summary(w); });
+      .def("__repr__", [](const lm::WalkResult& w) { return lm::summary(w); });
 
   m.def(
       "walk",
@@ -137,11 +138,11 @@ void bind_constructions(py::module_& m) {
          const py::kwargs& kwargs) {
         const Objective obj = squared_objective(model, x, y);
         const Eigen::VectorXd theta = as_vector(params, "params");
-        lc::WalkOptions o;
-        apply_kwargs(lc::walk_table(), o, kwargs);
-        validate_for_python(lc::walk_table(), [&] { o.validate(); });
+        lm::WalkOptions o;
+        apply_kwargs(lm::walk_table(), o, kwargs);
+        validate_for_python(lm::walk_table(), [&] { o.validate(); });
         py::gil_scoped_release release;
-        return lc::walk_manifold(obj, theta, o);
+        return lm::walk_manifold(obj, theta, o);
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
       "Walk along the manifold of global minima from a zero-loss point (predictor in ker J, "
@@ -150,18 +151,19 @@ void bind_constructions(py::module_& m) {
       "max_length, seed, loss_tolerance, loss_acceptable, max_corrector_iterations, "
       "record_path).");
 
-  const lc::LineLossOptions line_defaults;
   m.def(
       "loss_along_line",
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-         const py::object& direction, double length, int n_points) {
+         const py::object& direction, const py::kwargs& kwargs) {
         const Objective obj = squared_objective(model, x, y);
         const Eigen::VectorXd theta = as_vector(params, "params");
         const Eigen::VectorXd u = as_vector(direction, "direction");
-        lc::LineLoss line;
+        lm::LineLossOptions o;
+        apply_kwargs(lm::line_loss_table(), o, kwargs);
+        lm::LineLoss line;
         {
           py::gil_scoped_release release;
-          line = lc::loss_along_line(obj, theta, u, {.length = length, .n_points = n_points});
+          line = lm::loss_along_line(obj, theta, u, o);
         }
         py::dict d;
         d["t"] = line.t;
@@ -169,10 +171,10 @@ void bind_constructions(py::module_& m) {
         return d;
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("direction"),
-      py::arg("length") = line_defaults.length, py::arg("n_points") = line_defaults.n_points,
-      "The loss along params + t u/|u|, t in [0, length]: {'t': ..., 'loss': ...}.");
+      "The loss along params + t u/|u|, t in [0, length]: {'t': ..., 'loss': ...}. Keyword "
+      "options (options_table('line')): length, n_points.");
 
-  m.def("random_unit_direction", &lc::random_unit_direction, py::arg("n"), py::arg("seed"),
+  m.def("random_unit_direction", &lm::random_unit_direction, py::arg("n"), py::arg("seed"),
         "A seeded uniformly random unit vector in R^n.");
   m.def(
       "random_tangent_direction",
@@ -181,7 +183,7 @@ void bind_constructions(py::module_& m) {
         const Objective obj = squared_objective(model, x, y);
         const Eigen::VectorXd theta = as_vector(params, "params");
         py::gil_scoped_release release;
-        return lc::random_tangent_direction(obj, theta, seed);
+        return lm::random_tangent_direction(obj, theta, seed);
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("seed"),
       "A seeded random unit vector in ker J(params) (zero when the kernel is trivial).");
@@ -191,76 +193,72 @@ void bind_constructions(py::module_& m) {
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y) {
         const Objective obj = squared_objective(model, x, y);
         const Eigen::VectorXd theta = as_vector(params, "params");
-        lc::ResidualJacobianRank r;
+        lm::ResidualJacobianRank r;
         {
           py::gil_scoped_release release;
-          r = lc::residual_jacobian_rank(obj, theta);
+          r = lm::residual_jacobian_rank(obj, theta);
         }
         return rank_dict(r);
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
       "Numerical rank of J with tolerance max(l d, n) eps sigma_max.");
 
-  const lc::ManifoldProjectionOptions projection_defaults;
   m.def(
       "project_to_manifold",
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-         double loss_tolerance, int max_iterations) {
+         const py::kwargs& kwargs) {
         const Objective obj = squared_objective(model, x, y);
         const Eigen::VectorXd theta = as_vector(params, "params");
-        lc::ManifoldProjection p;
+        lm::ManifoldProjectionOptions o;
+        apply_kwargs(lm::projection_table(), o, kwargs);
+        lm::ManifoldProjection p;
         {
           py::gil_scoped_release release;
-          p = lc::project_to_manifold(
-              obj, theta, {.loss_tolerance = loss_tolerance, .max_iterations = max_iterations});
+          p = lm::project_to_manifold(obj, theta, o);
         }
-        py::dict d = json_to_python(lc::to_json(p));
+        py::dict d = json_to_python(lm::to_json(p));
         d["params"] = p.theta;
         return d;
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
-      py::arg("loss_tolerance") = projection_defaults.loss_tolerance,
-      py::arg("max_iterations") = projection_defaults.max_iterations,
-      "Gauss-Newton projection onto M (minimum-norm steps -J^+ r).");
+      "Gauss-Newton projection onto M (minimum-norm steps -J^+ r). Keyword options "
+      "(options_table('projection')): loss_tolerance, max_iterations.");
 
-  py::class_<lc::DimensionEstimate>(m, "DimensionEstimate",
+  py::class_<lm::DimensionEstimate>(m, "DimensionEstimate",
                                     "dim M by projection sampling, beside n - rank J.")
-      .def_readonly("dimension", &lc::DimensionEstimate::dimension)
-      .def_readonly("dimension_at_largest_gap", &lc::DimensionEstimate::dimension_at_largest_gap)
-      .def_readonly("dimension_from_jacobian", &lc::DimensionEstimate::dimension_from_jacobian)
-      .def_readonly("threshold", &lc::DimensionEstimate::threshold)
-      .def_readonly("gap_ratio", &lc::DimensionEstimate::gap_ratio)
-      .def_readonly("singular_values", &lc::DimensionEstimate::singular_values)
-      .def_readonly("n_samples", &lc::DimensionEstimate::n_samples)
-      .def_readonly("n_projected", &lc::DimensionEstimate::n_projected)
-      .def_readonly("loss_max_projected", &lc::DimensionEstimate::loss_max_projected)
+      .def_readonly("dimension", &lm::DimensionEstimate::dimension)
+      .def_readonly("dimension_at_largest_gap", &lm::DimensionEstimate::dimension_at_largest_gap)
+      .def_readonly("dimension_from_jacobian", &lm::DimensionEstimate::dimension_from_jacobian)
+      .def_readonly("threshold", &lm::DimensionEstimate::threshold)
+      .def_readonly("gap_ratio", &lm::DimensionEstimate::gap_ratio)
+      .def_readonly("singular_values", &lm::DimensionEstimate::singular_values)
+      .def_readonly("n_samples", &lm::DimensionEstimate::n_samples)
+      .def_readonly("n_projected", &lm::DimensionEstimate::n_projected)
+      .def_readonly("loss_max_projected", &lm::DimensionEstimate::loss_max_projected)
       .def_property_readonly("jacobian",
-                             [](const lc::DimensionEstimate& e) { return rank_dict(e.jacobian); })
-      .def_property_readonly("agrees", &lc::DimensionEstimate::agrees)
+                             [](const lm::DimensionEstimate& e) { return rank_dict(e.jacobian); })
+      .def_property_readonly("agrees", &lm::DimensionEstimate::agrees)
       .def(
-          "to_json", [](const lc::DimensionEstimate& e) { return json_to_python(lc::to_json(e)); },
+          "to_json", [](const lm::DimensionEstimate& e) { return json_to_python(lm::to_json(e)); },
           "The library's JSON document of the estimate (the CLI's --json 'dimension') as a dict.")
-      .def("__repr__", [](const lc::DimensionEstimate& e) { return lc::summary(e); });
+      .def("__repr__", [](const lm::DimensionEstimate& e) { return lm::summary(e); });
 
-  const lc::DimensionOptions dimension_defaults;
   m.def(
       "manifold_dimension_by_projection",
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-         std::optional<Index> n_samples, double radius, std::uint64_t seed) {
+         const py::kwargs& kwargs) {
         const Objective obj = squared_objective(model, x, y);
         const Eigen::VectorXd theta = as_vector(params, "params");
-        lc::DimensionOptions o;
-        o.n_samples = n_samples;
-        o.radius = radius;
-        o.seed = seed;
+        lm::DimensionOptions o;
+        apply_kwargs(lm::dimension_table(), o, kwargs);
+        validate_for_python(lm::dimension_table(), [&] { o.validate(); });
         py::gil_scoped_release release;
-        return lc::manifold_dimension_by_projection(obj, theta, o);
+        return lm::manifold_dimension_by_projection(obj, theta, o);
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
-      py::arg("n_samples") = py::none(), py::arg("radius") = dimension_defaults.radius,
-      py::arg("seed") = dimension_defaults.seed,
       "Project K random points params + delta (|delta| = radius) onto M and count the "
-      "singular values of the displacements above sigma_1 sqrt(radius). n_samples=None: 2n.");
+      "singular values of the displacements above sigma_1 sqrt(radius). Keyword options "
+      "(options_table('dimension')): n_samples (None: 2n), radius, seed, loss_acceptable.");
 }
 
 }  // namespace locus::python

@@ -217,7 +217,7 @@ void bind_io(py::module_& m) {
           o.spec->mean_field = mean_field;
         }
         ModelFile f = load_model(path, o);
-        return py::make_tuple(Mlp(f.spec), f.parameters);
+        return py::make_tuple(Mlp(f.spec), f.theta);
       },
       py::arg("path"), py::arg("widths") = py::none(), py::arg("activation") = py::none(),
       py::arg("bias") = py::none(), py::arg("mean_field") = false,

@@ -61,7 +61,10 @@ void bind_options(py::module_& m) {
       [](const std::string& name) -> py::dict {
         if (name == "analyze") return table_values(analysis::analyze_table(), {});
         if (name == "spectrum") return table_values(analysis::spectrum_table(), {});
-        if (name == "walk") return table_values(constructions::walk_table(), {});
+        if (name == "walk") return table_values(manifold::walk_table(), {});
+        if (name == "projection") return table_values(manifold::projection_table(), {});
+        if (name == "line") return table_values(manifold::line_loss_table(), {});
+        if (name == "dimension") return table_values(manifold::dimension_table(), {});
         if (name == "cooper" || name == "construct")
           return table_values(constructions::cooper_table(), {});
         py::dict d;
@@ -71,7 +74,8 @@ void bind_options(py::module_& m) {
       },
       py::arg("name"),
       "The keyword options of analyze, hessian_spectrum ('spectrum'), walk, construct_cooper "
-      "('cooper') or a solver method "
+      "('cooper'), project_to_manifold ('projection'), loss_along_line ('line'), "
+      "manifold_dimension_by_projection ('dimension') or a solver method "
       "(gd|sgd|adam|lbfgs|lm|newton|critical|flow) with their defaults: the same table as the "
       "CLI's flags and its --json context.");
 }

@@ -33,7 +33,7 @@ void bind_solvers(py::module_& m) {
           "status", [](const sv::SolveResult& r) { return std::string(sv::to_string(r.status)); })
       .def_readonly("message", &sv::SolveResult::message)
       .def_readonly("method", &sv::SolveResult::method)
-      .def_readonly("params", &sv::SolveResult::x, "final parameters (numpy float64)")
+      .def_readonly("params", &sv::SolveResult::theta, "final parameters (numpy float64)")
       .def_readonly("loss_initial", &sv::SolveResult::loss_initial)
       .def_readonly("loss_final", &sv::SolveResult::loss_final)
       .def_readonly("gradient_max_norm", &sv::SolveResult::gradient_max_norm)
@@ -65,13 +65,13 @@ void bind_solvers(py::module_& m) {
           [](const sv::SolveResult& r) {
             const auto k = static_cast<Eigen::Index>(r.trajectory.size());
             Eigen::VectorXd t(k), loss(k), g(k);
-            Eigen::MatrixXd x(k, r.x.size());
+            Eigen::MatrixXd x(k, r.theta.size());
             for (Eigen::Index i = 0; i < k; ++i) {
               const auto& p = r.trajectory[static_cast<size_t>(i)];
               t[i] = p.time;
               loss[i] = p.loss;
               g[i] = p.gradient_max_norm;
-              x.row(i) = p.x.transpose();
+              x.row(i) = p.theta.transpose();
             }
             py::dict d;
             d["time"] = t;
