@@ -128,6 +128,9 @@ def test_split_critical_point_matches_the_cpp_check():
     assert s.gradient_max_norm_after <= s.gradient_tolerance
     assert s.zero_after >= s.zero_expected == 1
     assert s.eigenvalues_after.shape == (6,)
+    lam = s.eigenvalues_after
+    assert s.zero_after == np.sum(np.abs(lam) <= s.zero_tolerance_after)
+    assert s.index_after == np.sum(lam < -s.zero_tolerance_after) and s.gap_after > 1.0
     assert abs(s.loss_after - s.loss_before) <= 1e-12 * max(1.0, s.loss_before)
     # The split point is the transform's own result.
     _, p2 = lt.split_neuron(narrow, run.params, 1, 0, [1.5, -0.5])

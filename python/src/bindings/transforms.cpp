@@ -191,6 +191,13 @@ void bind_transforms(py::module_& root) {
       .def_readonly("zero_before", &lw::SplitCheck::zero_before)
       .def_readonly("zero_after", &lw::SplitCheck::zero_after)
       .def_readonly("zero_expected", &lw::SplitCheck::zero_expected)
+      .def_property_readonly(
+          "zero_tolerance_after",
+          [](const lw::SplitCheck& s) { return s.spectrum_after.counts.tolerance; },
+          "tau_H = factor * n * eps * max|lambda| of the spectrum after the split")
+      .def_property_readonly(
+          "gap_after", [](const lw::SplitCheck& s) { return s.spectrum_after.counts.gap; },
+          "min{|lambda| > tau_H} / max{|lambda| <= tau_H} after the split (inf: no zero)")
       .def_property_readonly("eigenvalues_before",
                              [](const lw::SplitCheck& s) { return s.spectrum_before.eigenvalues; })
       .def_property_readonly("eigenvalues_after",
