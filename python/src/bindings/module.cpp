@@ -4,8 +4,9 @@
 #include "bindings.hpp"
 
 namespace locus::python {
-void bind_io(py::module_& m);       // io.cpp
-void bind_options(py::module_& m);  // options.cpp
+void bind_io(py::module_& m);          // io.cpp
+void bind_options(py::module_& m);     // options.cpp
+void bind_transforms(py::module_& m);  // transforms.cpp
 }  // namespace locus::python
 
 PYBIND11_MODULE(_core, m) {
@@ -16,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
   locus::python::bind_analysis(m);
   locus::python::bind_constructions(m);
   locus::python::bind_options(m);
+  locus::python::bind_transforms(m);
 }
