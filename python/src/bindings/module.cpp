@@ -6,6 +6,7 @@
 namespace locus::python {
 void bind_io(py::module_& m);       // io.cpp
 void bind_options(py::module_& m);  // options.cpp
+void bind_paths(py::module_& m);    // paths.cpp
 }  // namespace locus::python
 
 PYBIND11_MODULE(_core, m) {
@@ -16,4 +17,5 @@ PYBIND11_MODULE(_core, m) {
   locus::python::bind_analysis(m);
   locus::python::bind_constructions(m);
   locus::python::bind_options(m);
+  locus::python::bind_paths(m);
 }
