@@ -118,3 +118,36 @@ def test_bezier_through_bend(locus_bin, teacher_pair):
     assert curve["path"] == "bezier"
     # Same curve, other parameterisation: the maxima agree to loss_tolerance (relative 1e-10).
     assert curve["loss_max"] == pytest.approx(line["loss_max"], rel=1e-9)
+
+
+def test_fit_bezier_far_below_line(locus_bin, teacher_pair):
+    """`path fit`: the fitted Bezier curve's maximum is far below the straight line's, and the
+    reported maximum is reproduced by evaluating the saved control points independently."""
+    d = teacher_pair
+    rc, out, err = run(locus_bin, "path", "fit", "--arch", "3,4,1", "--params", d / "a.npy",
+                       "--to", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--json",
+                       "--save-control", d / "c.npy", "--out", d / "curve.csv")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context" and j["context"]["options"]["fit"]["kind"] == "bezier"
+    assert j["status"].startswith("converged") and j["profile"]["status"] == "converged"
+    line, curve = j["line_profile"]["barriers"], j["profile"]["barriers"]
+    assert curve["above_larger_end"] < 1e-2 * line["above_larger_end"]
+    c = np.load(d / "c.npy")
+    assert c.shape == (3, 21)
+    np.testing.assert_array_equal(c[0], np.load(d / "a.npy"))
+    np.testing.assert_array_equal(c[2], np.load(d / "b.npy"))
+    t = j["profile"]["t_max"]
+    theta = (1 - t) ** 2 * c[0] + 2 * t * (1 - t) * c[1] + t ** 2 * c[2]
+    m = locus.Mlp([3, 4, 1])
+    x, y = np.load(d / "x.npy"), np.load(d / "y.npy")
+    assert locus.loss(m, theta, x, y) == pytest.approx(j["profile"]["loss_max"], rel=1e-12)
+    assert np.loadtxt(d / "curve.csv", delimiter=",", skiprows=1).shape[0] == len(
+        j["profile"]["t"])
+    rc, _, err = run(locus_bin, "path", "fit", "--arch", "3,4,1", "--params", d / "a.npy",
+                     "--to", d / "a.npy", "--x", d / "x.npy", "--y", d / "y.npy")
+    assert rc == 2 and "--to" in err
+    rc, _, err = run(locus_bin, "path", "fit", "--arch", "3,4,1", "--params", d / "a.npy",
+                     "--to", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--kind",
+                     "bezier", "--bends", "2")
+    assert rc == 2 and "--bends" in err

@@ -1,6 +1,8 @@
 // locus path profile: the loss along a path between two parameter vectors of one architecture
 // (the straight line by default; a Bezier curve or polychain through given bends), refined
 // around its maximum, with the barrier in its three conventions (locus::paths).
+// locus path fit: a Bezier curve or polychain between them whose bends minimize the integrated
+// loss (Garipov et al. 2018), with its profile beside the straight line's.
 
 #include "locus/paths/path.hpp"
 
@@ -15,6 +17,7 @@
 #include "locus/io/csv.hpp"
 #include "locus/io/model_file.hpp"
 #include "locus/io/npy.hpp"
+#include "locus/paths/curve.hpp"
 
 namespace locus::cli {
 namespace {
@@ -132,6 +135,81 @@ void run_profile(const ProfileCommand& cmd) {
   if (!p.converged()) throw std::runtime_error("profile " + p.message);
 }
 
+struct FitCommand {
+  ModelOptions model;
+  DataOptions data;
+  LossOptions loss;
+  OutputOptions out;
+  lp::CurveFitOptions options;
+  std::string to, save_control, csv;
+  TableFlags flags;
+};
+
+void run_fit(const FitCommand& cmd) {
+  apply_output_options(cmd.out);
+  validate_for_cli(lp::curve_fit_table(), [&] { cmd.options.validate(); });
+  if (!cmd.save_control.empty()) io::require_writable(cmd.save_control);
+  if (!cmd.csv.empty()) io::require_writable(cmd.csv);
+  const Ends ends = load_ends(cmd.model, cmd.to);
+  const Dataset data = load_data(cmd.data, ends.model.spec());
+  const Objective objective(ends.model, data, to_loss_spec(cmd.loss));
+  const lp::CurveFit fit = lp::fit_curve(objective, ends.start, ends.end, cmd.options);
+
+  if (!cmd.save_control.empty()) io::write_npy(cmd.save_control, fit.curve.control_points());
+  if (!cmd.csv.empty()) {
+    Eigen::MatrixXd rows(fit.profile.t.size(), 2);
+    rows << fit.profile.t, fit.profile.loss;
+    io::write_csv(cmd.csv, {"t", "loss"}, rows);
+  }
+  if (cmd.out.json) {
+    io::Json body = {{"model", ends.model.describe()},
+                     {"n_params", objective.n_params()},
+                     {"data", data.name},
+                     {"n_points", data.size()},
+                     {"distance", (ends.end - ends.start).norm()}};
+    body.update(lp::to_json(fit));
+    io::Json resolved = {
+        {"model", to_json(cmd.model)},      {"to", cmd.to},
+        {"data", to_json(cmd.data)},        {"loss", to_json(cmd.loss)},
+        {"output", to_json(cmd.out)},       {"fit", lp::curve_fit_table().to_json(cmd.options)},
+        {"save_control", cmd.save_control}, {"out", cmd.csv}};
+    print_json(resolved, body);
+  } else {
+    std::printf("model       %s, n = %ld parameters; |end - start| = %.6g\n",
+                ends.model.describe().c_str(), long(objective.n_params()),
+                (ends.end - ends.start).norm());
+    std::printf("data        %s, d = %ld points\n", data.name.c_str(), long(data.size()));
+    std::cout << lp::summary(fit);
+  }
+  if (!fit.converged()) throw std::runtime_error("curve fit " + fit.message);
+}
+
+void setup_fit(CLI::App* app) {
+  auto* sub = app->add_subcommand(
+      "fit",
+      "A Bezier curve or polychain from --params to --to whose bends minimize the loss "
+      "integrated along it (Gauss-Legendre in t, L-BFGS), stopped when its maximum converges; "
+      "its barriers beside the straight line's");
+  sub->alias("curve");
+  auto cmd = std::make_shared<FitCommand>();
+  add_model_options(sub, cmd->model, true);
+  sub->add_option("--to,--params-end", cmd->to,
+                  "the end point: a file like --params, of the same architecture")
+      ->required();
+  add_data_options(sub, cmd->data);
+  add_loss_options(sub, cmd->loss);
+  add_output_options(sub, cmd->out);
+  sub->add_option("--save-control", cmd->save_control,
+                  ".npy with the fitted control points, one per row: start, bend(s), end");
+  sub->add_option("--out", cmd->csv, "CSV file with the fitted curve's profile (t, loss)");
+  cmd->flags.add(sub, lp::curve_fit_table(), cmd->options);
+  add_list_options_flag(sub, cmd->flags);
+  sub->callback([cmd] {
+    cmd->flags.apply();
+    run_fit(*cmd);
+  });
+}
+
 void setup_path(CLI::App* app) {
   app->require_subcommand(1);
   auto* sub = app->add_subcommand(
@@ -160,6 +238,7 @@ void setup_path(CLI::App* app) {
     cmd->flags.apply();
     run_profile(*cmd);
   });
+  setup_fit(app);
 }
 
 const bool registered = register_command(
