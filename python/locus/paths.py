@@ -14,6 +14,8 @@ interpolation of the end losses at t*, minus the mean of the ends.
     import locus, locus.paths
     p = locus.paths.profile(model, params_a, params_b, x, y, points=65)
     p.barriers["above_larger_end"], p.t_max, p.converged
+    fit = locus.paths.fit_curve(model, params_a, params_b, x, y)   # Garipov et al. 2018
+    fit.profile.barriers, fit.line_profile.barriers, fit.curve.control_points
     curve = locus.paths.bezier(params_a, bend, params_b)
     locus.paths.profile_path(curve, lambda theta: float(theta @ theta))
 
@@ -25,6 +27,7 @@ from ._core import _paths as _p
 
 Path = _p.Path
 LossProfile = _p.LossProfile
+CurveFit = _p.CurveFit
 barriers = _p.barriers
 
 
@@ -68,6 +71,20 @@ def profile(model, params_a, params_b, x, y, **options):
     return profile_path(line(params_a, params_b), model, x, y, **options)
 
 
+def fit_curve(model, params_a, params_b, x, y, **options):
+    """A Bezier curve (kind="bezier") or polychain (kind="polychain", bends=k) from params_a to
+    params_b whose bends minimize the loss of ``model`` on (x, y) integrated along it
+    (Gauss-Legendre quadrature in t, exact gradient, L-BFGS in rounds), stopped when the curve's
+    maximum stops changing (max_tolerance). Returns a CurveFit with the curve, its profile and
+    the straight line's. Keywords: ``fit_options()``, and ``loss`` / ``reduction``."""
+    return _p.fit_model(model, params_a, params_b, x, y, **options)
+
+
 def options():
     """The profile options with their defaults: {name: value}."""
     return _p.profile_defaults()
+
+
+def fit_options():
+    """The curve-fitting options with their defaults: {name: value}."""
+    return _p.fit_defaults()

@@ -74,3 +74,29 @@ def test_bad_input_raises_value_error():
     # NaN from a callable is a numerical outcome, reported in the status.
     p = lp.profile_path(lp.line([0.0], [1.0]), lambda th: float("nan"))
     assert p.status == "non_finite" and not p.converged
+
+
+def test_fit_curve():
+    m = locus.Mlp([2, 4, 1])
+    theta = m.init_parameters(scheme="normal", seed=5)
+    x = np.random.default_rng(6).standard_normal((8, 2))
+    y = m.predict(theta, x)
+    perm = theta.copy()
+    w1, b1, w2 = perm[:8].reshape(4, 2), perm[8:12], perm[12:16]
+    w1[[0, 2]] = w1[[2, 0]]
+    b1[[0, 2]] = b1[[2, 0]]
+    w2[[0, 2]] = w2[[2, 0]]
+    fit = lp.fit_curve(m, theta, perm, x, y, kind="polychain", bends=1)
+    assert fit.converged, fit.message
+    assert fit.curve.kind == "polychain" and fit.curve.control_points.shape == (3, 17)
+    assert fit.profile.barriers["above_larger_end"] < 1e-2 * fit.line_profile.barriers[
+        "above_larger_end"]
+    assert len(fit.loss_max_history) == fit.rounds
+    assert fit.to_json()["kind"] == "polychain" and "curve fit" in repr(fit)
+    assert lp.fit_options()["quadrature_nodes"] == 16
+    with pytest.raises(ValueError, match="bends="):
+        lp.fit_curve(m, theta, perm, x, y, bends=2)
+    with pytest.raises(ValueError, match="equal"):
+        lp.fit_curve(m, theta, theta, x, y)
+    with pytest.raises(ValueError, match="kind="):
+        lp.fit_curve(m, theta, perm, x, y, kind="spline")

@@ -6,6 +6,7 @@
 
 #include "bindings.hpp"
 #include "locus/core/objective.hpp"
+#include "locus/paths/curve.hpp"
 #include "locus/paths/path.hpp"
 #include "options.hpp"
 
@@ -168,6 +169,45 @@ void bind_paths(py::module_& root) {
       },
       py::arg("loss_start"), py::arg("loss_end"), py::arg("t_max"), py::arg("loss_max"));
 
+  py::class_<lp::CurveFit>(m, "CurveFit", "A curve fitted to minimize the integrated loss.")
+      .def_property_readonly(
+          "status", [](const lp::CurveFit& f) { return std::string(lp::to_string(f.status)); })
+      .def_readonly("message", &lp::CurveFit::message)
+      .def_property_readonly("converged", &lp::CurveFit::converged)
+      .def_readonly("curve", &lp::CurveFit::curve)
+      .def_readonly("profile", &lp::CurveFit::profile)
+      .def_readonly("line_profile", &lp::CurveFit::line_profile)
+      .def_readonly("integrated_loss_initial", &lp::CurveFit::integrated_loss_initial)
+      .def_readonly("integrated_loss_final", &lp::CurveFit::integrated_loss_final)
+      .def_readonly("gradient_max_norm", &lp::CurveFit::gradient_max_norm)
+      .def_readonly("rounds", &lp::CurveFit::rounds)
+      .def_readonly("iterations", &lp::CurveFit::iterations)
+      .def_readonly("loss_max_history", &lp::CurveFit::loss_max_history)
+      .def(
+          "to_json", [](const lp::CurveFit& f) { return json_to_python(lp::to_json(f)); },
+          "The library's JSON document of the fit (the CLI's --json body) as a dict.")
+      .def("__repr__", [](const lp::CurveFit& f) { return lp::summary(f); });
+
+  m.def(
+      "fit_model",
+      [](const Mlp& model, const py::object& a, const py::object& b, const py::object& x,
+         const py::object& y, const std::string& loss, const std::string& reduction,
+         const py::kwargs& kwargs) {
+        lp::CurveFitOptions o;
+        apply_kwargs(lp::curve_fit_table(), o, kwargs);
+        validate_for_python(lp::curve_fit_table(), [&] { o.validate(); });
+        const Objective objective(
+            model, as_dataset(x, y),
+            {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+        const Eigen::VectorXd start = as_vector(a, "params_a"), end = as_vector(b, "params_b");
+        py::gil_scoped_release release;
+        return lp::fit_curve(objective, start, end, o);
+      },
+      py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x"), py::arg("y"),
+      py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+
+  m.def("fit_defaults", [] { return table_values(lp::curve_fit_table(), {}); });
   m.def("profile_defaults", [] { return table_values(lp::profile_table(), {}); });
 }
 
