@@ -38,7 +38,7 @@ VectorXd critical_point(const Objective& obj, const VectorXd& start) {
   o.polish = solvers::Method::critical;
   const solvers::SolveResult r = solvers::solve(obj, start, o);
   EXPECT_TRUE(r.converged()) << r.message;
-  return r.x;
+  return r.theta;
 }
 
 // Splitting changes the loss only by the rounding of the outputs: each residual moves by a few

@@ -1,0 +1,90 @@
+"""Paths between points of parameter space and the loss along them (locus/paths/path.hpp).
+
+A path gamma(t), t in [0, 1], is a combination sum_j w_j(t) P_j of its control points (rows of
+``path.control_points``: start, vertices or bends, end). Polylines and polychains are uniform per
+segment (segment k covers [k/(m-1), (k+1)/(m-1)]); a quadratic Bezier curve is
+(1-t)^2 start + 2t(1-t) bend + t^2 end.
+
+The loss profile samples L(gamma(t)) on a grid (``points``) and refines the grid's maximum by
+golden-section search until t* is bracketed to ``t_tolerance`` and the peak is within
+``loss_tolerance * max(1, |L_max|)`` of the best value (``max_refinements`` evaluations at most).
+Its ``barriers`` are the three conventions in use: L_max minus the larger end, minus the linear
+interpolation of the end losses at t*, minus the mean of the ends.
+
+    import locus, locus.paths
+    p = locus.paths.profile(model, params_a, params_b, x, y, points=65)
+    p.barriers["above_larger_end"], p.t_max, p.converged
+    fit = locus.paths.fit_curve(model, params_a, params_b, x, y)   # Garipov et al. 2018
+    fit.profile.barriers, fit.line_profile.barriers, fit.curve.control_points
+    curve = locus.paths.bezier(params_a, bend, params_b)
+    locus.paths.profile_path(curve, lambda theta: float(theta @ theta))
+
+Bad input (ends of different lengths, non-finite values, unknown option names, a callable that
+returns something other than a number) raises ValueError naming it.
+"""
+
+from ._core import _paths as _p
+
+Path = _p.Path
+LossProfile = _p.LossProfile
+CurveFit = _p.CurveFit
+barriers = _p.barriers
+
+
+def line(start, end):
+    """The straight line (1 - t) start + t end."""
+    return Path.line(start, end)
+
+
+def polyline(vertices):
+    """The polyline through the rows of ``vertices`` (at least 2), uniform per segment."""
+    return Path.polyline(vertices)
+
+
+def bezier(start, bend, end):
+    """The quadratic Bezier curve (1-t)^2 start + 2t(1-t) bend + t^2 end."""
+    return Path.bezier(start, bend, end)
+
+
+def polychain(start, bends, end):
+    """The polychain start -> bends[0] -> ... -> end (one bend per row), uniform per segment."""
+    return Path.polychain(start, bends, end)
+
+
+def profile_path(path, model_or_fun, x=None, y=None, **options):
+    """The loss profile along ``path``: of the MLP loss of ``model`` on (x, y) (keywords ``loss``
+    and ``reduction`` as locus.loss), or of any callable ``fun(params) -> float``. Other keywords
+    are the profile options (``options()``: points, t_tolerance, loss_tolerance,
+    max_refinements)."""
+    if callable(model_or_fun) and not hasattr(model_or_fun, "n_params"):
+        if x is not None or y is not None:
+            raise ValueError("x, y: not used with a callable; pass the data to it yourself")
+        return _p.profile_function(model_or_fun, path, **options)
+    if x is None or y is None:
+        raise ValueError("x and y are required with a model")
+    return _p.profile_model(model_or_fun, path, x, y, **options)
+
+
+def profile(model, params_a, params_b, x, y, **options):
+    """The loss profile of ``model`` on (x, y) along the straight line from params_a to
+    params_b, with its barriers (see profile_path for the keywords)."""
+    return profile_path(line(params_a, params_b), model, x, y, **options)
+
+
+def fit_curve(model, params_a, params_b, x, y, **options):
+    """A Bezier curve (kind="bezier") or polychain (kind="polychain", bends=k) from params_a to
+    params_b whose bends minimize the loss of ``model`` on (x, y) integrated along it
+    (Gauss-Legendre quadrature in t, exact gradient, L-BFGS in rounds), stopped when the curve's
+    maximum stops changing (max_tolerance). Returns a CurveFit with the curve, its profile and
+    the straight line's. Keywords: ``fit_options()``, and ``loss`` / ``reduction``."""
+    return _p.fit_model(model, params_a, params_b, x, y, **options)
+
+
+def options():
+    """The profile options with their defaults: {name: value}."""
+    return _p.profile_defaults()
+
+
+def fit_options():
+    """The curve-fitting options with their defaults: {name: value}."""
+    return _p.fit_defaults()

@@ -1,0 +1,102 @@
+"""Bindings of locus.paths: paths evaluate as their closed forms, profiles come back as numpy
+arrays with the three barriers, options are keywords, bad input raises ValueError naming it."""
+
+import numpy as np
+import pytest
+
+import locus
+import locus.paths as lp
+
+
+def test_path_evaluation():
+    a, b, c = np.array([0.0, 1.0]), np.array([2.0, -1.0]), np.array([1.0, 3.0])
+    curve = lp.bezier(a, b, c)
+    assert curve.kind == "bezier" and curve.dimension == 2
+    for t in (0.0, 0.3, 1.0):
+        expected = (1 - t) ** 2 * a + 2 * t * (1 - t) * b + t ** 2 * c
+        np.testing.assert_allclose(curve(t), expected, rtol=0, atol=1e-15)
+    chain = lp.polychain(a, b, c)  # one bend as a 1-D array
+    assert chain.kind == "polychain" and chain.control_points.shape == (3, 2)
+    np.testing.assert_array_equal(chain.breakpoints, [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(chain(0.5), b)
+    assert lp.polyline(np.stack([a, b, c])).kind == "polyline"
+    np.testing.assert_allclose(lp.line(a, c).weights(0.25), [0.75, 0.25])
+
+
+def test_profile_of_callable_and_barriers():
+    # f(x) = (x^2 - 1)^2 along x = -1 + 2.2 t: maximum 1 at t* = 1/2.2.
+    p = lp.profile_path(lp.line([-1.0], [1.2]), lambda th: (th[0] ** 2 - 1.0) ** 2,
+                        t_tolerance=1e-8)
+    assert p.converged and p.status == "converged"
+    assert abs(p.t_max - 1 / 2.2) <= 1e-8
+    assert isinstance(p.t, np.ndarray) and p.t.dtype == np.float64 and p.t.shape == p.loss.shape
+    assert set(p.barriers) == {"above_larger_end", "above_interpolation", "above_mean"}
+    assert p.to_json()["status"] == "converged" and "barrier" in repr(p)
+    assert lp.barriers(1.0, 3.0, 0.25, 5.0) == {"above_larger_end": 2.0,
+                                                  "above_interpolation": 3.5, "above_mean": 3.0}
+    assert lp.options()["points"] == 33
+
+
+def test_profile_of_permuted_teacher():
+    m = locus.Mlp([3, 4, 1])
+    theta = m.init_parameters(scheme="normal", seed=5)
+    x = np.random.default_rng(6).standard_normal((40, 3))
+    y = m.predict(theta, x)
+    # Swap hidden neurons 0 and 2: rows of W1 (4 x 3) and b1, entries of W2 (1 x 4).
+    perm = theta.copy()
+    w1, b1, w2 = perm[:12].reshape(4, 3), perm[12:16], perm[16:20]
+    w1[[0, 2]] = w1[[2, 0]]
+    b1[[0, 2]] = b1[[2, 0]]
+    w2[[0, 2]] = w2[[2, 0]]
+    p = lp.profile(m, theta, perm, x, y, points=17)
+    assert p.converged and p.loss_start < 1e-25 and p.loss_end < 1e-25
+    assert p.barriers["above_larger_end"] > 1e-3 * float(np.sum(y ** 2))
+    assert locus.loss(m, p.t_max * perm + (1 - p.t_max) * theta, x, y) == pytest.approx(
+        p.loss_max, rel=1e-12)
+
+
+def test_bad_input_raises_value_error():
+    with pytest.raises(ValueError, match="end"):
+        lp.line([0.0, 1.0], [0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="bend"):
+        lp.bezier([0.0], [np.nan], [1.0])
+    with pytest.raises(ValueError, match="points="):
+        lp.profile_path(lp.line([0.0], [1.0]), lambda th: 0.0, points=1)
+    with pytest.raises(ValueError, match="bogus"):
+        lp.profile_path(lp.line([0.0], [1.0]), lambda th: 0.0, bogus=3)
+    with pytest.raises(ValueError, match="real number"):
+        lp.profile_path(lp.line([0.0], [1.0]), lambda th: "high")
+    with pytest.raises(ValueError, match="t"):
+        lp.line([0.0], [1.0])(1.5)
+    m = locus.Mlp([3, 4, 1])
+    with pytest.raises(ValueError):
+        lp.profile(m, np.zeros(21), np.ones(20), np.zeros((5, 3)), np.zeros(5))
+    # NaN from a callable is a numerical outcome, reported in the status.
+    p = lp.profile_path(lp.line([0.0], [1.0]), lambda th: float("nan"))
+    assert p.status == "non_finite" and not p.converged
+
+
+def test_fit_curve():
+    m = locus.Mlp([2, 4, 1])
+    theta = m.init_parameters(scheme="normal", seed=5)
+    x = np.random.default_rng(6).standard_normal((8, 2))
+    y = m.predict(theta, x)
+    perm = theta.copy()
+    w1, b1, w2 = perm[:8].reshape(4, 2), perm[8:12], perm[12:16]
+    w1[[0, 2]] = w1[[2, 0]]
+    b1[[0, 2]] = b1[[2, 0]]
+    w2[[0, 2]] = w2[[2, 0]]
+    fit = lp.fit_curve(m, theta, perm, x, y, kind="polychain", bends=1)
+    assert fit.converged, fit.message
+    assert fit.curve.kind == "polychain" and fit.curve.control_points.shape == (3, 17)
+    assert fit.profile.barriers["above_larger_end"] < 1e-2 * fit.line_profile.barriers[
+        "above_larger_end"]
+    assert len(fit.loss_max_history) == fit.rounds
+    assert fit.to_json()["kind"] == "polychain" and "curve fit" in repr(fit)
+    assert lp.fit_options()["quadrature_nodes"] == 16
+    with pytest.raises(ValueError, match="bends="):
+        lp.fit_curve(m, theta, perm, x, y, bends=2)
+    with pytest.raises(ValueError, match="equal"):
+        lp.fit_curve(m, theta, theta, x, y)
+    with pytest.raises(ValueError, match="kind="):
+        lp.fit_curve(m, theta, perm, x, y, kind="spline")

@@ -1,0 +1,153 @@
+"""The contract of `locus path profile`: exit 2 naming the input for mismatched ends, a missing
+file or bad options; --json is one object with the context block first and the barrier in three
+conventions; the straight line between a teacher and the same teacher with two hidden neurons
+swapped has a positive barrier while both ends are at zero loss."""
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import locus
+
+
+def run(locus_bin, *args, cwd=None):
+    p = subprocess.run([locus_bin, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                       timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def swap_hidden(widths, theta, i, j):
+    """theta of an MLP [p, h, l] with hidden neurons i and j swapped (W1 rows, b1, W2 columns)."""
+    p, h, l = widths
+    w1 = theta[:h * p].reshape(h, p).copy()
+    b1 = theta[h * p:h * p + h].copy()
+    w2 = theta[h * p + h:h * p + h + l * h].reshape(l, h).copy()
+    b2 = theta[h * p + h + l * h:].copy()
+    for a in (w1, b1):
+        a[[i, j]] = a[[j, i]]
+    w2[:, [i, j]] = w2[:, [j, i]]
+    return np.concatenate([w1.ravel(), b1, w2.ravel(), b2])
+
+
+@pytest.fixture()
+def teacher_pair(tmp_path):
+    """A teacher [3, 4, 1], its labels on 40 Gaussian points, and the permuted teacher."""
+    widths = [3, 4, 1]
+    m = locus.Mlp(widths)
+    theta = m.init_parameters(scheme="normal", seed=5)
+    x = np.random.default_rng(6).standard_normal((40, 3))
+    y = m.predict(theta, x)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "a.npy", theta)
+    np.save(tmp_path / "b.npy", swap_hidden(widths, theta, 0, 2))
+    locus.save_model(str(tmp_path / "a.safetensors"), m, theta)
+    return tmp_path
+
+
+def test_permuted_teacher_barrier_json(locus_bin, teacher_pair):
+    d = teacher_pair
+    rc, out, err = run(locus_bin, "path", "profile", "--arch", "3,4,1", "--params", d / "a.npy",
+                       "--to", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--json",
+                       "--points", "17", "--out", d / "profile.csv")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context"
+    assert j["context"]["options"]["profile"]["points"] == 17
+    assert j["status"] == "converged" and j["path"] == "polyline"
+    assert j["loss_start"] < 1e-25 and j["loss_end"] < 1e-25
+    b = j["barriers"]
+    assert set(b) == {"above_larger_end", "above_interpolation", "above_mean"}
+    assert b["above_larger_end"] > 1e-3 * float(np.sum(np.load(d / "y.npy") ** 2))
+    assert 0 < j["t_max"] < 1 and j["t_bracket"] <= 1e-6
+    assert len(j["t"]) == len(j["loss"]) == j["evaluations"] >= 17
+    # The CSV holds the same samples; the maximum agrees with an independent evaluation.
+    csv = np.loadtxt(d / "profile.csv", delimiter=",", skiprows=1)
+    assert csv.shape == (j["evaluations"], 2)
+    m = locus.Mlp([3, 4, 1])
+    a, bb = np.load(d / "a.npy"), np.load(d / "b.npy")
+    x, y = np.load(d / "x.npy"), np.load(d / "y.npy")
+    t = j["t_max"]
+    assert locus.loss(m, (1 - t) * a + t * bb, x, y) == pytest.approx(j["loss_max"], rel=1e-12)
+    # Text output and the same run from a safetensors start.
+    rc, out, err = run(locus_bin, "path", "line", "--params", d / "a.safetensors", "--to",
+                       d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy")
+    assert rc == 0, err
+    assert "above the larger end" in out and "converged" in out
+
+
+@pytest.mark.parametrize("case, extra, named", [
+    ("missing end file", ["--to", "none.npy"], "none.npy"),
+    ("end of another length", ["--to", "short.npy"], "--to"),
+    ("end of another architecture", ["--to", "wide.safetensors"], "--to"),
+    ("identical ends", ["--to", "a.npy"], "--to"),
+    ("bad option", ["--to", "b.npy", "--points", "1"], "--points"),
+    ("bezier without bends", ["--to", "b.npy", "--kind", "bezier"], "--bends"),
+    ("unknown kind", ["--to", "b.npy", "--kind", "spline", "--bends", "a.npy"], "--kind"),
+])
+def test_bad_input_exits_2(locus_bin, teacher_pair, case, extra, named):
+    d = teacher_pair
+    np.save(d / "short.npy", np.zeros(5))
+    wide = locus.Mlp([3, 5, 1])
+    locus.save_model(str(d / "wide.safetensors"), wide, wide.init_parameters(seed=1))
+    before = set(os.listdir(d))
+    rc, _, err = run(locus_bin, "path", "profile", "--arch", "3,4,1", "--params", "a.npy",
+                     "--x", "x.npy", "--y", "y.npy", "--out", "p.csv", *extra, cwd=d)
+    assert rc == 2, (case, err)
+    assert named in err, (case, err)
+    assert set(os.listdir(d)) == before  # no output file left behind
+
+
+def test_bezier_through_bend(locus_bin, teacher_pair):
+    """A Bezier curve with its bend at the midpoint of the ends is the straight line
+    (1-t)^2 a + 2t(1-t)(a+b)/2 + t^2 b = (1-t) a + t b: the same maximum."""
+    d = teacher_pair
+    a, b = np.load(d / "a.npy"), np.load(d / "b.npy")
+    np.save(d / "bend.npy", (a + b) / 2)
+    common = ["--arch", "3,4,1", "--params", d / "a.npy", "--to", d / "b.npy", "--x",
+              d / "x.npy", "--y", d / "y.npy", "--json"]
+    rc, out, err = run(locus_bin, "path", "profile", *common, "--kind", "bezier", "--bends",
+                       d / "bend.npy")
+    assert rc == 0, err
+    curve = json.loads(out)
+    rc, out, err = run(locus_bin, "path", "profile", *common)
+    line = json.loads(out)
+    assert curve["path"] == "bezier"
+    # Same curve, other parameterisation: the maxima agree to loss_tolerance (relative 1e-10).
+    assert curve["loss_max"] == pytest.approx(line["loss_max"], rel=1e-9)
+
+
+def test_fit_bezier_far_below_line(locus_bin, teacher_pair):
+    """`path fit`: the fitted Bezier curve's maximum is far below the straight line's, and the
+    reported maximum is reproduced by evaluating the saved control points independently."""
+    d = teacher_pair
+    rc, out, err = run(locus_bin, "path", "fit", "--arch", "3,4,1", "--params", d / "a.npy",
+                       "--to", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--json",
+                       "--save-control", d / "c.npy", "--out", d / "curve.csv")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context" and j["context"]["options"]["fit"]["kind"] == "bezier"
+    assert j["status"].startswith("converged") and j["profile"]["status"] == "converged"
+    line, curve = j["line_profile"]["barriers"], j["profile"]["barriers"]
+    assert curve["above_larger_end"] < 1e-2 * line["above_larger_end"]
+    c = np.load(d / "c.npy")
+    assert c.shape == (3, 21)
+    np.testing.assert_array_equal(c[0], np.load(d / "a.npy"))
+    np.testing.assert_array_equal(c[2], np.load(d / "b.npy"))
+    t = j["profile"]["t_max"]
+    theta = (1 - t) ** 2 * c[0] + 2 * t * (1 - t) * c[1] + t ** 2 * c[2]
+    m = locus.Mlp([3, 4, 1])
+    x, y = np.load(d / "x.npy"), np.load(d / "y.npy")
+    assert locus.loss(m, theta, x, y) == pytest.approx(j["profile"]["loss_max"], rel=1e-12)
+    assert np.loadtxt(d / "curve.csv", delimiter=",", skiprows=1).shape[0] == len(
+        j["profile"]["t"])
+    rc, _, err = run(locus_bin, "path", "fit", "--arch", "3,4,1", "--params", d / "a.npy",
+                     "--to", d / "a.npy", "--x", d / "x.npy", "--y", d / "y.npy")
+    assert rc == 2 and "--to" in err
+    rc, _, err = run(locus_bin, "path", "fit", "--arch", "3,4,1", "--params", d / "a.npy",
+                     "--to", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--kind",
+                     "bezier", "--bends", "2")
+    assert rc == 2 and "--bends" in err
