@@ -115,9 +115,85 @@ def walk_vs_line(csv_path: str, out_stem: str,
     return _save(fig, out_stem)
 
 
+def lines(csv_path: str, out_stem: str, x: str, y: list[str], labels: list[str] | None = None,
+          group: str | None = None, logx: bool = False, logy: bool = False,
+          xlabel: str | None = None, ylabel: str = "", title: str = "",
+          markers_only: bool = False, floor: float | None = None,
+          hline: float | None = None, hline_label: str = "") -> str:
+    """One series per column of `y` against column `x` (and per distinct value of `group`, when
+    given). Values at or below `floor` are drawn at it (exact zeros on a log axis); `hline` draws
+    a reference level."""
+    rows = read_csv(csv_path)
+    groups = sorted({r[group] for r in rows}, key=_group_key) if group else [None]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    style = dict(marker="o", ms=4, linestyle="none") if markers_only else dict(marker=".", ms=4)
+    for g in groups:
+        sub = [r for r in rows if g is None or r[group] == g]
+        xs = [_float(r[x]) for r in sub]
+        for k, col in enumerate(y):
+            ys = [_float(r[col]) for r in sub]
+            if floor is not None:
+                ys = [max(v, floor) if not math.isnan(v) else v for v in ys]
+            name = labels[k] if labels and k < len(labels) else col
+            if g is not None:
+                name = f"{name}, {group} = {g}" if len(y) > 1 else f"{group} = {g}"
+            ax.plot(xs, ys, label=name, **style)
+    if hline is not None:
+        ax.axhline(hline, color="grey", linestyle="--", linewidth=1, label=hline_label or None)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if len(groups) * len(y) > 1 or hline_label:
+        ax.legend(fontsize=8)
+    return _save(fig, out_stem)
+
+
+def _group_key(v: str):
+    f = _float(v)
+    return (0, f, "") if not math.isnan(f) else (1, 0.0, v)
+
+
+def plane_vectors(csv_path: str, out_stem: str, title: str = "") -> str:
+    """Incoming vectors in the plane, one panel per value of column `panel`: rows of kind
+    `teacher` as arrows from the origin, the others as points coloured by kind (columns panel,
+    kind, w1, w2)."""
+    rows = read_csv(csv_path)
+    panels = list(dict.fromkeys(r["panel"] for r in rows))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), squeeze=False)
+    colours = {"copy": "tab:blue", "zero_type": "tab:grey", "zero_group": "tab:orange",
+               "unexplained": "tab:red"}
+    for ax, panel in zip(axes[0], panels):
+        sub = [r for r in rows if r["panel"] == panel]
+        lim = max([abs(_float(r[c])) for r in sub for c in ("w1", "w2")] + [1.0]) * 1.15
+        for r in sub:
+            if r["kind"] == "teacher":
+                ax.annotate("", xy=(_float(r["w1"]), _float(r["w2"])), xytext=(0, 0),
+                            arrowprops=dict(arrowstyle="->", color="black", lw=1.5))
+        for kind, colour in colours.items():
+            pts = [r for r in sub if r["kind"] == kind]
+            if pts:
+                ax.plot([_float(r["w1"]) for r in pts], [_float(r["w2"]) for r in pts], "o",
+                        ms=4, color=colour, label=f"{kind} ({len(pts)})")
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.axhline(0, color="lightgrey", lw=0.5)
+        ax.axvline(0, color="lightgrey", lw=0.5)
+        ax.set_title(panel)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title)
+    return _save(fig, out_stem)
+
+
 # Figure kinds a study's result.json may name, and the function drawing each.
 FIGURES = {
     "hessian_spectrum": hessian_spectrum,
     "dimension_scatter": dimension_scatter,
     "walk_vs_line": walk_vs_line,
+    "lines": lines,
+    "plane_vectors": plane_vectors,
 }
