@@ -17,3 +17,4 @@ ValueError with a message naming the argument or file. Long computations release
 
 from ._core import *  # noqa: F401,F403
 from ._core import __version__, git_commit  # noqa: F401
+from . import symmetry  # noqa: F401,E402
