@@ -8,7 +8,7 @@ incoming vector, outgoing weights summing to 0), numbered by ``block[j]``.
 
     import locus.symmetry as sym
     sym.count(4, 45)["T"]                  # exact Python int: 4! S(46, 5)
-    e = sym.enumerate(teacher, params, x, m=5)
+    e = sym.enumerate_pieces(teacher, params, x, m=5)
     e.n_pieces, e.dimension_histogram, e.to_json()["components"]
 
 Counts are exact Python ints. Caller mistakes (r > m, sizes beyond 200, a reducible teacher,
@@ -20,8 +20,8 @@ from . import _core
 
 __all__ = [
     "count", "deep_count", "log10_saddle_minimum_ratio", "maps", "piece_dimension", "piece",
-    "pieces_intersect", "affine_intersection", "enumerate", "components", "check_irreducible",
-    "irreducibility_problem", "ExpansionEnumeration",
+    "pieces_intersect", "affine_intersection", "enumerate_pieces", "components",
+    "check_irreducible", "irreducibility_problem", "ExpansionEnumeration",
 ]
 
 ExpansionEnumeration = _core.ExpansionEnumeration
@@ -73,7 +73,7 @@ def affine_intersection(p1, b1, p2, b2):
     return _core.symmetry_affine_intersection(p1, b1, p2, b2)
 
 
-def enumerate(teacher, params, x, **options):
+def enumerate_pieces(teacher, params, x, **options):
     """The pieces of the teacher's expansion (keywords: m, zero_groups, max_pieces, components,
     seed), their dimension histogram, zero loss on inputs x, and the connected components."""
     return _core.symmetry_enumerate(teacher, params, x, **options)
@@ -81,7 +81,8 @@ def enumerate(teacher, params, x, **options):
 
 def components(teacher, params, x, m=-1, zero_groups=False, **options):
     """{'by_rule': count or None, 'numerical': count} for the union of the pieces in width m."""
-    e = enumerate(teacher, params, x, m=m, zero_groups=zero_groups, components=True, **options)
+    e = enumerate_pieces(teacher, params, x, m=m, zero_groups=zero_groups, components=True,
+                         **options)
     c = e.to_json()["components"]
     return {
         "by_rule": None if c["by_rule"] is None else c["by_rule"]["count"],

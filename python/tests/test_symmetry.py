@@ -20,7 +20,8 @@ def teacher(r=3, activation="sigmoid"):
 
 
 def stirling2(n, k):
-    return sum((-1) ** j * math.comb(k, j) * (k - j) ** n for j in range(k + 1)) // math.factorial(k)
+    total = sum((-1) ** j * math.comb(k, j) * (k - j) ** n for j in range(k + 1))
+    return total // math.factorial(k)
 
 
 def test_counts_are_exact_ints():
@@ -73,7 +74,7 @@ def test_piece_point_has_zero_loss_and_orthonormal_basis():
 def test_enumerate_components_and_json():
     model, params = teacher(3)
     x = np.random.default_rng(1).normal(size=(16, 2))
-    e = sym.enumerate(model, params, x, m=4, seed=2)
+    e = sym.enumerate_pieces(model, params, x, m=4, seed=2)
     assert e.ok and e.n_pieces == e.count_exact == sym.count(3, 4)["T"]
     assert sum(e.dimension_histogram) == e.n_pieces
     assert len(e.maps) == e.n_pieces
@@ -81,7 +82,7 @@ def test_enumerate_components_and_json():
     j = e.to_json()
     assert j["components"]["by_rule"]["count"] == 1 and j["components"]["numerical"]["count"] == 1
     assert sym.components(model, params, x, m=3) == {"by_rule": 6, "numerical": 6}
-    g = sym.enumerate(model, params, x, m=5, zero_groups=True, components=False)
+    g = sym.enumerate_pieces(model, params, x, m=5, zero_groups=True, components=False)
     assert g.n_pieces == sym.count(3, 5)["T_groups"] and g.components_numerical is None
     assert "pieces" in repr(e)
 
@@ -106,9 +107,9 @@ def test_reducible_teacher_raises_value_error():
     with pytest.raises(ValueError, match="teacher neurons 0 and 2"):
         sym.check_irreducible(model, params)
     with pytest.raises(ValueError, match="teacher neurons 0 and 2"):
-        sym.enumerate(model, params, np.zeros((4, 2)), m=4)
+        sym.enumerate_pieces(model, params, np.zeros((4, 2)), m=4)
     model, params = teacher(3)
     with pytest.raises(ValueError, match="m"):
-        sym.enumerate(model, params, np.zeros((4, 2)), m=2)
+        sym.enumerate_pieces(model, params, np.zeros((4, 2)), m=2)
     with pytest.raises(ValueError, match="bogus"):
-        sym.enumerate(model, params, np.zeros((4, 2)), bogus=1)
+        sym.enumerate_pieces(model, params, np.zeros((4, 2)), bogus=1)
