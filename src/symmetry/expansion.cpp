@@ -59,7 +59,8 @@ double helmert(int t, int position) {
 
 struct UnionFind {
   std::vector<int> parent;
-  explicit UnionFind(size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
+  size_t sets;  // number of disjoint sets
+  explicit UnionFind(size_t n) : parent(n), sets(n) { std::iota(parent.begin(), parent.end(), 0); }
   int find(int a) {
     while (parent[a] != a) a = parent[a] = parent[parent[a]];
     return a;
@@ -69,6 +70,7 @@ struct UnionFind {
     b = find(b);
     if (a == b) return false;
     parent[std::max(a, b)] = std::min(a, b);
+    --sets;
     return true;
   }
 };
@@ -362,7 +364,8 @@ AffineIntersection affine_intersection(const AffinePiece& a, const AffinePiece& 
 PieceComponents components_by_rule(const std::vector<ExpansionMap>& maps) {
   PieceComponents c;
   UnionFind uf(maps.size());
-  for (size_t p = 0; p < maps.size(); ++p)
+  // Once everything is one set no pair can change the answer: stop there.
+  for (size_t p = 0; p < maps.size() && uf.sets > 1; ++p)
     for (size_t q = 0; q < p; ++q) {
       ++c.pairs_tested;
       if (pieces_intersect(maps[p], maps[q])) uf.join(static_cast<int>(p), static_cast<int>(q));
@@ -379,7 +382,7 @@ PieceComponents components_numerical(const std::vector<AffinePiece>& pieces,
   PieceComponents c;
   UnionFind uf(pieces.size());
   auto test = [&](size_t p, size_t q) {
-    if (uf.find(static_cast<int>(p)) == uf.find(static_cast<int>(q))) return;
+    if (uf.sets == 1 || uf.find(static_cast<int>(p)) == uf.find(static_cast<int>(q))) return;
     ++c.pairs_tested;
     const AffineIntersection x = affine_intersection(pieces[p], pieces[q]);
     if (x.intersects) {
@@ -403,7 +406,7 @@ PieceComponents components_numerical(const std::vector<AffinePiece>& pieces,
     for (size_t p = 0; p < pieces.size(); ++p)
       for (size_t q = 0; q < p; ++q)
         if (one_apart(p, q)) test(p, q);
-  for (size_t p = 0; p < pieces.size(); ++p)
+  for (size_t p = 0; p < pieces.size() && uf.sets > 1; ++p)
     for (size_t q = 0; q < p; ++q) test(p, q);
   label_components(uf, c);
   return c;
@@ -413,6 +416,9 @@ void ExpansionOptions::validate() const {
   if (m != -1 && (m < 1 || m > k_max_width))
     throw std::invalid_argument("ExpansionOptions.m must be -1 (r + 1) or in [1, " +
                                 std::to_string(k_max_width) + "], got " + std::to_string(m));
+  if (max_component_pieces < 0)
+    throw std::invalid_argument("ExpansionOptions.max_component_pieces must be >= 0, got " +
+                                std::to_string(max_component_pieces));
   if (max_pieces < 1)
     throw std::invalid_argument("ExpansionOptions.max_pieces must be >= 1, got " +
                                 std::to_string(max_pieces));
@@ -428,6 +434,9 @@ const options::Table<ExpansionOptions>& expansion_table() {
           .add("max_pieces", "refuse to enumerate more pieces than this", &O::max_pieces)
           .add("components", "compute the connected components (rule and numerical)",
                &O::components)
+          .add("max_component_pieces",
+               "skip the components when there are more pieces (their cost is quadratic)",
+               &O::max_component_pieces)
           .add("seed", "seeds the random point of each piece", &O::seed);
   return t;
 }
@@ -478,8 +487,9 @@ ExpansionEnumeration enumerate_expansion(const Mlp& teacher, const Eigen::Vector
   const double c = t.output_bias ? std::abs(theta(teacher.layer(1).bias_offset)) : 0.0;
   const double gamma = 4.0 * static_cast<double>(e.m + e.n_in + 2);
 
+  const bool components = options.components && e.n_pieces <= options.max_component_pieces;
   std::vector<AffinePiece> pieces;
-  if (options.components) pieces.reserve(e.maps.size());
+  if (components) pieces.reserve(e.maps.size());
   e.dimension_min = std::numeric_limits<int>::max();
   for (size_t p = 0; p < e.maps.size(); ++p) {
     const int dim = piece_dimension(e.maps[p], e.r, e.n_in);
@@ -510,9 +520,9 @@ ExpansionEnumeration enumerate_expansion(const Mlp& teacher, const Eigen::Vector
     }
     const double bound = static_cast<double>(x.rows()) * std::pow(gamma * k_eps * s_max, 2);
     e.loss_tolerance = std::max(e.loss_tolerance, bound);
-    if (options.components) pieces.push_back(std::move(piece));
+    if (components) pieces.push_back(std::move(piece));
   }
-  if (options.components) {
+  if (components) {
     if (e.convention == ZeroConvention::single) e.by_rule = components_by_rule(e.maps);
     e.numerical = components_numerical(pieces, e.maps);
   }
@@ -529,7 +539,11 @@ ExpansionEnumeration enumerate_expansion(const Mlp& teacher, const Eigen::Vector
   } else {
     msg << e.n_pieces << " pieces of dimension " << e.dimension_min << ".." << e.dimension_max
         << ", every point at zero loss (max " << e.loss_max << " <= " << e.loss_tolerance << ")";
-    if (e.numerical.computed) msg << "; " << e.numerical.count << " connected component(s)";
+    if (e.numerical.computed)
+      msg << "; " << e.numerical.count << " connected component(s)";
+    else if (options.components)
+      msg << "; components skipped (" << e.n_pieces
+          << " pieces > max_component_pieces = " << options.max_component_pieces << ")";
   }
   e.message = msg.str();
   return e;
@@ -575,10 +589,15 @@ std::string summary(const ExpansionEnumeration& e) {
   s << "\nloss at the pieces' points: max " << e.loss_max << " <= round-off bound "
     << e.loss_tolerance << "\n";
   if (e.by_rule.computed) s << "components by the combinatorial rule: " << e.by_rule.count << "\n";
-  if (e.numerical.computed)
+  if (e.numerical.computed) {
     s << "components numerically: " << e.numerical.count << " (" << e.numerical.pairs_tested
       << " pairs tested; residual <= " << e.numerical.residual_max_intersecting
-      << " when intersecting, >= " << e.numerical.residual_min_disjoint << " when disjoint)\n";
+      << " when intersecting, ";
+    if (std::isinf(e.numerical.residual_min_disjoint))
+      s << "no disjoint pair tested)\n";
+    else
+      s << ">= " << e.numerical.residual_min_disjoint << " when disjoint)\n";
+  }
   s << "status: " << to_string(e.status) << " (" << e.message << ")";
   return s.str();
 }

@@ -150,16 +150,18 @@ struct PieceComponents {
   double residual_max_intersecting = 0.0;
   double residual_min_disjoint = std::numeric_limits<double>::infinity();
 };
-// By pieces_intersect. Cost O(n^2 m) for n maps (every pair; 5.6e6 pairs at T(4, 6) = 3360).
+// By pieces_intersect, stopping as soon as everything is one component. Cost O(P m) for P
+// tested pairs: at most n^2 / 2 for n maps (all of them when the union is disconnected, as at
+// m = r; at T(4, 6) = 3360, ~ 0.1 s).
 PieceComponents components_by_rule(const std::vector<ExpansionMap>& maps);
 // By affine_intersection, testing a pair only when union-find has not already joined it (a pair
-// inside one component cannot change the components). The optional maps (the pieces' labels)
-// only order the tests: pairs whose labels differ at one neuron first (where pieces meet: a copy
-// turned zero-type), then all others; every decision is numerical. Cost O(P n d^2) for P tested
-// pairs, P <= n_pieces^2 / 2; with the maps, P is about the number of one-apart pairs when the
-// union is connected (measured: 5519 of the 5.6e6 pairs at T(4, 6) = 3360, D = 2, about 0.1 s),
-// all pairs (r!^2 / 2) at m = r. Throws std::invalid_argument when maps is neither empty nor one
-// per piece.
+// inside one component cannot change the components; nothing is tested once all are joined). The
+// optional maps (the pieces' labels) only order the tests: pairs whose labels differ at one neuron
+// first (where pieces meet: a copy turned zero-type), then all others; every decision is numerical.
+// Cost O(P n d^2) for P tested pairs, P <= n_pieces^2 / 2; with the maps, P is about the number of
+// one-apart pairs when the union is connected (measured: 5519 of the 5.6e6 pairs at T(4, 6) = 3360,
+// D = 2, about 0.1 s), all pairs (r!^2 / 2) at m = r. Throws std::invalid_argument when maps is
+// neither empty nor one per piece.
 PieceComponents components_numerical(const std::vector<AffinePiece>& pieces,
                                      const std::vector<ExpansionMap>& maps = {});
 
@@ -172,13 +174,17 @@ struct ExpansionOptions {
   std::int64_t max_pieces = 100000;
   // Compute the connected components (by rule for single zero-type neurons, and numerically).
   bool components = true;
+  // ... only up to this many pieces: both methods cost up to n^2 / 2 pair tests (an SVD each for
+  // the numerical one) when the union is disconnected (m = r: r! pieces, all apart).
+  std::int64_t max_component_pieces = 5000;
   // Seeds the random point of each piece (piece p uses seed + p).
   std::uint64_t seed = 0;
 
   // Throws std::invalid_argument naming the field (ExpansionOptions.<field>).
   void validate() const;
 };
-// Field table: the CLI's --m, --zero-groups, --max-pieces, --components, --seed; Python kwargs.
+// Field table: the CLI's --m, --zero-groups, --max-pieces, --components,
+// --max-component-pieces, --seed; Python's keywords of the same names.
 const options::Table<ExpansionOptions>& expansion_table();
 
 enum class ExpansionStatus {
@@ -207,8 +213,9 @@ struct ExpansionEnumeration {
   // (the sums' and the inner products' rounding, propagated through sigma).
   double loss_max = 0.0;
   double loss_tolerance = 0.0;
-  PieceComponents by_rule;         // computed for ZeroConvention::single only
-  PieceComponents numerical;       // computed when options.components
+  PieceComponents by_rule;  // computed for ZeroConvention::single only
+  // computed when options.components and n_pieces <= options.max_component_pieces
+  PieceComponents numerical;
   std::vector<ExpansionMap> maps;  // the pieces' labels, in expansion_maps order
 
   bool ok() const { return status == ExpansionStatus::ok; }
