@@ -62,10 +62,11 @@ def piece(teacher, params, phi, block=None, seed=0):
     return _core.symmetry_piece(teacher, params, list(phi), block, seed)
 
 
-def pieces_intersect(phi_a, phi_b):
-    """The combinatorial rule: no neuron copies two different teacher neurons, and every teacher
-    neuron has a common copy (single zero-type neurons)."""
-    return _core.symmetry_pieces_intersect(list(phi_a), list(phi_b))
+def pieces_intersect(phi_a, phi_b, block_a=None, block_b=None):
+    """The combinatorial rule: in the graph of parts (copies of a teacher neuron, zero blocks) of
+    both maps joined by the student neurons, each teacher neuron's two parts share a component
+    that holds no other teacher neuron. Blocks None: single zero-type neurons."""
+    return _core.symmetry_pieces_intersect(list(phi_a), list(phi_b), block_a, block_b)
 
 
 def affine_intersection(p1, b1, p2, b2):

@@ -84,6 +84,8 @@ def test_enumerate_components_and_json():
     assert sym.components(model, params, x, m=3) == {"by_rule": 6, "numerical": 6}
     g = sym.enumerate_pieces(model, params, x, m=5, zero_groups=True, components=False)
     assert g.n_pieces == sym.count(3, 5)["T_groups"] and g.components_numerical is None
+    # A zero group {1, 2} meets the piece with neurons 1, 2 single zero-type (a_1 = a_2 = 0).
+    assert sym.pieces_intersect([0, -1, -1], [0, -1, -1], [-1, 0, 0], [-1, 0, 1])
     assert "pieces" in repr(e)
 
 

@@ -183,27 +183,31 @@ std::vector<ExpansionMap> expansion_maps(int r, int m, ZeroConvention convention
 }
 
 bool pieces_intersect(const ExpansionMap& a, const ExpansionMap& b) {
-  if (a.phi.size() != b.phi.size())
+  if (a.phi.size() != b.phi.size() || a.block.size() != a.phi.size() ||
+      b.block.size() != b.phi.size())
     throw std::invalid_argument("pieces_intersect: maps of different widths " +
                                 std::to_string(a.phi.size()) + " and " +
                                 std::to_string(b.phi.size()));
-  for (const ExpansionMap* p : {&a, &b})
-    for (size_t j = 0; j < p->phi.size(); ++j)
-      if (p->phi[j] < 0 && p->block[j] >= 0 &&
-          std::count(p->block.begin(), p->block.end(), p->block[j]) > 1)
-        throw std::invalid_argument(
-            "pieces_intersect: the combinatorial rule covers single zero-type neurons only; the "
-            "map has a zero group (use affine_intersection)");
   int r = 0;
   for (size_t j = 0; j < a.phi.size(); ++j) r = std::max({r, a.phi[j] + 1, b.phi[j] + 1});
-  std::vector<bool> common(r, false);
+  // Part nodes: a's teacher parts 0..r-1, a's blocks, b's teacher parts, b's blocks; neuron j is
+  // an edge between its part in a and its part in b.
+  const int b_offset = r + a.n_blocks();
+  UnionFind parts(static_cast<size_t>(b_offset + r + b.n_blocks()));
   for (size_t j = 0; j < a.phi.size(); ++j) {
-    if (a.phi[j] >= 0 && b.phi[j] >= 0) {
-      if (a.phi[j] != b.phi[j]) return false;  // one neuron, two different teacher vectors
-      common[a.phi[j]] = true;
-    }
+    const int in_a = a.phi[j] >= 0 ? a.phi[j] : r + a.block[j];
+    const int in_b = b_offset + (b.phi[j] >= 0 ? b.phi[j] : r + b.block[j]);
+    parts.join(in_a, in_b);
   }
-  return std::all_of(common.begin(), common.end(), [](bool c) { return c; });
+  // Each component carries one incoming vector: at most one teacher neuron per component, and
+  // teacher neuron i's parts in a and in b in the same component (the sums balance).
+  std::vector<int> teacher_of_root(parts.parent.size(), -1);
+  for (int i = 0; i < r; ++i) {
+    const int root = parts.find(i);
+    if (root != parts.find(b_offset + i) || teacher_of_root[root] >= 0) return false;
+    teacher_of_root[root] = i;
+  }
+  return true;
 }
 
 std::string irreducibility_problem(const Mlp& teacher, const Eigen::VectorXd& theta) {
@@ -361,15 +365,44 @@ AffineIntersection affine_intersection(const AffinePiece& a, const AffinePiece& 
   return out;
 }
 
+namespace {
+
+// Union-find over n pieces joining the pairs for which intersect(p, q) holds. A pair already in
+// one set is not tested (it cannot change the sets), and nothing is tested once all are one set.
+// With maps, the pairs whose labels differ at one neuron go first (where pieces meet: a copy
+// turned zero-type), so that connected unions are found after few tests; the sets do not depend
+// on the order.
+template <class Intersect>
+void join_intersecting(UnionFind& uf, const std::vector<ExpansionMap>& maps,
+                       Intersect&& intersect) {
+  const size_t n = uf.parent.size();
+  auto test = [&](size_t p, size_t q) {
+    if (uf.sets == 1 || uf.find(static_cast<int>(p)) == uf.find(static_cast<int>(q))) return;
+    if (intersect(p, q)) uf.join(static_cast<int>(p), static_cast<int>(q));
+  };
+  auto one_apart = [&](size_t p, size_t q) {
+    int differences = 0;
+    for (size_t j = 0; j < maps[p].phi.size() && differences < 2; ++j)
+      differences += maps[p].phi[j] != maps[q].phi[j] || maps[p].block[j] != maps[q].block[j];
+    return differences == 1;
+  };
+  if (!maps.empty())
+    for (size_t p = 0; p < n && uf.sets > 1; ++p)
+      for (size_t q = 0; q < p; ++q)
+        if (one_apart(p, q)) test(p, q);
+  for (size_t p = 0; p < n && uf.sets > 1; ++p)
+    for (size_t q = 0; q < p; ++q) test(p, q);
+}
+
+}  // namespace
+
 PieceComponents components_by_rule(const std::vector<ExpansionMap>& maps) {
   PieceComponents c;
   UnionFind uf(maps.size());
-  // Once everything is one set no pair can change the answer: stop there.
-  for (size_t p = 0; p < maps.size() && uf.sets > 1; ++p)
-    for (size_t q = 0; q < p; ++q) {
-      ++c.pairs_tested;
-      if (pieces_intersect(maps[p], maps[q])) uf.join(static_cast<int>(p), static_cast<int>(q));
-    }
+  join_intersecting(uf, maps, [&](size_t p, size_t q) {
+    ++c.pairs_tested;
+    return pieces_intersect(maps[p], maps[q]);
+  });
   label_components(uf, c);
   return c;
 }
@@ -381,33 +414,15 @@ PieceComponents components_numerical(const std::vector<AffinePiece>& pieces,
                                 " maps for " + std::to_string(pieces.size()) + " pieces");
   PieceComponents c;
   UnionFind uf(pieces.size());
-  auto test = [&](size_t p, size_t q) {
-    if (uf.sets == 1 || uf.find(static_cast<int>(p)) == uf.find(static_cast<int>(q))) return;
+  join_intersecting(uf, maps, [&](size_t p, size_t q) {
     ++c.pairs_tested;
     const AffineIntersection x = affine_intersection(pieces[p], pieces[q]);
-    if (x.intersects) {
-      uf.join(static_cast<int>(p), static_cast<int>(q));
+    if (x.intersects)
       c.residual_max_intersecting = std::max(c.residual_max_intersecting, x.residual);
-    } else {
+    else
       c.residual_min_disjoint = std::min(c.residual_min_disjoint, x.residual);
-    }
-  };
-  // Pass 1 (order only): pairs whose labels differ at one neuron, which is where pieces meet
-  // (a copy becoming zero-type or back); pass 2: every pair not yet joined. The decisions are
-  // all numerical, and a skipped pair lies inside one component already, so the components do
-  // not depend on the order.
-  auto one_apart = [&](size_t p, size_t q) {
-    int differences = 0;
-    for (size_t j = 0; j < maps[p].phi.size() && differences < 2; ++j)
-      differences += maps[p].phi[j] != maps[q].phi[j] || maps[p].block[j] != maps[q].block[j];
-    return differences == 1;
-  };
-  if (!maps.empty())
-    for (size_t p = 0; p < pieces.size(); ++p)
-      for (size_t q = 0; q < p; ++q)
-        if (one_apart(p, q)) test(p, q);
-  for (size_t p = 0; p < pieces.size() && uf.sets > 1; ++p)
-    for (size_t q = 0; q < p; ++q) test(p, q);
+    return x.intersects;
+  });
   label_components(uf, c);
   return c;
 }
@@ -523,7 +538,7 @@ ExpansionEnumeration enumerate_expansion(const Mlp& teacher, const Eigen::Vector
     if (components) pieces.push_back(std::move(piece));
   }
   if (components) {
-    if (e.convention == ZeroConvention::single) e.by_rule = components_by_rule(e.maps);
+    e.by_rule = components_by_rule(e.maps);
     e.numerical = components_numerical(pieces, e.maps);
   }
 

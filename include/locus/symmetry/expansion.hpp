@@ -73,18 +73,23 @@ int piece_dimension(const ExpansionMap& map, int r, Index n_in);
 std::vector<ExpansionMap> expansion_maps(int r, int m, ZeroConvention convention,
                                          std::int64_t max_count);
 
-// Whether Gamma(a) and Gamma(b) intersect, by the combinatorial rule (single convention only; the
-// teacher irreducible: distinct incoming vectors, nonzero output weights): they intersect iff
-//   (1) no neuron is a copy of two different teacher neurons (phi_a[j], phi_b[j] >= 0 =>
-//       phi_a[j] = phi_b[j]; distinct u*_i cannot both equal u_j), and
-//   (2) every teacher neuron i has a common copy: some j with phi_a[j] = phi_b[j] = i
-//       (a neuron that is a copy in one piece and zero-type in the other has a_j = 0 on the
-//       intersection, so both sums a*_i != 0 run over the common copies only);
-// then put a*_i on the common copies, 0 elsewhere, and u_j = u*_i wherever either map copies.
-// Consequences: at m = r the pieces are the r! permutations, pairwise disjoint (r! components);
-// for m >= r + 1 every permutation links to a piece with one zero-type neuron, and the swap of
-// two teacher neurons goes through the extra neuron, so the union is connected.
-// Throws std::invalid_argument for maps of different widths or a map with zero groups. O(m).
+// Whether Gamma(a) and Gamma(b) intersect, by the combinatorial rule (the teacher irreducible:
+// distinct incoming vectors, nonzero output weights). Parts of a map: the copies of each
+// teacher neuron, and each zero block; every part shares one incoming vector and has a fixed sum
+// of outgoing weights (a*_i, or 0 for a block). Form the bipartite graph whose nodes are the
+// parts of a and of b, with one edge per student neuron j (its part in a to its part in b). A
+// connected component shares one incoming vector (u_j belongs to both ends), and its outgoing
+// weights can be chosen freely edge by edge, so the sums are solvable iff they balance in each
+// component. Hence they intersect iff, for every teacher neuron i,
+//   (1) its parts in a and in b lie in one component (else a*_i = 0 would be needed), and
+//   (2) that component holds no other teacher neuron (distinct u*_i cannot be one vector).
+// For single zero-type neurons this reads: no neuron copies two different teacher neurons, and
+// every teacher neuron has a common copy (a neuron that is a copy in one map and zero-type in
+// the other has a_j = 0 on the intersection). Consequences: at m = r the pieces are the r!
+// permutations, pairwise disjoint (r! components); for m >= r + 1 every permutation links to a
+// piece with one zero-type neuron, and the swap of two teacher neurons goes through the extra
+// neuron, so the union is connected. Throws std::invalid_argument for maps of different widths.
+// Cost O(m) (union-find over the <= 2m parts).
 bool pieces_intersect(const ExpansionMap& a, const ExpansionMap& b);
 
 // Throws std::invalid_argument unless teacher is a two-layer net [D, r, 1] (one hidden layer, one
@@ -150,18 +155,16 @@ struct PieceComponents {
   double residual_max_intersecting = 0.0;
   double residual_min_disjoint = std::numeric_limits<double>::infinity();
 };
-// By pieces_intersect, stopping as soon as everything is one component. Cost O(P m) for P
-// tested pairs: at most n^2 / 2 for n maps (all of them when the union is disconnected, as at
-// m = r; at T(4, 6) = 3360, ~ 0.1 s).
+// By pieces_intersect (either convention). Union-find over the pairs: a pair already joined is
+// not tested (it cannot change the components), nothing is tested once all are joined, and the
+// pairs whose labels differ at one neuron (where pieces meet: a copy turned zero-type) go first.
+// Cost O(P m) for P tested pairs plus O(n^2 m) label comparisons for n maps; P <= n^2 / 2 (all
+// pairs when the union is disconnected, r!^2 / 2 at m = r), and about n when it is connected.
 PieceComponents components_by_rule(const std::vector<ExpansionMap>& maps);
-// By affine_intersection, testing a pair only when union-find has not already joined it (a pair
-// inside one component cannot change the components; nothing is tested once all are joined). The
-// optional maps (the pieces' labels) only order the tests: pairs whose labels differ at one neuron
-// first (where pieces meet: a copy turned zero-type), then all others; every decision is numerical.
-// Cost O(P n d^2) for P tested pairs, P <= n_pieces^2 / 2; with the maps, P is about the number of
-// one-apart pairs when the union is connected (measured: 5519 of the 5.6e6 pairs at T(4, 6) = 3360,
-// D = 2, about 0.1 s), all pairs (r!^2 / 2) at m = r. Throws std::invalid_argument when maps is
-// neither empty nor one per piece.
+// The same union-find with affine_intersection deciding each pair (the maps, when given, only
+// order the tests; every decision is numerical). Cost O(P n d^2) for P tested pairs (an SVD of
+// n x d, d = d1 + d2 <= 2 dim, each): measured 5519 of the 5.6e6 pairs at T(4, 6) = 3360, D = 2,
+// about 0.1 s. Throws std::invalid_argument when maps is neither empty nor one per piece.
 PieceComponents components_numerical(const std::vector<AffinePiece>& pieces,
                                      const std::vector<ExpansionMap>& maps = {});
 
@@ -172,7 +175,7 @@ struct ExpansionOptions {
   bool zero_groups = false;
   // Refuse to enumerate more pieces than this (the count is known exactly beforehand).
   std::int64_t max_pieces = 100000;
-  // Compute the connected components (by rule for single zero-type neurons, and numerically).
+  // Compute the connected components (by the combinatorial rule and numerically).
   bool components = true;
   // ... only up to this many pieces: both methods cost up to n^2 / 2 pair tests (an SVD each for
   // the numerical one) when the union is disconnected (m = r: r! pieces, all apart).
@@ -213,7 +216,7 @@ struct ExpansionEnumeration {
   // (the sums' and the inner products' rounding, propagated through sigma).
   double loss_max = 0.0;
   double loss_tolerance = 0.0;
-  PieceComponents by_rule;  // computed for ZeroConvention::single only
+  PieceComponents by_rule;  // computed when options.components (as numerical)
   // computed when options.components and n_pieces <= options.max_component_pieces
   PieceComponents numerical;
   std::vector<ExpansionMap> maps;  // the pieces' labels, in expansion_maps order

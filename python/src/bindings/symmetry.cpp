@@ -114,11 +114,14 @@ void bind_symmetry(py::module_& m) {
       "A seeded point of Gamma(phi) in the student's layout and an orthonormal basis (n x dim).");
   m.def(
       "symmetry_pieces_intersect",
-      [](const std::vector<int>& a, const std::vector<int>& b) {
-        return ls::pieces_intersect(as_map(a, std::nullopt), as_map(b, std::nullopt));
+      [](const std::vector<int>& phi_a, const std::vector<int>& phi_b,
+         const std::optional<std::vector<int>>& block_a,
+         const std::optional<std::vector<int>>& block_b) {
+        return ls::pieces_intersect(as_map(phi_a, block_a), as_map(phi_b, block_b));
       },
-      py::arg("phi_a"), py::arg("phi_b"),
-      "The combinatorial intersection rule (single zero-type neurons).");
+      py::arg("phi_a"), py::arg("phi_b"), py::arg("block_a") = py::none(),
+      py::arg("block_b") = py::none(),
+      "The combinatorial intersection rule (blocks None: single zero-type neurons).");
   m.def(
       "symmetry_affine_intersection",
       [](const py::object& p1, const py::object& b1, const py::object& p2, const py::object& b2) {
