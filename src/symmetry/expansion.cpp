@@ -547,10 +547,11 @@ ExpansionEnumeration enumerate_expansion(const Mlp& teacher, const Eigen::Vector
     e.status = ExpansionStatus::loss_not_zero;
     msg << "a piece's point has loss " << e.loss_max << " above the round-off bound "
         << e.loss_tolerance;
-  } else if (e.by_rule.computed && e.numerical.computed && e.by_rule.count != e.numerical.count) {
+  } else if (e.by_rule.computed && e.numerical.computed &&
+             e.by_rule.component != e.numerical.component) {  // labels are canonical
     e.status = ExpansionStatus::components_disagree;
     msg << "the combinatorial rule finds " << e.by_rule.count << " components, the numerical test "
-        << e.numerical.count;
+        << e.numerical.count << (e.by_rule.count == e.numerical.count ? " (different ones)" : "");
   } else {
     msg << e.n_pieces << " pieces of dimension " << e.dimension_min << ".." << e.dimension_max
         << ", every point at zero loss (max " << e.loss_max << " <= " << e.loss_tolerance << ")";

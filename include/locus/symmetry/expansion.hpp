@@ -194,7 +194,8 @@ enum class ExpansionStatus {
   ok,                   // every piece's point has loss within round-off; components agree
   loss_not_zero,        // some piece's point has loss above the round-off bound (a bug or a
                         // teacher/data mismatch): see loss_max and loss_tolerance
-  components_disagree,  // the combinatorial rule and the numerical test found different counts
+  components_disagree,  // the combinatorial rule and the numerical test found different
+                        // components
 };
 std::string_view to_string(ExpansionStatus s);
 
