@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build git pkg-config
   libeigen3-dev libspectra-dev libsundials-dev libopenblas-dev liblapacke-dev
-  nlohmann-json3-dev libcli11-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev libgmp-dev libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-matplotlib python3-pytest
   python3-skbuild python3-venv clang-format
 )

@@ -2,6 +2,8 @@
 # The analysis and construction bindings are typed as Any through __getattr__ at the end.
 from typing import Any, Iterator, Sequence
 
+from . import symmetry as symmetry
+
 import numpy as np
 import numpy.typing as npt
 

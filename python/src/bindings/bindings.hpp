@@ -16,6 +16,7 @@ void bind_core(py::module_& m);
 void bind_solvers(py::module_& m);
 void bind_analysis(py::module_& m);
 void bind_constructions(py::module_& m);
+void bind_symmetry(py::module_& m);
 
 // A float64 matrix from any numeric array (1-D becomes a column); names the argument in the
 // ValueError for other shapes, non-numeric arrays and NaN/inf.

@@ -17,6 +17,7 @@ PYBIND11_MODULE(_core, m) {
   locus::python::bind_solvers(m);
   locus::python::bind_analysis(m);
   locus::python::bind_constructions(m);
+  locus::python::bind_symmetry(m);
   locus::python::bind_options(m);
   locus::python::bind_transforms(m);
   locus::python::bind_paths(m);

@@ -1,0 +1,98 @@
+"""The contract of `locus symmetry` (count, enumerate): exit 0 on success, 2 on bad input with
+a message naming the flag or the teacher's neurons; --json prints one object, "context" first,
+with exact counts as decimal strings."""
+
+import itertools
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import locus
+
+
+def run(locus_bin, *args):
+    p = subprocess.run([locus_bin, *map(str, args)], capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def brute_force_t(r, m):
+    """Maps [m] -> {0..r} covering 1..r, enumerated."""
+    return sum(1 for phi in itertools.product(range(r + 1), repeat=m)
+               if set(range(1, r + 1)) <= set(phi))
+
+
+def save_teacher(path, r=3, duplicate=False):
+    w = np.array([[0.6, 0.5], [-0.5, 0.5], [-0.2, -0.6], [0.1, -0.6]])[:r].copy()
+    if duplicate:
+        w[2] = w[0]
+    model = locus.Mlp([2, r, 1], activation="sigmoid", bias=[False, False])
+    locus.save_model(str(path), model, np.concatenate([w.ravel(), np.ones(r)]))
+    return path
+
+
+def test_count_json_equals_brute_force(locus_bin):
+    rc, out, err = run(locus_bin, "symmetry", "count", "--r", 2, "--m", 5, "--json")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context" and j["context"]["options"]["count"] == {"r": "2", "m": "5"}
+    assert j["T"] == str(brute_force_t(2, 5))  # exact integers are decimal strings
+    assert isinstance(j["T_groups"], str) and isinstance(j["G"], str)
+    assert j["G"] == str(2 ** 5 - 2)  # surjections [5] -> [2]
+    rc, out, _ = run(locus_bin, "symmetry", "count", "--r", 4, "--m", 200, "--json")
+    assert rc == 0 and int(json.loads(out)["T"]) == locus.symmetry.count(4, 200)["T"]
+    rc, out, _ = run(locus_bin, "symmetry", "count", "--r", 4, "--m", 6)
+    assert rc == 0 and "3360" in out
+
+
+def test_count_deep_product(locus_bin):
+    rc, out, err = run(locus_bin, "symmetry", "count", "--r", "2,3", "--m", "3,5", "--json")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert int(j["T"]) == int(j["layers"][0]["T"]) * int(j["layers"][1]["T"])
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--r", 5, "--m", 3], "--r must be <= m"),
+    (["--r", 0, "--m", 3], "--r must be"),
+    (["--r", 3, "--m", 1000], "--m must be"),
+    (["--r", 10**12, "--m", 10**12], "--r must be"),
+    (["--r", 2, "--m", "many"], "--m must be an integer"),
+    (["--m", 4], "--r is required"),
+])
+def test_count_bad_input_exits_2(locus_bin, args, needle):
+    rc, _, err = run(locus_bin, "symmetry", "count", *args)
+    assert rc == 2 and needle in err, err
+
+
+def test_enumerate_json(locus_bin, tmp_path):
+    teacher = save_teacher(tmp_path / "t.safetensors")
+    rc, out, err = run(locus_bin, "symmetry", "enumerate", "--params", teacher, "--m", 4,
+                       "--json")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context" and j["context"]["options"]["expansion"]["m"] == 4
+    assert j["status"] == "ok" and j["n_pieces"] == brute_force_t(3, 4) == int(j["count_exact"])
+    assert sum(j["dimension_histogram"].values()) == j["n_pieces"]
+    assert j["components"]["by_rule"]["count"] == j["components"]["numerical"]["count"] == 1
+    rc, out, err = run(locus_bin, "symmetry", "enumerate", "--params", teacher, "--m", 3,
+                       "--json")
+    assert rc == 0, err
+    assert json.loads(out)["components"]["numerical"]["count"] == 6  # r! at m = r
+    rc, out, _ = run(locus_bin, "symmetry", "enumerate", "--params", teacher)
+    assert rc == 0 and "dimension histogram" in out
+
+
+def test_enumerate_bad_input_exits_2(locus_bin, tmp_path):
+    bad = save_teacher(tmp_path / "dup.safetensors", duplicate=True)
+    rc, _, err = run(locus_bin, "symmetry", "enumerate", "--params", bad, "--m", 4)
+    assert rc == 2 and "--params" in err and "teacher neurons 0 and 2" in err, err
+    good = save_teacher(tmp_path / "t.safetensors")
+    rc, _, err = run(locus_bin, "symmetry", "enumerate", "--params", good, "--m", 2)
+    assert rc == 2 and "--m must be >= r" in err, err
+    rc, _, err = run(locus_bin, "symmetry", "enumerate", "--params", good, "--m", 9,
+                     "--max-pieces", 100)
+    assert rc == 2 and "--max-pieces" in err, err
+    rc, _, err = run(locus_bin, "symmetry")
+    assert rc == 2 and "subcommand" in err
