@@ -21,7 +21,8 @@ from . import _core
 __all__ = [
     "count", "deep_count", "log10_saddle_minimum_ratio", "maps", "piece_dimension", "piece",
     "pieces_intersect", "affine_intersection", "enumerate_pieces", "components",
-    "check_irreducible", "irreducibility_problem", "ExpansionEnumeration",
+    "check_irreducible", "irreducibility_problem", "ExpansionEnumeration", "swap_path",
+    "check_swap_path",
 ]
 
 ExpansionEnumeration = _core.ExpansionEnumeration
@@ -101,3 +102,24 @@ def check_irreducible(teacher, params):
     problem = irreducibility_problem(teacher, params)
     if problem:
         raise ValueError(problem)
+
+
+def swap_path(teacher, params, swaps):
+    """The zero-loss path exchanging neurons through one extra neuron per hidden layer.
+
+    ``swaps``: a list of ``(i, j)`` (hidden layer 1) or ``(layer, i, j)`` pairs, applied in
+    order. Returns ``{'model', 'vertices', 'segments'}``: the student (the teacher with one extra,
+    last, zero-type neuron per hidden layer), the polyline's vertices as rows (7 segments per
+    swap; the first row is the teacher with the extra neurons, the last the teacher with the
+    neurons exchanged in place) and each segment's kind (``move_incoming`` of a neuron whose
+    outgoing weights are 0, or ``transfer_outgoing`` between neurons with equal incoming
+    weights): along every segment the network function is unchanged."""
+    return _core.symmetry_swap_path(teacher, params, swaps)
+
+
+def check_swap_path(teacher, params, swaps, x, y=None, samples_per_segment=16, **profile):
+    """The swap path on data (``y`` = the teacher's outputs when None): every segment's loss
+    maximum, the straight line between the same ends with its barriers, and both profiles
+    sampled at ``t`` (``loss_path``, ``loss_line``). Keywords: locus.paths' profile options."""
+    return _core.symmetry_check_swap_path(teacher, params, swaps, x, y, samples_per_segment,
+                                          **profile)

@@ -115,3 +115,37 @@ def test_reducible_teacher_raises_value_error():
         sym.enumerate_pieces(model, params, np.zeros((4, 2)), m=2)
     with pytest.raises(ValueError, match="bogus"):
         sym.enumerate_pieces(model, params, np.zeros((4, 2)), bogus=1)
+
+
+# ---- swap paths --------------------------------------------------------------------------------
+
+def test_swap_path_vertices_exchange_the_neurons_and_keep_the_function():
+    model, params = teacher(4)
+    s = sym.swap_path(model, params, [(0, 2)])
+    assert s["vertices"].shape == (8, s["model"].n_params) and s["model"].n_params == 15
+    assert [g["kind"] for g in s["segments"]][:2] == ["move_incoming", "transfer_outgoing"]
+    # The last row is the teacher with neurons 0 and 2 exchanged, the extra neuron zero.
+    swapped, p = locus.transforms.permute_neurons(model, params, 1, [2, 1, 0, 3])
+    grown, q = locus.transforms.grow(swapped, p, [5])
+    np.testing.assert_array_equal(s["vertices"][-1], q)
+    x = np.random.default_rng(0).normal(size=(20, 2))
+    f = model.predict(params, x)
+    for a, b in zip(s["vertices"][:-1], s["vertices"][1:]):
+        mid = 0.5 * (a + b)  # a transfer rounds two products: a few eps |f|
+        assert np.abs(s["model"].predict(mid, x) - f).max() <= 64 * np.finfo(float).eps
+
+
+def test_check_swap_path_zero_loss_against_a_barrier():
+    model, params = teacher(4)
+    x = np.random.default_rng(1).normal(size=(50, 2)) * 3
+    c = sym.check_swap_path(model, params, [(1, 3)], x)
+    assert c["path_loss_max"] <= 1e-20 and c["loss_path"].max() <= 1e-20
+    assert c["line"]["barriers"]["above_larger_end"] > 1e-3
+    assert len(c["segments"]) == 7 and c["t"].shape == c["loss_line"].shape
+
+
+@pytest.mark.parametrize("swaps", [[(0, 0)], [(0, 4)], [(2, 0, 1)], [(1, 2, 3, 4)], []])
+def test_bad_swaps_raise_value_error(swaps):
+    model, params = teacher(4)
+    with pytest.raises(ValueError):
+        sym.swap_path(model, params, swaps)

@@ -38,6 +38,8 @@ Eigen::MatrixXd parse_embedded(const std::string& file, int skip_rows) {
   return io::parse_csv(bytes, {.skip_rows = skip_rows}, "built-in " + file);
 }
 
+}  // namespace
+
 Eigen::MatrixXd read_matrix(const std::string& path) {
   if (io::has_suffix(path, ".npy")) return io::read_npy_matrix(path);
   if (io::has_suffix(path, ".csv") || io::has_suffix(path, ".csv.gz") ||
@@ -45,8 +47,6 @@ Eigen::MatrixXd read_matrix(const std::string& path) {
     return io::read_csv(path);
   throw std::invalid_argument("'" + path + "': unknown data format (use .npy, .csv or .csv.gz)");
 }
-
-}  // namespace
 
 std::vector<std::string> builtin_dataset_names() {
   std::vector<std::string> names;

@@ -96,3 +96,71 @@ def test_enumerate_bad_input_exits_2(locus_bin, tmp_path):
     assert rc == 2 and "--max-pieces" in err, err
     rc, _, err = run(locus_bin, "symmetry")
     assert rc == 2 and "subcommand" in err
+
+
+# ---- split and swap-path -----------------------------------------------------------------------
+
+TEACHER = ["--arch", "2,4,1", "--activation", "sigmoid", "--bias", "none"]
+
+
+def test_split_saves_a_wider_network_with_the_same_function(locus_bin, tmp_path):
+    t = save_teacher(tmp_path / "t.safetensors", r=4)
+    out = tmp_path / "s.safetensors"
+    rc, _, err = run(locus_bin, "symmetry", "split", "--params", t, "--layer", 1, "--neuron", 2,
+                     "--fractions", "0.25,0.75", "--save", out)
+    assert rc == 0, err
+    model, params = locus.load_model(str(t))
+    wide, wide_params = locus.load_model(str(out))
+    assert wide.widths == [2, 5, 1]
+    x = np.random.default_rng(0).normal(size=(10, 2))
+    np.testing.assert_allclose(wide.predict(wide_params, x), model.predict(params, x),
+                               rtol=0, atol=64 * np.finfo(float).eps)
+
+
+def test_split_of_a_global_minimum_checked_on_data(locus_bin, tmp_path):
+    t = save_teacher(tmp_path / "t.safetensors", r=4)
+    rc, out, err = run(locus_bin, "symmetry", "split", "--params", t, "--layer", 1, "--neuron", 0,
+                       "--fractions", "0.5,0.5", "--dataset", "grid", "--json")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context" and j["check"]["status"] == "critical"
+    assert j["widths_after"] == [2, 5, 1] and j["check"]["after"]["zero"] >= 1
+
+
+def test_swap_path_json_and_vertices(locus_bin, tmp_path):
+    t = save_teacher(tmp_path / "t.safetensors", r=4)
+    v, csv = tmp_path / "v.npy", tmp_path / "p.csv"
+    rc, out, err = run(locus_bin, "symmetry", "swap-path", "--params", t, "--dataset", "grid",
+                       "--swap", "0,2", "--save-vertices", v, "--out", csv, "--json")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context" and j["context"]["options"]["swap"]["swap"] == ["0,2"]
+    assert j["path_loss_max"] <= 1e-20 and j["line"]["barriers"]["above_larger_end"] > 1e-3
+    vertices = np.load(v)
+    assert vertices.shape == (8, 15) and j["n_vertices"] == 8
+    # Last row: the teacher with neurons 0 and 2 exchanged in place, the extra neuron zero.
+    _, params = locus.load_model(str(t))
+    w = params[:8].reshape(4, 2)[[2, 1, 0, 3]]
+    a = params[8:][[2, 1, 0, 3]]
+    np.testing.assert_array_equal(vertices[-1], np.concatenate([w.ravel(), [0, 0], a, [0]]))
+    assert csv.read_text().startswith("t,loss_path,loss_line\n")
+
+
+@pytest.mark.parametrize("args,words", [
+    (["split", "--layer", 2, "--neuron", 0, "--fractions", "0.5,0.5"], ["layer 2"]),
+    (["split", "--layer", 1, "--neuron", 7, "--fractions", "0.5,0.5"], ["neuron 7"]),
+    (["split", "--layer", 1, "--neuron", 0, "--fractions", "0.5,0.4"], ["sum", "not 1"]),
+    (["split", "--layer", 1, "--neuron", 0, "--fractions", "a,b"], ["--fractions"]),
+    (["swap-path", "--swap", "0,0"], ["must differ"]),
+    (["swap-path", "--swap", "0,9"], ["neuron 9"]),
+    (["swap-path", "--swap", "0-1"], ["--swap"]),
+    (["swap-path"], ["--swap"]),
+])
+def test_split_and_swap_bad_input_exit_2(locus_bin, tmp_path, args, words):
+    t = save_teacher(tmp_path / "t.safetensors", r=4)
+    out = tmp_path / "never.safetensors"
+    extra = ["--save", out] if args[0] == "split" else []
+    rc, _, err = run(locus_bin, "symmetry", args[0], "--params", t, *args[1:], *extra)
+    assert rc == 2, err
+    assert all(w in err for w in words), err
+    assert not out.exists()  # nothing written by a failed command

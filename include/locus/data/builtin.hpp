@@ -34,5 +34,8 @@ Dataset load_builtin(std::string_view name, const BuiltinOptions& options = {});
 // d x 1. Throws std::invalid_argument naming the file for unreadable files, and the dataset's
 // validate() errors (row counts, NaN/inf).
 Dataset load_xy(const std::string& x_path, const std::string& y_path);
+// One matrix from a file (.npy; .csv, .csv.gz or .txt without header), by extension. Throws
+// std::invalid_argument naming the file for an unknown extension or an unreadable file.
+Eigen::MatrixXd read_matrix(const std::string& path);
 
 }  // namespace locus

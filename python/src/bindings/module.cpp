@@ -7,6 +7,7 @@ namespace locus::python {
 void bind_io(py::module_& m);          // io.cpp
 void bind_options(py::module_& m);     // options.cpp
 void bind_paths(py::module_& m);       // paths.cpp
+void bind_swap(py::module_& m);        // swap.cpp
 void bind_transforms(py::module_& m);  // transforms.cpp
 }  // namespace locus::python
 
@@ -21,4 +22,5 @@ PYBIND11_MODULE(_core, m) {
   locus::python::bind_options(m);
   locus::python::bind_transforms(m);
   locus::python::bind_paths(m);
+  locus::python::bind_swap(m);
 }
