@@ -1,0 +1,135 @@
+#pragma once
+// Sort the neurons of a two-layer student into the building blocks of Simsek et al. (2021)'s
+// expansion manifold of a teacher (PAPERS.md §4): copies of teacher neurons (incoming vector equal
+// to the teacher's, outgoing weights summing to the teacher's), zero-type neurons (outgoing weight
+// 0, incoming free), zero groups (neurons sharing an incoming vector that is not the teacher's,
+// outgoing weights summing to 0), or unexplained. From the copies follows the map
+// phi: [m] -> {0, ..., r} (phi(j) = i >= 1: a copy of teacher neuron i; 0: zero-type or
+// zero-group member) and the affine piece it names,
+//   Gamma(phi) = {phi(j) = i >= 1 => v_j = v*_i, sum_{phi(j)=i} a_j = a*_i; phi(j) = 0 => a_j = 0},
+//   dim Gamma(phi) = (k - r) + (m - k) D',   k = #{j : phi(j) >= 1},
+// with D' = the incoming dimension (D, or D + 1 with a hidden bias: v_j = (w_j, b_j)). With zero
+// groups the point lies on a zero-group piece instead (each group: one shared free v and
+// outgoing weights on the hyperplane sum = 0), of dimension
+//   (k - r) + z D' + sum_groups (D' + g - 1)   (z single zero-type neurons, g the group sizes).
+//
+//   const auto t = locus::simsek_teacher();                     // [2,4,1] sigmoid, no biases
+//   auto s = locus::transforms::split_neuron(t.teacher, t.teacher_parameters, {1, 0}, {0.3, 0.7});
+//   auto c = locus::symmetry::categorize(t.teacher, t.teacher_parameters, s.model, s.theta);
+//   // c.on_expansion_manifold, c.phi == {1, 2, 3, 4, 1}, c.piece_dimension == 1
+//
+// Odd activations (tanh, erf, identity): sigma(-z) = -sigma(z), so (v, a) and (-v, -a) compute the
+// same; with sign_symmetry on, a neuron with v_j = -v*_i is a copy with sign -1 (it contributes
+// -a_j to the sum), and zero groups may hold v and -v. Other activations (sigmoid, g, softplus,
+// ...) have no such symmetry and are matched with sign +1 only.
+//
+// Tolerances. Incoming vectors match when |v_j - s v*_i|_inf <= weight_tolerance =
+// weight_tolerance_relative * max_i |v*_i|_inf; outgoing weights count as zero (and sums as equal)
+// within output_tolerance = output_tolerance_relative * max_i |a*_i| (effective weights: times the
+// output scale of a mean-field net). Why 1e-6: a student polished to loss L lies within about
+// sqrt(L) / sigma_min of the zero-loss set (sigma_min the smallest nonzero singular value of the
+// residual Jacobian there); on Simsek's grid L <= 1e-20 gives 1e-10 / sigma_min, and measured
+// deviations of polished students are 1e-9 or less (L ~ 1e-28 after a Levenberg-Marquardt polish
+// gives ~1e-13), while distinct teacher neurons and untrained neurons differ by O(0.1): 1e-6 sits
+// orders of magnitude from both. The teacher must be irreducible at these tolerances.
+
+#include <Eigen/Core>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "locus/core/mlp.hpp"
+#include "locus/core/options.hpp"
+#include "locus/io/json.hpp"
+
+namespace locus::symmetry {
+
+struct CategorizeOptions {
+  // Incoming vectors match within this * max_i |v*_i|_inf (infinity norm).
+  double weight_tolerance_relative = 1e-6;
+  // Outgoing weights are zero, and sums equal, within this * max_i |a*_i|.
+  double output_tolerance_relative = 1e-6;
+  // Odd activations only: match v_j = -v*_i as a copy with sign -1 (see above).
+  bool sign_symmetry = true;
+  // Throws options::OptionError naming the field: a tolerance negative, not finite or >= 1.
+  void validate() const;
+};
+// Its field table (core/options.hpp): CLI flags, Python keywords, the JSON context.
+const options::Table<CategorizeOptions>& categorize_table();
+
+// What a student neuron is.
+enum class NeuronKind {
+  copy,         // v_j = s v*_i for a teacher neuron i (phi(j) = i)
+  zero_type,    // not a copy, |a_j| <= output_tolerance (phi(j) = 0)
+  zero_group,   // shares its v with other non-copies, their s a sum to ~0 (phi(j) = 0)
+  unexplained,  // none of the above (phi(j) = -1)
+};
+std::string_view to_string(NeuronKind k);
+
+// One teacher neuron and its copies in the student.
+struct TeacherCopies {
+  std::vector<Index> copies;        // student neurons j with v_j = s_j v*_i
+  std::vector<int> signs;           // s_j (+1, or -1 for odd activations)
+  double output_sum = 0.0;          // sum_j s_j a_j (effective outgoing weights)
+  double output_target = 0.0;       // a*_i
+  double output_error = 0.0;        // |output_sum - output_target|
+  double incoming_deviation = 0.0;  // max_j |v_j - s_j v*_i|_inf (0 without copies)
+};
+
+// A zero group: >= 2 non-copy neurons sharing an incoming vector, outgoing weights summing to ~0.
+struct ZeroGroup {
+  std::vector<Index> neurons;
+  std::vector<int> signs;        // relative to the first neuron's v
+  Eigen::VectorXd incoming;      // the first neuron's v (the shared vector)
+  double output_sum = 0.0;       // sum_j s_j a_j
+  double incoming_spread = 0.0;  // max_j |v_j - s_j v|_inf
+};
+
+struct Categorization {
+  bool on_expansion_manifold = false;  // every condition below holds within the tolerances
+  std::string message;                 // one sentence: the piece, or the first failed condition
+  Index r = 0, m = 0;                  // teacher and student widths
+  Index incoming_dim = 0;              // D' = D (+1 with a hidden bias)
+  double weight_tolerance = 0.0;       // weight_tolerance_relative * max |v*|_inf
+  double output_tolerance = 0.0;       // output_tolerance_relative * max |a*|
+  bool sign_symmetry = false;          // signs -1 were allowed (odd activation and the option)
+  std::vector<NeuronKind> kinds;       // per student neuron
+  std::vector<int> phi;                // per student neuron: 1..r copy, 0 zero-type/group, -1
+  std::vector<int> signs;              // per student neuron: the sign of its match (+1 default)
+  std::vector<TeacherCopies> teacher;  // per teacher neuron i (0-based; phi uses i + 1)
+  std::vector<Index> zero_type;
+  double zero_type_output_max = 0.0;  // max |a_j| over zero-type neurons
+  std::vector<ZeroGroup> zero_groups;
+  std::vector<Index> unexplained;
+  std::vector<Index> uncovered;    // teacher neurons without a copy (phi not onto)
+  double output_bias_error = 0.0;  // |b_student - b_teacher| (effective), 0 without
+  Index k = 0;                     // number of copies, #{j : phi(j) >= 1}
+  // "Gamma(phi)" (no zero groups), "zero-group piece" (with zero groups), or "none" (unexplained
+  // neurons or an uncovered teacher neuron: phi names no piece).
+  std::string piece = "none";
+  Index piece_dimension = -1;  // see the header comment; -1 when piece == "none"
+};
+
+// Categorizes the student [D, m, 1] (student, theta) against the teacher [D, r, 1]
+// (teacher, teacher_theta). Cost O(m r D' + m^2 D'). Throws std::invalid_argument for: a teacher
+// or student that is not a two-layer net with one output, a student of another architecture
+// than [D, m, 1] with the teacher's activation, bias flags and scaling, wrong-length or
+// non-finite parameters, invalid options, or a teacher that is not irreducible at the tolerances
+// (two incoming vectors within 2 weight_tolerance, also up to sign for odd activations; an
+// |a*_i| <= output_tolerance; a zero incoming vector for odd activations), naming the neurons.
+Categorization categorize(const Mlp& teacher, const Eigen::VectorXd& teacher_theta,
+                          const Mlp& student, const Eigen::VectorXd& theta,
+                          const CategorizeOptions& options = {});
+
+// {"on_expansion_manifold", "message", "r", "m", "incoming_dim", "weight_tolerance",
+//  "output_tolerance", "sign_symmetry", "phi", "kinds", "signs", "teacher": [{"neuron", "copies",
+//  "signs", "output_sum", "output_target", "output_error", "incoming_deviation"}], "zero_type",
+//  "zero_type_output_max", "zero_groups": [{"neurons", "signs", "incoming", "output_sum",
+//  "incoming_spread"}], "unexplained", "uncovered", "output_bias_error", "k", "piece",
+//  "piece_dimension"}.
+io::Json to_json(const Categorization& c);
+// A few lines: the verdict, phi, the copies per teacher neuron with their sum errors, the
+// zero-type neurons, the zero groups and the unexplained neurons.
+std::string summary(const Categorization& c);
+
+}  // namespace locus::symmetry
