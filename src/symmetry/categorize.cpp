@@ -1,5 +1,6 @@
 #include "locus/symmetry/categorize.hpp"
 
+#include <Eigen/LU>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -20,9 +21,13 @@ std::string sci(double v) {
 
 std::string widths_text(const Mlp& model) { return model.describe(); }
 
-// sigma(-z) = -sigma(z).
-bool is_odd(Activation a) {
-  return a == Activation::tanh || a == Activation::erf || a == Activation::identity;
+// The c of sigma(-z) = c - sigma(z), for the activations that have one: 0 for the odd ones
+// (tanh, erf, identity), 1 for the sigmoid; NaN for the others (softplus, g, gelu, relu, smoolu:
+// their reflections differ by a non-constant term).
+double reflection_constant(Activation a) {
+  if (a == Activation::tanh || a == Activation::erf || a == Activation::identity) return 0.0;
+  if (a == Activation::sigmoid) return 1.0;
+  return NAN;
 }
 
 // A two-layer net with one output, as rows v_j = (w_j, b_j) and effective outgoing weights
@@ -87,7 +92,8 @@ const options::Table<CategorizeOptions>& categorize_table() {
           .add("output_tolerance_relative",
                "outgoing weights are zero (sums equal) within this * max_i |a*_i|",
                &O::output_tolerance_relative)
-          .add("sign_symmetry", "odd activations: (v, a) and (-v, -a) match (copy with sign -1)",
+          .add("sign_symmetry",
+               "tanh, erf, identity, sigmoid: match v_j = -v*_i as a copy with sign -1",
                &O::sign_symmetry);
   return t;
 }
@@ -135,7 +141,8 @@ Categorization categorize(const Mlp& teacher, const VectorXd& teacher_theta, con
   const double a_scale = t.outgoing.cwiseAbs().maxCoeff();
   c.weight_tolerance = options.weight_tolerance_relative * (v_scale > 0 ? v_scale : 1.0);
   c.output_tolerance = options.output_tolerance_relative * (a_scale > 0 ? a_scale : 1.0);
-  c.sign_symmetry = options.sign_symmetry && is_odd(ts.activation);
+  const double reflection = reflection_constant(ts.activation);
+  c.sign_symmetry = options.sign_symmetry && !std::isnan(reflection);
 
   // Irreducibility of the teacher at these tolerances: every match below is then unique (two
   // teacher vectors are more than 2 weight_tolerance apart, so no student vector is within
@@ -145,7 +152,8 @@ Categorization categorize(const Mlp& teacher, const VectorXd& teacher_theta, con
       throw std::invalid_argument("the teacher is not irreducible: neuron " + std::to_string(i) +
                                   " has outgoing weight " + sci(t.outgoing(i)) +
                                   " (|a*| <= " + sci(c.output_tolerance) + ")");
-    if (c.sign_symmetry && t.incoming.row(i).cwiseAbs().maxCoeff() <= c.weight_tolerance)
+    if (c.sign_symmetry && reflection == 0.0 &&
+        t.incoming.row(i).cwiseAbs().maxCoeff() <= c.weight_tolerance)
       throw std::invalid_argument("the teacher is not irreducible: neuron " + std::to_string(i) +
                                   " has a zero incoming vector (sigma odd: a zero neuron)");
     for (Index k = 0; k < i; ++k) {
@@ -229,15 +237,42 @@ Categorization categorize(const Mlp& teacher, const VectorXd& teacher_theta, con
   }
   for (Index j = 0; j < c.m; ++j)
     if (c.kinds[j] == NeuronKind::unexplained) c.unexplained.push_back(j);
-  c.output_bias_error = std::abs(s.output_bias - t.output_bias);
+  // The constant left over by reflected neurons: a_j sigma(-v x) = c a_j - a_j sigma(v x).
+  double flipped_sum = 0.0;
+  for (Index j = 0; j < c.m; ++j)
+    if (c.signs[j] < 0) {
+      flipped_sum += s.outgoing(j);
+      ++c.flipped;
+    }
+  const bool output_bias = student.has_bias(1);
+  c.constant_error =
+      std::abs((c.flipped ? reflection * flipped_sum : 0.0) + s.output_bias - t.output_bias);
 
-  // The piece phi names (when phi is onto {1..r} and every neuron is explained).
+  // The piece phi names (when phi is onto {1..r} and every neuron is explained): the outgoing
+  // weights a (m of them) and the free incoming vectors of zero-type neurons and zero groups vary,
+  // subject to linear constraints on a -- one sum per teacher neuron and per zero group, a_j = 0
+  // per zero-type neuron, and (reflections with c != 0, no output bias to absorb it) the constant
+  // sum_{flipped} c a_j = 0 -- so dim = m + (z + q) D' - rank(constraints). Without reflections
+  // the rows have disjoint supports and this is (k - r) + z D' + sum_groups (D' + g - 1).
   if (c.unexplained.empty() && c.uncovered.empty()) {
-    const Index d = c.incoming_dim;
-    c.piece_dimension = (c.k - c.r) + static_cast<Index>(c.zero_type.size()) * d;
-    for (const ZeroGroup& g : c.zero_groups)
-      c.piece_dimension += d + static_cast<Index>(g.neurons.size()) - 1;
-    c.piece = c.zero_groups.empty() ? "Gamma(phi)" : "zero-group piece";
+    const Index z = static_cast<Index>(c.zero_type.size());
+    const Index q = static_cast<Index>(c.zero_groups.size());
+    const bool constant_row = c.flipped > 0 && reflection != 0.0 && !output_bias;
+    MatrixXd rows = MatrixXd::Zero(c.r + z + q + (constant_row ? 1 : 0), c.m);
+    for (Index i = 0; i < c.r; ++i)
+      for (std::size_t n = 0; n < c.teacher[i].copies.size(); ++n)
+        rows(i, c.teacher[i].copies[n]) = c.teacher[i].signs[n];
+    for (Index n = 0; n < z; ++n) rows(c.r + n, c.zero_type[n]) = 1.0;
+    for (Index g = 0; g < q; ++g)
+      for (std::size_t n = 0; n < c.zero_groups[g].neurons.size(); ++n)
+        rows(c.r + z + g, c.zero_groups[g].neurons[n]) = c.zero_groups[g].signs[n];
+    if (constant_row)
+      for (Index j = 0; j < c.m; ++j)
+        if (c.signs[j] < 0) rows(rows.rows() - 1, j) = reflection;
+    // Entries 0, +-1 and c = 1: the LU's rank is exact at these sizes.
+    c.piece_dimension = c.m + (z + q) * c.incoming_dim - Eigen::FullPivLU<MatrixXd>(rows).rank();
+    c.piece = std::string(q == 0 ? "Gamma(phi)" : "zero-group piece") +
+              (c.flipped ? " with sign flips" : "");
   }
 
   // The verdict: the first failing condition, else the piece.
@@ -257,8 +292,10 @@ Categorization categorize(const Mlp& teacher, const VectorXd& teacher_theta, con
                 " have outgoing weights summing to " + sci(c.teacher[worst_i].output_sum) +
                 ", not a* = " + sci(c.teacher[worst_i].output_target) + " (error " +
                 sci(worst_sum) + " > " + sci(c.output_tolerance) + ")";
-  } else if (c.output_bias_error > c.output_tolerance) {
-    c.message = "the output bias differs from the teacher's by " + sci(c.output_bias_error) +
+  } else if (c.constant_error > c.output_tolerance) {
+    c.message = "the constant term (output bias and c sum a_j over the " +
+                std::to_string(c.flipped) +
+                " sign-flipped neurons) differs from the teacher's by " + sci(c.constant_error) +
                 " > " + sci(c.output_tolerance);
   } else {
     c.on_expansion_manifold = true;
@@ -311,7 +348,8 @@ io::Json to_json(const Categorization& c) {
   j["zero_groups"] = groups;
   j["unexplained"] = c.unexplained;
   j["uncovered"] = c.uncovered;
-  j["output_bias_error"] = c.output_bias_error;
+  j["flipped"] = c.flipped;
+  j["constant_error"] = c.constant_error;
   j["k"] = c.k;
   j["piece"] = c.piece;
   j["piece_dimension"] = c.piece_dimension;

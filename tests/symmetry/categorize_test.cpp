@@ -140,7 +140,7 @@ TEST(Categorize, PerturbationsAgainstTheTolerances) {
 }
 
 // tanh is odd: a copy with (v, a) -> (-v, -a) computes the same and is matched with sign -1; with
-// sign_symmetry off it is unexplained. Biases are part of v.
+// sign_symmetry off it is unexplained. Biases are part of v; c = 0 adds no constraint.
 TEST(Categorize, OddActivationSignFlipsWithBiases) {
   Mlp teacher({.widths = {3, 3, 1}, .activation = Activation::tanh});
   const VectorXd tt = teacher.init_parameters({.scheme = InitScheme::normal, .seed = 11});
@@ -158,6 +158,46 @@ TEST(Categorize, OddActivationSignFlipsWithBiases) {
   const Categorization off = categorize(teacher, tt, s.model, s.theta, {.sign_symmetry = false});
   EXPECT_FALSE(off.on_expansion_manifold);
   EXPECT_EQ(off.unexplained, std::vector<Index>{3});
+}
+
+// The sigmoid's reflection sigma(-z) = 1 - sigma(z): flipping a neuron (v, a) -> (-v, -a) adds
+// the constant a. Two flips whose constants cancel keep f: teacher neuron 0 split with fractions
+// (2, -1) and its copy (a = -1) flipped to (-v*_0, 1) adds +1; teacher neuron 2 flipped to
+// (-v*_2, -1) adds -1. A trained width-5 student on the grid (seed 6) lands on such a point.
+TEST(Categorize, SigmoidReflectionsWithCancellingConstants) {
+  const TeacherStudent t = simsek_teacher();
+  lt::Surgery s = lt::split_neuron(t.teacher, t.teacher_parameters, {1, 0}, {2.0, -1.0});
+  for (Index j : {Index{2}, Index{4}}) {
+    const lt::NeuronIndices ix = lt::neuron_indices(s.model, {1, j});
+    for (Index q : ix.incoming) s.theta(q) = -s.theta(q);
+    s.theta(ix.outgoing[0]) = -s.theta(ix.outgoing[0]);
+  }
+  // The function is the teacher's up to round-off of sums of O(1) terms (a few eps).
+  const Eigen::MatrixXd diff =
+      s.model.predict(s.theta, t.data.x) - t.teacher.predict(t.teacher_parameters, t.data.x);
+  ASSERT_LE(diff.cwiseAbs().maxCoeff(), 16 * std::numeric_limits<double>::epsilon());
+  const Categorization c = categorize(t.teacher, t.teacher_parameters, s.model, s.theta);
+  ASSERT_TRUE(c.on_expansion_manifold) << summary(c);
+  EXPECT_EQ(c.phi, (std::vector<int>{1, 2, 3, 4, 1}));
+  EXPECT_EQ(c.signs, (std::vector<int>{1, 1, -1, 1, -1}));
+  EXPECT_EQ(c.flipped, 2);
+  EXPECT_EQ(c.piece, "Gamma(phi) with sign flips");
+  // Five outgoing weights, four sums and the constant a_2 + a_4 = 0: a point (dimension 0),
+  // where the unflipped Gamma(phi) of a split has dimension 1.
+  EXPECT_EQ(c.piece_dimension, 0);
+  // One flip alone leaves the constant -1: off, and the message says why.
+  lt::Surgery one = s;
+  const lt::NeuronIndices ix = lt::neuron_indices(one.model, {1, 2});
+  for (Index q : ix.incoming) one.theta(q) = -one.theta(q);
+  one.theta(ix.outgoing[0]) = -one.theta(ix.outgoing[0]);
+  const Categorization c1 = categorize(t.teacher, t.teacher_parameters, one.model, one.theta);
+  EXPECT_FALSE(c1.on_expansion_manifold);
+  EXPECT_NEAR(c1.constant_error, 1.0, 1e-12);
+  EXPECT_NE(c1.message.find("constant term"), std::string::npos) << c1.message;
+  const Categorization off =
+      categorize(t.teacher, t.teacher_parameters, s.model, s.theta, {.sign_symmetry = false});
+  EXPECT_FALSE(off.on_expansion_manifold);
+  EXPECT_EQ(off.unexplained, (std::vector<Index>{2, 4}));
 }
 
 TEST(Categorize, BadInputThrowsNamingIt) {

@@ -18,20 +18,32 @@
 //   auto c = locus::symmetry::categorize(t.teacher, t.teacher_parameters, s.model, s.theta);
 //   // c.on_expansion_manifold, c.phi == {1, 2, 3, 4, 1}, c.piece_dimension == 1
 //
-// Odd activations (tanh, erf, identity): sigma(-z) = -sigma(z), so (v, a) and (-v, -a) compute the
-// same; with sign_symmetry on, a neuron with v_j = -v*_i is a copy with sign -1 (it contributes
-// -a_j to the sum), and zero groups may hold v and -v. Other activations (sigmoid, g, softplus,
-// ...) have no such symmetry and are matched with sign +1 only.
+// Sign symmetries. Where sigma(-z) = c - sigma(z) -- odd activations (tanh, erf, identity) with
+// c = 0, and the sigmoid with c = 1 -- a neuron (v, a) computes a c - a sigma(-v . x): with
+// sign_symmetry on, a neuron with v_j = -v*_i is a copy with sign -1 (it contributes -a_j to
+// teacher neuron i's sum and c a_j to the constant term, which must cancel against the other
+// flipped neurons or the output bias), and zero groups may hold v and -v. Trained sigmoid
+// students do land there (two flipped copies whose constants cancel, on Simsek's grid); their g
+// has no such symmetry. Other activations (g, softplus, gelu, relu, smoolu) match with sign +1
+// only. With flips the piece is the image of a Gamma(phi) under the reflections; its dimension
+// counts the constant's constraint.
 //
 // Tolerances. Incoming vectors match when |v_j - s v*_i|_inf <= weight_tolerance =
 // weight_tolerance_relative * max_i |v*_i|_inf; outgoing weights count as zero (and sums as equal)
 // within output_tolerance = output_tolerance_relative * max_i |a*_i| (effective weights: times the
-// output scale of a mean-field net). Why 1e-6: a student polished to loss L lies within about
-// sqrt(L) / sigma_min of the zero-loss set (sigma_min the smallest nonzero singular value of the
-// residual Jacobian there); on Simsek's grid L <= 1e-20 gives 1e-10 / sigma_min, and measured
-// deviations of polished students are 1e-9 or less (L ~ 1e-28 after a Levenberg-Marquardt polish
-// gives ~1e-13), while distinct teacher neurons and untrained neurons differ by O(0.1): 1e-6 sits
-// orders of magnitude from both. The teacher must be irreducible at these tolerances.
+// output scale of a mean-field net).
+//
+// Why these defaults. The two defaults differ because the zero-loss set is flat to
+// different orders in the two kinds of directions. Moving outgoing weights off the piece (a
+// zero-type a_j, or a copy sum) changes f to first order, so a student at loss L is off by about
+// sqrt(L) / sigma_min (sigma_min the smallest nonzero singular value of the residual Jacobian):
+// 1e-10 / sigma_min at L = 1e-20, and output_tolerance_relative = 1e-6 leaves room for
+// sigma_min >= 1e-4. Separating the incoming vectors of two copies by delta (at a fixed weighted
+// mean) changes f only to second order, a_1 a_2 / (a_1 + a_2) delta^2 sigma'', so L ~ delta^4 and
+// copies of a student at loss L can be apart by about L^(1/4): 1e-5 at L = 1e-20, and measured
+// 3e-7 at L = 4e-27 on Simsek's grid. weight_tolerance_relative = 1e-4 covers that, while distinct
+// teacher vectors (and untrained neurons) differ by O(0.1). The teacher must be irreducible at
+// these tolerances.
 
 #include <Eigen/Core>
 #include <string>
@@ -46,10 +58,10 @@ namespace locus::symmetry {
 
 struct CategorizeOptions {
   // Incoming vectors match within this * max_i |v*_i|_inf (infinity norm).
-  double weight_tolerance_relative = 1e-6;
+  double weight_tolerance_relative = 1e-4;
   // Outgoing weights are zero, and sums equal, within this * max_i |a*_i|.
   double output_tolerance_relative = 1e-6;
-  // Odd activations only: match v_j = -v*_i as a copy with sign -1 (see above).
+  // tanh, erf, identity, sigmoid: match v_j = -v*_i as a copy with sign -1 (see above).
   bool sign_symmetry = true;
   // Throws options::OptionError naming the field: a tolerance negative, not finite or >= 1.
   void validate() const;
@@ -92,7 +104,7 @@ struct Categorization {
   Index incoming_dim = 0;              // D' = D (+1 with a hidden bias)
   double weight_tolerance = 0.0;       // weight_tolerance_relative * max |v*|_inf
   double output_tolerance = 0.0;       // output_tolerance_relative * max |a*|
-  bool sign_symmetry = false;          // signs -1 were allowed (odd activation and the option)
+  bool sign_symmetry = false;          // signs -1 were allowed (the activation and the option)
   std::vector<NeuronKind> kinds;       // per student neuron
   std::vector<int> phi;                // per student neuron: 1..r copy, 0 zero-type/group, -1
   std::vector<int> signs;              // per student neuron: the sign of its match (+1 default)
@@ -101,11 +113,15 @@ struct Categorization {
   double zero_type_output_max = 0.0;  // max |a_j| over zero-type neurons
   std::vector<ZeroGroup> zero_groups;
   std::vector<Index> unexplained;
-  std::vector<Index> uncovered;    // teacher neurons without a copy (phi not onto)
-  double output_bias_error = 0.0;  // |b_student - b_teacher| (effective), 0 without
-  Index k = 0;                     // number of copies, #{j : phi(j) >= 1}
-  // "Gamma(phi)" (no zero groups), "zero-group piece" (with zero groups), or "none" (unexplained
-  // neurons or an uncovered teacher neuron: phi names no piece).
+  std::vector<Index> uncovered;  // teacher neurons without a copy (phi not onto)
+  Index flipped = 0;             // neurons matched with sign -1
+  // |c sum_{s_j = -1} a_j + b_student - b_teacher| (effective; biases 0 when absent): the constant
+  // term of f_student - f_teacher once the copies' sums match (c: see sign symmetries above).
+  double constant_error = 0.0;
+  Index k = 0;  // number of copies, #{j : phi(j) >= 1}
+  // "Gamma(phi)" (no zero groups), "zero-group piece" (with zero groups), either followed by
+  // " with sign flips" when some neuron matched with sign -1, or "none" (unexplained neurons or an
+  // uncovered teacher neuron: phi names no piece).
   std::string piece = "none";
   Index piece_dimension = -1;  // see the header comment; -1 when piece == "none"
 };
@@ -115,7 +131,7 @@ struct Categorization {
 // or student that is not a two-layer net with one output, a student of another architecture
 // than [D, m, 1] with the teacher's activation, bias flags and scaling, wrong-length or
 // non-finite parameters, invalid options, or a teacher that is not irreducible at the tolerances
-// (two incoming vectors within 2 weight_tolerance, also up to sign for odd activations; an
+// (two incoming vectors within 2 weight_tolerance, also up to sign where signs are matched; an
 // |a*_i| <= output_tolerance; a zero incoming vector for odd activations), naming the neurons.
 Categorization categorize(const Mlp& teacher, const Eigen::VectorXd& teacher_theta,
                           const Mlp& student, const Eigen::VectorXd& theta,
@@ -125,7 +141,7 @@ Categorization categorize(const Mlp& teacher, const Eigen::VectorXd& teacher_the
 //  "output_tolerance", "sign_symmetry", "phi", "kinds", "signs", "teacher": [{"neuron", "copies",
 //  "signs", "output_sum", "output_target", "output_error", "incoming_deviation"}], "zero_type",
 //  "zero_type_output_max", "zero_groups": [{"neurons", "signs", "incoming", "output_sum",
-//  "incoming_spread"}], "unexplained", "uncovered", "output_bias_error", "k", "piece",
+//  "incoming_spread"}], "unexplained", "uncovered", "flipped", "constant_error", "k", "piece",
 //  "piece_dimension"}.
 io::Json to_json(const Categorization& c);
 // A few lines: the verdict, phi, the copies per teacher neuron with their sum errors, the
