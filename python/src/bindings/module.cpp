@@ -7,6 +7,7 @@ namespace locus::python {
 void bind_io(py::module_& m);          // io.cpp
 void bind_options(py::module_& m);     // options.cpp
 void bind_transforms(py::module_& m);  // transforms.cpp
+void bind_simsek(py::module_& m);      // simsek.cpp
 }  // namespace locus::python
 
 PYBIND11_MODULE(_core, m) {
@@ -18,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   locus::python::bind_constructions(m);
   locus::python::bind_options(m);
   locus::python::bind_transforms(m);
+  locus::python::bind_simsek(m);
 }
