@@ -101,16 +101,18 @@ void StudentsOptions::validate() const {
   if (seeds < 1) fail("seeds", "must be >= 1, got " + std::to_string(seeds));
   if (grid_stride < 1 || grid_stride > 40)
     fail("grid_stride", "must be in 1..40, got " + std::to_string(grid_stride));
-  if (adam_iterations < 0)
-    fail("adam_iterations", "must be >= 0, got " + std::to_string(adam_iterations));
+  // Both counts become a solver's int max_iterations.
+  constexpr std::int64_t max_count = 1'000'000'000;
+  if (adam_iterations < 0 || adam_iterations > max_count)
+    fail("adam_iterations", "must be in 0..1e9, got " + std::to_string(adam_iterations));
   if (!(adam_learning_rate > 0) || !std::isfinite(adam_learning_rate))
     fail("adam_learning_rate", "must be finite and > 0, got " + sci(adam_learning_rate));
   if (polish != solvers::Method::lm && polish != solvers::Method::newton &&
       polish != solvers::Method::critical)
     fail("polish",
          "must be lm, newton or critical, got " + std::string(solvers::to_string(polish)));
-  if (polish_iterations < 0)
-    fail("polish_iterations", "must be >= 0, got " + std::to_string(polish_iterations));
+  if (polish_iterations < 0 || polish_iterations > max_count)
+    fail("polish_iterations", "must be in 0..1e9, got " + std::to_string(polish_iterations));
   if (!(loss_tolerance >= 0) || !std::isfinite(loss_tolerance))
     fail("loss_tolerance", "must be finite and >= 0, got " + sci(loss_tolerance));
   if (!(gradient_tolerance >= 0) || !std::isfinite(gradient_tolerance))
