@@ -17,7 +17,8 @@ TEACHER_PARAMS = np.array([0.6, 0.5, -0.5, 0.5, -0.2, -0.6, 0.1, -0.6, 1, 1, 1, 
 
 
 def test_categorize_recovers_a_split_and_a_zero_type_neuron():
-    wide, params = lt.split_neuron(TEACHER, TEACHER_PARAMS, layer=1, neuron=1, fractions=[0.25, 0.75])
+    wide, params = lt.split_neuron(TEACHER, TEACHER_PARAMS, layer=1, neuron=1,
+                                   fractions=[0.25, 0.75])
     wide, params = lt.add_zero_neuron(wide, params, layer=1, incoming=np.array([0.3, -0.9]))
     c = se.categorize(TEACHER, TEACHER_PARAMS, wide, params)
     assert c.on_expansion_manifold, c.message
