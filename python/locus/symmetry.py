@@ -17,12 +17,16 @@ arrays of the wrong shape) raise ValueError naming the input. The library's C++ 
 """
 
 from . import _core
+from ._symmetry_experiments import (  # noqa: F401
+    Categorization, StudentRun, StudentsResult, categorize, categorize_options, run_students,
+    students_options)
 
 __all__ = [
     "count", "deep_count", "log10_saddle_minimum_ratio", "maps", "piece_dimension", "piece",
     "pieces_intersect", "affine_intersection", "enumerate_pieces", "components",
     "check_irreducible", "irreducibility_problem", "ExpansionEnumeration", "swap_path",
-    "check_swap_path",
+    "check_swap_path", "categorize", "run_students", "categorize_options", "students_options",
+    "Categorization", "StudentRun", "StudentsResult",
 ]
 
 ExpansionEnumeration = _core.ExpansionEnumeration

@@ -80,7 +80,19 @@ def test_every_claim_and_row_has_a_verdict(report):
     assert all(r["rank_J"] and r["max_abs_residual"] for r in rows)
     html = (report / "index.html").read_text()
     assert len(re.findall(r'class="(holds|fails|skipped)"', html)) >= len(rows) + len(claims)
-    assert f"{len(claims)} claims on this run: {len(claims)} holds, 0 fails, 0 skipped" in html
+    # The headline counts every study's claims.
+    total = sum(len(json.loads(f.read_text())["claims"])
+                for f in (report / "data").glob("*/result.json"))
+    assert total > len(claims)  # the other studies are in the report too
+    assert f"{total} claims on this run: {total} holds, 0 fails, 0 skipped" in html
+
+
+def test_simsek_study_in_the_report(report):
+    result = json.loads((report / "data" / "simsek" / "result.json").read_text())
+    assert [c["verdict"] for c in result["claims"]] == ["holds"] * len(result["claims"])
+    html = (report / "index.html").read_text()
+    for figure in ("counts", "swap_profile", "split_spectrum", "students_loss", "student_vectors"):
+        assert (report / "simsek" / f"{figure}.png").is_file(), figure
 
 
 def test_report_styles_each_verdict(tmp_path):
@@ -144,7 +156,8 @@ def test_reproduce_strict_reads_options_from_studies_dir(locus_bin, tmp_path):
     (tmp_path / "st" / "cooper").mkdir(parents=True)
     (tmp_path / "st" / "cooper" / "study.json").write_text(json.dumps(opts))
     p = subprocess.run([locus_bin, "reproduce", "--studies", str(tmp_path / "st"), "--out",
-                        str(tmp_path / "r"), "--strict"], capture_output=True, text=True)
+                        str(tmp_path / "r"), "--only", "cooper", "--strict"], capture_output=True,
+                       text=True)
     assert p.returncode == 1, p.stdout + p.stderr
     assert re.search(r"^fails +cooper/walk: ", p.stdout, re.M), p.stdout
     assert str(tmp_path / "st" / "cooper" / "study.json") in p.stderr

@@ -164,3 +164,20 @@ def test_split_and_swap_bad_input_exit_2(locus_bin, tmp_path, args, words):
     assert rc == 2, err
     assert all(w in err for w in words), err
     assert not out.exists()  # nothing written by a failed command
+
+
+def test_categorize_a_split_student(locus_bin, tmp_path):
+    t = save_teacher(tmp_path / "t.safetensors", r=4)
+    model, params = locus.load_model(str(t))
+    wide, p = locus.transforms.split_neuron(model, params, layer=1, neuron=1,
+                                            fractions=[0.4, 0.6])
+    wide, p = locus.transforms.add_zero_neuron(wide, p, 1)
+    s = tmp_path / "s.safetensors"
+    locus.save_model(str(s), wide, p)
+    rc, out, err = run(locus_bin, "symmetry", "categorize", "--teacher", t, "--params", s, "--json")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context" and j["on_expansion_manifold"] is True
+    assert j["phi"] == [0, 1, 2, 3, 1, -1]  # the copy of neuron 1 is appended, then the zero one
+    rc, _, err = run(locus_bin, "symmetry", "categorize", "--teacher", s, "--params", t)
+    assert rc == 2 and "--teacher" in err  # the "teacher" [2,6,1] has duplicate neurons

@@ -6,6 +6,8 @@
 //              critical point stays critical and report the Hessian's inertia before and after
 //   swap-path  the zero-loss path exchanging two neurons through one extra neuron, beside the
 //              straight line between the same permuted minima
+//   categorize sort a trained student's neurons into copies of the teacher's, zero-type neurons
+//              and zero groups, and name the piece of the expansion manifold it lies on
 // One CLI11 subcommand each: a setup_* function and one line in setup_symmetry.
 
 #include <iostream>
@@ -21,6 +23,7 @@
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/model_file.hpp"
 #include "locus/io/npy.hpp"
+#include "locus/symmetry/categorize.hpp"
 #include "locus/symmetry/counts.hpp"
 #include "locus/symmetry/expansion.hpp"
 #include "locus/symmetry/swap_path.hpp"
@@ -405,6 +408,62 @@ void setup_swap_path(CLI::App* app) {
   });
 }
 
+// ---- categorize -----------------------------------------------------------------------------
+
+struct CategorizeCommand {
+  ModelOptions model;   // the student (--params, with --arch for a flat .npy)
+  std::string teacher;  // the teacher's file (safetensors; .npy with --teacher-arch)
+  std::string teacher_arch;
+  OutputOptions out;
+  symmetry::CategorizeOptions options;
+  TableFlags flags;
+};
+
+void run_categorize(CategorizeCommand& cmd) {
+  apply_output_options(cmd.out);
+  validate_for_cli(symmetry::categorize_table(), [&] { cmd.options.validate(); });
+  const LoadedModel student = load_model(cmd.model);
+  if (!student.theta) throw std::invalid_argument("--params STUDENT is required");
+  if (cmd.teacher.empty()) throw std::invalid_argument("--teacher FILE is required");
+  LoadModelOptions lo{.activation = student.model.activation()};
+  if (!cmd.teacher_arch.empty()) {
+    MlpSpec spec = student.model.spec();
+    spec.widths = with_option("--teacher-arch",
+                              [&] { return parse_widths(cmd.teacher_arch, "--teacher-arch"); });
+    lo.spec = spec;
+  }
+  const ModelFile t = with_option("--teacher", [&] { return locus::load_model(cmd.teacher, lo); });
+  const Mlp teacher(t.spec);
+  const symmetry::Categorization c = with_option("--teacher/--params", [&] {
+    return symmetry::categorize(teacher, t.theta, student.model, *student.theta, cmd.options);
+  });
+  if (cmd.out.json) {
+    print_json({{"model", to_json(cmd.model)},
+                {"teacher", {{"teacher", cmd.teacher}, {"teacher_arch", cmd.teacher_arch}}},
+                {"categorize", symmetry::categorize_table().to_json(cmd.options)},
+                {"output", to_json(cmd.out)}},
+               symmetry::to_json(c));
+  } else {
+    std::cout << symmetry::summary(c) << "\n";
+  }
+}
+
+void setup_categorize(CLI::App* app) {
+  auto cmd = std::make_shared<CategorizeCommand>();
+  add_model_options(app, cmd->model, /*params_required=*/true);
+  app->add_option("--teacher", cmd->teacher,
+                  "the teacher [D, r, 1] (.safetensors, or .npy with "
+                  "--teacher-arch); its activation and biases are the student's");
+  app->add_option("--teacher-arch", cmd->teacher_arch, "the teacher's widths D,r,1 for a .npy");
+  add_output_options(app, cmd->out);
+  cmd->flags.add(app, symmetry::categorize_table(), cmd->options);
+  add_list_options_flag(app, cmd->flags);
+  app->callback([cmd] {
+    cmd->flags.apply();
+    run_categorize(*cmd);
+  });
+}
+
 void setup_symmetry(CLI::App* app) {
   app->require_subcommand(1);
   setup_count(app->add_subcommand(
@@ -421,10 +480,16 @@ void setup_symmetry(CLI::App* app) {
       "swap-path",
       "The zero-loss path exchanging two neurons through one extra neuron, and the straight "
       "line between the same permuted minima"));
+  setup_categorize(app->add_subcommand(
+      "categorize",
+      "Sort a student's neurons into copies of the teacher's, zero-type neurons and zero "
+      "groups; the piece Gamma(phi) of the expansion manifold it lies on"));
 }
 
 const bool registered = register_command(
-    {"symmetry", "Symmetry-induced structure (Simsek et al.): count, enumerate, split, swap-path",
+    {"symmetry",
+     "Symmetry-induced structure (Simsek et al.): count, enumerate, split, swap-path, "
+     "categorize",
      setup_symmetry});
 
 }  // namespace

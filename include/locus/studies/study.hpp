@@ -204,5 +204,6 @@ std::string summary(const StudyResult& result);
 
 // The registered studies (one source file each, src/studies/<paper>.cpp).
 Study cooper_study();  // studies/cooper.hpp
+Study simsek_study();  // studies/simsek.hpp
 
 }  // namespace locus::studies

@@ -9,6 +9,7 @@ void bind_options(py::module_& m);     // options.cpp
 void bind_paths(py::module_& m);       // paths.cpp
 void bind_swap(py::module_& m);        // swap.cpp
 void bind_transforms(py::module_& m);  // transforms.cpp
+void bind_simsek(py::module_& m);      // simsek.cpp
 }  // namespace locus::python
 
 PYBIND11_MODULE(_core, m) {
@@ -23,4 +24,5 @@ PYBIND11_MODULE(_core, m) {
   locus::python::bind_transforms(m);
   locus::python::bind_paths(m);
   locus::python::bind_swap(m);
+  locus::python::bind_simsek(m);
 }

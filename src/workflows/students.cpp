@@ -1,0 +1,305 @@
+#include "locus/workflows/students.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+
+#include "locus/data/synthetic.hpp"
+
+namespace locus::workflows {
+
+namespace {
+
+using Eigen::VectorXd;
+using Clock = std::chrono::steady_clock;
+
+std::string sci(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+[[noreturn]] void fail(const char* field, const std::string& problem) {
+  throw options::OptionError("StudentsOptions", field, problem);
+}
+
+// Simsek's teacher on every grid_stride-th grid line per axis (the grid is row-major in
+// (x1, x2), point (i, j) at row 41 i + j).
+TeacherStudent grid_problem(Activation activation, Index stride) {
+  TeacherStudent t = simsek_teacher(activation);
+  if (stride == 1) return t;
+  std::vector<Index> rows;
+  for (Index i = 0; i < 41; i += stride)
+    for (Index j = 0; j < 41; j += stride) rows.push_back(41 * i + j);
+  Dataset sub{t.data.x(rows, Eigen::placeholders::all), t.data.y(rows, Eigen::placeholders::all),
+              t.data.name + " stride " + std::to_string(stride)};
+  t.data = std::move(sub);
+  return t;
+}
+
+std::string end_state(const Certificate& c) {
+  switch (c.analysis.classification) {
+    case analysis::PointClass::not_critical:
+      return "not_converged";
+    default:
+      return std::string(analysis::to_string(c.analysis.classification));
+  }
+}
+
+void count(WidthSummary& w, const StudentRun& run) {
+  ++w.runs;
+  w.zero_loss += run.zero_loss;
+  w.on_expansion_manifold += run.categorization && run.categorization->on_expansion_manifold;
+  switch (run.end_class) {
+    case analysis::PointClass::global_minimum:
+      ++w.global_minimum;
+      break;
+    case analysis::PointClass::strict_minimum:
+      ++w.strict_minimum;
+      break;
+    case analysis::PointClass::non_strict_minimum:
+      ++w.non_strict_minimum;
+      break;
+    case analysis::PointClass::saddle:
+      ++w.saddle;
+      break;
+    case analysis::PointClass::not_critical:
+      ++w.not_converged;
+      break;
+    case analysis::PointClass::undecided:
+      ++w.undecided;
+      break;
+  }
+  w.fraction_zero_loss = static_cast<double>(w.zero_loss) / static_cast<double>(w.runs);
+}
+
+}  // namespace
+
+std::vector<Index> parse_widths(const std::string& text) {
+  std::vector<Index> widths;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    char* stop = nullptr;
+    const long long v = std::strtoll(item.c_str(), &stop, 10);
+    if (item.empty() || *stop != '\0' || v < 1 || v > 10000)
+      fail("widths",
+           "needs integers in 1..10000 separated by commas, got '" + item + "' in '" + text + "'");
+    widths.push_back(static_cast<Index>(v));
+    start = end + 1;
+  }
+  return widths;
+}
+
+void StudentsOptions::validate() const {
+  parse_widths(widths);
+  if (seeds < 1) fail("seeds", "must be >= 1, got " + std::to_string(seeds));
+  if (grid_stride < 1 || grid_stride > 40)
+    fail("grid_stride", "must be in 1..40, got " + std::to_string(grid_stride));
+  // Both counts become a solver's int max_iterations.
+  constexpr std::int64_t max_count = 1'000'000'000;
+  if (adam_iterations < 0 || adam_iterations > max_count)
+    fail("adam_iterations", "must be in 0..1e9, got " + std::to_string(adam_iterations));
+  if (!(adam_learning_rate > 0) || !std::isfinite(adam_learning_rate))
+    fail("adam_learning_rate", "must be finite and > 0, got " + sci(adam_learning_rate));
+  if (polish != solvers::Method::lm && polish != solvers::Method::newton &&
+      polish != solvers::Method::critical)
+    fail("polish",
+         "must be lm, newton or critical, got " + std::string(solvers::to_string(polish)));
+  if (polish_iterations < 0 || polish_iterations > max_count)
+    fail("polish_iterations", "must be in 0..1e9, got " + std::to_string(polish_iterations));
+  if (!(loss_tolerance >= 0) || !std::isfinite(loss_tolerance))
+    fail("loss_tolerance", "must be finite and >= 0, got " + sci(loss_tolerance));
+  if (!(gradient_tolerance >= 0) || !std::isfinite(gradient_tolerance))
+    fail("gradient_tolerance", "must be finite and >= 0, got " + sci(gradient_tolerance));
+  categorize.validate();
+}
+
+const options::Table<StudentsOptions>& students_table() {
+  using O = StudentsOptions;
+  static const auto t =
+      options::Table<O>("StudentsOptions")
+          .add("widths", "student widths m, comma-separated", &O::widths)
+          .add("seeds", "runs per width (seeds seed, seed + 1, ...)", &O::seeds)
+          .add("seed", "first seed of the students' initialisation", &O::seed)
+          .add_enum("activation", "teacher and student activation", &O::activation,
+                    static_cast<std::string_view (*)(Activation)>(&locus::to_string),
+                    &parse_activation, std::vector<Activation>{Activation::sigmoid, Activation::g})
+          .add("grid_stride", "every k-th grid line per axis (1: 41 x 41, 2: 21 x 21)",
+               &O::grid_stride)
+          .add("adam_iterations", "Adam steps before the polish", &O::adam_iterations)
+          .add("adam_learning_rate", "Adam's step size alpha", &O::adam_learning_rate)
+          .add_enum("polish", "second-order polish: lm, newton or critical", &O::polish,
+                    static_cast<std::string_view (*)(solvers::Method)>(&solvers::to_string),
+                    &solvers::parse_method,
+                    std::vector<solvers::Method>{solvers::Method::lm, solvers::Method::newton,
+                                                 solvers::Method::critical})
+          .add("polish_iterations", "maximum iterations of the polish", &O::polish_iterations)
+          .add("loss_tolerance", "zero loss (global minimum): L <= this", &O::loss_tolerance)
+          .add("gradient_tolerance", "critical: |grad L|_inf <= this", &O::gradient_tolerance)
+          .add(
+              "weight_tolerance_relative",
+              "categorize: incoming vectors match within this * max|v*|",
+              [](O & o) -> auto& { return o.categorize.weight_tolerance_relative; })
+          .add(
+              "output_tolerance_relative", "categorize: |a| is zero within this * max|a*|",
+              [](O & o) -> auto& { return o.categorize.output_tolerance_relative; })
+          .add(
+              "sign_symmetry", "categorize: odd activations match (-v, -a)",
+              [](O & o) -> auto& { return o.categorize.sign_symmetry; })
+          .reported_as("CategorizeOptions");
+  return t;
+}
+
+StudentsResult run_students(const StudentsOptions& options, const StudentsProgress& progress) {
+  options.validate();
+  const auto start = Clock::now();
+  const std::vector<Index> widths = parse_widths(options.widths);
+  const TeacherStudent problem = grid_problem(options.activation, options.grid_stride);
+  const auto data = std::make_shared<const Dataset>(problem.data);
+
+  StudentsResult result;
+  result.options = options;
+  result.n_points = data->size();
+  result.teacher_theta = problem.teacher_parameters;
+
+  // Adam from the seeded start, then certify's polish + analysis with the experiment's
+  // tolerances (certify overrides the method with options.polish).
+  solvers::TrainOptions adam;
+  adam.method = solvers::Method::adam;
+  adam.adam.learning_rate = options.adam_learning_rate;
+  adam.adam.stop.max_iterations = static_cast<int>(options.adam_iterations);
+  CertifyOptions certify_options;
+  certify_options.polish = options.polish;
+  solvers::stop_criteria(certify_options.solver, options.polish).max_iterations =
+      static_cast<int>(options.polish_iterations);
+  certify_options.analyze.loss_tolerance = options.loss_tolerance;
+  certify_options.analyze.gradient_tolerance = options.gradient_tolerance;
+
+  const Index total = static_cast<Index>(widths.size()) * options.seeds;
+  for (Index m : widths) {
+    WidthSummary w;
+    w.width = m;
+    const Mlp student(
+        {.widths = {2, m, 1}, .activation = options.activation, .bias = {false, false}});
+    const Objective objective(student, data);
+    for (std::int64_t s = 0; s < options.seeds; ++s) {
+      const auto run_start = Clock::now();
+      StudentRun run;
+      run.width = m;
+      run.seed = options.seed + static_cast<std::uint64_t>(s);
+      const VectorXd theta0 =
+          student.init_parameters({.scheme = InitScheme::glorot, .seed = run.seed});
+      const solvers::SolveResult trained = solvers::solve(objective, theta0, adam);
+      run.loss_adam = trained.loss_final;
+      run.iterations_adam = trained.iterations;
+      const Certificate c = certify(objective, trained.theta, certify_options);
+      run.loss_final = c.analysis.loss;
+      run.gradient_max_norm = c.analysis.gradient_max_norm;
+      run.iterations_polish = c.polish.iterations;
+      run.status = c.status;
+      run.end_class = c.analysis.classification;
+      run.end_state = end_state(c);
+      run.index = c.analysis.index;
+      run.message = c.message;
+      run.zero_loss = c.analysis.at_zero_loss;
+      run.theta = c.polish.theta;
+      if (run.zero_loss)
+        run.categorization = symmetry::categorize(problem.teacher, problem.teacher_parameters,
+                                                  student, run.theta, options.categorize);
+      run.seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
+      count(w, run);
+      result.runs.push_back(std::move(run));
+      if (progress) progress(result.runs.back(), static_cast<Index>(result.runs.size()), total);
+    }
+    result.widths.push_back(w);
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+io::Json to_json(const StudentsResult& r) {
+  io::Json j;
+  j["n_points"] = r.n_points;
+  j["teacher_params"] =
+      std::vector<double>(r.teacher_theta.data(), r.teacher_theta.data() + r.teacher_theta.size());
+  io::Json widths = io::Json::array();
+  for (const WidthSummary& w : r.widths)
+    widths.push_back({{"width", w.width},
+                      {"runs", w.runs},
+                      {"zero_loss", w.zero_loss},
+                      {"fraction_zero_loss", w.fraction_zero_loss},
+                      {"on_expansion_manifold", w.on_expansion_manifold},
+                      {"global_minimum", w.global_minimum},
+                      {"strict_minimum", w.strict_minimum},
+                      {"non_strict_minimum", w.non_strict_minimum},
+                      {"saddle", w.saddle},
+                      {"not_converged", w.not_converged},
+                      {"undecided", w.undecided}});
+  j["widths"] = widths;
+  io::Json runs = io::Json::array();
+  for (const StudentRun& run : r.runs) {
+    io::Json x;
+    x["width"] = run.width;
+    x["seed"] = run.seed;
+    x["loss_adam"] = io::json_number(run.loss_adam);
+    x["loss_final"] = io::json_number(run.loss_final);
+    x["gradient_max_norm"] = io::json_number(run.gradient_max_norm);
+    x["iterations_adam"] = run.iterations_adam;
+    x["iterations_polish"] = run.iterations_polish;
+    x["seconds"] = run.seconds;
+    x["status"] = std::string(to_string(run.status));
+    x["end_state"] = run.end_state;
+    x["index"] = run.index;
+    x["message"] = run.message;
+    x["zero_loss"] = run.zero_loss;
+    x["categorization"] =
+        run.categorization ? symmetry::to_json(*run.categorization) : io::Json(nullptr);
+    x["params"] = std::vector<double>(run.theta.data(), run.theta.data() + run.theta.size());
+    runs.push_back(std::move(x));
+  }
+  j["runs"] = runs;
+  j["seconds"] = r.seconds;
+  return j;
+}
+
+std::string summary(const StudentsResult& r) {
+  std::string out = "Simsek students on " + std::to_string(r.n_points) + " grid points (" +
+                    std::string(to_string(r.options.activation)) + "), " + sci(r.seconds) + " s\n";
+  for (const WidthSummary& w : r.widths) {
+    char buf[256];
+    std::snprintf(
+        buf, sizeof buf,
+        "width %ld: %ld/%ld zero loss (%.0f%%), %ld on the expansion manifold; global %ld, "
+        "strict %ld, non-strict %ld, saddle %ld, not converged %ld, undecided %ld\n",
+        static_cast<long>(w.width), static_cast<long>(w.zero_loss), static_cast<long>(w.runs),
+        100 * w.fraction_zero_loss, static_cast<long>(w.on_expansion_manifold),
+        static_cast<long>(w.global_minimum), static_cast<long>(w.strict_minimum),
+        static_cast<long>(w.non_strict_minimum), static_cast<long>(w.saddle),
+        static_cast<long>(w.not_converged), static_cast<long>(w.undecided));
+    out += buf;
+  }
+  for (const StudentRun& run : r.runs) {
+    out += "  m = " + std::to_string(run.width) + " seed " + std::to_string(run.seed) + ": " +
+           run.end_state +
+           (run.end_class == analysis::PointClass::saddle
+                ? " (index " + std::to_string(run.index) + ")"
+                : "") +
+           ", loss " + sci(run.loss_final) + ", |g| " + sci(run.gradient_max_norm) + ", " +
+           sci(run.seconds) + " s";
+    if (run.categorization)
+      out += run.categorization->on_expansion_manifold
+                 ? ", " + run.categorization->piece + " dim " +
+                       std::to_string(run.categorization->piece_dimension)
+                 : ", off the expansion manifold";
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace locus::workflows
