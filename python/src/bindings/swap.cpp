@@ -1,9 +1,10 @@
 // Bindings of the swap paths (symmetry/swap_path.hpp) and their check on data
 // (workflows/swap.hpp). The pure-Python face is python/locus/symmetry.py.
+#include "locus/workflows/swap.hpp"
+
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
-#include "locus/workflows/swap.hpp"
 #include "options.hpp"
 
 namespace locus::python {
@@ -59,9 +60,8 @@ void bind_swap(py::module_& m) {
       "'segments'}.");
   m.def(
       "symmetry_check_swap_path",
-      [](const Mlp& teacher, const py::object& params, const py::object& swaps,
-         const py::object& x, const py::object& y, int samples_per_segment,
-         const py::kwargs& kwargs) {
+      [](const Mlp& teacher, const py::object& params, const py::object& swaps, const py::object& x,
+         const py::object& y, int samples_per_segment, const py::kwargs& kwargs) {
         const Eigen::VectorXd theta = as_vector(params, "params");
         paths::ProfileOptions o;
         apply_kwargs(paths::profile_table(), o, kwargs);
