@@ -324,7 +324,9 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
   MatrixXd last_finite = band.r;
   while (true) {
     bool converged = false;
-    while (iterations < options.max_iterations) {
+    // Each pass evaluates the band first, so that on exit the values and the force belong to
+    // the band returned.
+    while (true) {
       if (!evaluate(loss, band)) {
         status = NebStatus::non_finite;
         message = "L or grad L is not finite at an image after " + std::to_string(iterations) +
@@ -346,6 +348,7 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
         converged = true;
         break;
       }
+      if (iterations >= options.max_iterations) break;
       band.r += fire.step(f, max_step);
       ++iterations;
     }
