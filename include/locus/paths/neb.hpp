@@ -120,7 +120,8 @@ struct NebResult {
   LossProfile profile;       // L along path (adaptive, see ProfileOptions)
   LossProfile line_profile;  // L along the straight line a -> b, same options
   // The band's barriers: the three conventions of path.hpp with L_max the refined saddle's loss
-  // (at the climbing image's t) when the refinement converged, else the profile's maximum.
+  // (at the climbing image's t) when the refinement converged to a critical point of index >= 1
+  // (or of unknown index, above the inertia limit), else the profile's maximum.
   Barriers barriers;
   int iterations = 0;           // FIRE iterations in all
   double force_max_norm = NAN;  // max_i |F_i|_inf at the end
