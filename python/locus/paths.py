@@ -18,6 +18,10 @@ interpolation of the end losses at t*, minus the mean of the ends.
     fit.profile.barriers, fit.line_profile.barriers, fit.curve.control_points
     curve = locus.paths.bezier(params_a, bend, params_b)
     locus.paths.profile_path(curve, lambda theta: float(theta @ theta))
+    band = locus.paths.neb(model, params_a, params_b, x, y, images=9)   # or neb(fun, a, b)
+    band.barrier, band.saddle.index, band.vertices, band.values
+    al = locus.paths.align(model, params_a, params_b, x, y)   # weight matching
+    al.params, al.permutations, al.line_before.barriers, al.line_after.barriers
 
 Bad input (ends of different lengths, non-finite values, unknown option names, a callable that
 returns something other than a number) raises ValueError naming it.
@@ -28,6 +32,10 @@ from ._core import _paths as _p
 Path = _p.Path
 LossProfile = _p.LossProfile
 CurveFit = _p.CurveFit
+NebResult = _p.NebResult
+NebSaddle = _p.NebSaddle
+Alignment = _p.Alignment
+solve_assignment = _p.solve_assignment
 barriers = _p.barriers
 
 
@@ -78,6 +86,44 @@ def fit_curve(model, params_a, params_b, x, y, **options):
     maximum stops changing (max_tolerance). Returns a CurveFit with the curve, its profile and
     the straight line's. Keywords: ``fit_options()``, and ``loss`` / ``reduction``."""
     return _p.fit_model(model, params_a, params_b, x, y, **options)
+
+
+def neb(model_or_fun, start, end, x=None, y=None, **options):
+    """A nudged elastic band from ``start`` to ``end`` (improved tangent, springs along it, a
+    climbing image, FIRE; AutoNEB insertion where a segment peaks), converged on the largest
+    force max_i |F_i|_inf <= force_tolerance; its top refined to a critical point whose Hessian
+    index is reported. Of the MLP loss of ``model`` on (x, y) (keywords ``loss``, ``reduction``),
+    or of any callable ``fun(x) -> (value, gradient)`` on R^n (the refinement then uses
+    finite-difference Hessian-vector products). Returns a NebResult: ``barrier`` (three
+    conventions, top = the saddle's loss), ``saddle`` (params, loss, index), ``vertices``,
+    ``values``, ``profile``, ``line_profile``. Keywords: ``neb_options()``."""
+    if callable(model_or_fun) and not hasattr(model_or_fun, "n_params"):
+        if x is not None or y is not None:
+            raise ValueError("x, y: not used with a callable; pass the data to it yourself")
+        return _p.neb_function(model_or_fun, start, end, **options)
+    if x is None or y is None:
+        raise ValueError("x and y are required with a model")
+    return _p.neb_model(model_or_fun, start, end, x, y, **options)
+
+
+def align(model, params_a, params_b, x=None, y=None, **options):
+    """Weight matching (Ainsworth et al. 2023): the hidden neurons of params_b permuted, layer by
+    layer, to maximize sum_K <W_K^A, P_K W_K^B P_{K-1}^T> (+ biases), i.e. to minimize
+    |params_a - aligned|; exact linear assignment per layer, coordinate descent over layers with
+    seeded restarts. Returns an Alignment: ``params`` (the aligned B, the same function as B),
+    ``permutations``, distances and objective before and after, and with (x, y) the straight
+    lines' profiles ``line_before`` / ``line_after``. Keywords: ``align_options()``."""
+    return _p.align(model, params_a, params_b, x, y, **options)
+
+
+def neb_options():
+    """The NEB options with their defaults: {name: value}."""
+    return _p.neb_defaults()
+
+
+def align_options():
+    """The alignment options with their defaults: {name: value}."""
+    return _p.align_defaults()
 
 
 def options():

@@ -100,3 +100,79 @@ def test_fit_curve():
         lp.fit_curve(m, theta, theta, x, y)
     with pytest.raises(ValueError, match="kind="):
         lp.fit_curve(m, theta, perm, x, y, kind="spline")
+
+
+def cosine_grid(x):
+    """sum_i cos(2 pi x_i) and its gradient: minima -2 at half-integers, saddles 0 between."""
+    return float(np.sum(np.cos(2 * np.pi * x))), -2 * np.pi * np.sin(2 * np.pi * x)
+
+
+def test_neb_of_callable_barrier_two():
+    # Issue 12, acceptance 1: the barrier 2 to 1e-6 and the saddle (0, 1/2) to 1e-4, through
+    # the callable interface (the numerics are tested in C++: tests/paths/neb_test.cpp).
+    r = lp.neb(cosine_grid, [-0.5, 0.5], [0.5, 0.5], images=6, climbing=True)
+    assert isinstance(r, lp.NebResult) and r.converged and r.status == "converged"
+    assert abs(r.barrier["above_larger_end"] - 2.0) <= 1e-6
+    assert r.saddle.converged and r.saddle.index == 1
+    np.testing.assert_allclose(r.saddle.params, [0.0, 0.5], atol=1e-4)
+    assert r.vertices.shape == (8, 2) and r.values.shape == (8,)
+    assert r.vertices.dtype == np.float64
+    assert r.to_json()["saddle"]["index"] == 1 and "saddle index: 1" in repr(r)
+    assert lp.neb_options()["images"] == 9
+
+
+@pytest.mark.parametrize("fun, start, end, kwargs, named", [
+    (cosine_grid, [0.5, 0.5], [0.5, 0.5], {}, "equal"),
+    (cosine_grid, [-0.5, 0.5], [0.5, 0.5, 0.5], {}, "end"),
+    (cosine_grid, [-0.5, 0.5], [0.5, 0.5], {"images": 0}, "images"),
+    (cosine_grid, [-0.5, 0.5], [0.5, 0.5], {"no_such_option": 1}, "no_such_option"),
+    (lambda x: (float("nan"), x), [-0.5, 0.5], [0.5, 0.5], {}, "non-finite"),
+    (lambda x: (1.0, np.zeros(3)), [-0.5, 0.5], [0.5, 0.5], {}, "gradient"),
+    (lambda x: 1.0, [-0.5, 0.5], [0.5, 0.5], {}, "(value, gradient)"),
+])
+def test_neb_bad_input_raises_value_error(fun, start, end, kwargs, named):
+    with pytest.raises(ValueError, match=named.replace("(", r"\(").replace(")", r"\)")):
+        lp.neb(fun, np.array(start), np.array(end), **kwargs)
+
+
+def test_align_planted_permutation():
+    import locus.transforms as lt
+    m = locus.Mlp([3, 6, 5, 2], activation="tanh")
+    a = m.init_parameters(scheme="normal", seed=4)
+    b = lt.permute_neurons(m, a, 1, [5, 4, 3, 2, 1, 0]).params
+    b = lt.permute_neurons(m, b, 2, [1, 2, 3, 4, 0]).params
+    x = np.random.default_rng(0).standard_normal((20, 3))
+    y = m.predict(a, x)
+    al = lp.align(m, a, b, x, y, restarts=2, seed=3)
+    assert isinstance(al, lp.Alignment) and al.converged
+    np.testing.assert_array_equal(al.params, a)
+    assert al.permutations == [[5, 4, 3, 2, 1, 0], [4, 0, 1, 2, 3]]
+    assert al.distance_after == 0.0 < al.distance_before
+    assert al.line_before.barriers["above_larger_end"] > 0 and al.line_after is None
+    assert lp.align(m, a, b).line_before is None
+    assert lp.solve_assignment(np.array([[0.0, 1.0], [1.0, 0.0]])) == [1, 0]
+    with pytest.raises(ValueError, match="restarts"):
+        lp.align(m, a, b, restarts=0)
+    with pytest.raises(ValueError, match="params_b"):
+        lp.align(m, a, b[:-1])
+    with pytest.raises(ValueError, match="x and y"):
+        lp.align(m, a, b, x)
+
+
+def test_neb_of_model_releases_results_as_arrays():
+    m = locus.Mlp([2, 3, 1], activation="tanh")
+    a = m.init_parameters(scheme="normal", seed=2)
+    b = a.copy()  # hidden neurons 0 and 1 swapped: W1 rows, b1 entries, W2 columns
+    b[[0, 1, 2, 3]] = a[[2, 3, 0, 1]]
+    b[[6, 7]] = a[[7, 6]]
+    b[[9, 10]] = a[[10, 9]]
+    x = np.random.default_rng(4).standard_normal((40, 2))
+    y = m.predict(a, x)
+    assert locus.loss(m, b, x, y) < 1e-25
+    r = lp.neb(m, a, b, x, y, images=5, max_iterations=2000)
+    assert r.status in ("converged", "max_iterations")
+    assert r.vertices.shape == (7, 13) and r.saddle.params.shape == (13,)
+    assert r.saddle.converged and r.saddle.index >= 1
+    assert r.barrier["above_larger_end"] <= r.line_profile.barriers["above_larger_end"]
+    with pytest.raises(ValueError, match="x and y"):
+        lp.neb(m, a, b, x)

@@ -151,3 +151,106 @@ def test_fit_bezier_far_below_line(locus_bin, teacher_pair):
                      "--to", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--kind",
                      "bezier", "--bends", "2")
     assert rc == 2 and "--bends" in err
+
+
+@pytest.fixture()
+def tanh_pair(tmp_path):
+    """A teacher [2, 3, 1] tanh labelling 40 Gaussian points (d > n = 13: isolated minima up to
+    symmetry) and the teacher with hidden neurons 0 and 1 swapped."""
+    widths = [2, 3, 1]
+    m = locus.Mlp(widths, activation="tanh")
+    theta = m.init_parameters(scheme="normal", seed=2)
+    x = np.random.default_rng(4).standard_normal((40, 2))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", m.predict(theta, x))
+    np.save(tmp_path / "a.npy", theta)
+    np.save(tmp_path / "b.npy", swap_hidden(widths, theta, 0, 1))
+    return tmp_path
+
+
+def test_neb_json_saddle_and_vertices(locus_bin, tanh_pair):
+    """`path neb`: --json reports the band, the barriers (top = the refined saddle's loss) and the
+    saddle's index; the saved vertices run from --params to --to and the reported values are the
+    loss at them."""
+    d = tanh_pair
+    rc, out, err = run(locus_bin, "path", "neb", "--arch", "2,3,1", "--activation", "tanh",
+                       "--params", d / "a.npy", "--to", d / "b.npy", "--x", d / "x.npy", "--y",
+                       d / "y.npy", "--json", "--images", "7", "--max-iterations", "3000",
+                       "--save-vertices", d / "v.npy", "--save-saddle", d / "s.npy")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context"
+    assert j["context"]["options"]["neb"]["images"] == 7
+    assert j["status"] in ("converged", "max_iterations")
+    s = j["saddle"]
+    assert s["refined"] and s["status"] == "converged_gradient"
+    assert s["gradient_max_norm"] <= 1e-12 and s["index"] >= 1
+    assert j["barriers"]["above_larger_end"] <= j["line_profile"]["barriers"]["above_larger_end"]
+    v = np.load(d / "v.npy")
+    assert v.shape == (j["images"] + 2, 13)
+    np.testing.assert_array_equal(v[0], np.load(d / "a.npy"))
+    np.testing.assert_array_equal(v[-1], np.load(d / "b.npy"))
+    m = locus.Mlp([2, 3, 1], activation="tanh")
+    x, y = np.load(d / "x.npy"), np.load(d / "y.npy")
+    i = j["climbing_image"]
+    assert locus.loss(m, v[i], x, y) == pytest.approx(j["values"][i], rel=1e-12)
+    saddle = np.load(d / "s.npy")
+    assert locus.loss(m, saddle, x, y) == pytest.approx(s["loss"], rel=1e-12)
+    # The barrier's top is the saddle's loss (both ends are at rounding level).
+    assert j["barriers"]["above_larger_end"] == pytest.approx(s["loss"], rel=1e-9, abs=1e-20)
+
+
+@pytest.mark.parametrize("case, extra, named", [
+    ("end of another length", ["--to", "short.npy"], "--to"),
+    ("identical ends", ["--to", "a.npy"], "--to"),
+    ("no images", ["--to", "b.npy", "--images", "0"], "--images"),
+    ("bad spring", ["--to", "b.npy", "--spring-constant", "-1"], "--spring-constant"),
+])
+def test_neb_bad_input_exits_2(locus_bin, tanh_pair, case, extra, named):
+    d = tanh_pair
+    np.save(d / "short.npy", np.zeros(5))
+    before = set(os.listdir(d))
+    rc, _, err = run(locus_bin, "path", "neb", "--arch", "2,3,1", "--activation", "tanh",
+                     "--params", "a.npy", "--x", "x.npy", "--y", "y.npy", "--save-vertices",
+                     "v.npy", *extra, cwd=d)
+    assert rc == 2, (case, err)
+    assert named in err, (case, err)
+    assert set(os.listdir(d)) == before
+
+
+def test_align_undoes_planted_permutation(locus_bin, tmp_path):
+    """`path align`: B = A with its hidden neurons permuted in both layers of [3, 6, 5, 2]; the
+    aligned B saved by --save is A exactly, and with data the aligned line has no barrier."""
+    import locus.transforms as lt
+    m = locus.Mlp([3, 6, 5, 2], activation="tanh")
+    a = m.init_parameters(scheme="normal", seed=3)
+    b = lt.permute_neurons(m, a, 1, [2, 0, 5, 1, 4, 3]).params
+    b = lt.permute_neurons(m, b, 2, [4, 3, 0, 2, 1]).params
+    x = np.random.default_rng(1).standard_normal((30, 3))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", m.predict(a, x))
+    locus.save_model(str(tmp_path / "a.safetensors"), m, a)
+    locus.save_model(str(tmp_path / "b.safetensors"), m, b)
+    rc, out, err = run(locus_bin, "path", "align", "--params", tmp_path / "a.safetensors",
+                       "--to", tmp_path / "b.safetensors", "--save", tmp_path / "al.npy",
+                       "--x", tmp_path / "x.npy", "--y", tmp_path / "y.npy", "--json")
+    assert rc == 0, err
+    j = json.loads(out)
+    assert list(j)[0] == "context" and j["context"]["options"]["align"]["restarts"] >= 1
+    assert j["converged"] and j["distance_after"] == 0.0 and j["distance_before"] > 0
+    np.testing.assert_array_equal(np.load(tmp_path / "al.npy"), a)
+    assert j["permutations"] == [[1, 3, 0, 5, 4, 2], [2, 4, 3, 1, 0]]
+    assert j["line_before"]["barriers"]["above_larger_end"] > 0 and "line_after" not in j
+    # Without data: the permutations only; text output.
+    rc, out, err = run(locus_bin, "path", "align", "--params", tmp_path / "a.safetensors",
+                       "--to", tmp_path / "b.safetensors")
+    assert rc == 0, err
+    assert "alignment: converged" in out
+    wide = locus.Mlp([3, 6, 6, 2], activation="tanh")
+    locus.save_model(str(tmp_path / "w.safetensors"), wide, wide.init_parameters(seed=1))
+    rc, _, err = run(locus_bin, "path", "align", "--params", tmp_path / "a.safetensors",
+                     "--to", tmp_path / "w.safetensors")
+    assert rc == 2 and "--to" in err
+    rc, _, err = run(locus_bin, "path", "align", "--params", tmp_path / "a.safetensors",
+                     "--to", tmp_path / "b.safetensors", "--restarts", "0")
+    assert rc == 2 and "--restarts" in err

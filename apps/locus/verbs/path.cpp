@@ -3,12 +3,17 @@
 // around its maximum, with the barrier in its three conventions (locus::paths).
 // locus path fit: a Bezier curve or polychain between them whose bends minimize the integrated
 // loss (Garipov et al. 2018), with its profile beside the straight line's.
+// locus path neb: a nudged elastic band with a climbing image between them, its top refined to a
+// critical point with its Hessian index.
+// locus path align: B's hidden neurons permuted to match A's weights (weight matching), with the
+// straight line's barrier before and after when data are given.
 
 #include "locus/paths/path.hpp"
 
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "cli/common.hpp"
@@ -17,7 +22,9 @@
 #include "locus/io/csv.hpp"
 #include "locus/io/model_file.hpp"
 #include "locus/io/npy.hpp"
+#include "locus/paths/align.hpp"
 #include "locus/paths/curve.hpp"
+#include "locus/paths/neb.hpp"
 
 namespace locus::cli {
 namespace {
@@ -210,6 +217,164 @@ void setup_fit(CLI::App* app) {
   });
 }
 
+struct NebCommand {
+  ModelOptions model;
+  DataOptions data;
+  LossOptions loss;
+  OutputOptions out;
+  lp::NebOptions options;
+  std::string to, save_vertices, save_saddle, csv;
+  TableFlags flags;
+};
+
+// The description of the two ends and the data shared by neb's and align's JSON.
+io::Json ends_json(const Ends& ends, const Dataset* data) {
+  io::Json j = {{"model", ends.model.describe()},
+                {"n_params", ends.model.n_params()},
+                {"distance", (ends.end - ends.start).norm()}};
+  if (data) {
+    j["data"] = data->name;
+    j["n_points"] = data->size();
+  }
+  return j;
+}
+
+void run_neb(const NebCommand& cmd) {
+  apply_output_options(cmd.out);
+  validate_for_cli(lp::neb_table(), [&] { cmd.options.validate(); });
+  for (const std::string* f : {&cmd.save_vertices, &cmd.save_saddle, &cmd.csv})
+    if (!f->empty()) io::require_writable(*f);
+  const Ends ends = load_ends(cmd.model, cmd.to);
+  const Dataset data = load_data(cmd.data, ends.model.spec());
+  const Objective objective(ends.model, data, to_loss_spec(cmd.loss));
+  const lp::NebResult r = lp::neb(objective, ends.start, ends.end, cmd.options);
+
+  if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, r.path.control_points());
+  if (!cmd.save_saddle.empty() && r.saddle.theta.size() > 0)
+    save_model(cmd.save_saddle, ends.model, r.saddle.theta);
+  if (!cmd.csv.empty()) {
+    Eigen::MatrixXd rows(r.profile.t.size(), 2);
+    rows << r.profile.t, r.profile.loss;
+    io::write_csv(cmd.csv, {"t", "loss"}, rows);
+  }
+  if (cmd.out.json) {
+    io::Json body = ends_json(ends, &data);
+    body.update(lp::to_json(r));
+    io::Json resolved = {{"model", to_json(cmd.model)},
+                         {"to", cmd.to},
+                         {"data", to_json(cmd.data)},
+                         {"loss", to_json(cmd.loss)},
+                         {"output", to_json(cmd.out)},
+                         {"neb", lp::neb_table().to_json(cmd.options)},
+                         {"save_vertices", cmd.save_vertices},
+                         {"save_saddle", cmd.save_saddle},
+                         {"out", cmd.csv}};
+    print_json(resolved, body);
+  } else {
+    std::printf("model       %s, n = %ld parameters; |end - start| = %.6g\n",
+                ends.model.describe().c_str(), long(objective.n_params()),
+                (ends.end - ends.start).norm());
+    std::printf("data        %s, d = %ld points\n", data.name.c_str(), long(data.size()));
+    std::cout << lp::summary(r);
+  }
+  if (r.status == lp::NebStatus::non_finite) throw std::runtime_error("neb " + r.message);
+}
+
+void setup_neb(CLI::App* app) {
+  auto* sub = app->add_subcommand(
+      "neb",
+      "A nudged elastic band from --params to --to (improved tangent, climbing image, FIRE, "
+      "AutoNEB insertion), converged on max |F|_inf; its top refined to a critical point and "
+      "its Hessian index reported");
+  auto cmd = std::make_shared<NebCommand>();
+  add_model_options(sub, cmd->model, true);
+  sub->add_option("--to,--params-end", cmd->to,
+                  "the end point: a file like --params, of the same architecture")
+      ->required();
+  add_data_options(sub, cmd->data);
+  add_loss_options(sub, cmd->loss);
+  add_output_options(sub, cmd->out);
+  sub->add_option("--save-vertices", cmd->save_vertices,
+                  ".npy with the band's vertices, one per row: start, images, end");
+  sub->add_option("--save-saddle", cmd->save_saddle,
+                  "the refined saddle's parameters (.safetensors or .npy)");
+  sub->add_option("--out", cmd->csv, "CSV file with the band's profile (t, loss)");
+  cmd->flags.add(sub, lp::neb_table(), cmd->options);
+  add_list_options_flag(sub, cmd->flags);
+  sub->callback([cmd] {
+    cmd->flags.apply();
+    run_neb(*cmd);
+  });
+}
+
+struct AlignCommand {
+  ModelOptions model;
+  DataOptions data;
+  LossOptions loss;
+  OutputOptions out;
+  lp::AlignOptions options;
+  std::string to, save;
+  TableFlags flags;
+};
+
+void run_align(const AlignCommand& cmd) {
+  apply_output_options(cmd.out);
+  validate_for_cli(lp::align_table(), [&] { cmd.options.validate(); });
+  if (!cmd.save.empty()) io::require_writable(cmd.save);
+  const Ends ends = load_ends(cmd.model, cmd.to);
+  // Data are optional: the permutations need only the weights, the barriers need a loss.
+  std::optional<Dataset> data;
+  if (!cmd.data.dataset.empty() || !cmd.data.x.empty())
+    data = load_data(cmd.data, ends.model.spec());
+  std::optional<Objective> objective;
+  if (data) objective.emplace(ends.model, *data, to_loss_spec(cmd.loss));
+  const lp::Alignment al =
+      objective ? lp::weight_match(ends.model, ends.start, ends.end, *objective, cmd.options)
+                : lp::weight_match(ends.model, ends.start, ends.end, cmd.options);
+  if (!cmd.save.empty()) save_model(cmd.save, ends.model, al.theta);
+  if (cmd.out.json) {
+    io::Json body = ends_json(ends, data ? &*data : nullptr);
+    body.update(lp::to_json(al));
+    io::Json resolved = {{"model", to_json(cmd.model)},
+                         {"to", cmd.to},
+                         {"data", data ? to_json(cmd.data) : io::Json(nullptr)},
+                         {"loss", to_json(cmd.loss)},
+                         {"output", to_json(cmd.out)},
+                         {"align", lp::align_table().to_json(cmd.options)},
+                         {"save", cmd.save}};
+    print_json(resolved, body);
+  } else {
+    std::printf("model       %s, n = %ld parameters\n", ends.model.describe().c_str(),
+                long(ends.model.n_params()));
+    if (data)
+      std::printf("data        %s, d = %ld points\n", data->name.c_str(), long(data->size()));
+    std::cout << lp::summary(al);
+  }
+}
+
+void setup_align(CLI::App* app) {
+  auto* sub = app->add_subcommand(
+      "align",
+      "Permute the hidden neurons of --to to match --params (weight matching, exact linear "
+      "assignment per layer, coordinate descent over layers); with data, the straight line's "
+      "barrier before and after");
+  auto cmd = std::make_shared<AlignCommand>();
+  add_model_options(sub, cmd->model, true);
+  sub->add_option("--to,--params-end", cmd->to,
+                  "the network to align: a file like --params, of the same architecture")
+      ->required();
+  add_data_options(sub, cmd->data);
+  add_loss_options(sub, cmd->loss);
+  add_output_options(sub, cmd->out);
+  sub->add_option("--save", cmd->save, "the aligned --to (.safetensors or .npy)");
+  cmd->flags.add(sub, lp::align_table(), cmd->options);
+  add_list_options_flag(sub, cmd->flags);
+  sub->callback([cmd] {
+    cmd->flags.apply();
+    run_align(*cmd);
+  });
+}
+
 void setup_path(CLI::App* app) {
   app->require_subcommand(1);
   auto* sub = app->add_subcommand(
@@ -239,6 +404,8 @@ void setup_path(CLI::App* app) {
     run_profile(*cmd);
   });
   setup_fit(app);
+  setup_neb(app);
+  setup_align(app);
 }
 
 const bool registered = register_command(

@@ -6,7 +6,9 @@
 
 #include "bindings.hpp"
 #include "locus/core/objective.hpp"
+#include "locus/paths/align.hpp"
 #include "locus/paths/curve.hpp"
+#include "locus/paths/neb.hpp"
 #include "locus/paths/path.hpp"
 #include "options.hpp"
 
@@ -32,6 +34,45 @@ auto named(const char* what, F&& f) {
   } catch (const std::invalid_argument& e) {
     throw py::value_error(std::string(what) + ": " + e.what());
   }
+}
+
+// A Python callable fun(x) -> (value, gradient) on R^n as a DifferentiableFunction. Runs with the
+// GIL held (neb_function never releases it). A value that is not a real number, a gradient of the
+// wrong shape and non-finite numbers are caller errors: ValueError naming fun.
+struct PyFunction {
+  py::function fun;
+  Index n = 0;
+  Index n_params() const { return n; }
+  LossGradient loss_gradient(const Eigen::VectorXd& x) const {
+    const py::object out = fun(x);
+    LossGradient lg;
+    const bool pair =
+        (py::isinstance<py::tuple>(out) || py::isinstance<py::list>(out)) && py::len(out) == 2;
+    try {
+      if (!pair) throw py::cast_error();
+      const auto seq = out.cast<py::sequence>();
+      lg.loss = seq[0].cast<double>();
+      lg.gradient = as_vector(seq[1], "fun's gradient");
+    } catch (const py::cast_error&) {
+      throw py::value_error("fun must return (value, gradient), got " +
+                            std::string(py::str(py::repr(out))));
+    }
+    if (lg.gradient.size() != n)
+      throw py::value_error("fun's gradient has " + std::to_string(lg.gradient.size()) +
+                            " entries, expected " + std::to_string(n));
+    if (!std::isfinite(lg.loss) || !lg.gradient.allFinite())
+      throw py::value_error("fun returned a non-finite value or gradient at x = " +
+                            std::string(py::str(py::repr(py::cast(x)))));
+    return lg;
+  }
+  double loss(const Eigen::VectorXd& x) const { return loss_gradient(x).loss; }
+};
+
+lp::NebOptions neb_options(const py::kwargs& kwargs) {
+  lp::NebOptions o;
+  apply_kwargs(lp::neb_table(), o, kwargs);
+  validate_for_python(lp::neb_table(), [&] { o.validate(); });
+  return o;
 }
 
 }  // namespace
@@ -209,6 +250,140 @@ void bind_paths(py::module_& root) {
 
   m.def("fit_defaults", [] { return table_values(lp::curve_fit_table(), {}); });
   m.def("profile_defaults", [] { return table_values(lp::profile_table(), {}); });
+
+  py::class_<lp::NebSaddle>(m, "NebSaddle", "The climbing image refined to a critical point.")
+      .def_readonly("refined", &lp::NebSaddle::refined)
+      .def_property_readonly(
+          "status",
+          [](const lp::NebSaddle& s) { return std::string(solvers::to_string(s.status)); })
+      .def_readonly("message", &lp::NebSaddle::message)
+      .def_property_readonly("converged", &lp::NebSaddle::converged)
+      .def_readonly("params", &lp::NebSaddle::theta)
+      .def_readonly("loss", &lp::NebSaddle::loss)
+      .def_readonly("gradient_max_norm", &lp::NebSaddle::gradient_max_norm)
+      .def_readonly("iterations", &lp::NebSaddle::iterations)
+      .def_readonly("distance_from_image", &lp::NebSaddle::distance_from_image)
+      .def_property_readonly(
+          "index",
+          [](const lp::NebSaddle& s) -> py::object {
+            return s.inertia ? py::object(py::int_(s.inertia->negative)) : py::object(py::none());
+          },
+          "the Hessian's number of negative eigenvalues (None above the inertia limit)")
+      .def_property_readonly("inertia",
+                             [](const lp::NebSaddle& s) -> py::object {
+                               return s.inertia ? json_to_python(solvers::to_json(*s.inertia))
+                                                : py::object(py::none());
+                             })
+      .def("__repr__", [](const lp::NebSaddle& s) {
+        return "NebSaddle(" + std::string(solvers::to_string(s.status)) +
+               ", loss=" + std::to_string(s.loss) + ", index=" +
+               (s.inertia ? std::to_string(s.inertia->negative) : std::string("None")) + ")";
+      });
+
+  py::class_<lp::NebResult>(m, "NebResult", "A relaxed nudged elastic band and its saddle.")
+      .def_property_readonly(
+          "status", [](const lp::NebResult& r) { return std::string(lp::to_string(r.status)); })
+      .def_readonly("message", &lp::NebResult::message)
+      .def_property_readonly("converged", &lp::NebResult::converged)
+      .def_readonly("path", &lp::NebResult::path)
+      .def_property_readonly(
+          "vertices", [](const lp::NebResult& r) { return r.path.control_points(); },
+          "rows: start, images, end")
+      .def_readonly("values", &lp::NebResult::values, "the loss at each vertex")
+      .def_readonly("profile", &lp::NebResult::profile)
+      .def_readonly("line_profile", &lp::NebResult::line_profile)
+      .def_property_readonly(
+          "barrier", [](const lp::NebResult& r) { return json_to_python(lp::to_json(r.barriers)); },
+          "{'above_larger_end', 'above_interpolation', 'above_mean'}: top = the saddle's loss")
+      .def_readonly("iterations", &lp::NebResult::iterations)
+      .def_readonly("force_max_norm", &lp::NebResult::force_max_norm)
+      .def_readonly("climbing_image", &lp::NebResult::climbing_image)
+      .def_readonly("images_inserted", &lp::NebResult::images_inserted)
+      .def_readonly("saddle", &lp::NebResult::saddle)
+      .def(
+          "to_json", [](const lp::NebResult& r) { return json_to_python(lp::to_json(r)); },
+          "The library's JSON document (the CLI's --json body) as a dict.")
+      .def("__repr__", [](const lp::NebResult& r) { return lp::summary(r); });
+
+  m.def(
+      "neb_model",
+      [](const Mlp& model, const py::object& a, const py::object& b, const py::object& x,
+         const py::object& y, const std::string& loss, const std::string& reduction,
+         const py::kwargs& kwargs) {
+        const lp::NebOptions o = neb_options(kwargs);
+        const Objective objective(
+            model, as_dataset(x, y),
+            {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+        const Eigen::VectorXd start = as_vector(a, "params_a"), end = as_vector(b, "params_b");
+        py::gil_scoped_release release;
+        return lp::neb(objective, start, end, o);
+      },
+      py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x"), py::arg("y"),
+      py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+
+  m.def(
+      "neb_function",
+      [](const py::function& fun, const py::object& a, const py::object& b,
+         const py::kwargs& kwargs) {
+        const lp::NebOptions o = neb_options(kwargs);
+        const Eigen::VectorXd start = as_vector(a, "start"), end = as_vector(b, "end");
+        const PyFunction f{fun, start.size()};
+        return lp::neb(f, start, end, o);
+      },
+      py::arg("fun"), py::arg("start"), py::arg("end"));
+
+  py::class_<lp::Alignment>(m, "Alignment", "Weight matching of B to A.")
+      .def_readonly("converged", &lp::Alignment::converged)
+      .def_readonly("message", &lp::Alignment::message)
+      .def_readonly("permutations", &lp::Alignment::permutations,
+                    "per hidden layer: new neuron i = B's neuron permutations[K-1][i]")
+      .def_readonly("params", &lp::Alignment::theta, "B aligned (the same function as B)")
+      .def_readonly("objective_before", &lp::Alignment::objective_before)
+      .def_readonly("objective_after", &lp::Alignment::objective_after)
+      .def_readonly("distance_before", &lp::Alignment::distance_before)
+      .def_readonly("distance_after", &lp::Alignment::distance_after)
+      .def_readonly("sweeps", &lp::Alignment::sweeps)
+      .def_readonly("best_restart", &lp::Alignment::best_restart)
+      .def_readonly("line_before", &lp::Alignment::line_before)
+      .def_readonly("line_after", &lp::Alignment::line_after)
+      .def(
+          "to_json", [](const lp::Alignment& al) { return json_to_python(lp::to_json(al)); },
+          "The library's JSON document (the CLI's --json body) as a dict.")
+      .def("__repr__", [](const lp::Alignment& al) { return lp::summary(al); });
+
+  m.def(
+      "align",
+      [](const Mlp& model, const py::object& a, const py::object& b, const py::object& x,
+         const py::object& y, const std::string& loss, const std::string& reduction,
+         const py::kwargs& kwargs) {
+        lp::AlignOptions o;
+        apply_kwargs(lp::align_table(), o, kwargs);
+        validate_for_python(lp::align_table(), [&] { o.validate(); });
+        const Eigen::VectorXd ta = as_vector(a, "params_a"), tb = as_vector(b, "params_b");
+        model.check_parameters(ta, "params_a");
+        model.check_parameters(tb, "params_b");
+        if (x.is_none() != y.is_none()) throw py::value_error("x and y: give both or neither");
+        if (x.is_none()) {
+          py::gil_scoped_release release;
+          return lp::weight_match(model, ta, tb, o);
+        }
+        const Objective objective(
+            model, as_dataset(x, y),
+            {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+        py::gil_scoped_release release;
+        return lp::weight_match(model, ta, tb, objective, o);
+      },
+      py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x") = py::none(),
+      py::arg("y") = py::none(), py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+
+  m.def(
+      "solve_assignment",
+      [](const py::object& score) { return lp::solve_assignment(as_matrix(score, "score")); },
+      py::arg("score"));
+  m.def("neb_defaults", [] { return table_values(lp::neb_table(), {}); });
+  m.def("align_defaults", [] { return table_values(lp::align_table(), {}); });
 }
 
 }  // namespace locus::python
