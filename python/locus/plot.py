@@ -119,11 +119,13 @@ def lines(csv_path: str, out_stem: str, x: str, y: list[str], labels: list[str] 
           group: str | None = None, logx: bool = False, logy: bool = False,
           xlabel: str | None = None, ylabel: str = "", title: str = "",
           markers_only: bool = False, floor: float | None = None,
-          hline: float | None = None, hline_label: str = "") -> str:
+          hline: float | None = None, hline_label: str = "",
+          select: dict[str, str] | None = None) -> str:
     """One series per column of `y` against column `x` (and per distinct value of `group`, when
-    given). Values at or below `floor` are drawn at it (exact zeros on a log axis); `hline` draws
-    a reference level."""
-    rows = read_csv(csv_path)
+    given), from the rows whose columns equal `select`'s values. Values at or below `floor` are
+    drawn at it (exact zeros on a log axis); `hline` draws a reference level."""
+    rows = [r for r in read_csv(csv_path)
+            if all(r[k] == v for k, v in (select or {}).items())]
     groups = sorted({r[group] for r in rows}, key=_group_key) if group else [None]
     fig, ax = plt.subplots(figsize=(7, 4))
     style = dict(marker="o", ms=4, linestyle="none") if markers_only else dict(marker=".", ms=4)

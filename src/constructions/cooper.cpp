@@ -11,6 +11,7 @@
 
 #include "locus/core/objective.hpp"
 #include "locus/core/random.hpp"
+#include "locus/io/format.hpp"
 
 namespace locus::constructions {
 
@@ -24,13 +25,6 @@ constexpr double k_eps = std::numeric_limits<double>::epsilon();
 // largest magnitude involved: the pre-activations z_i - b_j are then known to ~1e-3 of the
 // smallest gap, so A keeps its triangular sign pattern and a positive diagonal.
 constexpr double k_distinct_ulps = 1024.0;
-
-std::string format(double v) {
-  std::ostringstream s;
-  s.precision(3);
-  s << v;
-  return s.str();
-}
 
 // Smallest gap between consecutive values of v taken in the given order (+inf for one value).
 double min_gap_in_order(const VectorXd& v, const std::vector<Index>& order) {
@@ -152,19 +146,19 @@ void CooperOptions::validate() const {
                                 std::to_string(direction_trials));
   if (!(min_gap > 0) || !std::isfinite(min_gap))
     throw std::invalid_argument("CooperOptions.min_gap must be finite and > 0, got " +
-                                format(min_gap));
+                                io::format_number(min_gap));
   if (!(chain_offset > 0) || !std::isfinite(chain_offset))
     throw std::invalid_argument("CooperOptions.chain_offset must be finite and > 0, got " +
-                                format(chain_offset));
+                                io::format_number(chain_offset));
   if (refinement_steps < 0)
     throw std::invalid_argument("CooperOptions.refinement_steps must be >= 0, got " +
                                 std::to_string(refinement_steps));
   if (!(kink_fraction > 0 && kink_fraction < 1))
     throw std::invalid_argument("CooperOptions.kink_fraction must lie in (0, 1), got " +
-                                format(kink_fraction));
+                                io::format_number(kink_fraction));
   if (!(residual_tolerance >= 0))
     throw std::invalid_argument("CooperOptions.residual_tolerance must be >= 0, got " +
-                                format(residual_tolerance));
+                                io::format_number(residual_tolerance));
 }
 
 CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& options) {
@@ -204,7 +198,8 @@ CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& op
     r.status = ConstructionStatus::projections_not_distinct;
     r.message = "no direction out of " + std::to_string(dir.trials_used) +
                 " separated the projections a.x_i above round-off (best smallest gap " +
-                format(dir.gap_min) + ", " + format(dir.gap_relative) + " of the spread)";
+                io::format_number(dir.gap_min) + ", " + io::format_number(dir.gap_relative) +
+                " of the spread)";
     r.max_abs_residual = std::numeric_limits<double>::infinity();
     r.loss = std::numeric_limits<double>::infinity();
     return r;
@@ -251,8 +246,9 @@ CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& op
   if (T >= 2 && d >= 2 && !(v_gap > k_distinct_ulps * k_eps * v_scale)) {
     r.status = ConstructionStatus::chain_not_distinct;
     r.message = "the chain values entering hidden layer " + std::to_string(T) +
-                " are not distinct in float64 (smallest gap " + format(v_gap) + " at magnitude " +
-                format(v_scale) + "); use a larger chain_offset or fewer layers";
+                " are not distinct in float64 (smallest gap " + io::format_number(v_gap) +
+                " at magnitude " + io::format_number(v_scale) +
+                "); use a larger chain_offset or fewer layers";
     if (!literal) {
       r.max_abs_residual = std::numeric_limits<double>::infinity();
       r.loss = std::numeric_limits<double>::infinity();
@@ -354,12 +350,13 @@ CooperConstruction construct_cooper(const Dataset& data, const CooperOptions& op
                            " parameters) on " + std::to_string(d) + " points";
   if (r.status == ConstructionStatus::ok && !(r.max_abs_residual <= allowed)) {
     r.status = ConstructionStatus::residual_too_large;
-    r.message = what + ": max |residual| = " + format(r.max_abs_residual) + " > " +
-                format(options.residual_tolerance) + " * max|y| = " + format(allowed) +
+    r.message = what + ": max |residual| = " + io::format_number(r.max_abs_residual) + " > " +
+                io::format_number(options.residual_tolerance) +
+                " * max|y| = " + io::format_number(allowed) +
                 " (rank A = " + std::to_string(r.rank_A) + " of " + std::to_string(d) + ")";
   } else if (r.status == ConstructionStatus::ok) {
-    r.message = what + ": max |residual| = " + format(r.max_abs_residual) +
-                " <= " + format(allowed) + ", cond(A) = " + format(r.cond_A);
+    r.message = what + ": max |residual| = " + io::format_number(r.max_abs_residual) +
+                " <= " + io::format_number(allowed) + ", cond(A) = " + io::format_number(r.cond_A);
   }
   return r;
 }
@@ -423,11 +420,12 @@ io::Json to_json(const CooperConstruction& c) {
 
 std::string summary(const CooperConstruction& c) {
   return "cooper: " + std::string(to_string(c.status)) + ": " + c.message + "\n" +
-         "  max |residual| = " + format(c.max_abs_residual) + " (bound " +
-         format(c.residual_bound) + ")\n" + "  cond(A)        = " + format(c.cond_A) +
+         "  max |residual| = " + io::format_number(c.max_abs_residual) + " (bound " +
+         io::format_number(c.residual_bound) + ")\n" +
+         "  cond(A)        = " + io::format_number(c.cond_A) +
          ", rank A = " + std::to_string(c.rank_A) + "\n" +
-         "  smallest gap   = " + format(c.projection_gap_min) + " (relative " +
-         format(c.projection_gap_relative) + ")";
+         "  smallest gap   = " + io::format_number(c.projection_gap_min) + " (relative " +
+         io::format_number(c.projection_gap_relative) + ")";
 }
 
 }  // namespace locus::constructions

@@ -10,6 +10,7 @@
 #include "linalg/random.hpp"
 #include "linalg/svd.hpp"
 #include "locus/core/random.hpp"
+#include "locus/io/format.hpp"
 
 namespace locus::manifold {
 
@@ -20,13 +21,6 @@ namespace {
 
 constexpr double k_eps = std::numeric_limits<double>::epsilon();
 constexpr double k_inf = std::numeric_limits<double>::infinity();
-
-std::string format(double v) {
-  std::ostringstream s;
-  s.precision(3);
-  s << v;
-  return s.str();
-}
 
 // The thin SVD of J with its numerical rank (linalg's rank rule, tau = max(m, n) eps sigma_max as
 // in LAPACK's and NumPy's rank): everything the projection, the tangent space and the rank report
@@ -98,7 +92,7 @@ ManifoldProjection project_to_manifold(const Objective& objective, const VectorX
   check_theta(objective, theta, "project_to_manifold: theta");
   if (!(options.loss_tolerance >= 0))
     throw std::invalid_argument("ManifoldProjectionOptions.loss_tolerance must be >= 0, got " +
-                                format(options.loss_tolerance));
+                                io::format_number(options.loss_tolerance));
   if (options.max_iterations < 0)
     throw std::invalid_argument("ManifoldProjectionOptions.max_iterations must be >= 0, got " +
                                 std::to_string(options.max_iterations));
@@ -107,9 +101,10 @@ ManifoldProjection project_to_manifold(const Objective& objective, const VectorX
   // Sets out's status and its one-sentence message.
   const auto done = [&](ManifoldProjectionStatus status) {
     out.status = status;
-    const std::string losses = "loss " + format(out.loss_initial) + " -> " +
-                               format(out.loss_final) + " in " + std::to_string(out.iterations) +
-                               " Newton steps (tolerance " + format(options.loss_tolerance) + ")";
+    const std::string losses = "loss " + io::format_number(out.loss_initial) + " -> " +
+                               io::format_number(out.loss_final) + " in " +
+                               std::to_string(out.iterations) + " Newton steps (tolerance " +
+                               io::format_number(options.loss_tolerance) + ")";
     switch (status) {
       case ManifoldProjectionStatus::converged:
         out.message = "reached the manifold: " + losses;
@@ -170,16 +165,17 @@ void WalkOptions::validate() const {
   };
   if (steps < 0) fail("steps", "must be >= 0, got " + std::to_string(steps));
   if (!(step_size > 0) || !std::isfinite(step_size))
-    fail("step_size", "must be finite and > 0, got " + format(step_size));
+    fail("step_size", "must be finite and > 0, got " + io::format_number(step_size));
   if (!(max_step_size >= step_size))
-    fail("max_step_size", "must be >= step_size, got " + format(max_step_size));
+    fail("max_step_size", "must be >= step_size, got " + io::format_number(max_step_size));
   if (!(min_step_size > 0) || !(min_step_size <= step_size))
-    fail("min_step_size", "must be > 0 and <= step_size, got " + format(min_step_size));
+    fail("min_step_size", "must be > 0 and <= step_size, got " + io::format_number(min_step_size));
   if (max_turns < 0) fail("max_turns", "must be >= 0, got " + std::to_string(max_turns));
-  if (!(max_length > 0)) fail("max_length", "must be > 0, got " + format(max_length));
-  if (!(loss_tolerance >= 0)) fail("loss_tolerance", "must be >= 0, got " + format(loss_tolerance));
+  if (!(max_length > 0)) fail("max_length", "must be > 0, got " + io::format_number(max_length));
+  if (!(loss_tolerance >= 0))
+    fail("loss_tolerance", "must be >= 0, got " + io::format_number(loss_tolerance));
   if (!(loss_acceptable >= loss_tolerance))
-    fail("loss_acceptable", "must be >= loss_tolerance, got " + format(loss_acceptable));
+    fail("loss_acceptable", "must be >= loss_tolerance, got " + io::format_number(loss_acceptable));
   if (max_corrector_iterations < 1)
     fail("max_corrector_iterations",
          "must be >= 1, got " + std::to_string(max_corrector_iterations));
@@ -199,9 +195,9 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
   if (!(start.loss_final <= options.loss_acceptable)) {
     w.status = std::isfinite(start.loss_final) ? WalkStatus::start_not_on_manifold
                                                : WalkStatus::non_finite;
-    w.message = "the start point has loss " + format(start.loss_initial) +
-                " and its projection reached only " + format(start.loss_final) + " > " +
-                format(options.loss_acceptable);
+    w.message = "the start point has loss " + io::format_number(start.loss_initial) +
+                " and its projection reached only " + io::format_number(start.loss_final) + " > " +
+                io::format_number(options.loss_acceptable);
     w.theta_final = theta0;
     w.loss_max = start.loss_final;
     return w;
@@ -252,7 +248,8 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
     if (!accepted) {
       if (!std::isfinite(c.loss_initial)) {
         w.status = WalkStatus::non_finite;
-        w.message = "non-finite residuals at a predicted point (step size " + format(h_used) + ")";
+        w.message = "non-finite residuals at a predicted point (step size " +
+                    io::format_number(h_used) + ")";
         break;
       }
       ++rejected;
@@ -260,9 +257,9 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
       if (h < options.min_step_size) {
         if (turns_left == 0) {
           w.status = WalkStatus::step_size_too_small;
-          w.message = "the corrector failed at every step size down to " + format(h) + " in " +
-                      std::to_string(w.turns + 1) + " directions (last corrector loss " +
-                      format(c.loss_final) + ")";
+          w.message = "the corrector failed at every step size down to " + io::format_number(h) +
+                      " in " + std::to_string(w.turns + 1) + " directions (last corrector loss " +
+                      io::format_number(c.loss_final) + ")";
           break;
         }
         // A corner or an edge of M lies ahead: turn to a fresh random tangent direction.
@@ -319,9 +316,10 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
     for (size_t k = 0; k < path.size(); ++k) w.path.col(static_cast<Index>(k)) = path[k];
   }
   if (w.status == WalkStatus::completed)
-    w.message = std::to_string(w.steps.size() - 1) + " steps, arc length " + format(w.arc_length) +
-                ", max loss " + format(w.loss_max) + ", rank J in [" + std::to_string(w.rank_min) +
-                ", " + std::to_string(w.rank_max) + "]";
+    w.message = std::to_string(w.steps.size() - 1) + " steps, arc length " +
+                io::format_number(w.arc_length) + ", max loss " + io::format_number(w.loss_max) +
+                ", rank J in [" + std::to_string(w.rank_min) + ", " + std::to_string(w.rank_max) +
+                "]";
   return w;
 }
 
@@ -336,7 +334,7 @@ LineLoss loss_along_line(const Objective& objective, const VectorXd& theta0,
         std::to_string(theta0.size()));
   if (!(options.length > 0) || !std::isfinite(options.length))
     throw std::invalid_argument("LineLossOptions.length must be finite and > 0, got " +
-                                format(options.length));
+                                io::format_number(options.length));
   if (options.n_points < 2)
     throw std::invalid_argument("LineLossOptions.n_points must be >= 2, got " +
                                 std::to_string(options.n_points));
@@ -371,10 +369,10 @@ void DimensionOptions::validate() const {
                                 std::to_string(*n_samples));
   if (!(radius > 0) || !std::isfinite(radius))
     throw std::invalid_argument("DimensionOptions.radius must be finite and > 0, got " +
-                                format(radius));
+                                io::format_number(radius));
   if (!(loss_acceptable >= 0))
     throw std::invalid_argument("DimensionOptions.loss_acceptable must be >= 0, got " +
-                                format(loss_acceptable));
+                                io::format_number(loss_acceptable));
 }
 
 DimensionEstimate manifold_dimension_by_projection(const Objective& objective,

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "locus/core/random.hpp"
+#include "locus/io/format.hpp"
 #include "locus/transforms/surgery.hpp"
 
 namespace locus::paths {
@@ -21,12 +22,6 @@ using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 namespace {
-
-std::string format(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
 
 // A seeded uniform permutation of 0..n-1 (Fisher-Yates with locus's Rng: the same on every
 // platform, unlike std::shuffle).
@@ -274,10 +269,10 @@ io::Json to_json(const Alignment& a) {
 std::string summary(const Alignment& a) {
   std::string out = std::string("alignment: ") + (a.converged ? "converged" : "not converged") +
                     ": " + a.message + "\n";
-  out += "  |theta_A - theta_B|_2: " + format(a.distance_before) + " -> " +
-         format(a.distance_after) + " aligned\n";
-  out += "  J = theta_A . theta_B: " + format(a.objective_before) + " -> " +
-         format(a.objective_after) + "\n";
+  out += "  |theta_A - theta_B|_2: " + io::format_number(a.distance_before, 6) + " -> " +
+         io::format_number(a.distance_after, 6) + " aligned\n";
+  out += "  J = theta_A . theta_B: " + io::format_number(a.objective_before, 6) + " -> " +
+         io::format_number(a.objective_after, 6) + "\n";
   for (size_t k = 0; k < a.permutations.size(); ++k) {
     out += "  layer " + std::to_string(k + 1) + ":";
     for (Index i : a.permutations[k]) out += " " + std::to_string(i);
@@ -285,8 +280,8 @@ std::string summary(const Alignment& a) {
   }
   if (a.line_before)
     out += "  straight-line barrier above the larger end: " +
-           format(a.line_before->barriers.above_larger_end) + " -> " +
-           (a.line_after ? format(a.line_after->barriers.above_larger_end)
+           io::format_number(a.line_before->barriers.above_larger_end, 6) + " -> " +
+           (a.line_after ? io::format_number(a.line_after->barriers.above_larger_end, 6)
                          : std::string("0 (the aligned B equals A)")) +
            " aligned\n";
   return out;

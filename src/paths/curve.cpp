@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "locus/io/format.hpp"
 #include "locus/solvers/lbfgs.hpp"
 
 namespace locus::paths {
@@ -20,12 +21,6 @@ using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 namespace {
-
-std::string format(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 io::Json numbers(const std::vector<double>& v) {
   io::Json a = io::Json::array();
@@ -149,9 +144,10 @@ void CurveFitOptions::validate() const {
   if (iterations_per_round < 1)
     fail("iterations_per_round", "must be >= 1, got " + std::to_string(iterations_per_round));
   if (max_rounds < 1) fail("max_rounds", "must be >= 1, got " + std::to_string(max_rounds));
-  if (!(max_tolerance > 0)) fail("max_tolerance", "must be > 0, got " + format(max_tolerance));
+  if (!(max_tolerance > 0))
+    fail("max_tolerance", "must be > 0, got " + io::format_number(max_tolerance));
   if (!(gradient_tolerance >= 0))
-    fail("gradient_tolerance", "must be >= 0, got " + format(gradient_tolerance));
+    fail("gradient_tolerance", "must be >= 0, got " + io::format_number(gradient_tolerance));
   profile.validate();
 }
 
@@ -241,15 +237,16 @@ CurveFit fit_curve(FunctionRef loss, const VectorXd& start, const VectorXd& end,
                                      std::numeric_limits<double>::min()});
     if (change <= allowed) {
       status = CurveFitStatus::converged_maximum;
-      message = "the curve's maximum changed by " + format(change) + " <= " + format(allowed) +
-                " in round " + std::to_string(rounds);
+      message = "the curve's maximum changed by " + io::format_number(change) +
+                " <= " + io::format_number(allowed) + " in round " + std::to_string(rounds);
       break;
     }
     previous = profile->loss_max;
     if (r.status == solvers::Status::converged_gradient) {
       status = CurveFitStatus::converged_gradient;
-      message = "|grad J|_inf = " + format(gradient) + " <= " + format(options.gradient_tolerance) +
-                " in round " + std::to_string(rounds);
+      message = "|grad J|_inf = " + io::format_number(gradient) +
+                " <= " + io::format_number(options.gradient_tolerance) + " in round " +
+                std::to_string(rounds);
       break;
     }
     if (r.status != solvers::Status::max_iterations) {
@@ -259,10 +256,11 @@ CurveFit fit_curve(FunctionRef loss, const VectorXd& start, const VectorXd& end,
     }
   }
   if (status == CurveFitStatus::max_rounds)
-    message =
-        "max_rounds = " + std::to_string(options.max_rounds) +
-        " reached; the curve's maximum still changed by " +
-        format(history.size() > 1 ? std::abs(history.back() - history[history.size() - 2]) : NAN);
+    message = "max_rounds = " + std::to_string(options.max_rounds) +
+              " reached; the curve's maximum still changed by " +
+              io::format_number(history.size() > 1
+                                    ? std::abs(history.back() - history[history.size() - 2])
+                                    : NAN);
   return CurveFit{.status = status,
                   .message = std::move(message),
                   .curve = objective.curve(z),

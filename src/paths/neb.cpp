@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "locus/io/format.hpp"
 #include "locus/solvers/critical_point.hpp"
 
 namespace locus::paths {
@@ -23,12 +24,6 @@ namespace {
 
 constexpr double eps = std::numeric_limits<double>::epsilon();
 constexpr double inf = std::numeric_limits<double>::infinity();
-
-std::string format(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 // A function with only L and grad L, given Hessian-vector products by central differences of the
 // gradient: H v ~ (g(x + h v) - g(x - h v)) / (2 h), h = cbrt(eps) max(1, |x|_inf) / |v|_2. The
@@ -222,23 +217,25 @@ void NebOptions::validate() const {
     throw std::invalid_argument("NebOptions." + field + " " + why);
   };
   auto positive = [&](const char* field, double v) {
-    if (!(v > 0 && std::isfinite(v))) fail(field, "must be finite and > 0, got " + format(v));
+    if (!(v > 0 && std::isfinite(v)))
+      fail(field, "must be finite and > 0, got " + io::format_number(v));
   };
   if (images < 1) fail("images", "must be >= 1, got " + std::to_string(images));
   positive("spring_constant", spring_constant);
   if (climb_after < 0) fail("climb_after", "must be >= 0, got " + std::to_string(climb_after));
   if (!(climb_force_tolerance >= 0))
-    fail("climb_force_tolerance", "must be >= 0, got " + format(climb_force_tolerance));
+    fail("climb_force_tolerance", "must be >= 0, got " + io::format_number(climb_force_tolerance));
   positive("force_tolerance", force_tolerance);
   if (max_iterations < 1)
     fail("max_iterations", "must be >= 1, got " + std::to_string(max_iterations));
   positive("time_step", time_step);
   positive("max_step", max_step);
   if (!(insertion_tolerance >= 0))
-    fail("insertion_tolerance", "must be >= 0, got " + format(insertion_tolerance));
+    fail("insertion_tolerance", "must be >= 0, got " + io::format_number(insertion_tolerance));
   if (max_inserted < 0) fail("max_inserted", "must be >= 0, got " + std::to_string(max_inserted));
   if (!(saddle_gradient_tolerance >= 0))
-    fail("saddle_gradient_tolerance", "must be >= 0, got " + format(saddle_gradient_tolerance));
+    fail("saddle_gradient_tolerance",
+         "must be >= 0, got " + io::format_number(saddle_gradient_tolerance));
   profile.validate();
 }
 
@@ -354,9 +351,9 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
     }
     if (!converged) break;
     status = NebStatus::converged;
-    message = "max |F|_inf = " + format(force) + " <= " + format(options.force_tolerance) +
-              " after " + std::to_string(iterations) + " iterations" +
-              (climbing ? " (climbing image on)" : "");
+    message = "max |F|_inf = " + io::format_number(force) +
+              " <= " + io::format_number(options.force_tolerance) + " after " +
+              std::to_string(iterations) + " iterations" + (climbing ? " (climbing image on)" : "");
     if (inserted >= options.max_inserted) break;
     const double range = band.v.maxCoeff() - band.v.minCoeff();
     const int added = insert_images(loss, band, options.insertion_tolerance * range,
@@ -369,8 +366,8 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
   }
   if (status == NebStatus::max_iterations)
     message = "max_iterations = " + std::to_string(options.max_iterations) +
-              " reached with max |F|_inf = " + format(force) + " > " +
-              format(options.force_tolerance);
+              " reached with max |F|_inf = " + io::format_number(force) + " > " +
+              io::format_number(options.force_tolerance);
 
   const Index m = band.r.rows();
   if (climber < 0 && options.climbing && m > 2) climber = highest_image(band.v);
@@ -437,8 +434,8 @@ std::string summary(const NebResult& r) {
   if (s.inertia)
     index = std::to_string(s.inertia->negative) + " (negative / zero / positive eigenvalues " +
             std::to_string(s.inertia->negative) + " / " + std::to_string(s.inertia->zero) + " / " +
-            std::to_string(s.inertia->positive) + ", |lambda| <= " + format(s.inertia->tolerance) +
-            " counted zero)";
+            std::to_string(s.inertia->positive) +
+            ", |lambda| <= " + io::format_number(s.inertia->tolerance) + " counted zero)";
   char buf[1024];
   std::snprintf(buf, sizeof buf,
                 "neb: %s: %s\n"

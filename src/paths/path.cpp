@@ -10,18 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "locus/io/format.hpp"
+
 namespace locus::paths {
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 namespace {
-
-std::string format(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 void require_finite(const MatrixXd& m, const char* what) {
   if (!m.allFinite()) throw std::invalid_argument(std::string(what) + " has non-finite entries");
@@ -118,7 +114,7 @@ VectorXd Path::breakpoints() const {
 
 VectorXd Path::weights(double t) const {
   if (!(t >= 0.0 && t <= 1.0))
-    throw std::invalid_argument("path parameter t must be in [0, 1], got " + format(t));
+    throw std::invalid_argument("path parameter t must be in [0, 1], got " + io::format_number(t));
   const Index m = points_.rows();
   VectorXd w = VectorXd::Zero(m);
   if (kind_ == PathKind::bezier) {
@@ -161,9 +157,9 @@ void ProfileOptions::validate() const {
   };
   if (points < 2) fail("points", "must be >= 2, got " + std::to_string(points));
   if (!(t_tolerance > 0) || !std::isfinite(t_tolerance))
-    fail("t_tolerance", "must be finite and > 0, got " + format(t_tolerance));
+    fail("t_tolerance", "must be finite and > 0, got " + io::format_number(t_tolerance));
   if (!(loss_tolerance > 0) || !std::isfinite(loss_tolerance))
-    fail("loss_tolerance", "must be finite and > 0, got " + format(loss_tolerance));
+    fail("loss_tolerance", "must be finite and > 0, got " + io::format_number(loss_tolerance));
   if (max_refinements < 0)
     fail("max_refinements", "must be >= 0, got " + std::to_string(max_refinements));
 }
@@ -264,17 +260,18 @@ LossProfile loss_profile(const std::function<double(const VectorXd&)>& loss, con
       const double loss_allowed = options.loss_tolerance * std::max(1.0, std::abs(fb));
       if (p.t_bracket <= options.t_tolerance && p.loss_max_uncertainty <= loss_allowed) {
         p.status = ProfileStatus::converged;
-        p.message = "t* bracketed to " + format(p.t_bracket) +
-                    " <= " + format(options.t_tolerance) + " and the peak within " +
-                    format(p.loss_max_uncertainty) + " <= " + format(loss_allowed) +
-                    " of L_max after " + std::to_string(refinements) + " refinements";
+        p.message = "t* bracketed to " + io::format_number(p.t_bracket) +
+                    " <= " + io::format_number(options.t_tolerance) + " and the peak within " +
+                    io::format_number(p.loss_max_uncertainty) +
+                    " <= " + io::format_number(loss_allowed) + " of L_max after " +
+                    std::to_string(refinements) + " refinements";
         break;
       }
       if (refinements >= options.max_refinements) {
         p.status = ProfileStatus::max_refinements;
         p.message = "max_refinements = " + std::to_string(options.max_refinements) +
-                    " reached with t* bracketed to " + format(p.t_bracket) +
-                    " and the peak within " + format(p.loss_max_uncertainty);
+                    " reached with t* bracketed to " + io::format_number(p.t_bracket) +
+                    " and the peak within " + io::format_number(p.loss_max_uncertainty);
         break;
       }
       const bool right = c - b > b - a;
@@ -283,7 +280,7 @@ LossProfile loss_profile(const std::function<double(const VectorXd&)>& loss, con
       ++refinements;
       if (!std::isfinite(fx)) {
         p.status = ProfileStatus::non_finite;
-        p.message = "the loss is not finite at t = " + format(x);
+        p.message = "the loss is not finite at t = " + io::format_number(x);
         break;
       }
       if (fx > fb) {  // x is the new centre; b becomes the end on its side

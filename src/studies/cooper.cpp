@@ -24,6 +24,7 @@
 #include "locus/core/objective.hpp"
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
+#include "locus/io/format.hpp"
 #include "locus/manifold/walk.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/workflows/sard.hpp"
@@ -75,12 +76,6 @@ Activation activation_option(const std::string& field, const std::string& name) 
   } catch (const std::invalid_argument& e) {
     throw OptionError(k_owner, field, e.what());
   }
-}
-
-std::string num(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3g", v);
-  return b;
 }
 
 // "1 run", "3 runs".
@@ -184,13 +179,14 @@ Claim construction_claim(const std::vector<RunRecord>& runs, double rtol) {
     worst = std::max(worst, r.max_abs_residual / r.max_abs_target);
   }
   if (count == 0) return skip("construction", statement, "No construction runs in the grid.");
-  return decide("construction", statement, failed == 0,
-                {{"runs", count},
-                 {"runs_failed", failed},
-                 {"max_residual_over_max_target", io::json_number(worst)},
-                 {"tolerance_relative", rtol}},
-                plural(count, "construction") + "; worst max|r| / max|y| = " + num(worst) +
-                    (failed ? " > " : " <= ") + num(rtol) + " (runs table: max_abs_residual).");
+  return decide(
+      "construction", statement, failed == 0,
+      {{"runs", count},
+       {"runs_failed", failed},
+       {"max_residual_over_max_target", io::json_number(worst)},
+       {"tolerance_relative", rtol}},
+      plural(count, "construction") + "; worst max|r| / max|y| = " + io::format_number(worst) +
+          (failed ? " > " : " <= ") + io::format_number(rtol) + " (runs table: max_abs_residual).");
 }
 
 Claim training_claim(const std::vector<RunRecord>& runs, double train_loss_tolerance) {
@@ -212,8 +208,8 @@ Claim training_claim(const std::vector<RunRecord>& runs, double train_loss_toler
                  {"runs_failed", failed},
                  {"loss_max", io::json_number(worst)},
                  {"loss_bound", bound}},
-                plural(count, "run") + "; largest final loss " + num(worst) +
-                    (failed ? " > " : " <= ") + num(bound) + " (runs table: loss).");
+                plural(count, "run") + "; largest final loss " + io::format_number(worst) +
+                    (failed ? " > " : " <= ") + io::format_number(bound) + " (runs table: loss).");
 }
 
 Claim regular_value_claim(const std::vector<RunRecord>& runs) {
@@ -258,9 +254,9 @@ Claim hessian_claim(const std::vector<RunRecord>& runs, double eigen_rtol,
                 std::to_string(count) + (count == 1 ? " dense spectrum, " : " dense spectra, ") +
                     std::to_string(count - failed) +
                     " with the predicted inertia; max |lambda_k - 2 sigma_k^2| / tau_H = " +
-                    num(worst_abs_over_tol) +
-                    " (tau_H = 10 n eps |H|); relative difference above " + num(eigen_rtol) +
-                    " in " + std::to_string(rtol_above) +
+                    io::format_number(worst_abs_over_tol) +
+                    " (tau_H = 10 n eps |H|); relative difference above " +
+                    io::format_number(eigen_rtol) + " in " + std::to_string(rtol_above) +
                     " (tiny eigenvalues of ill-conditioned J).");
 }
 
@@ -294,10 +290,11 @@ Claim walk_claim(const std::optional<WalkRecord>& w, const CooperStudyOptions::W
   const bool long_enough = w->walk.arc_length >= o.min_length;
   const bool on_m = loss_max <= o.loss_max;
   const bool line_leaves = w->line_loss_max() > 1e3 * loss_max;
-  std::string why = "arc length " + num(w->walk.arc_length) + (long_enough ? " >= " : " < ") +
-                    num(o.min_length) + ", max loss on M " + num(loss_max) +
-                    (on_m ? " <= " : " > ") + num(o.loss_max) + ", max loss on the line " +
-                    num(w->line_loss_max()) + (line_leaves ? " > " : " <= ") +
+  std::string why = "arc length " + io::format_number(w->walk.arc_length) +
+                    (long_enough ? " >= " : " < ") + io::format_number(o.min_length) +
+                    ", max loss on M " + io::format_number(loss_max) + (on_m ? " <= " : " > ") +
+                    io::format_number(o.loss_max) + ", max loss on the line " +
+                    io::format_number(w->line_loss_max()) + (line_leaves ? " > " : " <= ") +
                     "1e3 x max loss on M.";
   return decide("walk", statement, long_enough && on_m && line_leaves,
                 {{"run", w->run},
@@ -322,8 +319,8 @@ Claim degenerate_claim(const workflows::SardCheck& s) {
                  {"loss_bound", loss_bound},
                  {"epsilon", s.epsilon}},
                 "rank " + std::to_string(s.rank_before) + " -> " + std::to_string(s.rank_after) +
-                    " of " + std::to_string(s.n_residuals) + ", loss after " + num(s.loss_after) +
-                    ".");
+                    " of " + std::to_string(s.n_residuals) + ", loss after " +
+                    io::format_number(s.loss_after) + ".");
 }
 
 Claim cor34_claim(const Cor34Record& c, double rtol) {
@@ -337,10 +334,10 @@ Claim cor34_claim(const Cor34Record& c, double rtol) {
                 {{"literal_max_abs_residual", io::json_number(c.literal.max_abs_residual)},
                  {"working_max_abs_residual", io::json_number(c.working.max_abs_residual)},
                  {"bound", bound}},
-                "max |residual| literal " + num(c.literal.max_abs_residual) +
-                    (literal_fails ? " > " : " <= ") + num(bound) + ", working " +
-                    num(c.working.max_abs_residual) + (working_fits ? " <= " : " > ") + num(bound) +
-                    " (rtol max|y|).");
+                "max |residual| literal " + io::format_number(c.literal.max_abs_residual) +
+                    (literal_fails ? " > " : " <= ") + io::format_number(bound) + ", working " +
+                    io::format_number(c.working.max_abs_residual) +
+                    (working_fits ? " <= " : " > ") + io::format_number(bound) + " (rtol max|y|).");
 }
 
 }  // namespace
@@ -406,7 +403,7 @@ std::vector<CooperRun> parse_cooper_runs(const std::string& text) {
 void CooperStudyOptions::validate() const {
   const std::size_t n_runs = parse_cooper_runs(runs).size();
   auto positive = [](const char* field, double v) {
-    if (!(v > 0)) throw OptionError(k_owner, field, "must be > 0, got " + num(v));
+    if (!(v > 0)) throw OptionError(k_owner, field, "must be > 0, got " + io::format_number(v));
   };
   if (projection_max_params < 0)
     throw OptionError(k_owner, "projection_max_params", "must be >= 0");

@@ -8,6 +8,7 @@
 
 #include "locus/data/source.hpp"
 #include "locus/data/synthetic.hpp"
+#include "locus/io/format.hpp"
 #include "locus/symmetry/categorize.hpp"
 #include "locus/symmetry/counts.hpp"
 #include "locus/symmetry/expansion.hpp"
@@ -26,12 +27,6 @@ using options::OptionError;
 constexpr const char* k_owner = "SimsekStudyOptions";
 constexpr const char* k_title =
     "Simsek et al. (2021): symmetry-induced minima, saddles and zero-loss paths";
-
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 std::vector<double> parse_numbers(const std::string& field, const std::string& text) {
   std::vector<double> out;
@@ -215,8 +210,8 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
         "the reverse for h >> r",
         above_small && below_large,
         {{"log10_ratio_h0", q0}, {"log10_ratio_hmax", q_end}, {"h_max", opt.count_m_max - r}},
-        "log10 G(3, m)/T(4, m) = " + num(q0) + " at h = 0 and " + num(q_end) +
-            " at h = " + std::to_string(opt.count_m_max - r)));
+        "log10 G(3, m)/T(4, m) = " + io::format_number(q0) + " at h = 0 and " +
+            io::format_number(q_end) + " at h = " + std::to_string(opt.count_m_max - r)));
     out.tables.push_back(
         {"counts", "log10 of the exact counts for the teacher width r = 4", std::move(counts)});
     out.tables.push_back(
@@ -302,10 +297,10 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
         "one extra neuron connects the permuted minima: a piecewise-linear path swaps two teacher "
         "neurons at zero loss, while the straight line between them has a barrier",
         ok, workflows::to_json(c),
-        "loss <= " + num(c.path_loss_max) +
+        "loss <= " + io::format_number(c.path_loss_max) +
             " along the 7 segments (bound 1e-20); the straight "
             "line peaks " +
-            num(barrier) + " above its ends"));
+            io::format_number(barrier) + " above its ends"));
     Table profile({"t", "loss_path", "loss_line"});
     for (Index i = 0; i < c.t.size(); ++i)
       profile.add_row({c.t(i), c.loss_path(i), c.loss_line(i)});
@@ -340,10 +335,10 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
         "deep_swap_path",
         "in a deep net one extra neuron per layer connects the permuted minima at zero loss", dok,
         workflows::to_json(dc),
-        "teacher " + deep.describe() +
-            ", neurons 0 and 1 swapped in each hidden layer: loss <= " + num(dc.path_loss_max) +
-            " along " + std::to_string(dc.segments.size()) + " segments; the straight line peaks " +
-            num(dc.line.barriers.above_larger_end) + " above its ends"));
+        "teacher " + deep.describe() + ", neurons 0 and 1 swapped in each hidden layer: loss <= " +
+            io::format_number(dc.path_loss_max) + " along " + std::to_string(dc.segments.size()) +
+            " segments; the straight line peaks " +
+            io::format_number(dc.line.barriers.above_larger_end) + " above its ends"));
   }
 
   // 4. Split critical points: a width-1 student of a width-3 tanh teacher (the paper's first
@@ -370,9 +365,9 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
         "splitting a neuron of a critical point gives a critical point with the same loss and at "
         "least m - r zero Hessian eigenvalues",
         c.critical() && c.zero_after >= c.zero_expected, evidence,
-        "|grad L|_inf = " + num(c.gradient_max_norm_after) + " <= " + num(c.gradient_tolerance) +
-            ", loss " + num(c.loss_before) + " -> " + num(c.loss_after) + ", " +
-            std::to_string(c.zero_after) +
+        "|grad L|_inf = " + io::format_number(c.gradient_max_norm_after) + " <= " +
+            io::format_number(c.gradient_tolerance) + ", loss " + io::format_number(c.loss_before) +
+            " -> " + io::format_number(c.loss_after) + ", " + std::to_string(c.zero_after) +
             " zero eigenvalues (>= " + std::to_string(c.zero_expected) + ")"));
     out.claims.push_back(decide(
         "split_saddle",
@@ -384,8 +379,8 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
         decide("zero_type_breaks",
                "adding a zero-type neuron instead of splitting breaks criticality (dL/da_j != 0)",
                c.zero_neuron_outgoing_gradient_max_norm > c.gradient_tolerance, evidence,
-               "|dL/da| = " + num(c.zero_neuron_outgoing_gradient_max_norm) +
-                   " against the tolerance " + num(c.gradient_tolerance)));
+               "|dL/da| = " + io::format_number(c.zero_neuron_outgoing_gradient_max_norm) +
+                   " against the tolerance " + io::format_number(c.gradient_tolerance)));
     Table spectrum({"eigenvalue", "class"});
     const double tau = c.spectrum_after.counts.tolerance;
     for (Index i = 0; i < c.spectrum_after.eigenvalues.size(); ++i) {
@@ -475,9 +470,10 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
       out.claims.push_back(
           decide("wider_fits_better", "wider students end at lower loss (median over seeds)",
                  medians.back().second < medians.front().second, {{"median_loss", med}},
-                 "median final loss " + num(medians.front().second) + " at width " +
-                     std::to_string(medians.front().first) + ", " + num(medians.back().second) +
-                     " at width " + std::to_string(medians.back().first)));
+                 "median final loss " + io::format_number(medians.front().second) + " at width " +
+                     std::to_string(medians.front().first) + ", " +
+                     io::format_number(medians.back().second) + " at width " +
+                     std::to_string(medians.back().first)));
     int narrow_missed = 0, narrow_certified = 0;
     for (const auto& run : res.runs)
       if (run.width <= r && !run.zero_loss) {

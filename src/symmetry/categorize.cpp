@@ -6,18 +6,14 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "locus/io/format.hpp"
+
 namespace locus::symmetry {
 
 namespace {
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
-
-std::string sci(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 std::string widths_text(const Mlp& model) { return model.describe(); }
 
@@ -77,7 +73,8 @@ std::string list(const std::vector<Index>& v) {
 void CategorizeOptions::validate() const {
   auto check = [](const char* field, double v) {
     if (!(v >= 0) || !(v < 1))
-      throw options::OptionError("CategorizeOptions", field, "must be in [0, 1), got " + sci(v));
+      throw options::OptionError("CategorizeOptions", field,
+                                 "must be in [0, 1), got " + io::format_number(v));
   };
   check("weight_tolerance_relative", weight_tolerance_relative);
   check("output_tolerance_relative", output_tolerance_relative);
@@ -150,8 +147,8 @@ Categorization categorize(const Mlp& teacher, const VectorXd& teacher_theta, con
   for (Index i = 0; i < c.r; ++i) {
     if (std::abs(t.outgoing(i)) <= c.output_tolerance)
       throw std::invalid_argument("the teacher is not irreducible: neuron " + std::to_string(i) +
-                                  " has outgoing weight " + sci(t.outgoing(i)) +
-                                  " (|a*| <= " + sci(c.output_tolerance) + ")");
+                                  " has outgoing weight " + io::format_number(t.outgoing(i)) +
+                                  " (|a*| <= " + io::format_number(c.output_tolerance) + ")");
     if (c.sign_symmetry && reflection == 0.0 &&
         t.incoming.row(i).cwiseAbs().maxCoeff() <= c.weight_tolerance)
       throw std::invalid_argument("the teacher is not irreducible: neuron " + std::to_string(i) +
@@ -163,8 +160,9 @@ Categorization categorize(const Mlp& teacher, const VectorXd& teacher_theta, con
         throw std::invalid_argument("the teacher is not irreducible: neurons " + std::to_string(k) +
                                     " and " + std::to_string(i) + " have " +
                                     (sign < 0 ? "opposite" : "equal") + " incoming vectors (|v_i " +
-                                    (sign < 0 ? "+" : "-") + " v_k|_inf = " + sci(dist) +
-                                    " <= 2 * " + sci(c.weight_tolerance) + ")");
+                                    (sign < 0 ? "+" : "-") +
+                                    " v_k|_inf = " + io::format_number(dist) + " <= 2 * " +
+                                    io::format_number(c.weight_tolerance) + ")");
     }
   }
 
@@ -280,28 +278,30 @@ Categorization categorize(const Mlp& teacher, const VectorXd& teacher_theta, con
     if (c.teacher[i].output_error > worst_sum) worst_sum = c.teacher[i].output_error, worst_i = i;
   if (!c.unexplained.empty()) {
     c.message = "unexplained neurons " + list(c.unexplained) +
-                ": neither copies of a teacher neuron (|v - v*|_inf > " + sci(c.weight_tolerance) +
-                "), nor zero-type (|a| > " + sci(c.output_tolerance) + "), nor in a zero group";
+                ": neither copies of a teacher neuron (|v - v*|_inf > " +
+                io::format_number(c.weight_tolerance) + "), nor zero-type (|a| > " +
+                io::format_number(c.output_tolerance) + "), nor in a zero group";
   } else if (!c.uncovered.empty()) {
     c.message = "teacher neurons " + list(c.uncovered) + " have no copy: phi is not onto {0.." +
                 std::to_string(c.r - 1) + "}";
   } else if (worst_sum > c.output_tolerance) {
     c.message = "the copies of teacher neuron " + std::to_string(worst_i) +
-                " have outgoing weights summing to " + sci(c.teacher[worst_i].output_sum) +
-                ", not a* = " + sci(c.teacher[worst_i].output_target) + " (error " +
-                sci(worst_sum) + " > " + sci(c.output_tolerance) + ")";
+                " have outgoing weights summing to " +
+                io::format_number(c.teacher[worst_i].output_sum) +
+                ", not a* = " + io::format_number(c.teacher[worst_i].output_target) + " (error " +
+                io::format_number(worst_sum) + " > " + io::format_number(c.output_tolerance) + ")";
   } else if (c.constant_error > c.output_tolerance) {
     c.message = "the constant term (output bias and c sum a_j over the " +
                 std::to_string(c.flipped) +
-                " sign-flipped neurons) differs from the teacher's by " + sci(c.constant_error) +
-                " > " + sci(c.output_tolerance);
+                " sign-flipped neurons) differs from the teacher's by " +
+                io::format_number(c.constant_error) + " > " + io::format_number(c.output_tolerance);
   } else {
     c.on_expansion_manifold = true;
     c.message = "on the expansion manifold: " + c.piece + " with k = " + std::to_string(c.k) +
                 " copies, " + std::to_string(c.zero_type.size()) + " zero-type neurons and " +
                 std::to_string(c.zero_groups.size()) + " zero groups, dimension " +
-                std::to_string(c.piece_dimension) + " (max copy-sum error " + sci(worst_sum) +
-                " <= " + sci(c.output_tolerance) + ")";
+                std::to_string(c.piece_dimension) + " (max copy-sum error " +
+                io::format_number(worst_sum) + " <= " + io::format_number(c.output_tolerance) + ")";
   }
   return c;
 }
@@ -364,12 +364,15 @@ std::string summary(const Categorization& c) {
   for (std::size_t i = 0; i < c.teacher.size(); ++i) {
     const TeacherCopies& t = c.teacher[i];
     out += "teacher " + std::to_string(i) + ": copies " + list(t.copies) +
-           ", sum a = " + sci(t.output_sum) + " vs a* = " + sci(t.output_target) + " (error " +
-           sci(t.output_error) + ", |v - v*| <= " + sci(t.incoming_deviation) + ")\n";
+           ", sum a = " + io::format_number(t.output_sum) +
+           " vs a* = " + io::format_number(t.output_target) + " (error " +
+           io::format_number(t.output_error) +
+           ", |v - v*| <= " + io::format_number(t.incoming_deviation) + ")\n";
   }
-  out += "zero-type " + list(c.zero_type) + " (max |a| " + sci(c.zero_type_output_max) + ")\n";
+  out += "zero-type " + list(c.zero_type) + " (max |a| " +
+         io::format_number(c.zero_type_output_max) + ")\n";
   for (const ZeroGroup& g : c.zero_groups)
-    out += "zero group " + list(g.neurons) + ": sum a = " + sci(g.output_sum) + "\n";
+    out += "zero group " + list(g.neurons) + ": sum a = " + io::format_number(g.output_sum) + "\n";
   if (!c.unexplained.empty()) out += "unexplained " + list(c.unexplained) + "\n";
   return out;
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "locus/io/format.hpp"
+
 namespace locus::transforms {
 
 namespace {
@@ -15,13 +17,6 @@ using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 constexpr double kEps = std::numeric_limits<double>::epsilon();
-
-std::string str(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
 
 // The network as one matrix W_k (out x in) and one bias b_k (empty without bias) per weight
 // layer: every transform edits rows of W_K, entries of b_K and columns of W_{K+1} here, and pack()
@@ -105,8 +100,8 @@ std::string neuron_name(int layer, Index neuron) {
 void check_finite(const VectorXd& v, const std::string& what) {
   for (Index i = 0; i < v.size(); ++i)
     if (!std::isfinite(v[i]))
-      throw std::invalid_argument(what + " entry " + std::to_string(i) + " is " + str(v[i]) +
-                                  ": weights must be finite");
+      throw std::invalid_argument(what + " entry " + std::to_string(i) + " is " +
+                                  io::format_number(v[i], 17) + ": weights must be finite");
 }
 
 // The incoming row and bias of a new neuron in layer K: empty = zeros; a nonzero bias needs a
@@ -120,10 +115,12 @@ std::pair<VectorXd, double> new_incoming(const Mlp& model, int layer, const Vect
                                 " entries; hidden layer " + std::to_string(layer) + " needs " +
                                 std::to_string(in));
   check_finite(w, "incoming weights");
-  if (!std::isfinite(bias)) throw std::invalid_argument("bias is " + str(bias) + ": not finite");
+  if (!std::isfinite(bias))
+    throw std::invalid_argument("bias is " + io::format_number(bias, 17) + ": not finite");
   if (bias != 0.0 && !model.has_bias(layer - 1))
-    throw std::invalid_argument("bias " + str(bias) + " given, but hidden layer " +
-                                std::to_string(layer) + " has no bias");
+    throw std::invalid_argument("bias " + io::format_number(bias, 17) +
+                                " given, but hidden layer " + std::to_string(layer) +
+                                " has no bias");
   return {w, bias};
 }
 
@@ -177,16 +174,18 @@ Surgery split_neuron(const Mlp& model, const VectorXd& theta, const NeuronRef& a
   std::string list;
   for (size_t c = 0; c < k; ++c) {
     if (!std::isfinite(fractions[c]))
-      throw std::invalid_argument("fraction " + std::to_string(c + 1) + " is " + str(fractions[c]) +
+      throw std::invalid_argument("fraction " + std::to_string(c + 1) + " is " +
+                                  io::format_number(fractions[c], 17) +
                                   ": fractions must be finite");
     sum += fractions[c];
     sum_abs += std::abs(fractions[c]);
-    list += (c ? "," : "") + str(fractions[c]);
+    list += (c ? "," : "") + io::format_number(fractions[c], 17);
   }
   // Decimal fractions such as 0.1,0.2,0.7 do not sum to exactly 1 in binary; the rounding of
   // k parsed numbers and their sum stays below 4 k eps max(1, sum |f|).
   if (!(std::abs(sum - 1.0) <= 4.0 * static_cast<double>(k) * kEps * std::max(1.0, sum_abs)))
-    throw std::invalid_argument("fractions " + list + " sum to " + str(sum) + ", not 1");
+    throw std::invalid_argument("fractions " + list + " sum to " + io::format_number(sum, 17) +
+                                ", not 1");
   Layers l = unpack(model, theta);
   const VectorXd in = l.w[at.layer - 1].row(at.neuron).transpose();
   const double bias = l.b[at.layer - 1].size() > 0 ? l.b[at.layer - 1](at.neuron) : 0.0;
@@ -207,13 +206,15 @@ Surgery merge_neurons(const Mlp& model, const VectorXd& theta, int layer, Index 
     if (w_in(keep, c) != w_in(other, c))
       throw std::invalid_argument("merge: " + neuron_name(layer, keep) + " and neuron " +
                                   std::to_string(other) + " differ in incoming weight " +
-                                  std::to_string(c) + " (" + str(w_in(keep, c)) + " vs " +
-                                  str(w_in(other, c)) + "); only exact duplicates merge");
+                                  std::to_string(c) + " (" + io::format_number(w_in(keep, c), 17) +
+                                  " vs " + io::format_number(w_in(other, c), 17) +
+                                  "); only exact duplicates merge");
   const VectorXd& b = l.b[layer - 1];
   if (b.size() > 0 && b(keep) != b(other))
     throw std::invalid_argument("merge: " + neuron_name(layer, keep) + " and neuron " +
-                                std::to_string(other) + " differ in bias (" + str(b(keep)) +
-                                " vs " + str(b(other)) + "); only exact duplicates merge");
+                                std::to_string(other) + " differ in bias (" +
+                                io::format_number(b(keep), 17) + " vs " +
+                                io::format_number(b(other), 17) + "); only exact duplicates merge");
   l.w[layer].col(keep) += l.w[layer].col(other);
   erase(l, layer, other);
   return pack(std::move(l));
@@ -225,7 +226,8 @@ Surgery add_zero_neuron(const Mlp& model, const VectorXd& theta, int layer,
   const auto [in, bias] = new_incoming(model, layer, weights.incoming, weights.bias);
   if (weights.outgoing.size() > 0 && (weights.outgoing.array() != 0.0).any())
     throw std::invalid_argument("outgoing weights of a zero-type neuron must be 0 (largest |a| = " +
-                                str(weights.outgoing.cwiseAbs().maxCoeff()) + ")");
+                                io::format_number(weights.outgoing.cwiseAbs().maxCoeff(), 17) +
+                                ")");
   Layers l = unpack(model, theta);
   append(l, layer, in, bias, VectorXd::Zero(l.w[layer].rows()));
   return pack(std::move(l));
@@ -248,7 +250,7 @@ Surgery add_zero_group(const Mlp& model, const VectorXd& theta, int layer, const
     const double sum = outgoing.row(i).sum();
     if (!(std::abs(sum) <= 4.0 * k * kEps * outgoing.row(i).cwiseAbs().maxCoeff()))
       throw std::invalid_argument("outgoing weights of a zero group: row " + std::to_string(i) +
-                                  " sums to " + str(sum) + ", not 0");
+                                  " sums to " + io::format_number(sum, 17) + ", not 0");
   }
   Layers l = unpack(model, theta);
   for (Index c = 0; c < outgoing.cols(); ++c) append(l, layer, in, b, outgoing.col(c));
@@ -260,9 +262,9 @@ Surgery remove_neuron(const Mlp& model, const VectorXd& theta, const NeuronRef& 
   Layers l = unpack(model, theta);
   const double largest = l.w[at.layer].col(at.neuron).cwiseAbs().maxCoeff();
   if (largest != 0.0)
-    throw std::invalid_argument("cannot remove " + neuron_name(at.layer, at.neuron) +
-                                ": its outgoing weights are not 0 (largest |a| = " + str(largest) +
-                                ")");
+    throw std::invalid_argument(
+        "cannot remove " + neuron_name(at.layer, at.neuron) +
+        ": its outgoing weights are not 0 (largest |a| = " + io::format_number(largest, 17) + ")");
   if (l.hidden_width(at.layer) == 1)
     throw std::invalid_argument("cannot remove " + neuron_name(at.layer, at.neuron) +
                                 ": it is the layer's only neuron");

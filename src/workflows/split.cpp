@@ -6,18 +6,13 @@
 #include <string>
 
 #include "locus/core/random.hpp"
+#include "locus/io/format.hpp"
 
 namespace locus::workflows {
 
 namespace {
 
 using Eigen::VectorXd;
-
-std::string sci(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 io::Json inertia_json(const analysis::Spectrum& s) {
   io::Json j;
@@ -34,8 +29,8 @@ io::Json inertia_json(const analysis::Spectrum& s) {
 
 std::string inertia_text(const analysis::Spectrum& s) {
   return "index " + std::to_string(s.counts.negative) + ", " + std::to_string(s.counts.zero) +
-         " zero (tau_H = " + sci(s.counts.tolerance) + ", gap " + sci(s.counts.gap) + "), " +
-         std::to_string(s.counts.positive) + " positive";
+         " zero (tau_H = " + io::format_number(s.counts.tolerance) + ", gap " +
+         io::format_number(s.counts.gap) + "), " + std::to_string(s.counts.positive) + " positive";
 }
 
 }  // namespace
@@ -133,10 +128,10 @@ SplitCheck split_critical_point(const Objective& objective, const VectorXd& thet
       transforms::neuron_indices(zero.model, {at.layer, zero.model.layer(at.layer - 1).out - 1});
   s.zero_neuron_outgoing_gradient_max_norm = g_zero(added.outgoing).cwiseAbs().maxCoeff();
 
-  const std::string test = "|g|_inf = " + sci(s.gradient_max_norm_after) +
+  const std::string test = "|g|_inf = " + io::format_number(s.gradient_max_norm_after) +
                            (s.gradient_max_norm_after <= s.gradient_tolerance ? " <= " : " > ") +
-                           sci(s.gradient_tolerance) +
-                           " (before: " + sci(s.gradient_max_norm_before) + ")";
+                           io::format_number(s.gradient_tolerance) +
+                           " (before: " + io::format_number(s.gradient_max_norm_before) + ")";
   if (!s.spectrum_before.converged || !s.spectrum_after.converged) {
     s.status = SplitStatus::spectrum_failed;
     s.message =
@@ -183,11 +178,11 @@ std::string summary(const SplitCheck& s) {
   for (Index w : s.widths_after) w_after += (w_after.empty() ? "" : ",") + std::to_string(w);
   return std::string(to_string(s.status)) + ": " + s.message + "\nsplit neuron " +
          std::to_string(s.split.neuron) + " of hidden layer " + std::to_string(s.split.layer) +
-         ": [" + w_before + "] -> [" + w_after + "]\nloss " + sci(s.loss_before) + " -> " +
-         sci(s.loss_after) + "\nbefore: " + inertia_text(s.spectrum_before) +
-         "\nafter:  " + inertia_text(s.spectrum_after) +
-         "\nzero-type neuron instead: |dL/da| = " + sci(s.zero_neuron_outgoing_gradient_max_norm) +
-         ", |g|_inf = " + sci(s.zero_neuron_gradient_max_norm) + "\n";
+         ": [" + w_before + "] -> [" + w_after + "]\nloss " + io::format_number(s.loss_before) +
+         " -> " + io::format_number(s.loss_after) + "\nbefore: " + inertia_text(s.spectrum_before) +
+         "\nafter:  " + inertia_text(s.spectrum_after) + "\nzero-type neuron instead: |dL/da| = " +
+         io::format_number(s.zero_neuron_outgoing_gradient_max_norm) +
+         ", |g|_inf = " + io::format_number(s.zero_neuron_gradient_max_norm) + "\n";
 }
 
 }  // namespace locus::workflows

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "locus/data/synthetic.hpp"
+#include "locus/io/format.hpp"
 
 namespace locus::workflows {
 
@@ -14,12 +15,6 @@ namespace {
 
 using Eigen::VectorXd;
 using Clock = std::chrono::steady_clock;
-
-std::string sci(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 [[noreturn]] void fail(const char* field, const std::string& problem) {
   throw options::OptionError("StudentsOptions", field, problem);
@@ -106,7 +101,8 @@ void StudentsOptions::validate() const {
   if (adam_iterations < 0 || adam_iterations > max_count)
     fail("adam_iterations", "must be in 0..1e9, got " + std::to_string(adam_iterations));
   if (!(adam_learning_rate > 0) || !std::isfinite(adam_learning_rate))
-    fail("adam_learning_rate", "must be finite and > 0, got " + sci(adam_learning_rate));
+    fail("adam_learning_rate",
+         "must be finite and > 0, got " + io::format_number(adam_learning_rate));
   if (polish != solvers::Method::lm && polish != solvers::Method::newton &&
       polish != solvers::Method::critical)
     fail("polish",
@@ -114,9 +110,10 @@ void StudentsOptions::validate() const {
   if (polish_iterations < 0 || polish_iterations > max_count)
     fail("polish_iterations", "must be in 0..1e9, got " + std::to_string(polish_iterations));
   if (!(loss_tolerance >= 0) || !std::isfinite(loss_tolerance))
-    fail("loss_tolerance", "must be finite and >= 0, got " + sci(loss_tolerance));
+    fail("loss_tolerance", "must be finite and >= 0, got " + io::format_number(loss_tolerance));
   if (!(gradient_tolerance >= 0) || !std::isfinite(gradient_tolerance))
-    fail("gradient_tolerance", "must be finite and >= 0, got " + sci(gradient_tolerance));
+    fail("gradient_tolerance",
+         "must be finite and >= 0, got " + io::format_number(gradient_tolerance));
   categorize.validate();
 }
 
@@ -270,7 +267,8 @@ io::Json to_json(const StudentsResult& r) {
 
 std::string summary(const StudentsResult& r) {
   std::string out = "Simsek students on " + std::to_string(r.n_points) + " grid points (" +
-                    std::string(to_string(r.options.activation)) + "), " + sci(r.seconds) + " s\n";
+                    std::string(to_string(r.options.activation)) + "), " +
+                    io::format_number(r.seconds) + " s\n";
   for (const WidthSummary& w : r.widths) {
     char buf[256];
     std::snprintf(
@@ -290,8 +288,8 @@ std::string summary(const StudentsResult& r) {
            (run.end_class == analysis::PointClass::saddle
                 ? " (index " + std::to_string(run.index) + ")"
                 : "") +
-           ", loss " + sci(run.loss_final) + ", |g| " + sci(run.gradient_max_norm) + ", " +
-           sci(run.seconds) + " s";
+           ", loss " + io::format_number(run.loss_final) + ", |g| " +
+           io::format_number(run.gradient_max_norm) + ", " + io::format_number(run.seconds) + " s";
     if (run.categorization)
       out += run.categorization->on_expansion_manifold
                  ? ", " + run.categorization->piece + " dim " +

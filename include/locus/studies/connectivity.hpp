@@ -1,0 +1,49 @@
+#pragma once
+// The connectivity study (mode connectivity; Garipov et al. 2018, Draxler et al. 2018, Ainsworth
+// et al. 2023): two minima of the same architecture trained from different seeds on a built-in
+// real dataset, joined by the straight line, the straight line after weight-matching alignment, a
+// fitted quadratic Bezier curve and a nudged elastic band (its climbing image refined to a
+// critical point), at two or more hidden widths. Claims:
+//   alignment_exact       the aligned network computes the same function as the original
+//   curve_below_line      a fitted Bezier curve's barrier is far below the straight line's, and
+//                         its reported maximum matches an independent evaluation of the curve
+//   neb_below_line        the band's barrier is at most the straight line's
+// The band's state (force, its climbing image's refinement) is reported in the evidence and the
+// barriers table; it is not a claim: on these overparameterized nets the minima are joined at
+// (near) zero loss, so there is no saddle for the climbing image to find, and FIRE stops at its
+// iteration limit with max |F| ~ 1e-4.
+//   barrier_falls         the straight line's barrier after alignment falls with width
+//
+//   locus::studies::ConnectivityStudyOptions o;
+//   o.widths = "16,64";
+//   const locus::studies::StudyResult r = locus::studies::run_connectivity_study(o);
+
+#include <cstdint>
+#include <string>
+
+#include "locus/core/options.hpp"
+#include "locus/studies/study.hpp"
+
+namespace locus::studies {
+
+// Options of the connectivity study. The defaults (iris, 30 points, widths 16 and 64) take a few
+// seconds on 2 cores.
+struct ConnectivityStudyOptions {
+  std::uint64_t seed = 1;        // minimum A from seed, B from seed + 1; the data subset
+  std::string dataset = "iris";  // a built-in dataset (standardised, one-hot labels)
+  std::int64_t points = 30;      // data points d
+  std::string widths = "16,64";  // hidden widths, one hidden layer each
+  std::string activation = "tanh";
+  std::int64_t neb_images = 9;
+  std::int64_t neb_iterations = 5000;  // FIRE iterations at most
+  double curve_ratio = 0.1;            // curve_below_line: curve barrier <= this * line barrier
+
+  // Throws options::OptionError naming the field.
+  void validate() const;
+};
+const options::Table<ConnectivityStudyOptions>& connectivity_study_options_table();
+
+StudyResult run_connectivity_study(const ConnectivityStudyOptions& options);
+Study connectivity_study();
+
+}  // namespace locus::studies

@@ -1,0 +1,260 @@
+#include "locus/studies/connectivity.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "locus/core/objective.hpp"
+#include "locus/data/builtin.hpp"
+#include "locus/data/source.hpp"
+#include "locus/io/format.hpp"
+#include "locus/paths/align.hpp"
+#include "locus/paths/curve.hpp"
+#include "locus/paths/neb.hpp"
+#include "locus/solvers/solve.hpp"
+
+namespace locus::studies {
+
+namespace {
+
+using Eigen::VectorXd;
+using io::format_number;
+using options::OptionError;
+
+constexpr const char* k_owner = "ConnectivityStudyOptions";
+constexpr const char* k_title =
+    "Mode connectivity: straight lines, alignment, Bezier curves and elastic bands between minima";
+constexpr double kEps = std::numeric_limits<double>::epsilon();
+
+// What the study measured at one width.
+struct WidthRecord {
+  Index width = 0, n_params = 0;
+  double loss_a = NAN, loss_b = NAN;
+  paths::LossProfile line, aligned;
+  paths::Alignment alignment;
+  double alignment_function_error = NAN, alignment_function_bound = NAN;
+  std::optional<paths::CurveFit> curve;  // optional: a CurveFit has no empty state
+  double curve_check_error = NAN;        // |L(curve(t*)) - reported max|, recomputed
+  std::optional<paths::NebResult> neb;
+  // The four paths' losses at the same t (uniform in t; the band's polyline uniform per segment).
+  Eigen::VectorXd t, loss_line, loss_aligned, loss_curve, loss_neb;
+};
+
+// A minimum from a seeded initialisation: Levenberg-Marquardt to the round-off floor.
+VectorXd train(const Objective& obj, const Mlp& model, std::uint64_t seed) {
+  solvers::TrainOptions o;
+  o.method = solvers::Method::lm;
+  return solvers::solve(obj, model.init_parameters({.seed = seed}), o).theta;
+}
+
+WidthRecord run_width(const ConnectivityStudyOptions& opt, const Dataset& data, Index width) {
+  const Mlp model({.widths = {data.x.cols(), width, data.y.cols()},
+                   .activation = parse_activation(opt.activation)});
+  const Objective obj(model, data);
+  WidthRecord w;
+  w.width = width;
+  w.n_params = model.n_params();
+  const VectorXd a = train(obj, model, opt.seed), b = train(obj, model, opt.seed + 1);
+  w.loss_a = obj.loss(a);
+  w.loss_b = obj.loss(b);
+
+  w.alignment = paths::weight_match(model, a, b, obj, {.seed = opt.seed});
+  w.line = *w.alignment.line_before;
+  w.aligned = *w.alignment.line_after;
+  // The aligned B is B with its neurons permuted: the same outputs up to the order of the sums.
+  const Eigen::MatrixXd f = model.predict(b, data.x);
+  w.alignment_function_error = (model.predict(w.alignment.theta, data.x) - f).cwiseAbs().maxCoeff();
+  w.alignment_function_bound = 64 * kEps * std::max(1.0, f.cwiseAbs().maxCoeff());
+
+  w.curve = paths::fit_curve(obj, a, b);
+  w.curve_check_error =
+      std::abs(obj.loss(w.curve->curve.at(w.curve->profile.t_max)) - w.curve->profile.loss_max);
+  paths::NebOptions no;
+  no.images = static_cast<int>(opt.neb_images);
+  no.max_iterations = static_cast<int>(opt.neb_iterations);
+  w.neb = paths::neb(obj, a, b, no);
+
+  const Index n = 101;
+  w.t = VectorXd::LinSpaced(n, 0.0, 1.0);
+  w.loss_line.resize(n);
+  w.loss_aligned.resize(n);
+  w.loss_curve.resize(n);
+  w.loss_neb.resize(n);
+  for (Index i = 0; i < n; ++i) {
+    const double t = w.t(i);
+    w.loss_line(i) = obj.loss((1 - t) * a + t * b);
+    w.loss_aligned(i) = obj.loss((1 - t) * a + t * w.alignment.theta);
+    w.loss_curve(i) = obj.loss(w.curve->curve.at(t));
+    w.loss_neb(i) = obj.loss(w.neb->path.at(t));
+  }
+  return w;
+}
+
+std::vector<Index> parse_width_list(const std::string& text) {
+  std::vector<Index> widths = parse_widths("1," + text, "widths");  // parse_widths needs two
+  widths.erase(widths.begin());
+  return widths;
+}
+
+}  // namespace
+
+void ConnectivityStudyOptions::validate() const {
+  const auto names = builtin_dataset_names();
+  if (std::find(names.begin(), names.end(), dataset) == names.end())
+    throw OptionError(k_owner, "dataset", "must be a built-in dataset, got '" + dataset + "'");
+  if (points < 4 || points > 500) throw OptionError(k_owner, "points", "must be in [4, 500]");
+  try {
+    const std::vector<Index> w = parse_width_list(widths);
+    if (w.size() < 2 || !std::is_sorted(w.begin(), w.end()) || w.front() == w.back())
+      throw OptionError(k_owner, "widths", "needs two or more increasing widths, got " + widths);
+  } catch (const std::invalid_argument& e) {
+    throw OptionError(k_owner, "widths", e.what());
+  }
+  try {
+    parse_activation(activation);
+  } catch (const std::invalid_argument& e) {
+    throw OptionError(k_owner, "activation", e.what());
+  }
+  if (neb_images < 1) throw OptionError(k_owner, "neb_images", "must be >= 1");
+  if (neb_iterations < 1) throw OptionError(k_owner, "neb_iterations", "must be >= 1");
+  if (!(curve_ratio > 0 && curve_ratio <= 1))
+    throw OptionError(k_owner, "curve_ratio", "must be in (0, 1]");
+}
+
+const options::Table<ConnectivityStudyOptions>& connectivity_study_options_table() {
+  using O = ConnectivityStudyOptions;
+  static const auto t =
+      options::Table<O>(k_owner)
+          .add("seed", "minimum A from seed, B from seed + 1; the data subset", &O::seed)
+          .add("dataset", "built-in dataset (standardised, one-hot labels)", &O::dataset)
+          .add("points", "data points d", &O::points)
+          .add("widths", "hidden widths, increasing (one hidden layer)", &O::widths)
+          .add("activation", "hidden activation", &O::activation)
+          .add("neb_images", "interior images of the elastic band", &O::neb_images)
+          .add("neb_iterations", "FIRE iterations at most", &O::neb_iterations)
+          .add("curve_ratio", "curve_below_line: curve barrier <= this * line barrier",
+               &O::curve_ratio);
+  return t;
+}
+
+StudyResult run_connectivity_study(const ConnectivityStudyOptions& opt) {
+  StudyResult out;
+  out.study = "connectivity";
+  out.title = k_title;
+  const Dataset data =
+      load_builtin(opt.dataset, {.standardize = true, .n_points = opt.points, .seed = opt.seed});
+  std::vector<WidthRecord> records;
+  for (const Index width : parse_width_list(opt.widths))
+    records.push_back(run_width(opt, data, width));
+
+  Table barriers({"width", "n_params", "loss_a", "loss_b", "line", "aligned", "curve", "neb",
+                  "neb_status", "neb_force", "saddle_gradient"});
+  Table profiles({"width", "t", "line", "aligned", "curve", "neb"});
+  bool aligned_ok = true, curve_ok = true, neb_ok = true;
+  io::Json aligned_ev = io::Json::array(), curve_ev = io::Json::array(), neb_ev = io::Json::array();
+  for (const WidthRecord& w : records) {
+    const paths::NebSaddle& s = w.neb->saddle;
+    barriers.add_row({w.width, w.n_params, w.loss_a, w.loss_b, w.line.barriers.above_larger_end,
+                      w.aligned.barriers.above_larger_end,
+                      w.curve->profile.barriers.above_larger_end, w.neb->barriers.above_larger_end,
+                      std::string(paths::to_string(w.neb->status)), w.neb->force_max_norm,
+                      s.gradient_max_norm});
+    aligned_ok = aligned_ok && w.alignment_function_error <= w.alignment_function_bound &&
+                 w.alignment.objective_after >= w.alignment.objective_before;
+    aligned_ev.push_back({{"width", w.width},
+                          {"function_error", w.alignment_function_error},
+                          {"bound", w.alignment_function_bound},
+                          {"objective_before", w.alignment.objective_before},
+                          {"objective_after", w.alignment.objective_after}});
+    const double line_b = w.line.barriers.above_larger_end;
+    const double curve_b = w.curve->profile.barriers.above_larger_end;
+    const double check_bound = 1e-12 * std::max(1.0, w.curve->profile.loss_max);
+    curve_ok =
+        curve_ok && curve_b <= opt.curve_ratio * line_b && w.curve_check_error <= check_bound;
+    curve_ev.push_back({{"width", w.width},
+                        {"line_barrier", line_b},
+                        {"curve_barrier", curve_b},
+                        {"recomputed_max_error", w.curve_check_error},
+                        {"bound", check_bound}});
+    neb_ok = neb_ok && w.neb->barriers.above_larger_end <= line_b;
+    neb_ev.push_back({{"width", w.width},
+                      {"neb_barrier", w.neb->barriers.above_larger_end},
+                      {"line_barrier", line_b},
+                      {"status", std::string(paths::to_string(w.neb->status))},
+                      {"force_max_norm", io::json_number(w.neb->force_max_norm)},
+                      {"saddle", paths::to_json(*w.neb)["saddle"]}});
+  }
+  for (const WidthRecord& w : records)
+    for (Index i = 0; i < w.t.size(); ++i)
+      profiles.add_row(
+          {w.width, w.t(i), w.loss_line(i), w.loss_aligned(i), w.loss_curve(i), w.loss_neb(i)});
+
+  out.claims.push_back(decide("alignment_exact",
+                              "weight matching permutes neurons only: the aligned network computes "
+                              "the same function, and the alignment objective does not decrease",
+                              aligned_ok, {{"widths", aligned_ev}},
+                              aligned_ok ? "outputs equal to 64 eps at every width"
+                                         : "an aligned network's outputs differ"));
+  out.claims.push_back(decide(
+      "curve_below_line",
+      "a fitted quadratic Bezier curve between two minima has a barrier far below the straight "
+      "line's (Garipov et al. 2018), and its reported maximum is the loss at its location",
+      curve_ok, {{"widths", curve_ev}},
+      curve_ok ? "the curve's barrier is below " + format_number(opt.curve_ratio) +
+                     " x the line's at every width"
+               : "a curve's barrier is not below the bound, or its maximum does not recompute"));
+  out.claims.push_back(decide(
+      "neb_below_line", "the nudged elastic band's barrier is at most the straight line's", neb_ok,
+      {{"widths", neb_ev}}, neb_ok ? "at every width" : "a band peaks above the straight line"));
+  const double first = records.front().aligned.barriers.above_larger_end;
+  const double last = records.back().aligned.barriers.above_larger_end;
+  out.claims.push_back(
+      decide("barrier_falls", "the straight-line barrier between aligned minima falls with width",
+             last < first, {{"aligned_barrier_first", first}, {"aligned_barrier_last", last}},
+             "aligned barrier " + format_number(first) + " at width " +
+                 std::to_string(records.front().width) + ", " + format_number(last) + " at width " +
+                 std::to_string(records.back().width)));
+  out.tables.push_back(
+      {"barriers", "Barriers (above the larger end) per width and path", std::move(barriers)});
+  out.tables.push_back(
+      {"profiles", "Loss along the four paths at the same t, per width", std::move(profiles)});
+  for (const WidthRecord& w : records)
+    out.figures.push_back(
+        {"profiles_" + std::to_string(w.width),
+         "lines",
+         "profiles",
+         "Loss along the four paths between the same two minima, width " + std::to_string(w.width) +
+             " (exact zeros drawn at 1e-33)",
+         {{"x", "t"},
+          {"y", {"line", "aligned", "curve", "neb"}},
+          {"labels", {"straight line", "line after alignment", "Bezier curve", "elastic band"}},
+          {"select", {{"width", std::to_string(w.width)}}},
+          {"logy", true},
+          {"floor", 1e-33},
+          {"ylabel", "loss"}},
+         {"curve_below_line", "neb_below_line"}});
+  out.figures.push_back(
+      {"barriers",
+       "lines",
+       "barriers",
+       "Barrier above the larger end against the hidden width, per path",
+       {{"x", "width"},
+        {"y", {"line", "aligned", "curve", "neb"}},
+        {"labels", {"straight line", "line after alignment", "Bezier curve", "elastic band"}},
+        {"logy", true},
+        {"floor", 1e-33},
+        {"ylabel", "barrier"}},
+       {"curve_below_line", "neb_below_line", "barrier_falls"}});
+  out.summary = std::to_string(out.count(Verdict::holds)) + " of " +
+                std::to_string(out.claims.size()) + " claims hold on " + opt.dataset + " (" +
+                std::to_string(opt.points) + " points).";
+  return out;
+}
+
+Study connectivity_study() {
+  return make_study("connectivity", k_title, connectivity_study_options_table(),
+                    &run_connectivity_study);
+}
+
+}  // namespace locus::studies
