@@ -12,6 +12,9 @@ packages=(
 )
 # Headless Chromium renders the report in the end-to-end test (LOCUS_SETUP_BROWSER=0 skips it).
 if [ "${LOCUS_SETUP_BROWSER:-1}" = 1 ]; then packages+=(chromium); fi
+# PyTorch for the from_torch / to_torch round-trip tests (LOCUS_SETUP_TORCH=0 skips it; those
+# tests are then skipped with their reason).
+if [ "${LOCUS_SETUP_TORCH:-1}" = 1 ]; then packages+=(python3-torch); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("locus ") + locus::io::version() + " (" +
                                         locus::io::git_commit() + ")");
   app.require_subcommand(1);
+  locus::cli::add_global_options(app);
   for (const auto& c : locus::cli::commands()) c.setup(app.add_subcommand(c.name, c.description));
   try {
     app.parse(argc, argv);

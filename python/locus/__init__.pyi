@@ -1,6 +1,6 @@
 # Type stub of the locus package. Typed here: the bindings of core.cpp, io.cpp and solvers.cpp.
 # The analysis and construction bindings are typed as Any through __getattr__ at the end.
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from . import symmetry as symmetry
 
@@ -186,6 +186,8 @@ def train(
     loss: str = ...,
     reduction: str = ...,
     polish_options: dict[str, Any] = ...,
+    progress: bool = False,
+    callback: Callable[[dict[str, Any]], bool | None] | None = None,
     **options: Any,
 ) -> SolveResult: ...
 
@@ -267,7 +269,14 @@ def options_table(name: str) -> dict[str, bool | int | float | str | None]: ...
 
 # Analysis and constructions: options by keyword, from the same tables as the CLI.
 def analyze(
-    model: Mlp, params: ArrayLike, x: ArrayLike, y: ArrayLike, loss: str = ..., **options: Any
+    model: Mlp,
+    params: ArrayLike,
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: str = ...,
+    progress: bool = False,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+    **options: Any,
 ) -> dict[str, Any]: ...
 
 class CooperConstruction:
@@ -292,6 +301,10 @@ class WalkResult:
 def walk(
     model: Mlp, params: ArrayLike, x: ArrayLike, y: ArrayLike, **options: Any
 ) -> WalkResult: ...
+
+# torch_io.py: the PyTorch round trip (torch imported only inside).
+def from_torch(module: Any) -> tuple[Mlp, F64]: ...
+def to_torch(model: Mlp, params: ArrayLike) -> Any: ...
 
 # Bindings of the other layers (analysis, constructions, studies).
 def __getattr__(name: str) -> Any: ...

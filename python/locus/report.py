@@ -4,9 +4,12 @@
 
 Each STUDY_DIR holds a study's `result.json` (first key `context`) and the CSV tables it names.
 The report draws each figure the study lists (PNG and SVG, see locus.plot), renders each table,
-and writes `OUT/index.html`: every claim with its statement, its verdict (holds, fails, or skipped
-when its check did not run, each styled apart), the reason and the evidence (the numbers the
-verdict was decided on). A figure whose table has no rows is named but not drawn. Files are written
+and writes `OUT/index.html`: first a summary table of every claim of every study (verdict, the
+numbers behind it, a link to it), then per study every claim with its statement, its verdict
+(holds, fails, or skipped when its check did not run, each styled apart), the reason and the
+evidence (the numbers the verdict was decided on), its figures with their sentences and its
+tables (wide ones scroll inside their box, long ones are collapsed; each links its full CSV).
+The page has no horizontal scrolling from 800 px of width up. A figure whose table has no rows is named but not drawn. Files are written
 to temporary names and renamed, so a reader never sees half a report.
 """
 
@@ -23,30 +26,43 @@ from . import plot
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
-       color: #222; }
+       color: #222; line-height: 1.4; overflow-wrap: anywhere; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 .holds { color: #116611; font-weight: bold; } .fails { color: #aa1111; font-weight: bold; }
 .skipped { color: #777777; font-style: italic; } .nofigure { color: #777777; }
 .evidence { font-size: 0.8em; color: #555; font-family: monospace; }
-table { border-collapse: collapse; font-size: 0.82em; margin: 0.6em 0 1.4em; }
-td, th { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+.table-wrap { max-width: 100%; overflow-x: auto; margin: 0.6em 0 1.4em; }
+table { border-collapse: collapse; font-size: 0.82em; }
+td, th { border: 1px solid #ccc; padding: 2px 6px; text-align: right; overflow-wrap: normal; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
-figure { margin: 1em 0 2em; } figure img { max-width: 100%; border: 1px solid #eee; }
+caption { text-align: left; font-weight: bold; padding: 0.2em 0; }
+table.summary td { text-align: left; vertical-align: top; }
+table.summary td.number { font-family: monospace; font-size: 0.9em; overflow-wrap: anywhere; }
+details.table > summary { cursor: pointer; margin: 0.6em 0; }
+figure { margin: 1em 0 2em; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.9em; max-width: 800px; }
 .context { font-size: 0.75em; color: #666; white-space: pre-wrap; }
 """
 
 
 # Marks <body data-figures-loaded="true|false"> once every figure has loaded (or failed), so a
-# headless browser's DOM dump tells whether the page shows all its figures.
+# headless browser's DOM dump tells whether the page shows all its figures, and
+# data-page-overflow with the page's scrollWidth - clientWidth in pixels (0: no horizontal
+# scrolling at this window width).
 LOADED_SCRIPT = """<script>
 window.addEventListener('load', function () {
   var imgs = Array.prototype.slice.call(document.images);
   var ok = imgs.every(function (i) { return i.complete && i.naturalWidth > 0; });
+  var root = document.documentElement;
   document.body.setAttribute('data-figures-loaded', String(ok));
   document.body.setAttribute('data-figure-count', String(imgs.length));
+  document.body.setAttribute('data-page-overflow', String(root.scrollWidth - root.clientWidth));
+  document.body.setAttribute('data-window-width', String(window.innerWidth));
 });
 </script>"""
+
+# Tables with more rows than this are collapsed (<details>); the full CSV is linked either way.
+LONG_TABLE_ROWS = 20
 
 
 VERDICTS = ("holds", "fails", "skipped")
@@ -78,14 +94,23 @@ def short(cell: str) -> str:
         return cell
 
 
-def render_table(path: str, caption: str) -> str:
+def anchor(*parts: str) -> str:
+    """An HTML id from names: letters, digits, '-' and '_' kept, the rest '-'."""
+    return "-".join("".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in p) for p in parts)
+
+
+def render_table(path: str, caption: str, href: str | None = None) -> str:
+    """A CSV table in a box that scrolls sideways when wide, collapsed when longer than
+    LONG_TABLE_ROWS rows; `href` links the full CSV."""
     rows = plot.read_csv(path)
+    link = f' (<a href="{html.escape(href)}">CSV</a>)' if href else ""
     if not rows:
-        return f"<p>{html.escape(caption)} (no rows)</p>"
+        return f"<p>{html.escape(caption)} (no rows){link}</p>"
     cols = list(rows[0].keys())
-    out = [f"<table><caption>{html.escape(caption)}</caption><tr>"]
-    out += [f"<th>{html.escape(c)}</th>" for c in cols]
-    out.append("</tr>")
+    out = ['<div class="table-wrap"><table>']
+    if len(rows) <= LONG_TABLE_ROWS:
+        out.append(f"<caption>{html.escape(caption)}{link}</caption>")
+    out.append("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>")
     for r in rows:
         out.append("<tr>")
         for c in cols:
@@ -95,34 +120,77 @@ def render_table(path: str, caption: str) -> str:
             else:
                 out.append(f"<td>{html.escape(short(v))}</td>")
         out.append("</tr>")
-    out.append("</table>")
+    out.append("</table></div>")
+    table = "".join(out)
+    if len(rows) <= LONG_TABLE_ROWS:
+        return table
+    return (f'<details class="table"><summary>{html.escape(caption)} — {len(rows)} rows, '
+            f'{len(cols)} columns (click to show){link}</summary>{table}</details>')
+
+
+def claim_number(evidence, limit: int = 3) -> str:
+    """The number(s) a verdict was decided on: the first `limit` numeric entries of the
+    evidence (4 significant digits), with '…' when there are more."""
+    if not isinstance(evidence, dict):
+        return html.escape(str(evidence))
+    items = [(k, v) for k, v in evidence.items()
+             if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    text = evidence_text(dict(items[:limit]))
+    return html.escape(text + (", …" if len(items) > limit else ""))
+
+
+def summary_table(results: list[dict]) -> str:
+    """Every claim of every study: study, claim, verdict, the number behind it, a link to it."""
+    out = ['<div class="table-wrap"><table class="summary" id="summary"><caption>Every claim, '
+           "its verdict and the number behind it</caption><tr><th>study</th><th>claim</th>"
+           "<th>verdict</th><th>evidence</th></tr>"]
+    for result in results:
+        name = result["study"]
+        for c in result.get("claims", []):
+            out.append(f'<tr><td><a href="#{anchor("study", name)}">{html.escape(name)}</a></td>'
+                       f'<td><a href="#{anchor("claim", name, c["id"])}">'
+                       f'{html.escape(c["id"])}</a></td><td>{verdict(c["verdict"])}</td>'
+                       f'<td class="number">{claim_number(c.get("evidence", {}))}</td></tr>')
+    out.append("</table></div>")
     return "".join(out)
 
 
-def render_study(study_dir: str, out_dir: str) -> tuple[str, list[str]]:
-    """HTML section of one study; figures are drawn into out_dir/<study>/."""
+def read_result(study_dir: str) -> dict:
+    """A study's result.json, with "study" defaulting to the folder's name."""
     with open(os.path.join(study_dir, "result.json")) as f:
         result = json.load(f)
-    name = result.get("study", os.path.basename(study_dir.rstrip("/")))
+    result.setdefault("study", os.path.basename(study_dir.rstrip("/")))
+    return result
+
+
+def render_study(study_dir: str, out_dir: str, result: dict | None = None) -> tuple[str, list[str]]:
+    """HTML section of one study; figures are drawn into out_dir/<study>/."""
+    if result is None:
+        result = read_result(study_dir)
+    name = result["study"]
     fig_dir = os.path.join(out_dir, name)
     os.makedirs(fig_dir, exist_ok=True)
-    parts = [f"<h2>{html.escape(result.get('title', name))}</h2>"]
+    parts = [f'<section id="{anchor("study", name)}"><h2>{html.escape(result.get("title", name))}'
+             "</h2>"]
     if result.get("summary"):
         parts.append(f"<p>{html.escape(result['summary'])}</p>")
     verdicts = []
     parts.append("<h3>Claims</h3><ul>")
     for c in result.get("claims", []):
         verdicts.append(c["verdict"])
-        parts.append(f"<li>{html.escape(c['statement'])} — {verdict(c['verdict'])}. "
+        parts.append(f'<li id="{anchor("claim", name, c["id"])}">'
+                     f"{html.escape(c['statement'])} — {verdict(c['verdict'])}. "
                      f"{html.escape(c.get('reason', ''))}<br><span class=\"evidence\">"
                      f"{html.escape(evidence_text(c.get('evidence', {})))}</span></li>")
     parts.append("</ul>")
     for fig in result.get("figures", []):
         v = fig.get("verdict")
         tail = "" if v is None else " — " + verdict(v) + "."
+        # Every figure says what it shows: its caption, else the table it draws.
+        caption = fig.get("caption") or f"{fig['kind']} of {fig['data']}."
         data = os.path.join(study_dir, fig["data"])
         if not plot.read_csv(data):  # e.g. the walk was not run: nothing to draw
-            parts.append(f'<p class="nofigure">{html.escape(fig["caption"])}{tail} '
+            parts.append(f'<p class="nofigure">{html.escape(caption)}{tail} '
                          f'(no data in {html.escape(fig["data"])}: not drawn)</p>')
             continue
         draw = plot.FIGURES[fig["kind"]]
@@ -130,30 +198,34 @@ def render_study(study_dir: str, out_dir: str) -> tuple[str, list[str]]:
         draw(data, stem, **fig.get("options", {}))
         rel = os.path.join(name, fig["id"])
         parts.append(f'<figure><img src="{rel}.png" alt="{html.escape(fig["id"])}">'
-                     f'<figcaption>{html.escape(fig["caption"])}{tail} '
+                     f'<figcaption>{html.escape(caption)}{tail} '
                      f'(<a href="{rel}.svg">SVG</a>)</figcaption></figure>')
     for tid, t in result.get("tables", {}).items():
         src = os.path.join(study_dir, t["file"])
         shutil.copyfile(src, os.path.join(fig_dir, t["file"]))
-        parts.append(render_table(src, t.get("caption", tid)))
+        parts.append(render_table(src, t.get("caption", tid), os.path.join(name, t["file"])))
     ctx = json.dumps(result.get("context", {}), indent=1)
     parts.append(f'<details><summary>context</summary><div class="context">'
-                 f'{html.escape(ctx)}</div></details>')
+                 f'{html.escape(ctx)}</div></details></section>')
     return "".join(parts), verdicts
 
 
 def write_report(study_dirs: list[str], out_dir: str) -> str:
+    """Writes out_dir/index.html: the summary table of every claim, then one section per study."""
     os.makedirs(out_dir, exist_ok=True)
+    results = [read_result(d) for d in study_dirs]
     sections, verdicts = [], []
-    for d in study_dirs:
-        s, v = render_study(d, out_dir)
+    for d, r in zip(study_dirs, results):
+        s, v = render_study(d, out_dir, r)
         sections.append(s)
         verdicts += v
     counts = ", ".join(f"{verdicts.count(v)} {v}" for v in VERDICTS)
-    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>locus report</title>"
-            f"<style>{STYLE}</style>{LOADED_SCRIPT}</head><body><h1>locus — the papers' claims, checked</h1>"
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>locus report</title><style>{STYLE}</style>{LOADED_SCRIPT}</head><body>"
+            "<h1>locus — the papers' claims, checked</h1>"
             f"<p>{len(verdicts)} claims on this run: {counts}.</p>"
-            + "".join(sections) + "</body></html>")
+            + summary_table(results) + "".join(sections) + "</body></html>")
     path = os.path.join(out_dir, "index.html")
     tmp = path + ".tmp"
     with open(tmp, "w") as f:

@@ -53,6 +53,44 @@ def test_analyze_cli(locus_bin, tmp_path):
     assert p.returncode == 2 and "lanczos" in p.stderr
 
 
+def test_n_minus_rank_is_named_by_what_it_is(locus_bin, tmp_path):
+    """Away from zero loss, n - rank J is the local dimension of the fibre of the residual map,
+    not the dimension of a manifold of minima: analyze names it so (dict, JSON and text)."""
+    model, theta, x, y = zero_loss_problem()
+    y = y + 0.1  # no longer interpolated: loss > 0
+    a = locus.analyze(model, theta, x, y)
+    assert a["loss"] > 1e-3 and not a["at_zero_loss"]
+    assert a["fibre_dimension"] == model.n_params - a["jacobian"]["rank"]
+    assert a["manifold_dimension"] is None
+    model_path, x_path, y_path = (str(tmp_path / n) for n in ("m.safetensors", "x.npy", "y.npy"))
+    locus.save_model(model_path, model, theta)
+    locus.write_npy(x_path, x)
+    locus.write_npy(y_path, y)
+    p = subprocess.run([locus_bin, "analyze", "--params", model_path, "--x", x_path, "--y",
+                        y_path, "--quiet"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "fibre dimension" in p.stdout and "manifold dimension" not in p.stdout, p.stdout
+    # At zero loss the same number is the manifold's dimension, and said so.
+    a0 = locus.analyze(model, theta, x, y - 0.1)
+    assert a0["manifold_dimension"] == a0["fibre_dimension"] == model.n_params - 5
+
+
+def test_analyze_progress_and_callback(capsys):
+    model, theta, x, y = zero_loss_problem()
+    events = []
+    a = locus.analyze(model, theta, x, y, spectrum="lanczos", k=2, callback=events.append)
+    stages = [e["stage"] for e in events]
+    assert stages[0] == "loss and gradient" and any(s.startswith("Jacobian SVD") for s in stages)
+    lanczos = [e["done"] for e in events if e["stage"].startswith("Lanczos")]
+    assert lanczos == list(range(1, len(lanczos) + 1))  # one event per operator application
+    quiet = locus.analyze(model, theta, x, y, spectrum="lanczos", k=2)
+    np.testing.assert_array_equal(a["eigenvalues"], quiet["eigenvalues"])
+    locus.analyze(model, theta, x, y, progress=True)
+    assert "locus analyze: loss and gradient" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="callable"):
+        locus.analyze(model, theta, x, y, callback=3)
+
+
 def test_lanczos_ends_match_the_dense_spectrum(locus_bin, tmp_path):
     model = locus.Mlp([3, 8, 1], activation="tanh")
     theta = model.init_parameters(scheme="normal", seed=3)

@@ -140,3 +140,26 @@ def test_cli_train_lists_options_and_rejects_bad_ones(tmp_path):
                           "--teacher-arch", "3,2,1", "--save", str(tmp_path / "m.npy"),
                           "--opt", "warp=9"], capture_output=True, text=True)
     assert bad.returncode == 2 and "warp" in bad.stderr
+
+
+def test_train_callback_progress_and_stop(capsys):
+    x, y = _teacher_data(8)
+    student = locus.Mlp([3, 10, 1], activation="tanh")
+    events = []
+    r = locus.train(student, x, y, method="lm", seed=2, callback=events.append)
+    assert [e["done"] for e in events] == list(range(len(events)))  # iteration 0, 1, 2, ...
+    assert all(e["stage"] == "lm it" and e["total"] == r.stop["max_iterations"] for e in events)
+    assert events[-1]["loss"] == r.loss_final  # the last event is the final iterate
+    same = locus.train(student, x, y, method="lm", seed=2)
+    np.testing.assert_array_equal(same.params, r.params)  # observing does not change the result
+    # Returning False stops the solver.
+    stopped = locus.train(student, x, y, method="lm", seed=2,
+                          callback=lambda e: e["done"] < 2)
+    assert stopped.status == "stopped_by_callback" and stopped.iterations == 2
+    # A callback's exception reaches the caller.
+    def boom(e):
+        raise KeyError("from the callback")
+    with pytest.raises(KeyError, match="from the callback"):
+        locus.train(student, x, y, method="lm", seed=2, callback=boom)
+    locus.train(student, x, y, method="gd", seed=2, max_iterations=50, progress=True)
+    assert "locus train: gd it 0/50  loss " in capsys.readouterr().err

@@ -37,9 +37,10 @@ void AnalyzeOptions::validate() const {
 }
 
 PointAnalysis analyze_point(const Objective& objective, const VectorXd& theta,
-                            const AnalyzeOptions& options) {
+                            const AnalyzeOptions& options, const ProgressCallback& progress) {
   options.validate();
   PointAnalysis a;
+  report_progress(progress, {.stage = "loss and gradient"});
   const auto lg = objective.loss_gradient(theta);
   a.loss = lg.loss;
   a.gradient_max_norm = lg.gradient.cwiseAbs().maxCoeff();
@@ -47,12 +48,15 @@ PointAnalysis analyze_point(const Objective& objective, const VectorXd& theta,
   a.n_residuals = objective.n_residuals();
   a.at_zero_loss = a.loss <= options.loss_tolerance;
   if (objective.loss_spec().kind == LossKind::squared) {
+    report_progress(progress, {.stage = "Jacobian SVD, " + std::to_string(a.n_residuals) + " x " +
+                                        std::to_string(a.n_params)});
     a.jacobian = analyze_jacobian(objective, theta, options.jacobian);
-    if (a.jacobian.computed) a.manifold_dimension = a.jacobian.local_dimension;
+    if (a.jacobian.computed) a.fibre_dimension = a.jacobian.local_dimension;
+    if (a.at_zero_loss) a.manifold_dimension = a.fibre_dimension;
   } else {
     a.jacobian.skipped_reason = "cross-entropy has no residual map";
   }
-  a.hessian = hessian_spectrum(objective, theta, options.spectrum);
+  a.hessian = hessian_spectrum(objective, theta, options.spectrum, progress);
   const InertiaCount& c = a.hessian.counts;
   a.index = c.negative;
   if (a.at_zero_loss && a.jacobian.computed && a.hessian.method == SpectrumMethod::dense) {
@@ -138,6 +142,7 @@ io::Json to_json(const PointAnalysis& a) {
     jac["skipped_reason"] = a.jacobian.skipped_reason;
   }
   j["jacobian"] = jac;
+  j["fibre_dimension"] = a.fibre_dimension >= 0 ? io::Json(a.fibre_dimension) : io::Json(nullptr);
   j["manifold_dimension"] =
       a.manifold_dimension >= 0 ? io::Json(a.manifold_dimension) : io::Json(nullptr);
   j["hessian"] = to_json(a.hessian);

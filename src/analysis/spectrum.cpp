@@ -216,6 +216,22 @@ Spectrum slq_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& o) 
   return s;
 }
 
+// op with one progress event per application: `stage`, applications so far out of `total`.
+struct ReportingOperator {
+  using Scalar = double;
+  SymmetricOperatorRef op;
+  const ProgressCallback& progress;
+  std::string stage;
+  long long total = 0;
+  mutable long long applied = 0;
+  Index rows() const { return op.rows(); }
+  Index cols() const { return op.rows(); }
+  void perform_op(const double* v, double* y) const {
+    op.perform_op(v, y);
+    report_progress(progress, {.stage = stage, .done = ++applied, .total = total});
+  }
+};
+
 // Method-independent fields: the norm found and the inertia of what was computed.
 Spectrum finish(Spectrum s, Index n, const SpectrumOptions& o) {
   s.method = o.method;
@@ -227,10 +243,23 @@ Spectrum finish(Spectrum s, Index n, const SpectrumOptions& o) {
 
 }  // namespace
 
-Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& options) {
+Spectrum operator_spectrum(const SymmetricOperatorRef& op_in, const SpectrumOptions& options,
+                           const ProgressCallback& progress) {
   options.validate();
-  const Index n = op.rows();
+  const Index n = op_in.rows();
   if (n < 1) throw std::invalid_argument("operator_spectrum: the operator has size 0");
+  const long long slq_total = (long long)options.slq_probes * std::min<Index>(options.slq_steps, n);
+  const ReportingOperator reporting{
+      .op = op_in,
+      .progress = progress,
+      .stage = options.method == SpectrumMethod::dense     ? "operator columns"
+               : options.method == SpectrumMethod::lanczos ? "Lanczos (operator applications)"
+                                                           : "SLQ (operator applications)",
+      .total = options.method == SpectrumMethod::dense ? (long long)n
+               : options.method == SpectrumMethod::slq ? slq_total
+                                                       : 0};
+  const SymmetricOperatorRef op =
+      progress ? SymmetricOperatorRef(reporting) : SymmetricOperatorRef(op_in);
   Spectrum s;
   switch (options.method) {
     case SpectrumMethod::dense: {
@@ -258,16 +287,19 @@ Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions
 }
 
 Spectrum hessian_spectrum(const Objective& objective, const VectorXd& theta,
-                          const SpectrumOptions& options) {
+                          const SpectrumOptions& options, const ProgressCallback& progress) {
   options.validate();
   objective.model().check_parameters(theta);
   const Index n = objective.n_params();
   if (options.method == SpectrumMethod::dense) {
     const double bytes = dense_bytes(n, options);
-    return finish(dense_from_matrix(objective.hessian(theta), bytes), n, options);
+    report_progress(progress, {.stage = "dense Hessian, n = " + std::to_string(n)});
+    MatrixXd h = objective.hessian(theta);
+    report_progress(progress, {.stage = "eigensolve (dsyevd), n = " + std::to_string(n)});
+    return finish(dense_from_matrix(std::move(h), bytes), n, options);
   }
   const HessianOperator hop(objective, theta);
-  return operator_spectrum(hop, options);
+  return operator_spectrum(hop, options, progress);
 }
 
 VectorXd slq_density(const Spectrum& s, const VectorXd& grid, double width) {

@@ -182,7 +182,7 @@ void WalkOptions::validate() const {
 }
 
 WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
-                         const WalkOptions& options) {
+                         const WalkOptions& options, const ProgressCallback& progress) {
   options.validate();
   check_theta(objective, theta0, "walk_manifold: theta0");
   const Index n = objective.n_params();
@@ -218,6 +218,10 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
       w.rank_max = std::max(w.rank_max, step.rank_jacobian);
     }
     if (options.record_path) path.push_back(theta);
+    report_progress(progress, {.stage = "walk steps",
+                               .done = static_cast<long long>(w.steps.size()) - 1,
+                               .total = options.steps,
+                               .loss = step.loss});
   };
   JacobianSvd jsvd = jacobian_svd(objective.jacobian(theta));
   record({.step = 0, .loss = start.loss_final, .corrector_iterations = start.iterations}, jsvd);
@@ -377,7 +381,8 @@ void DimensionOptions::validate() const {
 
 DimensionEstimate manifold_dimension_by_projection(const Objective& objective,
                                                    const VectorXd& theta_star,
-                                                   const DimensionOptions& options) {
+                                                   const DimensionOptions& options,
+                                                   const ProgressCallback& progress) {
   options.validate();
   check_theta(objective, theta_star, "manifold_dimension_by_projection: theta_star");
   const Index n = objective.n_params();
@@ -392,6 +397,7 @@ DimensionEstimate manifold_dimension_by_projection(const Objective& objective,
   Rng rng(options.seed);
   MatrixXd D(n, e.n_samples);
   for (Index k = 0; k < e.n_samples; ++k) {
+    report_progress(progress, {.stage = "projection samples", .done = k, .total = e.n_samples});
     const VectorXd delta = options.radius * gaussian(n, rng).normalized();
     const ManifoldProjection p =
         project_to_manifold(objective, theta_star + delta, options.projection);

@@ -138,15 +138,22 @@ const options::Table<ConnectivityStudyOptions>& connectivity_study_options_table
   return t;
 }
 
-StudyResult run_connectivity_study(const ConnectivityStudyOptions& opt) {
+StudyResult run_connectivity_study(const ConnectivityStudyOptions& opt,
+                                   const ProgressCallback& progress) {
   StudyResult out;
   out.study = "connectivity";
   out.title = k_title;
   const Dataset data =
       load_builtin(opt.dataset, {.standardize = true, .n_points = opt.points, .seed = opt.seed});
   std::vector<WidthRecord> records;
-  for (const Index width : parse_width_list(opt.widths))
+  const std::vector<Index> widths = parse_width_list(opt.widths);
+  for (const Index width : widths) {
+    report_progress(progress,
+                    {.stage = "two minima and their paths, width " + std::to_string(width),
+                     .done = static_cast<long long>(records.size()),
+                     .total = static_cast<long long>(widths.size())});
     records.push_back(run_width(opt, data, width));
+  }
 
   Table barriers({"width", "n_params", "loss_a", "loss_b", "line", "aligned", "curve", "neb",
                   "neb_status", "neb_force", "saddle_gradient"});

@@ -469,7 +469,7 @@ const options::Table<CooperStudyOptions>& cooper_study_options_table() {
 
 // ---- The study ---------------------------------------------------------------------------------
 
-StudyResult run_cooper_study(const CooperStudyOptions& opt) {
+StudyResult run_cooper_study(const CooperStudyOptions& opt, const ProgressCallback& progress) {
   opt.validate();
   const std::uint64_t seed = opt.seed;
   const double rtol = opt.residual_tolerance_relative;
@@ -506,6 +506,9 @@ StudyResult run_cooper_study(const CooperStudyOptions& opt) {
   Json spectrum_run = nullptr;
   double spectrum_tol = 0;
   for (std::size_t k = 0; k < grid.size(); ++k) {
+    report_progress(progress, {.stage = "runs (train, certify, analyze)",
+                               .done = static_cast<long long>(k),
+                               .total = static_cast<long long>(grid.size())});
     CooperRun& r = grid[k];
     if (r.seed < 0) r.seed = static_cast<std::int64_t>(seed + k);
     const Dataset data = make_data(r);

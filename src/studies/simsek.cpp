@@ -156,13 +156,14 @@ const options::Table<SimsekStudyOptions>& simsek_study_options_table() {
   return t;
 }
 
-StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
+StudyResult run_simsek_study(const SimsekStudyOptions& opt, const ProgressCallback& progress) {
   StudyResult out;
   out.study = "simsek";
   out.title = k_title;
   const Teacher t = paper_teacher();
   const int r = 4;
 
+  report_progress(progress, {.stage = "counts against brute force", .done = 0, .total = 5});
   // 1. Counts against brute force, and the counts/ratio against m.
   {
     io::Json checked = io::Json::array();
@@ -238,6 +239,9 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
                            {"saddles_vs_minima"}});
   }
 
+  report_progress(
+      progress,
+      {.stage = "pieces and components of the expansion manifold", .done = 1, .total = 5});
   // 2. Pieces and components on the paper's teacher and grid.
   {
     Table pieces({"m", "pieces", "dimension_min", "dimension_max", "loss_max", "loss_tolerance",
@@ -283,6 +287,7 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
                           std::move(pieces)});
   }
 
+  report_progress(progress, {.stage = "swap paths", .done = 2, .total = 5});
   // 3. Swap paths: the paper's teacher on the grid, and a deep teacher.
   {
     const std::vector<double> s = parse_numbers("swap", opt.swap);
@@ -341,6 +346,7 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
             io::format_number(dc.line.barriers.above_larger_end) + " above its ends"));
   }
 
+  report_progress(progress, {.stage = "split saddles", .done = 3, .total = 5});
   // 4. Split critical points: a width-1 student of a width-3 tanh teacher (the paper's first
   // three directions, doubled) at a strict minimum, split into width 2.
   {
@@ -398,6 +404,7 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
                            {"split_critical", "split_saddle"}});
   }
 
+  report_progress(progress, {.stage = "students of growing width", .done = 4, .total = 5});
   // 5. Students of growing width.
   {
     workflows::StudentsOptions so;
@@ -407,7 +414,12 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt) {
     so.grid_stride = opt.students_grid_stride;
     so.adam_iterations = opt.students_adam_iterations;
     so.polish_iterations = opt.students_polish_iterations;
-    const workflows::StudentsResult res = workflows::run_students(so);
+    const workflows::StudentsResult res =
+        workflows::run_students(so, [&](const workflows::StudentRun&, Index done, Index total) {
+          report_progress(progress, {.stage = "students of growing width (runs)",
+                                     .done = static_cast<long long>(done),
+                                     .total = static_cast<long long>(total)});
+        });
     Table runs({"width", "seed", "loss_adam", "loss_final", "gradient_max_norm", "end_state",
                 "index", "zero_loss", "on_expansion_manifold", "piece"});
     Table vectors({"panel", "kind", "w1", "w2"});

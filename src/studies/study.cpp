@@ -172,12 +172,12 @@ const Study& find_study(const std::string& name) {
 }
 
 StudyRun run_study(const Study& study, const io::Json& resolved, const std::string& out_dir,
-                   const io::Json& interface) {
+                   const io::Json& interface, const ProgressCallback& progress) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw std::invalid_argument("cannot create '" + out_dir + "': " + ec.message());
   io::require_writable(out_dir + "/result.json");
-  StudyRun run{study.run(resolved), {}};
+  StudyRun run{study.run(resolved, progress), {}};
   for (const NamedTable& t : run.result.tables)
     io::write_file_atomic(out_dir + "/" + t.name + ".csv", t.table.to_csv());
   io::Json options = {{"study", study.name}};

@@ -50,6 +50,7 @@ TEST(Classify, ZeroLossPointsOfOverparameterizedNets) {
     ASSERT_TRUE(a.at_zero_loss) << a.loss;
     EXPECT_EQ(a.jacobian.rank, ld);
     EXPECT_EQ(a.manifold_dimension, n - ld);
+    EXPECT_EQ(a.fibre_dimension, n - ld);  // at zero loss the fibre through theta is M
     EXPECT_EQ(a.hessian.counts.positive, ld);
     EXPECT_EQ(a.hessian.counts.zero, n - ld);
     EXPECT_EQ(a.hessian.counts.negative, 0);
@@ -97,9 +98,16 @@ TEST(Classify, StrictMinimumSaddleAndNonCritical) {
   EXPECT_EQ(s.classification, PointClass::saddle) << s.reason;
   EXPECT_GT(s.index, 0);
   const io::Json j = to_json(s);
-  for (const char* k : {"loss", "gradient_max_norm", "n_params", "n_residuals",
+  for (const char* k : {"loss", "gradient_max_norm", "n_params", "n_residuals", "fibre_dimension",
                         "manifold_dimension", "classification"})
     EXPECT_TRUE(j.contains(k)) << k;
+  // Loss > 0: n - rank J is the fibre's dimension, not the dimension of a manifold of minima.
+  ASSERT_FALSE(s.at_zero_loss);
+  ASSERT_TRUE(s.jacobian.computed);
+  EXPECT_EQ(s.fibre_dimension, net.n_params() - s.jacobian.rank);
+  EXPECT_EQ(s.manifold_dimension, -1);
+  EXPECT_TRUE(j["manifold_dimension"].is_null());
+  EXPECT_EQ(j["fibre_dimension"], s.fibre_dimension);
   for (const char* k : {"rank", "tolerance", "gap"}) EXPECT_TRUE(j["jacobian"].contains(k)) << k;
   for (const char* k : {"method", "positive", "zero", "negative", "tolerance", "gap"})
     EXPECT_TRUE(j["hessian"].contains(k)) << k;

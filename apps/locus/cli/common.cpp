@@ -168,4 +168,19 @@ io::Json to_json(const LossOptions& o) { return {{"loss", o.loss}, {"reduction",
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) != 0; }
 
+GlobalOptions& global_options() {
+  static GlobalOptions o;
+  return o;
+}
+
+void add_global_options(CLI::App& app) {
+  GlobalOptions& o = global_options();
+  app.add_flag("-q,--quiet", o.quiet, "no progress line on stderr");
+  app.add_option("--progress-interval", o.progress_interval,
+                 "seconds between progress lines when stderr is not a terminal")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.fallthrough();  // so that `locus train ... --quiet` works as well as `locus --quiet train`
+}
+
 }  // namespace locus::cli

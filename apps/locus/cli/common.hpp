@@ -99,7 +99,18 @@ void print_json(const io::Json& resolved_options, const io::Json& body);
 io::Json to_json(const ModelOptions& o);
 io::Json to_json(const LossOptions& o);
 
-// True when stderr is a terminal (progress lines go there only then).
+// True when stderr is a terminal (the progress line is then rewritten in place).
 bool stderr_is_terminal();
+
+// Options of every verb, accepted before or after the verb's name: --quiet (no progress line
+// on stderr) and --progress-interval SECONDS (how often a plain progress line is written when
+// stderr is not a terminal). Read by cli/progress.hpp.
+struct GlobalOptions {
+  bool quiet = false;
+  double progress_interval = 5.0;
+};
+GlobalOptions& global_options();
+// Adds --quiet and --progress-interval to the top-level app, whose verbs fall through to it.
+void add_global_options(CLI::App& app);
 
 }  // namespace locus::cli

@@ -1,14 +1,17 @@
-// locus analyze: certified local geometry at a point: rank J with its tolerance and gap, the
-// dimension of the manifold of minima, the Hessian's inertia and the point's classification.
+// locus analyze: certified local geometry at a point: rank J with its tolerance and gap, n - rank J
+// (the local dimension of the fibre of the residual map; at zero loss the dimension of the manifold
+// of global minima), the Hessian's inertia and the point's classification.
 
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "cli/table_options.hpp"
 #include "locus/analysis/geometry.hpp"
 #include "locus/analysis/options.hpp"
+#include "locus/io/format.hpp"
 
 namespace locus::cli {
 namespace {
@@ -40,11 +43,15 @@ void setup_analyze(CLI::App* app) {
     const LoadedModel m = load_model(cmd->model);
     const Dataset data = load_data(cmd->data, m.model.spec());
     const Objective obj(m.model, data, to_loss_spec(cmd->loss));
-    if (o.spectrum.method == an::SpectrumMethod::dense && stderr_is_terminal() &&
-        obj.n_params() > 3000)
-      std::cerr << "locus analyze: dense Hessian of n = " << obj.n_params() << " needs about "
-                << 24.0 * double(obj.n_params()) * double(obj.n_params()) / (1 << 30) << " GiB\n";
-    const an::PointAnalysis a = an::analyze_point(obj, *m.theta, o);
+    Progress progress("analyze");
+    if (o.spectrum.method == an::SpectrumMethod::dense && obj.n_params() > 3000)
+      progress.print_line(
+          "locus analyze: dense Hessian of n = " + std::to_string(obj.n_params()) +
+          " needs about " +
+          io::format_number(24.0 * double(obj.n_params()) * double(obj.n_params()) / (1 << 30)) +
+          " GiB");
+    const an::PointAnalysis a = an::analyze_point(obj, *m.theta, o, progress.callback());
+    progress.finish();
     if (cmd->out.json) {
       print_json({{"model", to_json(cmd->model)},
                   {"data", to_json(cmd->data)},
@@ -59,13 +66,22 @@ void setup_analyze(CLI::App* app) {
     std::printf("loss                = %.3e%s\n", a.loss, a.at_zero_loss ? "  (zero loss)" : "");
     std::printf("|grad L|_inf        = %.3e  (critical if <= %.1e)\n", a.gradient_max_norm,
                 o.gradient_tolerance);
-    if (a.jacobian.computed)
+    if (a.jacobian.computed) {
       std::printf(
-          "rank J              = %ld of %ld  (sigma > %.2e; gap sigma_r/sigma_r+1 = %.2e)\n"
-          "manifold dimension  = %ld  (n - rank J)\n",
-          long(a.jacobian.rank), long(a.n_residuals), a.jacobian.tolerance, a.jacobian.gap,
-          long(a.manifold_dimension));
-    else
+          "rank J              = %ld of %ld  (sigma > %.2e; gap sigma_r/sigma_r+1 = %.2e)\n",
+          long(a.jacobian.rank), long(a.n_residuals), a.jacobian.tolerance, a.jacobian.gap);
+      if (a.manifold_dimension >= 0)
+        std::printf(
+            "manifold dimension  = %ld  (n - rank J at zero loss: dim of the manifold of "
+            "global minima here)\n",
+            long(a.manifold_dimension));
+      else
+        std::printf(
+            "fibre dimension     = %ld  (n - rank J: local dimension of the fibre of the "
+            "residual map through this point; not a manifold of minima, the loss is not "
+            "zero)\n",
+            long(a.fibre_dimension));
+    } else
       std::printf("rank J              : not computed (%s)\n", a.jacobian.skipped_reason.c_str());
     const auto& c = a.hessian.counts;
     std::printf(
@@ -85,7 +101,8 @@ void setup_analyze(CLI::App* app) {
 }
 
 const bool registered = register_command(
-    {"analyze", "Certified local geometry: rank J, manifold dimension, Hessian inertia, class",
+    {"analyze",
+     "Certified local geometry: rank J, fibre / manifold dimension, Hessian inertia, class",
      setup_analyze});
 
 }  // namespace

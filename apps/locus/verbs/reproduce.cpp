@@ -20,6 +20,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/studies/study.hpp"
 
@@ -119,17 +120,17 @@ void setup_reproduce(CLI::App* app) {
       if (cmd->only.empty() ||
           std::find(cmd->only.begin(), cmd->only.end(), s.name) != cmd->only.end())
         selected.push_back(&s);
-    const bool terminal = stderr_is_terminal();
     std::vector<std::string> argv = {python, "-m", "locus.report"};
     int n_fails = 0;
+    Progress progress("reproduce");
     for (std::size_t i = 0; i < selected.size(); ++i) {
       const studies::Study& s = *selected[i];
       const std::string file = find_options_file(cmd->studies_dir, s.name);
-      const std::string tag = "locus reproduce: [" + std::to_string(i + 1) + "/" +
-                              std::to_string(selected.size()) + "] " + s.name;
-      // On a terminal the progress line is rewritten in place; otherwise one plain line each.
-      std::cerr << tag << " (options: " << (file.empty() ? "defaults" : file) << ") running..."
-                << (terminal ? "" : "\n") << std::flush;
+      const std::string tag =
+          "[" + std::to_string(i + 1) + "/" + std::to_string(selected.size()) + "] " + s.name;
+      progress.print_line("locus reproduce: " + tag +
+                          " (options: " + (file.empty() ? "defaults" : file) + ")");
+      progress.update({.stage = tag});
       const auto start = std::chrono::steady_clock::now();
       const io::Json file_options = file.empty() ? io::Json::object() : io::read_json(file);
       io::Json resolved;
@@ -144,7 +145,13 @@ void setup_reproduce(CLI::App* app) {
                                   {"out", cmd->out},
                                   {"only", cmd->only},
                                   {"strict", cmd->strict}};
-      const studies::StudyRun r = studies::run_study(s, resolved, dir, interface);
+      // The study's own steps, under the study's tag: "[2/3] simsek: swap paths 2/5".
+      const studies::StudyRun r =
+          studies::run_study(s, resolved, dir, interface, [&](const ProgressEvent& e) {
+            ProgressEvent tagged = e;
+            tagged.stage = tag + ": " + e.stage;
+            progress.update(tagged);
+          });
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       char line[160];
@@ -152,14 +159,16 @@ void setup_reproduce(CLI::App* app) {
                     r.result.count(studies::Verdict::holds),
                     r.result.count(studies::Verdict::fails),
                     r.result.count(studies::Verdict::skipped), seconds);
-      std::cerr << (terminal ? "\r\033[K" : "") << tag << line << "\n";
+      progress.print_line("locus reproduce: " + tag + line);
       std::cout << studies::summary(r.result) << std::flush;
       n_fails += r.result.count(studies::Verdict::fails);
       argv.push_back(dir);
     }
+    progress.update({.stage = "drawing the report (" + python + " -m locus.report)"});
     // Figures and HTML come from the Python package (matplotlib).
     argv.insert(argv.end(), {"--out", cmd->out});
     const int rc = run_process(argv);
+    progress.finish();
     if (rc != 0)
       throw std::runtime_error("drawing the report failed (" + python +
                                " -m locus.report, exit status " + std::to_string(rc) + ")");

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "locus/io/atomic_file.hpp"
 
 namespace locus::cli {
@@ -80,7 +81,10 @@ void setup_study(CLI::App* app) {
     const io::Json interface = {{"file", cmd->file},        {"out", cmd->out},
                                 {"set", cmd->set},          {"strict", cmd->strict},
                                 {"json", cmd->output.json}, {"threads", cmd->output.threads}};
-    const studies::StudyRun r = studies::run_study(study, resolved, cmd->out, interface);
+    Progress progress("study " + study.name);
+    const studies::StudyRun r =
+        studies::run_study(study, resolved, cmd->out, interface, progress.callback());
+    progress.finish();
     if (cmd->output.json)
       std::cout << r.document.dump(2) << std::endl;
     else

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "cli/table_options.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
@@ -199,14 +200,13 @@ void setup_train(CLI::App* app) {
                with_option("--init-scheme", [&] { return parse_init_scheme(ui.init_scheme); }),
            .seed = ui.seed});
     }
-    const bool progress = stderr_is_terminal() && !cmd->out.json;
-    const sv::SolveResult r = sv::solve(obj, x0, o, [&](const sv::IterationRecord& rec) {
-      if (progress && rec.iteration % 10 == 0)
-        std::fprintf(stderr, "\r%s it %d  loss %.3e  |g| %.3e  %.1fs   ", ui.method.c_str(),
-                     rec.iteration, rec.loss, rec.gradient_max_norm, rec.seconds);
-      return true;
-    });
-    if (progress) std::fprintf(stderr, "\n");
+    long long max_iterations = 0;  // the iteration numbers of a polish continue the first's
+    for (sv::Method m : stages) max_iterations += sv::stop_criteria(o, m).max_iterations;
+    Progress progress("train");
+    std::string stage = std::string(sv::to_string(o.method));
+    if (o.polish) stage += "+" + std::string(sv::to_string(*o.polish));
+    const sv::SolveResult r = sv::solve(obj, x0, o, progress.solver(stage + " it", max_iterations));
+    progress.finish();
     save_model(ui.save, m.model, r.theta);
     if (!ui.trace.empty()) sv::write_trace_csv(ui.trace, r);
     if (!ui.trajectory.empty()) write_trajectory_csv(ui.trajectory, r);

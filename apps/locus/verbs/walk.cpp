@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "cli/table_options.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
@@ -62,7 +63,8 @@ void run(const WalkCommand& cmd) {
   const Objective obj(m.model, data);
   const Eigen::VectorXd& theta0 = *m.theta;
 
-  const lm::WalkResult w = lm::walk_manifold(obj, theta0, options);
+  Progress progress("walk");
+  const lm::WalkResult w = lm::walk_manifold(obj, theta0, options, progress.callback());
 
   // The comparison line: a seeded random direction (seed + 1), the walk's arc length.
   const double length = w.arc_length > 0 ? w.arc_length : options.step_size;
@@ -71,7 +73,10 @@ void run(const WalkCommand& cmd) {
                           {.length = length, .n_points = ui.line_points});
 
   std::optional<lm::DimensionEstimate> dim;
-  if (ui.dimension) dim = lm::manifold_dimension_by_projection(obj, theta0, {.seed = options.seed});
+  if (ui.dimension)
+    dim = lm::manifold_dimension_by_projection(obj, theta0, {.seed = options.seed},
+                                               progress.callback());
+  progress.finish();
 
   if (!ui.out.empty()) {
     Eigen::MatrixXd rows(static_cast<Index>(w.steps.size()), 11);

@@ -22,6 +22,7 @@
 #include "locus/analysis/jacobian.hpp"
 #include "locus/analysis/spectrum.hpp"
 #include "locus/core/objective.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::analysis {
@@ -56,8 +57,14 @@ struct PointAnalysis {
   double gradient_max_norm = NAN;
   Index n_params = 0, n_residuals = 0;
   bool at_zero_loss = false;
-  JacobianAnalysis jacobian;      // skipped (computed = false) for cross-entropy or huge nets
-  Index manifold_dimension = -1;  // n - rank J when J was analysed
+  JacobianAnalysis jacobian;  // skipped (computed = false) for cross-entropy or huge nets
+  // n - rank J when J was analysed: the local dimension of the fibre r^{-1}(r(theta)) of the
+  // residual map through theta (where rank J is locally constant), at any point.
+  Index fibre_dimension = -1;
+  // The same number where it is the dimension of the manifold of global minima M = L^{-1}(0):
+  // only at zero loss (the fibre through theta is then M); -1 elsewhere, where n - rank J is not
+  // the dimension of any manifold of minima.
+  Index manifold_dimension = -1;
   Spectrum hessian;
   // At zero loss: max_k |lambda_(k) - 2c sigma_k(J)^2| / lambda_(k) over the top min(l d, n)
   // eigenvalues (dense spectrum only); NaN otherwise.
@@ -75,12 +82,15 @@ struct PointAnalysis {
 // not C^2 (undecided), spectrum incomplete or zero cluster ambiguous (undecided), saddle, global
 // minimum, strict minimum, non-strict minimum. Cost: one gradient, one SVD of J and the
 // spectrum's cost. Throws std::invalid_argument on invalid options or a wrong-length theta.
+// `progress` gets "gradient", "Jacobian SVD" as each starts, then hessian_spectrum's events.
 PointAnalysis analyze_point(const Objective& objective, const Eigen::VectorXd& theta,
-                            const AnalyzeOptions& options = {});
+                            const AnalyzeOptions& options = {},
+                            const ProgressCallback& progress = {});
 
 // {"loss", "gradient_max_norm", "n_params", "n_residuals", "at_zero_loss",
 //  "jacobian": {"computed", "rank", "tolerance", "gap", "sigma_max", "full_row_rank", ...},
-//  "manifold_dimension", "hessian": {"method", "positive", "zero", "negative", "tolerance", "gap",
+//  "fibre_dimension" (n - rank J), "manifold_dimension" (the same at zero loss, else null),
+//  "hessian": {"method", "positive", "zero", "negative", "tolerance", "gap",
 //  "complete", "eigenvalues", ...}, "eigen_vs_gauss_newton_rtol", "classification", "index",
 //  "reason"}.
 io::Json to_json(const PointAnalysis& a);

@@ -20,6 +20,7 @@
 #include "locus/analysis/inertia.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/core/problem.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::analysis {
@@ -105,8 +106,10 @@ struct Spectrum {
 // SLQ: probes * steps applications plus O(probes * steps^2 n) reorthogonalisation. Expected
 // numerical failures (eigensolver or Lanczos not converging) set converged = false and note.
 // Throws std::invalid_argument on bad options or a refused dense size (3 * 8 n^2 bytes above
-// max_dense_bytes).
-Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& options = {});
+// max_dense_bytes). `progress` gets one event per operator application ("operator columns" k of
+// n, "Lanczos" applications so far, "SLQ" k of probes * steps).
+Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& options = {},
+                           const ProgressCallback& progress = {});
 
 // {"method", "positive", "zero", "negative", "tolerance", "gap", "complete", "converged", "norm",
 //  "eigenvalue_min", "eigenvalue_max", "eigenvalues" (ascending), "residuals" (Lanczos),
@@ -117,9 +120,11 @@ io::Json to_json(const Spectrum& s);
 
 // The Hessian spectrum of a loss at theta. Dense uses the exact dense Hessian (cheaper than n
 // HVPs), Lanczos and SLQ the matrix-free HessianOperator; costs as operator_spectrum. Throws
-// std::invalid_argument on bad options, a refused dense size, or a wrong-length theta.
+// std::invalid_argument on bad options, a refused dense size, or a wrong-length theta. `progress`
+// gets "dense Hessian" and "eigensolve" as each starts (dense) or operator_spectrum's events.
 Spectrum hessian_spectrum(const Objective& objective, const Eigen::VectorXd& theta,
-                          const SpectrumOptions& options = {});
+                          const SpectrumOptions& options = {},
+                          const ProgressCallback& progress = {});
 
 // Gaussian-broadened SLQ density on a grid: rho(t) = mean_probes sum_j w_j N(t; node_j, width^2).
 // All zeros when s holds no SLQ nodes. O(grid * probes * steps).

@@ -27,6 +27,7 @@
 
 #include "locus/core/objective.hpp"
 #include "locus/core/options.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::manifold {
@@ -150,8 +151,9 @@ struct WalkResult {
 // three slow correctors in a row, the walk turns to a new random tangent direction (max_turns).
 // Cost per corrector iteration: one Jacobian and one thin SVD. Throws std::invalid_argument on
 // invalid options, a theta of the wrong length, or a loss that is not squared.
+// `progress` gets one "walk" event per accepted step (steps out of options.steps, the loss).
 WalkResult walk_manifold(const Objective& objective, const Eigen::VectorXd& theta0,
-                         const WalkOptions& options = {});
+                         const WalkOptions& options = {}, const ProgressCallback& progress = {});
 
 // The loss along the straight line theta0 + t u/|u|, t in [0, length] (n_points equally spaced).
 struct LineLossOptions {
@@ -209,9 +211,11 @@ struct DimensionEstimate {
 // Cost: K projections (2-4 Jacobians + thin SVDs each) and one SVD of the n x K matrix D
 // (8 n K bytes: 1.6 GB at n = 10^4 with the default K; pass n_samples for large networks).
 // Throws std::invalid_argument on invalid options or a wrong-length theta_star.
+// `progress` gets one "projection samples" event per sample (k out of K).
 DimensionEstimate manifold_dimension_by_projection(const Objective& objective,
                                                    const Eigen::VectorXd& theta_star,
-                                                   const DimensionOptions& options = {});
+                                                   const DimensionOptions& options = {},
+                                                   const ProgressCallback& progress = {});
 
 // ---- options tables and results as JSON / text -------------------------------------------------
 

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "locus/core/options.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/studies/study.hpp"
 
 namespace locus::studies {
@@ -43,7 +44,9 @@ struct ConnectivityStudyOptions {
 };
 const options::Table<ConnectivityStudyOptions>& connectivity_study_options_table();
 
-StudyResult run_connectivity_study(const ConnectivityStudyOptions& options);
+// `progress` gets the study's steps (which one, k of n) as each starts.
+StudyResult run_connectivity_study(const ConnectivityStudyOptions& options,
+                                   const ProgressCallback& progress = {});
 Study connectivity_study();
 
 }  // namespace locus::studies

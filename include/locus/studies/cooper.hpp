@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "locus/core/options.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/studies/study.hpp"
 
 namespace locus::studies {
@@ -99,6 +100,8 @@ const options::Table<CooperStudyOptions>& cooper_study_options_table();
 // Runs the study. Cost: dominated by the dense Hessians and projection samplings of the grid.
 // Throws options::OptionError for invalid options, std::invalid_argument for a run whose data
 // cannot be made (unknown dataset, d larger than the dataset).
-StudyResult run_cooper_study(const CooperStudyOptions& options);
+// `progress` gets the study's steps (which one, k of n) as each starts.
+StudyResult run_cooper_study(const CooperStudyOptions& options,
+                             const ProgressCallback& progress = {});
 
 }  // namespace locus::studies

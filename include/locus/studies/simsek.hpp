@@ -23,6 +23,7 @@
 #include <string>
 
 #include "locus/core/options.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/studies/study.hpp"
 
 namespace locus::studies {
@@ -49,7 +50,9 @@ struct SimsekStudyOptions {
 };
 const options::Table<SimsekStudyOptions>& simsek_study_options_table();
 
-StudyResult run_simsek_study(const SimsekStudyOptions& options);
+// `progress` gets the study's steps (which one, k of n) as each starts.
+StudyResult run_simsek_study(const SimsekStudyOptions& options,
+                             const ProgressCallback& progress = {});
 Study simsek_study();
 
 }  // namespace locus::studies

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "locus/core/options.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::studies {
@@ -143,13 +144,17 @@ struct Study {
   // validate(); returns the table's to_json of the result. Throws options::OptionError naming
   // the field.
   std::function<io::Json(const io::Json& file_options, const std::vector<OptionText>& set)> resolve;
-  // Runs on resolved options (as returned by resolve).
-  std::function<StudyResult(const io::Json& resolved)> run;
+  // Runs on resolved options (as returned by resolve); `progress` (may be empty) gets the
+  // study's steps (a claim's id, k of n) where its run function reports them.
+  std::function<StudyResult(const io::Json& resolved, const ProgressCallback& progress)> run;
 };
 
-template <class Options>
+// `run` is StudyResult(const Options&) or, for a study that reports its steps,
+// StudyResult(const Options&, const ProgressCallback&): it calls progress({.stage = claim id,
+// .done = k, .total = n}) before each (locus::report_progress, core/progress.hpp).
+template <class Options, class Run>
 Study make_study(std::string name, std::string title, const options::Table<Options>& table,
-                 StudyResult (*run)(const Options&)) {
+                 Run run) {
   Study s{std::move(name), std::move(title), {}, {}, {}};
   const options::Table<Options>* t = &table;  // tables are function-local statics
   s.describe_options = [t] {
@@ -169,11 +174,14 @@ Study make_study(std::string name, std::string title, const options::Table<Optio
     o.validate();
     return t->to_json(o);
   };
-  s.run = [t, run](const io::Json& resolved) {
+  s.run = [t, run](const io::Json& resolved, const ProgressCallback& progress) {
     Options o{};
     t->from_json(o, resolved);
     o.validate();
-    return run(o);
+    if constexpr (std::invocable<Run, const Options&, const ProgressCallback&>)
+      return run(o, progress);
+    else
+      return run(o);
   };
   return s;
 }
@@ -195,8 +203,10 @@ struct StudyRun {
 // command accepted appears there. Throws std::invalid_argument when out_dir cannot be created or
 // written (checked
 // before running), std::runtime_error for a failed write.
+// `progress` is passed to the study's run function.
 StudyRun run_study(const Study& study, const io::Json& resolved, const std::string& out_dir,
-                   const io::Json& interface = io::Json::object());
+                   const io::Json& interface = io::Json::object(),
+                   const ProgressCallback& progress = {});
 
 // One line per claim, "<verdict padded to 8> <study>/<id>: <statement> — <reason>", then
 // "<h> holds, <f> fails, <s> skipped".

@@ -107,7 +107,7 @@ void bind_solvers(py::module_& m) {
       [](const Mlp& model, const py::object& x, const py::object& y, const std::string& method,
          const py::object& init, std::uint64_t seed, std::optional<std::string> polish,
          const std::string& loss, const std::string& reduction, const py::dict& polish_options,
-         const py::kwargs& options) {
+         bool progress, const py::object& callback, const py::kwargs& options) {
         const Dataset data = as_dataset(x, y);
         sv::TrainOptions o;
         o.method = sv::parse_method(method);
@@ -129,20 +129,35 @@ void bind_solvers(py::module_& m) {
             model, data, {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
         const Eigen::VectorXd x0 =
             init.is_none() ? model.init_parameters({.seed = seed}) : as_vector(init, "init");
-        py::gil_scoped_release release;
-        return sv::solve(obj, x0, o);
+        long long max_iterations = sv::stop_criteria(o, o.method).max_iterations;
+        std::string stage(sv::to_string(o.method));
+        if (o.polish) {
+          max_iterations += sv::stop_criteria(o, *o.polish).max_iterations;
+          stage += "+" + std::string(sv::to_string(*o.polish));
+        }
+        PythonProgress reporter("train", progress, callback);
+        sv::SolveResult r;
+        {
+          py::gil_scoped_release release;
+          r = sv::solve(obj, x0, o, reporter.solver(stage + " it", max_iterations));
+        }
+        reporter.rethrow();
+        return r;
       },
       py::arg("model"), py::arg("x"), py::arg("y"),
       py::arg("method") = std::string(sv::to_string(sv::TrainOptions{}.method)),
       py::arg("init") = py::none(), py::arg("seed") = InitOptions{}.seed,
       py::arg("polish") = py::none(), py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
       py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
-      py::arg("polish_options") = py::dict(),
+      py::arg("polish_options") = py::dict(), py::arg("progress") = false,
+      py::arg("callback") = py::none(),
       "Train model on (x, y) from init (default: a Glorot init seeded by seed) with method "
       "gd|sgd|adam|lbfgs|lm|newton|critical|flow, optionally followed by polish "
       "(lm|newton|lbfgs|critical). Keyword arguments set the method's options by name "
-      "(solver_options(method) lists them), polish_options those of the polish. Releases the "
-      "GIL. Returns a SolveResult; ValueError for unknown names, bad values or shapes.");
+      "(solver_options(method) lists them), polish_options those of the polish. progress=True "
+      "writes a progress line to sys.stderr; callback(event) gets a dict {stage, done, total, "
+      "loss, gradient_max_norm} per iteration and stops the solver by returning False. Releases "
+      "the GIL. Returns a SolveResult; ValueError for unknown names, bad values or shapes.");
 }
 
 }  // namespace locus::python
