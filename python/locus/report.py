@@ -36,8 +36,8 @@ table { border-collapse: collapse; font-size: 0.82em; }
 td, th { border: 1px solid #ccc; padding: 2px 6px; text-align: right; overflow-wrap: normal; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 caption { text-align: left; font-weight: bold; padding: 0.2em 0; }
-table.summary td { text-align: left; vertical-align: top; }
-table.summary td.number { font-family: monospace; font-size: 0.9em; overflow-wrap: anywhere; }
+table.summary td, table.summary th { text-align: left; vertical-align: top; }
+table.summary td.number { overflow-wrap: anywhere; }
 details.table > summary { cursor: pointer; margin: 0.6em 0; }
 figure { margin: 1em 0 2em; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.9em; max-width: 800px; }
@@ -128,29 +128,24 @@ def render_table(path: str, caption: str, href: str | None = None) -> str:
             f'{len(cols)} columns (click to show){link}</summary>{table}</details>')
 
 
-def claim_number(evidence, limit: int = 3) -> str:
-    """The number(s) a verdict was decided on: the first `limit` numeric entries of the
-    evidence (4 significant digits), with '…' when there are more."""
-    if not isinstance(evidence, dict):
-        return html.escape(str(evidence))
-    items = [(k, v) for k, v in evidence.items()
-             if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    text = evidence_text(dict(items[:limit]))
-    return html.escape(text + (", …" if len(items) > limit else ""))
+def claim_number(claim: dict) -> str:
+    """The numbers a verdict was decided on, in words: the claim's reason (one sentence with the
+    numbers and the bound they were compared with), else its evidence."""
+    return html.escape(claim.get("reason") or evidence_text(claim.get("evidence", {})))
 
 
 def summary_table(results: list[dict]) -> str:
     """Every claim of every study: study, claim, verdict, the number behind it, a link to it."""
     out = ['<div class="table-wrap"><table class="summary" id="summary"><caption>Every claim, '
            "its verdict and the number behind it</caption><tr><th>study</th><th>claim</th>"
-           "<th>verdict</th><th>evidence</th></tr>"]
+           "<th>verdict</th><th>why (the numbers compared)</th></tr>"]
     for result in results:
         name = result["study"]
         for c in result.get("claims", []):
             out.append(f'<tr><td><a href="#{anchor("study", name)}">{html.escape(name)}</a></td>'
                        f'<td><a href="#{anchor("claim", name, c["id"])}">'
                        f'{html.escape(c["id"])}</a></td><td>{verdict(c["verdict"])}</td>'
-                       f'<td class="number">{claim_number(c.get("evidence", {}))}</td></tr>')
+                       f'<td class="number">{claim_number(c)}</td></tr>')
     out.append("</table></div>")
     return "".join(out)
 

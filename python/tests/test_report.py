@@ -197,3 +197,21 @@ def test_bad_study_file(locus_bin, tmp_path):
     p = subprocess.run([locus_bin, "study", "run", str(tmp_path / "trunc.json"), "--out",
                         str(tmp_path / "o")], capture_output=True, text=True)
     assert p.returncode == 2 and "trunc.json" in p.stderr
+
+
+def test_summary_table_lists_every_claim_of_every_study(report):
+    """The table at the top of the page: one row per claim of every study, in order, with the
+    verdict of its result.json and a link to the claim's section."""
+    html = (report / "index.html").read_text()
+    summary = html[html.index('<table class="summary"'):]
+    summary = summary[:summary.index("</table>")]
+    rows = re.findall(r'<tr><td><a href="#study-([^"]+)">[^<]*</a></td><td><a href="#([^"]+)">'
+                      r'([^<]*)</a></td><td><span class="(holds|fails|skipped)">', summary)
+    want = []
+    for d in sorted((report / "data").iterdir()):
+        result = json.loads((d / "result.json").read_text())
+        want += [(result["study"], c["id"], c["verdict"]) for c in result["claims"]]
+    assert sorted((r[0], r[2], r[3]) for r in rows) == sorted(want) and want
+    for _, target, _, _ in rows:
+        assert f'id="{target}"' in html
+

@@ -36,7 +36,7 @@ def synthetic_study(d):
             w.writerow([f"{(i + 1) * (j + 1) * 1.2345678901234:.17g}" for j in range(30)])
     claims = [
         {"id": "first", "statement": "A claim that holds.", "verdict": "holds",
-         "evidence": {"error": 1.5e-15, "bound": 1e-12, "name": "x"}, "reason": "error <= bound"},
+         "evidence": {"error": 1.5e-15, "bound": 1e-12, "name": "x"}, "reason": "error 1.5e-15 <= bound 1e-12"},
         {"id": "second", "statement": "A claim that fails.", "verdict": "fails",
          "evidence": {"barrier": 0.25}, "reason": "barrier 0.25 > 0"},
         {"id": "third", "statement": "A claim not checked.", "verdict": "skipped",
@@ -119,8 +119,10 @@ def test_summary_table_matches_every_result_json(page):
     # Each row links to its claim's section, which exists; and shows the numbers behind it.
     for r in parsed.rows:
         assert r[1]["href"].lstrip("#") in parsed.ids
-    first = next(r for r in parsed.rows if r[1]["text"] == "first")
-    assert "error = 1.5e-15" in first[3]["text"] and "bound = 1e-12" in first[3]["text"]
+    second = next(r for r in parsed.rows if r[1]["text"] == "second")
+    assert second[3]["text"] == "barrier 0.25 > 0"  # the claim's reason, with its numbers
+    for r in parsed.rows:
+        assert re.search(r"\d", r[3]["text"]) or r[2]["text"] == "skipped", r
     # The summary comes before the first study's section.
     assert html.index('class="summary"') < html.index("<section")
 
