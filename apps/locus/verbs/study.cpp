@@ -69,18 +69,16 @@ void setup_study(CLI::App* app) {
       set.emplace_back(s.substr(0, eq), s.substr(eq + 1));
     }
     if (cmd->seed) set.emplace_back("seed", std::to_string(*cmd->seed));
-    io::Json resolved;
-    try {
-      resolved = study.resolve(file_options, set);
-    } catch (const options::OptionError& e) {
-      // The key as written in the file and in --set KEY=VALUE.
-      throw std::invalid_argument("study " + study.name + ": option " +
-                                  e.rephrase(options::Interface::json));
-    }
+    // Errors name the file (or the study) and the key as written there or in --set KEY=VALUE.
+    const std::string where =
+        "study " + study.name + (cmd->file.empty() ? "" : " (" + cmd->file + ")");
+    const io::Json resolved =
+        studies::with_context(study, where, [&] { return study.resolve(file_options, set); });
     const io::Json interface = {{"file", cmd->file},        {"out", cmd->out},
                                 {"set", cmd->set},          {"strict", cmd->strict},
                                 {"json", cmd->output.json}, {"threads", cmd->output.threads}};
-    const studies::StudyRun r = studies::run_study(study, resolved, cmd->out, interface);
+    const studies::StudyRun r = studies::with_context(
+        study, where, [&] { return studies::run_study(study, resolved, cmd->out, interface); });
     if (cmd->output.json)
       std::cout << r.document.dump(2) << std::endl;
     else
