@@ -3,6 +3,7 @@
 
 #include <iostream>
 #include <stdexcept>
+#include <string>
 
 #include "cli/common.hpp"
 #include "locus/io/json.hpp"
@@ -14,6 +15,20 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   locus::cli::add_global_options(app);
   for (const auto& c : locus::cli::commands()) c.setup(app.add_subcommand(c.name, c.description));
+  locus::cli::add_max_memory_option(&app);
+  // A word where a verb is expected is an unknown verb, not a missing one.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string verbs;
+    bool known = false;
+    for (const auto& c : locus::cli::commands()) {
+      known = known || c.name == argv[1];
+      verbs += (verbs.empty() ? "" : ", ") + c.name;
+    }
+    if (!known) {
+      std::cerr << "locus: error: unknown command '" << argv[1] << "' (valid: " << verbs << ")\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version, --list-options (all derive from it)

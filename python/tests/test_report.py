@@ -58,12 +58,14 @@ def test_report_renders_with_every_figure(report, tmp_path):
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
+    # The browser is not sanitized: a sanitizer build's preloaded ASan runtime stays with Python.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     shot = tmp_path / "report.png"
     subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1200,3000",
-                    index.as_uri()], capture_output=True, timeout=120)
+                    index.as_uri()], capture_output=True, timeout=120, env=env)
     assert shot.is_file() and shot.stat().st_size > 10000  # a real rendering, not a blank page
     dom = subprocess.run([browser, *flags, "--dump-dom", index.as_uri()], capture_output=True,
-                         text=True, timeout=120).stdout
+                         text=True, timeout=120, env=env).stdout
     assert 'data-figures-loaded="true"' in dom, dom[:2000]
     assert f'data-figure-count="{n_figures}"' in dom
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "locus/core/random.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus {
 
@@ -43,20 +44,31 @@ InitScheme parse_init_scheme(std::string_view name) {
 
 Mlp::Mlp(MlpSpec spec) : spec_(std::move(spec)) {
   spec_.validate();
+  // Offsets in overflow-checked arithmetic: widths near 2^62 must not wrap to a small count.
+  const auto overflow = [&] {
+    return std::invalid_argument("MlpSpec.widths " + describe() +
+                                 ": the parameter count overflows a 64-bit integer");
+  };
   Index offset = 0;
   for (size_t k = 0; k + 1 < spec_.widths.size(); ++k) {
     LayerSlice s;
     s.in = spec_.widths[k];
     s.out = spec_.widths[k + 1];
     s.weight_offset = offset;
-    offset += s.in * s.out;
+    Index nw = 0;
+    if (__builtin_mul_overflow(s.in, s.out, &nw) || __builtin_add_overflow(offset, nw, &offset))
+      throw overflow();
     if (spec_.bias.empty() || spec_.bias[k]) {
       s.bias_offset = offset;
-      offset += s.out;
+      if (__builtin_add_overflow(offset, s.out, &offset)) throw overflow();
     }
     layers_.push_back(s);
   }
   n_params_ = offset;
+  // Every use of a network holds at least one parameter vector (and the widest layer's
+  // activations): refuse a network whose parameter vector alone does not fit.
+  io::check_memory(8.0 * double(n_params_), "the network " + describe(),
+                   "8 bytes x " + std::to_string(n_params_) + " parameters");
 }
 
 double Mlp::output_scale() const {
@@ -66,8 +78,10 @@ double Mlp::output_scale() const {
 
 std::string Mlp::describe() const {
   std::string s = "[";
-  for (size_t k = 0; k < spec_.widths.size(); ++k)
-    s += (k ? "," : "") + std::to_string(spec_.widths[k]);
+  for (size_t k = 0; k < spec_.widths.size(); ++k) {
+    if (k) s += ',';  // (not "," + ...: GCC 12 warns falsely on that once inlined)
+    s += std::to_string(spec_.widths[k]);
+  }
   s += "] " + std::string(to_string(spec_.activation));
   if (spec_.mean_field) s += " mean-field";
   return s;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "locus/io/memory.hpp"
+
 namespace locus {
 
 using Eigen::MatrixXd;
@@ -309,6 +311,19 @@ Objective::Objective(const Mlp& model, std::shared_ptr<const Dataset> shared, Lo
                                 std::to_string(data.output_dim()) + " but the network " +
                                 model_.describe() + " has " + std::to_string(model_.output_dim()) +
                                 " outputs");
+  // Workspace of one gradient, estimated before any is taken: one n-vector per chunk, and per
+  // concurrent chunk six rows x width matrices per layer (activations, sigma', sigma'', the
+  // backward pass's dZ and dA, the GEMM scratch).
+  const auto chunks = make_chunks(data.size());
+  const Index rows = chunks.empty() ? 0 : chunks.front().size;
+  double width_sum = 0.0;
+  for (Index w : model_.spec().widths) width_sum += double(w);
+  const double threads = std::min<double>(num_threads(), double(chunks.size()));
+  io::check_memory(8.0 * (double(chunks.size() + 2) * double(n_params()) +
+                          6.0 * std::max(threads, 1.0) * double(rows) * width_sum),
+                   "the loss of the network " + model_.describe() + " on " +
+                       std::to_string(data.size()) + " points",
+                   "gradient buffers per chunk of points and per-thread layer activations");
   if (loss_.kind == LossKind::cross_entropy && (data.y.array() < 0).any())
     throw std::invalid_argument("cross-entropy needs non-negative targets (one-hot rows); data '" +
                                 data.name + "' has a negative entry");
@@ -419,6 +434,10 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
   model_.check_parameters(theta);
   const Engine e(model_, *data_, loss_);
   const Index l = model_.output_dim(), n = n_params();
+  io::check_memory(2.0 * 8.0 * double(n) * double(n_residuals()),
+                   "the Jacobian of " + std::to_string(n_residuals()) + " residuals x " +
+                       std::to_string(n) + " parameters",
+                   "J and its transpose, 2 l d n doubles");
   const int K = model_.n_layers();
   // Build J^T (n x l*d, column-major) so that each residual's row of J is contiguous.
   MatrixXd jt(n, n_residuals());
@@ -464,8 +483,10 @@ HessianOperator Objective::hessian_operator(const VectorXd& theta) const {
 }
 
 MatrixXd Objective::hessian(const VectorXd& theta) const {
-  const HessianOperator op(*this, theta);
   const Index n = n_params();
+  io::check_memory(3.0 * 8.0 * double(n) * double(n),
+                   "the dense Hessian of " + std::to_string(n) + " parameters", "3 n^2 doubles");
+  const HessianOperator op(*this, theta);
   MatrixXd h(n, n);
   // Columns in parallel; each column's HVP runs its chunks serially in the same fixed order, so
   // every column is bitwise what hvp() returns.
@@ -481,6 +502,9 @@ MatrixXd Objective::hessian(const VectorXd& theta) const {
 }
 
 MatrixXd Objective::gauss_newton(const VectorXd& theta) const {
+  io::check_memory(8.0 * double(n_params()) * (double(n_params()) + 2.0 * double(n_residuals())),
+                   "the Gauss-Newton matrix of " + std::to_string(n_params()) + " parameters",
+                   "n^2 + 2 l d n doubles");
   const MatrixXd j = jacobian(theta);
   MatrixXd g = MatrixXd::Zero(n_params(), n_params());
   g.selfadjointView<Eigen::Lower>().rankUpdate(j.transpose(), 2.0 * scale());

@@ -88,6 +88,17 @@ void DataSource::validate(const FieldNamer& namer) const {
   if (output_dim < 1 && output_dim != -1)
     throw std::invalid_argument(n("output_dim") + " must be >= 1, got " +
                                 std::to_string(output_dim));
+  // A field that the chosen source does not read is an error, not silently ignored.
+  if (files && n_points != -1)
+    throw std::invalid_argument(n("n_points") + " " + std::to_string(n_points) +
+                                " does not apply to data read from " + n("x") + "/" + n("y") +
+                                " files (they give every row)");
+  if (dataset == "grid" && n_points != -1)
+    throw std::invalid_argument(n("n_points") + " does not apply to dataset grid (41 x 41 points)");
+  for (const auto& [field, value] : {std::pair{"input_dim", input_dim}, {"output_dim", output_dim}})
+    if (value != -1 && dataset != "gaussian")
+      throw std::invalid_argument(n(field) + " applies to dataset gaussian only" +
+                                  (dataset.empty() ? "" : ", not to '" + dataset + "'"));
   if (dataset == "gaussian" && n_points < 1)
     throw std::invalid_argument("dataset gaussian needs " + n("n_points") + " N (N >= 1)");
   if (dataset == "teacher" && teacher_arch.empty())

@@ -1,9 +1,11 @@
 #include "locus/data/synthetic.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
 #include "locus/core/random.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus {
 
@@ -12,6 +14,13 @@ TeacherStudent teacher_student(const TeacherOptions& options) {
     throw std::invalid_argument("TeacherOptions.n_points must be >= 1, got " +
                                 std::to_string(options.n_points));
   Mlp teacher(options.teacher);
+  // x, y and the forward pass's widest layer, before anything is drawn.
+  double widest = 0.0;
+  for (Index w : options.teacher.widths) widest = std::max(widest, double(w));
+  io::check_memory(8.0 * double(options.n_points) *
+                       (double(teacher.input_dim() + teacher.output_dim()) + 2.0 * widest),
+                   "teacher data of " + std::to_string(options.n_points) + " points",
+                   "n_points x (p + l + 2 x the widest layer) doubles");
   Eigen::VectorXd theta = teacher.init_parameters(options.init);
   Rng rng(options.seed);
   Dataset data;
@@ -27,6 +36,9 @@ TeacherStudent teacher_student(const TeacherOptions& options) {
 Dataset gaussian_data(Index n_points, Index input_dim, Index output_dim, std::uint64_t seed) {
   if (n_points < 1 || input_dim < 1 || output_dim < 1)
     throw std::invalid_argument("gaussian data needs n_points, input_dim, output_dim >= 1");
+  io::check_memory(8.0 * double(n_points) * (double(input_dim) + double(output_dim)),
+                   "gaussian data of " + std::to_string(n_points) + " points",
+                   "n_points x (input_dim + output_dim) doubles");
   Rng rng(seed);
   Dataset data{Eigen::MatrixXd(n_points, input_dim), Eigen::MatrixXd(n_points, output_dim),
                "gaussian seed " + std::to_string(seed)};

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "locus/io/memory.hpp"
+
 namespace locus::io {
 
 namespace fs = std::filesystem;
@@ -67,6 +69,8 @@ std::string read_file(const std::string& path) {
   if (!fs::exists(path, ec)) throw std::invalid_argument("'" + path + "': no such file");
   if (fs::is_directory(path, ec))
     throw std::invalid_argument("'" + path + "': is a directory, expected a file");
+  const auto size = fs::file_size(path, ec);
+  if (!ec) check_memory(double(size), "reading '" + path + "'", "the whole file in memory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::invalid_argument("'" + path + "': cannot be read");
   std::ostringstream s;

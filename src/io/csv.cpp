@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "locus/io/atomic_file.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus::io {
 
@@ -24,6 +25,7 @@ std::string maybe_gunzip(std::string_view bytes_in, const std::string& path) {
   zs.next_in = reinterpret_cast<Bytef*>(bytes.data());
   zs.avail_in = static_cast<uInt>(bytes.size());
   std::string out;
+  std::size_t next_check = std::size_t{1} << 24;
   char buf[1 << 16];
   int rc;
   do {
@@ -35,6 +37,16 @@ std::string maybe_gunzip(std::string_view bytes_in, const std::string& path) {
       throw std::invalid_argument("'" + path + "': corrupt or truncated gzip data");
     }
     out.append(buf, sizeof(buf) - zs.avail_out);
+    // A small file may inflate without bound: the text and the doubles parsed from it (at most
+    // one per two bytes) are checked against the memory limit as it grows.
+    if (out.size() >= next_check) {
+      next_check = out.size() + (std::size_t{1} << 24);
+      const double bytes = 5.0 * double(out.size());
+      if (bytes > max_memory_bytes()) {
+        inflateEnd(&zs);
+        check_memory(bytes, "'" + path + "' decompressed", "the text and its numbers");
+      }
+    }
   } while (rc != Z_STREAM_END && (zs.avail_in > 0 || zs.avail_out == 0));
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) throw std::invalid_argument("'" + path + "': truncated gzip data");

@@ -1,5 +1,6 @@
 #include "locus/io/model_file.hpp"
 
+#include <charconv>
 #include <map>
 #include <regex>
 #include <stdexcept>
@@ -21,11 +22,21 @@ std::string widths_string(const std::vector<Index>& w) {
   return s;
 }
 
+// The network whose shapes the file holds; a problem (a zero width, a size beyond the memory
+// limit) is reported under the file's name.
+Mlp file_model(const std::string& path, const MlpSpec& spec) {
+  try {
+    return Mlp(spec);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("'" + path + "': " + e.what());
+  }
+}
+
 void check_against(const std::string& path, const MlpSpec& inferred, const MlpSpec& given) {
   if (inferred.widths != given.widths)
     throw std::invalid_argument("'" + path + "' holds a network " + widths_string(inferred.widths) +
                                 " but the architecture given is " + widths_string(given.widths));
-  const Mlp a(inferred), b(given);
+  const Mlp a = file_model(path, inferred), b(given);
   for (int k = 0; k < a.n_layers(); ++k)
     if (a.has_bias(k) != b.has_bias(k))
       throw std::invalid_argument("'" + path + "': layer " + std::to_string(k) +
@@ -44,8 +55,9 @@ ModelFile load_model(const std::string& path, const LoadModelOptions& options) {
                                   "needed to read it");
     out.spec = *options.spec;
     if (options.activation) out.spec.activation = *options.activation;
+    const Mlp model(out.spec);  // before the file is read: its size is known from the spec
     out.theta = io::read_npy_vector(path);
-    Mlp(out.spec).check_parameters(out.theta, "'" + path + "'");
+    model.check_parameters(out.theta, "'" + path + "'");
     return out;
   }
   if (!io::has_suffix(path, ".safetensors"))
@@ -71,7 +83,14 @@ ModelFile load_model(const std::string& path, const LoadModelOptions& options) {
     if (m[1] != prefix)
       throw std::invalid_argument("'" + path + "': tensors have different prefixes ('" + prefix +
                                   "' and '" + std::string(m[1]) + "')");
-    Layer& l = layers[std::stol(m[2])];
+    // The Sequential index: digits only (the regex), but possibly beyond 64 bits.
+    long index = 0;
+    const std::string digits = m[2];
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (ec != std::errc() || end != digits.data() + digits.size())
+      throw std::invalid_argument("'" + path + "': tensor '" + name + "' has a layer index " +
+                                  digits + " beyond the 64-bit range");
+    Layer& l = layers[index];
     if (m[3] == "weight") {
       if (t.shape.size() != 2)
         throw std::invalid_argument("'" + path + "': weight '" + name + "' is not 2-D");
@@ -105,8 +124,12 @@ ModelFile load_model(const std::string& path, const LoadModelOptions& options) {
     spec.bias.push_back(l.bias != nullptr);
     prev_key = l.weight_key;
   }
-  if (auto it = file.metadata.find("activation"); it != file.metadata.end())
-    spec.activation = parse_activation(it->second);
+  if (auto it = file.metadata.find("activation"); it != file.metadata.end()) try {
+      spec.activation = parse_activation(it->second);
+    } catch (const std::invalid_argument& e) {
+      if (!options.activation)
+        throw std::invalid_argument("'" + path + "': metadata \"activation\": " + e.what());
+    }
   else if (!options.activation)
     throw std::invalid_argument("'" + path +
                                 "' has no activation in its metadata; pass --activation "
@@ -118,7 +141,7 @@ ModelFile load_model(const std::string& path, const LoadModelOptions& options) {
     check_against(path, spec, *options.spec);
     spec.mean_field = options.spec->mean_field;
   }
-  const Mlp model(spec);
+  const Mlp model = file_model(path, spec);
   out.theta.resize(model.n_params());
   int k = 0;
   for (const auto& [index, l] : layers) {

@@ -112,9 +112,12 @@ class HeaderParser {
       if (peek() == ')') break;
       if (peek() < '0' || peek() > '9') syntax("a non-negative integer dimension");
       std::uint64_t v = 0;
+      // Checked before each step, so that no dimension wraps around (2^64 + 6 is not 6).
+      constexpr std::uint64_t k_max = std::uint64_t{1} << 62;
       while (peek() >= '0' && peek() <= '9') {
-        v = v * 10 + static_cast<std::uint64_t>(peek() - '0');
-        if (v > (std::uint64_t{1} << 62)) fail(path_, "shape dimension is too large");
+        const auto digit = static_cast<std::uint64_t>(peek() - '0');
+        if (v > (k_max - digit) / 10) fail(path_, "shape dimension is too large (above 2^62)");
+        v = v * 10 + digit;
         ++i_;
       }
       if (peek() == 'L') ++i_;  // Python 2 long literal in old files
@@ -140,8 +143,9 @@ NpyHeader parse_header(const std::string& path, std::string_view text) {
 
 }  // namespace
 
-NpyArray read_npy(const std::string& path) {
-  const std::string bytes = read_file(path);
+NpyArray read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
+
+NpyArray parse_npy(std::string_view bytes, const std::string& path) {
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
     fail(path, "missing the \\x93NUMPY magic");
   const auto major = static_cast<unsigned char>(bytes[6]);

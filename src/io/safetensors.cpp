@@ -38,7 +38,10 @@ const Tensor* TensorFile::find(std::string_view name) const {
 }
 
 TensorFile read_safetensors(const std::string& path) {
-  const std::string bytes = read_file(path);
+  return parse_safetensors(read_file(path), path);
+}
+
+TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
   if (bytes.size() < 8) fail(path, "shorter than the 8-byte header length");
   std::uint64_t n = 0;
   for (int i = 0; i < 8; ++i)

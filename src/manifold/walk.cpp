@@ -11,6 +11,7 @@
 #include "linalg/svd.hpp"
 #include "locus/core/random.hpp"
 #include "locus/io/format.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus::manifold {
 
@@ -186,6 +187,10 @@ WalkResult walk_manifold(const Objective& objective, const VectorXd& theta0,
   options.validate();
   check_theta(objective, theta0, "walk_manifold: theta0");
   const Index n = objective.n_params();
+  if (options.record_path)
+    io::check_memory(8.0 * double(n) * (double(options.steps) + 1.0),
+                     "WalkOptions.record_path with steps = " + std::to_string(options.steps),
+                     "one n-vector per step");
   const ManifoldProjectionOptions corrector{.loss_tolerance = options.loss_tolerance,
                                             .max_iterations = options.max_corrector_iterations};
   WalkResult w;
@@ -342,6 +347,9 @@ LineLoss loss_along_line(const Objective& objective, const VectorXd& theta0,
   if (options.n_points < 2)
     throw std::invalid_argument("LineLossOptions.n_points must be >= 2, got " +
                                 std::to_string(options.n_points));
+  io::check_memory(16.0 * options.n_points,
+                   "LineLossOptions.n_points = " + std::to_string(options.n_points),
+                   "t and the loss, 2 doubles per point");
   const VectorXd u = direction.normalized();
   LineLoss out;
   out.t = VectorXd::LinSpaced(options.n_points, 0.0, options.length);

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <string>
+
+#include "locus/core/dataset.hpp"
+#include "locus/core/objective.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus {
 namespace {
@@ -59,4 +64,38 @@ TEST(Mlp, BadSpecsAndParametersAreRejected) {
 }
 
 }  // namespace
+// Sizes that overflow 64-bit arithmetic, or that would not fit in memory, are refused when the
+// network is built, before anything is allocated; the message names the widths.
+TEST(Mlp, HugeWidthsAreRefusedBeforeAllocation) {
+  auto message = [](const MlpSpec& spec) -> std::string {
+    try {
+      Mlp m(spec);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  // 3 * 2^62 wraps around in unchecked arithmetic (to n_params = 1 with the last layer's 2^62).
+  const Index big = Index{1} << 62;
+  EXPECT_NE(message({.widths = {3, big, 1, 1}, .bias = {false, false, false}}).find("overflows"),
+            std::string::npos);
+  // 5e9 parameters: 37 GiB for one parameter vector, above a 1 GiB limit.
+  const double saved = io::max_memory_bytes();
+  io::set_max_memory_bytes(1 << 30);
+  const std::string m = message({.widths = {3, 1000000000, 1}});
+  EXPECT_NE(m.find("[3,1000000000,1]"), std::string::npos) << m;
+  EXPECT_NE(m.find("37.3 GiB"), std::string::npos) << m;
+  // A network that fits, but whose gradient on many points would not: refused by the Objective.
+  const Mlp wide({.widths = {2, 100000, 1}});
+  Dataset data{Eigen::MatrixXd::Zero(100000, 2), Eigen::MatrixXd::Zero(100000, 1), "zeros"};
+  try {
+    const Objective obj(wide, data);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("on 100000 points needs about"), std::string::npos)
+        << e.what();
+  }
+  io::set_max_memory_bytes(saved);
+}
+
 }  // namespace locus

@@ -13,6 +13,7 @@
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
 #include "locus/io/json.hpp"
+#include "locus/io/memory.hpp"
 #include "locus/io/model_file.hpp"
 #include "locus/io/npy.hpp"
 #include "locus/io/safetensors.hpp"
@@ -439,6 +440,97 @@ TEST(Json, ContextBlockComesFirstWithEveryField) {
     EXPECT_TRUE(j["context"].contains(k)) << k;
   EXPECT_EQ(j["context"]["options"]["seed"], 3);
   EXPECT_EQ(std::next(j.begin()).key(), "loss");  // body order kept
+}
+
+// Sizes from a file are checked before they are multiplied or used: a dimension of 2^64 + 6
+// must not wrap to 6, a product of dimensions must not wrap to the file's element count.
+TEST_F(Io, NpyShapesThatOverflowAreRejected) {
+  const std::string six = raw(std::vector<double>{1, 2, 3, 4, 5, 6});
+  // 2^64 + 6 = 18446744073709551622: wraps to 6 in unchecked 64-bit arithmetic.
+  write_bytes("wrap.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, "
+                                    "'shape': (18446744073709551622,), }",
+                                    six));
+  expect_invalid([&] { io::read_npy(path("wrap.npy")); }, "too large");
+  // (2^32, 2^32 + 6 / ...): each dimension fits, the product 2^64 (+ ...) does not.
+  write_bytes("product.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, "
+                                       "'shape': (4294967296, 4294967296, 6), }",
+                                       six));
+  expect_invalid([&] { io::read_npy(path("product.npy")); }, "truncated");
+  // 2^62 itself is the largest dimension accepted by the parser; the data are then missing.
+  write_bytes("max.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, "
+                                   "'shape': (4611686018427387904,), }",
+                                   six));
+  expect_invalid([&] { io::read_npy(path("max.npy")); }, "truncated");
+  // A zero dimension makes an empty array whatever the others are.
+  write_bytes("empty.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, "
+                                     "'shape': (4611686018427387904, 0), }",
+                                     ""));
+  EXPECT_EQ(io::read_npy(path("empty.npy")).data.size(), 0u);
+}
+
+TEST_F(Io, SafetensorsHugeShapesAndLayerIndicesAreRejected) {
+  // Shape [2^32, 2^32] has 2^64 elements (0 in wrapped arithmetic): refused against the span.
+  write_bytes("shape.safetensors",
+              safetensors_bytes(R"({"0.weight":{"dtype":"F64","shape":[4294967296,4294967296],)"
+                                R"("data_offsets":[0,0]}})",
+                                ""));
+  expect_invalid([&] { io::read_safetensors(path("shape.safetensors")); }, "shape needs more");
+  // A layer index beyond 64 bits: a message naming the file and the tensor, not std::out_of_range.
+  write_bytes("index.safetensors",
+              safetensors_from({{"99999999999999999999999.weight", {1, 1}, 0}}, "F64", ""));
+  expect_invalid([&] { load_model(path("index.safetensors"), {.activation = Activation::tanh}); },
+                 "99999999999999999999999.weight");
+  // A weight with an output dimension of 0: the zero width is reported under the file's name.
+  write_bytes(
+      "zero.safetensors",
+      safetensors_bytes(R"({"0.weight":{"dtype":"F64","shape":[0,3],"data_offsets":[0,0]}})", ""));
+  expect_invalid([&] { load_model(path("zero.safetensors"), {.activation = Activation::tanh}); },
+                 "zero.safetensors");
+  // An unknown activation in the metadata names the file; an explicit activation overrides it.
+  io::TensorFile f = io::read_safetensors([&] {
+    write_bytes("m.safetensors", pytorch_style_safetensors("F64", ""));
+    return path("m.safetensors");
+  }());
+  f.metadata["activation"] = "swishy";
+  io::write_safetensors(path("act.safetensors"), f);
+  expect_invalid([&] { load_model(path("act.safetensors")); }, "act.safetensors");
+  EXPECT_EQ(load_model(path("act.safetensors"), {.activation = Activation::tanh}).spec.activation,
+            Activation::tanh);
+}
+
+// The memory limit: a request above it is refused with the estimate, naming what asked.
+TEST(Memory, RequestsAboveTheLimitAreRefusedNamingTheInput) {
+  const double saved = io::max_memory_bytes();
+  EXPECT_GT(io::default_max_memory_bytes(), 0.0);
+  io::set_max_memory_bytes(1 << 20);
+  EXPECT_NO_THROW(io::check_memory(1 << 20, "exactly the limit"));
+  expect_invalid(
+      [] { io::check_memory(3.0 * (1 << 30), "--n-points 10", "x and y"); },
+      "--n-points 10 needs about 3 GiB (x and y), above the memory limit of 0.000977 GiB");
+  expect_invalid([] { io::check_memory(std::nan(""), "nan bytes"); }, "nan bytes");
+  expect_invalid([] { io::set_max_memory_bytes(0); }, "memory limit");
+  expect_invalid([] { io::set_max_memory_bytes(INFINITY); }, "memory limit");
+  io::set_max_memory_bytes(saved);
+}
+
+TEST_F(Io, GzipThatInflatesBeyondTheLimitIsRefused) {
+  // 64 MiB of "0,0\n" compresses to ~64 KiB; with a 16 MiB limit the inflation stops early.
+  const std::string text(std::size_t{64} << 20, '0');
+  std::string gz(text.size() / 100 + 1024, '\0');
+  z_stream zs{};
+  ASSERT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_out = static_cast<uInt>(gz.size());
+  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  gz.resize(zs.total_out);
+  deflateEnd(&zs);
+  write_bytes("bomb.csv.gz", gz);
+  const double saved = io::max_memory_bytes();
+  io::set_max_memory_bytes(16 << 20);
+  expect_invalid([&] { io::read_csv(path("bomb.csv.gz")); }, "bomb.csv.gz' decompressed");
+  io::set_max_memory_bytes(saved);
 }
 
 }  // namespace

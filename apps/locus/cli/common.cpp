@@ -9,6 +9,7 @@
 
 #include "locus/data/synthetic.hpp"
 #include "locus/io/atomic_file.hpp"
+#include "locus/io/memory.hpp"
 #include "locus/io/model_file.hpp"
 
 namespace locus::cli {
@@ -17,6 +18,20 @@ namespace {
 std::vector<Command>& registry() {
   static std::vector<Command> r;
   return r;
+}
+// A count typed explicitly must be >= 1: the library's -1/0 "default" values are reached by
+// leaving the flag out, never by typing them.
+CLI::Validator at_least_one() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          std::size_t used = 0;
+          if (std::stod(text, &used) >= 1 && used == text.size()) return "";
+        } catch (const std::exception&) {
+        }
+        return "must be >= 1, got '" + text + "' (leave the flag out for its default)";
+      },
+      ">=1");
 }
 Activation activation_option(const std::string& name, const std::string& option) {
   return with_option(option, [&] { return parse_activation(name); });
@@ -58,14 +73,17 @@ void add_data_options(CLI::App* app, DataOptions& o) {
   app->add_option("--n-points", o.n_points,
                   "number of points d (built-in: a --data-seed seeded subset of distinct rows, "
                   "default all; gaussian: required; teacher: default " +
-                      std::to_string(TeacherOptions{}.n_points) + ")");
+                      std::to_string(TeacherOptions{}.n_points) + ")")
+      ->check(at_least_one());
   app->add_flag("--standardize", o.standardize, "z-score the features (built-in data)");
   app->add_option("--labels", o.labels, "onehot|scalar targets for built-in data")
       ->capture_default_str();
   app->add_option("--data-seed", o.data_seed, "seed of the data subset / draw")
       ->capture_default_str();
-  app->add_option("--input-dim", o.input_dim, "gaussian: p (default: --arch's first width)");
-  app->add_option("--output-dim", o.output_dim, "gaussian: l (default: --arch's last width)");
+  app->add_option("--input-dim", o.input_dim, "gaussian: p (default: --arch's first width)")
+      ->check(at_least_one());
+  app->add_option("--output-dim", o.output_dim, "gaussian: l (default: --arch's last width)")
+      ->check(at_least_one());
   app->add_option("--teacher-arch", o.teacher_arch, "teacher: widths, e.g. 10,4,1");
   app->add_option("--teacher-activation", o.teacher_activation,
                   "teacher/grid: activation (teacher default: the student's; grid default: "
@@ -91,13 +109,31 @@ void add_output_options(CLI::App* app, OutputOptions& o) {
   app->add_flag("--json", o.json, "print one JSON object (context block first) on stdout");
   app->add_option("--threads", o.threads,
                   "OpenMP threads (default: all cores; results do not "
-                  "depend on it)");
+                  "depend on it)")
+      ->check(at_least_one());
 }
 
 void apply_output_options(const OutputOptions& o) {
   if (o.threads < 0)
     throw std::invalid_argument("--threads must be >= 1, got " + std::to_string(o.threads));
   if (o.threads > 0) set_num_threads(o.threads);
+}
+
+void add_max_memory_option(CLI::App* app) {
+  const std::vector<CLI::App*> subs = app->get_subcommands({});
+  if (subs.empty() && app->get_parent()) {
+    app->add_option_function<double>(
+           "--max-memory",
+           [](double gib) {
+             with_option("--max-memory", [&] { io::set_max_memory_bytes(gib * (1 << 30)); });
+           },
+           "refuse work estimated to need more memory than this, in GiB (default: " +
+               io::format_gib(io::default_max_memory_bytes()) +
+               ": 16 GiB or 3/4 of the physical memory)")
+        ->type_name("GIB");
+    return;
+  }
+  for (CLI::App* sub : subs) add_max_memory_option(sub);
 }
 
 std::vector<Index> parse_widths(const std::string& text, const std::string& option) {

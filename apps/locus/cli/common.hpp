@@ -73,6 +73,10 @@ auto with_option(const std::string& option, F&& f) -> decltype(f()) {
   }
 }
 
+// --max-memory GIB on every verb (each leaf subcommand of app): the process-wide limit of
+// io::check_memory, default io::default_max_memory_bytes(). Call after the verbs are set up.
+void add_max_memory_option(CLI::App* app);
+
 // Parses "10,200,1" (names the option in errors); locus::parse_widths.
 std::vector<Index> parse_widths(const std::string& text, const std::string& option);
 // The flag of a library options field: "n_points" -> "--n-points" (a FieldNamer).

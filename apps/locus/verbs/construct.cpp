@@ -49,14 +49,15 @@ void run(const ConstructCommand& cmd) {
   // Throws std::invalid_argument (exit 2) for duplicate inputs, naming the two rows.
   const lc::CooperConstruction c = lc::construct_cooper(data, options);
   const Mlp model(c.spec);
-  save_model(cmd.interface.save, model, c.theta);
+  // Saved only when the construction worked: a failed command leaves --save as it was.
+  if (c.ok()) save_model(cmd.interface.save, model, c.theta);
 
   if (cmd.out.json) {
     io::Json body = {{"construction", cmd.kind},
                      {"variant", std::string(lc::to_string(options.variant))}};
     body.update(lc::to_json(c));
     body["n_points"] = data.size();
-    body["saved"] = cmd.interface.save;
+    if (c.ok()) body["saved"] = cmd.interface.save;
     io::Json resolved = {{"kind", cmd.kind},
                          {"data", to_json(cmd.data)},
                          {"output", to_json(cmd.out)},
@@ -65,12 +66,14 @@ void run(const ConstructCommand& cmd) {
     print_json(resolved, body);
   } else {
     std::cout << lc::summary(c) << "\n"
-              << "saved " << model.describe() << " (" << c.n_params << " parameters) to "
-              << cmd.interface.save << "\n";
+              << (c.ok() ? "saved " : "not saved: ") << model.describe() << " (" << c.n_params
+              << " parameters)" << (c.ok() ? " to " + cmd.interface.save : "") << "\n";
   }
-  // A network that does not fit (literal variant, collapsed projections) is still saved and
-  // reported; the exit code says the construction failed.
-  if (!c.ok()) throw std::runtime_error("construction " + std::string(lc::to_string(c.status)));
+  // A network that does not fit (literal variant, collapsed projections) is reported, not saved;
+  // the exit code says the construction failed.
+  if (!c.ok())
+    throw std::runtime_error("construction " + std::string(lc::to_string(c.status)) +
+                             "; --save not written");
 }
 
 void setup_construct(CLI::App* app) {

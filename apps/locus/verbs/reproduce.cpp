@@ -120,25 +120,32 @@ void setup_reproduce(CLI::App* app) {
       if (cmd->only.empty() ||
           std::find(cmd->only.begin(), cmd->only.end(), s.name) != cmd->only.end())
         selected.push_back(&s);
+    // Every options file is read and resolved before the first study runs, so that a bad key
+    // in the last one does not wait for the others. Errors name the file (or the study, with
+    // its defaults) and the key as written there.
+    std::vector<std::string> files, wheres;
+    std::vector<io::Json> resolved_options;
+    for (const studies::Study* s : selected) {
+      const std::string& file = files.emplace_back(find_options_file(cmd->studies_dir, s->name));
+      const std::string& where = wheres.emplace_back(file.empty() ? "study " + s->name : file);
+      const io::Json file_options = file.empty() ? io::Json::object() : io::read_json(file);
+      resolved_options.push_back(
+          studies::with_context(*s, where, [&] { return s->resolve(file_options, {}); }));
+    }
     std::vector<std::string> argv = {python, "-m", "locus.report"};
     int n_fails = 0;
     Progress progress("reproduce");
     for (std::size_t i = 0; i < selected.size(); ++i) {
       const studies::Study& s = *selected[i];
-      const std::string file = find_options_file(cmd->studies_dir, s.name);
+      const std::string& file = files[i];
+      const std::string& where = wheres[i];
+      const io::Json& resolved = resolved_options[i];
       const std::string tag =
           "[" + std::to_string(i + 1) + "/" + std::to_string(selected.size()) + "] " + s.name;
       progress.print_line("locus reproduce: " + tag +
                           " (options: " + (file.empty() ? "defaults" : file) + ")");
       progress.update({.stage = tag});
       const auto start = std::chrono::steady_clock::now();
-      const io::Json file_options = file.empty() ? io::Json::object() : io::read_json(file);
-      io::Json resolved;
-      try {
-        resolved = s.resolve(file_options, {});
-      } catch (const options::OptionError& e) {
-        throw std::invalid_argument(file + ": option " + e.rephrase(options::Interface::json));
-      }
       const std::string dir = cmd->out + "/data/" + s.name;
       const io::Json interface = {{"command", "reproduce"},
                                   {"options_file", file},
@@ -146,12 +153,13 @@ void setup_reproduce(CLI::App* app) {
                                   {"only", cmd->only},
                                   {"strict", cmd->strict}};
       // The study's own steps, under the study's tag: "[2/3] simsek: swap paths 2/5".
-      const studies::StudyRun r =
-          studies::run_study(s, resolved, dir, interface, [&](const ProgressEvent& e) {
-            ProgressEvent tagged = e;
-            tagged.stage = tag + ": " + e.stage;
-            progress.update(tagged);
-          });
+      const studies::StudyRun r = studies::with_context(s, where, [&] {
+        return studies::run_study(s, resolved, dir, interface, [&](const ProgressEvent& e) {
+          ProgressEvent tagged = e;
+          tagged.stage = tag + ": " + e.stage;
+          progress.update(tagged);
+        });
+      });
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       char line[160];

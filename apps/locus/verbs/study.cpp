@@ -70,20 +70,18 @@ void setup_study(CLI::App* app) {
       set.emplace_back(s.substr(0, eq), s.substr(eq + 1));
     }
     if (cmd->seed) set.emplace_back("seed", std::to_string(*cmd->seed));
-    io::Json resolved;
-    try {
-      resolved = study.resolve(file_options, set);
-    } catch (const options::OptionError& e) {
-      // The key as written in the file and in --set KEY=VALUE.
-      throw std::invalid_argument("study " + study.name + ": option " +
-                                  e.rephrase(options::Interface::json));
-    }
+    // Errors name the file (or the study) and the key as written there or in --set KEY=VALUE.
+    const std::string where =
+        "study " + study.name + (cmd->file.empty() ? "" : " (" + cmd->file + ")");
+    const io::Json resolved =
+        studies::with_context(study, where, [&] { return study.resolve(file_options, set); });
     const io::Json interface = {{"file", cmd->file},        {"out", cmd->out},
                                 {"set", cmd->set},          {"strict", cmd->strict},
                                 {"json", cmd->output.json}, {"threads", cmd->output.threads}};
     Progress progress("study " + study.name);
-    const studies::StudyRun r =
-        studies::run_study(study, resolved, cmd->out, interface, progress.callback());
+    const studies::StudyRun r = studies::with_context(study, where, [&] {
+      return studies::run_study(study, resolved, cmd->out, interface, progress.callback());
+    });
     progress.finish();
     if (cmd->output.json)
       std::cout << r.document.dump(2) << std::endl;

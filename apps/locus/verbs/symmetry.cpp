@@ -141,6 +141,8 @@ Dataset teacher_data(DataOptions& data, const Mlp& teacher, const Eigen::VectorX
   }
   Dataset d;
   if (!data.x.empty() && data.y.empty()) {
+    if (data.n_points != -1)
+      throw std::invalid_argument("--n-points does not apply to --x (every row is used)");
     d.x = with_option("--x", [&] { return read_matrix(data.x); });
     d.name = data.x;
   } else {
@@ -254,6 +256,7 @@ void run_split(SplitCommand& cmd) {
   const std::vector<double> fractions = parse_fractions(ui.fractions);
   const LoadedModel m = load_model(cmd.model);
   if (!m.theta) throw std::invalid_argument("--params is required");
+  if (!ui.save.empty()) io::require_writable(ui.save);  // refused before any work
   const transforms::NeuronRef at{static_cast<int>(ui.layer), static_cast<Index>(ui.neuron)};
   const bool check = !cmd.data.dataset.empty() || !cmd.data.x.empty();
   // The split itself checks layer, neuron and fractions; errors name them as the flags do.
@@ -346,6 +349,8 @@ void run_swap_path(SwapCommand& cmd) {
   if (cmd.samples < 1) throw std::invalid_argument("--samples must be >= 1");
   std::vector<symmetry::NeuronSwap> swaps;
   for (const std::string& s : cmd.swaps) swaps.push_back(parse_swap(s));
+  for (const std::string* f : {&cmd.save_vertices, &cmd.csv})
+    if (!f->empty()) io::require_writable(*f);
   const LoadedModel teacher = load_model(cmd.model);
   if (!teacher.theta) throw std::invalid_argument("--params TEACHER is required");
   DataOptions data = cmd.data;

@@ -191,7 +191,12 @@ void setup_train(CLI::App* app) {
     const Objective obj(m.model, data, to_loss_spec(cmd->loss));
     Eigen::VectorXd x0;
     if (!ui.init.empty()) {
-      x0 = locus::load_model(ui.init, {.spec = m.model.spec()}).theta;
+      // The architecture, activation included, is --arch/--params's: --init gives only theta.
+      x0 = with_option("--init", [&] {
+        return locus::load_model(ui.init,
+                                 {.spec = m.model.spec(), .activation = m.model.activation()})
+            .theta;
+      });
     } else if (m.theta) {
       x0 = *m.theta;
     } else {

@@ -14,6 +14,7 @@
 #include "cli/table_options.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus::cli {
 namespace {
@@ -56,6 +57,8 @@ void run(const WalkCommand& cmd) {
   if (ui.line_points < 2)
     throw std::invalid_argument("--line-points must be >= 2, got " +
                                 std::to_string(ui.line_points));
+  io::check_memory(16.0 * double(ui.line_points), "--line-points " + std::to_string(ui.line_points),
+                   "t and the loss, 2 doubles per point");
   if (!ui.out.empty()) io::require_writable(ui.out);
   LoadedModel m = load_model(cmd.model);
   if (!m.theta) throw std::invalid_argument("--params: the walk needs a start point");
@@ -78,7 +81,8 @@ void run(const WalkCommand& cmd) {
                                                progress.callback());
   progress.finish();
 
-  if (!ui.out.empty()) {
+  // The table is written only for a completed walk: a failed command leaves --out as it was.
+  if (!ui.out.empty() && w.status == lm::WalkStatus::completed) {
     Eigen::MatrixXd rows(static_cast<Index>(w.steps.size()), 11);
     for (size_t k = 0; k < w.steps.size(); ++k) {
       const lm::WalkStep& s = w.steps[k];
@@ -113,7 +117,8 @@ void run(const WalkCommand& cmd) {
               << line.loss(line.loss.size() - 1) << "\n";
     if (dim) std::cout << lm::summary(*dim) << "\n";
   }
-  if (w.status != lm::WalkStatus::completed) throw std::runtime_error("walk " + w.message);
+  if (w.status != lm::WalkStatus::completed)
+    throw std::runtime_error("walk " + w.message + (ui.out.empty() ? "" : "; --out not written"));
 }
 
 void setup_walk(CLI::App* app) {

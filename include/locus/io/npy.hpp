@@ -3,6 +3,7 @@
 
 #include <Eigen/Core>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace locus::io {
@@ -17,6 +18,9 @@ struct NpyArray {
 // problem for anything else: missing file, bad magic, malformed or truncated header, big-endian
 // or complex or object or structured dtypes, data shorter than the shape says.
 NpyArray read_npy(const std::string& path);
+// The same on a file's bytes already in memory; source names the origin in error messages.
+// Cost: O(bytes); the shape's product is checked against the bytes before anything is allocated.
+NpyArray parse_npy(std::string_view bytes, const std::string& source);
 // 2-D arrays as they are; a 1-D array of length k as a k x 1 column. Other ranks -> error.
 Eigen::MatrixXd read_npy_matrix(const std::string& path);
 // A 1-D array, or a 2-D array with a single row or column. Other shapes -> error.

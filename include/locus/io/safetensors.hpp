@@ -31,6 +31,9 @@ struct TensorFile {
 // the path and the problem: missing file, header length beyond the file, malformed JSON, other
 // dtypes, offsets outside the data buffer or overlapping, shape and byte span that disagree.
 TensorFile read_safetensors(const std::string& path);
+// The same on a file's bytes already in memory; source names the origin in error messages.
+// Cost: O(bytes); offsets and shapes are checked against the buffer before anything is allocated.
+TensorFile parse_safetensors(std::string_view bytes, const std::string& source);
 
 // Writes the tensors in order, as F64 or F32, with "__metadata__" when non-empty; the header is
 // padded with spaces to a multiple of 8 bytes (as the reference implementation does). Atomic.

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -147,6 +148,9 @@ struct Study {
   // Runs on resolved options (as returned by resolve); `progress` (may be empty) gets the
   // study's steps (a claim's id, k of n) where its run function reports them.
   std::function<StudyResult(const io::Json& resolved, const ProgressCallback& progress)> run;
+  // The message of e (from resolve, run or validate) with the option it names spelled as a study
+  // file writes it ("\"walk_steps\" must be >= 0", also for a nested struct's field).
+  std::function<std::string(const std::exception& e)> rephrase;
 };
 
 // `run` is StudyResult(const Options&) or, for a study that reports its steps,
@@ -155,7 +159,7 @@ struct Study {
 template <class Options, class Run>
 Study make_study(std::string name, std::string title, const options::Table<Options>& table,
                  Run run) {
-  Study s{std::move(name), std::move(title), {}, {}, {}};
+  Study s{std::move(name), std::move(title), {}, {}, {}, {}};
   const options::Table<Options>* t = &table;  // tables are function-local statics
   s.describe_options = [t] {
     const Options defaults{};
@@ -183,7 +187,20 @@ Study make_study(std::string name, std::string title, const options::Table<Optio
     else
       return run(o);
   };
+  s.rephrase = [t](const std::exception& e) { return t->rephrase(e, options::Interface::json); };
   return s;
+}
+
+// Runs f() (a study's resolve or run); a std::invalid_argument it throws is rethrown as
+// "<where>: <message>" with the option spelled as a study file writes it (study.rephrase), so
+// that the message names the file (or run) and the key the user typed.
+template <class F>
+auto with_context(const Study& study, const std::string& where, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(where + ": " + study.rephrase(e));
+  }
 }
 
 // Every study, in report order.

@@ -9,6 +9,7 @@
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
 #include "locus/io/json.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus::python {
 
@@ -423,6 +424,14 @@ void bind_core(py::module_& m) {
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Threads locus uses (n >= 1); results are bitwise identical for any count.");
   m.def("num_threads", &num_threads);
+  m.def(
+      "set_max_memory", [](double gib) { io::set_max_memory_bytes(gib * double(1 << 30)); },
+      py::arg("gib"),
+      "Refuse work estimated to need more than gib GiB (default: 16 GiB or 3/4 of the physical "
+      "memory) with a ValueError naming the input and the estimate, instead of a MemoryError.");
+  m.def(
+      "max_memory", [] { return io::max_memory_bytes() / double(1 << 30); },
+      "The memory limit in GiB (see set_max_memory).");
   m.def(
       "activations",
       [] {

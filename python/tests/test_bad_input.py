@@ -1,0 +1,95 @@
+"""Bad input through the Python API (issue 16): sizes that overflow or would not fit in memory,
+flags that do not apply, and corrupt files end in ValueError naming the argument or file, never in
+MemoryError, an abort or a wrong answer."""
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+import locus
+
+
+@pytest.fixture
+def small_memory_limit():
+    saved = locus.max_memory()
+    locus.set_max_memory(1.0)  # GiB
+    yield
+    locus.set_max_memory(saved)
+
+
+def test_parameter_count_overflow_is_a_value_error():
+    # 3 * 2^62 wraps around a 64-bit count (to n_params == 1 before the check).
+    with pytest.raises(ValueError, match="overflows"):
+        locus.Mlp([3, 2**62, 1, 1], bias=[False, False, False])
+
+
+def test_sizes_beyond_the_memory_limit_are_value_errors(small_memory_limit):
+    assert locus.max_memory() == 1.0
+    # One parameter vector of 5e9 entries: 37.3 GiB, refused when the network is built.
+    with pytest.raises(ValueError, match=r"\[3,1000000000,1\].*37.3 GiB.*set_max_memory"):
+        locus.Mlp([3, 10**9, 1])
+    with pytest.raises(ValueError, match="gaussian data of 1000000000000 points"):
+        locus.load_data(dataset="gaussian", n_points=10**12, input_dim=3)
+    with pytest.raises(ValueError, match="teacher data"):
+        locus.load_data(dataset="teacher", teacher_arch="3,2,1", n_points=10**12)
+    with pytest.raises(ValueError, match="memory limit must be"):
+        locus.set_max_memory(0)
+    # Below the limit everything works as before.
+    model = locus.Mlp([3, 100, 1])
+    assert model.init_parameters(seed=1).shape == (model.n_params,)
+
+
+def test_flags_that_do_not_apply_are_refused(tmp_path):
+    locus.write_npy(str(tmp_path / "x.npy"), np.ones((4, 2)))
+    locus.write_npy(str(tmp_path / "y.npy"), np.ones((4, 1)))
+    with pytest.raises(ValueError, match="n_points .*x/y"):
+        locus.load_data(x=str(tmp_path / "x.npy"), y=str(tmp_path / "y.npy"), n_points=2)
+    with pytest.raises(ValueError, match="input_dim applies to dataset gaussian only"):
+        locus.load_data(dataset="iris", input_dim=4)
+
+
+def npy_with_shape(shape_text, data):
+    header = ("{'descr': '<f8', 'fortran_order': False, 'shape': " + shape_text + ", }").encode()
+    header += b" " * ((64 - (10 + len(header) + 1) % 64) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + data
+
+
+def test_npy_shapes_that_overflow_name_the_file(tmp_path):
+    six = np.arange(6.0).tobytes()
+    (tmp_path / "wrap.npy").write_bytes(npy_with_shape("(18446744073709551622,)", six))
+    with pytest.raises(ValueError, match="wrap.npy.*too large"):
+        locus.read_npy(str(tmp_path / "wrap.npy"))
+    (tmp_path / "product.npy").write_bytes(npy_with_shape("(4294967296, 4294967296, 6)", six))
+    with pytest.raises(ValueError, match="product.npy.*truncated"):
+        locus.read_npy(str(tmp_path / "product.npy"))
+
+
+def safetensors(path, tensors, metadata):
+    header, data = {"__metadata__": metadata}, b""
+    for name, a in tensors:
+        a = np.ascontiguousarray(a, dtype=np.float64)
+        header[name] = {"dtype": "F64", "shape": list(a.shape),
+                        "data_offsets": [len(data), len(data) + a.nbytes]}
+        data += a.tobytes()
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    path.write_bytes(struct.pack("<Q", len(h)) + h + data)
+
+
+def test_model_files_name_the_file(tmp_path):
+    safetensors(tmp_path / "act.safetensors", [("0.weight", np.ones((1, 2)))],
+                {"activation": "swishy"})
+    with pytest.raises(ValueError, match="act.safetensors.*swishy"):
+        locus.load_model(str(tmp_path / "act.safetensors"))
+    model, theta = locus.load_model(str(tmp_path / "act.safetensors"), activation="tanh")
+    assert model.activation == "tanh" and theta.shape == (2,)
+    safetensors(tmp_path / "index.safetensors", [("99999999999999999999999.weight",
+                                                 np.ones((1, 2)))], {"activation": "tanh"})
+    with pytest.raises(ValueError, match="index.safetensors.*99999999999999999999999"):
+        locus.load_model(str(tmp_path / "index.safetensors"))
+    safetensors(tmp_path / "zero.safetensors", [("0.weight", np.ones((0, 2)))],
+                {"activation": "tanh"})
+    with pytest.raises(ValueError, match="zero.safetensors"):
+        locus.load_model(str(tmp_path / "zero.safetensors"))
