@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev zlib1g-dev libgmp-dev libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-matplotlib python3-pytest
   python3-skbuild python3-venv clang-format
+  openmpi-bin libopenmpi-dev  # optional: LOCUS_MPI (mpirun -np K locus basins)
 )
 # Headless Chromium renders the report in the end-to-end test (LOCUS_SETUP_BROWSER=0 skips it).
 if [ "${LOCUS_SETUP_BROWSER:-1}" = 1 ]; then packages+=(chromium); fi

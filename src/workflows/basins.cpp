@@ -110,8 +110,8 @@ void BasinsOptions::validate() const {
     fail("init_std", "must be finite and > 0, got " + io::format_number(init_std));
   if (!(min_gap >= 1) || !std::isfinite(min_gap))
     fail("min_gap", "must be finite and >= 1, got " + io::format_number(min_gap));
-  if (threads < 1 || threads > 1024)
-    fail("threads", "must be in 1..1024, got " + std::to_string(threads));
+  if (run_threads < 1 || run_threads > 1024)
+    fail("run_threads", "must be in 1..1024, got " + std::to_string(run_threads));
 }
 
 const options::Table<BasinsOptions>& basins_table() {
@@ -145,7 +145,7 @@ const options::Table<BasinsOptions>& basins_table() {
           .add("min_gap", "a Hessian count decides only with this spectral gap", &O::min_gap)
           .add("suboptimal_gap", "strict minimum sub-optimal: L - L_best > this * max(1, L_best)",
                &O::suboptimal_gap)
-          .add("threads", "runs in parallel (the result does not depend on it)", &O::threads);
+          .add("run_threads", "runs in parallel (the result does not depend on it)", &O::run_threads);
   return t;
 }
 
@@ -324,7 +324,7 @@ BasinsResult run_basins(const BasinsOptions& options, const Dataset& data,
       if (progress) progress(runs[static_cast<std::size_t>(i)], done, total);
     }
   };
-  const Index n_threads = std::min<Index>(options.threads, total);
+  const Index n_threads = std::min<Index>(options.run_threads, total);
   if (n_threads <= 1) {
     worker();
   } else {

@@ -22,7 +22,7 @@ const lw::BasinsResult& scalar_sweep() {
     lw::BasinsOptions o;
     o.widths = "1,2,8,10";
     o.seeds = 10;
-    o.threads = 2;
+    o.run_threads = 2;
     return lw::run_basins(o, lw::scalar_data());
   }();
   return r;
@@ -149,7 +149,7 @@ TEST(Basins, RunsRoundTripThroughJsonAndDoNotDependOnThreads) {
   o.seeds = 2;
   o.adam_iterations = 300;
   const lw::BasinsResult serial = lw::run_basins(o, lw::scalar_data());
-  o.threads = 3;
+  o.run_threads = 3;
   const lw::BasinsResult threaded = lw::run_basins(o, lw::scalar_data());
   for (std::size_t i = 0; i < serial.runs.size(); ++i) {
     auto a = lw::to_json(serial.runs[i]), b = lw::to_json(threaded.runs[i]);

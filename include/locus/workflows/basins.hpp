@@ -69,7 +69,7 @@ struct BasinsOptions {
   // A strict minimum is sub-optimal when L - L_best > suboptimal_gap * max(1, L_best), L_best
   // the lowest loss of the whole sweep on the same data.
   double suboptimal_gap = 1e-8;
-  std::int64_t threads = 1;  // runs in parallel (threads; results do not depend on it)
+  std::int64_t run_threads = 1;  // runs in parallel (threads; results do not depend on it)
   // Throws options::OptionError naming the field (widths out of order or < 1, layer out of
   // range, seeds < 1, ...).
   void validate() const;
