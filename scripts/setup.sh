@@ -10,6 +10,7 @@ packages=(
   pybind11-dev python3-dev python3-numpy python3-matplotlib python3-pytest
   python3-skbuild python3-venv clang-format
   clang libclang-rt-dev libomp-dev  # the sanitizer + fuzzer stage (clang, libFuzzer, OpenMP)
+  openmpi-bin libopenmpi-dev  # optional: LOCUS_MPI (mpirun -np K locus basins)
 )
 # Headless Chromium renders the report in the end-to-end test (LOCUS_SETUP_BROWSER=0 skips it).
 if [ "${LOCUS_SETUP_BROWSER:-1}" = 1 ]; then packages+=(chromium); fi

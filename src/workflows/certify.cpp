@@ -1,7 +1,12 @@
 #include "locus/workflows/certify.hpp"
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <stdexcept>
+
+#include "linalg/eigen.hpp"
+#include "locus/io/format.hpp"
 
 namespace locus::workflows {
 
@@ -16,6 +21,45 @@ void CertifyOptions::validate() const {
   run.polish.reset();
   run.validate();
   analyze.validate();
+  if (!(walk_step > 0) || !std::isfinite(walk_step))
+    throw std::invalid_argument("CertifyOptions.walk_step must be finite and > 0");
+  if (!(walk_loss_rtol > 0) || !std::isfinite(walk_loss_rtol))
+    throw std::invalid_argument("CertifyOptions.walk_loss_rtol must be finite and > 0");
+}
+
+namespace {
+
+// The straight walk along the Hessian's zero cluster (see ZeroDirectionWalk).
+ZeroDirectionWalk walk_zero_directions(const Objective& objective, const Eigen::VectorXd& theta,
+                                       double tau, const CertifyOptions& options) {
+  ZeroDirectionWalk w;
+  const linalg::SymmetricEigen e = linalg::symmetric_eigen(objective.hessian(theta), true);
+  if (!e.converged) return w;
+  const double loss = objective.loss(theta);
+  w.checked = true;
+  w.step = options.walk_step * std::max(1.0, theta.cwiseAbs().maxCoeff());
+  w.tolerance = options.walk_loss_rtol * std::max(loss, DBL_MIN);
+  w.loss_rise_max = 0.0;
+  for (Index k = 0; k < e.values.size(); ++k) {
+    if (std::abs(e.values(k)) > tau) continue;
+    ++w.directions;
+    for (double s : {w.step, -w.step})
+      w.loss_rise_max =
+          std::max(w.loss_rise_max, std::abs(objective.loss(theta + s * e.vectors.col(k)) - loss));
+  }
+  w.loss_constant = w.loss_rise_max <= w.tolerance;
+  return w;
+}
+
+}  // namespace
+
+io::Json to_json(const ZeroDirectionWalk& w) {
+  return {{"checked", w.checked},
+          {"directions", w.directions},
+          {"step", io::json_number(w.step)},
+          {"loss_rise_max", io::json_number(w.loss_rise_max)},
+          {"tolerance", io::json_number(w.tolerance)},
+          {"loss_constant", w.loss_constant}};
 }
 
 std::string_view to_string(CertifyStatus s) {
@@ -54,6 +98,16 @@ Certificate certify(const Objective& objective, const Eigen::VectorXd& theta,
   c.message = std::string(to_string(c.analysis.classification)) + ": " + c.analysis.reason +
               " (after " + c.polish.method + ": " +
               std::string(solvers::to_string(c.polish.status)) + ")";
+  if (options.walk_zero_directions &&
+      c.analysis.classification == analysis::PointClass::non_strict_minimum) {
+    c.walk = walk_zero_directions(objective, c.polish.theta, c.analysis.hessian.counts.tolerance,
+                                  options);
+    if (c.walk.checked)
+      c.message += c.walk.loss_constant
+                       ? "; the loss is constant along the zero directions (straight walk)"
+                       : "; the loss is not constant along the zero directions (rise " +
+                             io::format_number(c.walk.loss_rise_max) + ")";
+  }
   return c;
 }
 
@@ -78,6 +132,7 @@ io::Json to_json(const Certificate& c) {
   p["seconds"] = c.polish.seconds;
   j["polish"] = p;
   j["analysis"] = analysis::to_json(c.analysis);
+  j["walk"] = to_json(c.walk);
   return j;
 }
 

@@ -72,7 +72,7 @@ void count(WidthSummary& w, const StudentRun& run) {
 
 }  // namespace
 
-std::vector<Index> parse_widths(const std::string& text) {
+std::vector<Index> parse_widths(const std::string& text, const std::string& owner) {
   std::vector<Index> widths;
   std::size_t start = 0;
   while (start <= text.size()) {
@@ -83,8 +83,9 @@ std::vector<Index> parse_widths(const std::string& text) {
     char* stop = nullptr;
     const long long v = std::strtoll(item.c_str(), &stop, 10);
     if (item.empty() || *stop != '\0' || v < 1 || v > 10000)
-      fail("widths",
-           "needs integers in 1..10000 separated by commas, got '" + item + "' in '" + text + "'");
+      throw options::OptionError(
+          owner, "widths",
+          "needs integers in 1..10000 separated by commas, got '" + item + "' in '" + text + "'");
     widths.push_back(static_cast<Index>(v));
     start = end + 1;
   }

@@ -33,6 +33,13 @@ struct CertifyOptions {
   solvers::TrainOptions solver;
   // Options of the analysis at the polished point (spectrum method, tolerances, min_gap).
   analysis::AnalyzeOptions analyze;
+  // At a non-strict minimum, walk straight along each zero direction of the Hessian (below):
+  // steps s = +-walk_step * max(1, |theta|_inf) along each unit eigenvector of the zero cluster.
+  bool walk_zero_directions = true;
+  double walk_step = 1e-2;
+  // The loss counts as constant along the zero directions when every |L(theta + s v) - L(theta)|
+  // <= walk_loss_rtol * max(L(theta), DBL_MIN) (a loss sum carries ~ N eps relative round-off).
+  double walk_loss_rtol = 1e-12;
   // Throws std::invalid_argument naming the field: polish not in {lm, newton, critical}, or
   // invalid solver / analysis options.
   void validate() const;
@@ -46,23 +53,42 @@ enum class CertifyStatus {
 };
 std::string_view to_string(CertifyStatus s);
 
+// Whether the loss is constant along the zero directions of a non-strict minimum: a straight
+// walk L(theta + s v) for each unit eigenvector v of the Hessian's zero cluster (|lambda| <=
+// tau_H) and s = +-step. Exact flat directions (output weights in ker Phi, incoming weights of a
+// neuron with zero output weights) are straight lines and give a rise at round-off; a quartic or
+// curved valley gives a rise ~ s^4 or s^2 and is reported as not constant.
+struct ZeroDirectionWalk {
+  bool checked = false;        // false unless the point is a certified non-strict minimum
+  Index directions = 0;        // zero eigenvectors walked along
+  double step = NAN;           // s
+  double loss_rise_max = NAN;  // max over v, +-s of |L(theta + s v) - L(theta)|
+  double tolerance = NAN;      // walk_loss_rtol * max(L(theta), DBL_MIN)
+  bool loss_constant = false;  // loss_rise_max <= tolerance
+};
+// {"checked", "directions", "step", "loss_rise_max", "tolerance", "loss_constant"}.
+io::Json to_json(const ZeroDirectionWalk& w);
+
 struct Certificate {
   CertifyStatus status = CertifyStatus::undecided;
   std::string message;               // one sentence: the polish outcome and the deciding test
   solvers::SolveResult polish;       // the polishing run; polish.theta is the certified point
   analysis::PointAnalysis analysis;  // analyze_point at polish.theta
+  ZeroDirectionWalk walk;            // non-strict minima (options.walk_zero_directions)
 };
 
 // Polishes theta with options.polish, then analyze_point(objective, polish.theta, options.analyze).
 // Cost: the solver run (LM: one Jacobian + one m x n factorisation per iteration) plus the
-// analysis (one SVD of J and the spectrum). Expected outcomes (no convergence, undecided
-// spectrum) are reported in status and message; throws std::invalid_argument on invalid options
-// or a wrong-length theta.
+// analysis (one SVD of J and the spectrum), and at a non-strict minimum the walk (one dense
+// eigendecomposition with vectors, O(n^3), and 2 losses per zero direction). Expected outcomes (no
+// convergence, undecided spectrum) are reported in status and message; throws std::invalid_argument
+// on invalid options or a wrong-length theta.
 Certificate certify(const Objective& objective, const Eigen::VectorXd& theta,
                     const CertifyOptions& options = {});
 
 // {"status", "message", "polish": {"method", "status", "message", "iterations", "loss_initial",
-//  "loss_final", "gradient_max_norm", "seconds"}, "analysis": analysis::to_json(analysis)}.
+//  "loss_final", "gradient_max_norm", "seconds"}, "analysis": analysis::to_json(analysis),
+//  "walk": to_json(walk)}.
 io::Json to_json(const Certificate& c);
 // A few lines: status and message, the polish summary (solvers::summary), the class and reason.
 std::string summary(const Certificate& c);

@@ -76,9 +76,10 @@ struct StudentsOptions {
 // Its field table (core/options.hpp); the categorization's rows are weight_tolerance_relative,
 // output_tolerance_relative and sign_symmetry.
 const options::Table<StudentsOptions>& students_table();
-// The widths of "4,5,45"; throws options::OptionError("StudentsOptions", "widths", ...) naming the
-// bad entry (empty, not an integer, < 1 or > 10000).
-std::vector<Index> parse_widths(const std::string& text);
+// The widths of "4,5,45"; throws options::OptionError(owner, "widths", ...) naming the bad entry
+// (empty, not an integer, < 1 or > 10000).
+std::vector<Index> parse_widths(const std::string& text,
+                                const std::string& owner = "StudentsOptions");
 
 // One trained student.
 struct StudentRun {
