@@ -149,16 +149,16 @@ DropoutError dropout_error(const Objective& objective, const VectorXd& theta,
                                 std::to_string(e.width));
   e.loss_full = objective.loss(theta);
   e.gaps.resize(options.samples);
-  double kept_sum = 0.0;
+  e.losses_kept.resize(options.samples);
   for (Index s = 0; s < options.samples; ++s) {
     const auto kept = random_keep_set(e.width, e.kept, options.seed + std::uint64_t(s));
     const double loss = objective.loss(dropout_parameters(model, theta, kept, layer));
-    kept_sum += loss;
+    e.losses_kept(s) = loss;
     e.gaps(s) = std::abs(loss - e.loss_full);
   }
   const double n = double(options.samples);
   e.gap_mean = e.gaps.mean();
-  e.loss_kept_mean = kept_sum / n;
+  e.loss_kept_mean = e.losses_kept.mean();
   e.gap_max = e.gaps.maxCoeff();
   e.gap_standard_error =
       n > 1 ? std::sqrt((e.gaps.array() - e.gap_mean).square().sum() / (n - 1) / n) : 0.0;
@@ -166,8 +166,9 @@ DropoutError dropout_error(const Objective& objective, const VectorXd& theta,
 }
 
 io::Json to_json(const DropoutError& e) {
-  io::Json gaps = io::Json::array();
+  io::Json gaps = io::Json::array(), kept = io::Json::array();
   for (double g : e.gaps) gaps.push_back(io::json_number(g));
+  for (double l : e.losses_kept) kept.push_back(io::json_number(l));
   return {{"width", e.width},
           {"kept", e.kept},
           {"loss_full", io::json_number(e.loss_full)},
@@ -175,7 +176,8 @@ io::Json to_json(const DropoutError& e) {
           {"gap_standard_error", io::json_number(e.gap_standard_error)},
           {"gap_max", io::json_number(e.gap_max)},
           {"loss_kept_mean", io::json_number(e.loss_kept_mean)},
-          {"gaps", gaps}};
+          {"gaps", gaps},
+          {"losses_kept", kept}};
 }
 
 std::string summary(const DropoutError& e) {

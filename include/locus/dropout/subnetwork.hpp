@@ -79,6 +79,7 @@ struct DropoutError {
   Index width = 0;                  // h_K
   Index kept = 0;                   // M
   double loss_full = NAN;           // L_N(theta)
+  Eigen::VectorXd losses_kept;      // L_M(theta_A) for each sampled A
   Eigen::VectorXd gaps;             // |L_N(theta) - L_M(theta_A)| for each sampled A
   double gap_mean = NAN;            // their mean
   double gap_standard_error = NAN;  // sample standard deviation / sqrt(samples) (0 for 1 sample)
@@ -92,7 +93,7 @@ DropoutError dropout_error(const Objective& objective, const Eigen::VectorXd& th
                            const DropoutErrorOptions& options = {});
 
 // {"width", "kept", "loss_full", "gap_mean", "gap_standard_error", "gap_max", "loss_kept_mean",
-//  "gaps": [...]}.
+//  "gaps": [...], "losses_kept": [...]}.
 io::Json to_json(const DropoutError& e);
 // "dropout error at M = 200 of N = 400: 1.2e-04 +- 1.1e-05 (20 keep sets, max 3.0e-04); L_N = ..."
 std::string summary(const DropoutError& e);
