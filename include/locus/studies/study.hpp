@@ -230,8 +230,9 @@ StudyRun run_study(const Study& study, const io::Json& resolved, const std::stri
 std::string summary(const StudyResult& result);
 
 // The registered studies (one source file each, src/studies/<paper>.cpp).
-Study cooper_study();        // studies/cooper.hpp
-Study simsek_study();        // studies/simsek.hpp
-Study connectivity_study();  // studies/connectivity.hpp
+Study cooper_study();               // studies/cooper.hpp
+Study simsek_study();               // studies/simsek.hpp
+Study connectivity_study();         // studies/connectivity.hpp
+Study shevchenko_mondelli_study();  // studies/shevchenko_mondelli.hpp
 
 }  // namespace locus::studies

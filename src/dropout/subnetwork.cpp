@@ -1,0 +1,192 @@
+#include "locus/dropout/subnetwork.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <stdexcept>
+
+#include "locus/core/random.hpp"
+#include "locus/io/format.hpp"
+#include "locus/transforms/surgery.hpp"
+
+namespace locus::dropout {
+
+using Eigen::VectorXd;
+using options::OptionError;
+
+std::string_view to_string(KeepRule r) {
+  switch (r) {
+    case KeepRule::first_half:
+      return "first-half";
+    case KeepRule::second_half:
+      return "second-half";
+    case KeepRule::random:
+      return "random";
+  }
+  return "?";
+}
+
+KeepRule parse_keep_rule(std::string_view name) {
+  std::string s(name);
+  std::replace(s.begin(), s.end(), '_', '-');
+  for (KeepRule r : {KeepRule::first_half, KeepRule::second_half, KeepRule::random})
+    if (s == to_string(r)) return r;
+  throw std::invalid_argument("unknown keep rule '" + std::string(name) +
+                              "' (first-half, second-half, random)");
+}
+
+std::vector<Index> half_keep_set(Index n, KeepRule rule, std::uint64_t seed) {
+  if (n < 2 || n % 2 != 0)
+    throw std::invalid_argument("N = " + std::to_string(n) +
+                                " is odd: a half split needs an even width");
+  std::vector<Index> kept(static_cast<size_t>(n / 2));
+  switch (rule) {
+    case KeepRule::first_half:
+      std::iota(kept.begin(), kept.end(), Index(0));
+      return kept;
+    case KeepRule::second_half:
+      std::iota(kept.begin(), kept.end(), n / 2);
+      return kept;
+    case KeepRule::random:
+      break;
+  }
+  return random_keep_set(n, n / 2, seed);
+}
+
+std::vector<Index> random_keep_set(Index n, Index m, std::uint64_t seed) {
+  if (m < 1 || m > n)
+    throw std::invalid_argument("keep set size M = " + std::to_string(m) + " is not in 1.." +
+                                std::to_string(n));
+  // Partial Fisher-Yates with locus's Rng: the first m entries are a uniform m-subset, the same
+  // on every platform.
+  std::vector<Index> p(static_cast<size_t>(n));
+  std::iota(p.begin(), p.end(), Index(0));
+  Rng rng(seed);
+  for (Index i = 0; i < m; ++i)
+    std::swap(p[size_t(i)], p[size_t(i + Index(rng.below(std::uint64_t(n - i))))]);
+  p.resize(size_t(m));
+  std::sort(p.begin(), p.end());
+  return p;
+}
+
+void check_keep_set(Index n, const std::vector<Index>& kept) {
+  if (kept.empty()) throw std::invalid_argument("keep set is empty");
+  std::vector<bool> seen(static_cast<size_t>(n), false);
+  for (Index k : kept) {
+    if (k < 0 || k >= n)
+      throw std::invalid_argument("keep set entry " + std::to_string(k) + " is out of range 0.." +
+                                  std::to_string(n - 1));
+    if (seen[size_t(k)])
+      throw std::invalid_argument("keep set entry " + std::to_string(k) + " repeats");
+    seen[size_t(k)] = true;
+  }
+}
+
+std::vector<Index> complement(Index n, const std::vector<Index>& kept) {
+  check_keep_set(n, kept);
+  std::vector<bool> in(static_cast<size_t>(n), false);
+  for (Index k : kept) in[size_t(k)] = true;
+  std::vector<Index> rest;
+  for (Index i = 0; i < n; ++i)
+    if (!in[size_t(i)]) rest.push_back(i);
+  return rest;
+}
+
+VectorXd dropout_parameters(const Mlp& model, const VectorXd& theta, const std::vector<Index>& kept,
+                            int layer) {
+  model.check_parameters(theta);
+  const int hidden = model.n_layers() - 1;
+  if (layer == 0) layer = hidden;
+  transforms::check_hidden_layer(model, layer);
+  const Index h = model.spec().widths[size_t(layer)];
+  check_keep_set(h, kept);
+  std::vector<bool> in(static_cast<size_t>(h), false);
+  for (Index k : kept) in[size_t(k)] = true;
+  const double scale = double(h) / double(kept.size());
+  VectorXd out = theta;
+  for (Index j = 0; j < h; ++j)
+    for (Index i : transforms::neuron_indices(model, {layer, j}).outgoing)
+      out(i) = in[size_t(j)] ? scale * theta(i) : 0.0;
+  return out;
+}
+
+double dropout_gap(const Objective& objective, const VectorXd& theta,
+                   const std::vector<Index>& kept, int layer) {
+  return std::abs(objective.loss(theta) -
+                  objective.loss(dropout_parameters(objective.model(), theta, kept, layer)));
+}
+
+void DropoutErrorOptions::validate() const {
+  constexpr const char* owner = "DropoutErrorOptions";
+  if (kept < 0) throw OptionError(owner, "kept", "must be >= 0 (0: half the width)");
+  if (samples < 1) throw OptionError(owner, "samples", "must be >= 1");
+  if (layer < 0) throw OptionError(owner, "layer", "must be >= 0 (0: the last hidden layer)");
+}
+
+const options::Table<DropoutErrorOptions>& dropout_error_table() {
+  using O = DropoutErrorOptions;
+  static const auto t = options::Table<O>("DropoutErrorOptions")
+                            .add("kept", "neurons kept M (0: half the width)", &O::kept)
+                            .add("samples", "random keep sets averaged over", &O::samples)
+                            .add("seed", "seeds the keep sets", &O::seed)
+                            .add("layer", "hidden layer (1..L; 0: the last)", &O::layer);
+  return t;
+}
+
+DropoutError dropout_error(const Objective& objective, const VectorXd& theta,
+                           const DropoutErrorOptions& options) {
+  options.validate();
+  const Mlp& model = objective.model();
+  objective.check_parameters(theta, "params");
+  const int layer = options.layer == 0 ? model.n_layers() - 1 : int(options.layer);
+  transforms::check_hidden_layer(model, layer);
+  DropoutError e;
+  e.width = model.spec().widths[size_t(layer)];
+  e.kept = options.kept == 0 ? e.width / 2 : Index(options.kept);
+  if (e.kept < 1 || e.kept > e.width)
+    throw std::invalid_argument("kept = " + std::to_string(e.kept) + " is not in 1.." +
+                                std::to_string(e.width));
+  e.loss_full = objective.loss(theta);
+  e.gaps.resize(options.samples);
+  e.losses_kept.resize(options.samples);
+  for (Index s = 0; s < options.samples; ++s) {
+    const auto kept = random_keep_set(e.width, e.kept, options.seed + std::uint64_t(s));
+    const double loss = objective.loss(dropout_parameters(model, theta, kept, layer));
+    e.losses_kept(s) = loss;
+    e.gaps(s) = std::abs(loss - e.loss_full);
+  }
+  const double n = double(options.samples);
+  e.gap_mean = e.gaps.mean();
+  e.loss_kept_mean = e.losses_kept.mean();
+  e.gap_max = e.gaps.maxCoeff();
+  e.gap_standard_error =
+      n > 1 ? std::sqrt((e.gaps.array() - e.gap_mean).square().sum() / (n - 1) / n) : 0.0;
+  return e;
+}
+
+io::Json to_json(const DropoutError& e) {
+  io::Json gaps = io::Json::array(), kept = io::Json::array();
+  for (double g : e.gaps) gaps.push_back(io::json_number(g));
+  for (double l : e.losses_kept) kept.push_back(io::json_number(l));
+  return {{"width", e.width},
+          {"kept", e.kept},
+          {"loss_full", io::json_number(e.loss_full)},
+          {"gap_mean", io::json_number(e.gap_mean)},
+          {"gap_standard_error", io::json_number(e.gap_standard_error)},
+          {"gap_max", io::json_number(e.gap_max)},
+          {"loss_kept_mean", io::json_number(e.loss_kept_mean)},
+          {"gaps", gaps},
+          {"losses_kept", kept}};
+}
+
+std::string summary(const DropoutError& e) {
+  using io::format_number;
+  return "dropout error at M = " + std::to_string(e.kept) + " of N = " + std::to_string(e.width) +
+         ": " + format_number(e.gap_mean) + " +- " + format_number(e.gap_standard_error) + " (" +
+         std::to_string(e.gaps.size()) + " keep sets, max " + format_number(e.gap_max) +
+         ")\nL_N = " + format_number(e.loss_full) +
+         ", mean L_M over the keep sets = " + format_number(e.loss_kept_mean) + "\n";
+}
+
+}  // namespace locus::dropout
