@@ -22,6 +22,10 @@ interpolation of the end losses at t*, minus the mean of the ends.
     band.barrier, band.saddle.index, band.vertices, band.values
     al = locus.paths.align(model, params_a, params_b, x, y)   # weight matching
     al.params, al.permutations, al.line_before.barriers, al.line_after.barriers
+    s = locus.paths.slice(model, params, x, y, dims=2, points=31)  # filter-normalised
+    s.alpha, s.beta, s.loss                                        # loss[i, j]
+    p = locus.paths.profile_slice(model, params, x, y, params_end=params_b)
+    p.t, p.slice, p.profile                                        # min over z of L beside L
 
 Bad input (ends of different lengths, non-finite values, unknown option names, a callable that
 returns something other than a number) raises ValueError naming it.
@@ -35,6 +39,8 @@ CurveFit = _p.CurveFit
 NebResult = _p.NebResult
 NebSaddle = _p.NebSaddle
 Alignment = _p.Alignment
+LossSlice = _p.LossSlice
+ProfileSlice = _p.ProfileSlice
 solve_assignment = _p.solve_assignment
 barriers = _p.barriers
 
@@ -90,13 +96,13 @@ def fit_curve(model, params_a, params_b, x, y, **options):
 
 def neb(model_or_fun, start, end, x=None, y=None, **options):
     """A nudged elastic band from ``start`` to ``end`` (improved tangent, springs along it, a
-    climbing image, FIRE; AutoNEB insertion where a segment peaks), converged on the largest
-    force max_i |F_i|_inf <= force_tolerance; its top refined to a critical point whose Hessian
-    index is reported. Of the MLP loss of ``model`` on (x, y) (keywords ``loss``, ``reduction``),
-    or of any callable ``fun(x) -> (value, gradient)`` on R^n (the refinement then uses
-    finite-difference Hessian-vector products). Returns a NebResult: ``barrier`` (three
-    conventions, top = the saddle's loss), ``saddle`` (params, loss, index), ``vertices``,
-    ``values``, ``profile``, ``line_profile``. Keywords: ``neb_options()``."""
+    climbing image, L-BFGS or FIRE as ``optimizer``; AutoNEB insertion where a segment peaks),
+    converged on the largest force max_i |F_i|_inf <= force_tolerance; its top refined to a
+    critical point whose Hessian index is reported. Of the MLP loss of ``model`` on (x, y)
+    (keywords ``loss``, ``reduction``), or of any callable ``fun(x) -> (value, gradient)`` on R^n
+    (the refinement then uses finite-difference Hessian-vector products). Returns a NebResult:
+    ``barrier`` (three conventions, top = the saddle's loss), ``saddle`` (params, loss, index),
+    ``vertices``, ``values``, ``profile``, ``line_profile``. Keywords: ``neb_options()``."""
     if callable(model_or_fun) and not hasattr(model_or_fun, "n_params"):
         if x is not None or y is not None:
             raise ValueError("x, y: not used with a callable; pass the data to it yourself")
@@ -114,6 +120,37 @@ def align(model, params_a, params_b, x=None, y=None, **options):
     ``permutations``, distances and objective before and after, and with (x, y) the straight
     lines' profiles ``line_before`` / ``line_after``. Keywords: ``align_options()``."""
     return _p.align(model, params_a, params_b, x, y, **options)
+
+
+def slice(model, params, x, y, params_end=None, **options):
+    """The loss of ``model`` on (x, y) on a line (dims=1) or a square (dims=2) through ``params``
+    along filter-normalised random directions (Li et al. 2018: each weight row of a Gaussian
+    direction rescaled to the norm of the same row of params, biases zeroed), alpha and beta in
+    [-radius, radius]; with ``params_end`` the first direction is params_end - params (alpha in
+    [-radius, 1 + radius]) and the second a random direction orthogonal to it, as long. Returns a
+    LossSlice (``alpha``, ``beta``, ``d1``, ``d2``, ``loss[i, j]``). Keywords:
+    ``slice_options()``, and ``loss`` / ``reduction``."""
+    return _p.slice_model(model, params, x, y, params_end, **options)
+
+
+def profile_slice(model, params, x, y, params_end=None, **options):
+    """The profile slice along the 1-D slice's direction d (see ``slice``): at each alpha,
+    min over z orthogonal to d of L(params + alpha d + z), by the chosen solver (``solver="lm"``
+    or ``"lbfgs"``) warm-started from the neighbouring alpha, beside the plain slice
+    L(params + alpha d). Returns a ProfileSlice (``t``, ``slice``, ``profile``,
+    ``gradient_max_norm``, ``converged``). Keywords: ``slice_options()`` (dims must be 1) and
+    ``profile_slice_options()``."""
+    return _p.profile_slice_model(model, params, x, y, params_end, **options)
+
+
+def slice_options():
+    """The slice options with their defaults: {name: value}."""
+    return _p.slice_defaults()
+
+
+def profile_slice_options():
+    """The profile slice's solver options with their defaults: {name: value}."""
+    return _p.profile_slice_defaults()
 
 
 def neb_options():

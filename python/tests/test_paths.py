@@ -176,3 +176,35 @@ def test_neb_of_model_releases_results_as_arrays():
     assert r.barrier["above_larger_end"] <= r.line_profile.barriers["above_larger_end"]
     with pytest.raises(ValueError, match="x and y"):
         lp.neb(m, a, b, x)
+
+
+def test_slices_and_profile_slice():
+    # Bindings only (the numerics are in tests/paths/slices_test.cpp): numpy results, keywords
+    # from the tables, the plane through two points, ValueError naming the keyword.
+    # Two local minima of nonzero loss (LM from seeds 1 and 2; see tests/cli/test_path_slice.py).
+    m = locus.Mlp([3, 3, 1], activation="tanh")
+    x = locus.gaussian_data(25, 3, 1, 2).x
+    y = m.predict(m.init_parameters(scheme="normal", seed=1), x)
+    a = locus.train(m, x, y, method="lm", seed=1).params
+    b = locus.train(m, x, y, method="lm", seed=2).params
+    s = lp.slice(m, a, x, y, dims=2, points=5, radius=0.5, seed=1)
+    assert isinstance(s, lp.LossSlice) and s.loss.shape == (5, 5) and s.loss.dtype == np.float64
+    assert s.loss[2, 2] == locus.loss(m, a, x, y) and s.d2.shape == (m.n_params,)
+    s1 = lp.slice(m, a, x, y, params_end=b, points=5, radius=0.5)
+    np.testing.assert_array_equal(s1.alpha, [-0.5, 0.0, 0.5, 1.0, 1.5])
+    np.testing.assert_array_equal(s1.d1, b - a)
+    assert s1.beta.size == 0 and s1.to_json()["dims"] == 1 and "slice: 1-D" in repr(s1)
+    p = lp.profile_slice(m, a, x, y, params_end=b, points=5, radius=0.5, solver="lbfgs")
+    assert isinstance(p, lp.ProfileSlice) and p.converged, p.message
+    np.testing.assert_array_equal(p.t, s1.alpha)
+    np.testing.assert_array_equal(p.slice, s1.loss[:, 0])
+    assert np.all(p.profile <= p.slice * (1 + 1e-15)) and p.profile[1] == p.slice[1]
+    assert lp.slice_options()["points"] == 41 and lp.profile_slice_options()["solver"] == "lm"
+    with pytest.raises(ValueError, match="radius"):
+        lp.slice(m, a, x, y, radius=-1)
+    with pytest.raises(ValueError, match="dims"):
+        lp.profile_slice(m, a, x, y, dims=2)
+    with pytest.raises(ValueError, match="solver"):
+        lp.profile_slice(m, a, x, y, solver="newton")
+    with pytest.raises(ValueError, match="params_end"):
+        lp.slice(m, a, x, y, params_end=b[:-1])

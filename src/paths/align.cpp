@@ -173,20 +173,11 @@ void AlignOptions::validate() const {
 
 const options::Table<AlignOptions>& align_table() {
   using O = AlignOptions;
-  static const auto t =
+  static const auto t = add_profile_rows(
       options::Table<O>("AlignOptions")
           .add("restarts", "coordinate-descent runs (the first from B as given)", &O::restarts)
           .add("seed", "seeds the layer orders and the restarts' permutations", &O::seed)
-          .add("max_sweeps", "sweeps over the hidden layers per run", &O::max_sweeps)
-          .add("points", "profile: equally spaced grid points on [0, 1]",
-               [](O& o) -> int& { return o.profile.points; })
-          .add("t_tolerance", "profile: bracket width for t*",
-               [](O& o) -> double& { return o.profile.t_tolerance; })
-          .add("loss_tolerance", "profile: peak within this * max(1, |L_max|)",
-               [](O& o) -> double& { return o.profile.loss_tolerance; })
-          .add("max_refinements", "profile: evaluations after the grid",
-               [](O& o) -> int& { return o.profile.max_refinements; })
-          .reported_as("ProfileOptions");
+          .add("max_sweeps", "sweeps over the hidden layers per run", &O::max_sweeps));
   return t;
 }
 

@@ -153,7 +153,7 @@ void CurveFitOptions::validate() const {
 
 const options::Table<CurveFitOptions>& curve_fit_table() {
   using O = CurveFitOptions;
-  static const auto t =
+  static const auto t = add_profile_rows(
       options::Table<O>("CurveFitOptions")
           .add_enum("kind", "the curve", &O::kind, &to_string, &parse_path_kind,
                     {PathKind::bezier, PathKind::polychain})
@@ -164,16 +164,7 @@ const options::Table<CurveFitOptions>& curve_fit_table() {
           .add("max_rounds", "rounds allowed", &O::max_rounds)
           .add("max_tolerance", "stop when the curve's maximum changes by <= this (relative)",
                &O::max_tolerance)
-          .add("gradient_tolerance", "or when |grad J|_inf <= this", &O::gradient_tolerance)
-          .add("points", "profile: equally spaced grid points on [0, 1]",
-               [](O& o) -> int& { return o.profile.points; })
-          .add("t_tolerance", "profile: bracket width for t*",
-               [](O& o) -> double& { return o.profile.t_tolerance; })
-          .add("loss_tolerance", "profile: peak within this * max(1, |L_max|)",
-               [](O& o) -> double& { return o.profile.loss_tolerance; })
-          .add("max_refinements", "profile: evaluations after the grid",
-               [](O& o) -> int& { return o.profile.max_refinements; })
-          .reported_as("ProfileOptions");
+          .add("gradient_tolerance", "or when |grad J|_inf <= this", &O::gradient_tolerance));
   return t;
 }
 

@@ -1,5 +1,5 @@
-// Nudged elastic band with a climbing image, FIRE relaxation, AutoNEB-style insertion and the
-// refinement of the band's top to a critical point (neb.hpp).
+// Nudged elastic band with a climbing image, L-BFGS or FIRE relaxation, AutoNEB-style insertion and
+// the refinement of the band's top to a critical point (neb.hpp).
 
 #include "locus/paths/neb.hpp"
 
@@ -151,6 +151,87 @@ struct Fire {
   }
 };
 
+// Global L-BFGS on the NEB force (Sheppard, Terrell & Henkelman 2008, J. Chem. Phys. 128,
+// 134106): all interior images form one vector x, -F plays the gradient, and the two-loop
+// recursion gives the step d = H F from the last `memory` pairs s = dx, y = F_old - F_new (pairs
+// with s . y <= 0 are skipped). There is no line search (the NEB force is not the gradient of
+// one function): the step is capped at max_step, and when d . F <= 0 (the model points uphill
+// against the force, as happens when the tangents turn) the memory is dropped and the step
+// falls back to h0 F, h0 the initial inverse curvature.
+struct BandLbfgs {
+  int memory;
+  double h0;
+  std::vector<MatrixXd> s, y;  // oldest first
+  std::vector<double> rho;
+  MatrixXd last_f, last_dr;
+
+  BandLbfgs(int memory, double initial_inverse_curvature)
+      : memory(memory), h0(initial_inverse_curvature) {}
+  void reset() {
+    s.clear();
+    y.clear();
+    rho.clear();
+    last_f.resize(0, 0);
+  }
+  MatrixXd step(const MatrixXd& f, double max_step) {
+    if (last_f.size() == f.size()) {
+      MatrixXd yk = last_f - f;
+      const double sy = (last_dr.array() * yk.array()).sum();
+      if (sy > 0.0) {
+        if (int(s.size()) == memory) {
+          s.erase(s.begin());
+          y.erase(y.begin());
+          rho.erase(rho.begin());
+        }
+        s.push_back(last_dr);
+        y.push_back(std::move(yk));
+        rho.push_back(1.0 / sy);
+      }
+    }
+    // Two-loop recursion (Nocedal & Wright 2006, Alg. 7.4) on q = F = -gradient.
+    MatrixXd q = f;
+    const Index k = Index(s.size());
+    std::vector<double> a(size_t(k), 0.0);
+    for (Index i = k - 1; i >= 0; --i) {
+      a[size_t(i)] = rho[size_t(i)] * (s[size_t(i)].array() * q.array()).sum();
+      q -= a[size_t(i)] * y[size_t(i)];
+    }
+    const double gamma = k > 0 ? 1.0 / (rho.back() * y.back().squaredNorm()) : h0;
+    MatrixXd d = gamma * q;
+    for (Index i = 0; i < k; ++i) {
+      const double b = rho[size_t(i)] * (y[size_t(i)].array() * d.array()).sum();
+      d += (a[size_t(i)] - b) * s[size_t(i)];
+    }
+    if (!((d.array() * f.array()).sum() > 0.0)) {
+      reset();
+      d = h0 * f;
+    }
+    const double norm = d.norm();
+    if (norm > max_step) d *= max_step / norm;
+    last_f = f;
+    last_dr = d;
+    return d;
+  }
+};
+
+// The band optimizer chosen by NebOptions::optimizer.
+struct BandOptimizer {
+  NebOptimizer kind;
+  Fire fire;
+  BandLbfgs lbfgs;
+  BandOptimizer(const NebOptions& o)
+      : kind(o.optimizer), fire(o.time_step), lbfgs(o.memory, o.time_step) {}
+  // Forgets the history (after the climbing image switches on or images are inserted: the force
+  // changes discontinuously, or the dimension changes).
+  void reset(Index rows, Index cols) {
+    fire.reset(rows, cols);
+    lbfgs.reset();
+  }
+  MatrixXd step(const MatrixXd& f, double max_step) {
+    return kind == NebOptimizer::fire ? fire.step(f, max_step) : lbfgs.step(f, max_step);
+  }
+};
+
 double max_row_inf_norm(const MatrixXd& f) { return f.rows() == 0 ? 0.0 : f.cwiseAbs().maxCoeff(); }
 
 // AutoNEB insertion: L at s = 1/4, 1/2, 3/4 of each segment; the peak's point becomes an image
@@ -226,6 +307,7 @@ void NebOptions::validate() const {
   if (!(climb_force_tolerance >= 0))
     fail("climb_force_tolerance", "must be >= 0, got " + io::format_number(climb_force_tolerance));
   positive("force_tolerance", force_tolerance);
+  if (memory < 1) fail("memory", "must be >= 1, got " + std::to_string(memory));
   if (max_iterations < 1)
     fail("max_iterations", "must be >= 1, got " + std::to_string(max_iterations));
   positive("time_step", time_step);
@@ -241,7 +323,7 @@ void NebOptions::validate() const {
 
 const options::Table<NebOptions>& neb_table() {
   using O = NebOptions;
-  static const auto t =
+  static const auto t = add_profile_rows(
       options::Table<O>("NebOptions")
           .add("images", "interior images of the initial band", &O::images)
           .add("spring_constant", "spring constant k (force per unit distance)",
@@ -253,8 +335,13 @@ const options::Table<NebOptions>& neb_table() {
                &O::climb_force_tolerance)
           .add("force_tolerance", "converged when max over images |F|_inf <= this",
                &O::force_tolerance)
-          .add("max_iterations", "FIRE iterations allowed", &O::max_iterations)
-          .add("time_step", "FIRE's first time step (dt_max = 10 times it)", &O::time_step)
+          .add_enum("optimizer", "the band's optimizer", &O::optimizer, &to_string,
+                    &parse_neb_optimizer, {NebOptimizer::fire, NebOptimizer::lbfgs})
+          .add("memory", "L-BFGS: (s, y) pairs kept", &O::memory)
+          .add("max_iterations", "optimizer iterations allowed", &O::max_iterations)
+          .add("time_step",
+               "FIRE's first time step (dt_max = 10 times it); L-BFGS's first step h0 F",
+               &O::time_step)
           .add("max_step", "largest step of the band per iteration, fraction of |b - a|",
                &O::max_step)
           .add("insertion_tolerance",
@@ -263,17 +350,17 @@ const options::Table<NebOptions>& neb_table() {
           .add("max_inserted", "images inserted at most", &O::max_inserted)
           .add("refine_saddle", "refine the climbing image to a critical point", &O::refine_saddle)
           .add("saddle_gradient_tolerance", "the refinement's |grad L|_inf tolerance",
-               &O::saddle_gradient_tolerance)
-          .add("points", "profile: equally spaced grid points on [0, 1]",
-               [](O& o) -> int& { return o.profile.points; })
-          .add("t_tolerance", "profile: bracket width for t*",
-               [](O& o) -> double& { return o.profile.t_tolerance; })
-          .add("loss_tolerance", "profile: peak within this * max(1, |L_max|)",
-               [](O& o) -> double& { return o.profile.loss_tolerance; })
-          .add("max_refinements", "profile: evaluations after the grid",
-               [](O& o) -> int& { return o.profile.max_refinements; })
-          .reported_as("ProfileOptions");
+               &O::saddle_gradient_tolerance));
   return t;
+}
+
+std::string_view to_string(NebOptimizer o) { return o == NebOptimizer::fire ? "fire" : "lbfgs"; }
+
+NebOptimizer parse_neb_optimizer(std::string_view name) {
+  if (name == "fire") return NebOptimizer::fire;
+  if (name == "lbfgs") return NebOptimizer::lbfgs;
+  throw std::invalid_argument("unknown NEB optimizer '" + std::string(name) +
+                              "' (valid: fire, lbfgs)");
 }
 
 std::string_view to_string(NebStatus s) {
@@ -310,8 +397,8 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
                                 " is not finite");
 
   const double max_step = options.max_step * (end - start).norm();
-  Fire fire(options.time_step);
-  fire.reset(m0, n);
+  BandOptimizer optimizer(options);
+  optimizer.reset(m0, n);
   NebStatus status = NebStatus::max_iterations;
   std::string message;
   int iterations = 0, inserted = 0;
@@ -336,17 +423,20 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
       if (options.climbing && !climbing &&
           (iterations >= options.climb_after || force <= options.climb_force_tolerance)) {
         climbing = true;
-        fire.reset(band.r.rows(), n);  // the climbing image's force changes discontinuously
+        optimizer.reset(band.r.rows(), n);  // the climbing image's force changes discontinuously
       }
+      const Index previous_climber = climber;
       climber = climbing ? highest_image(band.v) : -1;
       const MatrixXd f = forces(band, options.spring_constant, climber);
+      // Another image climbing changes the force discontinuously: L-BFGS's pairs no longer hold.
+      if (climber != previous_climber) optimizer.lbfgs.reset();
       force = max_row_inf_norm(f);
       if (force <= options.force_tolerance && (climbing || !options.climbing)) {
         converged = true;
         break;
       }
       if (iterations >= options.max_iterations) break;
-      band.r += fire.step(f, max_step);
+      band.r += optimizer.step(f, max_step);
       ++iterations;
     }
     if (!converged) break;
@@ -361,7 +451,7 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
     if (added == 0) break;
     inserted += added;
     status = NebStatus::max_iterations;
-    fire.reset(band.r.rows(), n);
+    optimizer.reset(band.r.rows(), n);
     force = inf;
   }
   if (status == NebStatus::max_iterations)
@@ -375,6 +465,7 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
                    .message = std::move(message),
                    .path = Path::polyline(band.r),
                    .values = band.v,
+                   .optimizer = options.optimizer,
                    .iterations = iterations,
                    .force_max_norm = force,
                    .climbing_image = int(climber),
@@ -416,6 +507,7 @@ io::Json to_json(const NebResult& r) {
                      {"inertia", s.inertia ? solvers::to_json(*s.inertia) : io::Json(nullptr)}};
   return {{"status", std::string(to_string(r.status))},
           {"message", r.message},
+          {"optimizer", std::string(to_string(r.optimizer))},
           {"iterations", r.iterations},
           {"force_max_norm", io::json_number(r.force_max_norm)},
           {"images", r.values.size() - 2},
@@ -439,11 +531,12 @@ std::string summary(const NebResult& r) {
   char buf[1024];
   std::snprintf(buf, sizeof buf,
                 "neb: %s: %s\n"
-                "  %ld images (%d inserted), %d FIRE iterations, max |F|_inf = %.2e\n"
+                "  %ld images (%d inserted), %d %s iterations, max |F|_inf = %.2e\n"
                 "  barrier above the larger end: band %.6g, straight line %.6g\n"
                 "  barrier above the interpolation %.6g, above the mean %.6g\n",
                 std::string(to_string(r.status)).c_str(), r.message.c_str(),
-                long(r.values.size() - 2), r.images_inserted, r.iterations, r.force_max_norm,
+                long(r.values.size() - 2), r.images_inserted, r.iterations,
+                std::string(to_string(r.optimizer)).c_str(), r.force_max_norm,
                 r.barriers.above_larger_end, r.line_profile.barriers.above_larger_end,
                 r.barriers.above_interpolation, r.barriers.above_mean);
   std::string out = buf;

@@ -51,7 +51,7 @@ def teacher_pair(tmp_path):
 def test_permuted_teacher_barrier_json(locus_bin, teacher_pair):
     d = teacher_pair
     rc, out, err = run(locus_bin, "path", "profile", "--arch", "3,4,1", "--params", d / "a.npy",
-                       "--to", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--json",
+                       "--params-end", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--json",
                        "--points", "17", "--out", d / "profile.csv")
     assert rc == 0, err
     j = json.loads(out)
@@ -73,6 +73,7 @@ def test_permuted_teacher_barrier_json(locus_bin, teacher_pair):
     t = j["t_max"]
     assert locus.loss(m, (1 - t) * a + t * bb, x, y) == pytest.approx(j["loss_max"], rel=1e-12)
     # Text output and the same run from a safetensors start.
+    # --to is --params-end's alias.
     rc, out, err = run(locus_bin, "path", "line", "--params", d / "a.safetensors", "--to",
                        d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy")
     assert rc == 0, err
@@ -80,13 +81,13 @@ def test_permuted_teacher_barrier_json(locus_bin, teacher_pair):
 
 
 @pytest.mark.parametrize("case, extra, named", [
-    ("missing end file", ["--to", "none.npy"], "none.npy"),
-    ("end of another length", ["--to", "short.npy"], "--to"),
-    ("end of another architecture", ["--to", "wide.safetensors"], "--to"),
-    ("identical ends", ["--to", "a.npy"], "--to"),
-    ("bad option", ["--to", "b.npy", "--points", "1"], "--points"),
-    ("bezier without bends", ["--to", "b.npy", "--kind", "bezier"], "--bends"),
-    ("unknown kind", ["--to", "b.npy", "--kind", "spline", "--bends", "a.npy"], "--kind"),
+    ("missing end file", ["--params-end", "none.npy"], "none.npy"),
+    ("end of another length", ["--params-end", "short.npy"], "--params-end"),
+    ("end of another architecture", ["--params-end", "wide.safetensors"], "--params-end"),
+    ("identical ends", ["--params-end", "a.npy"], "--params-end"),
+    ("bad option", ["--params-end", "b.npy", "--points", "1"], "--points"),
+    ("bezier without bends", ["--params-end", "b.npy", "--kind", "bezier"], "--bends"),
+    ("unknown kind", ["--params-end", "b.npy", "--kind", "spline", "--bends", "a.npy"], "--kind"),
 ])
 def test_bad_input_exits_2(locus_bin, teacher_pair, case, extra, named):
     d = teacher_pair
@@ -107,7 +108,7 @@ def test_bezier_through_bend(locus_bin, teacher_pair):
     d = teacher_pair
     a, b = np.load(d / "a.npy"), np.load(d / "b.npy")
     np.save(d / "bend.npy", (a + b) / 2)
-    common = ["--arch", "3,4,1", "--params", d / "a.npy", "--to", d / "b.npy", "--x",
+    common = ["--arch", "3,4,1", "--params", d / "a.npy", "--params-end", d / "b.npy", "--x",
               d / "x.npy", "--y", d / "y.npy", "--json"]
     rc, out, err = run(locus_bin, "path", "profile", *common, "--kind", "bezier", "--bends",
                        d / "bend.npy")
@@ -125,7 +126,7 @@ def test_fit_bezier_far_below_line(locus_bin, teacher_pair):
     reported maximum is reproduced by evaluating the saved control points independently."""
     d = teacher_pair
     rc, out, err = run(locus_bin, "path", "fit", "--arch", "3,4,1", "--params", d / "a.npy",
-                       "--to", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--json",
+                       "--params-end", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--json",
                        "--save-control", d / "c.npy", "--out", d / "curve.csv")
     assert rc == 0, err
     j = json.loads(out)
@@ -145,10 +146,10 @@ def test_fit_bezier_far_below_line(locus_bin, teacher_pair):
     assert np.loadtxt(d / "curve.csv", delimiter=",", skiprows=1).shape[0] == len(
         j["profile"]["t"])
     rc, _, err = run(locus_bin, "path", "fit", "--arch", "3,4,1", "--params", d / "a.npy",
-                     "--to", d / "a.npy", "--x", d / "x.npy", "--y", d / "y.npy")
-    assert rc == 2 and "--to" in err
+                     "--params-end", d / "a.npy", "--x", d / "x.npy", "--y", d / "y.npy")
+    assert rc == 2 and "--params-end" in err
     rc, _, err = run(locus_bin, "path", "fit", "--arch", "3,4,1", "--params", d / "a.npy",
-                     "--to", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--kind",
+                     "--params-end", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy", "--kind",
                      "bezier", "--bends", "2")
     assert rc == 2 and "--bends" in err
 
@@ -174,7 +175,7 @@ def test_neb_json_saddle_and_vertices(locus_bin, tanh_pair):
     loss at them."""
     d = tanh_pair
     rc, out, err = run(locus_bin, "path", "neb", "--arch", "2,3,1", "--activation", "tanh",
-                       "--params", d / "a.npy", "--to", d / "b.npy", "--x", d / "x.npy", "--y",
+                       "--params", d / "a.npy", "--params-end", d / "b.npy", "--x", d / "x.npy", "--y",
                        d / "y.npy", "--json", "--images", "7", "--max-iterations", "3000",
                        "--save-vertices", d / "v.npy", "--save-saddle", d / "s.npy")
     assert rc == 0, err
@@ -201,10 +202,10 @@ def test_neb_json_saddle_and_vertices(locus_bin, tanh_pair):
 
 
 @pytest.mark.parametrize("case, extra, named", [
-    ("end of another length", ["--to", "short.npy"], "--to"),
-    ("identical ends", ["--to", "a.npy"], "--to"),
-    ("no images", ["--to", "b.npy", "--images", "0"], "--images"),
-    ("bad spring", ["--to", "b.npy", "--spring-constant", "-1"], "--spring-constant"),
+    ("end of another length", ["--params-end", "short.npy"], "--params-end"),
+    ("identical ends", ["--params-end", "a.npy"], "--params-end"),
+    ("no images", ["--params-end", "b.npy", "--images", "0"], "--images"),
+    ("bad spring", ["--params-end", "b.npy", "--spring-constant", "-1"], "--spring-constant"),
 ])
 def test_neb_bad_input_exits_2(locus_bin, tanh_pair, case, extra, named):
     d = tanh_pair
@@ -232,7 +233,7 @@ def test_align_undoes_planted_permutation(locus_bin, tmp_path):
     locus.save_model(str(tmp_path / "a.safetensors"), m, a)
     locus.save_model(str(tmp_path / "b.safetensors"), m, b)
     rc, out, err = run(locus_bin, "path", "align", "--params", tmp_path / "a.safetensors",
-                       "--to", tmp_path / "b.safetensors", "--save", tmp_path / "al.npy",
+                       "--params-end", tmp_path / "b.safetensors", "--save", tmp_path / "al.npy",
                        "--x", tmp_path / "x.npy", "--y", tmp_path / "y.npy", "--json")
     assert rc == 0, err
     j = json.loads(out)
@@ -243,14 +244,14 @@ def test_align_undoes_planted_permutation(locus_bin, tmp_path):
     assert j["line_before"]["barriers"]["above_larger_end"] > 0 and "line_after" not in j
     # Without data: the permutations only; text output.
     rc, out, err = run(locus_bin, "path", "align", "--params", tmp_path / "a.safetensors",
-                       "--to", tmp_path / "b.safetensors")
+                       "--params-end", tmp_path / "b.safetensors")
     assert rc == 0, err
     assert "alignment: converged" in out
     wide = locus.Mlp([3, 6, 6, 2], activation="tanh")
     locus.save_model(str(tmp_path / "w.safetensors"), wide, wide.init_parameters(seed=1))
     rc, _, err = run(locus_bin, "path", "align", "--params", tmp_path / "a.safetensors",
-                     "--to", tmp_path / "w.safetensors")
-    assert rc == 2 and "--to" in err
+                     "--params-end", tmp_path / "w.safetensors")
+    assert rc == 2 and "--params-end" in err
     rc, _, err = run(locus_bin, "path", "align", "--params", tmp_path / "a.safetensors",
-                     "--to", tmp_path / "b.safetensors", "--restarts", "0")
+                     "--params-end", tmp_path / "b.safetensors", "--restarts", "0")
     assert rc == 2 and "--restarts" in err

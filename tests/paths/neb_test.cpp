@@ -103,6 +103,35 @@ TEST(Neb, CosineGridBarrierIsTwoWithFiniteDifferenceHessian) {
   EXPECT_EQ(r.saddle.inertia->negative, 1);
 }
 
+// Global L-BFGS on the band (Sheppard et al. 2008) reaches the same converged band and saddle as
+// FIRE on the analytic functions, in fewer iterations (measured: 21 against 216 on the cosine
+// grid, 59 against 266 on the double well; asserted with a wide margin: fewer, not 4x fewer).
+TEST(Neb, LbfgsConvergesFasterThanFireOnAnalyticFunctions) {
+  const CurvedDoubleWell well;
+  const CosineGrid grid;
+  const auto both = [](FunctionRef f, const VectorXd& a, const VectorXd& b) {
+    NebOptions o{.images = 6};
+    const NebResult fire = neb(f, a, b, o);
+    o.optimizer = NebOptimizer::lbfgs;
+    const NebResult lbfgs = neb(f, a, b, o);
+    return std::pair(fire, lbfgs);
+  };
+  for (const auto& [fire, lbfgs] :
+       {both(well, Eigen::Vector2d(-1, 1), Eigen::Vector2d(1, 1)),
+        both(grid, Eigen::Vector2d(-0.5, 0.5), Eigen::Vector2d(0.5, 0.5))}) {
+    ASSERT_TRUE(fire.converged()) << fire.message;
+    ASSERT_TRUE(lbfgs.converged()) << lbfgs.message;
+    EXPECT_LT(lbfgs.iterations, fire.iterations);
+    EXPECT_EQ(lbfgs.optimizer, NebOptimizer::lbfgs);
+    ASSERT_TRUE(lbfgs.saddle.converged()) << lbfgs.saddle.message;
+    // Both refine to the same saddle (|g|_inf <= 1e-12 puts each within ~1e-12 of it).
+    EXPECT_LT((lbfgs.saddle.theta - fire.saddle.theta).cwiseAbs().maxCoeff(), 1e-9);
+    EXPECT_EQ(to_json(lbfgs)["optimizer"], "lbfgs");
+  }
+  EXPECT_EQ(parse_neb_optimizer("fire"), NebOptimizer::fire);
+  EXPECT_THROW(parse_neb_optimizer("bfgs"), std::invalid_argument);
+}
+
 // Two barriers in a row: from (-1/2, 1/2) to (3/2, 1/2) over the saddles x = 0 and x = 1 and
 // the minimum x = 1/2 between them. One image lands on that minimum, the band is flat (every
 // vertex at -2) and converged at once; AutoNEB insertion finds the two peaks inside its segments

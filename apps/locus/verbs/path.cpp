@@ -1,12 +1,17 @@
-// locus path profile: the loss along a path between two parameter vectors of one architecture
-// (the straight line by default; a Bezier curve or polychain through given bends), refined
-// around its maximum, with the barrier in its three conventions (locus::paths).
-// locus path fit: a Bezier curve or polychain between them whose bends minimize the integrated
-// loss (Garipov et al. 2018), with its profile beside the straight line's.
+// locus path profile|line: the loss along a path between two parameter vectors of one
+// architecture (the straight line by default; a Bezier curve or polychain through given bends),
+// refined around its maximum, with the barrier in its three conventions (locus::paths).
+// locus path fit|curve: a Bezier curve or polychain between them whose bends minimize the
+// integrated loss (Garipov et al. 2018), with its profile beside the straight line's.
 // locus path neb: a nudged elastic band with a climbing image between them, its top refined to a
 // critical point with its Hessian index.
-// locus path align: B's hidden neurons permuted to match A's weights (weight matching), with the
-// straight line's barrier before and after when data are given.
+// locus path align: one network's hidden neurons permuted to match the other's weights (weight
+// matching), with the straight line's barrier before and after when data are given.
+// locus path slice: the loss on a line or plane through --params (filter-normalised random
+// directions, or the plane through --params-end), and the profile slice min_z L beside it.
+//
+// Every verb takes the ends as --params A and --params-end B (alias --to); align also takes
+// --reference B, which aligns A to B instead of B to A.
 
 #include "locus/paths/path.hpp"
 
@@ -25,61 +30,149 @@
 #include "locus/paths/align.hpp"
 #include "locus/paths/curve.hpp"
 #include "locus/paths/neb.hpp"
+#include "locus/paths/slices.hpp"
 
 namespace locus::cli {
 namespace {
 
 namespace lp = locus::paths;
 
-// The interface-only options of `path profile` (the profile's own come from profile_table()).
-struct ProfileInterface {
-  std::string to;  // the end point's file
-  std::string kind = "linear";
-  std::string bends;  // .npy: k x n (or a vector: one bend)
-  std::string out;    // CSV path
-};
-
-struct ProfileCommand {
+// The flags every path verb shares: the model and its start point (--params), the end point,
+// data, loss, output, and the library options' table flags.
+struct PathFlags {
   ModelOptions model;
   DataOptions data;
   LossOptions loss;
   OutputOptions out;
-  lp::ProfileOptions options;
-  ProfileInterface interface;
+  std::string end;  // --params-end / --to
   TableFlags flags;
 };
 
-// The two ends: --params (with --arch or the file's architecture) and --to, read with the same
-// architecture. Throws std::invalid_argument naming --to when the ends differ in architecture or
-// length, or are equal.
+// Adds PathFlags' options to a new subcommand `name` of app (with --params-end required unless
+// end_required is false) and returns it; the verb adds its own options after.
+CLI::App* add_path_subcommand(CLI::App* app, const std::string& name,
+                              const std::string& description, PathFlags& f,
+                              const std::string& end_help, bool end_required = true) {
+  auto* sub = app->add_subcommand(name, description);
+  add_model_options(sub, f.model, true);
+  auto* end = sub->add_option("--params-end,--to", f.end, end_help);
+  if (end_required) end->required();
+  add_data_options(sub, f.data);
+  add_loss_options(sub, f.loss);
+  add_output_options(sub, f.out);
+  return sub;
+}
+
+// Adds the flags of `table` (values into `options`) and --list-options, and makes the callback
+// apply them before run().
+template <class Cmd, class O>
+void finish_subcommand(CLI::App* sub, const std::shared_ptr<Cmd>& cmd,
+                       const options::Table<O>& table, O& options, void (*run)(const Cmd&)) {
+  cmd->flags.add(sub, table, options);
+  add_list_options_flag(sub, cmd->flags);
+  sub->callback([cmd, run] {
+    cmd->flags.apply();
+    run(*cmd);
+  });
+}
+
+// {"model", "params_end", "data", "loss", "output"}: the resolved shared flags for the context.
+io::Json to_json(const PathFlags& f, bool with_data = true) {
+  return {{"model", to_json(f.model)},
+          {"params_end", f.end},
+          {"data", with_data ? to_json(f.data) : io::Json(nullptr)},
+          {"loss", to_json(f.loss)},
+          {"output", to_json(f.out)}};
+}
+
+// The two ends: --params (with --arch or the file's architecture) and the end point `end`
+// (named by `flag`), read with the same architecture. Throws std::invalid_argument naming the
+// flag when the ends differ in architecture or length, or are equal.
 struct Ends {
   Mlp model;
   Eigen::VectorXd start, end;
 };
-Ends load_ends(const ModelOptions& model, const std::string& to) {
+Ends load_ends(const ModelOptions& model, const std::string& end, const std::string& flag) {
   LoadedModel a = load_model(model);
   if (!a.theta) throw std::invalid_argument("--params: the path needs a start point");
-  if (to.empty()) throw std::invalid_argument("--to FILE (the end point) is required");
-  ModelFile b = with_option("--to", [&] {
-    return locus::load_model(to, {.spec = a.model.spec(), .activation = a.model.activation()});
+  if (end.empty()) throw std::invalid_argument(flag + " FILE (the end point) is required");
+  ModelFile b = with_option(flag, [&] {
+    return locus::load_model(end, {.spec = a.model.spec(), .activation = a.model.activation()});
   });
   if (b.spec.widths != a.model.spec().widths)
-    throw std::invalid_argument("--to: architecture " + Mlp(b.spec).describe() +
+    throw std::invalid_argument(flag + ": architecture " + Mlp(b.spec).describe() +
                                 " differs from --params " + a.model.describe());
   if (b.theta == *a.theta)
-    throw std::invalid_argument("--to: the end point equals the start point (--params)");
+    throw std::invalid_argument(flag + ": the end point equals the start point (--params)");
   return {std::move(a.model), std::move(*a.theta), std::move(b.theta)};
 }
 
-lp::Path make_path(const ProfileInterface& ui, const Ends& ends) {
-  if (ui.kind == "linear" || ui.kind == "line") {
-    if (!ui.bends.empty()) throw std::invalid_argument("--bends needs --kind bezier or polychain");
+// The ends, the data and the loss of a verb that needs all three.
+struct Problem {
+  Ends ends;
+  Dataset data;
+  Objective objective;
+};
+Problem load_problem(const PathFlags& f) {
+  apply_output_options(f.out);
+  Ends ends = load_ends(f.model, f.end, "--params-end");
+  Dataset data = load_data(f.data, ends.model.spec());
+  Objective objective(ends.model, data, to_loss_spec(f.loss));
+  return {std::move(ends), std::move(data), std::move(objective)};
+}
+
+// The description of the two ends and the data at the head of every --json body.
+io::Json ends_json(const Ends& ends, const Dataset* data) {
+  io::Json j = {{"model", ends.model.describe()},
+                {"n_params", ends.model.n_params()},
+                {"distance", (ends.end - ends.start).norm()}};
+  if (data) {
+    j["data"] = data->name;
+    j["n_points"] = data->size();
+  }
+  return j;
+}
+
+// The text header: model, n, distance and data.
+void print_header(const Ends& ends, const Dataset* data) {
+  std::printf("model       %s, n = %ld parameters; |end - start| = %.6g\n",
+              ends.model.describe().c_str(), long(ends.model.n_params()),
+              (ends.end - ends.start).norm());
+  if (data) std::printf("data        %s, d = %ld points\n", data->name.c_str(), long(data->size()));
+}
+
+// Writes (t, loss) of a profile as CSV when `path` is set.
+void write_profile_csv(const std::string& path, const lp::LossProfile& p) {
+  if (path.empty()) return;
+  Eigen::MatrixXd rows(p.t.size(), 2);
+  rows << p.t, p.loss;
+  io::write_csv(path, {"t", "loss"}, rows);
+}
+
+void require_writable(std::initializer_list<const std::string*> files) {
+  for (const std::string* f : files)
+    if (!f->empty()) io::require_writable(*f);
+}
+
+// ---- profile / line ---------------------------------------------------------------------------
+
+struct ProfileCommand : PathFlags {
+  lp::ProfileOptions options;
+  std::string kind = "linear";
+  std::string bends;          // .npy: k x n (or a vector: one bend)
+  std::string csv;            // CSV path
+  std::string save_vertices;  // .npy: the path's control points
+};
+
+lp::Path make_path(const ProfileCommand& cmd, const Ends& ends) {
+  if (cmd.kind == "linear" || cmd.kind == "line") {
+    if (!cmd.bends.empty()) throw std::invalid_argument("--bends needs --kind bezier or polychain");
     return lp::Path::line(ends.start, ends.end);
   }
-  const lp::PathKind kind = with_option("--kind", [&] { return lp::parse_path_kind(ui.kind); });
-  if (ui.bends.empty())
-    throw std::invalid_argument("--kind " + ui.kind + " needs --bends FILE.npy (rows: bends)");
-  Eigen::MatrixXd bends = io::read_npy_matrix(ui.bends);
+  const lp::PathKind kind = with_option("--kind", [&] { return lp::parse_path_kind(cmd.kind); });
+  if (cmd.bends.empty())
+    throw std::invalid_argument("--kind " + cmd.kind + " needs --bends FILE.npy (rows: bends)");
+  Eigen::MatrixXd bends = io::read_npy_matrix(cmd.bends);
   if (bends.cols() == 1 && bends.rows() == ends.start.size()) bends.transposeInPlace();
   if (bends.cols() != ends.start.size())
     throw std::invalid_argument("--bends: rows of length " + std::to_string(bends.cols()) +
@@ -98,254 +191,190 @@ lp::Path make_path(const ProfileInterface& ui, const Ends& ends) {
 }
 
 void run_profile(const ProfileCommand& cmd) {
-  apply_output_options(cmd.out);
-  const ProfileInterface& ui = cmd.interface;
   validate_for_cli(lp::profile_table(), [&] { cmd.options.validate(); });
-  if (!ui.out.empty()) io::require_writable(ui.out);
-  const Ends ends = load_ends(cmd.model, ui.to);
-  const lp::Path path = make_path(ui, ends);
-  const Dataset data = load_data(cmd.data, ends.model.spec());
-  const Objective objective(ends.model, data, to_loss_spec(cmd.loss));
-  const lp::LossProfile p = lp::loss_profile(objective, path, cmd.options);
+  require_writable({&cmd.csv, &cmd.save_vertices});
+  const Problem pr = load_problem(cmd);
+  const lp::Path path = make_path(cmd, pr.ends);
+  const lp::LossProfile p = lp::loss_profile(pr.objective, path, cmd.options);
 
-  if (!ui.out.empty()) {
-    Eigen::MatrixXd rows(p.t.size(), 2);
-    rows << p.t, p.loss;
-    io::write_csv(ui.out, {"t", "loss"}, rows);
-  }
+  write_profile_csv(cmd.csv, p);
+  if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, path.control_points());
   if (cmd.out.json) {
-    io::Json body = {{"model", ends.model.describe()},
-                     {"n_params", objective.n_params()},
-                     {"data", data.name},
-                     {"n_points", data.size()},
-                     {"path", std::string(lp::to_string(path.kind()))},
-                     {"distance", (ends.end - ends.start).norm()}};
+    io::Json body = ends_json(pr.ends, &pr.data);
+    body["path"] = std::string(lp::to_string(path.kind()));
     body.update(lp::to_json(p));
-    io::Json resolved = {{"model", to_json(cmd.model)},
-                         {"to", ui.to},
-                         {"data", to_json(cmd.data)},
-                         {"loss", to_json(cmd.loss)},
-                         {"output", to_json(cmd.out)},
-                         {"profile", lp::profile_table().to_json(cmd.options)},
-                         {"kind", ui.kind},
-                         {"bends", ui.bends},
-                         {"out", ui.out}};
+    io::Json resolved = to_json(cmd);
+    resolved.update({{"profile", lp::profile_table().to_json(cmd.options)},
+                     {"kind", cmd.kind},
+                     {"bends", cmd.bends},
+                     {"out", cmd.csv},
+                     {"save_vertices", cmd.save_vertices}});
     print_json(resolved, body);
   } else {
-    std::printf("model       %s, n = %ld parameters; |end - start| = %.6g\n",
-                ends.model.describe().c_str(), long(objective.n_params()),
-                (ends.end - ends.start).norm());
-    std::printf("data        %s, d = %ld points\npath        %s\n", data.name.c_str(),
-                long(data.size()), std::string(lp::to_string(path.kind())).c_str());
+    print_header(pr.ends, &pr.data);
+    std::printf("path        %s\n", std::string(lp::to_string(path.kind())).c_str());
     std::cout << lp::summary(p);
   }
   if (!p.converged()) throw std::runtime_error("profile " + p.message);
 }
 
-struct FitCommand {
-  ModelOptions model;
-  DataOptions data;
-  LossOptions loss;
-  OutputOptions out;
+void setup_profile(CLI::App* app) {
+  auto cmd = std::make_shared<ProfileCommand>();
+  auto* sub = add_path_subcommand(
+      app, "profile",
+      "The loss along the path from --params to --params-end (straight by default), its maximum "
+      "refined to --t-tolerance / --loss-tolerance, and the barrier in three conventions",
+      *cmd, "the end point: a file like --params, of the same architecture");
+  sub->alias("line");
+  sub->add_option("--kind", cmd->kind,
+                  "linear (the straight line), bezier (one bend) or polychain / polyline "
+                  "(through the --bends)")
+      ->capture_default_str();
+  sub->add_option("--bends", cmd->bends, ".npy with one bend per row (--kind bezier: one row)");
+  sub->add_option("--out", cmd->csv, "CSV file with the columns t, loss");
+  sub->add_option("--save-vertices", cmd->save_vertices,
+                  ".npy with the path's control points, one per row: start, bends, end");
+  finish_subcommand(sub, cmd, lp::profile_table(), cmd->options, &run_profile);
+}
+
+// ---- fit / curve ------------------------------------------------------------------------------
+
+struct FitCommand : PathFlags {
   lp::CurveFitOptions options;
-  std::string to, save_control, csv;
-  TableFlags flags;
+  std::string save_control, csv;
 };
 
 void run_fit(const FitCommand& cmd) {
-  apply_output_options(cmd.out);
   validate_for_cli(lp::curve_fit_table(), [&] { cmd.options.validate(); });
-  if (!cmd.save_control.empty()) io::require_writable(cmd.save_control);
-  if (!cmd.csv.empty()) io::require_writable(cmd.csv);
-  const Ends ends = load_ends(cmd.model, cmd.to);
-  const Dataset data = load_data(cmd.data, ends.model.spec());
-  const Objective objective(ends.model, data, to_loss_spec(cmd.loss));
-  const lp::CurveFit fit = lp::fit_curve(objective, ends.start, ends.end, cmd.options);
+  require_writable({&cmd.save_control, &cmd.csv});
+  const Problem pr = load_problem(cmd);
+  const lp::CurveFit fit = lp::fit_curve(pr.objective, pr.ends.start, pr.ends.end, cmd.options);
 
   if (!cmd.save_control.empty()) io::write_npy(cmd.save_control, fit.curve.control_points());
-  if (!cmd.csv.empty()) {
-    Eigen::MatrixXd rows(fit.profile.t.size(), 2);
-    rows << fit.profile.t, fit.profile.loss;
-    io::write_csv(cmd.csv, {"t", "loss"}, rows);
-  }
+  write_profile_csv(cmd.csv, fit.profile);
   if (cmd.out.json) {
-    io::Json body = {{"model", ends.model.describe()},
-                     {"n_params", objective.n_params()},
-                     {"data", data.name},
-                     {"n_points", data.size()},
-                     {"distance", (ends.end - ends.start).norm()}};
+    io::Json body = ends_json(pr.ends, &pr.data);
     body.update(lp::to_json(fit));
-    io::Json resolved = {
-        {"model", to_json(cmd.model)},      {"to", cmd.to},
-        {"data", to_json(cmd.data)},        {"loss", to_json(cmd.loss)},
-        {"output", to_json(cmd.out)},       {"fit", lp::curve_fit_table().to_json(cmd.options)},
-        {"save_control", cmd.save_control}, {"out", cmd.csv}};
+    io::Json resolved = to_json(cmd);
+    resolved.update({{"fit", lp::curve_fit_table().to_json(cmd.options)},
+                     {"save_control", cmd.save_control},
+                     {"out", cmd.csv}});
     print_json(resolved, body);
   } else {
-    std::printf("model       %s, n = %ld parameters; |end - start| = %.6g\n",
-                ends.model.describe().c_str(), long(objective.n_params()),
-                (ends.end - ends.start).norm());
-    std::printf("data        %s, d = %ld points\n", data.name.c_str(), long(data.size()));
+    print_header(pr.ends, &pr.data);
     std::cout << lp::summary(fit);
   }
   if (!fit.converged()) throw std::runtime_error("curve fit " + fit.message);
 }
 
 void setup_fit(CLI::App* app) {
-  auto* sub = app->add_subcommand(
-      "fit",
-      "A Bezier curve or polychain from --params to --to whose bends minimize the loss "
-      "integrated along it (Gauss-Legendre in t, L-BFGS), stopped when its maximum converges; "
-      "its barriers beside the straight line's");
-  sub->alias("curve");
   auto cmd = std::make_shared<FitCommand>();
-  add_model_options(sub, cmd->model, true);
-  sub->add_option("--to,--params-end", cmd->to,
-                  "the end point: a file like --params, of the same architecture")
-      ->required();
-  add_data_options(sub, cmd->data);
-  add_loss_options(sub, cmd->loss);
-  add_output_options(sub, cmd->out);
+  auto* sub = add_path_subcommand(
+      app, "fit",
+      "A Bezier curve or polychain from --params to --params-end whose bends minimize the loss "
+      "integrated along it (Gauss-Legendre in t, L-BFGS), stopped when its maximum converges; "
+      "its barriers beside the straight line's",
+      *cmd, "the end point: a file like --params, of the same architecture");
+  sub->alias("curve");
   sub->add_option("--save-control", cmd->save_control,
                   ".npy with the fitted control points, one per row: start, bend(s), end");
   sub->add_option("--out", cmd->csv, "CSV file with the fitted curve's profile (t, loss)");
-  cmd->flags.add(sub, lp::curve_fit_table(), cmd->options);
-  add_list_options_flag(sub, cmd->flags);
-  sub->callback([cmd] {
-    cmd->flags.apply();
-    run_fit(*cmd);
-  });
+  finish_subcommand(sub, cmd, lp::curve_fit_table(), cmd->options, &run_fit);
 }
 
-struct NebCommand {
-  ModelOptions model;
-  DataOptions data;
-  LossOptions loss;
-  OutputOptions out;
+// ---- neb --------------------------------------------------------------------------------------
+
+struct NebCommand : PathFlags {
   lp::NebOptions options;
-  std::string to, save_vertices, save_saddle, csv;
-  TableFlags flags;
+  std::string save_vertices, save_saddle, csv;
 };
 
-// The description of the two ends and the data shared by neb's and align's JSON.
-io::Json ends_json(const Ends& ends, const Dataset* data) {
-  io::Json j = {{"model", ends.model.describe()},
-                {"n_params", ends.model.n_params()},
-                {"distance", (ends.end - ends.start).norm()}};
-  if (data) {
-    j["data"] = data->name;
-    j["n_points"] = data->size();
-  }
-  return j;
-}
-
 void run_neb(const NebCommand& cmd) {
-  apply_output_options(cmd.out);
   validate_for_cli(lp::neb_table(), [&] { cmd.options.validate(); });
-  for (const std::string* f : {&cmd.save_vertices, &cmd.save_saddle, &cmd.csv})
-    if (!f->empty()) io::require_writable(*f);
-  const Ends ends = load_ends(cmd.model, cmd.to);
-  const Dataset data = load_data(cmd.data, ends.model.spec());
-  const Objective objective(ends.model, data, to_loss_spec(cmd.loss));
-  const lp::NebResult r = lp::neb(objective, ends.start, ends.end, cmd.options);
+  require_writable({&cmd.save_vertices, &cmd.save_saddle, &cmd.csv});
+  const Problem pr = load_problem(cmd);
+  const lp::NebResult r = lp::neb(pr.objective, pr.ends.start, pr.ends.end, cmd.options);
 
   if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, r.path.control_points());
   if (!cmd.save_saddle.empty() && r.saddle.theta.size() > 0)
-    save_model(cmd.save_saddle, ends.model, r.saddle.theta);
-  if (!cmd.csv.empty()) {
-    Eigen::MatrixXd rows(r.profile.t.size(), 2);
-    rows << r.profile.t, r.profile.loss;
-    io::write_csv(cmd.csv, {"t", "loss"}, rows);
-  }
+    save_model(cmd.save_saddle, pr.ends.model, r.saddle.theta);
+  write_profile_csv(cmd.csv, r.profile);
   if (cmd.out.json) {
-    io::Json body = ends_json(ends, &data);
+    io::Json body = ends_json(pr.ends, &pr.data);
     body.update(lp::to_json(r));
-    io::Json resolved = {{"model", to_json(cmd.model)},
-                         {"to", cmd.to},
-                         {"data", to_json(cmd.data)},
-                         {"loss", to_json(cmd.loss)},
-                         {"output", to_json(cmd.out)},
-                         {"neb", lp::neb_table().to_json(cmd.options)},
-                         {"save_vertices", cmd.save_vertices},
-                         {"save_saddle", cmd.save_saddle},
-                         {"out", cmd.csv}};
+    io::Json resolved = to_json(cmd);
+    resolved.update({{"neb", lp::neb_table().to_json(cmd.options)},
+                     {"save_vertices", cmd.save_vertices},
+                     {"save_saddle", cmd.save_saddle},
+                     {"out", cmd.csv}});
     print_json(resolved, body);
   } else {
-    std::printf("model       %s, n = %ld parameters; |end - start| = %.6g\n",
-                ends.model.describe().c_str(), long(objective.n_params()),
-                (ends.end - ends.start).norm());
-    std::printf("data        %s, d = %ld points\n", data.name.c_str(), long(data.size()));
+    print_header(pr.ends, &pr.data);
     std::cout << lp::summary(r);
   }
   if (r.status == lp::NebStatus::non_finite) throw std::runtime_error("neb " + r.message);
 }
 
 void setup_neb(CLI::App* app) {
-  auto* sub = app->add_subcommand(
-      "neb",
-      "A nudged elastic band from --params to --to (improved tangent, climbing image, FIRE, "
-      "AutoNEB insertion), converged on max |F|_inf; its top refined to a critical point and "
-      "its Hessian index reported");
   auto cmd = std::make_shared<NebCommand>();
-  add_model_options(sub, cmd->model, true);
-  sub->add_option("--to,--params-end", cmd->to,
-                  "the end point: a file like --params, of the same architecture")
-      ->required();
-  add_data_options(sub, cmd->data);
-  add_loss_options(sub, cmd->loss);
-  add_output_options(sub, cmd->out);
+  auto* sub = add_path_subcommand(
+      app, "neb",
+      "A nudged elastic band from --params to --params-end (improved tangent, climbing image, "
+      "L-BFGS or FIRE, AutoNEB insertion), converged on max |F|_inf; its top refined to a "
+      "critical point and its Hessian index reported",
+      *cmd, "the end point: a file like --params, of the same architecture");
   sub->add_option("--save-vertices", cmd->save_vertices,
                   ".npy with the band's vertices, one per row: start, images, end");
   sub->add_option("--save-saddle", cmd->save_saddle,
                   "the refined saddle's parameters (.safetensors or .npy)");
   sub->add_option("--out", cmd->csv, "CSV file with the band's profile (t, loss)");
-  cmd->flags.add(sub, lp::neb_table(), cmd->options);
-  add_list_options_flag(sub, cmd->flags);
-  sub->callback([cmd] {
-    cmd->flags.apply();
-    run_neb(*cmd);
-  });
+  finish_subcommand(sub, cmd, lp::neb_table(), cmd->options, &run_neb);
 }
 
-struct AlignCommand {
-  ModelOptions model;
-  DataOptions data;
-  LossOptions loss;
-  OutputOptions out;
+// ---- align ------------------------------------------------------------------------------------
+
+struct AlignCommand : PathFlags {
   lp::AlignOptions options;
-  std::string to, save;
-  TableFlags flags;
+  std::string reference, save;
 };
 
 void run_align(const AlignCommand& cmd) {
-  apply_output_options(cmd.out);
   validate_for_cli(lp::align_table(), [&] { cmd.options.validate(); });
-  if (!cmd.save.empty()) io::require_writable(cmd.save);
-  const Ends ends = load_ends(cmd.model, cmd.to);
+  if (cmd.end.empty() == cmd.reference.empty())
+    throw std::invalid_argument(
+        "--reference B (align --params to B) or --params-end B (align B to --params): give one");
+  require_writable({&cmd.save});
+  apply_output_options(cmd.out);
+  // --reference B: --params is the network permuted; --params-end B: B is.
+  const bool to_reference = !cmd.reference.empty();
+  const Ends ends = to_reference ? load_ends(cmd.model, cmd.reference, "--reference")
+                                 : load_ends(cmd.model, cmd.end, "--params-end");
+  const Eigen::VectorXd& fixed = to_reference ? ends.end : ends.start;
+  const Eigen::VectorXd& moved = to_reference ? ends.start : ends.end;
   // Data are optional: the permutations need only the weights, the barriers need a loss.
   std::optional<Dataset> data;
   if (!cmd.data.dataset.empty() || !cmd.data.x.empty())
     data = load_data(cmd.data, ends.model.spec());
   std::optional<Objective> objective;
   if (data) objective.emplace(ends.model, *data, to_loss_spec(cmd.loss));
-  const lp::Alignment al =
-      objective ? lp::weight_match(ends.model, ends.start, ends.end, *objective, cmd.options)
-                : lp::weight_match(ends.model, ends.start, ends.end, cmd.options);
+  const lp::Alignment al = objective
+                               ? lp::weight_match(ends.model, fixed, moved, *objective, cmd.options)
+                               : lp::weight_match(ends.model, fixed, moved, cmd.options);
   if (!cmd.save.empty()) save_model(cmd.save, ends.model, al.theta);
   if (cmd.out.json) {
     io::Json body = ends_json(ends, data ? &*data : nullptr);
+    body["aligned"] = to_reference ? "params" : "params_end";
     body.update(lp::to_json(al));
-    io::Json resolved = {{"model", to_json(cmd.model)},
-                         {"to", cmd.to},
-                         {"data", data ? to_json(cmd.data) : io::Json(nullptr)},
-                         {"loss", to_json(cmd.loss)},
-                         {"output", to_json(cmd.out)},
-                         {"align", lp::align_table().to_json(cmd.options)},
-                         {"save", cmd.save}};
+    io::Json resolved = to_json(cmd, data.has_value());
+    resolved.update({{"reference", cmd.reference},
+                     {"align", lp::align_table().to_json(cmd.options)},
+                     {"save", cmd.save}});
     print_json(resolved, body);
   } else {
     std::printf("model       %s, n = %ld parameters\n", ends.model.describe().c_str(),
                 long(ends.model.n_params()));
+    std::printf("aligned     %s to %s\n", to_reference ? "--params" : "--params-end",
+                to_reference ? "--reference" : "--params");
     if (data)
       std::printf("data        %s, d = %ld points\n", data->name.c_str(), long(data->size()));
     std::cout << lp::summary(al);
@@ -353,63 +382,119 @@ void run_align(const AlignCommand& cmd) {
 }
 
 void setup_align(CLI::App* app) {
-  auto* sub = app->add_subcommand(
-      "align",
-      "Permute the hidden neurons of --to to match --params (weight matching, exact linear "
-      "assignment per layer, coordinate descent over layers); with data, the straight line's "
-      "barrier before and after");
   auto cmd = std::make_shared<AlignCommand>();
-  add_model_options(sub, cmd->model, true);
-  sub->add_option("--to,--params-end", cmd->to,
-                  "the network to align: a file like --params, of the same architecture")
-      ->required();
-  add_data_options(sub, cmd->data);
-  add_loss_options(sub, cmd->loss);
-  add_output_options(sub, cmd->out);
-  sub->add_option("--save", cmd->save, "the aligned --to (.safetensors or .npy)");
-  cmd->flags.add(sub, lp::align_table(), cmd->options);
-  add_list_options_flag(sub, cmd->flags);
-  sub->callback([cmd] {
-    cmd->flags.apply();
-    run_align(*cmd);
-  });
+  auto* sub = add_path_subcommand(
+      app, "align",
+      "Permute the hidden neurons of --params to match --reference (or of --params-end to match "
+      "--params) by weight matching: exact linear assignment per layer, coordinate descent over "
+      "layers; with data, the straight line's barrier before and after",
+      *cmd, "the network to align to --params: a file like --params, of the same architecture",
+      false);
+  sub->add_option("--reference", cmd->reference,
+                  "the network to align --params to: a file like --params");
+  sub->add_option("--save", cmd->save, "the aligned network (.safetensors or .npy)");
+  finish_subcommand(sub, cmd, lp::align_table(), cmd->options, &run_align);
+}
+
+// ---- slice ------------------------------------------------------------------------------------
+
+struct SliceCommand : PathFlags {
+  lp::SliceOptions options;
+  lp::ProfileSliceOptions profile_options;
+  bool profile = false;
+  std::string csv;
+};
+
+void run_slice(const SliceCommand& cmd) {
+  validate_for_cli(lp::slice_table(), [&] { cmd.options.validate(); });
+  validate_for_cli(lp::profile_slice_table(), [&] { cmd.profile_options.validate(); });
+  if (cmd.profile && cmd.options.dims != 1)
+    throw std::invalid_argument("--profile needs --dims 1 (a profile slice is along one line)");
+  require_writable({&cmd.csv});
+  apply_output_options(cmd.out);
+  LoadedModel a = load_model(cmd.model);
+  if (!a.theta) throw std::invalid_argument("--params: the slice needs a point");
+  std::optional<Ends> ends;
+  if (!cmd.end.empty()) ends = load_ends(cmd.model, cmd.end, "--params-end");
+  const Dataset data = load_data(cmd.data, a.model.spec());
+  const Objective objective(a.model, data, to_loss_spec(cmd.loss));
+  const lp::LossSlice s =
+      ends ? lp::loss_slice_between(objective, ends->start, ends->end, cmd.options)
+           : lp::loss_slice(objective, *a.theta, cmd.options);
+  std::optional<lp::ProfileSlice> p;
+  if (cmd.profile) p = lp::profile_slice(objective, *a.theta, s.d1, s.alpha, cmd.profile_options);
+
+  if (!cmd.csv.empty()) {
+    if (cmd.options.dims == 2) {
+      Eigen::MatrixXd rows(s.loss.size(), 3);
+      for (Index i = 0; i < s.alpha.size(); ++i)
+        for (Index j = 0; j < s.beta.size(); ++j)
+          rows.row(i * s.beta.size() + j) << s.alpha[i], s.beta[j], s.loss(i, j);
+      io::write_csv(cmd.csv, {"alpha", "beta", "loss"}, rows);
+    } else if (p) {
+      Eigen::MatrixXd rows(s.alpha.size(), 4);
+      rows << s.alpha, s.loss.col(0), p->profile, p->gradient_max_norm;
+      io::write_csv(cmd.csv, {"alpha", "loss", "profile", "profile_gradient_max_norm"}, rows);
+    } else {
+      Eigen::MatrixXd rows(s.alpha.size(), 2);
+      rows << s.alpha, s.loss.col(0);
+      io::write_csv(cmd.csv, {"alpha", "loss"}, rows);
+    }
+  }
+  if (cmd.out.json) {
+    io::Json body = {{"model", a.model.describe()},
+                     {"n_params", a.model.n_params()},
+                     {"data", data.name},
+                     {"n_points", data.size()},
+                     {"directions", ends ? "params_end and random" : "random"}};
+    body.update(lp::to_json(s));
+    if (p) body["profile_slice"] = lp::to_json(*p);
+    io::Json resolved = to_json(cmd);
+    resolved.update({{"slice", lp::slice_table().to_json(cmd.options)},
+                     {"profile", cmd.profile},
+                     {"profile_slice", lp::profile_slice_table().to_json(cmd.profile_options)},
+                     {"out", cmd.csv}});
+    print_json(resolved, body);
+  } else {
+    std::printf("model       %s, n = %ld parameters\n", a.model.describe().c_str(),
+                long(a.model.n_params()));
+    std::printf("data        %s, d = %ld points\n", data.name.c_str(), long(data.size()));
+    std::cout << lp::summary(s);
+    if (p) std::cout << lp::summary(*p);
+  }
+  if (p && !p->converged) throw std::runtime_error("profile slice: " + p->message);
+}
+
+void setup_slice(CLI::App* app) {
+  auto cmd = std::make_shared<SliceCommand>();
+  auto* sub = add_path_subcommand(
+      app, "slice",
+      "The loss on a line (--dims 1) or a square (--dims 2) through --params along "
+      "filter-normalised random directions, or through --params and --params-end (the plane of "
+      "B - A and a random direction orthogonal to it); with --profile, the profile slice "
+      "min over z orthogonal to the line of L beside it",
+      *cmd, "a second point: the slice's first direction is --params-end minus --params", false);
+  sub->add_flag("--profile", cmd->profile,
+                "also minimize L over the complement of the line at each alpha (--dims 1)");
+  sub->add_option("--out", cmd->csv,
+                  "CSV file: alpha, loss (1-D; with --profile also profile, "
+                  "profile_gradient_max_norm) or alpha, beta, loss (2-D)");
+  cmd->flags.add(sub, lp::profile_slice_table(), cmd->profile_options);
+  finish_subcommand(sub, cmd, lp::slice_table(), cmd->options, &run_slice);
 }
 
 void setup_path(CLI::App* app) {
   app->require_subcommand(1);
-  auto* sub = app->add_subcommand(
-      "profile",
-      "The loss along the path from --params to --to (straight by default), its maximum refined "
-      "to --t-tolerance / --loss-tolerance, and the barrier in three conventions");
-  sub->alias("line");
-  auto cmd = std::make_shared<ProfileCommand>();
-  add_model_options(sub, cmd->model, true);
-  sub->add_option("--to,--params-end", cmd->interface.to,
-                  "the end point: a file like --params, of the same architecture")
-      ->required();
-  add_data_options(sub, cmd->data);
-  add_loss_options(sub, cmd->loss);
-  add_output_options(sub, cmd->out);
-  sub->add_option("--kind", cmd->interface.kind,
-                  "linear (the straight line), bezier (one bend) or polychain / polyline "
-                  "(through the --bends)")
-      ->capture_default_str();
-  sub->add_option("--bends", cmd->interface.bends,
-                  ".npy with one bend per row (--kind bezier: one row)");
-  sub->add_option("--out", cmd->interface.out, "CSV file with the columns t, loss");
-  cmd->flags.add(sub, lp::profile_table(), cmd->options);
-  add_list_options_flag(sub, cmd->flags);
-  sub->callback([cmd] {
-    cmd->flags.apply();
-    run_profile(*cmd);
-  });
+  setup_profile(app);
   setup_fit(app);
   setup_neb(app);
   setup_align(app);
+  setup_slice(app);
 }
 
 const bool registered = register_command(
-    {"path", "Paths between two parameter vectors: loss profiles and barriers", setup_path});
+    {"path", "Paths between two parameter vectors: loss profiles and barriers, slices",
+     setup_path});
 
 }  // namespace
 }  // namespace locus::cli

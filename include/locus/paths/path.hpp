@@ -23,6 +23,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "locus/core/options.hpp"
 #include "locus/core/problem.hpp"
@@ -120,6 +121,24 @@ struct ProfileOptions {
 };
 // The field table of ProfileOptions: `locus path`'s flags, Python's keywords, the JSON context.
 const options::Table<ProfileOptions>& profile_table();
+
+// Adds ProfileOptions' four rows (points, t_tolerance, loss_tolerance, max_refinements, names
+// kept) to the table of an options struct O that holds its profile in the member `profile`, and
+// reports them as ProfileOptions': the one definition behind the curve, band and alignment
+// tables.
+template <class O>
+options::Table<O>&& add_profile_rows(options::Table<O>&& table) {
+  return std::move(table)
+      .add("points", "profile: equally spaced grid points on [0, 1]",
+           [](O& o) -> int& { return o.profile.points; })
+      .add("t_tolerance", "profile: bracket width for t*",
+           [](O& o) -> double& { return o.profile.t_tolerance; })
+      .add("loss_tolerance", "profile: peak within this * max(1, |L_max|)",
+           [](O& o) -> double& { return o.profile.loss_tolerance; })
+      .add("max_refinements", "profile: evaluations after the grid",
+           [](O& o) -> int& { return o.profile.max_refinements; })
+      .reported_as("ProfileOptions");
+}
 
 enum class ProfileStatus {
   converged,        // interior maximum located to t_tolerance and loss_tolerance

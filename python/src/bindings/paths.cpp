@@ -1,5 +1,6 @@
 // Bindings of the paths layer in locus._core._paths (the public face is python/locus/paths.py):
-// the Path type, loss profiles of an MLP loss or of any Python callable, barriers.
+// the Path type, loss profiles of an MLP loss or of any Python callable, barriers, curves, bands,
+// alignment, loss slices and profile slices.
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -10,6 +11,7 @@
 #include "locus/paths/curve.hpp"
 #include "locus/paths/neb.hpp"
 #include "locus/paths/path.hpp"
+#include "locus/paths/slices.hpp"
 #include "options.hpp"
 
 namespace locus::python {
@@ -73,6 +75,27 @@ lp::NebOptions neb_options(const py::kwargs& kwargs) {
   apply_kwargs(lp::neb_table(), o, kwargs);
   validate_for_python(lp::neb_table(), [&] { o.validate(); });
   return o;
+}
+
+Objective make_objective(const Mlp& model, const py::object& x, const py::object& y,
+                         const std::string& loss, const std::string& reduction) {
+  return Objective(model, as_dataset(x, y),
+                   {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+}
+
+// The 1-D or 2-D slice through params (and params_end when given), options from kwargs.
+lp::LossSlice slice(const Objective& objective, const py::object& a, const py::object& b,
+                    const lp::SliceOptions& o) {
+  const Eigen::VectorXd start = as_vector(a, "params");
+  objective.check_parameters(start, "params");
+  if (b.is_none()) {
+    py::gil_scoped_release release;
+    return lp::loss_slice(objective, start, o);
+  }
+  const Eigen::VectorXd end = as_vector(b, "params_end");
+  objective.check_parameters(end, "params_end");
+  py::gil_scoped_release release;
+  return lp::loss_slice_between(objective, start, end, o);
 }
 
 }  // namespace
@@ -173,9 +196,7 @@ void bind_paths(py::module_& root) {
       [](const Mlp& model, const lp::Path& path, const py::object& x, const py::object& y,
          const std::string& loss, const std::string& reduction, const py::kwargs& kwargs) {
         const lp::ProfileOptions o = profile_options(kwargs);
-        const Objective objective(
-            model, as_dataset(x, y),
-            {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+        const Objective objective = make_objective(model, x, y, loss, reduction);
         py::gil_scoped_release release;
         return lp::loss_profile(objective, path, o);
       },
@@ -237,9 +258,7 @@ void bind_paths(py::module_& root) {
         lp::CurveFitOptions o;
         apply_kwargs(lp::curve_fit_table(), o, kwargs);
         validate_for_python(lp::curve_fit_table(), [&] { o.validate(); });
-        const Objective objective(
-            model, as_dataset(x, y),
-            {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+        const Objective objective = make_objective(model, x, y, loss, reduction);
         const Eigen::VectorXd start = as_vector(a, "params_a"), end = as_vector(b, "params_b");
         py::gil_scoped_release release;
         return lp::fit_curve(objective, start, end, o);
@@ -311,9 +330,7 @@ void bind_paths(py::module_& root) {
          const py::object& y, const std::string& loss, const std::string& reduction,
          const py::kwargs& kwargs) {
         const lp::NebOptions o = neb_options(kwargs);
-        const Objective objective(
-            model, as_dataset(x, y),
-            {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+        const Objective objective = make_objective(model, x, y, loss, reduction);
         const Eigen::VectorXd start = as_vector(a, "params_a"), end = as_vector(b, "params_b");
         py::gil_scoped_release release;
         return lp::neb(objective, start, end, o);
@@ -368,9 +385,7 @@ void bind_paths(py::module_& root) {
           py::gil_scoped_release release;
           return lp::weight_match(model, ta, tb, o);
         }
-        const Objective objective(
-            model, as_dataset(x, y),
-            {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
+        const Objective objective = make_objective(model, x, y, loss, reduction);
         py::gil_scoped_release release;
         return lp::weight_match(model, ta, tb, objective, o);
       },
@@ -382,6 +397,82 @@ void bind_paths(py::module_& root) {
       "solve_assignment",
       [](const py::object& score) { return lp::solve_assignment(as_matrix(score, "score")); },
       py::arg("score"));
+  py::class_<lp::LossSlice>(m, "LossSlice",
+                            "The loss on a line or square of parameter space through a point.")
+      .def_readonly("alpha", &lp::LossSlice::alpha)
+      .def_readonly("beta", &lp::LossSlice::beta, "empty for a 1-D slice")
+      .def_readonly("d1", &lp::LossSlice::d1)
+      .def_readonly("d2", &lp::LossSlice::d2, "empty for a 1-D slice")
+      .def_readonly("loss", &lp::LossSlice::loss,
+                    "loss[i, j] = L(params + alpha[i] d1 + beta[j] d2) (one column in 1-D)")
+      .def(
+          "to_json", [](const lp::LossSlice& sl) { return json_to_python(lp::to_json(sl)); },
+          "The library's JSON document of the slice as a dict.")
+      .def("__repr__", [](const lp::LossSlice& sl) { return lp::summary(sl); });
+
+  py::class_<lp::ProfileSlice>(m, "ProfileSlice",
+                               "min over z orthogonal to d of L(params + t d + z), beside "
+                               "the plain slice L(params + t d).")
+      .def_readonly("t", &lp::ProfileSlice::t)
+      .def_readonly("slice", &lp::ProfileSlice::slice)
+      .def_readonly("profile", &lp::ProfileSlice::profile)
+      .def_readonly("gradient_max_norm", &lp::ProfileSlice::gradient_max_norm)
+      .def_readonly("iterations", &lp::ProfileSlice::iterations)
+      .def_readonly("solver_status", &lp::ProfileSlice::solver_status)
+      .def_readonly("direction", &lp::ProfileSlice::direction)
+      .def_readonly("converged", &lp::ProfileSlice::converged)
+      .def_readonly("message", &lp::ProfileSlice::message)
+      .def(
+          "to_json", [](const lp::ProfileSlice& p) { return json_to_python(lp::to_json(p)); },
+          "The library's JSON document of the profile slice as a dict.")
+      .def("__repr__", [](const lp::ProfileSlice& p) { return lp::summary(p); });
+
+  m.def(
+      "slice_model",
+      [](const Mlp& model, const py::object& a, const py::object& x, const py::object& y,
+         const py::object& b, const std::string& loss, const std::string& reduction,
+         const py::kwargs& kwargs) {
+        lp::SliceOptions o;
+        apply_kwargs(lp::slice_table(), o, kwargs);
+        validate_for_python(lp::slice_table(), [&] { o.validate(); });
+        return slice(make_objective(model, x, y, loss, reduction), a, b, o);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("params_end") = py::none(), py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+
+  m.def(
+      "profile_slice_model",
+      [](const Mlp& model, const py::object& a, const py::object& x, const py::object& y,
+         const py::object& b, const std::string& loss, const std::string& reduction,
+         const py::kwargs& kwargs) {
+        // Keywords of the profile's table go there, the others to the slice's (dims is 1).
+        py::dict slice_kwargs, profile_kwargs;
+        for (auto item : kwargs) {
+          bool profile = false;
+          for (const auto& f : lp::profile_slice_table().fields())
+            profile = profile || f.name == std::string(py::str(item.first));
+          (profile ? profile_kwargs : slice_kwargs)[item.first] = item.second;
+        }
+        lp::SliceOptions so;
+        apply_kwargs(lp::slice_table(), so, slice_kwargs);
+        if (so.dims != 1) throw py::value_error("dims: a profile slice is along one line (1)");
+        validate_for_python(lp::slice_table(), [&] { so.validate(); });
+        lp::ProfileSliceOptions po;
+        apply_kwargs(lp::profile_slice_table(), po, profile_kwargs);
+        validate_for_python(lp::profile_slice_table(), [&] { po.validate(); });
+        const Objective objective = make_objective(model, x, y, loss, reduction);
+        const lp::LossSlice s = slice(objective, a, b, so);
+        const Eigen::VectorXd start = as_vector(a, "params");
+        py::gil_scoped_release release;
+        return lp::profile_slice(objective, start, s.d1, s.alpha, po);
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("params_end") = py::none(), py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+
+  m.def("slice_defaults", [] { return table_values(lp::slice_table(), {}); });
+  m.def("profile_slice_defaults", [] { return table_values(lp::profile_slice_table(), {}); });
   m.def("neb_defaults", [] { return table_values(lp::neb_table(), {}); });
   m.def("align_defaults", [] { return table_values(lp::align_table(), {}); });
 }
