@@ -301,7 +301,13 @@ class WalkResult:
     def to_json(self) -> dict[str, Any]: ...
 
 def walk(
-    model: Mlp, params: ArrayLike, x: ArrayLike, y: ArrayLike, **options: Any
+    model: Mlp,
+    params: ArrayLike,
+    x: ArrayLike,
+    y: ArrayLike,
+    progress: bool = False,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+    **options: Any,
 ) -> WalkResult: ...
 
 # torch_io.py: the PyTorch round trip (torch imported only inside).

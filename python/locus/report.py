@@ -9,8 +9,9 @@ numbers behind it, a link to it), then per study every claim with its statement,
 (holds, fails, or skipped when its check did not run, each styled apart), the reason and the
 evidence (the numbers the verdict was decided on), its figures with their sentences and its
 tables (wide ones scroll inside their box, long ones are collapsed; each links its full CSV).
-The page has no horizontal scrolling from 800 px of width up. A figure whose table has no rows is named but not drawn. Files are written
-to temporary names and renamed, so a reader never sees half a report.
+The page has no horizontal scrolling from 800 px of width up. A figure whose table has no rows
+is named but not drawn. Files are written to temporary names and renamed, so a reader never sees
+half a report.
 """
 
 from __future__ import annotations

@@ -72,6 +72,12 @@ def test_walk_line_and_dimension():
     assert t["loss"].shape == (21,) and t["rank_jacobian"].dtype.kind == "i"
     assert w.path.shape == (c.n_params, 21)
     np.testing.assert_array_equal(w.path[:, -1], w.params_final)
+    # One progress event per accepted step, with its loss; the walk itself is unchanged.
+    events = []
+    w2 = locus.walk(c.model, c.params, x, y, steps=20, seed=2, callback=events.append)
+    assert [e["done"] for e in events] == list(range(21)) and events[-1]["total"] == 20
+    np.testing.assert_array_equal([e["loss"] for e in events], t["loss"])
+    np.testing.assert_array_equal(w2.params_final, w.params_final)
 
     u = locus.random_unit_direction(c.n_params, 3)
     assert u.shape == (c.n_params,) and abs(np.linalg.norm(u) - 1) < 1e-12

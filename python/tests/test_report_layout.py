@@ -36,7 +36,8 @@ def synthetic_study(d):
             w.writerow([f"{(i + 1) * (j + 1) * 1.2345678901234:.17g}" for j in range(30)])
     claims = [
         {"id": "first", "statement": "A claim that holds.", "verdict": "holds",
-         "evidence": {"error": 1.5e-15, "bound": 1e-12, "name": "x"}, "reason": "error 1.5e-15 <= bound 1e-12"},
+         "evidence": {"error": 1.5e-15, "bound": 1e-12, "name": "x"},
+         "reason": "error 1.5e-15 <= bound 1e-12"},
         {"id": "second", "statement": "A claim that fails.", "verdict": "fails",
          "evidence": {"barrier": 0.25}, "reason": "barrier 0.25 > 0"},
         {"id": "third", "statement": "A claim not checked.", "verdict": "skipped",

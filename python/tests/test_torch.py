@@ -131,7 +131,8 @@ def test_safetensors_follow_torch_conventions(tmp_path):
         h = header[k]
         assert h["dtype"] == "F64"
         a, b = h["data_offsets"]
-        state[k] = torch.from_numpy(np.frombuffer(data[a:b], dtype="<f8").reshape(h["shape"]).copy())
+        array = np.frombuffer(data[a:b], dtype="<f8").reshape(h["shape"]).copy()
+        state[k] = torch.from_numpy(array)
     fresh = locus.to_torch(model, np.zeros_like(params))
     fresh.load_state_dict(state)  # strict: exactly torch's keys and shapes
     with torch.no_grad():

@@ -148,5 +148,39 @@ TEST_P(OperatorSpectrum, DiagonalPlusLowRankMatchesDenseSolver) {
 
 INSTANTIATE_TEST_SUITE_P(Sizes, OperatorSpectrum, ::testing::Values(Index(10), Index(100)));
 
+// The progress callback sees every operator application, numbered 1, 2, ... out of n (dense) or
+// probes * steps (SLQ), and the Lanczos count equals the applications counted by the operator
+// itself; reporting does not change the eigenvalues.
+TEST(Spectrum, ProgressCountsOperatorApplications) {
+  struct Counting {
+    using Scalar = double;
+    testing::TridiagonalOperator a;
+    mutable long long applied = 0;
+    Index rows() const { return a.rows(); }
+    Index cols() const { return a.cols(); }
+    void perform_op(const double* v, double* y) const {
+      ++applied;
+      a.perform_op(v, y);
+    }
+  };
+  const Index n = 60;
+  for (SpectrumMethod m : {SpectrumMethod::dense, SpectrumMethod::lanczos, SpectrumMethod::slq}) {
+    const SpectrumOptions o{.method = m, .k = 4, .slq_probes = 3, .slq_steps = 10};
+    Counting op{{.n = n, .a = 0.5, .b = -1.0}};
+    std::vector<ProgressEvent> events;
+    const Spectrum with =
+        operator_spectrum(op, o, [&](const ProgressEvent& e) { events.push_back(e); });
+    const Spectrum without = operator_spectrum(op.a, o);
+    EXPECT_EQ(with.eigenvalues, without.eigenvalues) << to_string(m);
+    ASSERT_EQ(static_cast<long long>(events.size()), op.applied) << to_string(m);
+    for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].done, (long long)(i + 1));
+    const long long total = m == SpectrumMethod::dense ? n : m == SpectrumMethod::slq ? 30 : 0;
+    EXPECT_EQ(events.back().total, total) << to_string(m);
+    if (total > 0) {
+      EXPECT_EQ(events.back().done, total) << to_string(m);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace locus::analysis

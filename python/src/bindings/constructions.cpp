@@ -135,21 +135,29 @@ void bind_constructions(py::module_& m) {
   m.def(
       "walk",
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-         const py::kwargs& kwargs) {
+         bool progress, const py::object& callback, const py::kwargs& kwargs) {
         const Objective obj = squared_objective(model, x, y);
         const Eigen::VectorXd theta = as_vector(params, "params");
         lm::WalkOptions o;
         apply_kwargs(lm::walk_table(), o, kwargs);
         validate_for_python(lm::walk_table(), [&] { o.validate(); });
-        py::gil_scoped_release release;
-        return lm::walk_manifold(obj, theta, o);
+        PythonProgress reporter("walk", progress, callback);
+        lm::WalkResult w;
+        {
+          py::gil_scoped_release release;
+          w = lm::walk_manifold(obj, theta, o, reporter.callback());
+        }
+        reporter.rethrow();
+        return w;
       },
-      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("progress") = false,
+      py::arg("callback") = py::none(),
       "Walk along the manifold of global minima from a zero-loss point (predictor in ker J, "
       "Gauss-Newton corrector -J^+ r, step control). Keyword options are those of `locus walk` "
       "(options_table('walk'): steps, step_size, max_step_size, min_step_size, max_turns, "
       "max_length, seed, loss_tolerance, loss_acceptable, max_corrector_iterations, "
-      "record_path).");
+      "record_path). progress=True writes a progress line to sys.stderr; callback(event) gets a "
+      "dict {stage, done, total, loss, ...} per accepted step.");
 
   m.def(
       "loss_along_line",
