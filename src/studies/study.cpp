@@ -158,7 +158,8 @@ io::Json StudyResult::to_json() const {
 }
 
 const std::vector<Study>& all_studies() {
-  static const std::vector<Study> studies = {cooper_study(), simsek_study(), connectivity_study()};
+  static const std::vector<Study> studies = {cooper_study(), simsek_study(), connectivity_study(),
+                                             li_ding_sun_study()};
   return studies;
 }
 

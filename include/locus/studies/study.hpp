@@ -206,5 +206,6 @@ std::string summary(const StudyResult& result);
 Study cooper_study();        // studies/cooper.hpp
 Study simsek_study();        // studies/simsek.hpp
 Study connectivity_study();  // studies/connectivity.hpp
+Study li_ding_sun_study();   // studies/li_ding_sun.hpp
 
 }  // namespace locus::studies
