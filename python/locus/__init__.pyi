@@ -3,6 +3,7 @@
 from typing import Any, Callable, Iterator, Sequence
 
 from . import symmetry as symmetry
+from . import basins as basins
 
 import numpy as np
 import numpy.typing as npt

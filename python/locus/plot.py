@@ -191,6 +191,41 @@ def plane_vectors(csv_path: str, out_stem: str, title: str = "") -> str:
     return _save(fig, out_stem)
 
 
+def stacked_fractions(csv_path: str, out_stem: str, select: dict[str, str] | None = None,
+                      n_line: float | None = None, title: str = "") -> str:
+    """Stacked bars of the end-state fractions (columns global_minimum, strict_minimum,
+    non_strict_minimum, saddle, not_converged, undecided) per width, one bar per row whose
+    columns equal `select`'s values; a dashed line where the width reaches `n_line` (N). The
+    sub-optimal strict minima (column suboptimal_strict) are written above their bars."""
+    rows = [r for r in read_csv(csv_path)
+            if all(r[k] == v for k, v in (select or {}).items())]
+    states = [("global_minimum", "tab:green"), ("strict_minimum", "tab:red"),
+              ("non_strict_minimum", "tab:orange"), ("saddle", "tab:purple"),
+              ("not_converged", "tab:grey"), ("undecided", "lightgrey")]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    xs = list(range(len(rows)))
+    bottom = [0.0] * len(rows)
+    for state, colour in states:
+        ys = [_float(r[state]) for r in rows]
+        ax.bar(xs, ys, bottom=bottom, color=colour, label=state.replace("_", " "), width=0.7)
+        bottom = [b + y for b, y in zip(bottom, ys)]
+    for x, r in zip(xs, rows):
+        if r.get("suboptimal_strict", "0") not in ("", "0"):
+            ax.annotate(f"{r['suboptimal_strict']} sub-optimal", (x, 1.02), ha="center",
+                        fontsize=7)
+    if n_line is not None:
+        below = [x for x, r in zip(xs, rows) if _float(r["width"]) < n_line]
+        ax.axvline((max(below) + 0.5) if below else -0.5, color="black", linestyle="--",
+                   linewidth=1, label=f"N = {n_line:g}")
+    ax.set_xticks(xs, [r["width"] for r in rows])
+    ax.set_xlabel("width of the last hidden layer")
+    ax.set_ylabel("fraction of runs")
+    ax.set_ylim(0, 1.12)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(fig, out_stem)
+
+
 # Figure kinds a study's result.json may name, and the function drawing each.
 FIGURES = {
     "hessian_spectrum": hessian_spectrum,
@@ -198,4 +233,5 @@ FIGURES = {
     "walk_vs_line": walk_vs_line,
     "lines": lines,
     "plane_vectors": plane_vectors,
+    "stacked_fractions": stacked_fractions,
 }

@@ -234,5 +234,6 @@ Study cooper_study();               // studies/cooper.hpp
 Study simsek_study();               // studies/simsek.hpp
 Study connectivity_study();         // studies/connectivity.hpp
 Study shevchenko_mondelli_study();  // studies/shevchenko_mondelli.hpp
+Study li_ding_sun_study();          // studies/li_ding_sun.hpp
 
 }  // namespace locus::studies
