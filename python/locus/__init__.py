@@ -20,3 +20,4 @@ from ._core import __version__, git_commit  # noqa: F401
 from . import transforms  # noqa: F401,E402
 from . import paths  # noqa: F401,E402
 from . import symmetry  # noqa: F401,E402
+from . import dropout  # noqa: F401,E402

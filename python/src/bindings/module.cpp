@@ -10,6 +10,7 @@ void bind_paths(py::module_& m);       // paths.cpp
 void bind_swap(py::module_& m);        // swap.cpp
 void bind_transforms(py::module_& m);  // transforms.cpp
 void bind_simsek(py::module_& m);      // simsek.cpp
+void bind_dropout(py::module_& m);     // dropout.cpp
 }  // namespace locus::python
 
 PYBIND11_MODULE(_core, m) {
@@ -25,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
   locus::python::bind_paths(m);
   locus::python::bind_swap(m);
   locus::python::bind_simsek(m);
+  locus::python::bind_dropout(m);
 }
