@@ -22,3 +22,4 @@ from . import paths  # noqa: F401,E402
 from . import symmetry  # noqa: F401,E402
 from .torch_io import from_torch, to_torch  # noqa: F401,E402
 from . import basins  # noqa: F401,E402
+from . import dropout  # noqa: F401,E402

@@ -38,11 +38,11 @@ struct ShevchenkoMondelliStudyOptions {
   std::int64_t input_dim = 8;      // p
   std::int64_t teacher_width = 4;  // hidden neurons of the teacher [p, k, 1] tanh
   std::string widths = "100,200,400,800";  // student widths N (even, >= 16, increasing)
-  std::int64_t seeds = 3;                  // seeds per width; two networks per seed
+  std::int64_t seeds = 5;                  // seeds per width; two networks per seed
   std::int64_t steps = 4000;               // one-pass SGD steps per network
   double step = 0.5;                       // alpha (the update is alpha * N times the gradient)
   std::int64_t batch_size = 8;             // fresh samples per step
-  std::int64_t test_points = 2000;         // held-out points on which every loss is measured
+  std::int64_t test_points = 1000;         // held-out points on which every loss is measured
   std::int64_t keep_samples = 10;          // random keep sets per network and M
   std::int64_t fixed_kept = 50;       // M of the independent-neurons check (<= the first width)
   std::string dataset = "wine";       // built-in classification dataset ("" to skip it)

@@ -11,6 +11,7 @@ void bind_swap(py::module_& m);        // swap.cpp
 void bind_transforms(py::module_& m);  // transforms.cpp
 void bind_simsek(py::module_& m);      // simsek.cpp
 void bind_basins(py::module_& m);      // basins.cpp
+void bind_dropout(py::module_& m);     // dropout.cpp
 }  // namespace locus::python
 
 PYBIND11_MODULE(_core, m) {
@@ -27,4 +28,5 @@ PYBIND11_MODULE(_core, m) {
   locus::python::bind_swap(m);
   locus::python::bind_simsek(m);
   locus::python::bind_basins(m);
+  locus::python::bind_dropout(m);
 }
