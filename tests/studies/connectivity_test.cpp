@@ -23,7 +23,7 @@ ConnectivityStudyOptions reduced() {
 
 TEST(ConnectivityStudy, ReducedStudyEveryClaimHolds) {
   const StudyResult r = run_connectivity_study(reduced());
-  ASSERT_EQ(r.claims.size(), 4u);
+  ASSERT_EQ(r.claims.size(), 5u);
   for (const Claim& c : r.claims) EXPECT_EQ(c.verdict, Verdict::holds) << c.id << ": " << c.reason;
 }
 
