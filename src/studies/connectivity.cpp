@@ -95,8 +95,8 @@ WidthRecord run_width(const ConnectivityStudyOptions& opt, const Dataset& data, 
   return w;
 }
 
-// Acceptance 4 of issue 12: a band between two minima of an underparameterized network on real
-// data whose climbing image is refined to a certified saddle.
+// Acceptance 4 of issue 12: a band between two copies of a certified minimum on real inputs
+// whose climbing image is refined to a saddle with its Hessian index.
 struct SaddleRecord {
   Index width = 0, n_params = 0;
   double loss_a = NAN, loss_b = NAN;
