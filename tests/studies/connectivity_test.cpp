@@ -4,7 +4,7 @@
 // Margins: the aligned network's outputs differ from the original's by ~1e-16 against 64 eps;
 // the fitted curve's barrier is ~1e-3 of the straight line's against the bound 0.1; the band's
 // barrier is ~1e-2 of the line's; the aligned line's barrier falls by several times between the
-// widths.
+// widths; neb_saddle's refined point (20 rows) has |grad L|_inf = 4e-15 against 1e-10 (index 2).
 
 #include "locus/studies/connectivity.hpp"
 
@@ -23,7 +23,7 @@ ConnectivityStudyOptions reduced() {
 
 TEST(ConnectivityStudy, ReducedStudyEveryClaimHolds) {
   const StudyResult r = run_connectivity_study(reduced());
-  ASSERT_EQ(r.claims.size(), 4u);
+  ASSERT_EQ(r.claims.size(), 5u);
   for (const Claim& c : r.claims) EXPECT_EQ(c.verdict, Verdict::holds) << c.id << ": " << c.reason;
 }
 

@@ -8,11 +8,16 @@
 //   curve_below_line      a fitted Bezier curve's barrier is far below the straight line's, and
 //                         its reported maximum matches an independent evaluation of the curve
 //   neb_below_line        the band's barrier is at most the straight line's
-// The band's state (force, its climbing image's refinement) is reported in the evidence and the
-// barriers table; it is not a claim: on these overparameterized nets the minima are joined at
-// (near) zero loss, so there is no saddle for the climbing image to find, and FIRE stops at its
-// iteration limit with max |F| ~ 1e-4.
+//                         (on these overparameterized nets the minima are joined at near-zero
+//                         loss: there is no saddle for the climbing image, and the band's state
+//                         is reported in the barriers table, not claimed)
 //   barrier_falls         the straight line's barrier after alignment falls with width
+//   neb_saddle            (acceptance 4 of issue 12) between two copies of a certified minimum
+//                         on the same real inputs (a teacher labels them; hidden neurons 0 and 1
+//                         swapped), the band's climbing image refines to
+//                         |grad L|_inf <= 1e-10 max(1, |L|), a saddle with its Hessian index
+//                         (dense spectrum, tolerance and gap), and the band's barrier top is
+//                         the saddle's loss
 //
 //   locus::studies::ConnectivityStudyOptions o;
 //   o.widths = "16,64";
@@ -36,8 +41,14 @@ struct ConnectivityStudyOptions {
   std::string widths = "16,64";  // hidden widths, one hidden layer each
   std::string activation = "tanh";
   std::int64_t neb_images = 9;
-  std::int64_t neb_iterations = 5000;  // FIRE iterations at most
+  std::int64_t neb_iterations = 5000;  // band optimizer iterations at most
   double curve_ratio = 0.1;            // curve_below_line: curve barrier <= this * line barrier
+  // neb_saddle: a teacher [p, saddle_width, 1] (normal initialisation, seed) labels the same
+  // real rows; a band of saddle_images images (at most saddle_iterations FIRE iterations) joins
+  // it to its copy with hidden neurons 0 and 1 swapped.
+  std::int64_t saddle_width = 3;
+  std::int64_t saddle_images = 9;
+  std::int64_t saddle_iterations = 3000;
 
   // Throws options::OptionError naming the field.
   void validate() const;
