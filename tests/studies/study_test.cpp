@@ -96,5 +96,52 @@ TEST(StudyRegistry, ResolvesThroughTheOptionsTable) {
   EXPECT_EQ(rows[0][3], "1");
 }
 
+// A toy study whose run function reports one step per claim, and one that reports nothing:
+// make_study accepts both, and run_study hands the caller's callback to the first.
+struct ToyOptions {
+  int claims = 3;
+  void validate() const {
+    if (claims < 0) throw options::OptionError("ToyOptions", "claims", "must be >= 0");
+  }
+};
+const options::Table<ToyOptions>& toy_table() {
+  static const auto t =
+      options::Table<ToyOptions>("ToyOptions").add("claims", "how many", &ToyOptions::claims);
+  return t;
+}
+StudyResult toy_run(const ToyOptions& o, const ProgressCallback& progress) {
+  StudyResult r;
+  r.study = r.title = "toy";
+  for (int k = 0; k < o.claims; ++k) {
+    report_progress(progress,
+                    {.stage = "claim " + std::to_string(k), .done = k, .total = o.claims});
+    r.claims.push_back(decide("c" + std::to_string(k), "a claim", true, {}, "true"));
+  }
+  return r;
+}
+StudyResult toy_run_silent(const ToyOptions& o) { return toy_run(o, {}); }
+
+TEST(StudyRegistry, ProgressReachesTheRunFunction) {
+  const std::string dir = ::testing::TempDir() + "/locus_toy_study";
+  const Study toy = make_study("toy", "toy", toy_table(), &toy_run);
+  std::vector<ProgressEvent> events;
+  const StudyRun r = run_study(toy, toy.resolve({{"claims", 4}}, {}), dir, io::Json::object(),
+                               [&](const ProgressEvent& e) { events.push_back(e); });
+  ASSERT_EQ(events.size(), 4u);
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_EQ(events[k].stage, "claim " + std::to_string(k));
+    EXPECT_EQ(events[k].done, k);
+    EXPECT_EQ(events[k].total, 4);
+  }
+  EXPECT_EQ(r.result.count(Verdict::holds), 4);
+  const Study silent = make_study("toy", "toy", toy_table(), &toy_run_silent);
+  events.clear();
+  const StudyRun q =
+      run_study(silent, silent.resolve(io::Json::object(), {}), dir, io::Json::object(),
+                [&](const ProgressEvent& e) { events.push_back(e); });
+  EXPECT_TRUE(events.empty());
+  EXPECT_EQ(q.result.count(Verdict::holds), 3);
+}
+
 }  // namespace
 }  // namespace locus::studies
