@@ -58,6 +58,17 @@ std::string end_state_name(analysis::PointClass c) {
                                                  : std::string(analysis::to_string(c));
 }
 
+// The training and certification settings of a run.
+TrainCertifyOptions pipeline(const BasinsOptions& o) {
+  return {.adam_iterations = o.adam_iterations,
+          .adam_learning_rate = o.adam_learning_rate,
+          .polish = o.polish,
+          .polish_iterations = o.polish_iterations,
+          .loss_tolerance = o.loss_tolerance,
+          .gradient_tolerance = o.gradient_tolerance,
+          .min_gap = o.min_gap};
+}
+
 }  // namespace
 
 Dataset scalar_data() {
@@ -89,27 +100,11 @@ void BasinsOptions::validate() const {
     fail("layer", "must be in 0.." + std::to_string(hidden) + " (0: the last hidden layer) for '" +
                       arch + "', got " + std::to_string(layer));
   if (seeds < 1) fail("seeds", "must be >= 1, got " + std::to_string(seeds));
-  constexpr std::int64_t max_count = 1'000'000'000;
-  if (adam_iterations < 0 || adam_iterations > max_count)
-    fail("adam_iterations", "must be in 0..1e9, got " + std::to_string(adam_iterations));
-  if (!(adam_learning_rate > 0) || !std::isfinite(adam_learning_rate))
-    fail("adam_learning_rate",
-         "must be finite and > 0, got " + io::format_number(adam_learning_rate));
-  if (polish != solvers::Method::lm && polish != solvers::Method::newton &&
-      polish != solvers::Method::critical)
-    fail("polish",
-         "must be lm, newton or critical, got " + std::string(solvers::to_string(polish)));
-  if (polish_iterations < 0 || polish_iterations > max_count)
-    fail("polish_iterations", "must be in 0..1e9, got " + std::to_string(polish_iterations));
-  for (auto [name, v] : {std::pair{"loss_tolerance", loss_tolerance},
-                         std::pair{"gradient_tolerance", gradient_tolerance},
-                         std::pair{"suboptimal_gap", suboptimal_gap}})
-    if (!(v >= 0) || !std::isfinite(v))
-      fail(name, "must be finite and >= 0, got " + io::format_number(v));
+  pipeline(*this).validate("BasinsOptions");
   if (!(init_std > 0) || !std::isfinite(init_std))
     fail("init_std", "must be finite and > 0, got " + io::format_number(init_std));
-  if (!(min_gap >= 1) || !std::isfinite(min_gap))
-    fail("min_gap", "must be finite and >= 1, got " + io::format_number(min_gap));
+  if (!(suboptimal_gap >= 0) || !std::isfinite(suboptimal_gap))
+    fail("suboptimal_gap", "must be finite and >= 0, got " + io::format_number(suboptimal_gap));
   if (run_threads < 1 || run_threads > 1024)
     fail("run_threads", "must be in 1..1024, got " + std::to_string(run_threads));
 }
@@ -145,7 +140,8 @@ const options::Table<BasinsOptions>& basins_table() {
           .add("min_gap", "a Hessian count decides only with this spectral gap", &O::min_gap)
           .add("suboptimal_gap", "strict minimum sub-optimal: L - L_best > this * max(1, L_best)",
                &O::suboptimal_gap)
-          .add("run_threads", "runs in parallel (the result does not depend on it)", &O::run_threads);
+          .add("run_threads", "runs in parallel (the result does not depend on it)",
+               &O::run_threads);
   return t;
 }
 
@@ -202,22 +198,10 @@ BasinRun basin_run(const BasinsOptions& options, const Dataset& data, Index inde
   run.width = spec.widths[k];
   run.seed = options.seed + static_cast<std::uint64_t>(index % options.seeds);
 
-  solvers::TrainOptions adam;
-  adam.method = solvers::Method::adam;
-  adam.adam.learning_rate = options.adam_learning_rate;
-  adam.adam.stop.max_iterations = static_cast<int>(options.adam_iterations);
   const VectorXd theta0 =
       model.init_parameters({.scheme = options.init, .seed = run.seed, .std = options.init_std});
-  const solvers::SolveResult trained = solvers::solve(objective, theta0, adam);
-
-  CertifyOptions c_options;
-  c_options.polish = options.polish;
-  solvers::stop_criteria(c_options.solver, options.polish).max_iterations =
-      static_cast<int>(options.polish_iterations);
-  c_options.analyze.loss_tolerance = options.loss_tolerance;
-  c_options.analyze.gradient_tolerance = options.gradient_tolerance;
-  c_options.analyze.min_gap = options.min_gap;
-  const Certificate c = certify(objective, trained.theta, c_options);
+  const TrainedCertificate t = train_and_certify(objective, theta0, pipeline(options));
+  const Certificate& c = t.certificate;
 
   const analysis::PointAnalysis& a = c.analysis;
   run.end_state = end_state_name(a.classification);

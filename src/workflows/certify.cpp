@@ -111,6 +111,52 @@ Certificate certify(const Objective& objective, const Eigen::VectorXd& theta,
   return c;
 }
 
+void TrainCertifyOptions::validate(const std::string& owner) const {
+  auto fail = [&](const char* field, const std::string& problem) {
+    throw options::OptionError(owner, field, problem);
+  };
+  // Both counts become a solver's int max_iterations.
+  constexpr std::int64_t max_count = 1'000'000'000;
+  if (adam_iterations < 0 || adam_iterations > max_count)
+    fail("adam_iterations", "must be in 0..1e9, got " + std::to_string(adam_iterations));
+  if (!(adam_learning_rate > 0) || !std::isfinite(adam_learning_rate))
+    fail("adam_learning_rate",
+         "must be finite and > 0, got " + io::format_number(adam_learning_rate));
+  if (polish != solvers::Method::lm && polish != solvers::Method::newton &&
+      polish != solvers::Method::critical)
+    fail("polish",
+         "must be lm, newton or critical, got " + std::string(solvers::to_string(polish)));
+  if (polish_iterations < 0 || polish_iterations > max_count)
+    fail("polish_iterations", "must be in 0..1e9, got " + std::to_string(polish_iterations));
+  if (!(loss_tolerance >= 0) || !std::isfinite(loss_tolerance))
+    fail("loss_tolerance", "must be finite and >= 0, got " + io::format_number(loss_tolerance));
+  if (!(gradient_tolerance >= 0) || !std::isfinite(gradient_tolerance))
+    fail("gradient_tolerance",
+         "must be finite and >= 0, got " + io::format_number(gradient_tolerance));
+  if (!(min_gap >= 1) || !std::isfinite(min_gap))
+    fail("min_gap", "must be finite and >= 1, got " + io::format_number(min_gap));
+}
+
+TrainedCertificate train_and_certify(const Objective& objective, const Eigen::VectorXd& theta0,
+                                     const TrainCertifyOptions& options) {
+  options.validate("TrainCertifyOptions");
+  solvers::TrainOptions adam;
+  adam.method = solvers::Method::adam;
+  adam.adam.learning_rate = options.adam_learning_rate;
+  adam.adam.stop.max_iterations = static_cast<int>(options.adam_iterations);
+  CertifyOptions c;
+  c.polish = options.polish;
+  solvers::stop_criteria(c.solver, options.polish).max_iterations =
+      static_cast<int>(options.polish_iterations);
+  c.analyze.loss_tolerance = options.loss_tolerance;
+  c.analyze.gradient_tolerance = options.gradient_tolerance;
+  c.analyze.min_gap = options.min_gap;
+  TrainedCertificate t;
+  t.trained = solvers::solve(objective, theta0, adam);
+  t.certificate = certify(objective, t.trained.theta, c);
+  return t;
+}
+
 io::Json to_json(const Certificate& c) {
   // Non-finite numbers as in analysis::to_json: NaN -> null (a run that never evaluated).
   auto num = [](double v) -> io::Json {

@@ -70,6 +70,16 @@ void count(WidthSummary& w, const StudentRun& run) {
   w.fraction_zero_loss = static_cast<double>(w.zero_loss) / static_cast<double>(w.runs);
 }
 
+// The training and certification settings of a run.
+TrainCertifyOptions pipeline(const StudentsOptions& o) {
+  return {.adam_iterations = o.adam_iterations,
+          .adam_learning_rate = o.adam_learning_rate,
+          .polish = o.polish,
+          .polish_iterations = o.polish_iterations,
+          .loss_tolerance = o.loss_tolerance,
+          .gradient_tolerance = o.gradient_tolerance};
+}
+
 }  // namespace
 
 std::vector<Index> parse_widths(const std::string& text, const std::string& owner) {
@@ -97,24 +107,7 @@ void StudentsOptions::validate() const {
   if (seeds < 1) fail("seeds", "must be >= 1, got " + std::to_string(seeds));
   if (grid_stride < 1 || grid_stride > 40)
     fail("grid_stride", "must be in 1..40, got " + std::to_string(grid_stride));
-  // Both counts become a solver's int max_iterations.
-  constexpr std::int64_t max_count = 1'000'000'000;
-  if (adam_iterations < 0 || adam_iterations > max_count)
-    fail("adam_iterations", "must be in 0..1e9, got " + std::to_string(adam_iterations));
-  if (!(adam_learning_rate > 0) || !std::isfinite(adam_learning_rate))
-    fail("adam_learning_rate",
-         "must be finite and > 0, got " + io::format_number(adam_learning_rate));
-  if (polish != solvers::Method::lm && polish != solvers::Method::newton &&
-      polish != solvers::Method::critical)
-    fail("polish",
-         "must be lm, newton or critical, got " + std::string(solvers::to_string(polish)));
-  if (polish_iterations < 0 || polish_iterations > max_count)
-    fail("polish_iterations", "must be in 0..1e9, got " + std::to_string(polish_iterations));
-  if (!(loss_tolerance >= 0) || !std::isfinite(loss_tolerance))
-    fail("loss_tolerance", "must be finite and >= 0, got " + io::format_number(loss_tolerance));
-  if (!(gradient_tolerance >= 0) || !std::isfinite(gradient_tolerance))
-    fail("gradient_tolerance",
-         "must be finite and >= 0, got " + io::format_number(gradient_tolerance));
+  pipeline(*this).validate("StudentsOptions");
   categorize.validate();
 }
 
@@ -166,19 +159,6 @@ StudentsResult run_students(const StudentsOptions& options, const StudentsProgre
   result.n_points = data->size();
   result.teacher_theta = problem.teacher_parameters;
 
-  // Adam from the seeded start, then certify's polish + analysis with the experiment's
-  // tolerances (certify overrides the method with options.polish).
-  solvers::TrainOptions adam;
-  adam.method = solvers::Method::adam;
-  adam.adam.learning_rate = options.adam_learning_rate;
-  adam.adam.stop.max_iterations = static_cast<int>(options.adam_iterations);
-  CertifyOptions certify_options;
-  certify_options.polish = options.polish;
-  solvers::stop_criteria(certify_options.solver, options.polish).max_iterations =
-      static_cast<int>(options.polish_iterations);
-  certify_options.analyze.loss_tolerance = options.loss_tolerance;
-  certify_options.analyze.gradient_tolerance = options.gradient_tolerance;
-
   const Index total = static_cast<Index>(widths.size()) * options.seeds;
   for (Index m : widths) {
     WidthSummary w;
@@ -193,10 +173,10 @@ StudentsResult run_students(const StudentsOptions& options, const StudentsProgre
       run.seed = options.seed + static_cast<std::uint64_t>(s);
       const VectorXd theta0 =
           student.init_parameters({.scheme = InitScheme::glorot, .seed = run.seed});
-      const solvers::SolveResult trained = solvers::solve(objective, theta0, adam);
-      run.loss_adam = trained.loss_final;
-      run.iterations_adam = trained.iterations;
-      const Certificate c = certify(objective, trained.theta, certify_options);
+      const TrainedCertificate t = train_and_certify(objective, theta0, pipeline(options));
+      const Certificate& c = t.certificate;
+      run.loss_adam = t.trained.loss_final;
+      run.iterations_adam = t.trained.iterations;
       run.loss_final = c.analysis.loss;
       run.gradient_max_norm = c.analysis.gradient_max_norm;
       run.iterations_polish = c.polish.iterations;

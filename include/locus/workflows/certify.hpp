@@ -15,11 +15,13 @@
 // inertia with its zero threshold and gap), not on the solver's own stopping test.
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "locus/analysis/classify.hpp"
 #include "locus/core/objective.hpp"
+#include "locus/core/options.hpp"
 #include "locus/io/json.hpp"
 #include "locus/solvers/solve.hpp"
 
@@ -85,6 +87,30 @@ struct Certificate {
 // on invalid options or a wrong-length theta.
 Certificate certify(const Objective& objective, const Eigen::VectorXd& theta,
                     const CertifyOptions& options = {});
+
+// The pipeline of the width sweeps (workflows/students, workflows/basins): Adam from a seeded
+// start, then certify() with the polish limited to polish_iterations and these tolerances.
+struct TrainCertifyOptions {
+  std::int64_t adam_iterations = 2000;           // Adam steps before the polish
+  double adam_learning_rate = 2e-2;              // Adam's alpha
+  solvers::Method polish = solvers::Method::lm;  // lm, newton or critical
+  std::int64_t polish_iterations = 200;          // the polish's maximum iterations
+  double loss_tolerance = 1e-20;                 // zero loss (global minimum): L <= this
+  double gradient_tolerance = 1e-8;              // critical: |grad L|_inf <= this
+  double min_gap = 100.0;                        // a Hessian count decides only with this gap
+  // Throws options::OptionError(owner, field, ...) naming the field: counts outside 0..1e9, a
+  // learning rate not finite and > 0, polish not lm/newton/critical, tolerances not finite and
+  // >= 0, min_gap < 1.
+  void validate(const std::string& owner) const;
+};
+struct TrainedCertificate {
+  solvers::SolveResult trained;  // the Adam run
+  Certificate certificate;       // certify() from where Adam stopped
+};
+// Cost: adam_iterations gradients plus certify's. Expected outcomes are data; throws
+// std::invalid_argument for invalid options or a wrong-length theta0.
+TrainedCertificate train_and_certify(const Objective& objective, const Eigen::VectorXd& theta0,
+                                     const TrainCertifyOptions& options);
 
 // {"status", "message", "polish": {"method", "status", "message", "iterations", "loss_initial",
 //  "loss_final", "gradient_max_norm", "seconds"}, "analysis": analysis::to_json(analysis),
