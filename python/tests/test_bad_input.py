@@ -2,7 +2,6 @@
 flags that do not apply, and corrupt files end in ValueError naming the argument or file, never in
 MemoryError, an abort or a wrong answer."""
 
-import json
 import struct
 
 import numpy as np
@@ -30,7 +29,7 @@ def test_sizes_beyond_the_memory_limit_are_value_errors(small_memory_limit):
     # One parameter vector of 5e9 entries: 37.3 GiB, refused when the network is built.
     with pytest.raises(ValueError, match=r"\[3,1000000000,1\].*37.3 GiB.*set_max_memory"):
         locus.Mlp([3, 10**9, 1])
-    with pytest.raises(ValueError, match="gaussian data of 1000000000000 points"):
+    with pytest.raises(ValueError, match="gaussian data of n_points = 1000000000000"):
         locus.load_data(dataset="gaussian", n_points=10**12, input_dim=3)
     with pytest.raises(ValueError, match="teacher data"):
         locus.load_data(dataset="teacher", teacher_arch="3,2,1", n_points=10**12)
@@ -66,30 +65,18 @@ def test_npy_shapes_that_overflow_name_the_file(tmp_path):
         locus.read_npy(str(tmp_path / "product.npy"))
 
 
-def safetensors(path, tensors, metadata):
-    header, data = {"__metadata__": metadata}, b""
-    for name, a in tensors:
-        a = np.ascontiguousarray(a, dtype=np.float64)
-        header[name] = {"dtype": "F64", "shape": list(a.shape),
-                        "data_offsets": [len(data), len(data) + a.nbytes]}
-        data += a.tobytes()
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    path.write_bytes(struct.pack("<Q", len(h)) + h + data)
-
-
-def test_model_files_name_the_file(tmp_path):
-    safetensors(tmp_path / "act.safetensors", [("0.weight", np.ones((1, 2)))],
+def test_model_files_name_the_file(tmp_path, write_safetensors):
+    write_safetensors(tmp_path / "act.safetensors", [("0.weight", np.ones((1, 2)))],
                 {"activation": "swishy"})
     with pytest.raises(ValueError, match="act.safetensors.*swishy"):
         locus.load_model(str(tmp_path / "act.safetensors"))
     model, theta = locus.load_model(str(tmp_path / "act.safetensors"), activation="tanh")
     assert model.activation == "tanh" and theta.shape == (2,)
-    safetensors(tmp_path / "index.safetensors", [("99999999999999999999999.weight",
+    write_safetensors(tmp_path / "index.safetensors", [("99999999999999999999999.weight",
                                                  np.ones((1, 2)))], {"activation": "tanh"})
     with pytest.raises(ValueError, match="index.safetensors.*99999999999999999999999"):
         locus.load_model(str(tmp_path / "index.safetensors"))
-    safetensors(tmp_path / "zero.safetensors", [("0.weight", np.ones((0, 2)))],
+    write_safetensors(tmp_path / "zero.safetensors", [("0.weight", np.ones((0, 2)))],
                 {"activation": "tanh"})
     with pytest.raises(ValueError, match="zero.safetensors"):
         locus.load_model(str(tmp_path / "zero.safetensors"))

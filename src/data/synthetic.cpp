@@ -19,7 +19,8 @@ TeacherStudent teacher_student(const TeacherOptions& options) {
   for (Index w : options.teacher.widths) widest = std::max(widest, double(w));
   io::check_memory(8.0 * double(options.n_points) *
                        (double(teacher.input_dim() + teacher.output_dim()) + 2.0 * widest),
-                   "teacher data of " + std::to_string(options.n_points) + " points",
+                   "teacher data of n_points = " + std::to_string(options.n_points) + " for " +
+                       teacher.describe(),
                    "n_points x (p + l + 2 x the widest layer) doubles");
   Eigen::VectorXd theta = teacher.init_parameters(options.init);
   Rng rng(options.seed);
@@ -37,7 +38,8 @@ Dataset gaussian_data(Index n_points, Index input_dim, Index output_dim, std::ui
   if (n_points < 1 || input_dim < 1 || output_dim < 1)
     throw std::invalid_argument("gaussian data needs n_points, input_dim, output_dim >= 1");
   io::check_memory(8.0 * double(n_points) * (double(input_dim) + double(output_dim)),
-                   "gaussian data of " + std::to_string(n_points) + " points",
+                   "gaussian data of n_points = " + std::to_string(n_points) + ", input_dim = " +
+                       std::to_string(input_dim) + ", output_dim = " + std::to_string(output_dim),
                    "n_points x (input_dim + output_dim) doubles");
   Rng rng(seed);
   Dataset data{Eigen::MatrixXd(n_points, input_dim), Eigen::MatrixXd(n_points, output_dim),

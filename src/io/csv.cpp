@@ -78,8 +78,10 @@ Eigen::MatrixXd parse_csv(std::string_view text_in, const CsvOptions& options,
       char* stop = nullptr;
       errno = 0;
       const double v = std::strtod(cell.c_str(), &stop);
+      // The tail is measured in the cell, not as a C string: "1\0x" is not the number 1.
       const bool blank_tail =
-          stop && std::string(stop).find_first_not_of(" \t") == std::string::npos;
+          cell.find_first_not_of(" \t", static_cast<size_t>(stop - cell.c_str())) ==
+          std::string::npos;
       if (cell.find_first_not_of(" \t") == std::string::npos || stop == cell.c_str() || !blank_tail)
         throw std::invalid_argument("'" + path + "': line " + std::to_string(line_no) +
                                     ", column " + std::to_string(c + 1) + ": '" + cell +

@@ -10,6 +10,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "json_depth.hpp"
 #include "locus/io/atomic_file.hpp"
 
 namespace locus::io {
@@ -72,8 +73,10 @@ void write_json(const std::string& path, const Json& j) {
 Json read_json(const std::string& path) {
   const std::string text = read_file(path);
   try {
-    return Json::parse(text);
+    return parse_bounded_json<Json>(text);
   } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument("'" + path + "': malformed JSON: " + e.what());
+  } catch (const std::invalid_argument& e) {
     throw std::invalid_argument("'" + path + "': malformed JSON: " + e.what());
   }
 }

@@ -169,7 +169,12 @@ NpyArray parse_npy(std::string_view bytes, const std::string& path) {
   a.shape = h.shape;
   if (descr.size() < 3) fail(path, "unsupported dtype '" + descr + "'");
   const char order = descr[0], kind = descr[1];
-  const int size = std::atoi(descr.c_str() + 2);
+  // The item size: the whole rest of descr ("<f8x" is not '<f8').
+  const std::string size_text = descr.substr(2);
+  const int size =
+      size_text.find_first_not_of("0123456789") == std::string::npos && size_text.size() <= 2
+          ? std::stoi(size_text)
+          : 0;
   if (order == '>' || (order != '<' && order != '|' && order != '='))
     fail(path, "dtype '" + descr + "' is big-endian or unknown (only little-endian supported)");
   auto conv = [&]() -> double (*)(const char*) {

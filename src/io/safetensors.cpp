@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "json_depth.hpp"
 #include "locus/io/atomic_file.hpp"
 
 namespace locus::io {
@@ -51,9 +52,11 @@ TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
                    std::to_string(bytes.size()));
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n));
+    header = parse_bounded_json<nlohmann::json>(bytes.substr(8, n));
   } catch (const nlohmann::json::exception& e) {
     fail(path, std::string("header is not valid JSON (") + e.what() + ")");
+  } catch (const std::invalid_argument& e) {
+    fail(path, std::string("header is ") + e.what());
   }
   if (!header.is_object()) fail(path, "header is not a JSON object");
   const size_t buffer_size = bytes.size() - 8 - n;

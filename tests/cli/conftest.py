@@ -8,3 +8,4 @@ _shared = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_shared)
 
 locus_bin = _shared.locus_bin
+write_safetensors = _shared.write_safetensors

@@ -4,7 +4,6 @@ is taken; a failed command leaves an existing output file as it was."""
 
 import json
 import os
-import struct
 import subprocess
 
 import numpy as np
@@ -49,9 +48,9 @@ SIZE_CASES = [
     ("cooper width", ["construct", "cooper", *IRIS, "--width", "1000000000", "--save",
                       "out.safetensors"], ["GiB", "--max-memory"]),
     ("input dim", ["eval", "--arch", "3,2,1", "--dataset", "gaussian", "--n-points", "1000",
-                   "--input-dim", "1000000000"], ["gaussian data of 1000 points", "GiB"]),
+                   "--input-dim", "1000000000"], ["input_dim = 1000000000", "GiB"]),
     ("n points", ["eval", "--arch", "3,2,1", "--dataset", "gaussian", "--n-points",
-                  "1000000000000"], ["1000000000000 points", "GiB"]),
+                  "1000000000000"], ["n_points = 1000000000000", "GiB"]),
     ("teacher points", ["eval", "--arch", "3,2,1", "--dataset", "teacher", "--teacher-arch",
                         "3,2,1", "--n-points", "1000000000000"], ["teacher data", "GiB"]),
     ("max memory", ["eval", "--arch", "3,200,1", *IRIS[:2], "--max-memory", "0.000001"],
@@ -68,10 +67,12 @@ def test_sizes_are_checked_before_memory_is_taken(locus_bin, tmp_path, case, arg
 
 
 def test_walk_line_points_and_study_sizes(locus_bin, cooper, tmp_path):
+    # 10^9 points of (t, loss): 14.9 GiB, refused under a 1 GiB limit before the walk starts.
     expect_2(locus_bin, ["walk", "--params", cooper / "m.safetensors", *IRIS, "--steps", "2",
-                         "--line-points", "1000000000000"], ["--line-points", "GiB"])
+                         "--line-points", "1000000000", "--max-memory", "1"],
+             ["--line-points", "14.9 GiB"])
     f = tmp_path / "big.json"
-    f.write_text(json.dumps({"study": "cooper", "runs": "p=2,h=8,d=1000000000"}))
+    f.write_text(json.dumps({"study": "cooper", "runs": "p=2,h=8,d=1000000000", "walk_run": -1}))
     expect_2(locus_bin, ["study", "run", f, "--out", tmp_path / "s"], ["big.json", "GiB"])
 
 
@@ -148,38 +149,26 @@ def test_unknown_verb_and_study_are_named(locus_bin, tmp_path):
 
 # --- messages from deep layers name the file ----------------------------------------------------
 
-def safetensors(path, tensors, metadata):
-    header, data = {"__metadata__": metadata}, b""
-    for name, a in tensors:
-        a = np.ascontiguousarray(a, dtype=np.float64)
-        header[name] = {"dtype": "F64", "shape": list(a.shape),
-                        "data_offsets": [len(data), len(data) + a.nbytes]}
-        data += a.tobytes()
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    path.write_bytes(struct.pack("<Q", len(h)) + h + data)
-
-
-def test_file_problems_name_the_file(locus_bin, tmp_path):
-    safetensors(tmp_path / "act.safetensors", [("0.weight", np.ones((3, 4))),
+def test_file_problems_name_the_file(locus_bin, tmp_path, write_safetensors):
+    write_safetensors(tmp_path / "act.safetensors", [("0.weight", np.ones((3, 4))),
                                                ("0.bias", np.ones(3))], {"activation": "swishy"})
     expect_2(locus_bin, ["eval", "--params", tmp_path / "act.safetensors", *IRIS],
              ["act.safetensors", "swishy"])
-    safetensors(tmp_path / "zero.safetensors", [("0.weight", np.ones((0, 4)))],
+    write_safetensors(tmp_path / "zero.safetensors", [("0.weight", np.ones((0, 4)))],
                 {"activation": "tanh"})
     expect_2(locus_bin, ["eval", "--params", tmp_path / "zero.safetensors", *IRIS],
              ["zero.safetensors"])
-    safetensors(tmp_path / "index.safetensors", [("99999999999999999999999.weight",
+    write_safetensors(tmp_path / "index.safetensors", [("99999999999999999999999.weight",
                                                  np.ones((3, 4)))], {"activation": "tanh"})
     expect_2(locus_bin, ["eval", "--params", tmp_path / "index.safetensors", *IRIS],
              ["index.safetensors", "99999999999999999999999"])
 
 
-def test_train_init_takes_the_activation_flag(locus_bin, tmp_path):
+def test_train_init_takes_the_activation_flag(locus_bin, tmp_path, write_safetensors):
     """--init gives parameters only: a file without activation metadata is accepted with
     --activation (the flag the user gave), as --params is."""
     rng = np.random.default_rng(0)
-    safetensors(tmp_path / "init.safetensors", [("0.weight", rng.normal(size=(2, 4))),
+    write_safetensors(tmp_path / "init.safetensors", [("0.weight", rng.normal(size=(2, 4))),
                                                 ("0.bias", np.zeros(2)),
                                                 ("2.weight", rng.normal(size=(3, 2))),
                                                 ("2.bias", np.zeros(3))], {})

@@ -242,22 +242,27 @@ TEST_F(Io, SafetensorsBadFiles) {
   expect_invalid([&] { load_model(path("m.safetensors")); }, "activation");
 }
 
+// text compressed by zlib in the gzip format (what gzip(1) writes).
+std::string gzip(const std::string& text) {
+  std::string gz(text.size() / 100 + 1024, '\0');
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
+  zs.avail_out = static_cast<uInt>(gz.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  gz.resize(zs.total_out);
+  deflateEnd(&zs);
+  return gz;
+}
+
 TEST_F(Io, CsvPlainAndGzip) {
   write_bytes("a.csv", "h1,h2\n1,2.5\n-3,4e-3\n\n");
   const Eigen::MatrixXd a = io::read_csv(path("a.csv"), {.skip_rows = 1});
   EXPECT_EQ(a, (Eigen::MatrixXd(2, 2) << 1, 2.5, -3, 4e-3).finished());
   // gzip the same text with zlib and read it back through the magic-byte detection.
-  const std::string text = "1,2.5\n-3,0.004\n";
-  std::string gz(256, '\0');
-  z_stream zs{};
-  ASSERT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
-  zs.avail_out = static_cast<uInt>(gz.size());
-  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  gz.resize(zs.total_out);
-  deflateEnd(&zs);
+  const std::string gz = gzip("1,2.5\n-3,0.004\n");
   write_bytes("a.csv.gz", gz);
   EXPECT_EQ(io::read_csv(path("a.csv.gz")), a);
   write_bytes("bad.csv.gz", gz.substr(0, gz.size() / 2));
@@ -498,6 +503,29 @@ TEST_F(Io, SafetensorsHugeShapesAndLayerIndicesAreRejected) {
             Activation::tanh);
 }
 
+// Found by fuzz_csv: a cell with an embedded NUL read as the number before it; and a dtype
+// with trailing characters read as the dtype before them.
+TEST_F(Io, CellsAndDtypesAreReadWhole) {
+  write_bytes("nul.csv", std::string("1\0x,2\n", 7));
+  expect_invalid([&] { io::read_csv(path("nul.csv")); }, "column 1");
+  write_bytes("descr.npy", npy_bytes("{'descr': '<f8x', 'fortran_order': False, 'shape': (1,), }",
+                                     raw(std::vector<double>{1})));
+  expect_invalid([&] { io::read_npy(path("descr.npy")); }, "unsupported dtype '<f8x'");
+}
+
+// Found by fuzz_safetensors: 200000 nested arrays in the metadata overflowed the stack when the
+// value was dumped. JSON from files is now refused beyond 64 levels of nesting.
+TEST_F(Io, DeeplyNestedJsonIsRefused) {
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  write_bytes("deep.safetensors", safetensors_bytes("{\"__metadata__\":{\"a\":" + deep + "}}", ""));
+  expect_invalid([&] { io::read_safetensors(path("deep.safetensors")); }, "nested deeper than 64");
+  write_bytes("deep.json", "{\"a\":" + deep + "}");
+  expect_invalid([&] { io::read_json(path("deep.json")); }, "deep.json");
+  const std::string ok = std::string(60, '[') + std::string(60, ']');
+  write_bytes("ok.json", "{\"a\":" + ok + "}");
+  EXPECT_EQ(io::read_json(path("ok.json")).size(), 1u);
+}
+
 // The memory limit: a request above it is refused with the estimate, naming what asked.
 TEST(Memory, RequestsAboveTheLimitAreRefusedNamingTheInput) {
   const double saved = io::max_memory_bytes();
@@ -514,19 +542,8 @@ TEST(Memory, RequestsAboveTheLimitAreRefusedNamingTheInput) {
 }
 
 TEST_F(Io, GzipThatInflatesBeyondTheLimitIsRefused) {
-  // 64 MiB of "0,0\n" compresses to ~64 KiB; with a 16 MiB limit the inflation stops early.
-  const std::string text(std::size_t{64} << 20, '0');
-  std::string gz(text.size() / 100 + 1024, '\0');
-  z_stream zs{};
-  ASSERT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(gz.data());
-  zs.avail_out = static_cast<uInt>(gz.size());
-  ASSERT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  gz.resize(zs.total_out);
-  deflateEnd(&zs);
-  write_bytes("bomb.csv.gz", gz);
+  // 64 MiB of '0' compresses to ~64 KiB; with a 16 MiB limit the inflation stops early.
+  write_bytes("bomb.csv.gz", gzip(std::string(std::size_t{64} << 20, '0')));
   const double saved = io::max_memory_bytes();
   io::set_max_memory_bytes(16 << 20);
   expect_invalid([&] { io::read_csv(path("bomb.csv.gz")); }, "bomb.csv.gz' decompressed");

@@ -183,7 +183,7 @@ LoadedModel load_model(const ModelOptions& o) {
   if (!o.activation.empty()) act = activation_option(o.activation, "--activation");
   if (o.params.empty()) {
     if (!spec) throw std::invalid_argument("--arch is required (e.g. --arch 10,200,1)");
-    return {Mlp(*spec), std::nullopt};
+    return {with_option("--arch", [&] { return Mlp(*spec); }), std::nullopt};
   }
   ModelFile f = locus::load_model(o.params, {.spec = spec, .activation = act});
   return {Mlp(f.spec), std::move(f.theta)};

@@ -109,12 +109,6 @@ void setup_reproduce(CLI::App* app) {
     if (!cmd->studies_dir.empty() && !fs::is_directory(cmd->studies_dir))
       throw std::invalid_argument("--studies " + cmd->studies_dir + ": not a folder");
     for (const std::string& name : cmd->only) studies::find_study(name);  // names checked first
-    const std::string python = find_python(cmd->python);                  // before the long part
-    std::error_code ec;
-    fs::create_directories(cmd->out, ec);
-    if (ec) throw std::invalid_argument("cannot create '" + cmd->out + "': " + ec.message());
-    io::require_writable(cmd->out + "/index.html");
-
     std::vector<const studies::Study*> selected;
     for (const auto& s : studies::all_studies())
       if (cmd->only.empty() ||
@@ -132,6 +126,11 @@ void setup_reproduce(CLI::App* app) {
       resolved_options.push_back(
           studies::with_context(*s, where, [&] { return s->resolve(file_options, {}); }));
     }
+    const std::string python = find_python(cmd->python);  // before the long part
+    std::error_code ec;
+    fs::create_directories(cmd->out, ec);
+    if (ec) throw std::invalid_argument("cannot create '" + cmd->out + "': " + ec.message());
+    io::require_writable(cmd->out + "/index.html");
     std::vector<std::string> argv = {python, "-m", "locus.report"};
     int n_fails = 0;
     Progress progress("reproduce");

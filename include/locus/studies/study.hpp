@@ -187,7 +187,12 @@ Study make_study(std::string name, std::string title, const options::Table<Optio
     else
       return run(o);
   };
-  s.rephrase = [t](const std::exception& e) { return t->rephrase(e, options::Interface::json); };
+  s.rephrase = [t](const std::exception& e) {
+    // An OptionError names its field even when it is not a row (an unknown key).
+    if (const auto* oe = dynamic_cast<const options::OptionError*>(&e))
+      return oe->rephrase(options::Interface::json);
+    return t->rephrase(e, options::Interface::json);
+  };
   return s;
 }
 
