@@ -512,13 +512,18 @@ Descent descend(const Objective& objective, const VectorXd& theta, const Descent
 
   // theta_3: least-squares output weights A* = A' + (Phi^+ R)^T, R = Y/s - 1 c^T - Phi A'^T;
   // with rank Phi = N, Phi A*^T hits the targets and r(t) = (1 - t) r(theta_2).
+  // Two steps of iterative refinement recover the accuracy an ill-conditioned Phi costs the
+  // first solve (the end point moves along the same segment's direction only to round-off).
   VectorXd theta3 = theta2;
   const linalg::RankedSvd s = linalg::ranked_svd(f.phi, linalg::SvdVectors::thin);
-  const MatrixXd a2 = model.weight(theta2, out);
-  const MatrixXd r = output_targets(model, theta2, data) - f.phi * a2.transpose();
-  MatrixXd delta(a2.cols(), a2.rows());
-  for (Index c = 0; c < r.cols(); ++c) delta.col(c) = s.pinv_solve(r.col(c));
-  set_output_weights(model, theta3, a2 + delta.transpose());
+  const MatrixXd targets = output_targets(model, theta2, data);
+  for (int refinement = 0; refinement < 3; ++refinement) {
+    const MatrixXd a = model.weight(theta3, out);
+    const MatrixXd r = targets - f.phi * a.transpose();
+    MatrixXd delta(a.cols(), a.rows());
+    for (Index c = 0; c < r.cols(); ++c) delta.col(c) = s.pinv_solve(r.col(c));
+    set_output_weights(model, theta3, a + delta.transpose());
+  }
 
   MatrixXd vertices(4, theta.size());
   vertices << theta.transpose(), theta1.transpose(), theta2.transpose(), theta3.transpose();
