@@ -3,6 +3,7 @@
 from typing import Any, Iterator, Sequence
 
 from . import symmetry as symmetry
+from . import dropout as dropout
 
 import numpy as np
 import numpy.typing as npt
