@@ -4,6 +4,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from . import symmetry as symmetry
 from . import basins as basins
+from . import dropout as dropout
 
 import numpy as np
 import numpy.typing as npt
