@@ -26,12 +26,14 @@ interpolation of the end losses at t*, minus the mean of the ends.
     s.alpha, s.beta, s.loss                                        # loss[i, j]
     p = locus.paths.profile_slice(model, params, x, y, params_end=params_b)
     p.t, p.slice, p.profile                                        # min over z of L beside L
+    d = locus.paths.dropout_path(model, params_a, params_b, x, y)  # Shevchenko-Mondelli
 
 Bad input (ends of different lengths, non-finite values, unknown option names, a callable that
 returns something other than a number) raises ValueError naming it.
 """
 
 from ._core import _paths as _p
+from .dropout import dropout_path  # noqa: F401  (the 7-segment path, locus/dropout/)
 
 Path = _p.Path
 LossProfile = _p.LossProfile

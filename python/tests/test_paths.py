@@ -208,3 +208,9 @@ def test_slices_and_profile_slice():
         lp.profile_slice(m, a, x, y, solver="newton")
     with pytest.raises(ValueError, match="params_end"):
         lp.slice(m, a, x, y, params_end=b[:-1])
+
+
+def test_dropout_path_is_reexported_from_paths():
+    import locus.dropout
+
+    assert locus.paths.dropout_path is locus.dropout.dropout_path

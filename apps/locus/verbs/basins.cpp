@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "cli/ranks.hpp"
 #include "cli/table_options.hpp"
 #include "locus/io/atomic_file.hpp"
@@ -58,13 +59,14 @@ void run_basins(const BasinsCommand& cmd) {
 
   lw::BasinsResult result;
   if (ranks.size() == 1) {
-    const bool progress = stderr_is_terminal() && !cmd.out.json;
+    Progress progress("basins");
     result = lw::run_basins(cmd.options, data, [&](const lw::BasinRun& run, Index done, Index n) {
-      if (progress)
-        std::fprintf(stderr, "\r%ld/%ld runs (width %ld seed %lu: %s)   ", long(done), long(n),
-                     long(run.width), static_cast<unsigned long>(run.seed), run.end_state.c_str());
+      progress.update({.stage = "runs (width " + std::to_string(run.width) + " seed " +
+                                std::to_string(run.seed) + ": " + run.end_state + ")",
+                       .done = done,
+                       .total = n});
     });
-    if (progress) std::fprintf(stderr, "\n");
+    progress.finish();
   } else {
     // Each rank runs its share serially; the runs travel to rank 0 as JSON, which round-trips
     // every double exactly (basin_run_from_json).
