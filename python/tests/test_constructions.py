@@ -188,4 +188,4 @@ def test_cli_literal_variant_fails_with_exit_1(locus_bin, tmp_path):
     rc, _, err = run(locus_bin, "construct", "cooper", "--dataset", "wine", "--n-points", "12",
                      "--depth", "3", "--variant", "literal", "--save", str(out))
     assert rc == 1 and "residual_too_large" in err
-    assert out.exists()  # the failing network is kept for inspection
+    assert not out.exists()  # a failed command writes nothing (issue 16); --json reports it

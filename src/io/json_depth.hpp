@@ -1,8 +1,8 @@
 #pragma once
 // Private to io: JSON parsed from untrusted text with its nesting bounded, so that nothing
 // downstream (dump in a message, comparison, destruction) recurses deeper than
-// k_max_json_depth levels. Found by fuzz_safetensors: 200000 nested arrays in a safetensors
-// header's metadata overflowed the stack in dump().
+// k_max_json_depth levels. Seen with the fuzz_safetensors target (on a constructed input):
+// 200000 nested arrays in a safetensors metadata value overflowed the stack in dump().
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>

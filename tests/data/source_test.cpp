@@ -90,6 +90,11 @@ TEST(DataSource, ErrorsNameTheFieldAsTheInterfaceSpellsIt) {
       {{.dataset = "teacher", .teacher_arch = "3,1", .teacher_activation = "swish"},
        "teacher_activation"},
       {{.dataset = "teacher", .teacher_arch = "3,1", .teacher_init = "uniform"}, "teacher_init"},
+      // Fields the chosen source does not read are refused, not ignored.
+      {{.x = "a.npy", .y = "b.npy", .n_points = 2}, "n_points"},
+      {{.dataset = "grid", .n_points = 4}, "n_points"},
+      {{.dataset = "iris", .input_dim = 4}, "input_dim"},
+      {{.dataset = "teacher", .output_dim = 1, .teacher_arch = "3,1"}, "output_dim"},
   };
   const FieldNamer flag = [](std::string_view f) { return "<" + std::string(f) + ">"; };
   for (const Case& c : cases) {

@@ -513,7 +513,7 @@ TEST_F(Io, CellsAndDtypesAreReadWhole) {
   expect_invalid([&] { io::read_npy(path("descr.npy")); }, "unsupported dtype '<f8x'");
 }
 
-// Found by fuzz_safetensors: 200000 nested arrays in the metadata overflowed the stack when the
+// Seen with fuzz_safetensors: 200000 nested arrays in the metadata overflowed the stack when the
 // value was dumped. JSON from files is now refused beyond 64 levels of nesting.
 TEST_F(Io, DeeplyNestedJsonIsRefused) {
   const std::string deep = std::string(200000, '[') + std::string(200000, ']');

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "locus/io/memory.hpp"
+
 namespace locus::cli {
 
 void add_list_options_flag(CLI::App* app, const TableFlags& flags) {
@@ -17,6 +19,11 @@ void add_list_options_flag(CLI::App* app, const TableFlags& flags) {
       "print the options with their values (defaults unless given) and exit");
 }
 
-io::Json to_json(const OutputOptions& o) { return {{"json", o.json}, {"threads", o.threads}}; }
+io::Json to_json(const OutputOptions& o) {
+  // max_memory: the limit in effect, in GiB (--max-memory or its default).
+  return {{"json", o.json},
+          {"threads", o.threads},
+          {"max_memory", io::max_memory_bytes() / double(1 << 30)}};
+}
 
 }  // namespace locus::cli

@@ -9,6 +9,7 @@
 #include "cli/common.hpp"
 #include "cli/progress.hpp"
 #include "locus/io/atomic_file.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus::cli {
 namespace {
@@ -75,9 +76,13 @@ void setup_study(CLI::App* app) {
         "study " + study.name + (cmd->file.empty() ? "" : " (" + cmd->file + ")");
     const io::Json resolved =
         studies::with_context(study, where, [&] { return study.resolve(file_options, set); });
-    const io::Json interface = {{"file", cmd->file},        {"out", cmd->out},
-                                {"set", cmd->set},          {"strict", cmd->strict},
-                                {"json", cmd->output.json}, {"threads", cmd->output.threads}};
+    const io::Json interface = {{"file", cmd->file},
+                                {"out", cmd->out},
+                                {"set", cmd->set},
+                                {"strict", cmd->strict},
+                                {"json", cmd->output.json},
+                                {"threads", cmd->output.threads},
+                                {"max_memory", io::max_memory_bytes() / double(1 << 30)}};
     Progress progress("study " + study.name);
     const studies::StudyRun r = studies::with_context(study, where, [&] {
       return studies::run_study(study, resolved, cmd->out, interface, progress.callback());
