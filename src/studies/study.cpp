@@ -159,8 +159,7 @@ io::Json StudyResult::to_json() const {
 
 const std::vector<Study>& all_studies() {
   static const std::vector<Study> studies = {cooper_study(), simsek_study(), connectivity_study(),
-                                             shevchenko_mondelli_study(),
-                                             li_ding_sun_study()};
+                                             shevchenko_mondelli_study(), li_ding_sun_study()};
   return studies;
 }
 

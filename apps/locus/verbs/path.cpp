@@ -142,6 +142,9 @@ void print_header(const Ends& ends, const Dataset* data) {
 }
 
 // Writes (t, loss) of a profile as CSV when `path` is set.
+// Appended to the message of a command that fails after computing: its files are not written.
+constexpr const char* kNotWritten = " (output files not written)";
+
 void write_profile_csv(const std::string& path, const lp::LossProfile& p) {
   if (path.empty()) return;
   Eigen::MatrixXd rows(p.t.size(), 2);
@@ -197,8 +200,10 @@ void run_profile(const ProfileCommand& cmd) {
   const lp::Path path = make_path(cmd, pr.ends);
   const lp::LossProfile p = lp::loss_profile(pr.objective, path, cmd.options);
 
-  write_profile_csv(cmd.csv, p);
-  if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, path.control_points());
+  if (p.converged()) {  // a failed command leaves existing outputs as they were
+    write_profile_csv(cmd.csv, p);
+    if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, path.control_points());
+  }
   if (cmd.out.json) {
     io::Json body = ends_json(pr.ends, &pr.data);
     body["path"] = std::string(lp::to_string(path.kind()));
@@ -215,7 +220,7 @@ void run_profile(const ProfileCommand& cmd) {
     std::printf("path        %s\n", std::string(lp::to_string(path.kind())).c_str());
     std::cout << lp::summary(p);
   }
-  if (!p.converged()) throw std::runtime_error("profile " + p.message);
+  if (!p.converged()) throw std::runtime_error("profile " + p.message + kNotWritten);
 }
 
 void setup_profile(CLI::App* app) {
@@ -250,8 +255,10 @@ void run_fit(const FitCommand& cmd) {
   const Problem pr = load_problem(cmd);
   const lp::CurveFit fit = lp::fit_curve(pr.objective, pr.ends.start, pr.ends.end, cmd.options);
 
-  if (!cmd.save_control.empty()) io::write_npy(cmd.save_control, fit.curve.control_points());
-  write_profile_csv(cmd.csv, fit.profile);
+  if (fit.converged()) {  // a failed command leaves existing outputs as they were
+    if (!cmd.save_control.empty()) io::write_npy(cmd.save_control, fit.curve.control_points());
+    write_profile_csv(cmd.csv, fit.profile);
+  }
   if (cmd.out.json) {
     io::Json body = ends_json(pr.ends, &pr.data);
     body.update(lp::to_json(fit));
@@ -264,7 +271,7 @@ void run_fit(const FitCommand& cmd) {
     print_header(pr.ends, &pr.data);
     std::cout << lp::summary(fit);
   }
-  if (!fit.converged()) throw std::runtime_error("curve fit " + fit.message);
+  if (!fit.converged()) throw std::runtime_error("curve fit " + fit.message + kNotWritten);
 }
 
 void setup_fit(CLI::App* app) {
@@ -295,10 +302,12 @@ void run_neb(const NebCommand& cmd) {
   const Problem pr = load_problem(cmd);
   const lp::NebResult r = lp::neb(pr.objective, pr.ends.start, pr.ends.end, cmd.options);
 
-  if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, r.path.control_points());
-  if (!cmd.save_saddle.empty() && r.saddle.theta.size() > 0)
-    save_model(cmd.save_saddle, pr.ends.model, r.saddle.theta);
-  write_profile_csv(cmd.csv, r.profile);
+  if (r.status != lp::NebStatus::non_finite) {  // a failed command leaves outputs as they were
+    if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, r.path.control_points());
+    if (!cmd.save_saddle.empty() && r.saddle.theta.size() > 0)
+      save_model(cmd.save_saddle, pr.ends.model, r.saddle.theta);
+    write_profile_csv(cmd.csv, r.profile);
+  }
   if (cmd.out.json) {
     io::Json body = ends_json(pr.ends, &pr.data);
     body.update(lp::to_json(r));
@@ -312,7 +321,8 @@ void run_neb(const NebCommand& cmd) {
     print_header(pr.ends, &pr.data);
     std::cout << lp::summary(r);
   }
-  if (r.status == lp::NebStatus::non_finite) throw std::runtime_error("neb " + r.message);
+  if (r.status == lp::NebStatus::non_finite)
+    throw std::runtime_error("neb " + r.message + kNotWritten);
 }
 
 void setup_neb(CLI::App* app) {
@@ -424,7 +434,7 @@ void run_slice(const SliceCommand& cmd) {
   std::optional<lp::ProfileSlice> p;
   if (cmd.profile) p = lp::profile_slice(objective, *a.theta, s.d1, s.alpha, cmd.profile_options);
 
-  if (!cmd.csv.empty()) {
+  if (!cmd.csv.empty() && (!p || p->converged)) {  // a failed command writes nothing
     if (cmd.options.dims == 2) {
       Eigen::MatrixXd rows(s.loss.size(), 3);
       for (Index i = 0; i < s.alpha.size(); ++i)
@@ -462,7 +472,7 @@ void run_slice(const SliceCommand& cmd) {
     std::cout << lp::summary(s);
     if (p) std::cout << lp::summary(*p);
   }
-  if (p && !p->converged) throw std::runtime_error("profile slice: " + p->message);
+  if (p && !p->converged) throw std::runtime_error("profile slice: " + p->message + kNotWritten);
 }
 
 void setup_slice(CLI::App* app) {
