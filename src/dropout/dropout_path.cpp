@@ -353,6 +353,7 @@ io::Json to_json(const DropoutPathResult& r) {
   return {{"segments", segments},
           {"segments_hold", r.segments_hold},
           {"kept", r.kept},
+          {"kept_lower", r.kept_lower},
           {"loss_start", json_number(r.loss_start)},
           {"loss_end", json_number(r.loss_end)},
           {"dropout_gap_start", json_number(r.dropout_gap_start)},

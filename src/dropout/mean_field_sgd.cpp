@@ -54,7 +54,7 @@ MeanFieldSgdResult run_sgd(const Mlp& student, VectorXd theta, const MeanFieldSg
   const double b = double(o.batch_size);
   // alpha * N for two layers: each neuron's gradient is O(1/N) (the output scale), the step moves
   // it by O(alpha); the multilayer rates of the header otherwise.
-  const VectorXd rate = (o.step / b) * rate_per_parameter(student);
+  const VectorXd rate = (o.step * rate_per_parameter(student)) / b;  // (alpha N) / b as before
   const std::int64_t tenth = std::max<std::int64_t>(1, o.steps / 10);
   double first_sum = 0.0, last_sum = 0.0;
   std::vector<Index> terms(static_cast<size_t>(o.batch_size));

@@ -126,8 +126,8 @@ DropoutPathResult dropout_path(const Objective& objective, const Eigen::VectorXd
                                const DropoutPathOptions& options = {});
 
 // {"segments": [{"kind", "loss_start", "loss_end", "loss_max", "deviation", "tolerance",
-//  "holds"}], "segments_hold", "kept", "loss_start", "loss_end", "dropout_gap_start",
-//  "dropout_gap_end", "bound", "excess", "bound_holds", "profile": {...}, "line": {...}}.
+//  "holds"}], "segments_hold", "kept", "kept_lower", "loss_start", "loss_end",
+//  "dropout_gap_start", "dropout_gap_end", "bound", "excess", "bound_holds", "profile": {...}, "line": {...}}.
 io::Json to_json(const DropoutPathResult& r);
 // The segments with their types and checks, the excess against the bound, the line's barrier.
 std::string summary(const DropoutPathResult& r);
