@@ -28,7 +28,8 @@ drops in every hidden layer at once (``dropout_error(..., every_layer=True)`` sa
     p["vertices"], p["segments"], p["excess"], p["bound"], p["line"].barriers
 
 Bad input (ends of different widths, an odd width for a half split, a keep set out of range, a
-network with no or (for the path) more than two hidden layers, unknown option names) raises ValueError naming it.
+network with no or (for the path) more than two hidden layers, unknown option names) raises
+ValueError naming it.
 """
 
 from ._core import _dropout as _d

@@ -43,11 +43,11 @@
 //  13 W3 -> (s2 W3'_A2, 0_B2): -> theta'^(2)                                   output_weights
 //  14 rows B2 <- rows B2 of W2'                                                silent_incoming
 //  15 -> theta'                                                                output_weights
-// Each layer adds 8 segments (7 for one hidden layer, 15 for two: linear in depth). The loss stays
+// 7 segments for one hidden layer, 15 for two (Kuditipudi et al.: linear in depth). The loss stays
 // below the largest of L at theta, theta^(2), theta^(1,2) and their primed versions (the ends of
 // the output segments), so the excess is at most the bound below.
 //
-//   r.path.control_points();   // the 8 vertices, row 0 = theta, last row = theta'
+//   r.path.control_points();   // 8 vertices (16 for two hidden layers), row 0 = theta
 //   r.excess <= r.bound;       // up to round-off (r.bound_holds)
 
 #include <Eigen/Core>
@@ -127,7 +127,8 @@ DropoutPathResult dropout_path(const Objective& objective, const Eigen::VectorXd
 
 // {"segments": [{"kind", "loss_start", "loss_end", "loss_max", "deviation", "tolerance",
 //  "holds"}], "segments_hold", "kept", "kept_lower", "loss_start", "loss_end",
-//  "dropout_gap_start", "dropout_gap_end", "bound", "excess", "bound_holds", "profile": {...}, "line": {...}}.
+//  "dropout_gap_start", "dropout_gap_end", "bound", "excess", "bound_holds", "profile": {...},
+//  "line": {...}}.
 io::Json to_json(const DropoutPathResult& r);
 // The segments with their types and checks, the excess against the bound, the line's barrier.
 std::string summary(const DropoutPathResult& r);
