@@ -11,6 +11,12 @@ architecture by the 7-segment path through their dropout subnetworks on a kept h
 segment by re-evaluating the loss along it, and reports the excess against the bound
 max(eps_D(theta; A), eps_D(theta'; A)) with the straight line's profile beside it.
 
+Two hidden layers (``locus.Mlp([p, N1, N2, 1], mean_field=True)``): training uses the multilayer
+mean-field steps (Nguyen & Pham 2020; the middle layer stored as U / N1), ``dropout_layers``
+drops in every hidden layer at once (``dropout_error(..., every_layer=True)`` samples it), and
+``dropout_path`` builds the 15-segment multilayer path (keep sets ``kept`` in layer 2 and
+``kept_lower`` in layer 1) with the bound over dropping layers 2 and 1..2 of either end.
+
     import locus, locus.dropout as ld
     model = locus.Mlp([8, 200, 1], activation="tanh", bias=[False, False], mean_field=True)
     teacher = locus.Mlp([8, 4, 1], activation="tanh", bias=[False, False])
@@ -22,7 +28,8 @@ max(eps_D(theta; A), eps_D(theta'; A)) with the straight line's profile beside i
     p["vertices"], p["segments"], p["excess"], p["bound"], p["line"].barriers
 
 Bad input (ends of different widths, an odd width for a half split, a keep set out of range, a
-network without one hidden layer, unknown option names) raises ValueError naming it.
+network with no or (for the path) more than two hidden layers, unknown option names) raises
+ValueError naming it.
 """
 
 from ._core import _dropout as _d
@@ -33,6 +40,7 @@ train_epochs = _d.train_epochs
 half_keep_set = _d.half_keep_set
 random_keep_set = _d.random_keep_set
 dropout_parameters = _d.dropout_parameters
+dropout_layers = _d.dropout_layers
 dropout_error = _d.dropout_error
 dropout_path = _d.dropout_path
 sgd_defaults = _d.sgd_defaults
@@ -41,6 +49,6 @@ path_defaults = _d.path_defaults
 
 __all__ = [
     "mean_field_init", "train_online", "train_epochs", "half_keep_set", "random_keep_set",
-    "dropout_parameters", "dropout_error", "dropout_path", "sgd_defaults",
+    "dropout_parameters", "dropout_layers", "dropout_error", "dropout_path", "sgd_defaults",
     "dropout_error_defaults", "path_defaults",
 ]

@@ -73,3 +73,23 @@ def test_dropout_path():
         ld.dropout_path(m5, ld.mean_field_init(m5, 1), ld.mean_field_init(m5, 2), x, y)
     with pytest.raises(ValueError, match="bogus"):
         ld.dropout_path(model, a, b, x, y, bogus=1)
+
+
+def test_three_layers():
+    model = locus.Mlp([3, 6, 4, 1], activation="tanh", mean_field=True)
+    x, y = data(3)
+    a = ld.train_epochs(model, ld.mean_field_init(model, 1), x, y, steps=30, batch_size=4)
+    b = ld.train_epochs(model, ld.mean_field_init(model, 2), x, y, steps=30, batch_size=4)
+    assert a["status"] == "completed"
+    sub = ld.dropout_layers(model, a["params"], [[0, 1, 2], []])
+    assert np.array_equal(sub, ld.dropout_parameters(model, a["params"], [0, 1, 2], layer=1))
+    with pytest.raises(ValueError, match="one keep set per hidden layer"):
+        ld.dropout_layers(model, a["params"], [[0, 1]])
+    e = ld.dropout_error(model, a["params"], x, y, kept=2, samples=3, every_layer=True)
+    assert e["width"] == 4 and len(e["gaps"]) == 3
+    p = ld.dropout_path(model, a["params"], b["params"], x, y, keep="random", seed=1)
+    assert len(p["segments"]) == 15 and p["segments_hold"] and p["bound_holds"]
+    assert p["vertices"].shape == (16, model.n_params)
+    assert len(p["kept_lower"]) == 3 and len(p["paired_lower"]) == 3
+    with pytest.raises(ValueError, match="five"):
+        ld.dropout_path(model, a["params"], b["params"], x, y, five_segments=True)

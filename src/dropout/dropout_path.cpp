@@ -1,6 +1,7 @@
 #include "locus/dropout/dropout_path.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -42,16 +43,16 @@ std::vector<Index> parse_keep(const std::string& keep, Index n, std::uint64_t se
   return kept;
 }
 
-// Copies and writes of one hidden neuron's weights in a two-layer network.
+// Copies and writes of the weights of the neurons of hidden layer K.
 struct Neurons {
   const Mlp& model;
   std::vector<transforms::NeuronIndices> at;
   std::vector<Index> output_bias;
 
-  explicit Neurons(const Mlp& m) : model(m) {
-    for (Index j = 0; j < m.spec().widths[1]; ++j)
-      at.push_back(transforms::neuron_indices(m, {1, j}));
-    const LayerSlice& out = m.layer(1);
+  Neurons(const Mlp& m, int layer) : model(m) {
+    for (Index j = 0; j < m.spec().widths[size_t(layer)]; ++j)
+      at.push_back(transforms::neuron_indices(m, {layer, j}));
+    const LayerSlice& out = m.layer(m.n_layers() - 1);
     for (Index i = 0; i < out.out && out.bias_offset >= 0; ++i)
       output_bias.push_back(out.bias_offset + i);
   }
@@ -101,6 +102,139 @@ SegmentCheck check_segment(const Objective& objective, const VectorXd& a, const 
   return c;
 }
 
+// The vertices of the 15-segment path of a net with two hidden layers (the header's table), with
+// keep sets A1, A2 and their paired complements B1, B2; s_K = h_K / |A_K|.
+struct ThreeLayerPath {
+  std::vector<VectorXd> v;
+  std::vector<SegmentKind> kinds;
+};
+ThreeLayerPath three_layer_vertices(const Mlp& model, const VectorXd& a, const VectorXd& b,
+                                    const std::vector<Index>& a1, const std::vector<Index>& b1,
+                                    const std::vector<Index>& a2, const std::vector<Index>& b2) {
+  const Neurons l1(model, 1), l2(model, 2);
+  const Index n1 = model.spec().widths[1], m1 = Index(a1.size()), m2 = Index(a2.size());
+  const double s1 = double(n1) / double(m1), s2 = double(model.spec().widths[2]) / double(m2);
+  const LayerSlice& middle = model.layer(1);
+  // Row j of W_2 in x becomes row k of src dropped in layer 1 (its A1 entries times s1), placed
+  // on the columns A1 (on_a) or on the paired columns B1, zero on the others; bias b_2[k].
+  auto dropped_row = [&](VectorXd& x, Index j, const VectorXd& src, Index k, bool on_a) {
+    const Index to = middle.weight_offset + j * n1, from = middle.weight_offset + k * n1;
+    for (Index q = 0; q < m1; ++q) {
+      x(to + (on_a ? a1 : b1)[q]) = s1 * src(from + a1[q]);
+      x(to + (on_a ? b1 : a1)[q]) = 0.0;
+    }
+    if (middle.bias_offset >= 0) x(middle.bias_offset + j) = src(middle.bias_offset + k);
+  };
+  // The output columns: A2 gets s2 times src's A2 columns (to_a) or 0, B2 the other.
+  auto outputs = [&](VectorXd& x, const VectorXd& src, bool to_a) {
+    for (Index q = 0; q < m2; ++q) {
+      l2.outgoing(x, a2[q], src, a2[q], to_a ? s2 : 0.0);
+      l2.outgoing(x, b2[q], src, a2[q], to_a ? 0.0 : s2);
+    }
+  };
+  ThreeLayerPath p{.v = {a}};
+  auto push = [&](SegmentKind k, const VectorXd& next) {
+    p.kinds.push_back(k);
+    p.v.push_back(next);
+  };
+  using K = SegmentKind;
+  VectorXd x = a;
+  outputs(x, a, true);  // 1: theta -> theta^(2) (layer 2 dropped)
+  push(K::output_weights, x);
+  for (Index q = 0; q < m2; ++q) dropped_row(x, b2[q], a, a2[q], true);  // 2: rows B2
+  push(K::silent_incoming, x);
+  outputs(x, a, false);  // 3: -> theta^(1,2), carried by B2 reading A1
+  push(K::output_weights, x);
+  for (Index q = 0; q < m1; ++q) l1.incoming(x, b1[q], b, a1[q]);  // 4: W1_B1 <- W1'_A1
+  push(K::silent_incoming, x);
+  for (Index q = 0; q < m2; ++q) dropped_row(x, a2[q], b, a2[q], false);  // 5: rows A2 read B1
+  push(K::silent_incoming, x);
+  outputs(x, b, true);  // 6: -> theta'^(1,2), carried by A2 reading B1
+  l2.bias_from(x, b);
+  push(K::output_weights, x);
+  for (Index q = 0; q < m1; ++q) l1.incoming(x, a1[q], b, a1[q]);  // 7: W1_A1 <- W1'_A1
+  push(K::silent_incoming, x);
+  for (Index q = 0; q < m2; ++q) dropped_row(x, a2[q], b, a2[q], true);  // 8: B1 -> A1 copies
+  push(K::swap, x);
+  for (Index q = 0; q < m1; ++q) l1.incoming(x, b1[q], b, b1[q]);  // 9: W1_B1 <- W1'_B1
+  push(K::silent_incoming, x);
+  for (Index q = 0; q < m2; ++q) dropped_row(x, b2[q], b, a2[q], true);  // 10: rows B2 = rows A2
+  push(K::silent_incoming, x);
+  outputs(x, b, false);  // 11: outputs A2 -> their copies B2
+  push(K::swap, x);
+  for (Index q = 0; q < m2; ++q) l2.incoming(x, a2[q], b, a2[q]);  // 12: rows A2 <- W2'_A2
+  push(K::silent_incoming, x);
+  outputs(x, b, true);  // 13: -> theta'^(2)
+  push(K::output_weights, x);
+  for (Index q = 0; q < m2; ++q) l2.incoming(x, b2[q], b, b2[q]);  // 14: rows B2 <- W2'_B2
+  push(K::silent_incoming, x);
+  push(K::output_weights, b);  // 15: -> theta'
+  return p;
+}
+
+// The polyline through v, each segment checked, the excess against
+// bound = max of the dropout gaps (gaps[0]: theta's, gaps[1]: theta_end's), both profiles.
+DropoutPathResult evaluate_path(const Objective& objective, const std::vector<VectorXd>& v,
+                                const std::vector<SegmentKind>& kinds,
+                                const std::array<double, 2>& gaps,
+                                const std::array<std::vector<Index>, 4>& keep,
+                                const DropoutPathOptions& options) {
+  const VectorXd& a = v.front();
+  const VectorXd& b = v.back();
+  MatrixXd vertices(Index(v.size()), a.size());
+  for (size_t i = 0; i < v.size(); ++i) vertices.row(Index(i)) = v[i].transpose();
+  DropoutPathResult r{.path = paths::Path::polyline(std::move(vertices)),
+                      .segments = kinds,
+                      .kept = keep[0],
+                      .paired = keep[1],
+                      .kept_lower = keep[2],
+                      .paired_lower = keep[3]};
+  r.segments_hold = true;
+  double tolerance = 0.0, loss_max = -std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    r.checks.push_back(check_segment(objective, v[i], v[i + 1], kinds[i], options.check_points));
+    r.segments_hold = r.segments_hold && r.checks.back().holds;
+    tolerance = std::max(tolerance, r.checks.back().tolerance);
+    loss_max = std::max(loss_max, r.checks.back().loss_max);
+  }
+  r.loss_start = objective.loss(a);
+  r.loss_end = objective.loss(b);
+  r.dropout_gap_start = gaps[0];
+  r.dropout_gap_end = gaps[1];
+  r.bound = std::max(r.dropout_gap_start, r.dropout_gap_end);
+  const paths::ProfileOptions po{.points = int(options.profile_points)};
+  r.profile = paths::loss_profile(objective, r.path, po);
+  r.line = paths::loss_profile(objective, paths::Path::line(a, b), po);
+  loss_max = std::max(loss_max, r.profile.loss_max);
+  r.excess = loss_max - std::max(r.loss_start, r.loss_end);
+  r.bound_holds = r.excess <= r.bound + tolerance;
+  return r;
+}
+
+// Two hidden layers: the same keep rule in both (keep = random: seeds seed and seed + 1), the
+// bound over dropping layers 2 and 1..2 of either end.
+DropoutPathResult dropout_path_two_hidden(const Objective& objective, const VectorXd& theta,
+                                          const VectorXd& theta_end,
+                                          const DropoutPathOptions& options) {
+  const Mlp& model = objective.model();
+  if (options.five_segments)
+    throw std::invalid_argument(
+        "five_segments: the five-segment path needs one hidden layer, got " + model.describe());
+  const auto a1 = parse_keep(options.keep, model.spec().widths[1], options.seed);
+  const auto a2 = parse_keep(options.keep, model.spec().widths[2], options.seed + 1);
+  const auto b1 = complement(model.spec().widths[1], a1);
+  const auto b2 = complement(model.spec().widths[2], a2);
+  const ThreeLayerPath p = three_layer_vertices(model, theta, theta_end, a1, b1, a2, b2);
+  // eps_D of dropping layers i..L (Kuditipudi et al.): layer 2 alone, and layers 1 and 2.
+  auto gap = [&](const VectorXd& t) {
+    const double loss = objective.loss(t);
+    return std::max(std::abs(objective.loss(dropout_layers(model, t, {{}, a2})) - loss),
+                    std::abs(objective.loss(dropout_layers(model, t, {a1, a2})) - loss));
+  };
+  return evaluate_path(objective, p.v, p.kinds, {gap(theta), gap(theta_end)}, {a2, b2, a1, b1},
+                       options);
+}
+
 }  // namespace
 
 std::string_view to_string(SegmentKind k) {
@@ -139,15 +273,17 @@ DropoutPathResult dropout_path(const Objective& objective, const VectorXd& theta
                                const VectorXd& theta_end, const DropoutPathOptions& options) {
   options.validate();
   const Mlp& model = objective.model();
-  if (model.n_layers() != 2)
-    throw std::invalid_argument("the dropout path needs one hidden layer, got " + model.describe());
+  if (model.n_layers() != 2 && model.n_layers() != 3)
+    throw std::invalid_argument("the dropout path needs one or two hidden layers, got " +
+                                model.describe());
   objective.check_parameters(theta, "params");
   objective.check_parameters(theta_end, "params-end");
+  if (model.n_layers() == 3) return dropout_path_two_hidden(objective, theta, theta_end, options);
   const Index n = model.spec().widths[1];
   const std::vector<Index> kept = parse_keep(options.keep, n, options.seed);
   const std::vector<Index> paired = complement(n, kept);
   const double s = double(n) / double(kept.size());
-  const Neurons nr(model);
+  const Neurons nr(model, 1);
   const VectorXd& a = theta;
   const VectorXd& b = theta_end;
   const Index m = Index(kept.size());
@@ -197,32 +333,10 @@ DropoutPathResult dropout_path(const Objective& objective, const VectorXd& theta
   }
   push(K::output_weights, b);  // last: -> (a', W')
 
-  MatrixXd vertices(Index(v.size()), model.n_params());
-  for (size_t i = 0; i < v.size(); ++i) vertices.row(Index(i)) = v[i].transpose();
-  DropoutPathResult r{.path = paths::Path::polyline(std::move(vertices)),
-                      .segments = kinds,
-                      .kept = kept,
-                      .paired = paired};
-  r.segments_hold = true;
-  double tolerance = 0.0, loss_max = -std::numeric_limits<double>::infinity();
-  for (size_t i = 0; i < kinds.size(); ++i) {
-    r.checks.push_back(check_segment(objective, v[i], v[i + 1], kinds[i], options.check_points));
-    r.segments_hold = r.segments_hold && r.checks.back().holds;
-    tolerance = std::max(tolerance, r.checks.back().tolerance);
-    loss_max = std::max(loss_max, r.checks.back().loss_max);
-  }
-  r.loss_start = objective.loss(a);
-  r.loss_end = objective.loss(b);
-  r.dropout_gap_start = dropout_gap(objective, a, kept);
-  r.dropout_gap_end = dropout_gap(objective, b, options.five_segments ? paired : kept);
-  r.bound = std::max(r.dropout_gap_start, r.dropout_gap_end);
-  const paths::ProfileOptions po{.points = int(options.profile_points)};
-  r.profile = paths::loss_profile(objective, r.path, po);
-  r.line = paths::loss_profile(objective, paths::Path::line(a, b), po);
-  loss_max = std::max(loss_max, r.profile.loss_max);
-  r.excess = loss_max - std::max(r.loss_start, r.loss_end);
-  r.bound_holds = r.excess <= r.bound + tolerance;
-  return r;
+  return evaluate_path(objective, v, kinds,
+                       {{dropout_gap(objective, a, kept),
+                         dropout_gap(objective, b, options.five_segments ? paired : kept)}},
+                       {kept, paired, {}, {}}, options);
 }
 
 io::Json to_json(const DropoutPathResult& r) {
@@ -239,6 +353,7 @@ io::Json to_json(const DropoutPathResult& r) {
   return {{"segments", segments},
           {"segments_hold", r.segments_hold},
           {"kept", r.kept},
+          {"kept_lower", r.kept_lower},
           {"loss_start", json_number(r.loss_start)},
           {"loss_end", json_number(r.loss_end)},
           {"dropout_gap_start", json_number(r.dropout_gap_start)},

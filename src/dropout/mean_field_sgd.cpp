@@ -20,11 +20,28 @@ using options::OptionError;
 
 namespace {
 
-void require_two_layer_mean_field(const Mlp& model, std::string_view what) {
-  if (model.n_layers() != 2 || !model.spec().mean_field)
-    throw std::invalid_argument(std::string(what) + " must be a two-layer mean-field network " +
-                                "(one hidden layer, mean_field = true), got " + model.describe() +
+void require_mean_field(const Mlp& model, std::string_view what) {
+  if (model.n_layers() < 2 || !model.spec().mean_field)
+    throw std::invalid_argument(std::string(what) + " must be a mean-field network " +
+                                "(at least one hidden layer, mean_field = true), got " +
+                                model.describe() +
                                 (model.spec().mean_field ? "" : " without mean-field scaling"));
+}
+
+// The step per parameter divided by alpha (see the header): h_1 for layer 1, h_K / h_{K-1} for
+// the weights and h_K for the biases of a middle layer K, h_L for the output layer.
+VectorXd rate_per_parameter(const Mlp& model) {
+  const auto& h = model.spec().widths;
+  const int n = model.n_layers();
+  VectorXd rate(model.n_params());
+  for (int k = 0; k < n; ++k) {
+    const LayerSlice& s = model.layer(k);
+    const double top = double(h[size_t(std::min(k + 1, n - 1))]);  // h_K, or h_L for the output
+    const double weight = (k == 0 || k == n - 1) ? top : top / double(h[size_t(k)]);
+    rate.segment(s.weight_offset, s.in * s.out).setConstant(weight);
+    if (s.bias_offset >= 0) rate.segment(s.bias_offset, s.out).setConstant(top);
+  }
+  return rate;
 }
 
 // The SGD loop on batches of a stream of datasets: next_chunk() returns the points of the next
@@ -35,8 +52,9 @@ MeanFieldSgdResult run_sgd(const Mlp& student, VectorXd theta, const MeanFieldSg
   const auto t0 = std::chrono::steady_clock::now();
   MeanFieldSgdResult r;
   const double b = double(o.batch_size);
-  // alpha * N: each neuron's gradient is O(1/N) (the output scale), the step moves it by O(alpha).
-  const double rate = o.step * double(student.spec().widths[1]);
+  // alpha * N for two layers: each neuron's gradient is O(1/N) (the output scale), the step moves
+  // it by O(alpha); the multilayer rates of the header otherwise.
+  const VectorXd rate = (o.step * rate_per_parameter(student)) / b;  // (alpha N) / b as before
   const std::int64_t tenth = std::max<std::int64_t>(1, o.steps / 10);
   double first_sum = 0.0, last_sum = 0.0;
   std::vector<Index> terms(static_cast<size_t>(o.batch_size));
@@ -46,7 +64,7 @@ MeanFieldSgdResult run_sgd(const Mlp& student, VectorXd theta, const MeanFieldSg
     for (Index s = 0; s < n_steps; ++s, ++r.steps) {
       std::iota(terms.begin(), terms.end(), s * Index(o.batch_size));
       const LossGradient lg = objective.loss_gradient_terms(theta, terms);
-      const VectorXd next = theta - (rate / b) * lg.gradient;
+      const VectorXd next = theta - rate.cwiseProduct(lg.gradient);
       if (!std::isfinite(lg.loss) || !next.allFinite()) {
         r.status = SgdStatus::diverged;
         r.message = "the batch loss or the parameters became non-finite at step " +
@@ -98,11 +116,20 @@ std::string_view to_string(SgdStatus s) {
 }
 
 VectorXd mean_field_init(const Mlp& model, std::uint64_t seed) {
-  if (model.n_layers() != 2)
-    throw std::invalid_argument("mean_field_init needs one hidden layer, got " + model.describe());
+  if (model.n_layers() < 2)
+    throw std::invalid_argument("mean_field_init needs a hidden layer, got " + model.describe());
   VectorXd theta = VectorXd::Zero(model.n_params());
   Rng rng(seed);
   const double w_std = 1.0 / std::sqrt(double(model.input_dim()));
+  if (model.n_layers() > 2) {  // layer by layer, each weight matrix row-major
+    for (int k = 0; k < model.n_layers(); ++k) {
+      const LayerSlice& s = model.layer(k);
+      // w ~ N(0, I/p); middle layers N(0, 1) / h_{K-1} (O(1) in mean-field units); output N(0, 1)
+      const double std = k == 0 ? w_std : k == model.n_layers() - 1 ? 1.0 : 1.0 / double(s.in);
+      for (Index i = 0; i < s.in * s.out; ++i) theta(s.weight_offset + i) = std * rng.normal();
+    }
+    return theta;
+  }
   // Neuron by neuron (incoming weights, then outgoing), so width N is a prefix of width N' > N.
   for (Index j = 0; j < model.spec().widths[1]; ++j) {
     const auto at = transforms::neuron_indices(model, {1, j});
@@ -115,7 +142,7 @@ VectorXd mean_field_init(const Mlp& model, std::uint64_t seed) {
 MeanFieldSgdResult train_online(const Mlp& student, VectorXd theta0, const Mlp& teacher,
                                 const VectorXd& teacher_theta, const MeanFieldSgdOptions& options) {
   options.validate();
-  require_two_layer_mean_field(student, "the student");
+  require_mean_field(student, "the student");
   student.check_parameters(theta0, "params");
   teacher.check_parameters(teacher_theta, "teacher parameters");
   if (teacher.input_dim() != student.input_dim() || teacher.output_dim() != student.output_dim())
@@ -137,7 +164,7 @@ MeanFieldSgdResult train_online(const Mlp& student, VectorXd theta0, const Mlp& 
 MeanFieldSgdResult train_epochs(const Mlp& student, VectorXd theta0, const Dataset& data,
                                 const MeanFieldSgdOptions& options) {
   options.validate();
-  require_two_layer_mean_field(student, "the student");
+  require_mean_field(student, "the student");
   student.check_parameters(theta0, "params");
   data.validate();
   if (data.input_dim() != student.input_dim() || data.output_dim() != student.output_dim())

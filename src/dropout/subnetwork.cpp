@@ -111,6 +111,20 @@ VectorXd dropout_parameters(const Mlp& model, const VectorXd& theta, const std::
   return out;
 }
 
+VectorXd dropout_layers(const Mlp& model, const VectorXd& theta,
+                        const std::vector<std::vector<Index>>& kept) {
+  model.check_parameters(theta);
+  const int hidden = model.n_layers() - 1;
+  if (int(kept.size()) != hidden)
+    throw std::invalid_argument("one keep set per hidden layer: got " +
+                                std::to_string(kept.size()) + " for " + std::to_string(hidden) +
+                                " hidden layers of " + model.describe());
+  VectorXd out = theta;  // layer K's dropout touches only W_{K+1}'s columns: the order is free
+  for (int k = 1; k <= hidden; ++k)
+    if (!kept[size_t(k - 1)].empty()) out = dropout_parameters(model, out, kept[size_t(k - 1)], k);
+  return out;
+}
+
 double dropout_gap(const Objective& objective, const VectorXd& theta,
                    const std::vector<Index>& kept, int layer) {
   return std::abs(objective.loss(theta) -
@@ -122,15 +136,20 @@ void DropoutErrorOptions::validate() const {
   if (kept < 0) throw OptionError(owner, "kept", "must be >= 0 (0: half the width)");
   if (samples < 1) throw OptionError(owner, "samples", "must be >= 1");
   if (layer < 0) throw OptionError(owner, "layer", "must be >= 0 (0: the last hidden layer)");
+  if (every_layer && layer != 0)
+    throw OptionError(owner, "layer", "must be 0 with every_layer (every hidden layer drops)");
 }
 
 const options::Table<DropoutErrorOptions>& dropout_error_table() {
   using O = DropoutErrorOptions;
-  static const auto t = options::Table<O>("DropoutErrorOptions")
-                            .add("kept", "neurons kept M (0: half the width)", &O::kept)
-                            .add("samples", "random keep sets averaged over", &O::samples)
-                            .add("seed", "seeds the keep sets", &O::seed)
-                            .add("layer", "hidden layer (1..L; 0: the last)", &O::layer);
+  static const auto t =
+      options::Table<O>("DropoutErrorOptions")
+          .add("kept", "neurons kept M (0: half the width)", &O::kept)
+          .add("samples", "random keep sets averaged over", &O::samples)
+          .add("seed", "seeds the keep sets", &O::seed)
+          .add("layer", "hidden layer (1..L; 0: the last)", &O::layer)
+          .add("every_layer", "drop in every hidden layer K, keeping M h_K / h_L (rounded)",
+               &O::every_layer);
   return t;
 }
 
@@ -150,9 +169,25 @@ DropoutError dropout_error(const Objective& objective, const VectorXd& theta,
   e.loss_full = objective.loss(theta);
   e.gaps.resize(options.samples);
   e.losses_kept.resize(options.samples);
+  // every_layer: layer K keeps round(M h_K / h_L) >= 1 neurons, drawn from seed + s + K * 2^32.
+  std::vector<Index> kept_k(size_t(model.n_layers() - 1), e.kept);
+  if (options.every_layer)
+    for (int k = 1; k < model.n_layers(); ++k)
+      kept_k[size_t(k - 1)] = std::max<Index>(
+          1, std::llround(double(e.kept) * double(model.spec().widths[size_t(k)]) / e.width));
   for (Index s = 0; s < options.samples; ++s) {
-    const auto kept = random_keep_set(e.width, e.kept, options.seed + std::uint64_t(s));
-    const double loss = objective.loss(dropout_parameters(model, theta, kept, layer));
+    const std::uint64_t seed = options.seed + std::uint64_t(s);
+    VectorXd theta_kept;
+    if (options.every_layer) {
+      std::vector<std::vector<Index>> sets;
+      for (int k = 1; k < model.n_layers(); ++k)
+        sets.push_back(random_keep_set(model.spec().widths[size_t(k)], kept_k[size_t(k - 1)],
+                                       seed + (std::uint64_t(k - 1) << 32)));
+      theta_kept = dropout_layers(model, theta, sets);
+    } else {
+      theta_kept = dropout_parameters(model, theta, random_keep_set(e.width, e.kept, seed), layer);
+    }
+    const double loss = objective.loss(theta_kept);
     e.losses_kept(s) = loss;
     e.gaps(s) = std::abs(loss - e.loss_full);
   }

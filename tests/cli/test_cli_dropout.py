@@ -100,7 +100,7 @@ def test_bad_input_exits_2_naming_it(locus_bin, tmp_path, case, needle):
     assert not os.path.exists(v)
 
 
-def test_train_needs_a_mean_field_two_layer_network(locus_bin, tmp_path):
+def test_train_needs_a_mean_field_network(locus_bin, tmp_path):
     rc, _, err = run(locus_bin, "dropout", "train", *model_flags(8, mean_field=False), *TEACHER,
                      "--save", tmp_path / "n.npy")
     assert rc == 2 and "--mean-field" in err
@@ -108,3 +108,42 @@ def test_train_needs_a_mean_field_two_layer_network(locus_bin, tmp_path):
                      "--save", tmp_path / "n.npy")
     assert rc == 2 and "--step" in err
     assert not os.path.exists(tmp_path / "n.npy")
+
+
+def test_three_layers_train_evaluate_and_path(locus_bin, tmp_path):
+    """Two hidden layers: training, dropout in every layer, the 15-segment path; three hidden
+    layers are refused (exit 2) by the path."""
+    arch = ["--arch", "3,8,6,1", "--activation", "tanh", "--mean-field"]
+    for seed in (1, 2):
+        rc, out, err = run(locus_bin, "dropout", "train", *arch, *TEACHER, "--steps", "200",
+                           "--seed", seed, "--init-seed", seed,
+                           "--save", tmp_path / f"d{seed}.safetensors", "--json")
+        assert rc == 0, err
+        doc = json.loads(out)
+        assert doc["status"] == "completed" and doc["loss_final"] < doc["loss_initial"]
+    rc, out, err = run(locus_bin, "dropout", "evaluate", "--params", tmp_path / "d1.safetensors",
+                       *TEACHER, "--kept", 3, "--every-layer", "--samples", 4, "--json")
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["width"] == 6 and doc["kept"] == 3 and len(doc["gaps"]) == 4
+    v = tmp_path / "v.npy"
+    rc, out, err = run(locus_bin, "path", "dropout", "--params", tmp_path / "d1.safetensors",
+                       "--params-end", tmp_path / "d2.safetensors", *TEACHER,
+                       "--keep", "random", "--save-vertices", v, "--json")
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert len(doc["segments"]) == 15 and doc["segments_hold"] and doc["bound_holds"]
+    assert len(doc["kept"]) == 3 and len(doc["kept_lower"]) == 4
+    assert np.load(v).shape == (16, doc["n_params"])
+    rc, _, err = run(locus_bin, "path", "dropout", "--params", tmp_path / "d1.safetensors",
+                     "--params-end", tmp_path / "d2.safetensors", *TEACHER,
+                     "--five-segments")
+    assert rc == 2 and "five" in err
+    deep = ["--arch", "3,4,4,4,1", "--activation", "tanh", "--mean-field"]
+    for seed in (1, 2):
+        rc, _, err = run(locus_bin, "dropout", "train", *deep, *TEACHER, "--steps", "5",
+                         "--init-seed", seed, "--save", tmp_path / f"e{seed}.npy")
+        assert rc == 0, err
+    rc, _, err = run(locus_bin, "path", "dropout", "--params", tmp_path / "e1.npy",
+                     *deep, "--params-end", tmp_path / "e2.npy", *TEACHER)
+    assert rc == 2 and "hidden layers" in err

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "locus/dropout/mean_field_sgd.hpp"
 #include "locus/dropout/subnetwork.hpp"
 #include "locus/transforms/surgery.hpp"
 #include "testing/random_data.hpp"
@@ -115,6 +116,69 @@ INSTANTIATE_TEST_SUITE_P(Architectures, DropoutPathTest,
                                            Case{false, true, false}, Case{true, false, true},
                                            Case{false, false, true}));
 
+// Two hidden layers (15 segments): every segment re-evaluated holds its type; output segments move
+// only W3 and b3; the ends of the output segments are the nets dropped in layer 2 and in layers
+// 1..2 (evaluated independently with dropout_layers, whose neurons sit elsewhere: the sums run in
+// another order, so 1e-12 relative); the excess is at most the bound (that holds for any two nets:
+// each output segment's ends are dropped nets). Random nets, with and without biases / mean-field,
+// and two trained mean-field students.
+TEST(DropoutPath, TwoHiddenLayers) {
+  const Index p = 3, n1 = 6, n2 = 4;
+  const Dataset data = testing::random_data(40, p, 1, 5);
+  for (const bool mean_field : {false, true}) {
+    for (const bool bias : {false, true}) {
+      const Mlp model({.widths = {p, n1, n2, 1},
+                       .activation = Activation::tanh,
+                       .bias = {bias, bias, bias},
+                       .mean_field = mean_field});
+      const Objective objective(model, data);
+      const VectorXd a = model.init_parameters({.scheme = InitScheme::normal, .seed = 1});
+      const VectorXd b = model.init_parameters({.scheme = InitScheme::normal, .seed = 2});
+      const auto r = dropout_path(objective, a, b, {.keep = "random", .seed = 3});
+      ASSERT_EQ(r.segments.size(), 15u);
+      ASSERT_EQ(r.kept.size(), size_t(n2 / 2));
+      ASSERT_EQ(r.kept_lower.size(), size_t(n1 / 2));
+      const auto& v = r.path.control_points();
+      EXPECT_EQ(VectorXd(v.row(0).transpose()), a);
+      EXPECT_EQ(VectorXd(v.row(15).transpose()), b);
+      for (const auto& c : r.checks) EXPECT_TRUE(c.holds) << summary(r);
+      const Index top = model.layer(2).weight_offset;
+      for (size_t s = 0; s < 15; ++s)
+        if (r.segments[s] == SegmentKind::output_weights)
+          EXPECT_EQ((v.row(Index(s)) - v.row(Index(s + 1))).head(top).cwiseAbs().maxCoeff(), 0.0)
+              << "segment " << s + 1;
+      auto near = [&](Index vertex, const VectorXd& t, const std::vector<std::vector<Index>>& k) {
+        const double expected = objective.loss(dropout_layers(model, t, k));
+        EXPECT_NEAR(objective.loss(v.row(vertex).transpose()), expected, 1e-12 * expected)
+            << "vertex " << vertex;
+      };
+      near(1, a, {{}, r.kept});
+      near(3, a, {r.kept_lower, r.kept});
+      near(6, b, {r.kept_lower, r.kept});
+      near(13, b, {{}, r.kept});
+      EXPECT_TRUE(r.bound_holds) << summary(r);
+    }
+  }
+  // Two mean-field students of one teacher, trained online.
+  const Mlp student({.widths = {p, 40, 40, 1},
+                     .activation = Activation::tanh,
+                     .bias = {false, false, false},
+                     .mean_field = true});
+  const Mlp teacher({.widths = {p, 2, 1}, .activation = Activation::tanh, .bias = {false, false}});
+  const VectorXd tt = teacher.init_parameters({.scheme = InitScheme::normal, .seed = 3});
+  Dataset test = testing::random_data(300, p, 1, 9);
+  test.y = teacher.predict(tt, test.x);
+  const Objective objective(student, test);
+  VectorXd ends[2];
+  for (int e = 0; e < 2; ++e)
+    ends[e] = train_online(student, mean_field_init(student, 10 + e), teacher, tt,
+                           {.step = 0.5, .steps = 1500, .batch_size = 4, .seed = 20 + e})
+                  .theta;
+  const auto r = dropout_path(objective, ends[0], ends[1]);
+  EXPECT_TRUE(r.segments_hold) << summary(r);
+  EXPECT_TRUE(r.bound_holds) << summary(r);
+}
+
 TEST(DropoutPath, KeepSetsAndBadInput) {
   const Mlp model({.widths = {2, 6, 1}, .activation = Activation::tanh, .mean_field = true});
   const Objective objective(model, testing::random_data(10, 2, 1, 1));
@@ -135,9 +199,20 @@ TEST(DropoutPath, KeepSetsAndBadInput) {
   const Objective odd_objective(odd, testing::random_data(10, 2, 1, 1));
   EXPECT_THROW(dropout_path(odd_objective, odd.init_parameters(), odd.init_parameters({.seed = 1})),
                std::invalid_argument);
-  const Mlp deep({.widths = {2, 4, 4, 1}});
+  // Three hidden layers, an odd lower layer, five segments with two hidden layers.
+  const Mlp deep({.widths = {2, 4, 4, 4, 1}});
   const Objective deep_objective(deep, testing::random_data(10, 2, 1, 1));
   EXPECT_THROW(dropout_path(deep_objective, deep.init_parameters(), deep.init_parameters()),
+               std::invalid_argument);
+  const Mlp odd_lower({.widths = {2, 5, 4, 1}});
+  const Objective odd_lower_objective(odd_lower, testing::random_data(10, 2, 1, 1));
+  EXPECT_THROW(
+      dropout_path(odd_lower_objective, odd_lower.init_parameters(), odd_lower.init_parameters()),
+      std::invalid_argument);
+  const Mlp two({.widths = {2, 4, 4, 1}});
+  const Objective two_objective(two, testing::random_data(10, 2, 1, 1));
+  EXPECT_THROW(dropout_path(two_objective, two.init_parameters(), two.init_parameters(),
+                            {.five_segments = true}),
                std::invalid_argument);
 }
 

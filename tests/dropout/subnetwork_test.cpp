@@ -106,3 +106,72 @@ TEST(DropoutError, AveragesTheGapsOfRandomKeepSets) {
 
 }  // namespace
 }  // namespace locus::dropout
+
+namespace locus::dropout {
+namespace {
+
+// Dropout in both hidden layers of a three-layer mean-field net (stored form W_2 = U / N1) is the
+// mean-field net of the kept neurons, computed here by hand:
+//   y = (1/M2) sum_{j in A2} a_j tanh((1/M1) sum_{i in A1} U_ji tanh(w_i . x + b_i) + c_j) + d/N2.
+// The inner sums round M1 terms of size max|U| (8 M1 eps max|U| each), which tanh' <= 1 and the
+// outer mean carry to the output with weight max|a|; the outer sum rounds M2 terms of max|a|.
+TEST(DropoutLayers, IsTheMeanFieldNetOfTheKeptNeuronsInEveryLayer) {
+  const Index p = 3, n1 = 8, n2 = 6;
+  const Mlp model({.widths = {p, n1, n2, 1}, .activation = Activation::tanh, .mean_field = true});
+  const VectorXd theta = model.init_parameters({.scheme = InitScheme::normal, .seed = 7});
+  const std::vector<Index> a1 = {1, 2, 5}, a2 = {0, 3, 4, 5};
+  const VectorXd kept = dropout_layers(model, theta, {a1, a2});
+  const MatrixXd x = testing::random_data(5, p, 1, 3).x;
+  const auto& L1 = model.layer(0);
+  const auto& L2 = model.layer(1);
+  const auto& L3 = model.layer(2);
+  double max_u = 0, max_a = 0;
+  for (Index i = 0; i < x.rows(); ++i) {
+    double y = 0;
+    for (Index j : a2) {
+      double h = 0;
+      for (Index k : a1) {
+        double z = theta(L1.bias_offset + k);
+        for (Index c = 0; c < p; ++c) z += theta(L1.weight_offset + k * p + c) * x(i, c);
+        const double u = double(n1) * theta(L2.weight_offset + j * n1 + k);
+        max_u = std::max(max_u, std::abs(u));
+        h += u * std::tanh(z);
+      }
+      const double a = theta(L3.weight_offset + j);
+      max_a = std::max(max_a, std::abs(a));
+      y += a * std::tanh(h / double(a1.size()) + theta(L2.bias_offset + j));
+    }
+    const double expected = y / double(a2.size()) + theta(L3.bias_offset) / double(n2);
+    EXPECT_NEAR(
+        model.predict(kept, x.row(i))(0, 0), expected,
+        8 * kEps * (double(a1.size()) * max_u * max_a + double(a2.size()) * max_a) + 1e-300);
+  }
+  // An empty entry leaves its layer whole; keeping everything is the identity.
+  EXPECT_EQ(dropout_layers(model, theta, {{}, a2}), dropout_parameters(model, theta, a2, 2));
+  EXPECT_EQ(dropout_layers(model, theta, {random_keep_set(n1, n1, 1), {}}), theta);
+  EXPECT_THROW(dropout_layers(model, theta, {a1}), std::invalid_argument);
+  EXPECT_THROW(dropout_layers(model, theta, {a1, {0, 9}}), std::invalid_argument);
+}
+
+// dropout_error with every_layer: keeping all of h_L keeps all of every layer (gap exactly 0);
+// keeping half of each layer of a random net changes the loss, by other amounts than dropping in
+// the last layer alone.
+TEST(DropoutError, EveryLayer) {
+  const Mlp model({.widths = {3, 8, 4, 1}, .activation = Activation::tanh, .mean_field = true});
+  const Dataset data = testing::random_data(30, 3, 1, 2);
+  const Objective objective(model, data);
+  const VectorXd theta = model.init_parameters({.scheme = InitScheme::normal, .seed = 1});
+  const auto all = dropout_error(objective, theta, {.kept = 4, .samples = 3, .every_layer = true});
+  EXPECT_EQ(all.gap_max, 0.0);
+  const auto both = dropout_error(objective, theta, {.kept = 2, .samples = 5, .every_layer = true});
+  const auto last = dropout_error(objective, theta, {.kept = 2, .samples = 5});
+  EXPECT_EQ(both.width, 4);
+  EXPECT_EQ(both.kept, 2);
+  EXPECT_GT(both.gap_max, 0.0);
+  EXPECT_NE(both.losses_kept, last.losses_kept);
+  EXPECT_THROW(dropout_error(objective, theta, {.layer = 1, .every_layer = true}),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace locus::dropout

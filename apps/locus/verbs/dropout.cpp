@@ -1,9 +1,10 @@
-// locus dropout train: a two-layer mean-field network trained by one-pass SGD with step alpha * N
-// on fresh samples of a teacher (--dataset teacher) or by epochs over any other dataset.
+// locus dropout train: a mean-field network (one or more hidden layers) trained by one-pass SGD
+// with the mean-field steps (alpha * N for one hidden layer) on fresh samples of a teacher
+// (--dataset teacher) or by epochs over any other dataset.
 // locus dropout evaluate: its dropout error |L_N - L_M| over random keep sets of size M.
-// locus path dropout: the 7-segment (or 5-segment) path between two networks of one two-layer
-// architecture, its segments checked, its excess against max(eps_D), the straight line beside it
-// (registered here as a subcommand of `locus path`; locus::dropout).
+// locus path dropout: the 7-segment (or 5-segment; 15 segments for two hidden layers) path between
+// two networks of one architecture, its segments checked, its excess against max(eps_D), the
+// straight line beside it (registered here as a subcommand of `locus path`; locus::dropout).
 
 #include <cstdio>
 #include <iostream>
@@ -42,9 +43,9 @@ void run_train(const TrainCommand& cmd) {
   io::require_writable(cmd.save);
   const LoadedModel m = load_model(cmd.model);
   const Mlp& model = m.model;
-  if (model.n_layers() != 2 || !model.spec().mean_field)
-    throw std::invalid_argument(
-        "--arch: dropout train needs one hidden layer and --mean-field, got " + model.describe());
+  if (!model.spec().mean_field)
+    throw std::invalid_argument("--arch: dropout train needs --mean-field, got " +
+                                model.describe());
   const Eigen::VectorXd theta0 = m.theta ? *m.theta : ld::mean_field_init(model, cmd.init_seed);
   // The held-out set: the data the flags describe (for a teacher: its own seeded sample).
   const Dataset data = load_data(cmd.data, model.spec());
@@ -92,10 +93,11 @@ void run_train(const TrainCommand& cmd) {
 }
 
 void setup_train(CLI::App* app) {
-  auto* sub = app->add_subcommand(
-      "train",
-      "Mean-field one-pass SGD (step alpha * N): fresh teacher samples with --dataset teacher, "
-      "else epochs over the data; saves the network");
+  auto* sub =
+      app->add_subcommand("train",
+                          "Mean-field one-pass SGD (step alpha * N; multilayer mean-field steps "
+                          "for deeper nets): fresh teacher samples with --dataset teacher, "
+                          "else epochs over the data; saves the network");
   auto cmd = std::make_shared<TrainCommand>();
   add_model_options(sub, cmd->model, false);
   add_data_options(sub, cmd->data);
@@ -178,8 +180,8 @@ void run_path(const PathCommand& cmd) {
   if (!cmd.save_vertices.empty()) io::require_writable(cmd.save_vertices);
   const LoadedModel a = load_model(cmd.model);
   if (!a.theta) throw std::invalid_argument("--params: the path needs a start point");
-  if (a.model.n_layers() != 2)
-    throw std::invalid_argument("--params: the dropout path needs one hidden layer, got " +
+  if (a.model.n_layers() != 2 && a.model.n_layers() != 3)
+    throw std::invalid_argument("--params: the dropout path needs one or two hidden layers, got " +
                                 a.model.describe());
   const ModelFile b = with_option("--params-end", [&] {
     return locus::load_model(cmd.end, {.spec = a.model.spec(), .activation = a.model.activation()});

@@ -25,7 +25,29 @@
 //
 //   locus::Objective test(model, held_out);
 //   auto r = locus::dropout::dropout_path(test, theta, theta_prime, {.keep = "first-half"});
-//   r.path.control_points();   // the 8 vertices, row 0 = theta, last row = theta'
+// Two hidden layers (widths N1, N2 even; Kuditipudi et al.'s multilayer path; A_K kept in layer K,
+// B_K the rest paired in order, s_K = 2; theta^(2) drops layer 2, theta^(1,2) both layers; the
+// middle layer's row j is "dropped" when its A1 entries are times s1 and its B1 entries 0):
+//   1 W3 -> (s2 W3_A2, 0_B2): theta -> theta^(2)                            output_weights
+//   2 rows B2 of W2 <- rows A2 dropped (on columns A1), b2_B2 <- b2_A2         silent_incoming
+//   3 W3 -> (0_A2, s2 W3_A2 on B2): -> theta^(1,2)                             output_weights
+//   4 W1_B1 <- W1'_A1                                                          silent_incoming
+//   5 rows A2 <- rows A2 of W2' dropped, placed on columns B1                   silent_incoming
+//   6 W3 -> (s2 W3'_A2, 0_B2), b3 -> b3': -> theta'^(1,2) on (B1, A2)          output_weights
+//   7 W1_A1 <- W1'_A1 (now A1 and B1 are copies)                                silent_incoming
+//   8 rows A2 move their weights from columns B1 to A1                         swap
+//   9 W1_B1 <- W1'_B1                                                          silent_incoming
+//  10 rows B2 <- rows A2 (on columns A1)                                       silent_incoming
+//  11 W3: A2's columns -> their copies B2                                      swap
+//  12 rows A2 <- rows A2 of W2'                                                silent_incoming
+//  13 W3 -> (s2 W3'_A2, 0_B2): -> theta'^(2)                                   output_weights
+//  14 rows B2 <- rows B2 of W2'                                                silent_incoming
+//  15 -> theta'                                                                output_weights
+// 7 segments for one hidden layer, 15 for two (Kuditipudi et al.: linear in depth). The loss stays
+// below the largest of L at theta, theta^(2), theta^(1,2) and their primed versions (the ends of
+// the output segments), so the excess is at most the bound below.
+//
+//   r.path.control_points();   // 8 vertices (16 for two hidden layers), row 0 = theta
 //   r.excess <= r.bound;       // up to round-off (r.bound_holds)
 
 #include <Eigen/Core>
@@ -74,11 +96,15 @@ struct SegmentCheck {
 struct DropoutPathResult {
   paths::Path path;                   // polyline, vertices = rows of path.control_points()
   std::vector<SegmentKind> segments;  // one per segment
-  std::vector<Index> kept, paired;    // A and the neurons of B paired with it (in order)
-  std::vector<SegmentCheck> checks;   // one per segment
-  bool segments_hold = false;         // every check holds
+  std::vector<Index> kept, paired;    // A and the neurons of B paired with it (in order), of the
+                                      // last hidden layer
+  std::vector<Index> kept_lower, paired_lower;  // two hidden layers: A1, B1 (else empty)
+  std::vector<SegmentCheck> checks;             // one per segment
+  bool segments_hold = false;                   // every check holds
   double loss_start = NAN, loss_end = NAN;
   // eps_D(theta; A) and eps_D(theta'; A) (theta'; B for the five-segment path); bound = the max.
+  // Two hidden layers: eps_D(theta) = max over i = 1, 2 of |L(theta) - L(theta dropped in layers
+  // i..2)| (Kuditipudi et al.'s dropout stability of a deep net), likewise for theta'.
   double dropout_gap_start = NAN, dropout_gap_end = NAN, bound = NAN;
   // Largest loss found along the path (checks and profile) minus max(loss_start, loss_end).
   double excess = NAN;
@@ -87,11 +113,12 @@ struct DropoutPathResult {
   paths::LossProfile line;     // along the straight line from theta to theta'
 };
 
-// Builds the path between theta and theta_end (the same two-layer network `objective.model()`:
-// one hidden layer of even width, with or without biases or mean-field scaling), checks every
+// Builds the path between theta and theta_end (the same network `objective.model()`: one or two
+// hidden layers of even widths, with or without biases or mean-field scaling), checks every
 // segment's type by re-evaluating the loss along it, and profiles it and the straight line.
-// Cost: about 7 * check_points + 2 * (profile_points + refinements) loss evaluations. Throws
-// std::invalid_argument for a model without exactly one hidden layer, an odd width, a bad keep
+// Cost: about 7 (15) * check_points + 2 * (profile_points + refinements) loss evaluations. Throws
+// std::invalid_argument for a model with no or more than two hidden layers, five_segments with
+// two hidden layers, an odd width, a bad keep
 // set ("keep set entry 12 is out of range 0..9"), a keep set of another size than N/2, theta
 // vectors of the wrong length (named "params" and "params-end"), or invalid options.
 DropoutPathResult dropout_path(const Objective& objective, const Eigen::VectorXd& theta,
@@ -99,8 +126,9 @@ DropoutPathResult dropout_path(const Objective& objective, const Eigen::VectorXd
                                const DropoutPathOptions& options = {});
 
 // {"segments": [{"kind", "loss_start", "loss_end", "loss_max", "deviation", "tolerance",
-//  "holds"}], "segments_hold", "kept", "loss_start", "loss_end", "dropout_gap_start",
-//  "dropout_gap_end", "bound", "excess", "bound_holds", "profile": {...}, "line": {...}}.
+//  "holds"}], "segments_hold", "kept", "kept_lower", "loss_start", "loss_end",
+//  "dropout_gap_start", "dropout_gap_end", "bound", "excess", "bound_holds", "profile": {...},
+//  "line": {...}}.
 io::Json to_json(const DropoutPathResult& r);
 // The segments with their types and checks, the excess against the bound, the line's barrier.
 std::string summary(const DropoutPathResult& r);

@@ -7,7 +7,20 @@
 //
 // the mean-field step-size scaling: each neuron's gradient is O(1/N), so alpha * N times it moves
 // every neuron by O(alpha), and the empirical distribution of the neurons follows the N-independent
-// mean-field PDE. Two data sources: fresh samples x ~ N(0, I_p) labelled by a teacher network
+// mean-field PDE.
+//
+// Deeper nets (two or more hidden layers, e.g. [p, N1, N2, 1]) follow the multilayer mean-field
+// scaling of Nguyen & Pham 2020 ("A rigorous framework for the mean field limit of multilayer
+// neural networks", which Shevchenko & Mondelli cite for their multilayer nets):
+//   y(x) = (1/N2) sum_j a_j sigma(h_j(x)),  h_j(x) = (1/N1) sum_i U_ji sigma(w_i . x) + c_j,
+// with every mean-field weight (w, U, a) O(1). The Mlp stores the middle layer as W_2 = U / N1
+// (its forward pass has no 1/N1), so dropout's rescaling of outgoing weights by N1/M1 keeps its
+// meaning. Mean-field SGD moves w_i by alpha N1 grad_w, U_ji by alpha N1 N2 grad_U, c_j and a_j
+// by alpha N2 grad (each mean-field weight by O(alpha)); in the stored parameters the step is
+//   layer 1 (w, b_1):  alpha * N1 * grad     middle weights W_K:  alpha * (N_K / N_{K-1}) * grad
+//   middle biases b_K: alpha * N_K * grad    output layer (a, b): alpha * N_L * grad
+// (for one hidden layer every step is alpha * N, as above). Two data sources: fresh samples
+// x ~ N(0, I_p) labelled by a teacher network
 // (each sample used once), or epochs over a dataset (a seeded permutation per epoch).
 //
 //   locus::Mlp student({.widths = {10, 400, 1}, .activation = locus::Activation::tanh,
@@ -32,7 +45,7 @@
 namespace locus::dropout {
 
 struct MeanFieldSgdOptions {
-  double step = 0.5;            // alpha; the update is alpha * h_L times the batch gradient
+  double step = 0.5;            // alpha; the update is alpha * N times the batch gradient (above)
   std::int64_t steps = 4000;    // SGD steps (online: steps * batch_size fresh samples)
   std::int64_t batch_size = 8;  // samples per step (the gradient is of their mean squared error)
   std::uint64_t seed = 0;       // seeds the fresh samples or the epoch permutations
@@ -63,13 +76,15 @@ struct MeanFieldSgdResult {
 
 // Mean-field initialisation with independent, identically distributed neurons: incoming weights
 // w_i ~ N(0, I_p / p), hidden biases 0, output weights a_i ~ N(0, 1), output bias 0 (neuron by
-// neuron, so the first N neurons are the same for every width). Throws std::invalid_argument
-// unless the model has one hidden layer.
+// neuron, so the first N neurons are the same for every width). Deeper nets: w ~ N(0, I_p / p),
+// middle weights U ~ N(0, 1) stored as W_K = U / h_{K-1}, output weights ~ N(0, 1), biases 0,
+// drawn layer by layer (no prefix property). Throws std::invalid_argument for a model without a
+// hidden layer.
 Eigen::VectorXd mean_field_init(const Mlp& model, std::uint64_t seed);
 
 // Fresh samples each step: x ~ N(0, I_p), y = teacher(x). Cost per step: a forward and a
 // backward pass over batch_size points (O(batch_size * n)). Throws std::invalid_argument when
-// the student is not a two-layer mean-field net, the teacher's input or output width differs, or
+// the student is not a mean-field net, the teacher's input or output width differs, or
 // theta0 / teacher_theta have the wrong length; for invalid options.
 MeanFieldSgdResult train_online(const Mlp& student, Eigen::VectorXd theta0, const Mlp& teacher,
                                 const Eigen::VectorXd& teacher_theta,

@@ -58,6 +58,16 @@ void check_keep_set(Index n, const std::vector<Index>& kept);
 Eigen::VectorXd dropout_parameters(const Mlp& model, const Eigen::VectorXd& theta,
                                    const std::vector<Index>& kept, int layer = 0);
 
+// Dropout in several hidden layers at once (Kuditipudi et al. 2019, section 3): kept[K-1] is the
+// keep set A_K of hidden layer K (one entry per hidden layer; an empty entry leaves layer K
+// whole). Every layer K with a keep set keeps A_K, multiplies the outgoing weights of its neurons
+// by h_K / |A_K| and zeroes the others' (dropout_parameters layer by layer: layer K's dropout
+// touches only W_{K+1}, so the layers commute). For a mean-field net in the stored form of
+// mean_field_sgd.hpp this is the mean-field net of widths |A_1|, ..., |A_L|. O(n). Throws
+// std::invalid_argument when kept.size() != L or for a bad keep set or theta.
+Eigen::VectorXd dropout_layers(const Mlp& model, const Eigen::VectorXd& theta,
+                               const std::vector<std::vector<Index>>& kept);
+
 // eps_D(theta; A) = |L_N(theta) - L_M(theta_A)| for the objective's loss. Cost: two losses.
 double dropout_gap(const Objective& objective, const Eigen::VectorXd& theta,
                    const std::vector<Index>& kept, int layer = 0);
@@ -68,8 +78,12 @@ struct DropoutErrorOptions {
   std::int64_t samples = 20;  // random keep sets A averaged over
   std::uint64_t seed = 0;     // seeds the keep sets (sample s uses seed + s)
   std::int64_t layer = 0;     // hidden layer K (1..L); 0 = the last hidden layer
+  // Drop in every hidden layer at once (dropout_layers): layer K keeps round(M h_K / h_L) >= 1
+  // random neurons (M of h_L in the last); width and kept below then describe the last layer.
+  bool every_layer = false;
 
-  // Throws options::OptionError naming the field: kept < 0, samples < 1, layer < 0.
+  // Throws options::OptionError naming the field: kept < 0, samples < 1, layer < 0, layer != 0
+  // with every_layer.
   void validate() const;
 };
 const options::Table<DropoutErrorOptions>& dropout_error_table();

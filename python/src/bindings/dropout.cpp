@@ -39,7 +39,8 @@ void bind_dropout(py::module_& root) {
   const auto reduction_default = std::string(to_string(LossSpec{}.reduction));
 
   m.def("mean_field_init", &ld::mean_field_init, py::arg("model"), py::arg("seed"),
-        "i.i.d. neurons: incoming N(0, I/p), output N(0, 1), biases 0 (one hidden layer).");
+        "i.i.d. neurons: incoming N(0, I/p), output N(0, 1), biases 0; deeper nets: middle "
+        "layers N(0, 1) / h_{K-1} (the mean-field weights stored divided by the width below).");
   m.def(
       "train_online",
       [](const Mlp& model, const py::object& params, const Mlp& teacher,
@@ -88,6 +89,14 @@ void bind_dropout(py::module_& root) {
       },
       py::arg("model"), py::arg("params"), py::arg("kept"), py::arg("layer") = 0);
   m.def(
+      "dropout_layers",
+      [](const Mlp& model, const py::object& params, const std::vector<std::vector<Index>>& kept) {
+        return ld::dropout_layers(model, as_vector(params, "params"), kept);
+      },
+      py::arg("model"), py::arg("params"), py::arg("kept"),
+      "Dropout in every hidden layer K with a non-empty kept[K-1] (outgoing weights times "
+      "h_K / |A_K|, the others 0).");
+  m.def(
       "dropout_error",
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
          const std::string& loss, const std::string& reduction, const py::kwargs& kwargs) {
@@ -131,6 +140,7 @@ void bind_dropout(py::module_& root) {
         d["profile"] = r->profile;
         d["line"] = r->line;
         d["paired"] = r->paired;
+        d["paired_lower"] = r->paired_lower;
         return d;
       },
       py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x"), py::arg("y"),
