@@ -255,3 +255,19 @@ def test_align_undoes_planted_permutation(locus_bin, tmp_path):
     rc, _, err = run(locus_bin, "path", "align", "--params", tmp_path / "a.safetensors",
                      "--params-end", tmp_path / "b.safetensors", "--restarts", "0")
     assert rc == 2 and "--restarts" in err
+
+
+def test_unconverged_profile_exits_1_and_leaves_outputs(locus_bin, teacher_pair):
+    """A profile whose maximum is not located (one refinement allowed for a 1e-15 bracket) prints
+    its result and exits 1 without touching the existing --out and --save-vertices files."""
+    d = teacher_pair
+    (d / "old.csv").write_text("keep me\n")
+    (d / "old.npy").write_bytes(b"keep me too")
+    rc, out, err = run(locus_bin, "path", "profile", "--arch", "3,4,1", "--params", d / "a.npy",
+                       "--params-end", d / "b.npy", "--x", d / "x.npy", "--y", d / "y.npy",
+                       "--max-refinements", "1", "--t-tolerance", "1e-15", "--out",
+                       d / "old.csv", "--save-vertices", d / "old.npy")
+    assert rc == 1, (out, err)
+    assert "not written" in err
+    assert (d / "old.csv").read_text() == "keep me\n"
+    assert (d / "old.npy").read_bytes() == b"keep me too"
