@@ -68,8 +68,9 @@ def commands(locus_bin, d):
         "analyze": [locus_bin, "analyze", "--params", str(d / "big.safetensors"), "--dataset",
                     "iris", "--json"],
         "walk": [locus_bin, "walk", *model, *data, "--steps", "20", "--dimension", "--json"],
+        # A run long enough (~0.7 s) for the terminal line, drawn at most every 0.1 s, to appear.
         "study cooper": [locus_bin, "study", "run", "--study", "cooper", "--out", str(d / "s"),
-                         "--set", "runs=p=2,h=8,d=6", "--set", "walk_run=0", "--threads", "1",
+                         "--set", "runs=p=4,h=40,d=30", "--set", "walk_run=0", "--threads", "1",
                          "--json"],
     }
 
