@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include "locus/dropout/mean_field_sgd.hpp"
@@ -104,10 +106,14 @@ TEST_P(DropoutPathTest, SegmentsAreOfTheirTypeAndTheBoundHolds) {
   const double gap_a = dropout_gap(objective, a, r.kept);
   const double gap_b = dropout_gap(objective, b, c.five ? r.paired : r.kept);
   EXPECT_EQ(r.bound, std::max(gap_a, gap_b));
-  // Silent segments are flat bit for bit (0 times any activation adds nothing).
+  // Silent segments are flat: 0 times any activation adds nothing, so the loss moves only by the
+  // rounding of the interpolated coordinates that both ends share ((1 - t) x + t x need not be x,
+  // and differs with and without FMA). That is a few ulps of each coordinate, times |grad L|:
+  // 1e3 * eps * (1 + |L|) leaves a margin of ~15 over the largest seen (64 eps at L ~ 1).
   for (size_t s = 0; s < r.checks.size(); ++s)
     if (r.segments[s] == SegmentKind::silent_incoming) {
-      EXPECT_EQ(r.checks[s].deviation, 0.0);
+      const double scale = 1.0 + std::abs(objective.loss(a));
+      EXPECT_LE(r.checks[s].deviation, 1e3 * std::numeric_limits<double>::epsilon() * scale);
     }
 }
 
