@@ -1,9 +1,12 @@
 #include "locus/core/options.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
+#include <system_error>
 
 namespace locus::options {
 
@@ -104,9 +107,20 @@ double as_double(std::string_view owner, std::string_view field, const Value& v)
 std::int64_t as_integer(std::string_view owner, std::string_view field, const Value& v) {
   if (const std::int64_t* i = std::get_if<std::int64_t>(&v)) return *i;
   if (const double* d = std::get_if<double>(&v))
-    if (std::isfinite(*d) && std::floor(*d) == *d && std::abs(*d) < 9.2e18)
-      return static_cast<std::int64_t>(*d);
+    if (std::isfinite(*d) && std::floor(*d) == *d) {
+      // [-2^63, 2^63): every integral double in it converts exactly.
+      if (*d >= -0x1p63 && *d < 0x1p63) return static_cast<std::int64_t>(*d);
+      throw OptionError(std::string(owner), std::string(field),
+                        "is out of range for a 64-bit integer, got '" + to_string(v) + "'");
+    }
   wrong_type(owner, field, "an integer", v);
+}
+
+std::string integer_range_problem(std::int64_t value, std::int64_t min, std::uint64_t max) {
+  const std::string range = "an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                            "]), got " + std::to_string(value);
+  return value < min ? "must be >= " + std::to_string(min) + " (" + range
+                     : "must be <= " + std::to_string(max) + " (" + range;
 }
 
 bool as_bool(std::string_view owner, std::string_view field, const Value& v) {
@@ -130,6 +144,15 @@ double parse_double(std::string_view owner, std::string_view field, std::string_
 }
 
 std::int64_t parse_integer(std::string_view owner, std::string_view field, std::string_view text) {
+  // Plain digits are read exactly (through a double, 2^53 + 1 would read as 2^53); other forms
+  // ("1e3", "2.0") through parse_double.
+  std::int64_t i = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, i);
+  if (ptr == end && ec == std::errc::result_out_of_range)
+    throw OptionError(std::string(owner), std::string(field),
+                      "is out of range for a 64-bit integer, got '" + std::string(text) + "'");
+  if (ptr == end && ec == std::errc() && !text.empty()) return i;
   const double v = parse_double(owner, field, text);
   return as_integer(owner, field, Value(v));
 }
@@ -167,6 +190,10 @@ Value value_from_json(Kind kind, std::string_view owner, std::string_view field,
     case Kind::boolean:
       return j.is_boolean() ? Value(j.get<bool>()) : fail("true or false");
     case Kind::integer:
+      if (j.is_number_unsigned() &&
+          j.get<std::uint64_t>() > std::numeric_limits<std::int64_t>::max())
+        throw OptionError(std::string(owner), std::string(field),
+                          "is out of range for a 64-bit integer, got " + j.dump());
       if (j.is_number_integer()) return Value(j.get<std::int64_t>());
       if (j.is_number_float()) return Value(as_integer(owner, field, Value(j.get<double>())));
       return fail("an integer");

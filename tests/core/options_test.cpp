@@ -126,6 +126,40 @@ TEST(OptionsTable, ErrorsNameTheFieldInTheInterfaceSpelling) {
   EXPECT_THROW(table().from_json(e, io::Json::parse("[1]")), OptionError);
 }
 
+// No silent narrowing: a value the field's type cannot hold is refused with the value as given,
+// and digits are read exactly (through a double, 2^53 + 1 would become 2^53).
+TEST(OptionsTable, IntegersOutOfTheFieldsRangeAreRefused) {
+  Example e;
+  auto problem = [&](auto&& f) {
+    try {
+      f();
+    } catch (const OptionError& err) {
+      return err.rephrase(Interface::cli);
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(problem([&] { table().set_text(e, "k", "1000000000000"); }),
+            "--k must be <= 2147483647 (an integer in [-2147483648, 2147483647]), got "
+            "1000000000000");
+  EXPECT_EQ(problem([&] { table().set(e, "k", std::int64_t{-3000000000}); }),
+            "--k must be >= -2147483648 (an integer in [-2147483648, 2147483647]), got "
+            "-3000000000");
+  EXPECT_EQ(e.inner.k, 20);  // unchanged by the refused values
+  EXPECT_EQ(problem([&] { table().set_text(e, "seed", "99999999999999999999"); }),
+            "--seed is out of range for a 64-bit integer, got '99999999999999999999'");
+  EXPECT_EQ(problem([&] { table().set_text(e, "seed", "1e30"); }),
+            "--seed is out of range for a 64-bit integer, got '1e+30'");
+  EXPECT_EQ(
+      problem([&] { table().from_json(e, io::Json::parse(R"({"seed": 18446744073709551615})")); }),
+      "--seed is out of range for a 64-bit integer, got 18446744073709551615");
+  table().set_text(e, "seed", "9007199254740993");
+  EXPECT_EQ(e.seed, 9007199254740993u);
+  table().set_text(e, "k", "-2147483648");  // the ends of the range are accepted
+  EXPECT_EQ(e.inner.k, std::numeric_limits<int>::min());
+  table().set_text(e, "k", "2e3");  // exponent forms still work when integral
+  EXPECT_EQ(e.inner.k, 2000);
+}
+
 TEST(OptionsTable, OptionalFieldsAreUnsetByNoneNullAndMonostate) {
   Example e;
   table().set_text(e, "width", "12");

@@ -329,7 +329,9 @@ symmetry::NeuronSwap parse_swap(const std::string& text) {
   };
   try {
     if (const auto colon = text.find(':'); colon != std::string::npos) {
-      s.layer = static_cast<int>(options::parse_integer("swap", "--swap", text.substr(0, colon)));
+      const std::int64_t layer = options::parse_integer("swap", "--swap", text.substr(0, colon));
+      if (!std::in_range<int>(layer)) throw bad();
+      s.layer = static_cast<int>(layer);
       pair = text.substr(colon + 1);
     }
     const auto comma = pair.find(',');

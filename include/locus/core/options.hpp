@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -74,6 +75,9 @@ double as_double(std::string_view owner, std::string_view field, const Value& v)
 std::int64_t as_integer(std::string_view owner, std::string_view field, const Value& v);
 bool as_bool(std::string_view owner, std::string_view field, const Value& v);
 const std::string& as_text(std::string_view owner, std::string_view field, const Value& v);
+// The problem of an integer that does not fit its field's type, e.g. "must be <= 2147483647
+// (an integer in [-2147483648, 2147483647]), got 1000000000000".
+std::string integer_range_problem(std::int64_t value, std::int64_t min, std::uint64_t max);
 // Text forms: "1e-8", "inf", "nan" for numbers (std::strtod, whole string); integers also accept
 // "1e3" when integral; true/false/1/0/yes/no for booleans.
 double parse_double(std::string_view owner, std::string_view field, std::string_view text);
@@ -260,6 +264,11 @@ class Table {
         const std::int64_t i = as_integer(owner, field, v);
         if constexpr (std::is_unsigned_v<T>)
           if (i < 0) throw OptionError(owner, field, "must be >= 0, got " + std::to_string(i));
+        // No silent narrowing: 10^12 in an int field is refused, not stored as -727379968.
+        if (!std::in_range<T>(i))
+          throw OptionError(owner, field,
+                            integer_range_problem(i, std::numeric_limits<T>::min(),
+                                                  std::numeric_limits<T>::max()));
         access(ref, o) = static_cast<T>(i);
       };
     } else if constexpr (std::is_floating_point_v<T>) {

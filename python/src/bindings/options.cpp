@@ -15,10 +15,20 @@ options::Value option_value(const std::string& name, const py::handle& v) {
   // bool before int: bool is an int in Python.
   if (v.is_none()) return options::Value();
   if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
-  if (py::isinstance<py::int_>(v)) return v.cast<std::int64_t>();
+  // A Python int beyond 64 bits is refused here, naming the keyword (pybind11's cast would
+  // raise a RuntimeError without it).
+  auto integer = [&](const py::int_& i) -> options::Value {
+    int overflow = 0;
+    const long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+    if (overflow != 0)
+      throw std::invalid_argument(name + "= is out of range for a 64-bit integer, got " +
+                                  std::string(py::str(i)));
+    return static_cast<std::int64_t>(x);
+  };
+  if (py::isinstance<py::int_>(v)) return integer(py::reinterpret_borrow<py::int_>(v));
   if (py::isinstance<py::float_>(v)) return v.cast<double>();
   if (py::isinstance<py::str>(v)) return v.cast<std::string>();
-  if (py::hasattr(v, "__index__")) return py::int_(v.attr("__index__")()).cast<std::int64_t>();
+  if (py::hasattr(v, "__index__")) return integer(py::int_(v.attr("__index__")()));
   if (py::hasattr(v, "__float__")) return py::float_(v.attr("__float__")()).cast<double>();
   throw std::invalid_argument(name + "= must be a bool, int, float or str, got " +
                               std::string(py::str(v.get_type())));
