@@ -42,12 +42,52 @@ void require_writable(const std::string& path) {
                                 "' is not writable (" + std::strerror(errno) + ")");
 }
 
+namespace {
+// "<path>.tmp.<pid>.<n><suffix>": pid plus a per-process counter, so that two threads writing the
+// same path never share a temporary.
+std::string temporary_for(const std::string& path, const std::string& suffix = "") {
+  static std::atomic<unsigned long> counter{0};
+  return path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++) + suffix;
+}
+}  // namespace
+
+StagedFiles::~StagedFiles() {
+  for (const auto& [tmp, path] : staged_) std::remove(tmp.c_str());
+}
+
+void StagedFiles::write(const std::string& path,
+                        const std::function<void(const std::string&)>& writer) {
+  require_writable(path);
+  const std::string tmp = temporary_for(path, fs::path(path).extension().string());
+  staged_.emplace_back(tmp, path);
+  // The user named path, not the temporary: messages say path.
+  auto named = [&](const std::exception& e) {
+    std::string m = e.what();
+    for (size_t p = m.find(tmp); p != std::string::npos; p = m.find(tmp, p + path.size()))
+      m.replace(p, tmp.size(), path);
+    return m;
+  };
+  try {
+    writer(tmp);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(named(e));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(named(e));
+  }
+}
+
+void StagedFiles::commit() {
+  while (!staged_.empty()) {
+    const auto& [tmp, path] = staged_.front();
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      throw std::runtime_error("cannot rename onto '" + path + "': " + std::strerror(errno));
+    staged_.erase(staged_.begin());
+  }
+}
+
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   require_writable(path);
-  // pid plus a per-process counter: two threads writing the same path never share a temporary.
-  static std::atomic<unsigned long> counter{0};
-  const std::string tmp =
-      path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  const std::string tmp = temporary_for(path);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw std::invalid_argument("cannot write '" + path + "': " + std::strerror(errno));
   const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() &&

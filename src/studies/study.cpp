@@ -179,13 +179,18 @@ StudyRun run_study(const Study& study, const io::Json& resolved, const std::stri
   if (ec) throw std::invalid_argument("cannot create '" + out_dir + "': " + ec.message());
   io::require_writable(out_dir + "/result.json");
   StudyRun run{study.run(resolved, progress), {}};
-  for (const NamedTable& t : run.result.tables)
-    io::write_file_atomic(out_dir + "/" + t.name + ".csv", t.table.to_csv());
   io::Json options = {{"study", study.name}};
   options.update(resolved);
   if (!interface.empty()) options["interface"] = interface;
   run.document = io::with_context(options, run.result.to_json());
-  io::write_json(out_dir + "/result.json", run.document);
+  // The tables and result.json are replaced together: a failed write leaves the last run's.
+  io::StagedFiles files;
+  for (const NamedTable& t : run.result.tables)
+    files.write(out_dir + "/" + t.name + ".csv",
+                [&](const std::string& tmp) { io::write_file_atomic(tmp, t.table.to_csv()); });
+  files.write(out_dir + "/result.json",
+              [&](const std::string& tmp) { io::write_json(tmp, run.document); });
+  files.commit();
   return run;
 }
 

@@ -2,6 +2,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -539,6 +540,49 @@ TEST(Memory, RequestsAboveTheLimitAreRefusedNamingTheInput) {
   expect_invalid([] { io::set_max_memory_bytes(0); }, "memory limit");
   expect_invalid([] { io::set_max_memory_bytes(INFINITY); }, "memory limit");
   io::set_max_memory_bytes(saved);
+}
+
+// Several outputs replaced together: a writer that fails leaves every earlier output as it was
+// and no temporary behind; its message names the output, not the temporary.
+TEST_F(Io, StagedFilesReplaceAllOrNone) {
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  write_bytes("a.csv", "old a");
+  write_bytes("b.npy", "old b");
+  try {
+    io::StagedFiles staged;
+    staged.write(path("a.csv"), [](const std::string& tmp) {
+      EXPECT_TRUE(io::has_suffix(tmp, ".csv"));  // the format-by-suffix writers see .csv
+      io::write_file_atomic(tmp, "new a");
+    });
+    staged.write(path("b.npy"), [](const std::string& tmp) {
+      throw std::runtime_error("writing '" + tmp + "' failed: disk full");
+    });
+    staged.commit();
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "writing '" + path("b.npy") + "' failed: disk full");
+  }
+  EXPECT_EQ(io::read_file(path("a.csv")), "old a");
+  EXPECT_EQ(io::read_file(path("b.npy")), "old b");
+  EXPECT_EQ(sorted(files()), (std::vector<std::string>{"a.csv", "b.npy"}));
+  {
+    io::StagedFiles staged;
+    staged.write(path("a.csv"),
+                 [](const std::string& tmp) { io::write_file_atomic(tmp, "new a"); });
+    staged.write(path("b.npy"),
+                 [](const std::string& tmp) { io::write_file_atomic(tmp, "new b"); });
+    staged.commit();
+  }
+  EXPECT_EQ(io::read_file(path("a.csv")), "new a");
+  EXPECT_EQ(io::read_file(path("b.npy")), "new b");
+  EXPECT_EQ(sorted(files()), (std::vector<std::string>{"a.csv", "b.npy"}));
+  // An unwritable output is refused before its writer runs.
+  io::StagedFiles staged;
+  expect_invalid([&] { staged.write(path("missing/c.csv"), [](const std::string&) {}); },
+                 "does not exist");
 }
 
 TEST_F(Io, GzipThatInflatesBeyondTheLimitIsRefused) {

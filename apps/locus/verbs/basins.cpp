@@ -120,10 +120,17 @@ void run_descent(const DescentCommand& cmd) {
   io::Json body = {{"model", m.model.describe()}, {"data", data.name}};
   body.update(lw::to_json(d));
   if (!cmd.out_dir.empty()) {
-    io::write_json(cmd.out_dir + "/descent.json", io::with_context(resolved, body));
+    // Both files are replaced together or not at all.
+    io::StagedFiles files;
+    files.write(cmd.out_dir + "/descent.json", [&](const std::string& tmp) {
+      io::write_json(tmp, io::with_context(resolved, body));
+    });
     Eigen::MatrixXd rows(d.profile.t.size(), 2);
     rows << d.profile.t, d.profile.loss;
-    io::write_csv(cmd.out_dir + "/descent_profile.csv", {"t", "loss"}, rows);
+    files.write(cmd.out_dir + "/descent_profile.csv", [&](const std::string& tmp) {
+      io::write_csv(tmp, {"t", "loss"}, rows);
+    });
+    files.commit();
   }
   if (cmd.out.json)
     print_json(resolved, body);

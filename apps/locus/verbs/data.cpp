@@ -1,7 +1,6 @@
 // locus data describe | convert: look at a dataset, or write it as .npy / .csv files.
 
 #include <cstdio>
-#include <filesystem>
 
 #include "cli/common.hpp"
 #include "locus/data/describe.hpp"
@@ -43,16 +42,12 @@ void convert(const DataCommand& cmd) {
     io::require_writable(path);
   }
   const Dataset d = load_data(cmd.data);
-  // Each file is atomic; if the second cannot be written, the first is removed again so that
-  // a failed convert leaves no new file behind.
-  const bool x_existed = std::filesystem::exists(cmd.out_x);
-  write_matrix(cmd.out_x, d.x);
-  try {
-    write_matrix(cmd.out_y, d.y);
-  } catch (...) {
-    if (!x_existed) std::filesystem::remove(cmd.out_x);
-    throw;
-  }
+  // Both files are written beside their paths first and renamed together: a failed convert
+  // changes neither output.
+  io::StagedFiles files;
+  files.write(cmd.out_x, [&](const std::string& tmp) { write_matrix(tmp, d.x); });
+  files.write(cmd.out_y, [&](const std::string& tmp) { write_matrix(tmp, d.y); });
+  files.commit();
   if (cmd.out.json) {
     print_json({{"data", to_json(cmd.data)}, {"out_x", cmd.out_x}, {"out_y", cmd.out_y}},
                {{"name", d.name},

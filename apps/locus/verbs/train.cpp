@@ -212,9 +212,14 @@ void setup_train(CLI::App* app) {
     if (o.polish) stage += "+" + std::string(sv::to_string(*o.polish));
     const sv::SolveResult r = sv::solve(obj, x0, o, progress.solver(stage + " it", max_iterations));
     progress.finish();
-    save_model(ui.save, m.model, r.theta);
-    if (!ui.trace.empty()) sv::write_trace_csv(ui.trace, r);
-    if (!ui.trajectory.empty()) write_trajectory_csv(ui.trajectory, r);
+    // --save, --trace and --trajectory are replaced together or not at all.
+    io::StagedFiles files;
+    files.write(ui.save, [&](const std::string& tmp) { save_model(tmp, m.model, r.theta); });
+    if (!ui.trace.empty())
+      files.write(ui.trace, [&](const std::string& tmp) { sv::write_trace_csv(tmp, r); });
+    if (!ui.trajectory.empty())
+      files.write(ui.trajectory, [&](const std::string& tmp) { write_trajectory_csv(tmp, r); });
+    files.commit();
     if (cmd->out.json) {
       io::Json body = sv::to_json(r);
       body["n_params"] = obj.n_params();

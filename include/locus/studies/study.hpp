@@ -219,7 +219,8 @@ struct StudyRun {
   io::Json document;  // {"context": {..., "options": {"study": name, resolved...}}, result...}
 };
 // Runs `study` on resolved options and writes out_dir/result.json (context block first, its
-// "options" the resolved options) and one CSV per table, atomically file by file; creates
+// "options" the resolved options) and one CSV per table, all replaced together (io::StagedFiles:
+// a failed write changes none of them); creates
 // out_dir. `interface` (the calling interface's own options: output folder, --strict, ...)
 // goes into the context's options under "interface" when not empty, so that every option the
 // command accepted appears there. Throws std::invalid_argument when out_dir cannot be created or
