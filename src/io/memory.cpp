@@ -43,10 +43,10 @@ std::string format_gib(double bytes) { return format_number(bytes / k_gib) + " G
 void check_memory(double bytes, std::string_view what, std::string_view formula) {
   const double limit = max_memory_bytes();
   if (std::isfinite(bytes) && bytes <= limit) return;
-  throw std::invalid_argument(std::string(what) + " needs about " + format_gib(bytes) +
-                              (formula.empty() ? "" : " (" + std::string(formula) + ")") +
-                              ", above the memory limit of " + format_gib(limit) +
-                              " (raise it with --max-memory, Python locus.set_max_memory)");
+  throw MemoryLimitError(std::string(what) + " needs about " + format_gib(bytes) +
+                         (formula.empty() ? "" : " (" + std::string(formula) + ")") +
+                         ", above the memory limit of " + format_gib(limit) +
+                         " (raise it with --max-memory, Python locus.set_max_memory)");
 }
 
 }  // namespace locus::io

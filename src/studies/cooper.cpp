@@ -15,9 +15,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "locus/analysis/geometry.hpp"
 #include "locus/constructions/cooper.hpp"
@@ -25,6 +27,7 @@
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
 #include "locus/io/format.hpp"
+#include "locus/io/memory.hpp"
 #include "locus/manifold/walk.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/workflows/sard.hpp"
@@ -102,6 +105,33 @@ Dataset make_data(CooperRun& r) {
   r.p = data.input_dim();
   r.l = data.output_dim();
   return data;
+}
+
+// Runs f, a step of run k whose memory depends on the run's keys `keys`; a size it refuses
+// (io::MemoryLimitError) is reported under "runs" with the entry's index and text and, of those
+// keys, the one with the largest value: "runs" entry 0 'p=2,h=8,d=1000000000' (d = 1000000000):
+// gaussian data of ... needs about 22.4 GiB ....
+template <class F>
+auto sized_in_run(std::size_t k, const CooperRun& r, std::initializer_list<const char*> keys, F&& f)
+    -> decltype(f()) {
+  try {
+    return f();
+  } catch (const io::MemoryLimitError& e) {
+    const char* key = *keys.begin();
+    std::int64_t largest = -1;
+    for (const char* name : keys) {
+      const std::string n = name;
+      const std::int64_t v = n == "d"   ? r.d
+                             : n == "p" ? r.p
+                             : n == "h" ? r.h
+                             : n == "l" ? r.l
+                                        : r.depth;
+      if (v > largest) key = name, largest = v;
+    }
+    throw OptionError(k_owner, "runs",
+                      "entry " + std::to_string(k) + " '" + r.text + "' (" + key + " = " +
+                          std::to_string(largest) + "): " + e.what());
+  }
 }
 
 struct Point {
@@ -349,6 +379,7 @@ std::vector<CooperRun> parse_cooper_runs(const std::string& text) {
   for (const std::string& entry : split(text, ';')) {
     if (entry.empty()) continue;  // a trailing ';'
     CooperRun r;
+    r.text = entry;
     auto bad = [&](const std::string& problem) {
       return OptionError(k_owner, "runs", "entry '" + entry + "': " + problem);
     };
@@ -373,9 +404,12 @@ std::vector<CooperRun> parse_cooper_runs(const std::string& text) {
         r.d = integer();
       else if (key == "l")
         r.l = integer();
-      else if (key == "depth")
-        r.depth = static_cast<int>(integer());
-      else if (key == "seed")
+      else if (key == "depth") {
+        const std::int64_t depth = integer();
+        if (!std::in_range<int>(depth))
+          throw bad("depth " + std::to_string(depth) + " is too large");
+        r.depth = static_cast<int>(depth);
+      } else if (key == "seed")
         r.seed = integer();
       else if (key == "activation")
         r.activation = value;
@@ -511,9 +545,12 @@ StudyResult run_cooper_study(const CooperStudyOptions& opt, const ProgressCallba
                                .total = static_cast<long long>(grid.size())});
     CooperRun& r = grid[k];
     if (r.seed < 0) r.seed = static_cast<std::int64_t>(seed + k);
-    const Dataset data = make_data(r);
-    const Point pt = zero_loss_point(r, data, opt.train_loss_tolerance);
-    const Objective obj(pt.model, data);
+    const Dataset data = sized_in_run(k, r, {"d", "p", "l"}, [&] { return make_data(r); });
+    const Point pt = sized_in_run(k, r, {"h", "d", "p", "l", "depth"}, [&] {
+      return zero_loss_point(r, data, opt.train_loss_tolerance);
+    });
+    const Objective obj =
+        sized_in_run(k, r, {"h", "d", "depth"}, [&] { return Objective(pt.model, data); });
     analysis::AnalyzeOptions certify;
     if (obj.n_params() > opt.hessian_max_params)
       certify.spectrum.method = analysis::SpectrumMethod::lanczos;

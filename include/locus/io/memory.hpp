@@ -8,6 +8,7 @@
 // The limit is process-wide, like the thread count: the CLI's --max-memory and Python's
 // locus.set_max_memory set it. Estimates are in double, so that no product overflows.
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -21,7 +22,15 @@ double max_memory_bytes();
 // Sets the limit. Throws std::invalid_argument unless bytes is finite and > 0.
 void set_max_memory_bytes(double bytes);
 
-// Throws std::invalid_argument "<what> needs about X GiB (<formula>), above the memory limit of
+// The error of check_memory: a std::invalid_argument (CLI exit 2, Python ValueError) whose type
+// tells a caller that a size was refused, so that it can name the input the size came from (a
+// study names its `runs` entry).
+class MemoryLimitError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Throws MemoryLimitError "<what> needs about X GiB (<formula>), above the memory limit of
 // Y GiB (raise it with --max-memory, Python locus.set_max_memory)" when bytes exceeds the limit
 // or is not finite. `what` names the input the size came from. Cost: O(1).
 void check_memory(double bytes, std::string_view what, std::string_view formula = {});

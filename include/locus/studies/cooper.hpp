@@ -37,6 +37,7 @@ struct CooperRun {
   std::string activation = "smoolu";
   std::string method = "construction";  // "construction" (Cooper's network) or "lm" (trained)
   std::int64_t seed = -1;               // -1: the study's seed + the run's index
+  std::string text;                     // the entry as written in `runs` (for messages)
 };
 
 // Parses the `runs` text: runs separated by ';', each a comma-separated list of key=value with
