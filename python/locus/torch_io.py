@@ -72,9 +72,9 @@ def from_torch(module: Any) -> tuple[Mlp, np.ndarray]:
     separated by nn.Identity: locus's identity activation). params is float64 in locus's layout
     (layer by layer: W row-major, then b); tensors of another dtype are converted to float64
     (exact from float32 and float16). A Linear without a bias gives a layer without bias
-    (Mlp.bias). ValueError naming the layer for anything else: another module type, two
-    different activations, an activation first, last or twice in a row, or widths that do not
-    chain.
+    (Mlp.bias). ValueError naming the layer for a non-finite weight or bias and for anything
+    else: another module type, two different activations, an activation first, last or twice
+    in a row, or widths that do not chain.
     """
     import torch
 
@@ -113,9 +113,15 @@ def from_torch(module: Any) -> tuple[Mlp, np.ndarray]:
             )
         widths.append(l.out_features)
         bias.append(l.bias is not None)
-        tensors.append(l.weight.detach().to("cpu", torch.float64).numpy().reshape(-1))
-        if l.bias is not None:
-            tensors.append(l.bias.detach().to("cpu", torch.float64).numpy().reshape(-1))
+        for name, t in (("weight", l.weight), ("bias", l.bias)):
+            if t is None:
+                continue
+            values = t.detach().to("cpu", torch.float64).numpy().reshape(-1)
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                raise ValueError(f"from_torch: layer {i} (Linear) {name} has a non-finite entry "
+                                 f"at flat index {bad[0]} ({values[bad[0]]})")
+            tensors.append(values)
     activation = names.pop() if names else "identity"
     model = Mlp(widths, activation=activation, bias=bias)
     return model, np.concatenate(tensors).astype(np.float64, copy=True)
@@ -125,14 +131,17 @@ def to_torch(model: Mlp, params: Any) -> Any:
     """The float64 ``nn.Sequential`` (Linear, activation, Linear, ...) computing model at params.
 
     Its state dict uses the keys locus.save_model writes (``0.weight``, ``0.bias``, ``2.weight``,
-    ...). ValueError for a params vector of the wrong length, a mean-field model, or an
-    activation torch has no module for (erf, smoolu, g).
+    ...). ValueError for a params vector of the wrong length or with a non-finite entry, a
+    mean-field model, or an activation torch has no module for (erf, smoolu, g).
     """
     import torch
 
     theta = np.asarray(params, dtype=np.float64).reshape(-1)
     if theta.size != model.n_params:
         raise ValueError(f"to_torch: params has {theta.size} entries, the model {model.n_params}")
+    bad = np.flatnonzero(~np.isfinite(theta))
+    if bad.size:
+        raise ValueError(f"to_torch: params[{bad[0]}] is non-finite ({theta[bad[0]]})")
     if model.mean_field:
         raise ValueError("to_torch: a mean-field Mlp (output scaled by 1/h_L) has no plain "
                          "nn.Sequential form")

@@ -4,10 +4,12 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "locus/dropout/subnetwork.hpp"
 #include "locus/io/format.hpp"
+#include "locus/io/memory.hpp"
 #include "locus/transforms/surgery.hpp"
 
 namespace locus::dropout {
@@ -254,6 +256,17 @@ void DropoutPathOptions::validate() const {
   if (keep.empty()) throw OptionError(owner, "keep", "must be a rule name or a comma list");
   if (check_points < 3) throw OptionError(owner, "check_points", "must be >= 3");
   if (profile_points < 2) throw OptionError(owner, "profile_points", "must be >= 2");
+  // The profiles take an int grid size (paths::ProfileOptions::points): no silent narrowing.
+  if (profile_points > std::numeric_limits<int>::max())
+    throw OptionError(owner, "profile_points",
+                      "must be <= " + std::to_string(std::numeric_limits<int>::max()) + ", got " +
+                          std::to_string(profile_points));
+  io::check_memory(8.0 * double(check_points),
+                   std::string(owner) + ".check_points = " + std::to_string(check_points),
+                   "a loss per point of a segment");
+  io::check_memory(32.0 * double(profile_points),
+                   std::string(owner) + ".profile_points = " + std::to_string(profile_points),
+                   "the grid and the (t, loss) samples of a profile");
 }
 
 const options::Table<DropoutPathOptions>& dropout_path_table() {

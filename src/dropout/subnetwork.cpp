@@ -8,6 +8,7 @@
 
 #include "locus/core/random.hpp"
 #include "locus/io/format.hpp"
+#include "locus/io/memory.hpp"
 #include "locus/transforms/surgery.hpp"
 
 namespace locus::dropout {
@@ -135,6 +136,10 @@ void DropoutErrorOptions::validate() const {
   constexpr const char* owner = "DropoutErrorOptions";
   if (kept < 0) throw OptionError(owner, "kept", "must be >= 0 (0: half the width)");
   if (samples < 1) throw OptionError(owner, "samples", "must be >= 1");
+  // dropout_error keeps a gap and a loss per keep set.
+  io::check_memory(16.0 * double(samples),
+                   std::string(owner) + ".samples = " + std::to_string(samples),
+                   "a gap and a loss per keep set");
   if (layer < 0) throw OptionError(owner, "layer", "must be >= 0 (0: the last hidden layer)");
   if (every_layer && layer != 0)
     throw OptionError(owner, "layer", "must be 0 with every_layer (every hidden layer drops)");

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "locus/io/format.hpp"
+#include "locus/io/memory.hpp"
 #include "locus/solvers/lbfgs.hpp"
 
 namespace locus::paths {
@@ -78,10 +79,10 @@ CurveObjective::CurveObjective(FunctionRef loss, VectorXd start, VectorXd end, P
   // k + 1 segments each get `nodes` points (its integrand has kinks at their boundaries, where a
   // single Gauss rule would converge slowly).
   const Quadrature base = gauss_legendre(nodes);
-  const int segments = kind == PathKind::bezier ? 1 : bends + 1;
+  const Index segments = kind == PathKind::bezier ? 1 : Index(bends) + 1;
   quadrature_.nodes.resize(Index(segments) * nodes);
   quadrature_.weights.resize(Index(segments) * nodes);
-  for (int s = 0; s < segments; ++s) {
+  for (Index s = 0; s < segments; ++s) {
     quadrature_.nodes.segment(Index(s) * nodes, nodes) =
         (base.nodes.array() + s) / double(segments);
     quadrature_.weights.segment(Index(s) * nodes, nodes) = base.weights / double(segments);
@@ -187,6 +188,12 @@ std::string_view to_string(CurveFitStatus s) {
 CurveFit fit_curve(FunctionRef loss, const VectorXd& start, const VectorXd& end,
                    const CurveFitOptions& options) {
   options.validate();
+  // The bends (L-BFGS keeps about 20 vectors of their size) and the quadrature nodes.
+  io::check_memory(8.0 * 24.0 * double(options.bends) * double(start.size()) +
+                       16.0 * (double(options.bends) + 1.0) * double(options.quadrature_nodes),
+                   "CurveFitOptions.bends = " + std::to_string(options.bends) +
+                       ", quadrature_nodes = " + std::to_string(options.quadrature_nodes),
+                   "24 vectors of bends x n, 2 per quadrature node");
   const CurveObjective objective(loss, start, end, options.kind, options.bends,
                                  options.quadrature_nodes);
   if (start == end) throw std::invalid_argument("the curve's start and end are equal");

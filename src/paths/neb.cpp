@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "locus/io/format.hpp"
+#include "locus/io/memory.hpp"
 #include "locus/solvers/critical_point.hpp"
 
 namespace locus::paths {
@@ -383,6 +384,14 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
   if (start == end) throw std::invalid_argument("the band's start and end are equal");
   const Index n = start.size();
   const Index m0 = options.images + 2;
+  // The band, its forces and the optimizer's state (FIRE velocities, or L-BFGS's `memory`
+  // pairs), for the images at most (insertion adds max_inserted).
+  const double images = double(m0) + double(options.max_inserted);
+  io::check_memory(8.0 * images * double(n) * (6.0 + 2.0 * double(options.memory)),
+                   "NebOptions.images = " + std::to_string(options.images) + " (a band of " +
+                       io::format_number(images) + " images of " + std::to_string(n) +
+                       " parameters)",
+                   "8 bytes x images x n x (6 + 2 memory)");
 
   Band band{MatrixXd(m0, n), VectorXd(m0), MatrixXd()};
   for (Index i = 0; i < m0; ++i) {

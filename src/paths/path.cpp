@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "locus/io/format.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus::paths {
 
@@ -202,6 +203,10 @@ LossProfile loss_profile(FunctionRef loss, const Path& path, const ProfileOption
 LossProfile loss_profile(const std::function<double(const VectorXd&)>& loss, const Path& path,
                          const ProfileOptions& options) {
   options.validate();
+  // The grid and the samples (t, L), points + max_refinements of them, and the path's breakpoints.
+  io::check_memory(32.0 * (double(options.points) + double(options.max_refinements)),
+                   "ProfileOptions.points = " + std::to_string(options.points),
+                   "the grid and the (t, loss) samples");
   LossProfile p;
   std::vector<std::pair<double, double>> samples;  // (t, L), in evaluation order
   auto eval = [&](double t) {

@@ -11,6 +11,7 @@
 
 #include "linalg/random.hpp"
 #include "locus/io/format.hpp"
+#include "locus/io/memory.hpp"
 #include "locus/solvers/lbfgs.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 
@@ -113,8 +114,20 @@ VectorXd filter_normalized_direction(const Mlp& model, const VectorXd& theta, st
   return d;
 }
 
+namespace {
+// The grid of losses: points^dims values (and the axes).
+void check_slice_memory(const SliceOptions& o) {
+  const double values = o.dims == 2 ? double(o.points) * double(o.points) : double(o.points);
+  io::check_memory(8.0 * (values + 2.0 * double(o.points)),
+                   "SliceOptions.points = " + std::to_string(o.points) + " (" +
+                       io::format_number(values) + " losses)",
+                   "8 bytes x points^dims");
+}
+}  // namespace
+
 LossSlice loss_slice(const Objective& objective, const VectorXd& theta, const SliceOptions& o) {
   o.validate();
+  check_slice_memory(o);
   LossSlice s;
   s.d1 = filter_normalized_direction(objective.model(), theta, o.seed);
   s.alpha = VectorXd::LinSpaced(o.points, -o.radius, o.radius);
@@ -128,6 +141,7 @@ LossSlice loss_slice(const Objective& objective, const VectorXd& theta, const Sl
 LossSlice loss_slice_between(const Objective& objective, const VectorXd& theta_a,
                              const VectorXd& theta_b, const SliceOptions& o) {
   o.validate();
+  check_slice_memory(o);
   const Mlp& model = objective.model();
   model.check_parameters(theta_a, "the slice's start");
   model.check_parameters(theta_b, "the slice's end");

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "locus/io/memory.hpp"
+
 namespace locus::workflows {
 
 SwapPathCheck check_swap_path(const Objective& objective, const symmetry::SwapPath& path,
@@ -15,6 +17,11 @@ SwapPathCheck check_swap_path(const Objective& objective, const symmetry::SwapPa
   if (samples_per_segment < 1)
     throw std::invalid_argument("check_swap_path: samples_per_segment must be >= 1");
   options.validate();
+  // t, the loss along the path and along the line at every sample.
+  io::check_memory(24.0 * double(v.rows() - 1) * double(samples_per_segment),
+                   "samples_per_segment = " + std::to_string(samples_per_segment) + " (x " +
+                       std::to_string(v.rows() - 1) + " segments)",
+                   "t, loss_path and loss_line per sample");
   const auto loss = [&](const Eigen::VectorXd& theta) { return objective.loss(theta); };
   SwapPathCheck c;
   c.path_loss_max = -1.0;

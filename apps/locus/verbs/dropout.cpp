@@ -65,7 +65,9 @@ void run_train(const TrainCommand& cmd) {
   }
   const Objective objective(model, data, {.reduction = Reduction::mean});
   const double loss_initial = objective.loss(theta0), loss_final = objective.loss(r.theta);
-  save_model(cmd.save, model, r.theta);
+  // A diverged run is reported, not saved: an existing --save file stays as it was.
+  const bool completed = r.status == ld::SgdStatus::completed;
+  if (completed) save_model(cmd.save, model, r.theta);
   if (cmd.out.json) {
     io::Json body = {{"model", model.describe()},
                      {"n_params", model.n_params()},
@@ -89,7 +91,7 @@ void run_train(const TrainCommand& cmd) {
     std::printf("held-out    %s: mean squared error %.6g -> %.6g\nsaved       %s\n",
                 data.name.c_str(), loss_initial, loss_final, cmd.save.c_str());
   }
-  if (r.status != ld::SgdStatus::completed) throw std::runtime_error("training " + r.message);
+  if (!completed) throw std::runtime_error("training " + r.message + " (--save not written)");
 }
 
 void setup_train(CLI::App* app) {

@@ -78,7 +78,9 @@ struct DropoutPathOptions {
   // Grid points of the loss profiles (the path's and the straight line's), ends included.
   std::int64_t profile_points = 129;
 
-  // Throws options::OptionError naming the field: check_points < 3, profile_points < 2.
+  // Throws options::OptionError naming the field: check_points < 3, profile_points < 2 or
+  // beyond an int; io::MemoryLimitError ("DropoutPathOptions.check_points = ...") when the losses
+  // of a segment check or a profile would exceed the memory limit.
   void validate() const;
 };
 const options::Table<DropoutPathOptions>& dropout_path_table();

@@ -83,7 +83,8 @@ struct DropoutErrorOptions {
   bool every_layer = false;
 
   // Throws options::OptionError naming the field: kept < 0, samples < 1, layer < 0, layer != 0
-  // with every_layer.
+  // with every_layer; io::MemoryLimitError ("DropoutErrorOptions.samples = ...") when the gaps of
+  // `samples` keep sets would exceed the memory limit.
   void validate() const;
 };
 const options::Table<DropoutErrorOptions>& dropout_error_table();

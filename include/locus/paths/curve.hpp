@@ -130,7 +130,8 @@ struct CurveFit {
 // J's gradient, a stalled line search, or max_rounds). Cost per L-BFGS iteration: about one
 // evaluation of J, i.e. (bends + 1 for a polychain, else 1) * quadrature_nodes gradients of L;
 // per round one profile. Throws std::invalid_argument on invalid options, ends of the wrong
-// length or ends that are equal.
+// length or ends that are equal; io::MemoryLimitError ("CurveFitOptions.bends = ...") when the
+// bends and quadrature nodes would exceed the memory limit (io/memory.hpp).
 CurveFit fit_curve(FunctionRef loss, const Eigen::VectorXd& start, const Eigen::VectorXd& end,
                    const CurveFitOptions& options = {});
 

@@ -155,7 +155,8 @@ struct NebResult {
 // top. Cost: per iteration one loss_gradient per image (and O(memory n) for L-BFGS); per insertion
 // check 3 losses per segment; the profile's evaluations; the refinement's (dense: one Hessian, n
 // HVPs, and one O(n^3) eigendecomposition per step). Throws std::invalid_argument on invalid
-// options, ends of a length other than loss.n_params() or with non-finite entries, or equal ends.
+// options, ends of a length other than loss.n_params() or with non-finite entries, or equal ends;
+// io::MemoryLimitError ("NebOptions.images = ...") when the band would exceed the memory limit.
 NebResult neb(FunctionRef loss, const Eigen::VectorXd& start, const Eigen::VectorXd& end,
               const NebOptions& options = {});
 

@@ -173,7 +173,8 @@ struct LossProfile {
 // refinement finds a local maximum inside the grid's best bracket: a narrower peak between two
 // grid points is missed (raise points). Cost: points + breakpoints + refinements evaluations of
 // loss (each one path evaluation, O(n), plus L). Throws std::invalid_argument on invalid options
-// or a loss whose dimension differs from the path's (n_params() != dimension()).
+// or a loss whose dimension differs from the path's (n_params() != dimension());
+// io::MemoryLimitError ("ProfileOptions.points = ...") when the grid exceeds the memory limit.
 LossProfile loss_profile(FunctionRef loss, const Path& path, const ProfileOptions& options = {});
 // The same for any callable L(theta); dimension checks are the callable's own.
 LossProfile loss_profile(const std::function<double(const Eigen::VectorXd&)>& loss,

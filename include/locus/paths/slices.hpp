@@ -71,7 +71,8 @@ Eigen::VectorXd filter_normalized_direction(const Mlp& model, const Eigen::Vecto
 // L on the line theta + alpha d1 (dims 1) or the square theta + alpha d1 + beta d2 (dims 2),
 // alpha and beta equally spaced on [-radius, radius], d1, d2 filter-normalised with seeds seed
 // and seed + 1. Cost: points (or points^2) losses. Throws std::invalid_argument on invalid
-// options or a wrong-length theta.
+// options or a wrong-length theta; io::MemoryLimitError ("SliceOptions.points = ...") when the
+// points^dims losses would exceed the memory limit.
 LossSlice loss_slice(const Objective& objective, const Eigen::VectorXd& theta,
                      const SliceOptions& options = {});
 // The slice through A and B: d1 = B - A, alpha on [-radius, 1 + radius]; with dims 2, d2 the

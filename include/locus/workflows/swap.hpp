@@ -38,7 +38,8 @@ struct SwapPathCheck {
 // given) and the straight line between its ends; samples both at `samples_per_segment` points per
 // segment for a figure. Cost: (7 s) (options.points + refinements) + the line's profile + 2 x the
 // samples loss evaluations. Throws std::invalid_argument when the objective's n_params differs
-// from the path's, or on invalid options.
+// from the path's, or on invalid options; io::MemoryLimitError when the samples would exceed the
+// memory limit.
 SwapPathCheck check_swap_path(const Objective& objective, const symmetry::SwapPath& path,
                               const paths::ProfileOptions& options = {},
                               int samples_per_segment = 16);
