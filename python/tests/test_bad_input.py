@@ -80,3 +80,39 @@ def test_model_files_name_the_file(tmp_path, write_safetensors):
                 {"activation": "tanh"})
     with pytest.raises(ValueError, match="zero.safetensors"):
         locus.load_model(str(tmp_path / "zero.safetensors"))
+
+
+def test_integer_keywords_too_large_for_their_field_are_value_errors():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(6, 2)), rng.normal(size=(6, 1))
+    # depth is an int: 2^32 + 1 used to wrap to 1 and build a depth-1 network without a word.
+    with pytest.raises(ValueError, match=r"depth= must be <= 2147483647.*4294967297"):
+        locus.construct_cooper(x, y, depth=2**32 + 1)
+    c = locus.construct_cooper(x, y, seed=1)
+    with pytest.raises(ValueError, match=r"steps= must be <= 2147483647.*1000000000000"):
+        locus.walk(c.model, c.params, x, y, steps=10**12)
+    # Beyond 64 bits: named, not pybind11's RuntimeError "Unable to cast".
+    with pytest.raises(ValueError, match=r"steps= is out of range.*1267650600228229401496"):
+        locus.walk(c.model, c.params, x, y, steps=2**100)
+    with pytest.raises(ValueError, match=r"seed= is out of range"):
+        locus.walk(c.model, c.params, x, y, seed=np.uint64(2**64 - 1))
+    # A float that is an integer is accepted, one beyond 2^63 is out of range.
+    with pytest.raises(ValueError, match=r"steps= is out of range.*1e\+30"):
+        locus.walk(c.model, c.params, x, y, steps=1e30)
+    assert locus.walk(c.model, c.params, x, y, steps=2.0, seed=1).trace["loss"].shape == (3,)
+
+
+def test_dropout_and_path_sizes_are_value_errors(small_memory_limit):
+    import locus.dropout
+    import locus.paths
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(6, 2)), rng.normal(size=(6, 1))
+    model = locus.Mlp([2, 4, 1], activation="tanh", mean_field=True)
+    a, b = rng.normal(size=model.n_params), rng.normal(size=model.n_params)
+    with pytest.raises(ValueError, match=r"samples.*1000000000000.*GiB"):
+        locus.dropout.dropout_error(model, a, x, y, kept=2, samples=10**12)
+    with pytest.raises(ValueError, match=r"images = 1000000000 .*GiB"):
+        locus.paths.neb(model, a, b, x, y, images=10**9)
+    with pytest.raises(ValueError, match=r"points = 100000 .*GiB"):
+        locus.paths.slice(model, a, x, y, dims=2, points=10**5)

@@ -194,3 +194,16 @@ def test_readme_example_runs():
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "loss torch" in p.stdout and "classification" in p.stdout
+
+
+def test_non_finite_weights_are_named():
+    nn = torch.nn
+    net = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    with torch.no_grad():
+        net[2].bias[0] = float("nan")
+    with pytest.raises(ValueError, match=r"layer 2 \(Linear\) bias .* index 0 \(nan\)"):
+        locus.from_torch(net)
+    params = np.zeros(13)
+    params[4] = np.inf
+    with pytest.raises(ValueError, match=r"params\[4\] is non-finite"):
+        locus.to_torch(locus.Mlp([2, 3, 1]), params)

@@ -220,3 +220,134 @@ def test_failed_command_leaves_existing_output_unchanged(locus_bin, cooper, tmp_
     assert rc in (1, 2), (rc, out, err)
     assert target.read_bytes() == SENTINEL, err
     assert sorted(set(os.listdir(tmp_path)) - before) == [], err
+
+
+# --- integers: no silent narrowing in the options layer ----------------------------------------
+
+def test_integers_too_large_for_their_field_are_refused(locus_bin, cooper, tmp_path):
+    # 10^12 in an int field used to wrap to -727379968 and be refused with that number.
+    err = expect_2(locus_bin, ["walk", "--params", cooper / "m.safetensors", *IRIS,
+                               "--line-points", "1000000000000"],
+                   ["--line-points", "1000000000000", "2147483647"])
+    assert "-727379968" not in err
+    # 2^32 + 1 used to wrap to depth 1 and run a depth-1 construction without a word.
+    expect_2(locus_bin, ["construct", "cooper", *IRIS, "--depth", "4294967297", "--save",
+                         tmp_path / "c.safetensors"], ["--depth", "4294967297"])
+    assert not (tmp_path / "c.safetensors").exists()
+    # Beyond 64 bits, as digits or as a number in exponent form.
+    expect_2(locus_bin, ["walk", "--params", cooper / "m.safetensors", *IRIS, "--steps",
+                         "99999999999999999999"], ["--steps", "99999999999999999999", "range"])
+    expect_2(locus_bin, ["walk", "--params", cooper / "m.safetensors", *IRIS, "--steps", "1e30"],
+             ["--steps", "1e+30", "range"])
+
+
+def test_integers_are_read_exactly(locus_bin, cooper):
+    # 2^53 + 1 read through a double is 2^53: the seed in the context must be the one typed.
+    rc, out, err = run(locus_bin, "walk", "--params", cooper / "m.safetensors", *IRIS, "--steps",
+                       "2", "--seed", "9007199254740993", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["context"]["options"]["walk"]["seed"] == 9007199254740993
+
+
+STUDY_RANGE_CASES = [
+    ({"walk_steps": 1e12}, ['"walk_steps"', "1000000000000", "2147483647"]),
+    ({"walk_steps": 1e30}, ['"walk_steps"', "range"]),
+    ({"seed": 18446744073709551615}, ['"seed"', "18446744073709551615", "range"]),
+]
+
+
+@pytest.mark.parametrize("options,words", STUDY_RANGE_CASES,
+                         ids=[str(c[0]) for c in STUDY_RANGE_CASES])
+def test_study_file_integers_out_of_range(locus_bin, tmp_path, options, words):
+    f = tmp_path / "opts.json"
+    f.write_text(json.dumps({"study": "cooper", **options}))
+    expect_2(locus_bin, ["study", "run", f, "--out", tmp_path / "s"], ["opts.json", *words])
+    assert not (tmp_path / "s").exists()
+
+
+def test_study_run_memory_refusal_names_the_run_and_key(locus_bin, tmp_path):
+    f = tmp_path / "big.json"
+    f.write_text(json.dumps({"study": "cooper", "runs": "p=2,h=8,d=6; p=2,h=8,d=1000000000",
+                             "walk_run": -1}))
+    expect_2(locus_bin, ["study", "run", f, "--out", tmp_path / "s", "--max-memory", "1"],
+             ["big.json", '"runs" entry 1', "'p=2,h=8,d=1000000000'", "(d = 1000000000)",
+              "GiB"])
+    f.write_text(json.dumps({"study": "cooper", "runs": "p=2,h=1000000000,d=6,method=lm",
+                             "walk_run": -1}))
+    expect_2(locus_bin, ["study", "run", f, "--out", tmp_path / "s", "--max-memory", "1"],
+             ["big.json", '"runs" entry 0', "(h = 1000000000)", "GiB"])
+
+
+# --- --strict: the results are written before the exit status says a claim failed --------------
+
+def test_study_run_strict_writes_its_results_before_exit_1(locus_bin, tmp_path):
+    out = tmp_path / "s"
+    rc, stdout, err = run(locus_bin, "study", "run", "--study", "cooper", "--out", out,
+                          "--set", "runs=p=2,h=8,d=6", "--set", "walk_run=0", "--set",
+                          "walk_steps=3", "--set", "walk_min_length=1e6", "--strict")
+    assert rc == 1, (stdout, err)
+    assert "--strict" in err
+    result = json.loads((out / "result.json").read_text())
+    assert list(result)[0] == "context"
+    verdicts = {c["id"]: c["verdict"] for c in result["claims"]}
+    assert verdicts["walk"] == "fails"
+    assert (out / "runs.csv").read_text().startswith("run,")
+
+
+# --- several outputs: all replaced or none -------------------------------------------------------
+
+def test_data_convert_changes_no_output_when_the_second_fails(locus_bin, tmp_path):
+    x = tmp_path / "x.npy"
+    x.write_bytes(SENTINEL)
+    # A file name of 250 characters passes the early writability check, but its temporary
+    # (name + ".tmp.<pid>.<n>.npy") is longer than NAME_MAX (255): writing --out-y fails after
+    # --out-x has been written. Before the staged write, --out-x was already replaced then.
+    y = tmp_path / ("y" * 246 + ".npy")
+    before = set(os.listdir(tmp_path))
+    rc, out, err = run(locus_bin, "data", "convert", "--dataset", "iris", "--out-x", x,
+                       "--out-y", y)
+    assert rc in (1, 2), (rc, out, err)
+    assert "y" * 246 in err
+    assert x.read_bytes() == SENTINEL
+    assert set(os.listdir(tmp_path)) == before
+    # The same command with a writable --out-y replaces both.
+    rc, out, err = run(locus_bin, "data", "convert", "--dataset", "iris", "--out-x", x,
+                       "--out-y", tmp_path / "y.npy")
+    assert rc == 0, err
+    assert np.load(x).shape == (150, 4) and np.load(tmp_path / "y.npy").shape[0] == 150
+    assert sorted(os.listdir(tmp_path)) == sorted(before | {"y.npy"})
+
+
+# --- the verbs of dropout, paths and basins: sizes, failed runs, several outputs ---------------
+
+def test_dropout_and_path_sizes_are_checked_before_memory_is_taken(locus_bin, tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "a.npy", rng.normal(size=19))  # [4, 2, 3]: 4*2 + 2 + 2*3 + 3
+    np.save(tmp_path / "b.npy", rng.normal(size=19))
+    arch = ["--arch", "4,2,3", "--activation", "tanh", "--params", tmp_path / "a.npy", *IRIS,
+            "--max-memory", "1"]
+    # 10^12 keep sets, a gap and a loss each (about 14900 GiB): refused before the network is read.
+    expect_2(locus_bin, ["dropout", "evaluate", *arch, "--kept", "1", "--samples",
+                         "1000000000000"], ["--samples", "1000000000000", "GiB"])
+    # A band of 10^9 images of 19 parameters.
+    expect_2(locus_bin, ["path", "neb", *arch, "--params-end", tmp_path / "b.npy", "--images",
+                         "1000000000"], ["images = 1000000000", "GiB", "--max-memory"])
+    # A 2-D slice of 10^5 x 10^5 losses.
+    expect_2(locus_bin, ["path", "slice", *arch, "--dims", "2", "--points", "100000"],
+             ["points = 100000", "GiB", "--max-memory"])
+    expect_2(locus_bin, ["path", "fit", *arch, "--params-end", tmp_path / "b.npy", "--kind",
+                         "polychain", "--bends", "1000000000"], ["bends = 1000000000", "GiB"])
+    expect_2(locus_bin, ["path", "profile", *arch, "--params-end", tmp_path / "b.npy",
+                         "--points", "1000000000"], ["points = 1000000000", "GiB"])
+
+
+def test_diverged_dropout_training_writes_nothing(locus_bin, tmp_path):
+    out = tmp_path / "net.safetensors"
+    out.write_bytes(SENTINEL)
+    rc, stdout, err = run(locus_bin, "dropout", "train", "--arch", "3,8,1", "--activation",
+                          "tanh", "--mean-field", "--dataset", "teacher", "--teacher-arch",
+                          "3,2,1", "--n-points", "50", "--steps", "200", "--step", "1e30",
+                          "--save", out)
+    assert rc == 1, (stdout, err)
+    assert "diverged" in stdout + err and "not written" in err
+    assert out.read_bytes() == SENTINEL
