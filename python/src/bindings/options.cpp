@@ -22,7 +22,7 @@ options::Value option_value(const std::string& name, const py::handle& v) {
     const long long x = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
     if (overflow != 0)
       throw std::invalid_argument(name + "= is out of range for a 64-bit integer, got " +
-                                  std::string(py::str(i)));
+                                  i.attr("__str__")().cast<std::string>());
     return static_cast<std::int64_t>(x);
   };
   if (py::isinstance<py::int_>(v)) return integer(py::reinterpret_borrow<py::int_>(v));
