@@ -339,6 +339,10 @@ def test_dropout_and_path_sizes_are_checked_before_memory_is_taken(locus_bin, tm
                          "polychain", "--bends", "1000000000"], ["bends = 1000000000", "GiB"])
     expect_2(locus_bin, ["path", "profile", *arch, "--params-end", tmp_path / "b.npy",
                          "--points", "1000000000"], ["points = 1000000000", "GiB"])
+    # The profiles' grid is an int: 2^32 + 1 used to narrow to 1 and be refused as "got 1".
+    expect_2(locus_bin, ["path", "dropout", *arch, "--mean-field", "--params-end",
+                         tmp_path / "b.npy", "--profile-points", "4294967297"],
+             ["--profile-points", "4294967297"])
 
 
 def test_diverged_dropout_training_writes_nothing(locus_bin, tmp_path):
