@@ -185,7 +185,7 @@ std::string_view to_string(CurveFitStatus s) {
 }
 
 CurveFit fit_curve(FunctionRef loss, const VectorXd& start, const VectorXd& end,
-                   const CurveFitOptions& options) {
+                   const CurveFitOptions& options, const ProgressCallback& progress) {
   options.validate();
   const CurveObjective objective(loss, start, end, options.kind, options.bends,
                                  options.quadrature_nodes);
@@ -205,8 +205,19 @@ CurveFit fit_curve(FunctionRef loss, const VectorXd& start, const VectorXd& end,
   int rounds = 0, iterations = 0;
   std::vector<double> history;
   double previous = line_profile.loss_max;
+  const long long total = (long long)options.max_rounds * options.iterations_per_round;
+  solvers::IterationCallback each;  // "curve fit" k/total with J and |grad J|
+  if (progress)
+    each = [&](const solvers::IterationRecord& it) {
+      progress({.stage = "curve fit",
+                .done = iterations + it.iteration,
+                .total = total,
+                .loss = it.loss,
+                .gradient_max_norm = it.gradient_max_norm});
+      return true;
+    };
   while (rounds < options.max_rounds) {
-    const solvers::SolveResult r = solvers::solve_lbfgs(objective, z, lbfgs);
+    const solvers::SolveResult r = solvers::solve_lbfgs(objective, z, lbfgs, each);
     ++rounds;
     iterations += r.iterations;
     if (rounds == 1) j_initial = r.loss_initial;

@@ -22,6 +22,7 @@
 #include <stdexcept>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "cli/table_options.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
@@ -85,28 +86,6 @@ io::Json to_json(const PathFlags& f, bool with_data = true) {
           {"output", to_json(f.out)}};
 }
 
-// The two ends: --params (with --arch or the file's architecture) and the end point `end`
-// (named by `flag`), read with the same architecture. Throws std::invalid_argument naming the
-// flag when the ends differ in architecture or length, or are equal.
-struct Ends {
-  Mlp model;
-  Eigen::VectorXd start, end;
-};
-Ends load_ends(const ModelOptions& model, const std::string& end, const std::string& flag) {
-  LoadedModel a = load_model(model);
-  if (!a.theta) throw std::invalid_argument("--params: the path needs a start point");
-  if (end.empty()) throw std::invalid_argument(flag + " FILE (the end point) is required");
-  ModelFile b = with_option(flag, [&] {
-    return locus::load_model(end, {.spec = a.model.spec(), .activation = a.model.activation()});
-  });
-  if (b.spec.widths != a.model.spec().widths)
-    throw std::invalid_argument(flag + ": architecture " + Mlp(b.spec).describe() +
-                                " differs from --params " + a.model.describe());
-  if (b.theta == *a.theta)
-    throw std::invalid_argument(flag + ": the end point equals the start point (--params)");
-  return {std::move(a.model), std::move(*a.theta), std::move(b.theta)};
-}
-
 // The ends, the data and the loss of a verb that needs all three.
 struct Problem {
   Ends ends;
@@ -141,10 +120,26 @@ void print_header(const Ends& ends, const Dataset* data) {
   if (data) std::printf("data        %s, d = %ld points\n", data->name.c_str(), long(data->size()));
 }
 
-// Writes (t, loss) of a profile as CSV when `path` is set.
+// Prints a verb's result on pr: with --json, the ends then `result` as the body and the shared
+// flags plus `resolved` as the context; else the text header and `text`.
+void print_result(const PathFlags& f, const Problem& pr, const io::Json& result,
+                  const io::Json& resolved, const std::string& text) {
+  if (f.out.json) {
+    io::Json body = ends_json(pr.ends, &pr.data);
+    body.update(result);
+    io::Json context = to_json(f);
+    context.update(resolved);
+    print_json(context, body);
+  } else {
+    print_header(pr.ends, &pr.data);
+    std::cout << text;
+  }
+}
+
 // Appended to the message of a command that fails after computing: its files are not written.
 constexpr const char* kNotWritten = " (output files not written)";
 
+// Writes (t, loss) of a profile as CSV when `path` is set.
 void write_profile_csv(const std::string& path, const lp::LossProfile& p) {
   if (path.empty()) return;
   Eigen::MatrixXd rows(p.t.size(), 2);
@@ -152,9 +147,20 @@ void write_profile_csv(const std::string& path, const lp::LossProfile& p) {
   io::write_csv(path, {"t", "loss"}, rows);
 }
 
+// Throws std::invalid_argument naming the first of the set files that cannot be written.
 void require_writable(std::initializer_list<const std::string*> files) {
   for (const std::string* f : files)
     if (!f->empty()) io::require_writable(*f);
+}
+
+// The start of a verb on two ends and data: its options validated (table's messages), its
+// output files checked writable, then the problem loaded. Throws std::invalid_argument as those.
+template <class O>
+Problem start_verb(const PathFlags& f, const options::Table<O>& table, const O& options,
+                   std::initializer_list<const std::string*> outputs) {
+  validate_for_cli(table, [&] { options.validate(); });
+  require_writable(outputs);
+  return load_problem(f);
 }
 
 // ---- profile / line ---------------------------------------------------------------------------
@@ -194,32 +200,27 @@ lp::Path make_path(const ProfileCommand& cmd, const Ends& ends) {
 }
 
 void run_profile(const ProfileCommand& cmd) {
-  validate_for_cli(lp::profile_table(), [&] { cmd.options.validate(); });
-  require_writable({&cmd.csv, &cmd.save_vertices});
-  const Problem pr = load_problem(cmd);
+  const Problem pr =
+      start_verb(cmd, lp::profile_table(), cmd.options, {&cmd.csv, &cmd.save_vertices});
   const lp::Path path = make_path(cmd, pr.ends);
-  const lp::LossProfile p = lp::loss_profile(pr.objective, path, cmd.options);
+  Progress progress("path profile");
+  const lp::LossProfile p = lp::loss_profile(pr.objective, path, cmd.options, progress.callback());
+  progress.finish();
 
   if (p.converged()) {  // a failed command leaves existing outputs as they were
     write_profile_csv(cmd.csv, p);
     if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, path.control_points());
   }
-  if (cmd.out.json) {
-    io::Json body = ends_json(pr.ends, &pr.data);
-    body["path"] = std::string(lp::to_string(path.kind()));
-    body.update(lp::to_json(p));
-    io::Json resolved = to_json(cmd);
-    resolved.update({{"profile", lp::profile_table().to_json(cmd.options)},
-                     {"kind", cmd.kind},
-                     {"bends", cmd.bends},
-                     {"out", cmd.csv},
-                     {"save_vertices", cmd.save_vertices}});
-    print_json(resolved, body);
-  } else {
-    print_header(pr.ends, &pr.data);
-    std::printf("path        %s\n", std::string(lp::to_string(path.kind())).c_str());
-    std::cout << lp::summary(p);
-  }
+  const std::string kind(lp::to_string(path.kind()));
+  io::Json result = {{"path", kind}};
+  result.update(lp::to_json(p));
+  print_result(cmd, pr, result,
+               {{"profile", lp::profile_table().to_json(cmd.options)},
+                {"kind", cmd.kind},
+                {"bends", cmd.bends},
+                {"out", cmd.csv},
+                {"save_vertices", cmd.save_vertices}},
+               "path        " + kind + "\n" + lp::summary(p));
   if (!p.converged()) throw std::runtime_error("profile " + p.message + kNotWritten);
 }
 
@@ -250,27 +251,22 @@ struct FitCommand : PathFlags {
 };
 
 void run_fit(const FitCommand& cmd) {
-  validate_for_cli(lp::curve_fit_table(), [&] { cmd.options.validate(); });
-  require_writable({&cmd.save_control, &cmd.csv});
-  const Problem pr = load_problem(cmd);
-  const lp::CurveFit fit = lp::fit_curve(pr.objective, pr.ends.start, pr.ends.end, cmd.options);
+  const Problem pr =
+      start_verb(cmd, lp::curve_fit_table(), cmd.options, {&cmd.save_control, &cmd.csv});
+  Progress progress("path fit");
+  const lp::CurveFit fit =
+      lp::fit_curve(pr.objective, pr.ends.start, pr.ends.end, cmd.options, progress.callback());
+  progress.finish();
 
   if (fit.converged()) {  // a failed command leaves existing outputs as they were
     if (!cmd.save_control.empty()) io::write_npy(cmd.save_control, fit.curve.control_points());
     write_profile_csv(cmd.csv, fit.profile);
   }
-  if (cmd.out.json) {
-    io::Json body = ends_json(pr.ends, &pr.data);
-    body.update(lp::to_json(fit));
-    io::Json resolved = to_json(cmd);
-    resolved.update({{"fit", lp::curve_fit_table().to_json(cmd.options)},
-                     {"save_control", cmd.save_control},
-                     {"out", cmd.csv}});
-    print_json(resolved, body);
-  } else {
-    print_header(pr.ends, &pr.data);
-    std::cout << lp::summary(fit);
-  }
+  print_result(cmd, pr, lp::to_json(fit),
+               {{"fit", lp::curve_fit_table().to_json(cmd.options)},
+                {"save_control", cmd.save_control},
+                {"out", cmd.csv}},
+               lp::summary(fit));
   if (!fit.converged()) throw std::runtime_error("curve fit " + fit.message + kNotWritten);
 }
 
@@ -297,10 +293,12 @@ struct NebCommand : PathFlags {
 };
 
 void run_neb(const NebCommand& cmd) {
-  validate_for_cli(lp::neb_table(), [&] { cmd.options.validate(); });
-  require_writable({&cmd.save_vertices, &cmd.save_saddle, &cmd.csv});
-  const Problem pr = load_problem(cmd);
-  const lp::NebResult r = lp::neb(pr.objective, pr.ends.start, pr.ends.end, cmd.options);
+  const Problem pr = start_verb(cmd, lp::neb_table(), cmd.options,
+                                {&cmd.save_vertices, &cmd.save_saddle, &cmd.csv});
+  Progress progress("path neb");
+  const lp::NebResult r =
+      lp::neb(pr.objective, pr.ends.start, pr.ends.end, cmd.options, progress.callback());
+  progress.finish();
 
   if (r.status != lp::NebStatus::non_finite) {  // a failed command leaves outputs as they were
     if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, r.path.control_points());
@@ -308,19 +306,12 @@ void run_neb(const NebCommand& cmd) {
       save_model(cmd.save_saddle, pr.ends.model, r.saddle.theta);
     write_profile_csv(cmd.csv, r.profile);
   }
-  if (cmd.out.json) {
-    io::Json body = ends_json(pr.ends, &pr.data);
-    body.update(lp::to_json(r));
-    io::Json resolved = to_json(cmd);
-    resolved.update({{"neb", lp::neb_table().to_json(cmd.options)},
-                     {"save_vertices", cmd.save_vertices},
-                     {"save_saddle", cmd.save_saddle},
-                     {"out", cmd.csv}});
-    print_json(resolved, body);
-  } else {
-    print_header(pr.ends, &pr.data);
-    std::cout << lp::summary(r);
-  }
+  print_result(cmd, pr, lp::to_json(r),
+               {{"neb", lp::neb_table().to_json(cmd.options)},
+                {"save_vertices", cmd.save_vertices},
+                {"save_saddle", cmd.save_saddle},
+                {"out", cmd.csv}},
+               lp::summary(r));
   if (r.status == lp::NebStatus::non_finite)
     throw std::runtime_error("neb " + r.message + kNotWritten);
 }
@@ -367,9 +358,12 @@ void run_align(const AlignCommand& cmd) {
     data = load_data(cmd.data, ends.model.spec());
   std::optional<Objective> objective;
   if (data) objective.emplace(ends.model, *data, to_loss_spec(cmd.loss));
-  const lp::Alignment al = objective
-                               ? lp::weight_match(ends.model, fixed, moved, *objective, cmd.options)
-                               : lp::weight_match(ends.model, fixed, moved, cmd.options);
+  Progress progress("path align");
+  const lp::Alignment al =
+      objective
+          ? lp::weight_match(ends.model, fixed, moved, *objective, cmd.options, progress.callback())
+          : lp::weight_match(ends.model, fixed, moved, cmd.options, progress.callback());
+  progress.finish();
   if (!cmd.save.empty()) save_model(cmd.save, ends.model, al.theta);
   if (cmd.out.json) {
     io::Json body = ends_json(ends, data ? &*data : nullptr);
@@ -428,11 +422,16 @@ void run_slice(const SliceCommand& cmd) {
   if (!cmd.end.empty()) ends = load_ends(cmd.model, cmd.end, "--params-end");
   const Dataset data = load_data(cmd.data, a.model.spec());
   const Objective objective(a.model, data, to_loss_spec(cmd.loss));
+  Progress progress("path slice");
   const lp::LossSlice s =
-      ends ? lp::loss_slice_between(objective, ends->start, ends->end, cmd.options)
-           : lp::loss_slice(objective, *a.theta, cmd.options);
+      ends ? lp::loss_slice_between(objective, ends->start, ends->end, cmd.options,
+                                    progress.callback())
+           : lp::loss_slice(objective, *a.theta, cmd.options, progress.callback());
   std::optional<lp::ProfileSlice> p;
-  if (cmd.profile) p = lp::profile_slice(objective, *a.theta, s.d1, s.alpha, cmd.profile_options);
+  if (cmd.profile)
+    p = lp::profile_slice(objective, *a.theta, s.d1, s.alpha, cmd.profile_options,
+                          progress.callback());
+  progress.finish();
 
   if (!cmd.csv.empty() && (!p || p->converged)) {  // a failed command writes nothing
     if (cmd.options.dims == 2) {

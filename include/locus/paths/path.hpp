@@ -27,6 +27,7 @@
 
 #include "locus/core/options.hpp"
 #include "locus/core/problem.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::paths {
@@ -173,11 +174,15 @@ struct LossProfile {
 // refinement finds a local maximum inside the grid's best bracket: a narrower peak between two
 // grid points is missed (raise points). Cost: points + breakpoints + refinements evaluations of
 // loss (each one path evaluation, O(n), plus L). Throws std::invalid_argument on invalid options
-// or a loss whose dimension differs from the path's (n_params() != dimension()).
-LossProfile loss_profile(FunctionRef loss, const Path& path, const ProfileOptions& options = {});
+// or a loss whose dimension differs from the path's (n_params() != dimension()). progress gets
+// "profile grid" k/m after each grid point, then "profile refinement" k/max_refinements with the
+// largest loss so far.
+LossProfile loss_profile(FunctionRef loss, const Path& path, const ProfileOptions& options = {},
+                         const ProgressCallback& progress = {});
 // The same for any callable L(theta); dimension checks are the callable's own.
 LossProfile loss_profile(const std::function<double(const Eigen::VectorXd&)>& loss,
-                         const Path& path, const ProfileOptions& options = {});
+                         const Path& path, const ProfileOptions& options = {},
+                         const ProgressCallback& progress = {});
 
 // {"above_larger_end", "above_interpolation", "above_mean"}.
 io::Json to_json(const Barriers& b);
