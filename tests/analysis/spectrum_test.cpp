@@ -200,8 +200,8 @@ TEST(Spectrum, DenseHessianProgressCountsColumnsAndChangesNothing) {
   const VectorXd theta = model.init_parameters({.seed = 3});
   const Index n = obj.n_params();
   std::vector<ProgressEvent> events;
-  const Spectrum with = hessian_spectrum(obj, theta, {},
-                                         [&](const ProgressEvent& e) { events.push_back(e); });
+  const Spectrum with =
+      hessian_spectrum(obj, theta, {}, [&](const ProgressEvent& e) { events.push_back(e); });
   const Spectrum without = hessian_spectrum(obj, theta, {});
   EXPECT_EQ(with.eigenvalues, without.eigenvalues);
   ASSERT_EQ(events.size(), size_t((n + 63) / 64 + 1));

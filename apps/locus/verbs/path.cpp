@@ -49,19 +49,24 @@ struct PathFlags {
   TableFlags flags;
 };
 
-// Adds PathFlags' options to a new subcommand `name` of app (with --params-end required unless
-// end_required is false) and returns it; the verb adds its own options after.
-CLI::App* add_path_subcommand(CLI::App* app, const std::string& name,
-                              const std::string& description, PathFlags& f,
-                              const std::string& end_help, bool end_required = true) {
+constexpr const char* kEndHelp = "the end point: a file like --params, of the same architecture";
+
+// A new command of type Cmd (a PathFlags) and its subcommand `name` of app with PathFlags'
+// options (--params-end required unless end_required is false); the verb adds its own options
+// to the subcommand after.
+template <class Cmd>
+std::pair<std::shared_ptr<Cmd>, CLI::App*> add_path_subcommand(
+    CLI::App* app, const std::string& name, const std::string& description,
+    const std::string& end_help = kEndHelp, bool end_required = true) {
+  auto cmd = std::make_shared<Cmd>();
   auto* sub = app->add_subcommand(name, description);
-  add_model_options(sub, f.model, true);
-  auto* end = sub->add_option("--params-end,--to", f.end, end_help);
+  add_model_options(sub, cmd->model, true);
+  auto* end = sub->add_option("--params-end,--to", cmd->end, end_help);
   if (end_required) end->required();
-  add_data_options(sub, f.data);
-  add_loss_options(sub, f.loss);
-  add_output_options(sub, f.out);
-  return sub;
+  add_data_options(sub, cmd->data);
+  add_loss_options(sub, cmd->loss);
+  add_output_options(sub, cmd->out);
+  return {cmd, sub};
 }
 
 // Adds the flags of `table` (values into `options`) and --list-options, and makes the callback
@@ -225,12 +230,10 @@ void run_profile(const ProfileCommand& cmd) {
 }
 
 void setup_profile(CLI::App* app) {
-  auto cmd = std::make_shared<ProfileCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<ProfileCommand>(
       app, "profile",
       "The loss along the path from --params to --params-end (straight by default), its maximum "
-      "refined to --t-tolerance / --loss-tolerance, and the barrier in three conventions",
-      *cmd, "the end point: a file like --params, of the same architecture");
+      "refined to --t-tolerance / --loss-tolerance, and the barrier in three conventions");
   sub->alias("line");
   sub->add_option("--kind", cmd->kind,
                   "linear (the straight line), bezier (one bend) or polychain / polyline "
@@ -271,13 +274,11 @@ void run_fit(const FitCommand& cmd) {
 }
 
 void setup_fit(CLI::App* app) {
-  auto cmd = std::make_shared<FitCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<FitCommand>(
       app, "fit",
       "A Bezier curve or polychain from --params to --params-end whose bends minimize the loss "
       "integrated along it (Gauss-Legendre in t, L-BFGS), stopped when its maximum converges; "
-      "its barriers beside the straight line's",
-      *cmd, "the end point: a file like --params, of the same architecture");
+      "its barriers beside the straight line's");
   sub->alias("curve");
   sub->add_option("--save-control", cmd->save_control,
                   ".npy with the fitted control points, one per row: start, bend(s), end");
@@ -317,13 +318,11 @@ void run_neb(const NebCommand& cmd) {
 }
 
 void setup_neb(CLI::App* app) {
-  auto cmd = std::make_shared<NebCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<NebCommand>(
       app, "neb",
       "A nudged elastic band from --params to --params-end (improved tangent, climbing image, "
       "L-BFGS or FIRE, AutoNEB insertion), converged on max |F|_inf; its top refined to a "
-      "critical point and its Hessian index reported",
-      *cmd, "the end point: a file like --params, of the same architecture");
+      "critical point and its Hessian index reported");
   sub->add_option("--save-vertices", cmd->save_vertices,
                   ".npy with the band's vertices, one per row: start, images, end");
   sub->add_option("--save-saddle", cmd->save_saddle,
@@ -386,14 +385,12 @@ void run_align(const AlignCommand& cmd) {
 }
 
 void setup_align(CLI::App* app) {
-  auto cmd = std::make_shared<AlignCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<AlignCommand>(
       app, "align",
       "Permute the hidden neurons of --params to match --reference (or of --params-end to match "
       "--params) by weight matching: exact linear assignment per layer, coordinate descent over "
       "layers; with data, the straight line's barrier before and after",
-      *cmd, "the network to align to --params: a file like --params, of the same architecture",
-      false);
+      "the network to align to --params: a file like --params, of the same architecture", false);
   sub->add_option("--reference", cmd->reference,
                   "the network to align --params to: a file like --params");
   sub->add_option("--save", cmd->save, "the aligned network (.safetensors or .npy)");
@@ -475,14 +472,13 @@ void run_slice(const SliceCommand& cmd) {
 }
 
 void setup_slice(CLI::App* app) {
-  auto cmd = std::make_shared<SliceCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<SliceCommand>(
       app, "slice",
       "The loss on a line (--dims 1) or a square (--dims 2) through --params along "
       "filter-normalised random directions, or through --params and --params-end (the plane of "
       "B - A and a random direction orthogonal to it); with --profile, the profile slice "
       "min over z orthogonal to the line of L beside it",
-      *cmd, "a second point: the slice's first direction is --params-end minus --params", false);
+      "a second point: the slice's first direction is --params-end minus --params", false);
   sub->add_flag("--profile", cmd->profile,
                 "also minimize L over the complement of the line at each alpha (--dims 1)");
   sub->add_option("--out", cmd->csv,
