@@ -263,6 +263,8 @@ def check_derivatives(
     directions: int = ...,
     seed: int = ...,
     safety_factor: float = ...,
+    progress: bool = False,
+    callback: Callable[[dict[str, Any]], None] | None = None,
 ) -> DerivativeCheckResult: ...
 
 # Options tables (options.cpp): the keyword options of analyze ("analyze"), hessian_spectrum

@@ -27,6 +27,10 @@ drops in every hidden layer at once (``dropout_error(..., every_layer=True)`` sa
     p = ld.dropout_path(model, a["params"], b["params"], x, y, keep="first-half")
     p["vertices"], p["segments"], p["excess"], p["bound"], p["line"].barriers
 
+Training, ``dropout_error`` and ``dropout_path`` take ``progress=True`` (a line on sys.stderr:
+SGD steps k/n with the batch loss, draws k/n, segment checks and profile points) or
+``callback=f`` (f gets one dict {stage, done, total, loss, gradient_max_norm} per unit of work).
+
 Bad input (ends of different widths, an odd width for a half split, a keep set out of range, a
 network with no or (for the path) more than two hidden layers, unknown option names) raises
 ValueError naming it.

@@ -28,6 +28,11 @@ interpolation of the end losses at t*, minus the mean of the ends.
     p.t, p.slice, p.profile                                        # min over z of L beside L
     d = locus.paths.dropout_path(model, params_a, params_b, x, y)  # Shevchenko-Mondelli
 
+Every call that computes takes ``progress=True`` (a line on sys.stderr: profile points k/n, NEB
+iterations with the highest image's loss and the max force, curve-fit iterations with the
+integrated loss, slice points, profile-slice minimizations) or ``callback=f`` (f gets one dict
+{stage, done, total, loss, gradient_max_norm} per unit of work, from the calling thread).
+
 Bad input (ends of different lengths, non-finite values, unknown option names, a callable that
 returns something other than a number) raises ValueError naming it.
 """

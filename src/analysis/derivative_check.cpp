@@ -263,7 +263,8 @@ DerivativeCheckResult check_function_derivatives(const FunctionProbe& f, const E
 }
 
 DerivativeCheckResult check_derivatives(const Objective& obj, const Eigen::VectorXd& theta,
-                                        const DerivativeCheckOptions& options) {
+                                        const DerivativeCheckOptions& options,
+                                        const ProgressCallback& progress) {
   options.validate();
   if (theta.size() != obj.n_params())
     throw std::invalid_argument("theta has length " + std::to_string(theta.size()) +
@@ -284,11 +285,13 @@ DerivativeCheckResult check_derivatives(const Objective& obj, const Eigen::Vecto
     p.residuals = [&](const Eigen::VectorXd& y) { return obj.residuals(y); };
     p.jacobian = [&](const Eigen::VectorXd& y) { return obj.jacobian(y); };
   }
+  report_progress(progress, {.stage = "finite differences", .done = 0, .total = 3});
   DerivativeCheckResult r = check_function_derivatives(p, theta, options);
   const double safety = options.safety_factor;
   // A direction independent of the differenced ones (their generator has moved on).
   Rng rng(options.seed + 0x9e3779b97f4a7c15ull);
   if (n <= options.max_dense_hessian_params) {
+    report_progress(progress, {.stage = "dense Hessian", .done = 1, .total = 3});
     const Eigen::MatrixXd h = obj.hessian(theta);
     const Eigen::VectorXd v = random_unit(n, rng);
     const Eigen::VectorXd a = op.apply(v), b = h * v;
@@ -303,6 +306,7 @@ DerivativeCheckResult check_derivatives(const Objective& obj, const Eigen::Vecto
   }
   const double m = double(obj.n_residuals());
   if (squared && 8.0 * m * double(n) <= options.max_jacobian_bytes) {
+    report_progress(progress, {.stage = "2c J^T r", .done = 2, .total = 3});
     const Eigen::MatrixXd j = obj.jacobian(theta);
     const Eigen::VectorXd res = obj.residuals(theta);
     const double c2 = 2.0 * obj.scale();

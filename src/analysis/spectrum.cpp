@@ -89,6 +89,28 @@ double dense_bytes(Index n, const SpectrumOptions& o) {
   return bytes;
 }
 
+// The n x n matrix [op e_1, ..., op e_n], symmetrised (A + A^T)/2 (an operator symmetric in
+// exact arithmetic may not be so in floating point; dsyevd would read only one triangle), built
+// in blocks of 64 columns with `stage` k/n reported after each block from the calling thread.
+// parallel: the columns of a block in parallel (op must allow concurrent perform_op, as
+// HessianOperator does); each column is the same with or without. Cost: n applications.
+MatrixXd dense_columns(const SymmetricOperatorRef& op, bool parallel, const std::string& stage,
+                       const ProgressCallback& progress) {
+  const Index n = op.rows(), block = 64;
+  MatrixXd a(n, n);
+  for (Index j0 = 0; j0 < n; j0 += block) {
+    const Index j1 = std::min(n, j0 + block);
+#pragma omp parallel for schedule(dynamic, 8) if (parallel)
+    for (Index j = j0; j < j1; ++j) {
+      VectorXd e = VectorXd::Zero(n);
+      e[j] = 1.0;
+      op.perform_op(e.data(), a.col(j).data());
+    }
+    report_progress(progress, {.stage = stage, .done = j1, .total = n});
+  }
+  return 0.5 * (a + a.transpose());
+}
+
 Spectrum dense_from_matrix(MatrixXd a, double memory_bytes) {
   Spectrum s;
   s.memory_bytes = memory_bytes;
@@ -217,6 +239,7 @@ Spectrum slq_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& o) 
 }
 
 // op with one progress event per application: `stage`, applications so far out of `total`.
+// (The dense build reports per block of columns instead: dense_columns.)
 struct ReportingOperator {
   using Scalar = double;
   SymmetricOperatorRef op;
@@ -249,31 +272,19 @@ Spectrum operator_spectrum(const SymmetricOperatorRef& op_in, const SpectrumOpti
   const Index n = op_in.rows();
   if (n < 1) throw std::invalid_argument("operator_spectrum: the operator has size 0");
   const long long slq_total = (long long)options.slq_probes * std::min<Index>(options.slq_steps, n);
-  const ReportingOperator reporting{
-      .op = op_in,
-      .progress = progress,
-      .stage = options.method == SpectrumMethod::dense     ? "operator columns"
-               : options.method == SpectrumMethod::lanczos ? "Lanczos (operator applications)"
-                                                           : "SLQ (operator applications)",
-      .total = options.method == SpectrumMethod::dense ? (long long)n
-               : options.method == SpectrumMethod::slq ? slq_total
-                                                       : 0};
+  const ReportingOperator reporting{.op = op_in,
+                                    .progress = progress,
+                                    .stage = options.method == SpectrumMethod::lanczos
+                                                 ? "Lanczos (operator applications)"
+                                                 : "SLQ (operator applications)",
+                                    .total = options.method == SpectrumMethod::slq ? slq_total : 0};
   const SymmetricOperatorRef op =
       progress ? SymmetricOperatorRef(reporting) : SymmetricOperatorRef(op_in);
   Spectrum s;
   switch (options.method) {
     case SpectrumMethod::dense: {
       const double bytes = dense_bytes(n, options);
-      MatrixXd a(n, n);
-      VectorXd e = VectorXd::Zero(n);
-      for (Index j = 0; j < n; ++j) {
-        e[j] = 1.0;
-        op.perform_op(e.data(), a.col(j).data());
-        e[j] = 0.0;
-      }
-      // An operator symmetric in exact arithmetic may not be so in floating point: use the
-      // symmetric part (dsyevd would read only the lower triangle).
-      s = dense_from_matrix(0.5 * (a + a.transpose()), bytes);
+      s = dense_from_matrix(dense_columns(op_in, false, "operator columns", progress), bytes);
       break;
     }
     case SpectrumMethod::lanczos:
@@ -293,8 +304,11 @@ Spectrum hessian_spectrum(const Objective& objective, const VectorXd& theta,
   const Index n = objective.n_params();
   if (options.method == SpectrumMethod::dense) {
     const double bytes = dense_bytes(n, options);
-    report_progress(progress, {.stage = "dense Hessian, n = " + std::to_string(n)});
-    MatrixXd h = objective.hessian(theta);
+    // Without a listener, the objective's own build; with one, the same columns (bitwise: each
+    // is one HVP of the operator) in blocks, with "dense Hessian" k/n after each block.
+    MatrixXd h = progress ? dense_columns(HessianOperator(objective, theta), true,
+                                          "dense Hessian (HVP columns)", progress)
+                          : objective.hessian(theta);
     report_progress(progress, {.stage = "eigensolve (dsyevd), n = " + std::to_string(n)});
     return finish(dense_from_matrix(std::move(h), bytes), n, options);
   }

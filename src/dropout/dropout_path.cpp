@@ -180,7 +180,8 @@ DropoutPathResult evaluate_path(const Objective& objective, const std::vector<Ve
                                 const std::vector<SegmentKind>& kinds,
                                 const std::array<double, 2>& gaps,
                                 const std::array<std::vector<Index>, 4>& keep,
-                                const DropoutPathOptions& options) {
+                                const DropoutPathOptions& options,
+                                const ProgressCallback& progress) {
   const VectorXd& a = v.front();
   const VectorXd& b = v.back();
   MatrixXd vertices(Index(v.size()), a.size());
@@ -198,6 +199,9 @@ DropoutPathResult evaluate_path(const Objective& objective, const std::vector<Ve
     r.segments_hold = r.segments_hold && r.checks.back().holds;
     tolerance = std::max(tolerance, r.checks.back().tolerance);
     loss_max = std::max(loss_max, r.checks.back().loss_max);
+    report_progress(
+        progress,
+        {.stage = "segment checks", .done = (long long)i + 1, .total = (long long)kinds.size()});
   }
   r.loss_start = objective.loss(a);
   r.loss_end = objective.loss(b);
@@ -205,8 +209,8 @@ DropoutPathResult evaluate_path(const Objective& objective, const std::vector<Ve
   r.dropout_gap_end = gaps[1];
   r.bound = std::max(r.dropout_gap_start, r.dropout_gap_end);
   const paths::ProfileOptions po{.points = int(options.profile_points)};
-  r.profile = paths::loss_profile(objective, r.path, po);
-  r.line = paths::loss_profile(objective, paths::Path::line(a, b), po);
+  r.profile = paths::loss_profile(objective, r.path, po, progress);
+  r.line = paths::loss_profile(objective, paths::Path::line(a, b), po, progress);
   loss_max = std::max(loss_max, r.profile.loss_max);
   r.excess = loss_max - std::max(r.loss_start, r.loss_end);
   r.bound_holds = r.excess <= r.bound + tolerance;
@@ -217,7 +221,8 @@ DropoutPathResult evaluate_path(const Objective& objective, const std::vector<Ve
 // bound over dropping layers 2 and 1..2 of either end.
 DropoutPathResult dropout_path_two_hidden(const Objective& objective, const VectorXd& theta,
                                           const VectorXd& theta_end,
-                                          const DropoutPathOptions& options) {
+                                          const DropoutPathOptions& options,
+                                          const ProgressCallback& progress) {
   const Mlp& model = objective.model();
   if (options.five_segments)
     throw std::invalid_argument(
@@ -234,7 +239,7 @@ DropoutPathResult dropout_path_two_hidden(const Objective& objective, const Vect
                     std::abs(objective.loss(dropout_layers(model, t, {a1, a2})) - loss));
   };
   return evaluate_path(objective, p.v, p.kinds, {gap(theta), gap(theta_end)}, {a2, b2, a1, b1},
-                       options);
+                       options, progress);
 }
 
 }  // namespace
@@ -283,7 +288,8 @@ const options::Table<DropoutPathOptions>& dropout_path_table() {
 }
 
 DropoutPathResult dropout_path(const Objective& objective, const VectorXd& theta,
-                               const VectorXd& theta_end, const DropoutPathOptions& options) {
+                               const VectorXd& theta_end, const DropoutPathOptions& options,
+                               const ProgressCallback& progress) {
   options.validate();
   const Mlp& model = objective.model();
   if (model.n_layers() != 2 && model.n_layers() != 3)
@@ -291,7 +297,8 @@ DropoutPathResult dropout_path(const Objective& objective, const VectorXd& theta
                                 model.describe());
   objective.check_parameters(theta, "params");
   objective.check_parameters(theta_end, "params-end");
-  if (model.n_layers() == 3) return dropout_path_two_hidden(objective, theta, theta_end, options);
+  if (model.n_layers() == 3)
+    return dropout_path_two_hidden(objective, theta, theta_end, options, progress);
   const Index n = model.spec().widths[1];
   const std::vector<Index> kept = parse_keep(options.keep, n, options.seed);
   const std::vector<Index> paired = complement(n, kept);
@@ -349,7 +356,7 @@ DropoutPathResult dropout_path(const Objective& objective, const VectorXd& theta
   return evaluate_path(objective, v, kinds,
                        {{dropout_gap(objective, a, kept),
                          dropout_gap(objective, b, options.five_segments ? paired : kept)}},
-                       {kept, paired, {}, {}}, options);
+                       {kept, paired, {}, {}}, options, progress);
 }
 
 io::Json to_json(const DropoutPathResult& r) {

@@ -48,7 +48,7 @@ VectorXd rate_per_parameter(const Mlp& model) {
 // `chunk` steps (chunk * batch_size rows, in the order they are visited).
 template <class NextChunk>
 MeanFieldSgdResult run_sgd(const Mlp& student, VectorXd theta, const MeanFieldSgdOptions& o,
-                           Index chunk, NextChunk next_chunk) {
+                           Index chunk, NextChunk next_chunk, const ProgressCallback& progress) {
   const auto t0 = std::chrono::steady_clock::now();
   MeanFieldSgdResult r;
   const double b = double(o.batch_size);
@@ -77,6 +77,8 @@ MeanFieldSgdResult run_sgd(const Mlp& student, VectorXd theta, const MeanFieldSg
       theta = next;
       if (r.steps < tenth) first_sum += lg.loss / b;
       if (r.steps >= o.steps - tenth) last_sum += lg.loss / b;
+      report_progress(progress,
+                      {.stage = "SGD", .done = r.steps + 1, .total = o.steps, .loss = lg.loss / b});
     }
   }
   r.message = std::to_string(r.steps) + " steps of size " + io::format_number(o.step) + " * N";
@@ -140,7 +142,8 @@ VectorXd mean_field_init(const Mlp& model, std::uint64_t seed) {
 }
 
 MeanFieldSgdResult train_online(const Mlp& student, VectorXd theta0, const Mlp& teacher,
-                                const VectorXd& teacher_theta, const MeanFieldSgdOptions& options) {
+                                const VectorXd& teacher_theta, const MeanFieldSgdOptions& options,
+                                const ProgressCallback& progress) {
   options.validate();
   require_mean_field(student, "the student");
   student.check_parameters(theta0, "params");
@@ -158,11 +161,12 @@ MeanFieldSgdResult train_online(const Mlp& student, VectorXd theta0, const Mlp& 
     d.y = teacher.predict(teacher_theta, d.x);
     return d;
   };
-  return run_sgd(student, std::move(theta0), options, k_chunk_steps, next_chunk);
+  return run_sgd(student, std::move(theta0), options, k_chunk_steps, next_chunk, progress);
 }
 
 MeanFieldSgdResult train_epochs(const Mlp& student, VectorXd theta0, const Dataset& data,
-                                const MeanFieldSgdOptions& options) {
+                                const MeanFieldSgdOptions& options,
+                                const ProgressCallback& progress) {
   options.validate();
   require_mean_field(student, "the student");
   student.check_parameters(theta0, "params");
@@ -194,7 +198,7 @@ MeanFieldSgdResult train_epochs(const Mlp& student, VectorXd theta0, const Datas
     order.erase(order.begin(), order.begin() + rows);
     return d;
   };
-  return run_sgd(student, std::move(theta0), options, k_chunk_steps, next_chunk);
+  return run_sgd(student, std::move(theta0), options, k_chunk_steps, next_chunk, progress);
 }
 
 io::Json to_json(const MeanFieldSgdResult& r) {

@@ -159,7 +159,7 @@ const options::Table<DropoutErrorOptions>& dropout_error_table() {
 }
 
 DropoutError dropout_error(const Objective& objective, const VectorXd& theta,
-                           const DropoutErrorOptions& options) {
+                           const DropoutErrorOptions& options, const ProgressCallback& progress) {
   options.validate();
   const Mlp& model = objective.model();
   objective.check_parameters(theta, "params");
@@ -195,6 +195,9 @@ DropoutError dropout_error(const Objective& objective, const VectorXd& theta,
     const double loss = objective.loss(theta_kept);
     e.losses_kept(s) = loss;
     e.gaps(s) = std::abs(loss - e.loss_full);
+    report_progress(
+        progress,
+        {.stage = "dropout draws", .done = s + 1, .total = options.samples, .loss = loss});
   }
   const double n = double(options.samples);
   e.gap_mean = e.gaps.mean();

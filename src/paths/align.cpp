@@ -182,7 +182,7 @@ const options::Table<AlignOptions>& align_table() {
 }
 
 Alignment weight_match(const Mlp& model, const VectorXd& theta_a, const VectorXd& theta_b,
-                       const AlignOptions& options) {
+                       const AlignOptions& options, const ProgressCallback& progress) {
   options.validate();
   model.check_parameters(theta_a, "theta_a");
   model.check_parameters(theta_b, "theta_b");
@@ -190,7 +190,8 @@ Alignment weight_match(const Mlp& model, const VectorXd& theta_a, const VectorXd
   Rng rng(options.seed);
   std::optional<Run> best;
   int best_restart = 0;
-  for (int r = 0; r < options.restarts; ++r) {
+  const int runs = hidden <= 1 ? 1 : options.restarts;
+  for (int r = 0; r < runs; ++r) {
     std::vector<std::vector<Index>> start;
     for (int k = 1; k <= hidden; ++k) {
       const Index h = model.spec().widths[size_t(k)];
@@ -204,7 +205,8 @@ Alignment weight_match(const Mlp& model, const VectorXd& theta_a, const VectorXd
       best = std::move(run);
       best_restart = r;
     }
-    if (hidden <= 1) break;  // one assignment is the exact optimum: restarts cannot improve it
+    // (One hidden layer: one assignment is the exact optimum, restarts cannot improve it.)
+    report_progress(progress, {.stage = "weight matching", .done = r + 1, .total = runs});
   }
   Alignment al;
   al.converged = best->converged;
@@ -225,18 +227,19 @@ Alignment weight_match(const Mlp& model, const VectorXd& theta_a, const VectorXd
 }
 
 Alignment weight_match(const Mlp& model, const VectorXd& theta_a, const VectorXd& theta_b,
-                       FunctionRef loss, const AlignOptions& options) {
+                       FunctionRef loss, const AlignOptions& options,
+                       const ProgressCallback& progress) {
   if (loss.n_params() != model.n_params())
     throw std::invalid_argument("the loss has " + std::to_string(loss.n_params()) +
                                 " parameters, the model " + std::to_string(model.n_params()));
   if (theta_a == theta_b)
     throw std::invalid_argument("theta_a and theta_b are equal: no line to profile");
-  Alignment al = weight_match(model, theta_a, theta_b, options);
-  al.line_before = loss_profile(loss, Path::line(theta_a, theta_b), options.profile);
+  Alignment al = weight_match(model, theta_a, theta_b, options, progress);
+  al.line_before = loss_profile(loss, Path::line(theta_a, theta_b), options.profile, progress);
   // A and the aligned B may coincide (B was a permutation of A): the line is then one point,
   // whose profile is the constant L(A).
   if (theta_a != al.theta)
-    al.line_after = loss_profile(loss, Path::line(theta_a, al.theta), options.profile);
+    al.line_after = loss_profile(loss, Path::line(theta_a, al.theta), options.profile, progress);
   return al;
 }
 

@@ -186,7 +186,7 @@ std::string_view to_string(CurveFitStatus s) {
 }
 
 CurveFit fit_curve(FunctionRef loss, const VectorXd& start, const VectorXd& end,
-                   const CurveFitOptions& options) {
+                   const CurveFitOptions& options, const ProgressCallback& progress) {
   options.validate();
   // The bends (L-BFGS keeps about 20 vectors of their size) and the quadrature nodes.
   io::check_memory(8.0 * 24.0 * double(options.bends) * double(start.size()) +
@@ -212,8 +212,19 @@ CurveFit fit_curve(FunctionRef loss, const VectorXd& start, const VectorXd& end,
   int rounds = 0, iterations = 0;
   std::vector<double> history;
   double previous = line_profile.loss_max;
+  const long long total = (long long)options.max_rounds * options.iterations_per_round;
+  solvers::IterationCallback each;  // "curve fit" k/total with J and |grad J|
+  if (progress)
+    each = [&](const solvers::IterationRecord& it) {
+      progress({.stage = "curve fit",
+                .done = iterations + it.iteration,
+                .total = total,
+                .loss = it.loss,
+                .gradient_max_norm = it.gradient_max_norm});
+      return true;
+    };
   while (rounds < options.max_rounds) {
-    const solvers::SolveResult r = solvers::solve_lbfgs(objective, z, lbfgs);
+    const solvers::SolveResult r = solvers::solve_lbfgs(objective, z, lbfgs, each);
     ++rounds;
     iterations += r.iterations;
     if (rounds == 1) j_initial = r.loss_initial;

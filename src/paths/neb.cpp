@@ -377,7 +377,7 @@ std::string_view to_string(NebStatus s) {
 }
 
 NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
-              const NebOptions& options) {
+              const NebOptions& options, const ProgressCallback& progress) {
   options.validate();
   loss.check_parameters(start, "the band's start");
   loss.check_parameters(end, "the band's end");
@@ -440,6 +440,11 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
       // Another image climbing changes the force discontinuously: L-BFGS's pairs no longer hold.
       if (climber != previous_climber) optimizer.lbfgs.reset();
       force = max_row_inf_norm(f);
+      report_progress(progress, {.stage = "neb",
+                                 .done = iterations,
+                                 .total = options.max_iterations,
+                                 .loss = band.v.maxCoeff(),
+                                 .gradient_max_norm = force});
       if (force <= options.force_tolerance && (climbing || !options.climbing)) {
         converged = true;
         break;
@@ -479,10 +484,11 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
                    .force_max_norm = force,
                    .climbing_image = int(climber),
                    .images_inserted = inserted};
-  result.profile = loss_profile(loss, result.path, options.profile);
-  result.line_profile = loss_profile(loss, Path::line(start, end), options.profile);
+  result.profile = loss_profile(loss, result.path, options.profile, progress);
+  result.line_profile = loss_profile(loss, Path::line(start, end), options.profile, progress);
   result.barriers = result.profile.barriers;
   if (options.refine_saddle && climber > 0) {
+    report_progress(progress, {.stage = "saddle refinement"});
     result.saddle =
         refine(loss, band.r.row(climber).transpose(), options.saddle_gradient_tolerance);
     // The saddle's loss is the band's top when the refinement found a critical point that is

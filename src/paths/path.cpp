@@ -192,16 +192,17 @@ std::string_view to_string(ProfileStatus s) {
   return "unknown";
 }
 
-LossProfile loss_profile(FunctionRef loss, const Path& path, const ProfileOptions& options) {
+LossProfile loss_profile(FunctionRef loss, const Path& path, const ProfileOptions& options,
+                         const ProgressCallback& progress) {
   if (loss.n_params() != path.dimension())
     throw std::invalid_argument("the path lies in R^" + std::to_string(path.dimension()) +
                                 " but the loss takes " + std::to_string(loss.n_params()) +
                                 " parameters");
-  return loss_profile([&](const VectorXd& x) { return loss.loss(x); }, path, options);
+  return loss_profile([&](const VectorXd& x) { return loss.loss(x); }, path, options, progress);
 }
 
 LossProfile loss_profile(const std::function<double(const VectorXd&)>& loss, const Path& path,
-                         const ProfileOptions& options) {
+                         const ProfileOptions& options, const ProgressCallback& progress) {
   options.validate();
   // The grid and the samples (t, L), points + max_refinements of them, and the path's breakpoints.
   io::check_memory(32.0 * (double(options.points) + double(options.max_refinements)),
@@ -226,7 +227,12 @@ LossProfile loss_profile(const std::function<double(const VectorXd&)>& loss, con
                          [](double a, double b) { return std::abs(a - b) <= 1e-14; }),
              grid.end());
   std::vector<double> values;
-  for (double t : grid) values.push_back(eval(t));
+  for (double t : grid) {
+    values.push_back(eval(t));
+    report_progress(progress, {.stage = "profile grid",
+                               .done = (long long)values.size(),
+                               .total = (long long)grid.size()});
+  }
   const size_t last = grid.size() - 1;
   p.loss_start = values.front();
   p.loss_end = values.back();
@@ -283,6 +289,10 @@ LossProfile loss_profile(const std::function<double(const VectorXd&)>& loss, con
       const double x = right ? b + golden * (c - b) : b - golden * (b - a);
       const double fx = eval(x);
       ++refinements;
+      report_progress(progress, {.stage = "profile refinement",
+                                 .done = refinements,
+                                 .total = options.max_refinements,
+                                 .loss = std::max(fb, fx)});
       if (!std::isfinite(fx)) {
         p.status = ProfileStatus::non_finite;
         p.message = "the loss is not finite at t = " + io::format_number(x);

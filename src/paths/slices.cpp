@@ -29,16 +29,20 @@ io::Json numbers(const VectorXd& v) {
 }
 
 // L(theta + alpha_i d1 [+ beta_j d2]) on the grid.
-LossSlice evaluate(const Objective& objective, const VectorXd& theta, LossSlice s) {
+// Reports "slice" k/points (1-D) or k/points^2 after each row.
+LossSlice evaluate(const Objective& objective, const VectorXd& theta, LossSlice s,
+                   const ProgressCallback& progress) {
   const bool two = s.beta.size() > 0;
   s.loss.resize(s.alpha.size(), two ? s.beta.size() : 1);
   for (Index i = 0; i < s.alpha.size(); ++i) {
-    if (!two) {
+    if (!two)
       s.loss(i, 0) = objective.loss(theta + s.alpha[i] * s.d1);
-      continue;
-    }
-    for (Index j = 0; j < s.beta.size(); ++j)
-      s.loss(i, j) = objective.loss(theta + s.alpha[i] * s.d1 + s.beta[j] * s.d2);
+    else
+      for (Index j = 0; j < s.beta.size(); ++j)
+        s.loss(i, j) = objective.loss(theta + s.alpha[i] * s.d1 + s.beta[j] * s.d2);
+    report_progress(progress, {.stage = "slice",
+                               .done = (long long)((i + 1) * s.loss.cols()),
+                               .total = (long long)s.loss.size()});
   }
   return s;
 }
@@ -125,7 +129,8 @@ void check_slice_memory(const SliceOptions& o) {
 }
 }  // namespace
 
-LossSlice loss_slice(const Objective& objective, const VectorXd& theta, const SliceOptions& o) {
+LossSlice loss_slice(const Objective& objective, const VectorXd& theta, const SliceOptions& o,
+                     const ProgressCallback& progress) {
   o.validate();
   check_slice_memory(o);
   LossSlice s;
@@ -135,11 +140,12 @@ LossSlice loss_slice(const Objective& objective, const VectorXd& theta, const Sl
     s.d2 = filter_normalized_direction(objective.model(), theta, o.seed + 1);
     s.beta = s.alpha;
   }
-  return evaluate(objective, theta, std::move(s));
+  return evaluate(objective, theta, std::move(s), progress);
 }
 
 LossSlice loss_slice_between(const Objective& objective, const VectorXd& theta_a,
-                             const VectorXd& theta_b, const SliceOptions& o) {
+                             const VectorXd& theta_b, const SliceOptions& o,
+                             const ProgressCallback& progress) {
   o.validate();
   check_slice_memory(o);
   const Mlp& model = objective.model();
@@ -162,7 +168,7 @@ LossSlice loss_slice_between(const Objective& objective, const VectorXd& theta_a
     s.d2 = d2 * (length / norm);
     s.beta = VectorXd::LinSpaced(o.points, -(0.5 + o.radius), 0.5 + o.radius);
   }
-  return evaluate(objective, theta_a, std::move(s));
+  return evaluate(objective, theta_a, std::move(s), progress);
 }
 
 std::string_view to_string(ProfileSolver s) { return s == ProfileSolver::lm ? "lm" : "lbfgs"; }
@@ -196,7 +202,8 @@ const options::Table<ProfileSliceOptions>& profile_slice_table() {
 }
 
 ProfileSlice profile_slice(FunctionRef loss, const VectorXd& theta, const VectorXd& direction,
-                           const VectorXd& t, const ProfileSliceOptions& options) {
+                           const VectorXd& t, const ProfileSliceOptions& options,
+                           const ProgressCallback& progress) {
   options.validate();
   loss.check_parameters(theta, "the profile slice's point");
   if (direction.size() != theta.size() || !direction.allFinite() || !(direction.norm() > 0))
@@ -231,6 +238,7 @@ ProfileSlice profile_slice(FunctionRef loss, const VectorXd& theta, const Vector
   const VectorXd unit = direction.normalized();
   const VectorXd zero = VectorXd::Zero(n);
   int unconverged = 0, at_floor = 0;
+  long long solved = 0;
   auto solve_at = [&](Index i, const VectorXd& warm) -> VectorXd {
     const Restricted f{loss, theta + t[i] * direction, unit};
     p.slice[i] = loss.loss(f.base);
@@ -260,6 +268,8 @@ ProfileSlice profile_slice(FunctionRef loss, const VectorXd& theta, const Vector
     const bool ok = r.converged() || r.gradient_max_norm <= options.gradient_tolerance ||
                     r.status == solvers::Status::line_search_failed;
     if (!ok) ++unconverged;
+    report_progress(progress,
+                    {.stage = "profile slice", .done = ++solved, .total = m, .loss = p.profile[i]});
     return z;
   };
   VectorXd z_centre = solve_at(order[centre], zero);

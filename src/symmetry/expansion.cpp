@@ -469,8 +469,8 @@ std::string_view to_string(ExpansionStatus s) {
 }
 
 ExpansionEnumeration enumerate_expansion(const Mlp& teacher, const Eigen::VectorXd& theta,
-                                         const Eigen::MatrixXd& x,
-                                         const ExpansionOptions& options) {
+                                         const Eigen::MatrixXd& x, const ExpansionOptions& options,
+                                         const ProgressCallback& progress) {
   options.validate();
   const TwoLayer t = two_layer(teacher, "teacher");
   require_irreducible(teacher, theta);
@@ -536,8 +536,10 @@ ExpansionEnumeration enumerate_expansion(const Mlp& teacher, const Eigen::Vector
     const double bound = static_cast<double>(x.rows()) * std::pow(gamma * k_eps * s_max, 2);
     e.loss_tolerance = std::max(e.loss_tolerance, bound);
     if (components) pieces.push_back(std::move(piece));
+    report_progress(progress, {.stage = "pieces", .done = (long long)p + 1, .total = e.n_pieces});
   }
   if (components) {
+    report_progress(progress, {.stage = "connected components"});
     e.by_rule = components_by_rule(e.maps);
     e.numerical = components_numerical(pieces, e.maps);
   }

@@ -78,7 +78,8 @@ std::string_view to_string(SplitStatus s) {
 
 SplitCheck split_critical_point(const Objective& objective, const VectorXd& theta,
                                 const transforms::NeuronRef& at,
-                                const std::vector<double>& fractions, const SplitOptions& options) {
+                                const std::vector<double>& fractions, const SplitOptions& options,
+                                const ProgressCallback& progress) {
   options.validate();
   const Mlp& model = objective.model();
   objective.check_parameters(theta, "parameters");
@@ -102,8 +103,8 @@ SplitCheck split_critical_point(const Objective& objective, const VectorXd& thet
   s.loss_after = after_lg.loss;
   s.gradient_max_norm_before = before_lg.gradient.cwiseAbs().maxCoeff();
   s.gradient_max_norm_after = after_lg.gradient.cwiseAbs().maxCoeff();
-  s.spectrum_before = analysis::hessian_spectrum(objective, theta, spectrum);
-  s.spectrum_after = analysis::hessian_spectrum(after, split.theta, spectrum);
+  s.spectrum_before = analysis::hessian_spectrum(objective, theta, spectrum, progress);
+  s.spectrum_after = analysis::hessian_spectrum(after, split.theta, spectrum, progress);
   s.index_before = s.spectrum_before.counts.negative;
   s.index_after = s.spectrum_after.counts.negative;
   s.zero_before = s.spectrum_before.counts.zero;

@@ -8,7 +8,8 @@
 namespace locus::workflows {
 
 SwapPathCheck check_swap_path(const Objective& objective, const symmetry::SwapPath& path,
-                              const paths::ProfileOptions& options, int samples_per_segment) {
+                              const paths::ProfileOptions& options, int samples_per_segment,
+                              const ProgressCallback& progress) {
   const Eigen::MatrixXd& v = path.vertices;
   if (objective.n_params() != v.cols())
     throw std::invalid_argument(
@@ -30,6 +31,7 @@ SwapPathCheck check_swap_path(const Objective& objective, const symmetry::SwapPa
         loss, paths::Path::line(v.row(k).transpose(), v.row(k + 1).transpose()), options);
     c.segments.push_back({path.segments[static_cast<size_t>(k)], p.loss_max, p.t_max});
     c.path_loss_max = std::max(c.path_loss_max, p.loss_max);
+    report_progress(progress, {.stage = "swap segments", .done = k + 1, .total = v.rows() - 1});
   }
   const Eigen::VectorXd start = v.row(0).transpose(), end = v.row(v.rows() - 1).transpose();
   c.loss_start = objective.loss(start);
@@ -44,6 +46,7 @@ SwapPathCheck check_swap_path(const Objective& objective, const symmetry::SwapPa
   for (Index i = 0; i < n; ++i) {
     c.loss_path(i) = objective.loss(polyline.at(c.t(i)));
     c.loss_line(i) = objective.loss((1.0 - c.t(i)) * start + c.t(i) * end);
+    report_progress(progress, {.stage = "samples", .done = i + 1, .total = n});
   }
   return c;
 }

@@ -148,9 +148,10 @@ TEST_P(OperatorSpectrum, DiagonalPlusLowRankMatchesDenseSolver) {
 
 INSTANTIATE_TEST_SUITE_P(Sizes, OperatorSpectrum, ::testing::Values(Index(10), Index(100)));
 
-// The progress callback sees every operator application, numbered 1, 2, ... out of n (dense) or
-// probes * steps (SLQ), and the Lanczos count equals the applications counted by the operator
-// itself; reporting does not change the eigenvalues.
+// The progress callback sees every operator application, numbered 1, 2, ... out of probes * steps
+// (SLQ), and the Lanczos count equals the applications counted by the operator itself; the dense
+// build reports once per block of 64 columns (n = 60: one event, 60 of 60); reporting does not
+// change the eigenvalues.
 TEST(Spectrum, ProgressCountsOperatorApplications) {
   struct Counting {
     using Scalar = double;
@@ -172,14 +173,44 @@ TEST(Spectrum, ProgressCountsOperatorApplications) {
         operator_spectrum(op, o, [&](const ProgressEvent& e) { events.push_back(e); });
     const Spectrum without = operator_spectrum(op.a, o);
     EXPECT_EQ(with.eigenvalues, without.eigenvalues) << to_string(m);
+    if (m == SpectrumMethod::dense) {
+      ASSERT_EQ(events.size(), 1u);
+      EXPECT_EQ(op.applied, n);
+      EXPECT_EQ(events[0].done, n);
+      EXPECT_EQ(events[0].total, n);
+      continue;
+    }
     ASSERT_EQ(static_cast<long long>(events.size()), op.applied) << to_string(m);
     for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].done, (long long)(i + 1));
-    const long long total = m == SpectrumMethod::dense ? n : m == SpectrumMethod::slq ? 30 : 0;
+    const long long total = m == SpectrumMethod::slq ? 30 : 0;
     EXPECT_EQ(events.back().total, total) << to_string(m);
     if (total > 0) {
       EXPECT_EQ(events.back().done, total) << to_string(m);
     }
   }
+}
+
+// The dense Hessian built with a listener (blocks of 64 HVP columns, an event after each) is
+// bitwise the objective's own (every column is the same HVP, summed in the same order), so the
+// spectrum is identical; the events count the columns 64, 128, ..., n out of n, then the
+// eigensolve stage without a count.
+TEST(Spectrum, DenseHessianProgressCountsColumnsAndChangesNothing) {
+  const Mlp model({.widths = {3, 12, 10, 2}, .activation = Activation::tanh});  // n = 200
+  const Objective obj(model, gaussian_data(15, 3, 2, 7));
+  const VectorXd theta = model.init_parameters({.seed = 3});
+  const Index n = obj.n_params();
+  std::vector<ProgressEvent> events;
+  const Spectrum with =
+      hessian_spectrum(obj, theta, {}, [&](const ProgressEvent& e) { events.push_back(e); });
+  const Spectrum without = hessian_spectrum(obj, theta, {});
+  EXPECT_EQ(with.eigenvalues, without.eigenvalues);
+  ASSERT_EQ(events.size(), size_t((n + 63) / 64 + 1));
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    EXPECT_EQ(events[i].done, std::min<long long>(64 * (long long)(i + 1), n));
+    EXPECT_EQ(events[i].total, n);
+  }
+  EXPECT_EQ(events.back().total, 0);
+  EXPECT_NE(events.back().stage.find("eigensolve"), std::string::npos);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ import pty
 import re
 import select
 import subprocess
+import threading
 import time
 
 import pytest
@@ -24,6 +25,11 @@ def run_on_terminal(argv, timeout=120):
     master, slave = pty.openpty()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
     os.close(slave)
+    # stdout is drained beside the terminal: a JSON larger than the pipe's buffer would
+    # otherwise block the command while this reads the terminal.
+    stdout = []
+    reader = threading.Thread(target=lambda: stdout.append(p.stdout.read()))
+    reader.start()
     received = b""
     while True:
         ready, _, _ = select.select([master], [], [], timeout)
@@ -37,7 +43,8 @@ def run_on_terminal(argv, timeout=120):
         if not chunk:
             break
         received += chunk
-    out = p.stdout.read()
+    reader.join(timeout)
+    out = stdout[0]
     p.wait(timeout)
     os.close(master)
     return p.returncode, out.decode(), received.decode(errors="replace")
@@ -116,3 +123,106 @@ def test_plain_lines_when_not_a_terminal(locus_bin, point):
     assert p.returncode == 0
     if time.monotonic() - start < 4.5:
         assert p.stderr == "", p.stderr
+
+
+# ---- path, dropout, symmetry and eval verbs -----------------------------------------------------
+# Each command below runs for a few tenths of a second in its stage, so that its line, drawn
+# every 0.02 s, shows the stage; `stages` are the stage names any of which may be on screen.
+
+@pytest.fixture(scope="module")
+def ends(locus_bin, tmp_path_factory):
+    """Two networks [4, 64, 3] (random, seeds 1 and 2) for the path verbs, two mean-field
+    networks [3, 16, 1] trained on a teacher for the dropout verbs, a teacher [2, 4, 1] for the
+    symmetry verbs."""
+    import numpy as np
+
+    import locus
+    d = tmp_path_factory.mktemp("progress_ends")
+    m = locus.Mlp([4, 64, 3], activation="tanh")
+    for seed in (1, 2):
+        locus.save_model(str(d / f"p{seed}.safetensors"), m,
+                         m.init_parameters(scheme="normal", seed=seed))
+    for seed in (1, 2):
+        p = subprocess.run([locus_bin, "dropout", "train", *MEAN_FIELD, *TEACHER, "--steps", "300",
+                            "--seed", str(seed), "--init-seed", str(seed), "--save",
+                            d / f"n{seed}.safetensors", "--quiet"], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+    t = locus.Mlp([2, 4, 1], activation="sigmoid", bias=[False, False])
+    w = np.array([[0.6, 0.5], [-0.5, 0.5], [-0.2, -0.6], [0.1, -0.6]])
+    theta = np.concatenate([w.ravel(), np.ones(4)])
+    locus.save_model(str(d / "t.safetensors"), t, theta)
+    x = np.random.default_rng(0).standard_normal((30, 2))
+    np.save(d / "x.npy", x)
+    np.save(d / "y.npy", t.predict(theta, x))
+    return d
+
+
+MEAN_FIELD = ["--arch", "3,16,1", "--activation", "tanh", "--mean-field"]
+TEACHER = ["--dataset", "teacher", "--teacher-arch", "3,2,1", "--teacher-activation", "tanh",
+           "--n-points", "200", "--data-seed", "4"]
+
+
+def verb_commands(locus_bin, d):
+    ab = ["--params", str(d / "p1.safetensors"), "--params-end", str(d / "p2.safetensors"),
+          "--dataset", "iris"]
+    mf = ["--params", str(d / "n1.safetensors")]
+    teacher = ["--params", str(d / "t.safetensors")]
+    return {  # verb: (argv, stages that may be drawn)
+        "path profile": (["path", "profile", *ab, "--points", "1000"], ["profile grid"]),
+        "path fit": (["path", "fit", *ab, "--max-rounds", "2"], ["curve fit"]),
+        "path neb": (["path", "neb", *ab, "--images", "5", "--max-iterations", "200",
+                      "--refine-saddle=false"], ["neb", "profile grid"]),
+        "path align": (["path", "align", *ab, "--points", "1000"],
+                       ["weight matching", "profile grid"]),
+        "path slice": (["path", "slice", *ab[:2], "--dataset", "iris", "--points", "9",
+                        "--profile", "--solver", "lbfgs", "--max-iterations", "30"], ["slice", "profile slice"]),
+        "path dropout": (["path", "dropout", *mf, "--params-end", str(d / "n2.safetensors"),
+                          *TEACHER, "--check-points", "4000"],
+                         ["segment checks", "profile grid"]),
+        "dropout train": (["dropout", "train", *MEAN_FIELD, *TEACHER, "--steps", "20000",
+                           "--save", str(d / "trained.safetensors")], ["SGD"]),
+        "dropout evaluate": (["dropout", "evaluate", *mf, *TEACHER, "--samples", "20000"],
+                             ["dropout draws"]),
+        "symmetry split": (["symmetry", "split", *teacher, "--layer", "1", "--neuron", "0",
+                            "--fractions", "0.5,0.5", "--x", str(d / "x.npy"), "--y",
+                            str(d / "y.npy")], ["dense Hessian", "eigensolve"]),
+        "symmetry swap-path": (["symmetry", "swap-path", *teacher, "--swap", "0,1",
+                                "--samples", "20000"], ["swap segments", "samples"]),
+        "symmetry enumerate": (["symmetry", "enumerate", *teacher, "--m", "6"],
+                               ["pieces", "connected components"]),
+        "eval": (["eval", "--params", str(d / "p1.safetensors"), "--dataset", "iris",
+                  "--check-derivatives", "--fd-coordinates", "259"],
+                 ["finite differences", "dense Hessian", "2c J^T r"]),
+    }
+
+
+@pytest.mark.parametrize("verb", ["path profile", "path fit", "path neb", "path align",
+                                  "path slice", "path dropout", "dropout train",
+                                  "dropout evaluate", "symmetry split", "symmetry swap-path",
+                                  "symmetry enumerate", "eval"])
+def test_verb_progress_quiet_and_json(locus_bin, ends, verb):
+    argv, stages = verb_commands(locus_bin, ends)[verb]
+    rc, out, tty = run_on_terminal([locus_bin, *FAST, *argv, "--json"])
+    assert rc in (0, 1), tty  # 1: a result that fails its own check still prints its JSON
+    # The line, rewritten in place, names one of the verb's stages.
+    pattern = r"\r\x1b\[Klocus " + verb + ": (" + "|".join(map(re.escape, stages)) + r")"
+    assert re.search(pattern, tty), repr(tty[-800:])
+    rc_quiet, quiet_out, quiet_tty = run_on_terminal([locus_bin, *argv, "--json", "--quiet"])
+    assert rc_quiet == rc
+    # Silent with --quiet (a failed check's one error line aside).
+    assert "\x1b" not in quiet_tty and "locus " + verb + ":" not in quiet_tty, repr(quiet_tty)
+    if rc == 0:
+        assert quiet_tty == ""
+    # The JSON is the same with and without progress, but for the context (time stamp) and the
+    # wall-clock times.
+    assert without_times(json.loads(out)) == without_times(json.loads(quiet_out))
+
+
+def without_times(doc):
+    """doc without its context block and without any "seconds" entry, at any depth."""
+    if isinstance(doc, dict):
+        return {k: without_times(v) for k, v in doc.items()
+                if k != "context" and "seconds" not in k}
+    if isinstance(doc, list):
+        return [without_times(v) for v in doc]
+    return doc

@@ -189,6 +189,21 @@ LoadedModel load_model(const ModelOptions& o) {
   return {Mlp(f.spec), std::move(f.theta)};
 }
 
+Ends load_ends(const ModelOptions& model, const std::string& end, const std::string& flag) {
+  LoadedModel a = load_model(model);
+  if (!a.theta) throw std::invalid_argument("--params: the path needs a start point");
+  if (end.empty()) throw std::invalid_argument(flag + " FILE (the end point) is required");
+  ModelFile b = with_option(flag, [&] {
+    return locus::load_model(end, {.spec = a.model.spec(), .activation = a.model.activation()});
+  });
+  if (b.spec.widths != a.model.spec().widths)
+    throw std::invalid_argument(flag + ": architecture " + Mlp(b.spec).describe() +
+                                " differs from --params " + a.model.describe());
+  if (b.theta == *a.theta)
+    throw std::invalid_argument(flag + ": the end point equals the start point (--params)");
+  return {std::move(a.model), std::move(*a.theta), std::move(b.theta)};
+}
+
 void print_json(const io::Json& resolved_options, const io::Json& body) {
   std::cout << io::with_context(resolved_options, body).dump(2) << std::endl;
 }

@@ -97,6 +97,16 @@ struct LoadedModel {
 };
 LoadedModel load_model(const ModelOptions& o);
 
+// Two parameter vectors of one architecture: --params (with --arch or the file's architecture)
+// and the end point file `end` (named by `flag`, e.g. "--params-end"), read with the same
+// architecture. Throws std::invalid_argument naming the flag when --params or `end` is missing,
+// the ends differ in architecture or length, or are equal.
+struct Ends {
+  Mlp model;
+  Eigen::VectorXd start, end;
+};
+Ends load_ends(const ModelOptions& model, const std::string& end, const std::string& flag);
+
 // One JSON object with the context block first, on stdout.
 void print_json(const io::Json& resolved_options, const io::Json& body);
 

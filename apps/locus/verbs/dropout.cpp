@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "cli/table_options.hpp"
 #include "locus/dropout/dropout_path.hpp"
 #include "locus/dropout/mean_field_sgd.hpp"
@@ -50,6 +51,7 @@ void run_train(const TrainCommand& cmd) {
   // The held-out set: the data the flags describe (for a teacher: its own seeded sample).
   const Dataset data = load_data(cmd.data, model.spec());
   ld::MeanFieldSgdResult r;
+  Progress progress("dropout train");
   if (cmd.data.dataset == "teacher") {
     MlpSpec t{.widths = parse_widths(cmd.data.teacher_arch, "--teacher-arch")};
     t.activation = cmd.data.teacher_activation.empty()
@@ -59,10 +61,11 @@ void run_train(const TrainCommand& cmd) {
     const Mlp teacher(t);
     const Eigen::VectorXd teacher_theta = teacher.init_parameters(
         {.scheme = parse_init_scheme(cmd.data.teacher_init), .seed = cmd.data.teacher_seed});
-    r = ld::train_online(model, theta0, teacher, teacher_theta, cmd.options);
+    r = ld::train_online(model, theta0, teacher, teacher_theta, cmd.options, progress.callback());
   } else {
-    r = ld::train_epochs(model, theta0, data, cmd.options);
+    r = ld::train_epochs(model, theta0, data, cmd.options, progress.callback());
   }
+  progress.finish();
   const Objective objective(model, data, {.reduction = Reduction::mean});
   const double loss_initial = objective.loss(theta0), loss_final = objective.loss(r.theta);
   // A diverged run is reported, not saved: an existing --save file stays as it was.
@@ -132,8 +135,11 @@ void run_evaluate(const EvaluateCommand& cmd) {
   if (!m.theta) throw std::invalid_argument("--params: the network to evaluate is required");
   const Dataset data = load_data(cmd.data, m.model.spec());
   const Objective objective(m.model, data, to_loss_spec(cmd.loss));
-  const ld::DropoutError e =
-      with_option("--kept", [&] { return ld::dropout_error(objective, *m.theta, cmd.options); });
+  Progress progress("dropout evaluate");
+  const ld::DropoutError e = with_option("--kept", [&] {
+    return ld::dropout_error(objective, *m.theta, cmd.options, progress.callback());
+  });
+  progress.finish();
   if (cmd.out.json) {
     io::Json body = {{"model", m.model.describe()}, {"data", data.name}};
     body.update(ld::to_json(e));
@@ -180,25 +186,22 @@ void run_path(const PathCommand& cmd) {
   apply_output_options(cmd.out);
   validate_for_cli(ld::dropout_path_table(), [&] { cmd.options.validate(); });
   if (!cmd.save_vertices.empty()) io::require_writable(cmd.save_vertices);
-  const LoadedModel a = load_model(cmd.model);
-  if (!a.theta) throw std::invalid_argument("--params: the path needs a start point");
-  if (a.model.n_layers() != 2 && a.model.n_layers() != 3)
+  const Ends ends = load_ends(cmd.model, cmd.end, "--params-end");
+  const Mlp& model = ends.model;
+  if (model.n_layers() != 2 && model.n_layers() != 3)
     throw std::invalid_argument("--params: the dropout path needs one or two hidden layers, got " +
-                                a.model.describe());
-  const ModelFile b = with_option("--params-end", [&] {
-    return locus::load_model(cmd.end, {.spec = a.model.spec(), .activation = a.model.activation()});
+                                model.describe());
+  const Dataset data = load_data(cmd.data, model.spec());
+  const Objective objective(model, data, to_loss_spec(cmd.loss));
+  Progress progress("path dropout");
+  const ld::DropoutPathResult r = with_option("--keep", [&] {
+    return ld::dropout_path(objective, ends.start, ends.end, cmd.options, progress.callback());
   });
-  if (b.spec.widths != a.model.spec().widths)
-    throw std::invalid_argument("--params-end: architecture " + Mlp(b.spec).describe() +
-                                " differs from --params " + a.model.describe());
-  const Dataset data = load_data(cmd.data, a.model.spec());
-  const Objective objective(a.model, data, to_loss_spec(cmd.loss));
-  const ld::DropoutPathResult r = with_option(
-      "--keep", [&] { return ld::dropout_path(objective, *a.theta, b.theta, cmd.options); });
+  progress.finish();
   if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, r.path.control_points());
   if (cmd.out.json) {
-    io::Json body = {{"model", a.model.describe()},
-                     {"n_params", a.model.n_params()},
+    io::Json body = {{"model", model.describe()},
+                     {"n_params", model.n_params()},
                      {"data", data.name},
                      {"n_points", data.size()},
                      {"save_vertices", cmd.save_vertices}};
@@ -213,7 +216,7 @@ void run_path(const PathCommand& cmd) {
                body);
   } else {
     std::printf("model       %s, n = %ld parameters\ndata        %s, d = %ld points\n",
-                a.model.describe().c_str(), long(a.model.n_params()), data.name.c_str(),
+                model.describe().c_str(), long(model.n_params()), data.name.c_str(),
                 long(data.size()));
     std::cout << ld::summary(r);
   }

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "locus/analysis/derivative_check.hpp"
 
 namespace locus::cli {
@@ -91,10 +92,13 @@ void setup_eval(CLI::App* app) {
     body["gradient_norm"] = lg.gradient.norm();
     std::optional<analysis::DerivativeCheckResult> check;
     if (cmd->check) {
+      Progress progress("eval");
       check = analysis::check_derivatives(obj, theta,
                                           {.coordinates = cmd->fd_coordinates,
                                            .directions = cmd->fd_directions,
-                                           .seed = cmd->seed + 1});
+                                           .seed = cmd->seed + 1},
+                                          progress.callback());
+      progress.finish();
       body["derivative_check"] = analysis::to_json(*check);
     }
     if (cmd->out.json) {

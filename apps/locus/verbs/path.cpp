@@ -22,6 +22,7 @@
 #include <stdexcept>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "cli/table_options.hpp"
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
@@ -48,19 +49,24 @@ struct PathFlags {
   TableFlags flags;
 };
 
-// Adds PathFlags' options to a new subcommand `name` of app (with --params-end required unless
-// end_required is false) and returns it; the verb adds its own options after.
-CLI::App* add_path_subcommand(CLI::App* app, const std::string& name,
-                              const std::string& description, PathFlags& f,
-                              const std::string& end_help, bool end_required = true) {
+constexpr const char* kEndHelp = "the end point: a file like --params, of the same architecture";
+
+// A new command of type Cmd (a PathFlags) and its subcommand `name` of app with PathFlags'
+// options (--params-end required unless end_required is false); the verb adds its own options
+// to the subcommand after.
+template <class Cmd>
+std::pair<std::shared_ptr<Cmd>, CLI::App*> add_path_subcommand(
+    CLI::App* app, const std::string& name, const std::string& description,
+    const std::string& end_help = kEndHelp, bool end_required = true) {
+  auto cmd = std::make_shared<Cmd>();
   auto* sub = app->add_subcommand(name, description);
-  add_model_options(sub, f.model, true);
-  auto* end = sub->add_option("--params-end,--to", f.end, end_help);
+  add_model_options(sub, cmd->model, true);
+  auto* end = sub->add_option("--params-end,--to", cmd->end, end_help);
   if (end_required) end->required();
-  add_data_options(sub, f.data);
-  add_loss_options(sub, f.loss);
-  add_output_options(sub, f.out);
-  return sub;
+  add_data_options(sub, cmd->data);
+  add_loss_options(sub, cmd->loss);
+  add_output_options(sub, cmd->out);
+  return {cmd, sub};
 }
 
 // Adds the flags of `table` (values into `options`) and --list-options, and makes the callback
@@ -83,28 +89,6 @@ io::Json to_json(const PathFlags& f, bool with_data = true) {
           {"data", with_data ? to_json(f.data) : io::Json(nullptr)},
           {"loss", to_json(f.loss)},
           {"output", to_json(f.out)}};
-}
-
-// The two ends: --params (with --arch or the file's architecture) and the end point `end`
-// (named by `flag`), read with the same architecture. Throws std::invalid_argument naming the
-// flag when the ends differ in architecture or length, or are equal.
-struct Ends {
-  Mlp model;
-  Eigen::VectorXd start, end;
-};
-Ends load_ends(const ModelOptions& model, const std::string& end, const std::string& flag) {
-  LoadedModel a = load_model(model);
-  if (!a.theta) throw std::invalid_argument("--params: the path needs a start point");
-  if (end.empty()) throw std::invalid_argument(flag + " FILE (the end point) is required");
-  ModelFile b = with_option(flag, [&] {
-    return locus::load_model(end, {.spec = a.model.spec(), .activation = a.model.activation()});
-  });
-  if (b.spec.widths != a.model.spec().widths)
-    throw std::invalid_argument(flag + ": architecture " + Mlp(b.spec).describe() +
-                                " differs from --params " + a.model.describe());
-  if (b.theta == *a.theta)
-    throw std::invalid_argument(flag + ": the end point equals the start point (--params)");
-  return {std::move(a.model), std::move(*a.theta), std::move(b.theta)};
 }
 
 // The ends, the data and the loss of a verb that needs all three.
@@ -141,10 +125,26 @@ void print_header(const Ends& ends, const Dataset* data) {
   if (data) std::printf("data        %s, d = %ld points\n", data->name.c_str(), long(data->size()));
 }
 
-// Writes (t, loss) of a profile as CSV when `path` is set.
+// Prints a verb's result on pr: with --json, the ends then `result` as the body and the shared
+// flags plus `resolved` as the context; else the text header and `text`.
+void print_result(const PathFlags& f, const Problem& pr, const io::Json& result,
+                  const io::Json& resolved, const std::string& text) {
+  if (f.out.json) {
+    io::Json body = ends_json(pr.ends, &pr.data);
+    body.update(result);
+    io::Json context = to_json(f);
+    context.update(resolved);
+    print_json(context, body);
+  } else {
+    print_header(pr.ends, &pr.data);
+    std::cout << text;
+  }
+}
+
 // Appended to the message of a command that fails after computing: its files are not written.
 constexpr const char* kNotWritten = " (output files not written)";
 
+// Writes (t, loss) of a profile as CSV when `path` is set.
 void write_profile_csv(const std::string& path, const lp::LossProfile& p) {
   if (path.empty()) return;
   Eigen::MatrixXd rows(p.t.size(), 2);
@@ -152,9 +152,20 @@ void write_profile_csv(const std::string& path, const lp::LossProfile& p) {
   io::write_csv(path, {"t", "loss"}, rows);
 }
 
+// Throws std::invalid_argument naming the first of the set files that cannot be written.
 void require_writable(std::initializer_list<const std::string*> files) {
   for (const std::string* f : files)
     if (!f->empty()) io::require_writable(*f);
+}
+
+// The start of a verb on two ends and data: its options validated (table's messages), its
+// output files checked writable, then the problem loaded. Throws std::invalid_argument as those.
+template <class O>
+Problem start_verb(const PathFlags& f, const options::Table<O>& table, const O& options,
+                   std::initializer_list<const std::string*> outputs) {
+  validate_for_cli(table, [&] { options.validate(); });
+  require_writable(outputs);
+  return load_problem(f);
 }
 
 // ---- profile / line ---------------------------------------------------------------------------
@@ -194,42 +205,35 @@ lp::Path make_path(const ProfileCommand& cmd, const Ends& ends) {
 }
 
 void run_profile(const ProfileCommand& cmd) {
-  validate_for_cli(lp::profile_table(), [&] { cmd.options.validate(); });
-  require_writable({&cmd.csv, &cmd.save_vertices});
-  const Problem pr = load_problem(cmd);
+  const Problem pr =
+      start_verb(cmd, lp::profile_table(), cmd.options, {&cmd.csv, &cmd.save_vertices});
   const lp::Path path = make_path(cmd, pr.ends);
-  const lp::LossProfile p = lp::loss_profile(pr.objective, path, cmd.options);
+  Progress progress("path profile");
+  const lp::LossProfile p = lp::loss_profile(pr.objective, path, cmd.options, progress.callback());
+  progress.finish();
 
   if (p.converged()) {  // a failed command leaves existing outputs as they were
     write_profile_csv(cmd.csv, p);
     if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, path.control_points());
   }
-  if (cmd.out.json) {
-    io::Json body = ends_json(pr.ends, &pr.data);
-    body["path"] = std::string(lp::to_string(path.kind()));
-    body.update(lp::to_json(p));
-    io::Json resolved = to_json(cmd);
-    resolved.update({{"profile", lp::profile_table().to_json(cmd.options)},
-                     {"kind", cmd.kind},
-                     {"bends", cmd.bends},
-                     {"out", cmd.csv},
-                     {"save_vertices", cmd.save_vertices}});
-    print_json(resolved, body);
-  } else {
-    print_header(pr.ends, &pr.data);
-    std::printf("path        %s\n", std::string(lp::to_string(path.kind())).c_str());
-    std::cout << lp::summary(p);
-  }
+  const std::string kind(lp::to_string(path.kind()));
+  io::Json result = {{"path", kind}};
+  result.update(lp::to_json(p));
+  print_result(cmd, pr, result,
+               {{"profile", lp::profile_table().to_json(cmd.options)},
+                {"kind", cmd.kind},
+                {"bends", cmd.bends},
+                {"out", cmd.csv},
+                {"save_vertices", cmd.save_vertices}},
+               "path        " + kind + "\n" + lp::summary(p));
   if (!p.converged()) throw std::runtime_error("profile " + p.message + kNotWritten);
 }
 
 void setup_profile(CLI::App* app) {
-  auto cmd = std::make_shared<ProfileCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<ProfileCommand>(
       app, "profile",
       "The loss along the path from --params to --params-end (straight by default), its maximum "
-      "refined to --t-tolerance / --loss-tolerance, and the barrier in three conventions",
-      *cmd, "the end point: a file like --params, of the same architecture");
+      "refined to --t-tolerance / --loss-tolerance, and the barrier in three conventions");
   sub->alias("line");
   sub->add_option("--kind", cmd->kind,
                   "linear (the straight line), bezier (one bend) or polychain / polyline "
@@ -250,38 +254,31 @@ struct FitCommand : PathFlags {
 };
 
 void run_fit(const FitCommand& cmd) {
-  validate_for_cli(lp::curve_fit_table(), [&] { cmd.options.validate(); });
-  require_writable({&cmd.save_control, &cmd.csv});
-  const Problem pr = load_problem(cmd);
-  const lp::CurveFit fit = lp::fit_curve(pr.objective, pr.ends.start, pr.ends.end, cmd.options);
+  const Problem pr =
+      start_verb(cmd, lp::curve_fit_table(), cmd.options, {&cmd.save_control, &cmd.csv});
+  Progress progress("path fit");
+  const lp::CurveFit fit =
+      lp::fit_curve(pr.objective, pr.ends.start, pr.ends.end, cmd.options, progress.callback());
+  progress.finish();
 
   if (fit.converged()) {  // a failed command leaves existing outputs as they were
     if (!cmd.save_control.empty()) io::write_npy(cmd.save_control, fit.curve.control_points());
     write_profile_csv(cmd.csv, fit.profile);
   }
-  if (cmd.out.json) {
-    io::Json body = ends_json(pr.ends, &pr.data);
-    body.update(lp::to_json(fit));
-    io::Json resolved = to_json(cmd);
-    resolved.update({{"fit", lp::curve_fit_table().to_json(cmd.options)},
-                     {"save_control", cmd.save_control},
-                     {"out", cmd.csv}});
-    print_json(resolved, body);
-  } else {
-    print_header(pr.ends, &pr.data);
-    std::cout << lp::summary(fit);
-  }
+  print_result(cmd, pr, lp::to_json(fit),
+               {{"fit", lp::curve_fit_table().to_json(cmd.options)},
+                {"save_control", cmd.save_control},
+                {"out", cmd.csv}},
+               lp::summary(fit));
   if (!fit.converged()) throw std::runtime_error("curve fit " + fit.message + kNotWritten);
 }
 
 void setup_fit(CLI::App* app) {
-  auto cmd = std::make_shared<FitCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<FitCommand>(
       app, "fit",
       "A Bezier curve or polychain from --params to --params-end whose bends minimize the loss "
       "integrated along it (Gauss-Legendre in t, L-BFGS), stopped when its maximum converges; "
-      "its barriers beside the straight line's",
-      *cmd, "the end point: a file like --params, of the same architecture");
+      "its barriers beside the straight line's");
   sub->alias("curve");
   sub->add_option("--save-control", cmd->save_control,
                   ".npy with the fitted control points, one per row: start, bend(s), end");
@@ -297,10 +294,12 @@ struct NebCommand : PathFlags {
 };
 
 void run_neb(const NebCommand& cmd) {
-  validate_for_cli(lp::neb_table(), [&] { cmd.options.validate(); });
-  require_writable({&cmd.save_vertices, &cmd.save_saddle, &cmd.csv});
-  const Problem pr = load_problem(cmd);
-  const lp::NebResult r = lp::neb(pr.objective, pr.ends.start, pr.ends.end, cmd.options);
+  const Problem pr = start_verb(cmd, lp::neb_table(), cmd.options,
+                                {&cmd.save_vertices, &cmd.save_saddle, &cmd.csv});
+  Progress progress("path neb");
+  const lp::NebResult r =
+      lp::neb(pr.objective, pr.ends.start, pr.ends.end, cmd.options, progress.callback());
+  progress.finish();
 
   if (r.status != lp::NebStatus::non_finite) {  // a failed command leaves outputs as they were
     if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, r.path.control_points());
@@ -308,31 +307,22 @@ void run_neb(const NebCommand& cmd) {
       save_model(cmd.save_saddle, pr.ends.model, r.saddle.theta);
     write_profile_csv(cmd.csv, r.profile);
   }
-  if (cmd.out.json) {
-    io::Json body = ends_json(pr.ends, &pr.data);
-    body.update(lp::to_json(r));
-    io::Json resolved = to_json(cmd);
-    resolved.update({{"neb", lp::neb_table().to_json(cmd.options)},
-                     {"save_vertices", cmd.save_vertices},
-                     {"save_saddle", cmd.save_saddle},
-                     {"out", cmd.csv}});
-    print_json(resolved, body);
-  } else {
-    print_header(pr.ends, &pr.data);
-    std::cout << lp::summary(r);
-  }
+  print_result(cmd, pr, lp::to_json(r),
+               {{"neb", lp::neb_table().to_json(cmd.options)},
+                {"save_vertices", cmd.save_vertices},
+                {"save_saddle", cmd.save_saddle},
+                {"out", cmd.csv}},
+               lp::summary(r));
   if (r.status == lp::NebStatus::non_finite)
     throw std::runtime_error("neb " + r.message + kNotWritten);
 }
 
 void setup_neb(CLI::App* app) {
-  auto cmd = std::make_shared<NebCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<NebCommand>(
       app, "neb",
       "A nudged elastic band from --params to --params-end (improved tangent, climbing image, "
       "L-BFGS or FIRE, AutoNEB insertion), converged on max |F|_inf; its top refined to a "
-      "critical point and its Hessian index reported",
-      *cmd, "the end point: a file like --params, of the same architecture");
+      "critical point and its Hessian index reported");
   sub->add_option("--save-vertices", cmd->save_vertices,
                   ".npy with the band's vertices, one per row: start, images, end");
   sub->add_option("--save-saddle", cmd->save_saddle,
@@ -367,9 +357,12 @@ void run_align(const AlignCommand& cmd) {
     data = load_data(cmd.data, ends.model.spec());
   std::optional<Objective> objective;
   if (data) objective.emplace(ends.model, *data, to_loss_spec(cmd.loss));
-  const lp::Alignment al = objective
-                               ? lp::weight_match(ends.model, fixed, moved, *objective, cmd.options)
-                               : lp::weight_match(ends.model, fixed, moved, cmd.options);
+  Progress progress("path align");
+  const lp::Alignment al =
+      objective
+          ? lp::weight_match(ends.model, fixed, moved, *objective, cmd.options, progress.callback())
+          : lp::weight_match(ends.model, fixed, moved, cmd.options, progress.callback());
+  progress.finish();
   if (!cmd.save.empty()) save_model(cmd.save, ends.model, al.theta);
   if (cmd.out.json) {
     io::Json body = ends_json(ends, data ? &*data : nullptr);
@@ -392,14 +385,12 @@ void run_align(const AlignCommand& cmd) {
 }
 
 void setup_align(CLI::App* app) {
-  auto cmd = std::make_shared<AlignCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<AlignCommand>(
       app, "align",
       "Permute the hidden neurons of --params to match --reference (or of --params-end to match "
       "--params) by weight matching: exact linear assignment per layer, coordinate descent over "
       "layers; with data, the straight line's barrier before and after",
-      *cmd, "the network to align to --params: a file like --params, of the same architecture",
-      false);
+      "the network to align to --params: a file like --params, of the same architecture", false);
   sub->add_option("--reference", cmd->reference,
                   "the network to align --params to: a file like --params");
   sub->add_option("--save", cmd->save, "the aligned network (.safetensors or .npy)");
@@ -428,11 +419,16 @@ void run_slice(const SliceCommand& cmd) {
   if (!cmd.end.empty()) ends = load_ends(cmd.model, cmd.end, "--params-end");
   const Dataset data = load_data(cmd.data, a.model.spec());
   const Objective objective(a.model, data, to_loss_spec(cmd.loss));
+  Progress progress("path slice");
   const lp::LossSlice s =
-      ends ? lp::loss_slice_between(objective, ends->start, ends->end, cmd.options)
-           : lp::loss_slice(objective, *a.theta, cmd.options);
+      ends ? lp::loss_slice_between(objective, ends->start, ends->end, cmd.options,
+                                    progress.callback())
+           : lp::loss_slice(objective, *a.theta, cmd.options, progress.callback());
   std::optional<lp::ProfileSlice> p;
-  if (cmd.profile) p = lp::profile_slice(objective, *a.theta, s.d1, s.alpha, cmd.profile_options);
+  if (cmd.profile)
+    p = lp::profile_slice(objective, *a.theta, s.d1, s.alpha, cmd.profile_options,
+                          progress.callback());
+  progress.finish();
 
   if (!cmd.csv.empty() && (!p || p->converged)) {  // a failed command writes nothing
     if (cmd.options.dims == 2) {
@@ -476,14 +472,13 @@ void run_slice(const SliceCommand& cmd) {
 }
 
 void setup_slice(CLI::App* app) {
-  auto cmd = std::make_shared<SliceCommand>();
-  auto* sub = add_path_subcommand(
+  auto [cmd, sub] = add_path_subcommand<SliceCommand>(
       app, "slice",
       "The loss on a line (--dims 1) or a square (--dims 2) through --params along "
       "filter-normalised random directions, or through --params and --params-end (the plane of "
       "B - A and a random direction orthogonal to it); with --profile, the profile slice "
       "min over z orthogonal to the line of L beside it",
-      *cmd, "a second point: the slice's first direction is --params-end minus --params", false);
+      "a second point: the slice's first direction is --params-end minus --params", false);
   sub->add_flag("--profile", cmd->profile,
                 "also minimize L over the complement of the line at each alpha (--dims 1)");
   sub->add_option("--out", cmd->csv,

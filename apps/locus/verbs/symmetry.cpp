@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli/common.hpp"
+#include "cli/progress.hpp"
 #include "cli/table_options.hpp"
 #include "locus/data/builtin.hpp"
 #include "locus/io/atomic_file.hpp"
@@ -167,9 +168,11 @@ void run_enumerate(EnumerateCommand& cmd) {
   DataOptions data = cmd.data;
   const Dataset inputs = teacher_data(data, teacher.model, *teacher.theta, 32);
   with_option("--params", [&] { ls::require_irreducible(teacher.model, *teacher.theta); });
+  Progress progress("symmetry enumerate");
   const ls::ExpansionEnumeration e = naming_flags([&] {
     try {
-      return ls::enumerate_expansion(teacher.model, *teacher.theta, inputs.x, cmd.options);
+      return ls::enumerate_expansion(teacher.model, *teacher.theta, inputs.x, cmd.options,
+                                     progress.callback());
     } catch (const std::invalid_argument& error) {  // "exceeds max_pieces = N"
       std::string what = error.what();
       if (const auto at = what.find("max_pieces"); at != std::string::npos)
@@ -177,6 +180,7 @@ void run_enumerate(EnumerateCommand& cmd) {
       throw std::invalid_argument(what);
     }
   });
+  progress.finish();
   if (cmd.out.json) {
     const io::Json resolved = {{"model", to_json(cmd.model)},
                                {"data", to_json(data)},
@@ -267,7 +271,10 @@ void run_split(SplitCommand& cmd) {
   if (check) {
     const Dataset data = load_data(cmd.data, m.model.spec());
     const Objective obj(m.model, data, to_loss_spec(cmd.loss));
-    c = workflows::split_critical_point(obj, *m.theta, at, fractions, cmd.check);
+    Progress progress("symmetry split");
+    c = workflows::split_critical_point(obj, *m.theta, at, fractions, cmd.check,
+                                        progress.callback());
+    progress.finish();
   }
   if (!ui.save.empty()) save_model(ui.save, s.model, s.theta);  // after every check
   if (cmd.out.json) {
@@ -360,8 +367,10 @@ void run_swap_path(SwapCommand& cmd) {
   const symmetry::SwapPath path = with_option(
       "--swap", [&] { return symmetry::swap_path(teacher.model, *teacher.theta, swaps); });
   const Objective loss(path.model, d);
+  Progress progress("symmetry swap-path");
   const workflows::SwapPathCheck c =
-      workflows::check_swap_path(loss, path, cmd.profile, cmd.samples);
+      workflows::check_swap_path(loss, path, cmd.profile, cmd.samples, progress.callback());
+  progress.finish();
   if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, path.vertices);
   if (!cmd.csv.empty()) {
     std::string text = "t,loss_path,loss_line\n";

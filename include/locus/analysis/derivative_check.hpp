@@ -40,6 +40,7 @@
 
 #include "locus/core/objective.hpp"
 #include "locus/core/problem.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::analysis {
@@ -137,8 +138,11 @@ DerivativeCheckResult check_derivatives(const F& f, const Eigen::VectorXd& x,
 // An MLP loss: the differenced comparisons (H v from a HessianOperator; the Jacobian for the
 // squared loss) plus hvp_vs_dense_hessian (n <= max_dense_hessian_params) and, for the squared
 // loss, gradient_vs_jacobian. Throws std::invalid_argument for a theta of the wrong length.
+// progress gets a stage line as each of the three parts starts (done = parts finished of 3):
+// the differenced comparisons, the dense Hessian, 2c J^T r.
 DerivativeCheckResult check_derivatives(const Objective& objective, const Eigen::VectorXd& theta,
-                                        const DerivativeCheckOptions& options = {});
+                                        const DerivativeCheckOptions& options = {},
+                                        const ProgressCallback& progress = {});
 
 // Building blocks, also used by the tests as independent references.
 // The central-difference step for a coordinate of value x: h = eps^(1/3) max(1, |x|).

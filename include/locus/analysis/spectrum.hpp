@@ -106,8 +106,9 @@ struct Spectrum {
 // SLQ: probes * steps applications plus O(probes * steps^2 n) reorthogonalisation. Expected
 // numerical failures (eigensolver or Lanczos not converging) set converged = false and note.
 // Throws std::invalid_argument on bad options or a refused dense size (3 * 8 n^2 bytes above
-// max_dense_bytes). `progress` gets one event per operator application ("operator columns" k of
-// n, "Lanczos" applications so far, "SLQ" k of probes * steps).
+// max_dense_bytes). `progress` gets "operator columns" k of n per block of 64 columns (dense),
+// or one event per operator application ("Lanczos" applications so far, "SLQ" k of
+// probes * steps).
 Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& options = {},
                            const ProgressCallback& progress = {});
 
@@ -121,7 +122,8 @@ io::Json to_json(const Spectrum& s);
 // The Hessian spectrum of a loss at theta. Dense uses the exact dense Hessian (cheaper than n
 // HVPs), Lanczos and SLQ the matrix-free HessianOperator; costs as operator_spectrum. Throws
 // std::invalid_argument on bad options, a refused dense size, or a wrong-length theta. `progress`
-// gets "dense Hessian" and "eigensolve" as each starts (dense) or operator_spectrum's events.
+// gets "dense Hessian (HVP columns)" k of n per block of 64 columns and an "eigensolve" stage
+// line (no count: one LAPACK call) when dense, else operator_spectrum's events.
 Spectrum hessian_spectrum(const Objective& objective, const Eigen::VectorXd& theta,
                           const SpectrumOptions& options = {},
                           const ProgressCallback& progress = {});

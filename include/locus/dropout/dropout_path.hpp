@@ -122,10 +122,12 @@ struct DropoutPathResult {
 // std::invalid_argument for a model with no or more than two hidden layers, five_segments with
 // two hidden layers, an odd width, a bad keep
 // set ("keep set entry 12 is out of range 0..9"), a keep set of another size than N/2, theta
-// vectors of the wrong length (named "params" and "params-end"), or invalid options.
+// vectors of the wrong length (named "params" and "params-end"), or invalid options. progress
+// gets "segment checks" k/segments after each segment, then the two profiles' events.
 DropoutPathResult dropout_path(const Objective& objective, const Eigen::VectorXd& theta,
                                const Eigen::VectorXd& theta_end,
-                               const DropoutPathOptions& options = {});
+                               const DropoutPathOptions& options = {},
+                               const ProgressCallback& progress = {});
 
 // {"segments": [{"kind", "loss_start", "loss_end", "loss_max", "deviation", "tolerance",
 //  "holds"}], "segments_hold", "kept", "kept_lower", "loss_start", "loss_end",

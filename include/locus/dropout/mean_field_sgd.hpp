@@ -40,6 +40,7 @@
 #include "locus/core/dataset.hpp"
 #include "locus/core/mlp.hpp"
 #include "locus/core/options.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::dropout {
@@ -85,15 +86,18 @@ Eigen::VectorXd mean_field_init(const Mlp& model, std::uint64_t seed);
 // Fresh samples each step: x ~ N(0, I_p), y = teacher(x). Cost per step: a forward and a
 // backward pass over batch_size points (O(batch_size * n)). Throws std::invalid_argument when
 // the student is not a mean-field net, the teacher's input or output width differs, or
-// theta0 / teacher_theta have the wrong length; for invalid options.
+// theta0 / teacher_theta have the wrong length; for invalid options. progress gets "SGD" with
+// the steps done out of steps and the batch's mean squared error after each step.
 MeanFieldSgdResult train_online(const Mlp& student, Eigen::VectorXd theta0, const Mlp& teacher,
                                 const Eigen::VectorXd& teacher_theta,
-                                const MeanFieldSgdOptions& options = {});
+                                const MeanFieldSgdOptions& options = {},
+                                const ProgressCallback& progress = {});
 // Epochs over `data` in seeded random order (the epoch's permutation from seed + epoch), batches
 // of batch_size consecutive points of it. Throws as train_online (and for data whose widths do
-// not match the student).
+// not match the student). progress as train_online.
 MeanFieldSgdResult train_epochs(const Mlp& student, Eigen::VectorXd theta0, const Dataset& data,
-                                const MeanFieldSgdOptions& options = {});
+                                const MeanFieldSgdOptions& options = {},
+                                const ProgressCallback& progress = {});
 
 // {"status", "message", "steps", "samples", "batch_loss_first", "batch_loss_last", "seconds"}
 // (theta is not included).

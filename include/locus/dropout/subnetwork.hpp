@@ -25,6 +25,7 @@
 #include "locus/core/mlp.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/core/options.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::dropout {
@@ -103,9 +104,11 @@ struct DropoutError {
 };
 // Draws options.samples random keep sets of size M in hidden layer K and evaluates the gap on
 // each. Cost: samples + 1 loss evaluations. Throws std::invalid_argument for invalid options,
-// M > h_K, or a theta of the wrong length.
+// M > h_K, or a theta of the wrong length. progress gets "dropout draws" with the keep sets
+// evaluated out of samples and the last L_M after each.
 DropoutError dropout_error(const Objective& objective, const Eigen::VectorXd& theta,
-                           const DropoutErrorOptions& options = {});
+                           const DropoutErrorOptions& options = {},
+                           const ProgressCallback& progress = {});
 
 // {"width", "kept", "loss_full", "gap_mean", "gap_standard_error", "gap_max", "loss_kept_mean",
 //  "gaps": [...], "losses_kept": [...]}.

@@ -83,14 +83,16 @@ struct Alignment {
 // h_K x h_K score, O(h_K^2 (h_{K-1} + h_{K+1})), and one O(h_K^3) assignment; times sweeps and
 // restarts. Throws std::invalid_argument when theta_a or theta_b is not a parameter vector of
 // model (length, finite), or options are invalid. A network without hidden layers has nothing
-// to permute: the result is B itself.
+// to permute: the result is B itself. progress gets "weight matching" with the runs done out of
+// restarts (1 for one hidden layer) after each run.
 Alignment weight_match(const Mlp& model, const Eigen::VectorXd& theta_a,
-                       const Eigen::VectorXd& theta_b, const AlignOptions& options = {});
+                       const Eigen::VectorXd& theta_b, const AlignOptions& options = {},
+                       const ProgressCallback& progress = {});
 // The same, plus the loss profiles of the straight lines before and after alignment (loss must
-// be a function of model's parameters).
+// be a function of model's parameters); progress also gets the profiles' events.
 Alignment weight_match(const Mlp& model, const Eigen::VectorXd& theta_a,
                        const Eigen::VectorXd& theta_b, FunctionRef loss,
-                       const AlignOptions& options = {});
+                       const AlignOptions& options = {}, const ProgressCallback& progress = {});
 
 // {"converged", "message", "permutations": [[...], ...], "objective_before", "objective_after",
 //  "distance_before", "distance_after", "sweeps", "best_restart", "line_before", "line_after"

@@ -131,9 +131,11 @@ struct CurveFit {
 // evaluation of J, i.e. (bends + 1 for a polychain, else 1) * quadrature_nodes gradients of L;
 // per round one profile. Throws std::invalid_argument on invalid options, ends of the wrong
 // length or ends that are equal; io::MemoryLimitError ("CurveFitOptions.bends = ...") when the
-// bends and quadrature nodes would exceed the memory limit (io/memory.hpp).
+// bends and quadrature nodes would exceed the memory limit (io/memory.hpp). progress gets "curve
+// fit" with the L-BFGS iterations so far out of max_rounds * iterations_per_round, J and
+// max |grad J| after each iteration.
 CurveFit fit_curve(FunctionRef loss, const Eigen::VectorXd& start, const Eigen::VectorXd& end,
-                   const CurveFitOptions& options = {});
+                   const CurveFitOptions& options = {}, const ProgressCallback& progress = {});
 
 // {"status", "message", "kind", "rounds", "iterations", "integrated_loss_initial",
 //  "integrated_loss_final", "gradient_max_norm", "loss_max_history": [...],

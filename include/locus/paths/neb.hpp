@@ -157,8 +157,11 @@ struct NebResult {
 // HVPs, and one O(n^3) eigendecomposition per step). Throws std::invalid_argument on invalid
 // options, ends of a length other than loss.n_params() or with non-finite entries, or equal ends;
 // io::MemoryLimitError ("NebOptions.images = ...") when the band would exceed the memory limit.
+// progress gets "neb" with the iterations out of max_iterations, the highest image's loss and the
+// max force (as gradient_max_norm) after each iteration, then the profiles' events and a
+// "saddle refinement" stage.
 NebResult neb(FunctionRef loss, const Eigen::VectorXd& start, const Eigen::VectorXd& end,
-              const NebOptions& options = {});
+              const NebOptions& options = {}, const ProgressCallback& progress = {});
 
 // {"status", "message", "optimizer", "iterations", "force_max_norm", "images", "images_inserted",
 //  "climbing_image", "values": [...], "barriers": {...}, "saddle": {"refined", "status",

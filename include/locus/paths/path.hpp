@@ -27,6 +27,7 @@
 
 #include "locus/core/options.hpp"
 #include "locus/core/problem.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::paths {
@@ -175,10 +176,14 @@ struct LossProfile {
 // loss (each one path evaluation, O(n), plus L). Throws std::invalid_argument on invalid options
 // or a loss whose dimension differs from the path's (n_params() != dimension());
 // io::MemoryLimitError ("ProfileOptions.points = ...") when the grid exceeds the memory limit.
-LossProfile loss_profile(FunctionRef loss, const Path& path, const ProfileOptions& options = {});
+// progress gets "profile grid" k/m after each grid point, then "profile refinement"
+// k/max_refinements with the largest loss so far.
+LossProfile loss_profile(FunctionRef loss, const Path& path, const ProfileOptions& options = {},
+                         const ProgressCallback& progress = {});
 // The same for any callable L(theta); dimension checks are the callable's own.
 LossProfile loss_profile(const std::function<double(const Eigen::VectorXd&)>& loss,
-                         const Path& path, const ProfileOptions& options = {});
+                         const Path& path, const ProfileOptions& options = {},
+                         const ProgressCallback& progress = {});
 
 // {"above_larger_end", "above_interpolation", "above_mean"}.
 io::Json to_json(const Barriers& b);

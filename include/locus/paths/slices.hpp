@@ -38,6 +38,7 @@
 #include "locus/core/objective.hpp"
 #include "locus/core/options.hpp"
 #include "locus/core/problem.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::paths {
@@ -72,15 +73,17 @@ Eigen::VectorXd filter_normalized_direction(const Mlp& model, const Eigen::Vecto
 // alpha and beta equally spaced on [-radius, radius], d1, d2 filter-normalised with seeds seed
 // and seed + 1. Cost: points (or points^2) losses. Throws std::invalid_argument on invalid
 // options or a wrong-length theta; io::MemoryLimitError ("SliceOptions.points = ...") when the
-// points^dims losses would exceed the memory limit.
+// points^dims losses would exceed the memory limit. progress gets "slice" with the losses done
+// out of points (or points^2) after each row of the grid.
 LossSlice loss_slice(const Objective& objective, const Eigen::VectorXd& theta,
-                     const SliceOptions& options = {});
+                     const SliceOptions& options = {}, const ProgressCallback& progress = {});
 // The slice through A and B: d1 = B - A, alpha on [-radius, 1 + radius]; with dims 2, d2 the
 // filter-normalised direction (seed) minus its projection on d1, rescaled to |d1|, and beta on
 // [-(1/2 + radius), 1/2 + radius] (a square around the segment in units of |B - A|). Throws
 // std::invalid_argument as above, and when A = B or d2 vanishes (a direction parallel to d1).
 LossSlice loss_slice_between(const Objective& objective, const Eigen::VectorXd& theta_a,
-                             const Eigen::VectorXd& theta_b, const SliceOptions& options = {});
+                             const Eigen::VectorXd& theta_b, const SliceOptions& options = {},
+                             const ProgressCallback& progress = {});
 
 // The solver of each minimization of a profile slice.
 enum class ProfileSolver {
@@ -128,10 +131,12 @@ struct ProfileSlice {
 // has the lower loss. Cost per t: one solve of the chosen solver in n unknowns (LM: a Jacobian
 // and a dense n x n factorisation per iteration). Throws std::invalid_argument on invalid
 // options, a theta or d of the wrong length, d = 0, an empty or non-finite t, or solver lm on a
-// loss without residuals.
+// loss without residuals. progress gets "profile slice" with the minimizations done out of
+// t.size() and the last minimum P(t) after each.
 ProfileSlice profile_slice(FunctionRef loss, const Eigen::VectorXd& theta,
                            const Eigen::VectorXd& direction, const Eigen::VectorXd& t,
-                           const ProfileSliceOptions& options = {});
+                           const ProfileSliceOptions& options = {},
+                           const ProgressCallback& progress = {});
 
 // {"alpha": [...], "beta": [...], "loss": [[...], ...] (rows by alpha)}.
 io::Json to_json(const LossSlice& s);

@@ -40,6 +40,7 @@
 
 #include "locus/core/mlp.hpp"
 #include "locus/core/options.hpp"
+#include "locus/core/progress.hpp"
 #include "locus/io/json.hpp"
 
 namespace locus::symmetry {
@@ -230,10 +231,12 @@ struct ExpansionEnumeration {
 // the teacher's outputs), and the connected components of their union. Cost: O(T (m + n d m))
 // for the pieces and their losses, plus the components (see components_by_rule and
 // components_numerical). Throws std::invalid_argument for invalid options, a reducible teacher
-// (require_irreducible), x of the wrong width, or more pieces than options.max_pieces.
+// (require_irreducible), x of the wrong width, or more pieces than options.max_pieces. progress
+// gets "pieces" k/n_pieces after each piece, then a "connected components" stage line.
 ExpansionEnumeration enumerate_expansion(const Mlp& teacher, const Eigen::VectorXd& theta,
                                          const Eigen::MatrixXd& x,
-                                         const ExpansionOptions& options = {});
+                                         const ExpansionOptions& options = {},
+                                         const ProgressCallback& progress = {});
 
 // {"status", "message", "r", "m", "n_in", "n_params", "convention", "count_exact", "n_pieces",
 //  "dimension_histogram": {"<dim>": count, ...}, "dimension_min", "dimension_max", "loss_max",

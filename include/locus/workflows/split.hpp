@@ -88,11 +88,12 @@ struct SplitCheck {
 // Cost: two dense Hessians (n and n + (k-1)(h_{K-1} + 1 + h_{K+1}) parameters) and their
 // eigendecompositions, O(n^3). Outcomes are in status and message; throws std::invalid_argument
 // for invalid options, a bad split (see split_neuron), a wrong-length theta or a refused dense
-// size.
+// size. progress gets the two spectra's events (analysis::hessian_spectrum).
 SplitCheck split_critical_point(const Objective& objective, const Eigen::VectorXd& theta,
                                 const transforms::NeuronRef& at,
                                 const std::vector<double>& fractions,
-                                const SplitOptions& options = {});
+                                const SplitOptions& options = {},
+                                const ProgressCallback& progress = {});
 
 // {"status", "message", "widths_before", "widths_after", "layer", "neuron", "fractions",
 //  "gradient_scale", "gradient_tolerance", "loss_before", "loss_after", "gradient_max_norm_before",

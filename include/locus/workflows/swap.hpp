@@ -39,10 +39,11 @@ struct SwapPathCheck {
 // segment for a figure. Cost: (7 s) (options.points + refinements) + the line's profile + 2 x the
 // samples loss evaluations. Throws std::invalid_argument when the objective's n_params differs
 // from the path's, or on invalid options; io::MemoryLimitError when the samples would exceed the
-// memory limit.
+// memory limit. progress gets "swap segments" k/segments after each segment's profile, then
+// "samples" k/samples after each pair of sampled losses.
 SwapPathCheck check_swap_path(const Objective& objective, const symmetry::SwapPath& path,
                               const paths::ProfileOptions& options = {},
-                              int samples_per_segment = 16);
+                              int samples_per_segment = 16, const ProgressCallback& progress = {});
 
 // {"loss_start", "loss_end", "path_loss_max", "segments": [{"kind", "layer", "neuron", "from",
 //  "loss_max", "t_max"}], "line": paths::to_json(line) without its samples}.

@@ -46,6 +46,18 @@ class PythonProgress {
   solvers::IterationCallback solver(const std::string& stage, long long max_iterations);
   // Re-raises the callback's exception, if any (call with the GIL held, after the work).
   void rethrow();
+  // work(callback()) with the GIL released, then rethrow(); returns what work returns. (A call
+  // into Python callables, which needs the GIL, calls work(callback()) and rethrow() itself.)
+  template <class Work>
+  auto run(Work&& work) {
+    std::optional<decltype(work(ProgressCallback{}))> result;
+    {
+      py::gil_scoped_release release;
+      result.emplace(work(callback()));
+    }
+    rethrow();
+    return std::move(*result);
+  }
 
  private:
   bool deliver(const ProgressEvent& e);  // false: stop (callback returned False or raised)

@@ -254,19 +254,24 @@ void bind_constructions(py::module_& m) {
   m.def(
       "manifold_dimension_by_projection",
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-         const py::kwargs& kwargs) {
+         bool progress, const py::object& callback, const py::kwargs& kwargs) {
         const Objective obj = squared_objective(model, x, y);
         const Eigen::VectorXd theta = as_vector(params, "params");
         lm::DimensionOptions o;
         apply_kwargs(lm::dimension_table(), o, kwargs);
         validate_for_python(lm::dimension_table(), [&] { o.validate(); });
-        py::gil_scoped_release release;
-        return lm::manifold_dimension_by_projection(obj, theta, o);
+        PythonProgress reporter("manifold_dimension_by_projection", progress, callback);
+        return reporter.run([&](const ProgressCallback& cb) {
+          return lm::manifold_dimension_by_projection(obj, theta, o, cb);
+        });
       },
-      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("progress") = false,
+      py::arg("callback") = py::none(),
       "Project K random points params + delta (|delta| = radius) onto M and count the "
       "singular values of the displacements above sigma_1 sqrt(radius). Keyword options "
-      "(options_table('dimension')): n_samples (None: 2n), radius, seed, loss_acceptable.");
+      "(options_table('dimension')): n_samples (None: 2n), radius, seed, loss_acceptable. "
+      "progress=True writes a progress line to sys.stderr; callback(event) gets a dict "
+      "{stage, done, total, ...} per projected sample.");
 }
 
 }  // namespace locus::python

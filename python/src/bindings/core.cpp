@@ -392,7 +392,7 @@ void bind_derivative_check(py::module_& m) {
       "check_derivatives",
       [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
          const std::string& l, const std::string& r, Index coordinates, int directions,
-         std::uint64_t seed, double safety_factor) {
+         std::uint64_t seed, double safety_factor, bool progress, const py::object& callback) {
         const Objective o = objective(mo, x, y, l, r);
         const Eigen::VectorXd th = as_vector(t, "params");
         if (th.size() != o.n_params())
@@ -403,17 +403,21 @@ void bind_derivative_check(py::module_& m) {
                                              .directions = directions,
                                              .seed = seed,
                                              .safety_factor = safety_factor};
-        py::gil_scoped_release release;
-        return analysis::check_derivatives(o, th, options);
+        PythonProgress reporter("check_derivatives", progress, callback);
+        return reporter.run([&](const ProgressCallback& cb) {
+          return analysis::check_derivatives(o, th, options, cb);
+        });
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
       py::arg("loss") = kDefaultLoss, py::arg("reduction") = kDefaultReduction, py::kw_only(),
       py::arg("coordinates") = defaults.coordinates, py::arg("directions") = defaults.directions,
       py::arg("seed") = defaults.seed, py::arg("safety_factor") = defaults.safety_factor,
+      py::arg("progress") = false, py::arg("callback") = py::none(),
       "Compare the exact gradient, H v and (squared loss) Jacobian with central differences, "
       "and H v with the dense Hessian and grad L with 2c J^T r, each with a tolerance derived "
       "from eps and the loss's scale (see locus/analysis/derivative_check.hpp). ValueError for "
-      "bad arguments; a failed comparison is a result (passed=False), not an exception.");
+      "bad arguments; a failed comparison is a result (passed=False), not an exception. "
+      "progress=True / callback(event): a stage line as each part starts.");
 }
 
 }  // namespace

@@ -44,35 +44,36 @@ void bind_dropout(py::module_& root) {
   m.def(
       "train_online",
       [](const Mlp& model, const py::object& params, const Mlp& teacher,
-         const py::object& teacher_params, const py::kwargs& kwargs) {
-        const auto o = sgd_options(kwargs);
-        Eigen::VectorXd theta = as_vector(params, "params");
-        const Eigen::VectorXd t = as_vector(teacher_params, "teacher_params");
-        ld::MeanFieldSgdResult r;
-        {
-          py::gil_scoped_release release;
-          r = ld::train_online(model, std::move(theta), teacher, t, o);
-        }
-        return sgd_result(r);
-      },
-      py::arg("model"), py::arg("params"), py::arg("teacher"), py::arg("teacher_params"),
-      "One-pass SGD with step alpha * N on fresh samples x ~ N(0, I) labelled by the teacher.");
-  m.def(
-      "train_epochs",
-      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
+         const py::object& teacher_params, bool progress, const py::object& callback,
          const py::kwargs& kwargs) {
         const auto o = sgd_options(kwargs);
         Eigen::VectorXd theta = as_vector(params, "params");
-        const Dataset data = as_dataset(x, y);
-        ld::MeanFieldSgdResult r;
-        {
-          py::gil_scoped_release release;
-          r = ld::train_epochs(model, std::move(theta), data, o);
-        }
-        return sgd_result(r);
+        const Eigen::VectorXd t = as_vector(teacher_params, "teacher_params");
+        PythonProgress reporter("dropout.train_online", progress, callback);
+        return sgd_result(reporter.run([&](const ProgressCallback& cb) {
+          return ld::train_online(model, std::move(theta), teacher, t, o, cb);
+        }));
       },
-      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
-      "Mean-field SGD (step alpha * N) by epochs over (x, y) in seeded random order.");
+      py::arg("model"), py::arg("params"), py::arg("teacher"), py::arg("teacher_params"),
+      py::arg("progress") = false, py::arg("callback") = py::none(),
+      "One-pass SGD with step alpha * N on fresh samples x ~ N(0, I) labelled by the teacher "
+      "(progress=True: a line on sys.stderr; callback(event): a dict per step).");
+  m.def(
+      "train_epochs",
+      [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
+         bool progress, const py::object& callback, const py::kwargs& kwargs) {
+        const auto o = sgd_options(kwargs);
+        Eigen::VectorXd theta = as_vector(params, "params");
+        const Dataset data = as_dataset(x, y);
+        PythonProgress reporter("dropout.train_epochs", progress, callback);
+        return sgd_result(reporter.run([&](const ProgressCallback& cb) {
+          return ld::train_epochs(model, std::move(theta), data, o, cb);
+        }));
+      },
+      py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("progress") = false,
+      py::arg("callback") = py::none(),
+      "Mean-field SGD (step alpha * N) by epochs over (x, y) in seeded random order "
+      "(progress / callback as train_online).");
   m.def("sgd_defaults", [] { return table_values(ld::mean_field_sgd_table(), {}); });
 
   m.def(
@@ -99,52 +100,52 @@ void bind_dropout(py::module_& root) {
   m.def(
       "dropout_error",
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-         const std::string& loss, const std::string& reduction, const py::kwargs& kwargs) {
+         const std::string& loss, const std::string& reduction, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         ld::DropoutErrorOptions o;
         apply_kwargs(ld::dropout_error_table(), o, kwargs);
         validate_for_python(ld::dropout_error_table(), [&] { o.validate(); });
         const Eigen::VectorXd theta = as_vector(params, "params");
         const Objective objective(model, as_dataset(x, y), loss_spec(loss, reduction));
-        ld::DropoutError e;
-        {
-          py::gil_scoped_release release;
-          e = ld::dropout_error(objective, theta, o);
-        }
+        PythonProgress reporter("dropout.dropout_error", progress, callback);
+        const ld::DropoutError e = reporter.run(
+            [&](const ProgressCallback& cb) { return ld::dropout_error(objective, theta, o, cb); });
         py::dict d = json_to_python(ld::to_json(e));
         d["gaps"] = e.gaps;
         d["losses_kept"] = e.losses_kept;
         return d;
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
-      py::arg("loss") = loss_default, py::arg("reduction") = reduction_default);
+      py::arg("loss") = loss_default, py::arg("reduction") = reduction_default,
+      py::arg("progress") = false, py::arg("callback") = py::none());
   m.def("dropout_error_defaults", [] { return table_values(ld::dropout_error_table(), {}); });
   m.def(
       "dropout_path",
       [](const Mlp& model, const py::object& params_a, const py::object& params_b,
          const py::object& x, const py::object& y, const std::string& loss,
-         const std::string& reduction, const py::kwargs& kwargs) {
+         const std::string& reduction, bool progress, const py::object& callback,
+         const py::kwargs& kwargs) {
         ld::DropoutPathOptions o;
         apply_kwargs(ld::dropout_path_table(), o, kwargs);
         validate_for_python(ld::dropout_path_table(), [&] { o.validate(); });
         const Eigen::VectorXd a = as_vector(params_a, "params_a");
         const Eigen::VectorXd b = as_vector(params_b, "params_b");
         const Objective objective(model, as_dataset(x, y), loss_spec(loss, reduction));
-        std::optional<ld::DropoutPathResult> r;
-        {
-          py::gil_scoped_release release;
-          r = ld::dropout_path(objective, a, b, o);
-        }
-        py::dict d = json_to_python(ld::to_json(*r));
-        d["path"] = r->path;
-        d["vertices"] = r->path.control_points();
-        d["profile"] = r->profile;
-        d["line"] = r->line;
-        d["paired"] = r->paired;
-        d["paired_lower"] = r->paired_lower;
+        PythonProgress reporter("dropout.dropout_path", progress, callback);
+        const ld::DropoutPathResult r = reporter.run(
+            [&](const ProgressCallback& cb) { return ld::dropout_path(objective, a, b, o, cb); });
+        py::dict d = json_to_python(ld::to_json(r));
+        d["path"] = r.path;
+        d["vertices"] = r.path.control_points();
+        d["profile"] = r.profile;
+        d["line"] = r.line;
+        d["paired"] = r.paired;
+        d["paired_lower"] = r.paired_lower;
         return d;
       },
       py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x"), py::arg("y"),
-      py::arg("loss") = loss_default, py::arg("reduction") = reduction_default);
+      py::arg("loss") = loss_default, py::arg("reduction") = reduction_default,
+      py::arg("progress") = false, py::arg("callback") = py::none());
   m.def("path_defaults", [] { return table_values(ld::dropout_path_table(), {}); });
 }
 

@@ -83,19 +83,20 @@ Objective make_objective(const Mlp& model, const py::object& x, const py::object
                    {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
 }
 
-// The 1-D or 2-D slice through params (and params_end when given), options from kwargs.
+// The 1-D or 2-D slice through params (and params_end when given), options from kwargs,
+// reported to `reporter`.
 lp::LossSlice slice(const Objective& objective, const py::object& a, const py::object& b,
-                    const lp::SliceOptions& o) {
+                    const lp::SliceOptions& o, PythonProgress& reporter) {
   const Eigen::VectorXd start = as_vector(a, "params");
   objective.check_parameters(start, "params");
-  if (b.is_none()) {
-    py::gil_scoped_release release;
-    return lp::loss_slice(objective, start, o);
-  }
+  if (b.is_none())
+    return reporter.run(
+        [&](const ProgressCallback& cb) { return lp::loss_slice(objective, start, o, cb); });
   const Eigen::VectorXd end = as_vector(b, "params_end");
   objective.check_parameters(end, "params_end");
-  py::gil_scoped_release release;
-  return lp::loss_slice_between(objective, start, end, o);
+  return reporter.run([&](const ProgressCallback& cb) {
+    return lp::loss_slice_between(objective, start, end, o, cb);
+  });
 }
 
 }  // namespace
@@ -194,23 +195,28 @@ void bind_paths(py::module_& root) {
   m.def(
       "profile_model",
       [](const Mlp& model, const lp::Path& path, const py::object& x, const py::object& y,
-         const std::string& loss, const std::string& reduction, const py::kwargs& kwargs) {
+         const std::string& loss, const std::string& reduction, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         const lp::ProfileOptions o = profile_options(kwargs);
         const Objective objective = make_objective(model, x, y, loss, reduction);
-        py::gil_scoped_release release;
-        return lp::loss_profile(objective, path, o);
+        PythonProgress reporter("paths.profile", progress, callback);
+        return reporter.run(
+            [&](const ProgressCallback& cb) { return lp::loss_profile(objective, path, o, cb); });
       },
       py::arg("model"), py::arg("path"), py::arg("x"), py::arg("y"),
       py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
-      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
+      py::arg("progress") = false, py::arg("callback") = py::none());
 
   m.def(
       "profile_function",
-      [](const py::function& fun, const lp::Path& path, const py::kwargs& kwargs) {
+      [](const py::function& fun, const lp::Path& path, bool progress, const py::object& callback,
+         const py::kwargs& kwargs) {
         const lp::ProfileOptions o = profile_options(kwargs);
+        PythonProgress reporter("paths.profile", progress, callback);
         // The callable runs with the GIL held (this call never releases it). A value that is
         // not a real number is a caller error; NaN/inf are a numerical outcome (non_finite).
-        return lp::loss_profile(
+        lp::LossProfile p = lp::loss_profile(
             [&](const Eigen::VectorXd& theta) {
               py::object v = fun(theta);
               try {
@@ -220,9 +226,12 @@ void bind_paths(py::module_& root) {
                                       std::string(py::str(py::repr(v))));
               }
             },
-            path, o);
+            path, o, reporter.callback());
+        reporter.rethrow();
+        return p;
       },
-      py::arg("fun"), py::arg("path"));
+      py::arg("fun"), py::arg("path"), py::arg("progress") = false,
+      py::arg("callback") = py::none());
 
   m.def(
       "barriers",
@@ -253,19 +262,22 @@ void bind_paths(py::module_& root) {
   m.def(
       "fit_model",
       [](const Mlp& model, const py::object& a, const py::object& b, const py::object& x,
-         const py::object& y, const std::string& loss, const std::string& reduction,
-         const py::kwargs& kwargs) {
+         const py::object& y, const std::string& loss, const std::string& reduction, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         lp::CurveFitOptions o;
         apply_kwargs(lp::curve_fit_table(), o, kwargs);
         validate_for_python(lp::curve_fit_table(), [&] { o.validate(); });
         const Objective objective = make_objective(model, x, y, loss, reduction);
         const Eigen::VectorXd start = as_vector(a, "params_a"), end = as_vector(b, "params_b");
-        py::gil_scoped_release release;
-        return lp::fit_curve(objective, start, end, o);
+        PythonProgress reporter("paths.fit_curve", progress, callback);
+        return reporter.run([&](const ProgressCallback& cb) {
+          return lp::fit_curve(objective, start, end, o, cb);
+        });
       },
       py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x"), py::arg("y"),
       py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
-      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
+      py::arg("progress") = false, py::arg("callback") = py::none());
 
   m.def("fit_defaults", [] { return table_values(lp::curve_fit_table(), {}); });
   m.def("profile_defaults", [] { return table_values(lp::profile_table(), {}); });
@@ -327,28 +339,34 @@ void bind_paths(py::module_& root) {
   m.def(
       "neb_model",
       [](const Mlp& model, const py::object& a, const py::object& b, const py::object& x,
-         const py::object& y, const std::string& loss, const std::string& reduction,
-         const py::kwargs& kwargs) {
+         const py::object& y, const std::string& loss, const std::string& reduction, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         const lp::NebOptions o = neb_options(kwargs);
         const Objective objective = make_objective(model, x, y, loss, reduction);
         const Eigen::VectorXd start = as_vector(a, "params_a"), end = as_vector(b, "params_b");
-        py::gil_scoped_release release;
-        return lp::neb(objective, start, end, o);
+        PythonProgress reporter("paths.neb", progress, callback);
+        return reporter.run(
+            [&](const ProgressCallback& cb) { return lp::neb(objective, start, end, o, cb); });
       },
       py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x"), py::arg("y"),
       py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
-      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
+      py::arg("progress") = false, py::arg("callback") = py::none());
 
   m.def(
       "neb_function",
-      [](const py::function& fun, const py::object& a, const py::object& b,
-         const py::kwargs& kwargs) {
+      [](const py::function& fun, const py::object& a, const py::object& b, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         const lp::NebOptions o = neb_options(kwargs);
         const Eigen::VectorXd start = as_vector(a, "start"), end = as_vector(b, "end");
         const PyFunction f{fun, start.size()};
-        return lp::neb(f, start, end, o);
+        PythonProgress reporter("paths.neb", progress, callback);
+        lp::NebResult r = lp::neb(f, start, end, o, reporter.callback());  // GIL held: f is Python
+        reporter.rethrow();
+        return r;
       },
-      py::arg("fun"), py::arg("start"), py::arg("end"));
+      py::arg("fun"), py::arg("start"), py::arg("end"), py::arg("progress") = false,
+      py::arg("callback") = py::none());
 
   py::class_<lp::Alignment>(m, "Alignment", "Weight matching of B to A.")
       .def_readonly("converged", &lp::Alignment::converged)
@@ -372,8 +390,8 @@ void bind_paths(py::module_& root) {
   m.def(
       "align",
       [](const Mlp& model, const py::object& a, const py::object& b, const py::object& x,
-         const py::object& y, const std::string& loss, const std::string& reduction,
-         const py::kwargs& kwargs) {
+         const py::object& y, const std::string& loss, const std::string& reduction, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         lp::AlignOptions o;
         apply_kwargs(lp::align_table(), o, kwargs);
         validate_for_python(lp::align_table(), [&] { o.validate(); });
@@ -381,17 +399,19 @@ void bind_paths(py::module_& root) {
         model.check_parameters(ta, "params_a");
         model.check_parameters(tb, "params_b");
         if (x.is_none() != y.is_none()) throw py::value_error("x and y: give both or neither");
-        if (x.is_none()) {
-          py::gil_scoped_release release;
-          return lp::weight_match(model, ta, tb, o);
-        }
+        PythonProgress reporter("paths.align", progress, callback);
+        if (x.is_none())
+          return reporter.run(
+              [&](const ProgressCallback& cb) { return lp::weight_match(model, ta, tb, o, cb); });
         const Objective objective = make_objective(model, x, y, loss, reduction);
-        py::gil_scoped_release release;
-        return lp::weight_match(model, ta, tb, objective, o);
+        return reporter.run([&](const ProgressCallback& cb) {
+          return lp::weight_match(model, ta, tb, objective, o, cb);
+        });
       },
       py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x") = py::none(),
       py::arg("y") = py::none(), py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
-      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
+      py::arg("progress") = false, py::arg("callback") = py::none());
 
   m.def(
       "solve_assignment",
@@ -430,22 +450,24 @@ void bind_paths(py::module_& root) {
   m.def(
       "slice_model",
       [](const Mlp& model, const py::object& a, const py::object& x, const py::object& y,
-         const py::object& b, const std::string& loss, const std::string& reduction,
-         const py::kwargs& kwargs) {
+         const py::object& b, const std::string& loss, const std::string& reduction, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         lp::SliceOptions o;
         apply_kwargs(lp::slice_table(), o, kwargs);
         validate_for_python(lp::slice_table(), [&] { o.validate(); });
-        return slice(make_objective(model, x, y, loss, reduction), a, b, o);
+        PythonProgress reporter("paths.slice", progress, callback);
+        return slice(make_objective(model, x, y, loss, reduction), a, b, o, reporter);
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
       py::arg("params_end") = py::none(), py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
-      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
+      py::arg("progress") = false, py::arg("callback") = py::none());
 
   m.def(
       "profile_slice_model",
       [](const Mlp& model, const py::object& a, const py::object& x, const py::object& y,
-         const py::object& b, const std::string& loss, const std::string& reduction,
-         const py::kwargs& kwargs) {
+         const py::object& b, const std::string& loss, const std::string& reduction, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         // Keywords of the profile's table go there, the others to the slice's (dims is 1).
         py::dict slice_kwargs, profile_kwargs;
         for (auto item : kwargs) {
@@ -462,14 +484,17 @@ void bind_paths(py::module_& root) {
         apply_kwargs(lp::profile_slice_table(), po, profile_kwargs);
         validate_for_python(lp::profile_slice_table(), [&] { po.validate(); });
         const Objective objective = make_objective(model, x, y, loss, reduction);
-        const lp::LossSlice s = slice(objective, a, b, so);
+        PythonProgress reporter("paths.profile_slice", progress, callback);
+        const lp::LossSlice s = slice(objective, a, b, so, reporter);
         const Eigen::VectorXd start = as_vector(a, "params");
-        py::gil_scoped_release release;
-        return lp::profile_slice(objective, start, s.d1, s.alpha, po);
+        return reporter.run([&](const ProgressCallback& cb) {
+          return lp::profile_slice(objective, start, s.d1, s.alpha, po, cb);
+        });
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
       py::arg("params_end") = py::none(), py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
-      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)));
+      py::arg("reduction") = std::string(to_string(LossSpec{}.reduction)),
+      py::arg("progress") = false, py::arg("callback") = py::none());
 
   m.def("slice_defaults", [] { return table_values(lp::slice_table(), {}); });
   m.def("profile_slice_defaults", [] { return table_values(lp::profile_slice_table(), {}); });

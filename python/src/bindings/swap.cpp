@@ -61,7 +61,8 @@ void bind_swap(py::module_& m) {
   m.def(
       "symmetry_check_swap_path",
       [](const Mlp& teacher, const py::object& params, const py::object& swaps, const py::object& x,
-         const py::object& y, int samples_per_segment, const py::kwargs& kwargs) {
+         const py::object& y, int samples_per_segment, bool progress, const py::object& callback,
+         const py::kwargs& kwargs) {
         const Eigen::VectorXd theta = as_vector(params, "params");
         paths::ProfileOptions o;
         apply_kwargs(paths::profile_table(), o, kwargs);
@@ -75,11 +76,11 @@ void bind_swap(py::module_& m) {
         data.y = y.is_none() ? teacher.predict(theta, data.x) : as_matrix(y, "y");
         data.validate();
         const ls::SwapPath s = ls::swap_path(teacher, theta, as_swaps(swaps));
-        workflows::SwapPathCheck c;
-        {
-          py::gil_scoped_release release;
-          c = workflows::check_swap_path(Objective(s.model, data), s, o, samples_per_segment);
-        }
+        const Objective objective(s.model, data);
+        PythonProgress reporter("symmetry.check_swap_path", progress, callback);
+        const workflows::SwapPathCheck c = reporter.run([&](const ProgressCallback& cb) {
+          return workflows::check_swap_path(objective, s, o, samples_per_segment, cb);
+        });
         py::dict d = json_to_python(workflows::to_json(c));
         d["model"] = s.model;
         d["vertices"] = s.vertices;
@@ -89,9 +90,11 @@ void bind_swap(py::module_& m) {
         return d;
       },
       py::arg("teacher"), py::arg("params"), py::arg("swaps"), py::arg("x"),
-      py::arg("y") = py::none(), py::arg("samples_per_segment") = 16,
+      py::arg("y") = py::none(), py::arg("samples_per_segment") = 16, py::arg("progress") = false,
+      py::arg("callback") = py::none(),
       "The swap path checked on data (y: the teacher's outputs when None): the loss maximum of "
-      "every segment, the straight line's profile and barriers, and both sampled at t.");
+      "every segment, the straight line's profile and barriers, and both sampled at t "
+      "(progress=True: a line on sys.stderr; callback(event): a dict per segment and sample).");
 }
 
 }  // namespace locus::python

@@ -179,19 +179,23 @@ void bind_symmetry(py::module_& m) {
 
   m.def(
       "symmetry_enumerate",
-      [](const Mlp& teacher, const py::object& params, const py::object& x,
-         const py::kwargs& kwargs) {
+      [](const Mlp& teacher, const py::object& params, const py::object& x, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         const Eigen::VectorXd theta = as_vector(params, "params");
         const Eigen::MatrixXd inputs = as_matrix(x, "x");
         ls::ExpansionOptions o;
         apply_kwargs(ls::expansion_table(), o, kwargs);
         validate_for_python(ls::expansion_table(), [&] { o.validate(); });
-        py::gil_scoped_release release;
-        return ls::enumerate_expansion(teacher, theta, inputs, o);
+        PythonProgress reporter("symmetry.enumerate", progress, callback);
+        return reporter.run([&](const ProgressCallback& cb) {
+          return ls::enumerate_expansion(teacher, theta, inputs, o, cb);
+        });
       },
-      py::arg("teacher"), py::arg("params"), py::arg("x"),
+      py::arg("teacher"), py::arg("params"), py::arg("x"), py::arg("progress") = false,
+      py::arg("callback") = py::none(),
       "Enumerate the pieces of an irreducible teacher [D, r, 1] (keywords of `locus symmetry "
-      "enumerate`: m, zero_groups, max_pieces, components, seed).");
+      "enumerate`: m, zero_groups, max_pieces, components, seed; progress=True / "
+      "callback(event): one event per piece).");
 }
 
 }  // namespace locus::python

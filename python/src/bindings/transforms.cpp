@@ -213,21 +213,26 @@ void bind_transforms(py::module_& root) {
   m.def(
       "split_critical_point",
       [](const Mlp& model, const py::object& params, const py::object& x, const py::object& y,
-         int layer, Index neuron, const std::vector<double>& fractions, const py::kwargs& kwargs) {
+         int layer, Index neuron, const std::vector<double>& fractions, bool progress,
+         const py::object& callback, const py::kwargs& kwargs) {
         const Objective obj(model, as_dataset(x, y));
         const Eigen::VectorXd theta = params_of(model, params);
         lw::SplitOptions o;
         apply_kwargs(lw::split_table(), o, kwargs);
         validate_for_python(lw::split_table(), [&] { o.validate(); });
-        py::gil_scoped_release release;
-        return lw::split_critical_point(obj, theta, {layer, neuron}, fractions, o);
+        PythonProgress reporter("split_critical_point", progress, callback);
+        return reporter.run([&](const ProgressCallback& cb) {
+          return lw::split_critical_point(obj, theta, {layer, neuron}, fractions, o, cb);
+        });
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), py::arg("layer"),
-      py::arg("neuron"), py::arg("fractions"),
+      py::arg("neuron"), py::arg("fractions"), py::arg("progress") = false,
+      py::arg("callback") = py::none(),
       "Split neuron j of hidden layer K of the critical point params (squared loss on x, y) and "
       "report loss, |grad L|_inf and the dense Hessian inertia before and after, and the "
       "gradient of a seeded zero-type neuron added instead. Keywords: "
-      "gradient_tolerance_relative, zero_tolerance_factor, max_dense_bytes, seed.");
+      "gradient_tolerance_relative, zero_tolerance_factor, max_dense_bytes, seed; progress=True / "
+      "callback(event): the two dense spectra's events.");
 }
 
 }  // namespace locus::python
