@@ -58,14 +58,8 @@ std::vector<Index> random_keep_set(Index n, Index m, std::uint64_t seed) {
   if (m < 1 || m > n)
     throw std::invalid_argument("keep set size M = " + std::to_string(m) + " is not in 1.." +
                                 std::to_string(n));
-  // Partial Fisher-Yates with locus's Rng: the first m entries are a uniform m-subset, the same
-  // on every platform.
-  std::vector<Index> p(static_cast<size_t>(n));
-  std::iota(p.begin(), p.end(), Index(0));
-  Rng rng(seed);
-  for (Index i = 0; i < m; ++i)
-    std::swap(p[size_t(i)], p[size_t(i + Index(rng.below(std::uint64_t(n - i))))]);
-  p.resize(size_t(m));
+  // The first m entries of a partial Fisher-Yates: a uniform m-subset, the same on every platform.
+  std::vector<Index> p = Rng(seed).partial_permutation(n, m);
   std::sort(p.begin(), p.end());
   return p;
 }
