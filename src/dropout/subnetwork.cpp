@@ -8,6 +8,7 @@
 
 #include "locus/core/random.hpp"
 #include "locus/io/format.hpp"
+#include "locus/io/json_numbers.hpp"
 #include "locus/transforms/surgery.hpp"
 
 namespace locus::dropout {
@@ -195,9 +196,6 @@ DropoutError dropout_error(const Objective& objective, const VectorXd& theta,
 }
 
 io::Json to_json(const DropoutError& e) {
-  io::Json gaps = io::Json::array(), kept = io::Json::array();
-  for (double g : e.gaps) gaps.push_back(io::json_number(g));
-  for (double l : e.losses_kept) kept.push_back(io::json_number(l));
   return {{"width", e.width},
           {"kept", e.kept},
           {"loss_full", io::json_number(e.loss_full)},
@@ -205,8 +203,8 @@ io::Json to_json(const DropoutError& e) {
           {"gap_standard_error", io::json_number(e.gap_standard_error)},
           {"gap_max", io::json_number(e.gap_max)},
           {"loss_kept_mean", io::json_number(e.loss_kept_mean)},
-          {"gaps", gaps},
-          {"losses_kept", kept}};
+          {"gaps", io::json_numbers(e.gaps)},
+          {"losses_kept", io::json_numbers(e.losses_kept)}};
 }
 
 std::string summary(const DropoutError& e) {
