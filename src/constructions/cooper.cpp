@@ -12,6 +12,7 @@
 #include "locus/core/objective.hpp"
 #include "locus/core/random.hpp"
 #include "locus/io/format.hpp"
+#include "locus/io/json_numbers.hpp"
 
 namespace locus::constructions {
 
@@ -393,9 +394,6 @@ const options::Table<CooperOptions>& cooper_table() {
 io::Json to_json(const CooperConstruction& c) {
   io::Json order = io::Json::array();
   for (Index i : c.order) order.push_back(i);
-  io::Json direction = io::Json::array();
-  for (Index i = 0; i < c.direction.size(); ++i)
-    direction.push_back(io::json_number(c.direction[i]));
   return {{"status", std::string(to_string(c.status))},
           {"message", c.message},
           {"architecture",
@@ -414,7 +412,7 @@ io::Json to_json(const CooperConstruction& c) {
           {"chain_gap_min", io::json_number(c.chain_gap_min)},
           {"chain_weight", io::json_number(c.chain_weight)},
           {"direction_trials_used", c.direction_trials_used},
-          {"direction", direction},
+          {"direction", io::json_numbers(c.direction)},
           {"order", order}};
 }
 

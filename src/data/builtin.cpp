@@ -82,8 +82,7 @@ Dataset load_builtin(std::string_view name, const BuiltinOptions& options) {
       throw std::invalid_argument("n_points must be >= 1 (or -1 for all), got " +
                                   std::to_string(options.n_points));
     // Seeded Fisher-Yates shuffle, then keep the first n_points rows whose features are distinct.
-    Rng rng(options.seed);
-    for (size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng.below(i)]);
+    rows = Rng(options.seed).permutation(d_all);
     std::vector<Index> kept;
     std::map<std::vector<double>, bool> seen;
     for (Index r : rows) {

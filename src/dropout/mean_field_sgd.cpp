@@ -181,11 +181,7 @@ MeanFieldSgdResult train_epochs(const Mlp& student, VectorXd theta0, const Datas
   auto next_chunk = [&](Index n_steps) {
     const Index rows = n_steps * options.batch_size;
     while (Index(order.size()) < rows) {
-      Rng rng(options.seed + epoch++);
-      std::vector<Index> p(static_cast<size_t>(data.size()));
-      std::iota(p.begin(), p.end(), Index(0));
-      for (Index i = data.size() - 1; i > 0; --i)
-        std::swap(p[size_t(i)], p[size_t(rng.below(std::uint64_t(i + 1)))]);
+      const std::vector<Index> p = Rng(options.seed + epoch++).permutation(data.size());
       order.insert(order.end(), p.begin(), p.end());
     }
     Dataset d;

@@ -8,6 +8,7 @@
 
 #include "locus/core/random.hpp"
 #include "locus/io/format.hpp"
+#include "locus/io/json_numbers.hpp"
 #include "locus/io/memory.hpp"
 #include "locus/transforms/surgery.hpp"
 
@@ -59,14 +60,8 @@ std::vector<Index> random_keep_set(Index n, Index m, std::uint64_t seed) {
   if (m < 1 || m > n)
     throw std::invalid_argument("keep set size M = " + std::to_string(m) + " is not in 1.." +
                                 std::to_string(n));
-  // Partial Fisher-Yates with locus's Rng: the first m entries are a uniform m-subset, the same
-  // on every platform.
-  std::vector<Index> p(static_cast<size_t>(n));
-  std::iota(p.begin(), p.end(), Index(0));
-  Rng rng(seed);
-  for (Index i = 0; i < m; ++i)
-    std::swap(p[size_t(i)], p[size_t(i + Index(rng.below(std::uint64_t(n - i))))]);
-  p.resize(size_t(m));
+  // The first m entries of a partial Fisher-Yates: a uniform m-subset, the same on every platform.
+  std::vector<Index> p = Rng(seed).partial_permutation(n, m);
   std::sort(p.begin(), p.end());
   return p;
 }
@@ -209,9 +204,6 @@ DropoutError dropout_error(const Objective& objective, const VectorXd& theta,
 }
 
 io::Json to_json(const DropoutError& e) {
-  io::Json gaps = io::Json::array(), kept = io::Json::array();
-  for (double g : e.gaps) gaps.push_back(io::json_number(g));
-  for (double l : e.losses_kept) kept.push_back(io::json_number(l));
   return {{"width", e.width},
           {"kept", e.kept},
           {"loss_full", io::json_number(e.loss_full)},
@@ -219,8 +211,8 @@ io::Json to_json(const DropoutError& e) {
           {"gap_standard_error", io::json_number(e.gap_standard_error)},
           {"gap_max", io::json_number(e.gap_max)},
           {"loss_kept_mean", io::json_number(e.loss_kept_mean)},
-          {"gaps", gaps},
-          {"losses_kept", kept}};
+          {"gaps", io::json_numbers(e.gaps)},
+          {"losses_kept", io::json_numbers(e.losses_kept)}};
 }
 
 std::string summary(const DropoutError& e) {

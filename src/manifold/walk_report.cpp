@@ -3,17 +3,12 @@
 #include <cstdio>
 #include <vector>
 
+#include "locus/io/json_numbers.hpp"
 #include "locus/manifold/walk.hpp"
 
 namespace locus::manifold {
 
 namespace {
-
-io::Json numbers(const Eigen::VectorXd& v) {
-  io::Json a = io::Json::array();
-  for (Index i = 0; i < v.size(); ++i) a.push_back(io::json_number(v[i]));
-  return a;
-}
 
 std::string format(const char* fmt, double v) {
   char buf[64];
@@ -125,7 +120,7 @@ std::string summary(const WalkResult& w) {
 }
 
 io::Json to_json(const LineLoss& line) {
-  return {{"t", numbers(line.t)}, {"loss", numbers(line.loss)}};
+  return {{"t", io::json_numbers(line.t)}, {"loss", io::json_numbers(line.loss)}};
 }
 
 io::Json to_json(const DimensionEstimate& e) {

@@ -23,16 +23,6 @@ using Eigen::VectorXd;
 
 namespace {
 
-// A seeded uniform permutation of 0..n-1 (Fisher-Yates with locus's Rng: the same on every
-// platform, unlike std::shuffle).
-std::vector<Index> random_permutation(Index n, Rng& rng) {
-  std::vector<Index> p(static_cast<size_t>(n));
-  std::iota(p.begin(), p.end(), Index(0));
-  for (Index i = n - 1; i > 0; --i)
-    std::swap(p[size_t(i)], p[size_t(rng.below(std::uint64_t(i + 1)))]);
-  return p;
-}
-
 // C_ij = <A's neuron i, B's neuron j> over incoming weights, bias and outgoing weights of hidden
 // layer `layer` (the flat indices of both are the same: one architecture).
 MatrixXd score_matrix(const Mlp& model, const VectorXd& a, const VectorXd& b, int layer) {
@@ -77,7 +67,7 @@ Run coordinate_descent(const Mlp& model, const VectorXd& a, const VectorXd& b,
   while (run.sweeps < max_sweeps) {
     ++run.sweeps;
     bool changed = false;
-    for (Index layer0 : random_permutation(hidden, rng)) {
+    for (Index layer0 : rng.permutation(hidden)) {
       const int layer = int(layer0) + 1;
       const MatrixXd c = score_matrix(model, a, run.theta, layer);
       const std::vector<Index> sigma = solve_assignment(c);
@@ -197,7 +187,7 @@ Alignment weight_match(const Mlp& model, const VectorXd& theta_a, const VectorXd
       const Index h = model.spec().widths[size_t(k)];
       std::vector<Index> identity(static_cast<size_t>(h));
       std::iota(identity.begin(), identity.end(), Index(0));
-      start.push_back(r == 0 ? identity : random_permutation(h, rng));
+      start.push_back(r == 0 ? identity : rng.permutation(h));
     }
     Run run =
         coordinate_descent(model, theta_a, theta_b, std::move(start), options.max_sweeps, rng);

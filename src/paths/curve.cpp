@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "locus/io/format.hpp"
+#include "locus/io/json_numbers.hpp"
 #include "locus/io/memory.hpp"
 #include "locus/solvers/lbfgs.hpp"
 
@@ -22,12 +23,6 @@ using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 namespace {
-
-io::Json numbers(const std::vector<double>& v) {
-  io::Json a = io::Json::array();
-  for (double x : v) a.push_back(io::json_number(x));
-  return a;
-}
 
 void check_shape(PathKind kind, int bends) {
   if (kind == PathKind::polyline)
@@ -292,7 +287,7 @@ io::Json to_json(const CurveFit& f) {
           {"integrated_loss_initial", io::json_number(f.integrated_loss_initial)},
           {"integrated_loss_final", io::json_number(f.integrated_loss_final)},
           {"gradient_max_norm", io::json_number(f.gradient_max_norm)},
-          {"loss_max_history", numbers(f.loss_max_history)},
+          {"loss_max_history", io::json_numbers(f.loss_max_history)},
           {"profile", to_json(f.profile)},
           {"line_profile", to_json(f.line_profile)}};
 }

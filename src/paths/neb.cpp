@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "locus/io/format.hpp"
+#include "locus/io/json_numbers.hpp"
 #include "locus/io/memory.hpp"
 #include "locus/solvers/critical_point.hpp"
 
@@ -508,8 +509,6 @@ NebResult neb(FunctionRef loss, const VectorXd& start, const VectorXd& end,
 }
 
 io::Json to_json(const NebResult& r) {
-  io::Json values = io::Json::array();
-  for (Index i = 0; i < r.values.size(); ++i) values.push_back(io::json_number(r.values[i]));
   const NebSaddle& s = r.saddle;
   io::Json saddle = {{"refined", s.refined},
                      {"status", std::string(solvers::to_string(s.status))},
@@ -528,7 +527,7 @@ io::Json to_json(const NebResult& r) {
           {"images", r.values.size() - 2},
           {"images_inserted", r.images_inserted},
           {"climbing_image", r.climbing_image},
-          {"values", values},
+          {"values", io::json_numbers(r.values)},
           {"barriers", to_json(r.barriers)},
           {"saddle", saddle},
           {"profile", to_json(r.profile)},

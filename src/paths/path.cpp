@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "locus/io/format.hpp"
+#include "locus/io/json_numbers.hpp"
 #include "locus/io/memory.hpp"
 
 namespace locus::paths {
@@ -36,12 +37,6 @@ MatrixXd stack(const VectorXd& a, const MatrixXd& middle, const VectorXd& b) {
   p.middleRows(1, middle.rows()) = middle;
   p.row(p.rows() - 1) = b.transpose();
   return p;
-}
-
-io::Json numbers(const VectorXd& v) {
-  io::Json a = io::Json::array();
-  for (Index i = 0; i < v.size(); ++i) a.push_back(io::json_number(v[i]));
-  return a;
 }
 
 }  // namespace
@@ -345,8 +340,8 @@ io::Json to_json(const LossProfile& p) {
           {"loss_end", io::json_number(p.loss_end)},
           {"barriers", to_json(p.barriers)},
           {"evaluations", p.evaluations},
-          {"t", numbers(p.t)},
-          {"loss", numbers(p.loss)}};
+          {"t", io::json_numbers(p.t)},
+          {"loss", io::json_numbers(p.loss)}};
 }
 
 std::string summary(const LossProfile& p) {

@@ -11,6 +11,7 @@
 
 #include "linalg/random.hpp"
 #include "locus/io/format.hpp"
+#include "locus/io/json_numbers.hpp"
 #include "locus/io/memory.hpp"
 #include "locus/solvers/lbfgs.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
@@ -21,12 +22,6 @@ using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 namespace {
-
-io::Json numbers(const VectorXd& v) {
-  io::Json a = io::Json::array();
-  for (Index i = 0; i < v.size(); ++i) a.push_back(io::json_number(v[i]));
-  return a;
-}
 
 // L(theta + alpha_i d1 [+ beta_j d2]) on the grid.
 // Reports "slice" k/points (1-D) or k/points^2 after each row.
@@ -294,10 +289,11 @@ ProfileSlice profile_slice(FunctionRef loss, const VectorXd& theta, const Vector
 
 io::Json to_json(const LossSlice& s) {
   io::Json rows = io::Json::array();
-  for (Index i = 0; i < s.loss.rows(); ++i) rows.push_back(numbers(s.loss.row(i).transpose()));
+  for (Index i = 0; i < s.loss.rows(); ++i)
+    rows.push_back(io::json_numbers(s.loss.row(i).transpose()));
   return {{"dims", s.beta.size() > 0 ? 2 : 1},
-          {"alpha", numbers(s.alpha)},
-          {"beta", numbers(s.beta)},
+          {"alpha", io::json_numbers(s.alpha)},
+          {"beta", io::json_numbers(s.beta)},
           {"loss", rows}};
 }
 
@@ -307,10 +303,10 @@ io::Json to_json(const ProfileSlice& p) {
   for (const auto& s : p.solver_status) status.push_back(s);
   return {{"converged", p.converged},
           {"message", p.message},
-          {"t", numbers(p.t)},
-          {"slice", numbers(p.slice)},
-          {"profile", numbers(p.profile)},
-          {"gradient_max_norm", numbers(p.gradient_max_norm)},
+          {"t", io::json_numbers(p.t)},
+          {"slice", io::json_numbers(p.slice)},
+          {"profile", io::json_numbers(p.profile)},
+          {"gradient_max_norm", io::json_numbers(p.gradient_max_norm)},
           {"iterations", iterations},
           {"solver_status", status}};
 }

@@ -110,14 +110,12 @@ SolveResult solve_sgd(FunctionRef objective, VectorXd x, const SgdOptions& optio
 
   const Index d = objective.n_terms();
   const Index batch = std::min<Index>(options.batch_size, d);
-  std::vector<Index> order(static_cast<size_t>(d));
+  std::vector<Index> order;
   VectorXd velocity = VectorXd::Zero(x.size());
   for (int epoch = 1;; ++epoch) {
     // A fresh generator per epoch, seeded from (seed, epoch): epochs are reproducible on their own.
-    Rng rng(options.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch));
-    std::iota(order.begin(), order.end(), Index{0});
-    for (Index i = d - 1; i > 0; --i)  // Fisher-Yates
-      std::swap(order[i], order[static_cast<size_t>(rng.below(static_cast<std::uint64_t>(i + 1)))]);
+    order = Rng(options.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch))
+                .permutation(d);
     double moved = 0.0;
     bool finite = true;
     VectorXd x_epoch_start = x;

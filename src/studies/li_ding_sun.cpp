@@ -26,8 +26,8 @@ lw::BasinsOptions sweep_options(const LiDingSunStudyOptions& o, const std::strin
   b.widths = widths;
   b.seeds = seeds;
   b.seed = o.seed;
-  b.adam_iterations = o.adam_iterations;
-  b.polish_iterations = o.polish_iterations;
+  b.train.adam_iterations = o.adam_iterations;
+  b.train.polish_iterations = o.polish_iterations;
   b.suboptimal_gap = o.suboptimal_gap;
   return b;
 }

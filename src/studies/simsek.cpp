@@ -412,8 +412,8 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt, const ProgressCallba
     so.seeds = opt.students_seeds;
     so.seed = opt.seed;
     so.grid_stride = opt.students_grid_stride;
-    so.adam_iterations = opt.students_adam_iterations;
-    so.polish_iterations = opt.students_polish_iterations;
+    so.train.adam_iterations = opt.students_adam_iterations;
+    so.train.polish_iterations = opt.students_polish_iterations;
     const workflows::StudentsResult res =
         workflows::run_students(so, [&](const workflows::StudentRun&, Index done, Index total) {
           report_progress(progress, {.stage = "students of growing width (runs)",

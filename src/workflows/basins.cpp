@@ -53,22 +53,6 @@ void set_output_weights(const Mlp& model, VectorXd& theta, const MatrixXd& a) {
   Eigen::Map<RowMajor>(theta.data() + s.weight_offset, s.out, s.in) = a;
 }
 
-std::string end_state_name(analysis::PointClass c) {
-  return c == analysis::PointClass::not_critical ? "not_converged"
-                                                 : std::string(analysis::to_string(c));
-}
-
-// The training and certification settings of a run.
-TrainCertifyOptions pipeline(const BasinsOptions& o) {
-  return {.adam_iterations = o.adam_iterations,
-          .adam_learning_rate = o.adam_learning_rate,
-          .polish = o.polish,
-          .polish_iterations = o.polish_iterations,
-          .loss_tolerance = o.loss_tolerance,
-          .gradient_tolerance = o.gradient_tolerance,
-          .min_gap = o.min_gap};
-}
-
 }  // namespace
 
 Dataset scalar_data() {
@@ -100,7 +84,7 @@ void BasinsOptions::validate() const {
     fail("layer", "must be in 0.." + std::to_string(hidden) + " (0: the last hidden layer) for '" +
                       arch + "', got " + std::to_string(layer));
   if (seeds < 1) fail("seeds", "must be >= 1, got " + std::to_string(seeds));
-  pipeline(*this).validate("BasinsOptions");
+  train.validate("BasinsOptions");
   if (!(init_std > 0) || !std::isfinite(init_std))
     fail("init_std", "must be finite and > 0, got " + io::format_number(init_std));
   if (!(suboptimal_gap >= 0) || !std::isfinite(suboptimal_gap))
@@ -112,32 +96,24 @@ void BasinsOptions::validate() const {
 const options::Table<BasinsOptions>& basins_table() {
   using O = BasinsOptions;
   static const auto t =
-      options::Table<O>("BasinsOptions")
-          .add("arch", "architecture p,h_1,...,h_L,l (the swept layer's width is replaced)",
-               &O::arch)
-          .add("widths", "swept widths, strictly increasing, comma-separated", &O::widths)
-          .add("layer", "swept hidden layer K in 1..L (0: the last)", &O::layer)
-          .add("seeds", "runs per width (seeds seed, seed + 1, ...)", &O::seeds)
-          .add("seed", "first seed of the initialisation", &O::seed)
-          .add_enum("init", "initialisation: normal (biases too), glorot or he", &O::init,
-                    static_cast<std::string_view (*)(InitScheme)>(&locus::to_string),
-                    &parse_init_scheme,
-                    std::vector<InitScheme>{InitScheme::normal, InitScheme::glorot, InitScheme::he})
-          .add("init_std", "standard deviation of the normal initialisation", &O::init_std)
-          .add_enum("activation", "hidden activation", &O::activation,
-                    static_cast<std::string_view (*)(Activation)>(&locus::to_string),
-                    &parse_activation, all_activations())
-          .add("adam_iterations", "Adam steps before the polish", &O::adam_iterations)
-          .add("adam_learning_rate", "Adam's step size alpha", &O::adam_learning_rate)
-          .add_enum("polish", "second-order polish: lm, newton or critical", &O::polish,
-                    static_cast<std::string_view (*)(solvers::Method)>(&solvers::to_string),
-                    &solvers::parse_method,
-                    std::vector<solvers::Method>{solvers::Method::lm, solvers::Method::newton,
-                                                 solvers::Method::critical})
-          .add("polish_iterations", "maximum iterations of the polish", &O::polish_iterations)
-          .add("loss_tolerance", "zero loss (global minimum): L <= this", &O::loss_tolerance)
-          .add("gradient_tolerance", "critical: |grad L|_inf <= this", &O::gradient_tolerance)
-          .add("min_gap", "a Hessian count decides only with this spectral gap", &O::min_gap)
+      add_train_certify_rows(
+          options::Table<O>("BasinsOptions")
+              .add("arch", "architecture p,h_1,...,h_L,l (the swept layer's width is replaced)",
+                   &O::arch)
+              .add("widths", "swept widths, strictly increasing, comma-separated", &O::widths)
+              .add("layer", "swept hidden layer K in 1..L (0: the last)", &O::layer)
+              .add("seeds", "runs per width (seeds seed, seed + 1, ...)", &O::seeds)
+              .add("seed", "first seed of the initialisation", &O::seed)
+              .add_enum(
+                  "init", "initialisation: normal (biases too), glorot or he", &O::init,
+                  static_cast<std::string_view (*)(InitScheme)>(&locus::to_string),
+                  &parse_init_scheme,
+                  std::vector<InitScheme>{InitScheme::normal, InitScheme::glorot, InitScheme::he})
+              .add("init_std", "standard deviation of the normal initialisation", &O::init_std)
+              .add_enum("activation", "hidden activation", &O::activation,
+                        static_cast<std::string_view (*)(Activation)>(&locus::to_string),
+                        &parse_activation, all_activations()),
+          &O::train)
           .add("suboptimal_gap", "strict minimum sub-optimal: L - L_best > this * max(1, L_best)",
                &O::suboptimal_gap)
           .add("run_threads", "runs in parallel (the result does not depend on it)",
@@ -200,7 +176,7 @@ BasinRun basin_run(const BasinsOptions& options, const Dataset& data, Index inde
 
   const VectorXd theta0 =
       model.init_parameters({.scheme = options.init, .seed = run.seed, .std = options.init_std});
-  const TrainedCertificate t = train_and_certify(objective, theta0, pipeline(options));
+  const TrainedCertificate t = train_and_certify(objective, theta0, options.train);
   const Certificate& c = t.certificate;
 
   const analysis::PointAnalysis& a = c.analysis;

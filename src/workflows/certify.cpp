@@ -137,6 +137,11 @@ void TrainCertifyOptions::validate(const std::string& owner) const {
     fail("min_gap", "must be finite and >= 1, got " + io::format_number(min_gap));
 }
 
+std::string end_state_name(analysis::PointClass c) {
+  return c == analysis::PointClass::not_critical ? "not_converged"
+                                                 : std::string(analysis::to_string(c));
+}
+
 TrainedCertificate train_and_certify(const Objective& objective, const Eigen::VectorXd& theta0,
                                      const TrainCertifyOptions& options) {
   options.validate("TrainCertifyOptions");

@@ -34,15 +34,6 @@ TeacherStudent grid_problem(Activation activation, Index stride) {
   return t;
 }
 
-std::string end_state(const Certificate& c) {
-  switch (c.analysis.classification) {
-    case analysis::PointClass::not_critical:
-      return "not_converged";
-    default:
-      return std::string(analysis::to_string(c.analysis.classification));
-  }
-}
-
 void count(WidthSummary& w, const StudentRun& run) {
   ++w.runs;
   w.zero_loss += run.zero_loss;
@@ -68,16 +59,6 @@ void count(WidthSummary& w, const StudentRun& run) {
       break;
   }
   w.fraction_zero_loss = static_cast<double>(w.zero_loss) / static_cast<double>(w.runs);
-}
-
-// The training and certification settings of a run.
-TrainCertifyOptions pipeline(const StudentsOptions& o) {
-  return {.adam_iterations = o.adam_iterations,
-          .adam_learning_rate = o.adam_learning_rate,
-          .polish = o.polish,
-          .polish_iterations = o.polish_iterations,
-          .loss_tolerance = o.loss_tolerance,
-          .gradient_tolerance = o.gradient_tolerance};
 }
 
 }  // namespace
@@ -107,32 +88,25 @@ void StudentsOptions::validate() const {
   if (seeds < 1) fail("seeds", "must be >= 1, got " + std::to_string(seeds));
   if (grid_stride < 1 || grid_stride > 40)
     fail("grid_stride", "must be in 1..40, got " + std::to_string(grid_stride));
-  pipeline(*this).validate("StudentsOptions");
+  train.validate("StudentsOptions");
   categorize.validate();
 }
 
 const options::Table<StudentsOptions>& students_table() {
   using O = StudentsOptions;
   static const auto t =
-      options::Table<O>("StudentsOptions")
-          .add("widths", "student widths m, comma-separated", &O::widths)
-          .add("seeds", "runs per width (seeds seed, seed + 1, ...)", &O::seeds)
-          .add("seed", "first seed of the students' initialisation", &O::seed)
-          .add_enum("activation", "teacher and student activation", &O::activation,
-                    static_cast<std::string_view (*)(Activation)>(&locus::to_string),
-                    &parse_activation, std::vector<Activation>{Activation::sigmoid, Activation::g})
-          .add("grid_stride", "every k-th grid line per axis (1: 41 x 41, 2: 21 x 21)",
-               &O::grid_stride)
-          .add("adam_iterations", "Adam steps before the polish", &O::adam_iterations)
-          .add("adam_learning_rate", "Adam's step size alpha", &O::adam_learning_rate)
-          .add_enum("polish", "second-order polish: lm, newton or critical", &O::polish,
-                    static_cast<std::string_view (*)(solvers::Method)>(&solvers::to_string),
-                    &solvers::parse_method,
-                    std::vector<solvers::Method>{solvers::Method::lm, solvers::Method::newton,
-                                                 solvers::Method::critical})
-          .add("polish_iterations", "maximum iterations of the polish", &O::polish_iterations)
-          .add("loss_tolerance", "zero loss (global minimum): L <= this", &O::loss_tolerance)
-          .add("gradient_tolerance", "critical: |grad L|_inf <= this", &O::gradient_tolerance)
+      add_train_certify_rows(
+          options::Table<O>("StudentsOptions")
+              .add("widths", "student widths m, comma-separated", &O::widths)
+              .add("seeds", "runs per width (seeds seed, seed + 1, ...)", &O::seeds)
+              .add("seed", "first seed of the students' initialisation", &O::seed)
+              .add_enum("activation", "teacher and student activation", &O::activation,
+                        static_cast<std::string_view (*)(Activation)>(&locus::to_string),
+                        &parse_activation,
+                        std::vector<Activation>{Activation::sigmoid, Activation::g})
+              .add("grid_stride", "every k-th grid line per axis (1: 41 x 41, 2: 21 x 21)",
+                   &O::grid_stride),
+          &O::train, /*with_min_gap=*/false)
           .add(
               "weight_tolerance_relative",
               "categorize: incoming vectors match within this * max|v*|",
@@ -173,7 +147,7 @@ StudentsResult run_students(const StudentsOptions& options, const StudentsProgre
       run.seed = options.seed + static_cast<std::uint64_t>(s);
       const VectorXd theta0 =
           student.init_parameters({.scheme = InitScheme::glorot, .seed = run.seed});
-      const TrainedCertificate t = train_and_certify(objective, theta0, pipeline(options));
+      const TrainedCertificate t = train_and_certify(objective, theta0, options.train);
       const Certificate& c = t.certificate;
       run.loss_adam = t.trained.loss_final;
       run.iterations_adam = t.trained.iterations;
@@ -182,7 +156,7 @@ StudentsResult run_students(const StudentsOptions& options, const StudentsProgre
       run.iterations_polish = c.polish.iterations;
       run.status = c.status;
       run.end_class = c.analysis.classification;
-      run.end_state = end_state(c);
+      run.end_state = end_state_name(c.analysis.classification);
       run.index = c.analysis.index;
       run.message = c.message;
       run.zero_loss = c.analysis.at_zero_loss;

@@ -86,10 +86,7 @@ Planted planted(std::vector<Index> widths, std::uint64_t seed) {
   Rng rng(seed + 1000);
   for (int k = 1; k < p.model.n_layers(); ++k) {
     const Index h = p.model.spec().widths[size_t(k)];
-    std::vector<Index> perm(static_cast<size_t>(h));
-    std::iota(perm.begin(), perm.end(), Index(0));
-    for (Index i = h - 1; i > 0; --i)
-      std::swap(perm[size_t(i)], perm[size_t(rng.below(std::uint64_t(i + 1)))]);
+    const std::vector<Index> perm = rng.permutation(h);
     p.b = transforms::permute_neurons(p.model, p.b, k, perm).theta;
     p.planted.push_back(perm);
   }

@@ -15,18 +15,6 @@ namespace {
 namespace lt = locus::transforms;
 using Eigen::VectorXd;
 
-// A seeded permutation of 0..n-1 (Fisher-Yates on Rng).
-std::vector<Index> random_permutation(Index n, std::uint64_t seed) {
-  std::vector<Index> p(n);
-  std::iota(p.begin(), p.end(), 0);
-  Rng rng(seed);
-  for (Index i = n - 1; i > 0; --i) {
-    const Index j = static_cast<Index>(rng.below(static_cast<std::uint64_t>(i + 1)));
-    std::swap(p[i], p[j]);
-  }
-  return p;
-}
-
 // The expansion student of Simsek's teacher built by surgery, with the phi of the construction:
 // teacher neuron 0 split in two (fractions 0.3, 0.7), neuron 2 in three (1.5, -0.2, -0.3: a
 // negative fraction is allowed), one zero-type neuron and one zero group of two (a = +-0.4), all
@@ -54,7 +42,7 @@ Built expansion_student(const TeacherStudent& t, bool with_group, std::uint64_t 
     phi.push_back(-1);
     phi.push_back(-1);
   }
-  const std::vector<Index> perm = random_permutation(static_cast<Index>(phi.size()), seed + 1);
+  const std::vector<Index> perm = Rng(seed + 1).permutation(static_cast<Index>(phi.size()));
   s = lt::permute_neurons(s.model, s.theta, 1, perm);
   std::vector<int> phi_permuted(phi.size());
   for (std::size_t i = 0; i < phi.size(); ++i) phi_permuted[i] = phi[perm[i]];  // new i = old p[i]

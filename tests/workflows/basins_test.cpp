@@ -147,7 +147,7 @@ TEST(Basins, RunsRoundTripThroughJsonAndDoNotDependOnThreads) {
   lw::BasinsOptions o;
   o.widths = "1,8";
   o.seeds = 2;
-  o.adam_iterations = 300;
+  o.train.adam_iterations = 300;
   const lw::BasinsResult serial = lw::run_basins(o, lw::scalar_data());
   o.run_threads = 3;
   const lw::BasinsResult threaded = lw::run_basins(o, lw::scalar_data());

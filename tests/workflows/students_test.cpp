@@ -46,7 +46,7 @@ TEST(Students, WidthFiveReachesZeroLossOnTheExpansionManifold) {
       EXPECT_NE(run.end_state, "global_minimum");
       continue;
     }
-    EXPECT_LE(run.loss_final, r.options.loss_tolerance);
+    EXPECT_LE(run.loss_final, r.options.train.loss_tolerance);
     EXPECT_EQ(run.end_state, "global_minimum") << run.message;
     ASSERT_TRUE(run.categorization.has_value());
     const symmetry::Categorization& c = *run.categorization;
@@ -76,16 +76,16 @@ TEST(Students, StalledWidthFourIsCertifiedNotGlobal) {
   Index certified_non_global = 0;
   for (const StudentRun& run : r.runs) {
     if (run.zero_loss) continue;
-    EXPECT_GT(run.loss_final, r.options.loss_tolerance);
+    EXPECT_GT(run.loss_final, r.options.train.loss_tolerance);
     EXPECT_NE(run.end_state, "global_minimum");
     EXPECT_TRUE(std::isfinite(run.gradient_max_norm));
     if (run.end_state == "not_converged") {
-      EXPECT_GT(run.gradient_max_norm, r.options.gradient_tolerance);
+      EXPECT_GT(run.gradient_max_norm, r.options.train.gradient_tolerance);
       continue;
     }
     if (run.status != CertifyStatus::certified) continue;
     ++certified_non_global;
-    EXPECT_LE(run.gradient_max_norm, r.options.gradient_tolerance) << run.message;
+    EXPECT_LE(run.gradient_max_norm, r.options.train.gradient_tolerance) << run.message;
     if (run.end_state == "saddle")
       EXPECT_GE(run.index, 1);
     else
@@ -120,10 +120,10 @@ TEST(Students, OptionsAreValidatedNamingTheField) {
   o.seeds = 0;
   expect_field(o, "seeds");
   o = {};
-  o.polish = solvers::Method::adam;
+  o.train.polish = solvers::Method::adam;
   expect_field(o, "polish");
   o = {};
-  o.adam_learning_rate = -1;
+  o.train.adam_learning_rate = -1;
   expect_field(o, "adam_learning_rate");
   o = {};
   o.categorize.weight_tolerance_relative = 2;

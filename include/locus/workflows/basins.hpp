@@ -58,14 +58,11 @@ struct BasinsOptions {
   // reaches basins away from the origin), glorot or he (biases 0).
   InitScheme init = InitScheme::normal;
   double init_std = 2.0;
-  Activation activation = Activation::tanh;          // hidden layers (C^2 for a certificate)
-  std::int64_t adam_iterations = 2000;               // Adam steps before the polish
-  double adam_learning_rate = 2e-2;                  // Adam's alpha
-  solvers::Method polish = solvers::Method::newton;  // lm, newton or critical (certify)
-  std::int64_t polish_iterations = 200;              // the polish's maximum iterations
-  double loss_tolerance = 1e-20;                     // zero loss (a global minimum): L <= this
-  double gradient_tolerance = 1e-9;                  // critical: |grad L|_inf <= this
-  double min_gap = 100.0;  // a Hessian or Phi rank count decides only with this gap
+  Activation activation = Activation::tanh;  // hidden layers (C^2 for a certificate)
+  // Adam, the polish and the certificate (rows adam_iterations, adam_learning_rate, polish,
+  // polish_iterations, loss_tolerance, gradient_tolerance, min_gap); min_gap also decides
+  // Phi's rank count. Here the polish is Newton's and critical means |grad L|_inf <= 1e-9.
+  TrainCertifyOptions train{.polish = solvers::Method::newton, .gradient_tolerance = 1e-9};
   // A strict minimum is sub-optimal when L - L_best > suboptimal_gap * max(1, L_best), L_best
   // the lowest loss of the whole sweep on the same data.
   double suboptimal_gap = 1e-8;

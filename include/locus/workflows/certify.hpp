@@ -103,6 +103,38 @@ struct TrainCertifyOptions {
   // >= 0, min_gap < 1.
   void validate(const std::string& owner) const;
 };
+// Adds the rows of the TrainCertifyOptions member `train` of Options to t: adam_iterations,
+// adam_learning_rate, polish, polish_iterations, loss_tolerance, gradient_tolerance and, when
+// with_min_gap, min_gap (names as the members). Every options struct that embeds a
+// TrainCertifyOptions (workflows/basins, workflows/students) gets its rows here, so that they are
+// named, documented and typed once.
+template <class Options>
+options::Table<Options>&& add_train_certify_rows(options::Table<Options>&& t,
+                                                 TrainCertifyOptions Options::*train,
+                                                 bool with_min_gap = true) {
+  using T = TrainCertifyOptions;
+  const auto at = [train](auto field) {
+    return [ train, field ](Options & o) -> auto& { return (o.*train).*field; };
+  };
+  std::move(t)
+      .add("adam_iterations", "Adam steps before the polish", at(&T::adam_iterations))
+      .add("adam_learning_rate", "Adam's step size alpha", at(&T::adam_learning_rate))
+      .add_enum("polish", "second-order polish: lm, newton or critical", at(&T::polish),
+                static_cast<std::string_view (*)(solvers::Method)>(&solvers::to_string),
+                &solvers::parse_method,
+                std::vector<solvers::Method>{solvers::Method::lm, solvers::Method::newton,
+                                             solvers::Method::critical})
+      .add("polish_iterations", "maximum iterations of the polish", at(&T::polish_iterations))
+      .add("loss_tolerance", "zero loss (global minimum): L <= this", at(&T::loss_tolerance))
+      .add("gradient_tolerance", "critical: |grad L|_inf <= this", at(&T::gradient_tolerance));
+  if (with_min_gap)
+    std::move(t).add("min_gap", "a Hessian count decides only with this spectral gap",
+                     at(&T::min_gap));
+  return std::move(t);
+}
+// The name of a certified end state: analysis::to_string(c), except "not_converged" for
+// not_critical (the polish stopped short of the gradient test).
+std::string end_state_name(analysis::PointClass c);
 struct TrainedCertificate {
   solvers::SolveResult trained;  // the Adam run
   Certificate certificate;       // certify() from where Adam stopped

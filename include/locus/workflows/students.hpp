@@ -60,14 +60,10 @@ struct StudentsOptions {
   Activation activation = Activation::sigmoid;
   // Every grid_stride-th grid line per axis (1: all 41 x 41 points; 2: 21 x 21; 4: 11 x 11).
   std::int64_t grid_stride = 1;
-  std::int64_t adam_iterations = 3000;           // Adam steps before the polish
-  double adam_learning_rate = 2e-2;              // Adam's alpha
-  solvers::Method polish = solvers::Method::lm;  // lm, newton or critical (workflows/certify)
-  std::int64_t polish_iterations = 300;          // the polish's maximum iterations
-  // Zero loss (a global minimum): L <= loss_tolerance after the polish.
-  double loss_tolerance = 1e-20;
-  // Critical: |grad L|_inf <= gradient_tolerance at the polished point.
-  double gradient_tolerance = 1e-8;
+  // Adam, the polish and the certificate (rows adam_iterations, adam_learning_rate, polish,
+  // polish_iterations, loss_tolerance, gradient_tolerance; min_gap keeps its default and has no
+  // row). Here Adam takes 3000 steps and the polish at most 300 iterations.
+  TrainCertifyOptions train{.adam_iterations = 3000, .polish_iterations = 300};
   // Tolerances of the categorization of zero-loss students.
   symmetry::CategorizeOptions categorize;
   // Throws options::OptionError naming the field.
