@@ -431,13 +431,16 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
   model_.check_parameters(theta);
   const Engine e(model_, *data_, loss_);
   const Index l = model_.output_dim(), n = n_params();
-  io::check_memory(2.0 * 8.0 * double(n) * double(n_residuals()),
+  io::check_memory(8.0 * double(n) * double(n_residuals()),
                    "the Jacobian of " + std::to_string(n_residuals()) + " residuals x " +
                        std::to_string(n) + " parameters",
-                   "J and its transpose, 2 l d n doubles");
+                   "l d n doubles");
   const int K = model_.n_layers();
-  // Build J^T (n x l*d, column-major) so that each residual's row of J is contiguous.
-  MatrixXd jt(n, n_residuals());
+  // Column by column: for the weight W_k[o, q] (parameter index weight_offset + o * in + q) the
+  // entries of point i are dr_ij/dW_k[o, q] = dz_k(i, o) act_k(i, q), a product of two columns
+  // of the chunk's matrices written into a contiguous (l = 1) or stride-l piece of one column of
+  // J; chunks fill disjoint rows, so the threads write to disjoint memory.
+  MatrixXd jac(n_residuals(), n);
   const auto chunks = make_chunks(data_->size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
@@ -451,24 +454,22 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
       w.gout.setZero(rows, l);
       w.gout.col(j).setOnes();
       e.backward(theta, st, w.gout, nullptr);
+      const auto column = [&](Index col) {
+        return Eigen::Map<VectorXd, 0, Eigen::InnerStride<>>(
+            jac.col(col).data() + st.chunk.begin * l + j, rows, Eigen::InnerStride<>(l));
+      };
       for (int k = 0; k < K; ++k) {
         const LayerSlice& s = model_.layer(k);
         const Eigen::Ref<const MatrixXd> a = e.input(st, k);
-        for (Index i = 0; i < rows; ++i) {
-          const Index col = (st.chunk.begin + i) * l + j;
-          double* dst = jt.col(col).data();
-          for (Index o = 0; o < s.out; ++o) {
-            const double dzo = st.dz[k](i, o);
-            Eigen::Map<VectorXd>(dst + s.weight_offset + o * s.in, s.in) =
-                dzo * a.row(i).transpose();
-          }
-          if (s.bias_offset >= 0)
-            Eigen::Map<Eigen::RowVectorXd>(dst + s.bias_offset, s.out) = st.dz[k].row(i);
+        for (Index o = 0; o < s.out; ++o) {
+          for (Index q = 0; q < s.in; ++q)
+            column(s.weight_offset + o * s.in + q) = st.dz[k].col(o).cwiseProduct(a.col(q));
+          if (s.bias_offset >= 0) column(s.bias_offset + o) = st.dz[k].col(o);
         }
       }
     }
   }
-  return jt.transpose();
+  return jac;
 }
 
 VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
