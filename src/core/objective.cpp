@@ -47,14 +47,17 @@ namespace {
 // per-chunk gradient buffers (one n-vector each) small.
 // A chunk is rows [begin, begin + size) of the data, or, when rows is set (a mini-batch),
 // the data rows rows[begin], ..., rows[begin + size - 1].
+// All chunks but the last have the same size; `tail` marks a shorter last one.
 struct Chunk {
   Index begin = 0, size = 0;
   const Index* rows = nullptr;
+  bool tail = false;
 };
 std::vector<Chunk> make_chunks(Index d, const Index* rows = nullptr) {
   const Index size = std::max<Index>(256, (d + 31) / 32);
   std::vector<Chunk> chunks;
-  for (Index b = 0; b < d; b += size) chunks.push_back({b, std::min(size, d - b), rows});
+  for (Index b = 0; b < d; b += size)
+    chunks.push_back({b, std::min(size, d - b), rows, d - b < size});
   return chunks;
 }
 
@@ -120,9 +123,12 @@ struct Workspace {
   std::vector<MatrixXd> rz, ract;  // R{z_k}, R{act_k} (R-forward)
   MatrixXd rout, rg, rdz, rga;     // R{out}, R{G}, R{dz_k}, R{ga_k} (R-backward)
 };
-Workspace& workspace() {
-  thread_local Workspace w;
-  return w;
+// The thread's workspace for chunk c: one for the full-size chunks and one for a shorter last
+// chunk, so that a thread doing both (d = 500: 256 + 244 rows) never resizes, which would free
+// and reallocate every matrix on every call.
+Workspace& workspace(const Chunk& c) {
+  thread_local Workspace w[2];
+  return w[c.tail ? 1 : 0];
 }
 
 class Engine {
@@ -149,7 +155,7 @@ class Engine {
     st.d1.resize(K);
     st.d2.resize(K);
     if (st.chunk.rows) chunk_rows(data_.x, st.chunk, st.batch_x);
-    MatrixXd& z = workspace().z;
+    MatrixXd& z = workspace(st.chunk).z;
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
       ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
@@ -175,7 +181,7 @@ class Engine {
   // Loss on the chunk; with want_gradient, G = dL/d(out) into gout. Also prepares the softmax
   // state for cross-entropy.
   void output_gradient(ChunkState& st, bool want_gradient, MatrixXd& gout) const {
-    const Eigen::Ref<const MatrixXd> y = chunk_rows(data_.y, st.chunk, workspace().y_batch);
+    const Eigen::Ref<const MatrixXd> y = chunk_rows(data_.y, st.chunk, workspace(st.chunk).y_batch);
     const double c = scale();
     if (loss_.kind == LossKind::squared) {
       gout = st.out - y;
@@ -232,7 +238,7 @@ class Engine {
     const int K = model_.n_layers();
     const double sc = model_.output_scale();
     // R-forward: rz[k] = R{z_k}, ract[k] = R{act[k]} (ract[0] = 0), in this thread's scratch.
-    Workspace& w = workspace();
+    Workspace& w = workspace(st.chunk);
     std::vector<MatrixXd>&rz = w.rz, &ract = w.ract;
     MatrixXd &rout = w.rout, &rg = w.rg, &rdz = w.rdz, &rga = w.rga;
     rz.resize(K);
@@ -362,7 +368,7 @@ double Objective::loss(const VectorXd& theta) const {
   std::vector<double> parts(chunks.size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    Workspace& w = workspace();
+    Workspace& w = workspace(chunks[c]);
     w.st.chunk = chunks[c];
     e.forward(theta, w.st, false);
     e.output_gradient(w.st, false, w.gout);
@@ -401,7 +407,7 @@ Objective::LossGradient Objective::loss_gradient_chunks(const VectorXd& theta, c
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    Workspace& w = workspace();
+    Workspace& w = workspace(chunks[c]);
     w.st.chunk = chunks[c];
     e.forward(theta, w.st, true);
     e.output_gradient(w.st, true, w.gout);
@@ -444,7 +450,7 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
   const auto chunks = make_chunks(data_->size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    Workspace& w = workspace();
+    Workspace& w = workspace(chunks[c]);
     ChunkState& st = w.st;
     st.chunk = chunks[c];
     e.forward(theta, st, true);
@@ -484,7 +490,7 @@ VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    Workspace& w = workspace();
+    Workspace& w = workspace(chunks[c]);
     w.st.chunk = chunks[c];
     e.forward(theta, w.st, true);
     e.output_gradient(w.st, true, w.gout);
@@ -557,7 +563,7 @@ HessianOperator::HessianOperator(const Objective& objective, const VectorXd& the
     ChunkState& st = s.chunks[c];
     st.chunk = chunks[c];
     e.forward(theta, st, true);
-    MatrixXd& gout = workspace().gout;
+    MatrixXd& gout = workspace(chunks[c]).gout;
     e.output_gradient(st, true, gout);
     e.backward(theta, st, gout, chunk_destination(c, s.gradient.data(), parts));
   }
