@@ -232,6 +232,17 @@ class Engine {
     }
   }
 
+  // Forward pass, loss and backward pass on chunk c in this thread's workspace, with the gradient
+  // into g unless g is null; the workspace's state then serves the R-passes.
+  const Workspace& forward_backward(const VectorXd& theta, const Chunk& c, double* g) const {
+    Workspace& w = workspace(c);
+    w.st.chunk = c;
+    forward(theta, w.st, true);
+    output_gradient(w.st, true, w.gout);
+    backward(theta, w.st, w.gout, g);
+    return w;
+  }
+
   // H v on one chunk, written into hv (length n), from a state made by forward(derivatives) and
   // backward(keep). Pearlmutter's R-operator: R-forward then R-backward.
   void hvp_chunk(const VectorXd& theta, const ChunkState& st, const double* v, double* hv) const {
@@ -407,11 +418,8 @@ Objective::LossGradient Objective::loss_gradient_chunks(const VectorXd& theta, c
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    Workspace& w = workspace(chunks[c]);
-    w.st.chunk = chunks[c];
-    e.forward(theta, w.st, true);
-    e.output_gradient(w.st, true, w.gout);
-    e.backward(theta, w.st, w.gout, chunk_destination(c, r.gradient.data(), parts));
+    const Workspace& w =
+        e.forward_backward(theta, chunks[c], chunk_destination(c, r.gradient.data(), parts));
     losses[c] = w.st.loss;
   }
   r.loss = 0.0;
@@ -490,11 +498,7 @@ VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    Workspace& w = workspace(chunks[c]);
-    w.st.chunk = chunks[c];
-    e.forward(theta, w.st, true);
-    e.output_gradient(w.st, true, w.gout);
-    e.backward(theta, w.st, w.gout, nullptr);
+    const Workspace& w = e.forward_backward(theta, chunks[c], nullptr);
     e.hvp_chunk(theta, w.st, v.data(), chunk_destination(c, hv.data(), parts));
   }
   add_partials(chunks.size(), hv.data(), n_params(), parts);
