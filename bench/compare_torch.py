@@ -93,7 +93,7 @@ def gemm_flops(widths, d, workload):
     return {
         "loss": f,
         "gradient": 3 * f - f0,
-        "hvp": 9 * f - 5 * f0,
+        "hvp": 8 * f - 5 * f0,
         "hvp_cached": 6 * f - 4 * f0,
         "hessian": 3 * f - f0 + n_params(widths) * (6 * f - 4 * f0),
     }.get(workload)

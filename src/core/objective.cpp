@@ -47,14 +47,17 @@ namespace {
 // per-chunk gradient buffers (one n-vector each) small.
 // A chunk is rows [begin, begin + size) of the data, or, when rows is set (a mini-batch),
 // the data rows rows[begin], ..., rows[begin + size - 1].
+// All chunks but the last have the same size; `tail` marks a shorter last one.
 struct Chunk {
   Index begin = 0, size = 0;
   const Index* rows = nullptr;
+  bool tail = false;
 };
 std::vector<Chunk> make_chunks(Index d, const Index* rows = nullptr) {
   const Index size = std::max<Index>(256, (d + 31) / 32);
   std::vector<Chunk> chunks;
-  for (Index b = 0; b < d; b += size) chunks.push_back({b, std::min(size, d - b), rows});
+  for (Index b = 0; b < d; b += size)
+    chunks.push_back({b, std::min(size, d - b), rows, d - b < size});
   return chunks;
 }
 
@@ -68,11 +71,25 @@ Eigen::Ref<const MatrixXd> chunk_rows(const MatrixXd& m, const Chunk& c, MatrixX
   return buffer.topRows(c.size);
 }
 
-// Sums per-chunk vectors in chunk order.
-VectorXd ordered_sum(const std::vector<VectorXd>& parts) {
-  VectorXd total = parts.front();
-  for (size_t c = 1; c < parts.size(); ++c) total += parts[c];
-  return total;
+// Per-chunk n-vectors for the calling thread: chunk 0 writes into the destination itself, chunk
+// c >= 1 into parts[c - 1], which keep their storage from call to call (a vector of the large
+// net's 669706 parameters is 5 MB; allocating it per call costs a page fault per 4 KB).
+// Only the calling thread touches the std::vector itself; OpenMP workers write its elements.
+std::vector<VectorXd>& chunk_partials(size_t n_chunks, Index n) {
+  thread_local std::vector<VectorXd> parts;
+  if (parts.size() < n_chunks) parts.resize(n_chunks);
+  for (size_t c = 0; c + 1 < n_chunks; ++c) parts[c].resize(n);
+  return parts;
+}
+// The destination of chunk c's partial vector.
+double* chunk_destination(size_t c, double* total, std::vector<VectorXd>& parts) {
+  return c == 0 ? total : parts[c - 1].data();
+}
+// total (chunk 0's part) += the parts of chunks 1, 2, ... in chunk order: the sum
+// ((p_0 + p_1) + p_2) + ... whatever the number of threads.
+void add_partials(size_t n_chunks, double* total, Index n, const std::vector<VectorXd>& parts) {
+  Eigen::Map<VectorXd> t(total, n);
+  for (size_t c = 0; c + 1 < n_chunks; ++c) t += parts[c];
 }
 
 // Everything a forward and backward pass leaves behind on one chunk: enough to form the
@@ -93,6 +110,26 @@ struct ChunkState {
   VectorXd row_mass;         // sum_j y_ij for cross-entropy
   double loss = 0.0;
 };
+
+// One thread's scratch for any pass over a chunk: its matrices keep their storage from call to
+// call (a 256 x 512 layer is 1 MB, above glibc's mmap threshold, so a fresh allocation per call
+// would page-fault on every touch). One per thread, shared by loss, gradient, HVP and Jacobian;
+// a HessianOperator keeps its own ChunkStates and uses only the R-pass scratch.
+struct Workspace {
+  ChunkState st;                   // forward/backward state of the chunk being processed
+  MatrixXd z;                      // the pre-activation being formed (forward)
+  MatrixXd y_batch;                // a mini-batch's gathered targets
+  MatrixXd gout;                   // dL/d(out) (output_gradient)
+  std::vector<MatrixXd> rz, ract;  // R{z_k}, R{act_k} (R-forward)
+  MatrixXd rout, rg, rdz, rga;     // R{out}, R{G}, R{dz_k}, R{ga_k} (R-backward)
+};
+// The thread's workspace for chunk c: one for the full-size chunks and one for a shorter last
+// chunk, so that a thread doing both (d = 500: 256 + 244 rows) never resizes, which would free
+// and reallocate every matrix on every call.
+Workspace& workspace(const Chunk& c) {
+  thread_local Workspace w[2];
+  return w[c.tail ? 1 : 0];
+}
 
 class Engine {
  public:
@@ -118,8 +155,7 @@ class Engine {
     st.d1.resize(K);
     st.d2.resize(K);
     if (st.chunk.rows) chunk_rows(data_.x, st.chunk, st.batch_x);
-    // Per-thread scratch: reusing its storage avoids a page-faulting allocation per layer.
-    thread_local MatrixXd z;
+    MatrixXd& z = workspace(st.chunk).z;
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
       ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
@@ -142,16 +178,16 @@ class Engine {
     }
   }
 
-  // Loss on the chunk and G = dL/d(out); also prepares softmax state for cross-entropy.
-  MatrixXd output_gradient(ChunkState& st, bool want_gradient) const {
-    thread_local MatrixXd y_batch;
-    const Eigen::Ref<const MatrixXd> y = chunk_rows(data_.y, st.chunk, y_batch);
+  // Loss on the chunk; with want_gradient, G = dL/d(out) into gout. Also prepares the softmax
+  // state for cross-entropy.
+  void output_gradient(ChunkState& st, bool want_gradient, MatrixXd& gout) const {
+    const Eigen::Ref<const MatrixXd> y = chunk_rows(data_.y, st.chunk, workspace(st.chunk).y_batch);
     const double c = scale();
     if (loss_.kind == LossKind::squared) {
-      MatrixXd r = st.out - y;
-      st.loss = c * r.squaredNorm();
-      if (!want_gradient) return {};
-      return (2.0 * c) * r;
+      gout = st.out - y;
+      st.loss = c * gout.squaredNorm();
+      if (want_gradient) gout *= 2.0 * c;
+      return;
     }
     // Cross-entropy with log-sum-exp shifted by the row maximum.
     const Index rows = st.out.rows();
@@ -167,63 +203,44 @@ class Engine {
       total += -(y.row(i).array() * (st.out.row(i).array() - lse)).sum();
     }
     st.loss = c * total;
-    if (!want_gradient) return {};
+    if (!want_gradient) return;
     // d/d out_i of -sum_j y_ij log p_ij = (sum_j y_ij) p_i - y_i.
-    return c * (MatrixXd(st.p.array().colwise() * st.row_mass.array()) - y);
+    gout = c * ((st.p.array().colwise() * st.row_mass.array()).matrix() - y);
   }
 
-  // Backward pass from G = dL/d(out); writes the gradient into g (length n) when g != nullptr and
-  // stores dz / ga for later R-passes when keep = true.
-  void backward(const VectorXd& theta, ChunkState& st, MatrixXd gout, double* g, bool keep) const {
+  // Backward pass from G = dL/d(out): dz[k] = dL/dz_k and ga[k] = dL/dact[k] into st (their
+  // storage reused), and the gradient into g (length n) unless g is null (an HVP from scratch
+  // needs dz and ga but not the weight gradient).
+  void backward(const VectorXd& theta, ChunkState& st, const MatrixXd& gout, double* g) const {
     const int K = model_.n_layers();
-    if (!keep) return backward_gradient(theta, st, gout, g);
     st.dz.resize(K);
     st.ga.resize(K);
-    MatrixXd dz = model_.output_scale() * gout;
+    st.dz[K - 1] = model_.output_scale() * gout;
     for (int k = K - 1; k >= 0; --k) {
       const LayerSlice& s = model_.layer(k);
       if (g) {
         Eigen::Map<MatrixXd> gw(g + s.weight_offset, s.in, s.out);
-        gw.noalias() = input(st, k).transpose() * dz;
+        gw.noalias() = input(st, k).transpose() * st.dz[k];
         if (s.bias_offset >= 0)
-          Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = dz.colwise().sum();
+          Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = st.dz[k].colwise().sum();
       }
       if (k > 0) {
         ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
-        MatrixXd ga = dz * wt.transpose();
-        MatrixXd next = ga.cwiseProduct(st.d1[k]);
-        if (keep) {
-          st.dz[k] = std::move(dz);
-          st.ga[k] = std::move(ga);
-        }
-        dz = std::move(next);
-      } else if (keep) {
-        st.dz[0] = std::move(dz);
+        st.ga[k].noalias() = st.dz[k] * wt.transpose();
+        st.dz[k - 1] = st.ga[k].cwiseProduct(st.d1[k]);
       }
     }
   }
 
-  // backward() for the gradient alone (nothing kept): dL/dz_k of every layer lives in per-thread
-  // buffers whose shapes repeat from call to call, so no layer-sized allocation is made.
-  void backward_gradient(const VectorXd& theta, const ChunkState& st, const MatrixXd& gout,
-                         double* g) const {
-    const int K = model_.n_layers();
-    thread_local std::vector<MatrixXd> dz, ga;
-    dz.resize(K);
-    ga.resize(K);
-    dz[K - 1] = model_.output_scale() * gout;
-    for (int k = K - 1; k >= 0; --k) {
-      const LayerSlice& s = model_.layer(k);
-      Eigen::Map<MatrixXd> gw(g + s.weight_offset, s.in, s.out);
-      gw.noalias() = input(st, k).transpose() * dz[k];
-      if (s.bias_offset >= 0)
-        Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = dz[k].colwise().sum();
-      if (k > 0) {
-        ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
-        ga[k].noalias() = dz[k] * wt.transpose();
-        dz[k - 1] = ga[k].cwiseProduct(st.d1[k]);
-      }
-    }
+  // Forward pass, loss and backward pass on chunk c in this thread's workspace, with the gradient
+  // into g unless g is null; the workspace's state then serves the R-passes.
+  const Workspace& forward_backward(const VectorXd& theta, const Chunk& c, double* g) const {
+    Workspace& w = workspace(c);
+    w.st.chunk = c;
+    forward(theta, w.st, true);
+    output_gradient(w.st, true, w.gout);
+    backward(theta, w.st, w.gout, g);
+    return w;
   }
 
   // H v on one chunk, written into hv (length n), from a state made by forward(derivatives) and
@@ -231,10 +248,10 @@ class Engine {
   void hvp_chunk(const VectorXd& theta, const ChunkState& st, const double* v, double* hv) const {
     const int K = model_.n_layers();
     const double sc = model_.output_scale();
-    // R-forward: rz[k] = R{z_k}, ract[k] = R{act[k]} (ract[0] = 0). Per-thread scratch
-    // matrices keep their storage between calls (Lanczos applies H thousands of times).
-    thread_local std::vector<MatrixXd> rz, ract;
-    thread_local MatrixXd rdz, rga;
+    // R-forward: rz[k] = R{z_k}, ract[k] = R{act[k]} (ract[0] = 0), in this thread's scratch.
+    Workspace& w = workspace(st.chunk);
+    std::vector<MatrixXd>&rz = w.rz, &ract = w.ract;
+    MatrixXd &rout = w.rout, &rg = w.rg, &rdz = w.rdz, &rga = w.rga;
     rz.resize(K);
     ract.resize(K);
     for (int k = 0; k < K; ++k) {
@@ -248,10 +265,8 @@ class Engine {
       if (k + 1 < K) ract[k + 1] = st.d1[k + 1].cwiseProduct(z);
     }
     // R{G} at the output: the loss Hessian with respect to the output applied to R{out}.
-    thread_local MatrixXd rout;
     rout = sc * rz[K - 1];
     const double c = scale();
-    thread_local MatrixXd rg;
     if (loss_.kind == LossKind::squared) {
       rg = (2.0 * c) * rout;
     } else {
@@ -311,16 +326,16 @@ Objective::Objective(const Mlp& model, std::shared_ptr<const Dataset> shared, Lo
                                 std::to_string(data.output_dim()) + " but the network " +
                                 model_.describe() + " has " + std::to_string(model_.output_dim()) +
                                 " outputs");
-  // Workspace of one gradient, estimated before any is taken: one n-vector per chunk, and per
-  // concurrent chunk six rows x width matrices per layer (activations, sigma', sigma'', the
-  // backward pass's dZ and dA, the GEMM scratch).
+  // Workspace of one gradient or HVP, estimated before any is taken: one n-vector per chunk, and
+  // per concurrent chunk ten rows x width matrices per layer (activations, sigma', sigma'', the
+  // backward pass's dZ and dA, the GEMM scratch, the R-passes' R{z}, R{act}, R{dz}, R{dA}).
   const auto chunks = make_chunks(data.size());
   const Index rows = chunks.empty() ? 0 : chunks.front().size;
   double width_sum = 0.0;
   for (Index w : model_.spec().widths) width_sum += double(w);
   const double threads = std::min<double>(num_threads(), double(chunks.size()));
   io::check_memory(8.0 * (double(chunks.size() + 2) * double(n_params()) +
-                          6.0 * std::max(threads, 1.0) * double(rows) * width_sum),
+                          10.0 * std::max(threads, 1.0) * double(rows) * width_sum),
                    "the loss of the network " + model_.describe() + " on " +
                        std::to_string(data.size()) + " points",
                    "gradient buffers per chunk of points and per-thread layer activations");
@@ -364,12 +379,11 @@ double Objective::loss(const VectorXd& theta) const {
   std::vector<double> parts(chunks.size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    // Per-thread state: its layer-sized matrices keep their storage from call to call.
-    thread_local ChunkState st;
-    st.chunk = chunks[c];
-    e.forward(theta, st, false);
-    e.output_gradient(st, false);
-    parts[c] = st.loss;
+    Workspace& w = workspace(chunks[c]);
+    w.st.chunk = chunks[c];
+    e.forward(theta, w.st, false);
+    e.output_gradient(w.st, false, w.gout);
+    parts[c] = w.st.loss;
   }
   double total = 0.0;
   for (double p : parts) total += p;
@@ -399,21 +413,18 @@ Objective::LossGradient Objective::loss_gradient_chunks(const VectorXd& theta, c
   const Engine e(model_, *data_, loss_);
   const auto chunks = make_chunks(count, rows);
   std::vector<double> losses(chunks.size());
-  std::vector<VectorXd> grads(chunks.size());
+  LossGradient r;
+  r.gradient.resize(n_params());
+  std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    thread_local ChunkState st;  // as in loss(): storage reused from call to call
-    st.chunk = chunks[c];
-    e.forward(theta, st, true);
-    MatrixXd g = e.output_gradient(st, true);
-    grads[c].resize(n_params());
-    e.backward(theta, st, std::move(g), grads[c].data(), false);
-    losses[c] = st.loss;
+    const Workspace& w =
+        e.forward_backward(theta, chunks[c], chunk_destination(c, r.gradient.data(), parts));
+    losses[c] = w.st.loss;
   }
-  LossGradient r;
   r.loss = 0.0;
   for (double l : losses) r.loss += l;
-  r.gradient = ordered_sum(grads);
+  add_partials(chunks.size(), r.gradient.data(), n_params(), parts);
   return r;
 }
 
@@ -434,48 +445,64 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
   model_.check_parameters(theta);
   const Engine e(model_, *data_, loss_);
   const Index l = model_.output_dim(), n = n_params();
-  io::check_memory(2.0 * 8.0 * double(n) * double(n_residuals()),
+  io::check_memory(8.0 * double(n) * double(n_residuals()),
                    "the Jacobian of " + std::to_string(n_residuals()) + " residuals x " +
                        std::to_string(n) + " parameters",
-                   "J and its transpose, 2 l d n doubles");
+                   "l d n doubles");
   const int K = model_.n_layers();
-  // Build J^T (n x l*d, column-major) so that each residual's row of J is contiguous.
-  MatrixXd jt(n, n_residuals());
+  // Column by column: for the weight W_k[o, q] (parameter index weight_offset + o * in + q) the
+  // entries of point i are dr_ij/dW_k[o, q] = dz_k(i, o) act_k(i, q), a product of two columns
+  // of the chunk's matrices written into a contiguous (l = 1) or stride-l piece of one column of
+  // J; chunks fill disjoint rows, so the threads write to disjoint memory.
+  MatrixXd jac(n_residuals(), n);
   const auto chunks = make_chunks(data_->size());
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
-    ChunkState st;
+    Workspace& w = workspace(chunks[c]);
+    ChunkState& st = w.st;
     st.chunk = chunks[c];
     e.forward(theta, st, true);
     const Index rows = st.chunk.size;
     for (Index j = 0; j < l; ++j) {
       // Seed dr_{ij}/d(out) = e_j for every point i of the chunk: per-point gradients.
-      MatrixXd seed = MatrixXd::Zero(rows, l);
-      seed.col(j).setOnes();
-      e.backward(theta, st, std::move(seed), nullptr, true);
+      w.gout.setZero(rows, l);
+      w.gout.col(j).setOnes();
+      e.backward(theta, st, w.gout, nullptr);
+      const auto column = [&](Index col) {
+        return Eigen::Map<VectorXd, 0, Eigen::InnerStride<>>(
+            jac.col(col).data() + st.chunk.begin * l + j, rows, Eigen::InnerStride<>(l));
+      };
       for (int k = 0; k < K; ++k) {
         const LayerSlice& s = model_.layer(k);
         const Eigen::Ref<const MatrixXd> a = e.input(st, k);
-        for (Index i = 0; i < rows; ++i) {
-          const Index col = (st.chunk.begin + i) * l + j;
-          double* dst = jt.col(col).data();
-          for (Index o = 0; o < s.out; ++o) {
-            const double dzo = st.dz[k](i, o);
-            Eigen::Map<VectorXd>(dst + s.weight_offset + o * s.in, s.in) =
-                dzo * a.row(i).transpose();
-          }
-          if (s.bias_offset >= 0)
-            Eigen::Map<Eigen::RowVectorXd>(dst + s.bias_offset, s.out) = st.dz[k].row(i);
+        for (Index o = 0; o < s.out; ++o) {
+          for (Index q = 0; q < s.in; ++q)
+            column(s.weight_offset + o * s.in + q) = st.dz[k].col(o).cwiseProduct(a.col(q));
+          if (s.bias_offset >= 0) column(s.bias_offset + o) = st.dz[k].col(o);
         }
       }
     }
   }
-  return jt.transpose();
+  return jac;
 }
 
 VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
+  model_.check_parameters(theta);
   check_vector(*this, v, "the vector v of the Hessian-vector product");
-  return HessianOperator(*this, theta).apply(v);
+  // The passes of HessianOperator(theta).apply(v) chunk by chunk in this thread's workspace (no
+  // per-call state, and no weight gradient, which H v does not need); the same arithmetic, so
+  // the result is bitwise what the operator returns.
+  const Engine e(model_, *data_, loss_);
+  const auto chunks = make_chunks(data_->size());
+  VectorXd hv(n_params());
+  std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
+#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    const Workspace& w = e.forward_backward(theta, chunks[c], nullptr);
+    e.hvp_chunk(theta, w.st, v.data(), chunk_destination(c, hv.data(), parts));
+  }
+  add_partials(chunks.size(), hv.data(), n_params(), parts);
+  return hv;
 }
 
 HessianOperator Objective::hessian_operator(const VectorXd& theta) const {
@@ -533,18 +560,19 @@ HessianOperator::HessianOperator(const Objective& objective, const VectorXd& the
   const Engine e(s.model, *s.data, s.loss);
   const auto chunks = make_chunks(s.data->size());
   s.chunks.resize(chunks.size());
-  std::vector<VectorXd> grads(chunks.size());
+  s.gradient.resize(n_);
+  std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_);
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
   for (size_t c = 0; c < chunks.size(); ++c) {
     ChunkState& st = s.chunks[c];
     st.chunk = chunks[c];
     e.forward(theta, st, true);
-    MatrixXd g = e.output_gradient(st, true);
-    grads[c].resize(n_);
-    e.backward(theta, st, std::move(g), grads[c].data(), true);
+    MatrixXd& gout = workspace(chunks[c]).gout;
+    e.output_gradient(st, true, gout);
+    e.backward(theta, st, gout, chunk_destination(c, s.gradient.data(), parts));
   }
   for (const ChunkState& st : s.chunks) s.loss_value += st.loss;
-  s.gradient = ordered_sum(grads);
+  add_partials(chunks.size(), s.gradient.data(), n_, parts);
 }
 HessianOperator::~HessianOperator() = default;
 HessianOperator::HessianOperator(HessianOperator&&) noexcept = default;
@@ -552,18 +580,20 @@ HessianOperator::HessianOperator(HessianOperator&&) noexcept = default;
 void HessianOperator::perform_op(const double* v, double* y) const {
   const State& s = *state_;
   const Engine e(s.model, *s.data, s.loss);
+  if (y < v + n_ && v < y + n_) {  // y overlaps v: chunk 0 writes y while others still read v
+    const VectorXd copy = Eigen::Map<const VectorXd>(v, n_);
+    return perform_op(copy.data(), y);
+  }
   const size_t nc = s.chunks.size();
   if (nc == 1) {
     e.hvp_chunk(s.theta, s.chunks[0], v, y);
     return;
   }
-  std::vector<VectorXd> parts(nc);
+  std::vector<VectorXd>& parts = chunk_partials(nc, n_);
 #pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel())
-  for (size_t c = 0; c < nc; ++c) {
-    parts[c].resize(n_);
-    e.hvp_chunk(s.theta, s.chunks[c], v, parts[c].data());
-  }
-  Eigen::Map<VectorXd>(y, n_) = ordered_sum(parts);
+  for (size_t c = 0; c < nc; ++c)
+    e.hvp_chunk(s.theta, s.chunks[c], v, chunk_destination(c, y, parts));
+  add_partials(nc, y, n_, parts);
 }
 
 VectorXd HessianOperator::apply(const VectorXd& v) const {

@@ -175,6 +175,50 @@ TEST(Loss, BitwiseIdenticalForAnyThreadCount) {
   }
 }
 
+bool bitwise_equal(const VectorXd& a, const VectorXd& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * a.size()) == 0;
+}
+
+// Each thread reuses one workspace (layer matrices, per-chunk n-vectors) for every objective and
+// every kind of call. Interleaving calls on two objectives of different shapes (4 chunks and 1;
+// squared and cross-entropy) must give bitwise what each call gives first thing, and hvp() must
+// be bitwise HessianOperator::apply() (the same arithmetic, from scratch), also when the output
+// overlaps the input vector.
+TEST(Loss, ReusedWorkspacesGiveTheSameBits) {
+  const Mlp big({.widths = {5, 16, 8, 2}, .activation = Activation::tanh});
+  const Mlp small({.widths = {3, 6, 4}, .activation = Activation::softplus});
+  const Objective a(big, random_data(1000, 5, 2, 3));
+  Dataset one_hot = random_data(40, 3, 4, 4);
+  one_hot.y.setZero();
+  for (Index i = 0; i < 40; ++i) one_hot.y(i, i % 4) = 1.0;
+  const Objective b(small, one_hot, {.kind = LossKind::cross_entropy});
+  const VectorXd ta = big.init_parameters({.seed = 1});
+  const VectorXd va = big.init_parameters({.scheme = InitScheme::normal, .seed = 2});
+  const VectorXd tb = small.init_parameters({.seed = 5});
+  const VectorXd vb = small.init_parameters({.scheme = InitScheme::normal, .seed = 6});
+
+  const VectorXd hva = a.hvp(ta, va);
+  const VectorXd ga = a.gradient(ta);
+  const double la = a.loss(ta);
+  const VectorXd hvb = b.hvp(tb, vb);
+  const VectorXd gb = b.gradient(tb);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(bitwise_equal(b.gradient(tb), gb));
+    EXPECT_TRUE(bitwise_equal(a.hvp(ta, va), hva));
+    EXPECT_TRUE(bitwise_equal(b.hvp(tb, vb), hvb));
+    EXPECT_TRUE(bitwise_equal(a.gradient(ta), ga));
+    EXPECT_EQ(a.loss(ta), la);
+    EXPECT_EQ(a.jacobian(ta).rows(), a.n_residuals());
+  }
+  const HessianOperator op = a.hessian_operator(ta);
+  EXPECT_TRUE(bitwise_equal(op.apply(va), hva));
+  EXPECT_TRUE(bitwise_equal(op.gradient(), ga));
+  EXPECT_TRUE(bitwise_equal(b.hessian_operator(tb).apply(vb), hvb));
+  VectorXd in_place = va;
+  op.perform_op(in_place.data(), in_place.data());
+  EXPECT_TRUE(bitwise_equal(in_place, hva));
+}
+
 TEST(Loss, BadInputsAreRejected) {
   const Mlp model({.widths = {3, 4, 1}});
   Dataset data = random_data(5, 3, 1, 1);
