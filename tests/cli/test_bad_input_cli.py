@@ -331,14 +331,14 @@ def test_dropout_and_path_sizes_are_checked_before_memory_is_taken(locus_bin, tm
                          "1000000000000"], ["--samples", "1000000000000", "GiB"])
     # A band of 10^9 images of 19 parameters.
     expect_2(locus_bin, ["path", "neb", *arch, "--params-end", tmp_path / "b.npy", "--images",
-                         "1000000000"], ["images = 1000000000", "GiB", "--max-memory"])
+                         "1000000000"], ["--images = 1000000000", "GiB", "--max-memory"])
     # A 2-D slice of 10^5 x 10^5 losses.
     expect_2(locus_bin, ["path", "slice", *arch, "--dims", "2", "--points", "100000"],
-             ["points = 100000", "GiB", "--max-memory"])
+             ["--points = 100000", "GiB", "--max-memory"])
     expect_2(locus_bin, ["path", "fit", *arch, "--params-end", tmp_path / "b.npy", "--kind",
-                         "polychain", "--bends", "1000000000"], ["bends = 1000000000", "GiB"])
+                         "polychain", "--bends", "1000000000"], ["--bends = 1000000000", "GiB"])
     expect_2(locus_bin, ["path", "profile", *arch, "--params-end", tmp_path / "b.npy",
-                         "--points", "1000000000"], ["points = 1000000000", "GiB"])
+                         "--points", "1000000000"], ["--points = 1000000000", "GiB"])
     # The profiles' grid is an int: 2^32 + 1 used to narrow to 1 and be refused as "got 1".
     expect_2(locus_bin, ["path", "dropout", *arch, "--mean-field", "--params-end",
                          tmp_path / "b.npy", "--profile-points", "4294967297"],

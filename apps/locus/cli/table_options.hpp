@@ -98,12 +98,13 @@ class TableFlags {
   std::vector<std::function<std::string()>> listers_;
 };
 
-// Runs f() (typically options.validate()); a std::invalid_argument it throws is rethrown with
-// the field spelled as the table's flag ("--lanczos-tolerance must be ...").
+// Runs f() (typically options.validate(), or a library call whose size check names an options
+// field, "NebOptions.images = ...") and returns its value; a std::invalid_argument it throws is
+// rethrown with the field spelled as the table's flag ("--lanczos-tolerance must be ...").
 template <class O, class F>
-void validate_for_cli(const options::Table<O>& table, F&& f) {
+auto validate_for_cli(const options::Table<O>& table, F&& f) -> decltype(f()) {
   try {
-    f();
+    return f();
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(table.rephrase(e, options::Interface::cli));
   }

@@ -209,7 +209,9 @@ void run_profile(const ProfileCommand& cmd) {
       start_verb(cmd, lp::profile_table(), cmd.options, {&cmd.csv, &cmd.save_vertices});
   const lp::Path path = make_path(cmd, pr.ends);
   Progress progress("path profile");
-  const lp::LossProfile p = lp::loss_profile(pr.objective, path, cmd.options, progress.callback());
+  const lp::LossProfile p = validate_for_cli(lp::profile_table(), [&] {
+    return lp::loss_profile(pr.objective, path, cmd.options, progress.callback());
+  });
   progress.finish();
 
   if (p.converged()) {  // a failed command leaves existing outputs as they were
@@ -257,8 +259,10 @@ void run_fit(const FitCommand& cmd) {
   const Problem pr =
       start_verb(cmd, lp::curve_fit_table(), cmd.options, {&cmd.save_control, &cmd.csv});
   Progress progress("path fit");
-  const lp::CurveFit fit =
-      lp::fit_curve(pr.objective, pr.ends.start, pr.ends.end, cmd.options, progress.callback());
+  const lp::CurveFit fit = validate_for_cli(lp::curve_fit_table(), [&] {
+    return lp::fit_curve(pr.objective, pr.ends.start, pr.ends.end, cmd.options,
+                         progress.callback());
+  });
   progress.finish();
 
   if (fit.converged()) {  // a failed command leaves existing outputs as they were
@@ -297,8 +301,9 @@ void run_neb(const NebCommand& cmd) {
   const Problem pr = start_verb(cmd, lp::neb_table(), cmd.options,
                                 {&cmd.save_vertices, &cmd.save_saddle, &cmd.csv});
   Progress progress("path neb");
-  const lp::NebResult r =
-      lp::neb(pr.objective, pr.ends.start, pr.ends.end, cmd.options, progress.callback());
+  const lp::NebResult r = validate_for_cli(lp::neb_table(), [&] {
+    return lp::neb(pr.objective, pr.ends.start, pr.ends.end, cmd.options, progress.callback());
+  });
   progress.finish();
 
   if (r.status != lp::NebStatus::non_finite) {  // a failed command leaves outputs as they were
@@ -420,14 +425,17 @@ void run_slice(const SliceCommand& cmd) {
   const Dataset data = load_data(cmd.data, a.model.spec());
   const Objective objective(a.model, data, to_loss_spec(cmd.loss));
   Progress progress("path slice");
-  const lp::LossSlice s =
-      ends ? lp::loss_slice_between(objective, ends->start, ends->end, cmd.options,
-                                    progress.callback())
-           : lp::loss_slice(objective, *a.theta, cmd.options, progress.callback());
+  const lp::LossSlice s = validate_for_cli(lp::slice_table(), [&] {
+    return ends ? lp::loss_slice_between(objective, ends->start, ends->end, cmd.options,
+                                         progress.callback())
+                : lp::loss_slice(objective, *a.theta, cmd.options, progress.callback());
+  });
   std::optional<lp::ProfileSlice> p;
   if (cmd.profile)
-    p = lp::profile_slice(objective, *a.theta, s.d1, s.alpha, cmd.profile_options,
-                          progress.callback());
+    p = validate_for_cli(lp::profile_slice_table(), [&] {
+      return lp::profile_slice(objective, *a.theta, s.d1, s.alpha, cmd.profile_options,
+                               progress.callback());
+    });
   progress.finish();
 
   if (!cmd.csv.empty() && (!p || p->converged)) {  // a failed command writes nothing

@@ -22,6 +22,7 @@
 #include "cli/table_options.hpp"
 #include "locus/data/builtin.hpp"
 #include "locus/io/atomic_file.hpp"
+#include "locus/io/memory.hpp"
 #include "locus/io/model_file.hpp"
 #include "locus/io/npy.hpp"
 #include "locus/symmetry/categorize.hpp"
@@ -368,8 +369,13 @@ void run_swap_path(SwapCommand& cmd) {
       "--swap", [&] { return symmetry::swap_path(teacher.model, *teacher.theta, swaps); });
   const Objective loss(path.model, d);
   Progress progress("symmetry swap-path");
-  const workflows::SwapPathCheck c =
-      workflows::check_swap_path(loss, path, cmd.profile, cmd.samples, progress.callback());
+  const workflows::SwapPathCheck c = [&] {
+    try {
+      return workflows::check_swap_path(loss, path, cmd.profile, cmd.samples, progress.callback());
+    } catch (const io::MemoryLimitError& e) {  // the library names its samples_per_segment
+      throw std::invalid_argument("--samples " + std::to_string(cmd.samples) + ": " + e.what());
+    }
+  }();
   progress.finish();
   if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, path.vertices);
   if (!cmd.csv.empty()) {

@@ -38,11 +38,12 @@ void apply_kwargs(const options::Table<O>& table, O& options, const py::dict& kw
   }
 }
 
-// Runs f() (typically options.validate()) and raises ValueError naming the keyword.
+// Runs f() (typically options.validate(), or a library call whose size check names an options
+// field) and returns its value; raises ValueError naming the keyword.
 template <class O, class F>
-void validate_for_python(const options::Table<O>& table, F&& f) {
+auto validate_for_python(const options::Table<O>& table, F&& f) -> decltype(f()) {
   try {
-    f();
+    return f();
   } catch (const std::invalid_argument& e) {
     throw py::value_error(table.rephrase(e, options::Interface::python));
   }

@@ -90,12 +90,16 @@ lp::LossSlice slice(const Objective& objective, const py::object& a, const py::o
   const Eigen::VectorXd start = as_vector(a, "params");
   objective.check_parameters(start, "params");
   if (b.is_none())
-    return reporter.run(
-        [&](const ProgressCallback& cb) { return lp::loss_slice(objective, start, o, cb); });
+    return validate_for_python(lp::slice_table(), [&] {
+      return reporter.run(
+          [&](const ProgressCallback& cb) { return lp::loss_slice(objective, start, o, cb); });
+    });
   const Eigen::VectorXd end = as_vector(b, "params_end");
   objective.check_parameters(end, "params_end");
-  return reporter.run([&](const ProgressCallback& cb) {
-    return lp::loss_slice_between(objective, start, end, o, cb);
+  return validate_for_python(lp::slice_table(), [&] {
+    return reporter.run([&](const ProgressCallback& cb) {
+      return lp::loss_slice_between(objective, start, end, o, cb);
+    });
   });
 }
 
@@ -200,8 +204,10 @@ void bind_paths(py::module_& root) {
         const lp::ProfileOptions o = profile_options(kwargs);
         const Objective objective = make_objective(model, x, y, loss, reduction);
         PythonProgress reporter("paths.profile", progress, callback);
-        return reporter.run(
-            [&](const ProgressCallback& cb) { return lp::loss_profile(objective, path, o, cb); });
+        return validate_for_python(lp::profile_table(), [&] {
+          return reporter.run(
+              [&](const ProgressCallback& cb) { return lp::loss_profile(objective, path, o, cb); });
+        });
       },
       py::arg("model"), py::arg("path"), py::arg("x"), py::arg("y"),
       py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
@@ -216,17 +222,18 @@ void bind_paths(py::module_& root) {
         PythonProgress reporter("paths.profile", progress, callback);
         // The callable runs with the GIL held (this call never releases it). A value that is
         // not a real number is a caller error; NaN/inf are a numerical outcome (non_finite).
-        lp::LossProfile p = lp::loss_profile(
-            [&](const Eigen::VectorXd& theta) {
-              py::object v = fun(theta);
-              try {
-                return v.cast<double>();
-              } catch (const py::cast_error&) {
-                throw py::value_error("fun must return a real number, got " +
-                                      std::string(py::str(py::repr(v))));
-              }
-            },
-            path, o, reporter.callback());
+        const auto value = [&](const Eigen::VectorXd& theta) {
+          py::object v = fun(theta);
+          try {
+            return v.cast<double>();
+          } catch (const py::cast_error&) {
+            throw py::value_error("fun must return a real number, got " +
+                                  std::string(py::str(py::repr(v))));
+          }
+        };
+        lp::LossProfile p = validate_for_python(lp::profile_table(), [&] {
+          return lp::loss_profile(value, path, o, reporter.callback());
+        });
         reporter.rethrow();
         return p;
       },
@@ -270,8 +277,10 @@ void bind_paths(py::module_& root) {
         const Objective objective = make_objective(model, x, y, loss, reduction);
         const Eigen::VectorXd start = as_vector(a, "params_a"), end = as_vector(b, "params_b");
         PythonProgress reporter("paths.fit_curve", progress, callback);
-        return reporter.run([&](const ProgressCallback& cb) {
-          return lp::fit_curve(objective, start, end, o, cb);
+        return validate_for_python(lp::curve_fit_table(), [&] {
+          return reporter.run([&](const ProgressCallback& cb) {
+            return lp::fit_curve(objective, start, end, o, cb);
+          });
         });
       },
       py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x"), py::arg("y"),
@@ -345,8 +354,10 @@ void bind_paths(py::module_& root) {
         const Objective objective = make_objective(model, x, y, loss, reduction);
         const Eigen::VectorXd start = as_vector(a, "params_a"), end = as_vector(b, "params_b");
         PythonProgress reporter("paths.neb", progress, callback);
-        return reporter.run(
-            [&](const ProgressCallback& cb) { return lp::neb(objective, start, end, o, cb); });
+        return validate_for_python(lp::neb_table(), [&] {
+          return reporter.run(
+              [&](const ProgressCallback& cb) { return lp::neb(objective, start, end, o, cb); });
+        });
       },
       py::arg("model"), py::arg("params_a"), py::arg("params_b"), py::arg("x"), py::arg("y"),
       py::arg("loss") = std::string(to_string(LossSpec{}.kind)),
@@ -361,7 +372,9 @@ void bind_paths(py::module_& root) {
         const Eigen::VectorXd start = as_vector(a, "start"), end = as_vector(b, "end");
         const PyFunction f{fun, start.size()};
         PythonProgress reporter("paths.neb", progress, callback);
-        lp::NebResult r = lp::neb(f, start, end, o, reporter.callback());  // GIL held: f is Python
+        lp::NebResult r = validate_for_python(lp::neb_table(), [&] {  // GIL held: f is Python
+          return lp::neb(f, start, end, o, reporter.callback());
+        });
         reporter.rethrow();
         return r;
       },
@@ -487,8 +500,10 @@ void bind_paths(py::module_& root) {
         PythonProgress reporter("paths.profile_slice", progress, callback);
         const lp::LossSlice s = slice(objective, a, b, so, reporter);
         const Eigen::VectorXd start = as_vector(a, "params");
-        return reporter.run([&](const ProgressCallback& cb) {
-          return lp::profile_slice(objective, start, s.d1, s.alpha, po, cb);
+        return validate_for_python(lp::profile_slice_table(), [&] {
+          return reporter.run([&](const ProgressCallback& cb) {
+            return lp::profile_slice(objective, start, s.d1, s.alpha, po, cb);
+          });
         });
       },
       py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"),
