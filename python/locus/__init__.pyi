@@ -117,7 +117,14 @@ def hvp(
     reduction: str = ...,
 ) -> F64: ...
 def hessian(
-    model: Mlp, params: ArrayLike, x: ArrayLike, y: ArrayLike, loss: str = ..., reduction: str = ...
+    model: Mlp,
+    params: ArrayLike,
+    x: ArrayLike,
+    y: ArrayLike,
+    loss: str = ...,
+    reduction: str = ...,
+    progress: bool = False,
+    callback: Callable[[dict[str, Any]], bool | None] | None = None,
 ) -> F64: ...
 def gauss_newton(
     model: Mlp, params: ArrayLike, x: ArrayLike, y: ArrayLike, reduction: str = ...

@@ -130,3 +130,17 @@ def test_a_raising_callback_reaches_the_caller():
         lp.profile(m, a, b, x, y, callback=boom)
     with pytest.raises(ValueError, match="callable"):
         lp.neb(m, a, b, x, y, callback=3)
+
+
+def test_dense_hessian_reports_its_columns_and_keeps_its_bits():
+    # n = 4*70 + 70 + 70 + 1 = 421 parameters: blocks of 64 columns end at 64, 128, ..., 384, 421.
+    m = locus.Mlp([4, 70, 1], activation="tanh")
+    p = m.init_parameters(seed=1)
+    x = np.random.default_rng(0).standard_normal((30, 4))
+    y = np.sin(x[:, :1])
+    events = []
+    h = locus.hessian(m, p, x, y, callback=events.append)
+    assert [e["done"] for e in events] == [64, 128, 192, 256, 320, 384, 421]
+    assert all(e["total"] == 421 and e["stage"] == "dense Hessian (HVP columns)" for e in events)
+    # The same HVP columns either way: bitwise the matrix built without a listener.
+    assert np.array_equal(h, locus.hessian(m, p, x, y))

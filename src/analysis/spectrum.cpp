@@ -10,6 +10,7 @@
 #include "linalg/eigen.hpp"
 #include "linalg/random.hpp"
 #include "locus/core/options.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus::analysis {
 
@@ -297,6 +298,17 @@ Spectrum operator_spectrum(const SymmetricOperatorRef& op_in, const SpectrumOpti
   return finish(std::move(s), n, options);
 }
 
+MatrixXd dense_hessian(const Objective& objective, const VectorXd& theta,
+                       const ProgressCallback& progress) {
+  if (!progress) return objective.hessian(theta);
+  objective.model().check_parameters(theta);
+  const Index n = objective.n_params();
+  io::check_memory(3.0 * 8.0 * double(n) * double(n),
+                   "the dense Hessian of " + std::to_string(n) + " parameters", "3 n^2 doubles");
+  return dense_columns(HessianOperator(objective, theta), true, "dense Hessian (HVP columns)",
+                       progress);
+}
+
 Spectrum hessian_spectrum(const Objective& objective, const VectorXd& theta,
                           const SpectrumOptions& options, const ProgressCallback& progress) {
   options.validate();
@@ -304,11 +316,7 @@ Spectrum hessian_spectrum(const Objective& objective, const VectorXd& theta,
   const Index n = objective.n_params();
   if (options.method == SpectrumMethod::dense) {
     const double bytes = dense_bytes(n, options);
-    // Without a listener, the objective's own build; with one, the same columns (bitwise: each
-    // is one HVP of the operator) in blocks, with "dense Hessian" k/n after each block.
-    MatrixXd h = progress ? dense_columns(HessianOperator(objective, theta), true,
-                                          "dense Hessian (HVP columns)", progress)
-                          : objective.hessian(theta);
+    MatrixXd h = dense_hessian(objective, theta, progress);
     report_progress(progress, {.stage = "eigensolve (dsyevd), n = " + std::to_string(n)});
     return finish(dense_from_matrix(std::move(h), bytes), n, options);
   }

@@ -70,7 +70,7 @@ def commands(locus_bin, d):
     model = ["--params", str(d / "m.safetensors")]
     return {
         "train": [locus_bin, "train", "--arch", "4,30,3", "--dataset", "iris", "--n-points", "60",
-                  "--method", "gd", "--opt", "max_iterations=4000", "--save",
+                  "--method", "gd", "--opt", "max_iterations=40000", "--save",
                   str(d / "t.safetensors"), "--json"],
         "analyze": [locus_bin, "analyze", "--params", str(d / "big.safetensors"), "--dataset",
                     "iris", "--json"],
@@ -105,7 +105,7 @@ def test_train_progress_shows_iterations_loss_and_gradient(locus_bin, point):
     rc, _, tty = run_on_terminal(commands(locus_bin, point)["train"][:1] + FAST +
                                  commands(locus_bin, point)["train"][1:])
     assert rc == 0
-    assert re.search(r"locus train: gd it \d+/4000  loss \d\.\d{3}e[+-]\d+  \|g\| \d", tty), tty
+    assert re.search(r"locus train: gd it \d+/40000  loss \d\.\d{3}e[+-]\d+  \|g\| \d", tty), tty
 
 
 def test_plain_lines_when_not_a_terminal(locus_bin, point):
@@ -114,7 +114,7 @@ def test_plain_lines_when_not_a_terminal(locus_bin, point):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     lines = [l for l in p.stderr.splitlines() if l.startswith("locus train: gd it ")]
-    assert lines, p.stderr  # the run takes several intervals
+    assert lines, p.stderr  # 40000 GD iterations take 0.3-0.7 s: several 0.05 s intervals
     assert "\r" not in p.stderr and "\x1b" not in p.stderr
     json.loads(p.stdout)
     # With the default interval (5 s) a run shorter than that leaves a log without lines.
@@ -154,6 +154,10 @@ def ends(locus_bin, tmp_path_factory):
     x = np.random.default_rng(0).standard_normal((30, 2))
     np.save(d / "x.npy", x)
     np.save(d / "y.npy", t.predict(theta, x))
+    # 10^5 points for the split, whose two dense spectra must last a few 0.02 s draw periods.
+    x = np.random.default_rng(0).standard_normal((100000, 2))
+    np.save(d / "x_split.npy", x)
+    np.save(d / "y_split.npy", t.predict(theta, x))
     return d
 
 
@@ -184,8 +188,8 @@ def verb_commands(locus_bin, d):
         "dropout evaluate": (["dropout", "evaluate", *mf, *TEACHER, "--samples", "20000"],
                              ["dropout draws"]),
         "symmetry split": (["symmetry", "split", *teacher, "--layer", "1", "--neuron", "0",
-                            "--fractions", "0.5,0.5", "--x", str(d / "x.npy"), "--y",
-                            str(d / "y.npy")], ["dense Hessian", "eigensolve"]),
+                            "--fractions", "0.5,0.5", "--x", str(d / "x_split.npy"), "--y",
+                            str(d / "y_split.npy")], ["dense Hessian", "eigensolve"]),
         "symmetry swap-path": (["symmetry", "swap-path", *teacher, "--swap", "0,1",
                                 "--samples", "20000"], ["swap segments", "samples"]),
         "symmetry enumerate": (["symmetry", "enumerate", *teacher, "--m", "6"],

@@ -119,6 +119,15 @@ Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions
 // io::json_number's rule.
 io::Json to_json(const Spectrum& s);
 
+// The dense Hessian H = d^2 L / d theta^2 at theta (n x n, 8 n^2 bytes), column j = H e_j by one
+// exact HVP, symmetrised (H + H^T)/2. With a listener the columns are built in blocks of 64 (in
+// parallel within a block) and "dense Hessian (HVP columns)" k of n is reported after each block;
+// without one it is Objective::hessian. Both give the same bits. Cost: n HVPs (about 3n
+// gradients). Throws std::invalid_argument on a wrong-length theta; io::MemoryLimitError when
+// 8 n^2 bytes exceed the memory limit (io/memory.hpp).
+Eigen::MatrixXd dense_hessian(const Objective& objective, const Eigen::VectorXd& theta,
+                              const ProgressCallback& progress = {});
+
 // The Hessian spectrum of a loss at theta. Dense uses the exact dense Hessian (cheaper than n
 // HVPs), Lanczos and SLQ the matrix-free HessianOperator; costs as operator_spectrum. Throws
 // std::invalid_argument on bad options, a refused dense size, or a wrong-length theta. `progress`

@@ -5,6 +5,7 @@
 
 #include "bindings.hpp"
 #include "locus/analysis/derivative_check.hpp"
+#include "locus/analysis/spectrum.hpp"
 #include "locus/core/objective.hpp"
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
@@ -338,13 +339,16 @@ void bind_objective(py::module_& m) {
   m.def(
       "hessian",
       [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
-         const std::string& l, const std::string& r) {
+         const std::string& l, const std::string& r, bool progress, const py::object& callback) {
         const Objective o = objective(mo, x, y, l, r);
         const Eigen::VectorXd th = as_vector(t, "params");
-        py::gil_scoped_release release;
-        return o.hessian(th);
+        PythonProgress reporter("hessian", progress, callback);
+        return reporter.run(
+            [&](const ProgressCallback& cb) { return analysis::dense_hessian(o, th, cb); });
       },
-      LOCUS_OBJ_ARGS, "Dense exact Hessian (n x n) from n exact HVPs; 8 n^2 bytes.");
+      LOCUS_OBJ_ARGS, py::arg("progress") = false, py::arg("callback") = py::none(),
+      "Dense exact Hessian (n x n) from n exact HVPs; 8 n^2 bytes. progress=True reports\n"
+      "'dense Hessian (HVP columns)' k of n on stderr (callback: each event).");
   m.def(
       "gauss_newton",
       [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
