@@ -177,9 +177,10 @@ TEST(DropoutPath, TwoHiddenLayers) {
   const Objective objective(student, test);
   VectorXd ends[2];
   for (int e = 0; e < 2; ++e)
-    ends[e] = train_online(student, mean_field_init(student, 10 + e), teacher, tt,
-                           {.step = 0.5, .steps = 1500, .batch_size = 4, .seed = 20 + e})
-                  .theta;
+    ends[e] =
+        train_online(student, mean_field_init(student, 10 + e), teacher, tt,
+                     {.step = 0.5, .steps = 1500, .batch_size = 4, .seed = std::uint64_t(20 + e)})
+            .theta;
   const auto r = dropout_path(objective, ends[0], ends[1]);
   EXPECT_TRUE(r.segments_hold) << summary(r);
   EXPECT_TRUE(r.bound_holds) << summary(r);
