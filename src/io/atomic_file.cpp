@@ -57,6 +57,7 @@ StagedFiles::~StagedFiles() {
 
 void StagedFiles::write(const std::string& path,
                         const std::function<void(const std::string&)>& writer) {
+  if (path.empty()) return;
   require_writable(path);
   const std::string tmp = temporary_for(path, fs::path(path).extension().string());
   staged_.emplace_back(tmp, path);

@@ -28,7 +28,7 @@ TeacherStudent grid_problem(Activation activation, Index stride) {
   std::vector<Index> rows;
   for (Index i = 0; i < 41; i += stride)
     for (Index j = 0; j < 41; j += stride) rows.push_back(41 * i + j);
-  Dataset sub{t.data.x(rows, Eigen::placeholders::all), t.data.y(rows, Eigen::placeholders::all),
+  Dataset sub{t.data.x(rows, Eigen::all), t.data.y(rows, Eigen::all),
               t.data.name + " stride " + std::to_string(stride)};
   t.data = std::move(sub);
   return t;

@@ -355,3 +355,35 @@ def test_diverged_dropout_training_writes_nothing(locus_bin, tmp_path):
     assert rc == 1, (stdout, err)
     assert "diverged" in stdout + err and "not written" in err
     assert out.read_bytes() == SENTINEL
+
+
+# path profile, fit and neb and symmetry swap-path write a table and an .npy (and neb a model):
+# a failure writing the last leaves the first as it was (the 250-character name as above).
+def staged_verbs(tmp_path, first, long_name):
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "a.npy", rng.normal(size=19))  # [4, 2, 3]
+    np.save(tmp_path / "b.npy", rng.normal(size=19))
+    ends = ["--arch", "4,2,3", "--activation", "tanh", "--params", tmp_path / "a.npy",
+            "--params-end", tmp_path / "b.npy", *IRIS]
+    return {
+        "path profile": ["path", "profile", *ends, "--save-vertices", first, "--out",
+                         long_name.with_suffix(".csv")],
+        "path fit": ["path", "fit", *ends, "--kind", "polychain", "--save-control", first,
+                     "--out", long_name.with_suffix(".csv")],
+        "path neb": ["path", "neb", *ends, "--images", "4", "--save-vertices", first, "--out",
+                     long_name.with_suffix(".csv")],
+    }
+
+
+@pytest.mark.parametrize("verb", ["path profile", "path fit", "path neb"])
+def test_path_verbs_change_no_output_when_the_second_fails(locus_bin, tmp_path, verb):
+    first = tmp_path / "first.npy"
+    long_name = tmp_path / ("o" * 246)
+    args = staged_verbs(tmp_path, first, long_name)[verb]
+    first.write_bytes(SENTINEL)
+    before = set(os.listdir(tmp_path))
+    rc, out, err = run(locus_bin, *args)
+    assert rc in (1, 2), (rc, out, err)
+    assert "o" * 246 in err
+    assert first.read_bytes() == SENTINEL
+    assert set(os.listdir(tmp_path)) == before

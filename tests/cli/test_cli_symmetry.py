@@ -4,6 +4,7 @@ with exact counts as decimal strings."""
 
 import itertools
 import json
+import os
 import subprocess
 
 import numpy as np
@@ -125,6 +126,23 @@ def test_split_of_a_global_minimum_checked_on_data(locus_bin, tmp_path):
     j = json.loads(out)
     assert list(j)[0] == "context" and j["check"]["status"] == "critical"
     assert j["widths_after"] == [2, 5, 1] and j["check"]["after"]["zero"] >= 1
+
+
+def test_swap_path_changes_no_output_when_the_second_fails(locus_bin, tmp_path):
+    # --save-vertices and --out are replaced together: a 250-character --out passes the early
+    # writability check but its temporary (name + ".tmp.<pid>.<n>.csv") exceeds NAME_MAX (255),
+    # so writing it fails after the vertices were staged; the vertices file stays as it was.
+    t = save_teacher(tmp_path / "t.safetensors", r=4)
+    v = tmp_path / "v.npy"
+    v.write_bytes(b"old vertices")
+    before = set(os.listdir(tmp_path))
+    rc, out, err = run(locus_bin, "symmetry", "swap-path", "--params", t, "--dataset", "grid",
+                       "--swap", "0,2", "--save-vertices", v, "--out",
+                       tmp_path / ("p" * 246 + ".csv"))
+    assert rc in (1, 2), (rc, out, err)
+    assert "p" * 246 in err
+    assert v.read_bytes() == b"old vertices"
+    assert set(os.listdir(tmp_path)) == before
 
 
 def test_swap_path_json_and_vertices(locus_bin, tmp_path):

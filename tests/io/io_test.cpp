@@ -579,6 +579,13 @@ TEST_F(Io, StagedFilesReplaceAllOrNone) {
   EXPECT_EQ(io::read_file(path("a.csv")), "new a");
   EXPECT_EQ(io::read_file(path("b.npy")), "new b");
   EXPECT_EQ(sorted(files()), (std::vector<std::string>{"a.csv", "b.npy"}));
+  // An output the user did not ask for (empty path) is skipped: its writer never runs.
+  {
+    io::StagedFiles staged;
+    staged.write("", [](const std::string&) { FAIL() << "writer called for an empty path"; });
+    staged.commit();
+  }
+  EXPECT_EQ(sorted(files()), (std::vector<std::string>{"a.csv", "b.npy"}));
   // An unwritable output is refused before its writer runs.
   io::StagedFiles staged;
   expect_invalid([&] { staged.write(path("missing/c.csv"), [](const std::string&) {}); },

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <limits>
 
 #include "locus/data/synthetic.hpp"
 #include "locus/solvers/solve.hpp"
@@ -12,8 +11,6 @@ namespace locus::workflows {
 namespace {
 
 using Eigen::VectorXd;
-
-constexpr double kEps = std::numeric_limits<double>::epsilon();
 
 // Simsek et al.'s teacher directions (PAPERS.md section 4), doubled, in a bias-free two-layer
 // teacher of width r with output weights 1; 40 Gaussian points in the plane.

@@ -144,12 +144,18 @@ void print_result(const PathFlags& f, const Problem& pr, const io::Json& result,
 // Appended to the message of a command that fails after computing: its files are not written.
 constexpr const char* kNotWritten = " (output files not written)";
 
-// Writes (t, loss) of a profile as CSV when `path` is set.
-void write_profile_csv(const std::string& path, const lp::LossProfile& p) {
-  if (path.empty()) return;
-  Eigen::MatrixXd rows(p.t.size(), 2);
-  rows << p.t, p.loss;
-  io::write_csv(path, {"t", "loss"}, rows);
+// Stages (t, loss) of a profile as CSV when `path` is set.
+void stage_profile_csv(io::StagedFiles& files, const std::string& path, const lp::LossProfile& p) {
+  files.write(path, [&](const std::string& tmp) {
+    Eigen::MatrixXd rows(p.t.size(), 2);
+    rows << p.t, p.loss;
+    io::write_csv(tmp, {"t", "loss"}, rows);
+  });
+}
+
+// Stages a matrix as .npy when `path` is set.
+void stage_npy(io::StagedFiles& files, const std::string& path, const Eigen::MatrixXd& m) {
+  files.write(path, [&](const std::string& tmp) { io::write_npy(tmp, m); });
 }
 
 // Throws std::invalid_argument naming the first of the set files that cannot be written.
@@ -214,9 +220,11 @@ void run_profile(const ProfileCommand& cmd) {
   });
   progress.finish();
 
-  if (p.converged()) {  // a failed command leaves existing outputs as they were
-    write_profile_csv(cmd.csv, p);
-    if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, path.control_points());
+  if (p.converged()) {      // a failed command leaves existing outputs as they were
+    io::StagedFiles files;  // replaced together or not at all
+    stage_profile_csv(files, cmd.csv, p);
+    stage_npy(files, cmd.save_vertices, path.control_points());
+    files.commit();
   }
   const std::string kind(lp::to_string(path.kind()));
   io::Json result = {{"path", kind}};
@@ -265,9 +273,11 @@ void run_fit(const FitCommand& cmd) {
   });
   progress.finish();
 
-  if (fit.converged()) {  // a failed command leaves existing outputs as they were
-    if (!cmd.save_control.empty()) io::write_npy(cmd.save_control, fit.curve.control_points());
-    write_profile_csv(cmd.csv, fit.profile);
+  if (fit.converged()) {    // a failed command leaves existing outputs as they were
+    io::StagedFiles files;  // replaced together or not at all
+    stage_npy(files, cmd.save_control, fit.curve.control_points());
+    stage_profile_csv(files, cmd.csv, fit.profile);
+    files.commit();
   }
   print_result(cmd, pr, lp::to_json(fit),
                {{"fit", lp::curve_fit_table().to_json(cmd.options)},
@@ -307,10 +317,13 @@ void run_neb(const NebCommand& cmd) {
   progress.finish();
 
   if (r.status != lp::NebStatus::non_finite) {  // a failed command leaves outputs as they were
-    if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, r.path.control_points());
-    if (!cmd.save_saddle.empty() && r.saddle.theta.size() > 0)
-      save_model(cmd.save_saddle, pr.ends.model, r.saddle.theta);
-    write_profile_csv(cmd.csv, r.profile);
+    io::StagedFiles files;                      // replaced together or not at all
+    stage_npy(files, cmd.save_vertices, r.path.control_points());
+    if (r.saddle.theta.size() > 0)
+      files.write(cmd.save_saddle,
+                  [&](const std::string& tmp) { save_model(tmp, pr.ends.model, r.saddle.theta); });
+    stage_profile_csv(files, cmd.csv, r.profile);
+    files.commit();
   }
   print_result(cmd, pr, lp::to_json(r),
                {{"neb", lp::neb_table().to_json(cmd.options)},

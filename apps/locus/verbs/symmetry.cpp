@@ -22,6 +22,7 @@
 #include "cli/table_options.hpp"
 #include "locus/data/builtin.hpp"
 #include "locus/io/atomic_file.hpp"
+#include "locus/io/csv.hpp"
 #include "locus/io/memory.hpp"
 #include "locus/io/model_file.hpp"
 #include "locus/io/npy.hpp"
@@ -377,17 +378,15 @@ void run_swap_path(SwapCommand& cmd) {
     }
   }();
   progress.finish();
-  if (!cmd.save_vertices.empty()) io::write_npy(cmd.save_vertices, path.vertices);
-  if (!cmd.csv.empty()) {
-    std::string text = "t,loss_path,loss_line\n";
-    char line[96];
-    for (Index i = 0; i < c.t.size(); ++i) {
-      std::snprintf(line, sizeof line, "%.17g,%.17g,%.17g\n", c.t(i), c.loss_path(i),
-                    c.loss_line(i));
-      text += line;
-    }
-    io::write_file_atomic(cmd.csv, text);
-  }
+  io::StagedFiles files;  // --save-vertices and --out replaced together
+  files.write(cmd.save_vertices,
+              [&](const std::string& tmp) { io::write_npy(tmp, path.vertices); });
+  files.write(cmd.csv, [&](const std::string& tmp) {
+    Eigen::MatrixXd rows(c.t.size(), 3);
+    rows << c.t, c.loss_path, c.loss_line;
+    io::write_csv(tmp, {"t", "loss_path", "loss_line"}, rows);
+  });
+  files.commit();
   if (cmd.out.json) {
     io::Json body = workflows::to_json(c);
     body["student"] = path.model.describe();

@@ -23,7 +23,8 @@ void write_file_atomic(const std::string& path, std::string_view bytes);
 //   files.write(out_y, [&](const std::string& tmp) { io::write_npy(tmp, y); });  // may throw:
 //   files.commit();                       // out_x unchanged then; else both renamed into place
 //
-// write(path, writer) checks path is writable (require_writable), then calls writer with a
+// write(path, writer) does nothing for an empty path (an output the user did not ask for).
+// Otherwise it checks path is writable (require_writable), then calls writer with a
 // temporary path in the same directory, "<path>.tmp.<pid>.<n><extension of path>" (writers that
 // choose the format by suffix choose the same one); an exception from writer is rethrown with the
 // same type and the temporary's name replaced by path in its message. The destructor removes every
