@@ -92,6 +92,22 @@ void add_partials(size_t n_chunks, double* total, Index n, const std::vector<Vec
   for (size_t c = 0; c + 1 < n_chunks; ++c) t += parts[c];
 }
 
+// Runs body(c) for every chunk c, each chunk on one thread. One chunk (d <= 256 points: every
+// small-net call) runs inline on the calling thread: no parallel region, whose fork and join cost
+// several microseconds, a tenth of a small net's whole HVP. Otherwise the chunks spread over the
+// OpenMP threads in any order (within an enclosing parallel region, e.g. the dense Hessian's
+// columns, on the calling thread alone); callers then sum the chunks' results in chunk order, so
+// results are the same bits either way and for any thread count.
+template <class Body>
+void for_each_chunk(size_t n_chunks, const Body& body) {
+  if (n_chunks == 1) {
+    body(size_t{0});
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel())
+  for (size_t c = 0; c < n_chunks; ++c) body(c);
+}
+
 // Everything a forward and backward pass leaves behind on one chunk: enough to form the
 // gradient and, with one more R-forward and R-backward pass, any Hessian-vector product.
 // Layer k (0-based, K = n_layers) maps act[k] (rows x in_k) to z_k = act[k] W_k^T + b_k.
@@ -377,14 +393,13 @@ double Objective::loss(const VectorXd& theta) const {
   const Engine e(model_, *data_, loss_);
   const auto chunks = make_chunks(data_->size());
   std::vector<double> parts(chunks.size());
-#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
-  for (size_t c = 0; c < chunks.size(); ++c) {
+  for_each_chunk(chunks.size(), [&](size_t c) {
     Workspace& w = workspace(chunks[c]);
     w.st.chunk = chunks[c];
     e.forward(theta, w.st, false);
     e.output_gradient(w.st, false, w.gout);
     parts[c] = w.st.loss;
-  }
+  });
   double total = 0.0;
   for (double p : parts) total += p;
   return total;
@@ -416,12 +431,11 @@ Objective::LossGradient Objective::loss_gradient_chunks(const VectorXd& theta, c
   LossGradient r;
   r.gradient.resize(n_params());
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
-#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
-  for (size_t c = 0; c < chunks.size(); ++c) {
+  for_each_chunk(chunks.size(), [&](size_t c) {
     const Workspace& w =
         e.forward_backward(theta, chunks[c], chunk_destination(c, r.gradient.data(), parts));
     losses[c] = w.st.loss;
-  }
+  });
   r.loss = 0.0;
   for (double l : losses) r.loss += l;
   add_partials(chunks.size(), r.gradient.data(), n_params(), parts);
@@ -496,11 +510,10 @@ VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   const auto chunks = make_chunks(data_->size());
   VectorXd hv(n_params());
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
-#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
-  for (size_t c = 0; c < chunks.size(); ++c) {
+  for_each_chunk(chunks.size(), [&](size_t c) {
     const Workspace& w = e.forward_backward(theta, chunks[c], nullptr);
     e.hvp_chunk(theta, w.st, v.data(), chunk_destination(c, hv.data(), parts));
-  }
+  });
   add_partials(chunks.size(), hv.data(), n_params(), parts);
   return hv;
 }
@@ -562,15 +575,14 @@ HessianOperator::HessianOperator(const Objective& objective, const VectorXd& the
   s.chunks.resize(chunks.size());
   s.gradient.resize(n_);
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_);
-#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
-  for (size_t c = 0; c < chunks.size(); ++c) {
+  for_each_chunk(chunks.size(), [&](size_t c) {
     ChunkState& st = s.chunks[c];
     st.chunk = chunks[c];
     e.forward(theta, st, true);
     MatrixXd& gout = workspace(chunks[c]).gout;
     e.output_gradient(st, true, gout);
     e.backward(theta, st, gout, chunk_destination(c, s.gradient.data(), parts));
-  }
+  });
   for (const ChunkState& st : s.chunks) s.loss_value += st.loss;
   add_partials(chunks.size(), s.gradient.data(), n_, parts);
 }
@@ -585,14 +597,9 @@ void HessianOperator::perform_op(const double* v, double* y) const {
     return perform_op(copy.data(), y);
   }
   const size_t nc = s.chunks.size();
-  if (nc == 1) {
-    e.hvp_chunk(s.theta, s.chunks[0], v, y);
-    return;
-  }
   std::vector<VectorXd>& parts = chunk_partials(nc, n_);
-#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel())
-  for (size_t c = 0; c < nc; ++c)
-    e.hvp_chunk(s.theta, s.chunks[c], v, chunk_destination(c, y, parts));
+  for_each_chunk(
+      nc, [&](size_t c) { e.hvp_chunk(s.theta, s.chunks[c], v, chunk_destination(c, y, parts)); });
   add_partials(nc, y, n_, parts);
 }
 
