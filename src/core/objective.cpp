@@ -132,12 +132,16 @@ struct ChunkState {
 // would page-fault on every touch). One per thread, shared by loss, gradient, HVP and Jacobian;
 // a HessianOperator keeps its own ChunkStates and uses only the R-pass scratch.
 struct Workspace {
-  ChunkState st;                   // forward/backward state of the chunk being processed
-  MatrixXd z;                      // the pre-activation being formed (forward)
+  ChunkState st;  // forward/backward state of the chunk being processed
+  // Per-layer scratch (entry k has layer k's width): one matrix reused for layers of different
+  // widths would be freed and reallocated at every layer of every call, and a 256 x 64 block is
+  // already at glibc's mmap threshold (page faults on every touch: 5x a small net's HVP).
+  std::vector<MatrixXd> z;         // z[k]: the pre-activation of layer k (forward)
   MatrixXd y_batch;                // a mini-batch's gathered targets
   MatrixXd gout;                   // dL/d(out) (output_gradient)
   std::vector<MatrixXd> rz, ract;  // R{z_k}, R{act_k} (R-forward)
-  MatrixXd rout, rg, rdz, rga;     // R{out}, R{G}, R{dz_k}, R{ga_k} (R-backward)
+  MatrixXd rout, rg;               // R{out}, R{G} (R-backward)
+  std::vector<MatrixXd> rdz, rga;  // R{dz_k}, R{ga_k} (R-backward)
 };
 // The thread's workspace for chunk c: one for the full-size chunks and one for a shorter last
 // chunk, so that a thread doing both (d = 500: 256 + 244 rows) never resizes, which would free
@@ -171,9 +175,11 @@ class Engine {
     st.d1.resize(K);
     st.d2.resize(K);
     if (st.chunk.rows) chunk_rows(data_.x, st.chunk, st.batch_x);
-    MatrixXd& z = workspace(st.chunk).z;
+    std::vector<MatrixXd>& zs = workspace(st.chunk).z;
+    zs.resize(K);
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
+      MatrixXd& z = zs[k];
       ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
       z.noalias() = input(st, k) * wt;
       if (s.bias_offset >= 0)
@@ -267,9 +273,12 @@ class Engine {
     // R-forward: rz[k] = R{z_k}, ract[k] = R{act[k]} (ract[0] = 0), in this thread's scratch.
     Workspace& w = workspace(st.chunk);
     std::vector<MatrixXd>&rz = w.rz, &ract = w.ract;
-    MatrixXd &rout = w.rout, &rg = w.rg, &rdz = w.rdz, &rga = w.rga;
+    MatrixXd &rout = w.rout, &rg = w.rg;
+    std::vector<MatrixXd>&rdz = w.rdz, &rga = w.rga;
     rz.resize(K);
     ract.resize(K);
+    rdz.resize(K);
+    rga.resize(K);
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
       ConstMap vt(v + s.weight_offset, s.in, s.out);
@@ -292,21 +301,22 @@ class Engine {
       rg = c * (rg.array().colwise() * st.row_mass.array()).matrix();
     }
     // R-backward.
-    rdz = sc * rg;
+    rdz[K - 1] = sc * rg;
     for (int k = K - 1; k >= 0; --k) {
       const LayerSlice& s = model_.layer(k);
       Eigen::Map<MatrixXd> hw(hv + s.weight_offset, s.in, s.out);
-      hw.noalias() = input(st, k).transpose() * rdz;
+      hw.noalias() = input(st, k).transpose() * rdz[k];
       if (k > 0) hw.noalias() += ract[k].transpose() * st.dz[k];
       if (s.bias_offset >= 0)
-        Eigen::Map<Eigen::RowVectorXd>(hv + s.bias_offset, s.out) = rdz.colwise().sum();
+        Eigen::Map<Eigen::RowVectorXd>(hv + s.bias_offset, s.out) = rdz[k].colwise().sum();
       if (k > 0) {
         ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
         ConstMap vt(v + s.weight_offset, s.in, s.out);
-        rga.noalias() = rdz * wt.transpose();
-        rga.noalias() += st.dz[k] * vt.transpose();
+        rga[k].noalias() = rdz[k] * wt.transpose();
+        rga[k].noalias() += st.dz[k] * vt.transpose();
         // R{dz_{k-1}} = R{ga} .* sigma' + ga .* sigma'' .* R{z_{k-1}}.
-        rdz = rga.cwiseProduct(st.d1[k]) + st.ga[k].cwiseProduct(st.d2[k]).cwiseProduct(rz[k - 1]);
+        rdz[k - 1] =
+            rga[k].cwiseProduct(st.d1[k]) + st.ga[k].cwiseProduct(st.d2[k]).cwiseProduct(rz[k - 1]);
       }
     }
   }
