@@ -17,6 +17,11 @@ Workloads (locus benchmark -> PyTorch counterpart; the faster PyTorch method is 
   gradient    BM_Loss_Gradient              autograd: torch.autograd.grad(L, theta)
   hvp         BM_Loss_Hvp                   double backward (grad of <grad L, v> with create_graph)
                                             or functorch.jvp(functorch.grad(L)) forward-over-reverse
+  hvp_after_gradient                        H v right after a gradient at the same point (a Newton
+              BM_Loss_HvpAfterGradient      step's pattern), only the HVP timed, both sides. PyTorch:
+                                            the hvp methods after an untimed torch.autograd.grad, or
+                                            the gradient taken with create_graph=True (untimed) and
+                                            H v by one backward pass through its graph (timed)
   hvp_cached  BM_Loss_HessianOperatorApply  double backward through a retained graph of grad L
                                             (forward and backward done once, as HessianOperator)
   jacobian    BM_Loss_Jacobian              functorch.jacrev of the residuals, or
@@ -69,6 +74,7 @@ LOCUS_TO_WORKLOAD = {
     "BM_Loss_Value": "loss",
     "BM_Loss_Gradient": "gradient",
     "BM_Loss_Hvp": "hvp",
+    "BM_Loss_HvpAfterGradient": "hvp_after_gradient",
     "BM_Loss_HessianOperatorApply": "hvp_cached",
     "BM_Loss_Jacobian": "jacobian",
     "BM_Loss_Hessian": "hessian",
@@ -94,6 +100,7 @@ def gemm_flops(widths, d, workload):
         "loss": f,
         "gradient": 3 * f - f0,
         "hvp": 8 * f - 5 * f0,
+        "hvp_after_gradient": 8 * f - 5 * f0,
         "hvp_cached": 6 * f - 4 * f0,
         "hessian": 3 * f - f0 + n_params(widths) * (6 * f - 4 * f0),
     }.get(workload)
@@ -171,18 +178,27 @@ def children_cpu_seconds():
 
 def median_seconds(fn, min_time, repetitions, attempts, max_wait):
     """Median over repetitions of the mean call time, each repetition >= min_time seconds and run
-    on a quiet machine; returns (median seconds, the most others used during one, in cores)."""
-    t0 = time.perf_counter()
-    fn()  # warm-up (allocator, thread pool, lazy initialisation) and calibration
-    one = time.perf_counter() - t0
-    if one < min_time:  # cheap call: warm up once more and time it again
-        fn()
+    on a quiet machine; returns (median seconds, the most others used during one, in cores).
+    A function with the attribute self_timed returns the seconds of the part it times (work
+    before that part, e.g. an untimed gradient, is left out)."""
+    self_timed = getattr(fn, "self_timed", False)
+
+    def timed():
+        if self_timed:
+            return fn()
         t0 = time.perf_counter()
         fn()
-        one = time.perf_counter() - t0
+        return time.perf_counter() - t0
+
+    one = timed()  # warm-up (allocator, thread pool, lazy initialisation) and calibration
+    if one < min_time:  # cheap call: warm up once more and time it again
+        timed()
+        one = timed()
     calls = max(1, int(math.ceil(min_time / max(one, 1e-9))))
 
     def repetition():
+        if self_timed:
+            return sum(fn() for _ in range(calls)) / calls
         t0 = time.perf_counter()
         for _ in range(calls):
             fn()
@@ -264,6 +280,22 @@ def torch_worker(threads, min_time, repetitions, workloads, attempts, max_wait):
             return torch.autograd.grad(cached_gradient(), theta_req, grad_outputs=v,
                                        retain_graph=True)[0]
 
+        def after_gradient(gradient, hvp):
+            """Runs gradient() untimed, then times hvp(its result); returns the HVP's seconds."""
+            def run():
+                g = gradient()
+                t0 = time.perf_counter()
+                hvp(g)
+                return time.perf_counter() - t0
+            run.self_timed = True
+            return run
+
+        def gradient_with_graph():
+            return torch.autograd.grad(loss(theta_req), theta_req, create_graph=True)[0]
+
+        def hvp_through(g):
+            return torch.autograd.grad(g, theta_req, grad_outputs=v)[0]
+
         def run_jacobian_jacrev():
             return functorch.jacrev(residuals)(theta0)
 
@@ -294,6 +326,13 @@ def torch_worker(threads, min_time, repetitions, workloads, attempts, max_wait):
             "loss": {"no_grad forward": run_loss},
             "gradient": {"autograd": run_gradient},
             "hvp": {"double backward": run_hvp_double_backward, "functorch.jvp(grad)": run_hvp_jvp},
+            "hvp_after_gradient": {
+                "double backward": after_gradient(run_gradient,
+                                                  lambda g: run_hvp_double_backward()),
+                "functorch.jvp(grad)": after_gradient(run_gradient, lambda g: run_hvp_jvp()),
+                "backward through the gradient's graph": after_gradient(gradient_with_graph,
+                                                                        hvp_through),
+            },
             "hvp_cached": {"double backward, retained graph": run_hvp_cached},
             "jacobian": {"functorch.jacrev": run_jacobian_jacrev,
                          "vmap(jacrev) per point": run_jacobian_per_point},
@@ -350,10 +389,10 @@ def torch_context():
 # locus side
 
 
-def run_benchmark_binary(binary, args, name_filter=None):
+def run_benchmark_binary(binary, args, name_filter=None, env=None):
     """Runs a google/benchmark binary one benchmark and one repetition per process, each on a quiet
-    machine; returns google/benchmark's JSON with every accepted repetition (run_type iteration,
-    plus "foreign_cores": others' CPU use during it)."""
+    machine (environment `env`, default ours); returns google/benchmark's JSON with every accepted
+    repetition (run_type iteration, plus "foreign_cores": others' CPU use during it)."""
     if not os.path.exists(binary):
         sys.exit(f"benchmark binary '{binary}' not found: configure with -DLOCUS_BUILD_BENCHMARKS=ON "
                  "and build it (see bench/README.md), or pass its path")
@@ -370,7 +409,7 @@ def run_benchmark_binary(binary, args, name_filter=None):
 
             def repetition():
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL, env=env)
                 with open(out_path) as f:
                     return json.load(f)
 
@@ -497,9 +536,16 @@ def main():
                    "|".join(str(t) for t in threads) + ")/"
     locus_json = run_benchmark_binary(args.locus_bench, args, locus_filter)
     locus = locus_results(locus_json)
-    dgemm_json = None
+    # OPENBLAS_CORETYPE (e.g. Haswell on an AVX-512 machine) can hold OpenBLAS below what the CPU
+    # does: measure dgemm as configured and, when the variable is set, also without it; the
+    # GEMM-throughput ceiling is the higher figure.
+    dgemm_json, dgemm_own_json = None, None
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
     if args.dgemm_bench != "none":
         dgemm_json = run_benchmark_binary(args.dgemm_bench, args)
+        if coretype:
+            env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+            dgemm_own_json = run_benchmark_binary(args.dgemm_bench, args, env=env)
 
     # PyTorch's medians vary from process to process (2-thread runs by up to 1.5x: its OpenMP
     # threads and OpenBLAS's own pool share the cores), so each row keeps its fastest process.
@@ -541,13 +587,20 @@ def main():
     print_table(rows)
 
     if dgemm_json:
-        dg = dgemm_results(dgemm_json)
-        print()
-        print("dgemm (C = A B, m x k times k x n), median GFLOP/s:")
-        for r in sorted(dg, key=lambda r: (r["name"], r["m"], r["k"], r["chunk"] or 0, r["threads"])):
-            chunk = f" chunk {r['chunk']}" if r["chunk"] else ""
-            print(f"  {r['name']:18s} {r['m']:5d} x {r['k']:4d} x {r['n']:4d}{chunk:10s} "
-                  f"threads {r['threads']}: {r['gflops']:6.1f}")
+        dg = []
+        for label, bench in ((f"OPENBLAS_CORETYPE={coretype}" if coretype else "as configured",
+                              dgemm_json), ("OpenBLAS's own core type", dgemm_own_json)):
+            if not bench:
+                continue
+            part = dgemm_results(bench)
+            dg += part
+            print()
+            print(f"dgemm (C = A B, m x k times k x n), median GFLOP/s, {label}:")
+            for r in sorted(part, key=lambda r: (r["name"], r["m"], r["k"], r["chunk"] or 0,
+                                                 r["threads"])):
+                chunk = f" chunk {r['chunk']}" if r["chunk"] else ""
+                print(f"  {r['name']:18s} {r['m']:5d} x {r['k']:4d} x {r['n']:4d}{chunk:10s} "
+                      f"threads {r['threads']}: {r['gflops']:6.1f}")
         large = arch_name(PROBLEMS[-1][0])
         print()
         print("Large network GEMM throughput (GEMM FLOPs from the architecture, see loss_bench.cpp):")
@@ -568,6 +621,10 @@ def main():
         if dgemm_json:
             with open(os.path.join(base, f"{args.machine}-dgemm.json"), "w") as f:
                 json.dump(dgemm_json, f, indent=2)
+                f.write("\n")
+        if dgemm_own_json:
+            with open(os.path.join(base, f"{args.machine}-dgemm-own-coretype.json"), "w") as f:
+                json.dump(dgemm_own_json, f, indent=2)
                 f.write("\n")
         context = {
             "machine": args.machine,

@@ -14,6 +14,10 @@
 // Counters: n_params, omp_threads (what locus::num_threads() reports during the run), flop (GEMM
 // FLOPs of one call, see gemm_flops below) and FLOP/s (flop per second of wall time).
 // Wall time (UseRealTime) is what matters for multi-threaded code. Benchmarks assert nothing.
+// Each benchmark makes one untimed call first: the first call at a new size allocates and first
+// touches its per-thread workspace (the large net: tens of MB of page faults), and a large-net
+// repetition of --benchmark_min_time=0.2 is only one or two calls, so without it a run in a
+// fresh process (compare_torch.py runs each benchmark in one) would time that start-up.
 
 #include <benchmark/benchmark.h>
 
@@ -108,6 +112,7 @@ void set_counters(benchmark::State& state, const Problem& pb, double flop) {
 void BM_Loss_Value(benchmark::State& state) {
   const Problem pb = make_problem(state);
   const locus::Objective obj(pb.model, pb.data);
+  benchmark::DoNotOptimize(obj.loss(pb.theta));  // warm-up (see the top of this file)
   for (auto _ : state) benchmark::DoNotOptimize(obj.loss(pb.theta));
   set_counters(state, pb, gemm_flops(pb.model, pb.data.size(), Work::loss));
 }
@@ -115,6 +120,7 @@ void BM_Loss_Value(benchmark::State& state) {
 void BM_Loss_Gradient(benchmark::State& state) {
   const Problem pb = make_problem(state);
   const locus::Objective obj(pb.model, pb.data);
+  benchmark::DoNotOptimize(obj.loss_gradient(pb.theta));  // warm-up
   for (auto _ : state) benchmark::DoNotOptimize(obj.loss_gradient(pb.theta));
   set_counters(state, pb, gemm_flops(pb.model, pb.data.size(), Work::gradient));
 }
@@ -123,6 +129,7 @@ void BM_Loss_Gradient(benchmark::State& state) {
 void BM_Loss_Hvp(benchmark::State& state) {
   const Problem pb = make_problem(state);
   const locus::Objective obj(pb.model, pb.data);
+  benchmark::DoNotOptimize(obj.hvp(pb.theta, pb.v));  // warm-up
   for (auto _ : state) benchmark::DoNotOptimize(obj.hvp(pb.theta, pb.v));
   set_counters(state, pb, gemm_flops(pb.model, pb.data.size(), Work::hvp));
 }
@@ -132,6 +139,8 @@ void BM_Loss_Hvp(benchmark::State& state) {
 void BM_Loss_HvpAfterGradient(benchmark::State& state) {
   const Problem pb = make_problem(state);
   const locus::Objective obj(pb.model, pb.data);
+  benchmark::DoNotOptimize(obj.loss_gradient(pb.theta));  // warm-up
+  benchmark::DoNotOptimize(obj.hvp(pb.theta, pb.v));
   for (auto _ : state) {
     state.PauseTiming();
     benchmark::DoNotOptimize(obj.loss_gradient(pb.theta));
@@ -146,6 +155,7 @@ void BM_Loss_HessianOperatorApply(benchmark::State& state) {
   const Problem pb = make_problem(state);
   const locus::Objective obj(pb.model, pb.data);
   const locus::HessianOperator op(obj, pb.theta);
+  benchmark::DoNotOptimize(op.apply(pb.v));  // warm-up
   for (auto _ : state) benchmark::DoNotOptimize(op.apply(pb.v));
   set_counters(state, pb, gemm_flops(pb.model, pb.data.size(), Work::hvp_cached));
 }

@@ -92,6 +92,22 @@ void add_partials(size_t n_chunks, double* total, Index n, const std::vector<Vec
   for (size_t c = 0; c + 1 < n_chunks; ++c) t += parts[c];
 }
 
+// Runs body(c) for every chunk c, each chunk on one thread. One chunk (d <= 256 points: every
+// small-net call) runs inline on the calling thread: no parallel region, whose fork and join cost
+// several microseconds, a tenth of a small net's whole HVP. Otherwise the chunks spread over the
+// OpenMP threads in any order (within an enclosing parallel region, e.g. the dense Hessian's
+// columns, on the calling thread alone); callers then sum the chunks' results in chunk order, so
+// results are the same bits either way and for any thread count.
+template <class Body>
+void for_each_chunk(size_t n_chunks, const Body& body) {
+  if (n_chunks == 1) {
+    body(size_t{0});
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel())
+  for (size_t c = 0; c < n_chunks; ++c) body(c);
+}
+
 // Everything a forward and backward pass leaves behind on one chunk: enough to form the
 // gradient and, with one more R-forward and R-backward pass, any Hessian-vector product.
 // Layer k (0-based, K = n_layers) maps act[k] (rows x in_k) to z_k = act[k] W_k^T + b_k.
@@ -116,12 +132,16 @@ struct ChunkState {
 // would page-fault on every touch). One per thread, shared by loss, gradient, HVP and Jacobian;
 // a HessianOperator keeps its own ChunkStates and uses only the R-pass scratch.
 struct Workspace {
-  ChunkState st;                   // forward/backward state of the chunk being processed
-  MatrixXd z;                      // the pre-activation being formed (forward)
+  ChunkState st;  // forward/backward state of the chunk being processed
+  // Per-layer scratch (entry k has layer k's width): one matrix reused for layers of different
+  // widths would be freed and reallocated at every layer of every call, and a 256 x 64 block is
+  // already at glibc's mmap threshold (page faults on every touch: 5x a small net's HVP).
+  std::vector<MatrixXd> z;         // z[k]: the pre-activation of layer k (forward)
   MatrixXd y_batch;                // a mini-batch's gathered targets
   MatrixXd gout;                   // dL/d(out) (output_gradient)
   std::vector<MatrixXd> rz, ract;  // R{z_k}, R{act_k} (R-forward)
-  MatrixXd rout, rg, rdz, rga;     // R{out}, R{G}, R{dz_k}, R{ga_k} (R-backward)
+  MatrixXd rout, rg;               // R{out}, R{G} (R-backward)
+  std::vector<MatrixXd> rdz, rga;  // R{dz_k}, R{ga_k} (R-backward)
 };
 // The thread's workspace for chunk c: one for the full-size chunks and one for a shorter last
 // chunk, so that a thread doing both (d = 500: 256 + 244 rows) never resizes, which would free
@@ -155,9 +175,11 @@ class Engine {
     st.d1.resize(K);
     st.d2.resize(K);
     if (st.chunk.rows) chunk_rows(data_.x, st.chunk, st.batch_x);
-    MatrixXd& z = workspace(st.chunk).z;
+    std::vector<MatrixXd>& zs = workspace(st.chunk).z;
+    zs.resize(K);
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
+      MatrixXd& z = zs[k];
       ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
       z.noalias() = input(st, k) * wt;
       if (s.bias_offset >= 0)
@@ -251,9 +273,12 @@ class Engine {
     // R-forward: rz[k] = R{z_k}, ract[k] = R{act[k]} (ract[0] = 0), in this thread's scratch.
     Workspace& w = workspace(st.chunk);
     std::vector<MatrixXd>&rz = w.rz, &ract = w.ract;
-    MatrixXd &rout = w.rout, &rg = w.rg, &rdz = w.rdz, &rga = w.rga;
+    MatrixXd &rout = w.rout, &rg = w.rg;
+    std::vector<MatrixXd>&rdz = w.rdz, &rga = w.rga;
     rz.resize(K);
     ract.resize(K);
+    rdz.resize(K);
+    rga.resize(K);
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
       ConstMap vt(v + s.weight_offset, s.in, s.out);
@@ -276,21 +301,22 @@ class Engine {
       rg = c * (rg.array().colwise() * st.row_mass.array()).matrix();
     }
     // R-backward.
-    rdz = sc * rg;
+    rdz[K - 1] = sc * rg;
     for (int k = K - 1; k >= 0; --k) {
       const LayerSlice& s = model_.layer(k);
       Eigen::Map<MatrixXd> hw(hv + s.weight_offset, s.in, s.out);
-      hw.noalias() = input(st, k).transpose() * rdz;
+      hw.noalias() = input(st, k).transpose() * rdz[k];
       if (k > 0) hw.noalias() += ract[k].transpose() * st.dz[k];
       if (s.bias_offset >= 0)
-        Eigen::Map<Eigen::RowVectorXd>(hv + s.bias_offset, s.out) = rdz.colwise().sum();
+        Eigen::Map<Eigen::RowVectorXd>(hv + s.bias_offset, s.out) = rdz[k].colwise().sum();
       if (k > 0) {
         ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
         ConstMap vt(v + s.weight_offset, s.in, s.out);
-        rga.noalias() = rdz * wt.transpose();
-        rga.noalias() += st.dz[k] * vt.transpose();
+        rga[k].noalias() = rdz[k] * wt.transpose();
+        rga[k].noalias() += st.dz[k] * vt.transpose();
         // R{dz_{k-1}} = R{ga} .* sigma' + ga .* sigma'' .* R{z_{k-1}}.
-        rdz = rga.cwiseProduct(st.d1[k]) + st.ga[k].cwiseProduct(st.d2[k]).cwiseProduct(rz[k - 1]);
+        rdz[k - 1] =
+            rga[k].cwiseProduct(st.d1[k]) + st.ga[k].cwiseProduct(st.d2[k]).cwiseProduct(rz[k - 1]);
       }
     }
   }
@@ -377,14 +403,13 @@ double Objective::loss(const VectorXd& theta) const {
   const Engine e(model_, *data_, loss_);
   const auto chunks = make_chunks(data_->size());
   std::vector<double> parts(chunks.size());
-#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
-  for (size_t c = 0; c < chunks.size(); ++c) {
+  for_each_chunk(chunks.size(), [&](size_t c) {
     Workspace& w = workspace(chunks[c]);
     w.st.chunk = chunks[c];
     e.forward(theta, w.st, false);
     e.output_gradient(w.st, false, w.gout);
     parts[c] = w.st.loss;
-  }
+  });
   double total = 0.0;
   for (double p : parts) total += p;
   return total;
@@ -416,12 +441,11 @@ Objective::LossGradient Objective::loss_gradient_chunks(const VectorXd& theta, c
   LossGradient r;
   r.gradient.resize(n_params());
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
-#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
-  for (size_t c = 0; c < chunks.size(); ++c) {
+  for_each_chunk(chunks.size(), [&](size_t c) {
     const Workspace& w =
         e.forward_backward(theta, chunks[c], chunk_destination(c, r.gradient.data(), parts));
     losses[c] = w.st.loss;
-  }
+  });
   r.loss = 0.0;
   for (double l : losses) r.loss += l;
   add_partials(chunks.size(), r.gradient.data(), n_params(), parts);
@@ -496,11 +520,10 @@ VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   const auto chunks = make_chunks(data_->size());
   VectorXd hv(n_params());
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
-#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
-  for (size_t c = 0; c < chunks.size(); ++c) {
+  for_each_chunk(chunks.size(), [&](size_t c) {
     const Workspace& w = e.forward_backward(theta, chunks[c], nullptr);
     e.hvp_chunk(theta, w.st, v.data(), chunk_destination(c, hv.data(), parts));
-  }
+  });
   add_partials(chunks.size(), hv.data(), n_params(), parts);
   return hv;
 }
@@ -562,15 +585,14 @@ HessianOperator::HessianOperator(const Objective& objective, const VectorXd& the
   s.chunks.resize(chunks.size());
   s.gradient.resize(n_);
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_);
-#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
-  for (size_t c = 0; c < chunks.size(); ++c) {
+  for_each_chunk(chunks.size(), [&](size_t c) {
     ChunkState& st = s.chunks[c];
     st.chunk = chunks[c];
     e.forward(theta, st, true);
     MatrixXd& gout = workspace(chunks[c]).gout;
     e.output_gradient(st, true, gout);
     e.backward(theta, st, gout, chunk_destination(c, s.gradient.data(), parts));
-  }
+  });
   for (const ChunkState& st : s.chunks) s.loss_value += st.loss;
   add_partials(chunks.size(), s.gradient.data(), n_, parts);
 }
@@ -585,14 +607,9 @@ void HessianOperator::perform_op(const double* v, double* y) const {
     return perform_op(copy.data(), y);
   }
   const size_t nc = s.chunks.size();
-  if (nc == 1) {
-    e.hvp_chunk(s.theta, s.chunks[0], v, y);
-    return;
-  }
   std::vector<VectorXd>& parts = chunk_partials(nc, n_);
-#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel())
-  for (size_t c = 0; c < nc; ++c)
-    e.hvp_chunk(s.theta, s.chunks[c], v, chunk_destination(c, y, parts));
+  for_each_chunk(
+      nc, [&](size_t c) { e.hvp_chunk(s.theta, s.chunks[c], v, chunk_destination(c, y, parts)); });
   add_partials(nc, y, n_, parts);
 }
 

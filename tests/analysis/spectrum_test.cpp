@@ -39,6 +39,23 @@ TEST(Spectrum, HessianLanczosMatchesDense) {
         << i;
   }
   EXPECT_LE(lz.residuals.maxCoeff(), 1e-9 * norm);
+  // The residuals come from the Lanczos relation, not from extra products: check them against
+  // the dense spectrum. A symmetric matrix has an eigenvalue within |H x - theta x| of every
+  // Ritz value theta (|x| = 1), so each Lanczos eigenvalue lies within its residual (plus the
+  // dense solver's round-off, ~ n eps |H|, and the relation's own, ~ eps |H| sqrt(ncv)) of a
+  // dense one.
+  const double round_off = 10.0 * double(obj.n_params()) * k_eps * norm;
+  for (Index i = 0; i < lz.eigenvalues.size(); ++i) {
+    const double gap = (dense.eigenvalues.array() - lz.eigenvalues[i]).abs().minCoeff();
+    EXPECT_LE(gap, lz.residuals[i] + round_off) << i;
+  }
+  // One end alone gives the same eigenvalues as that end of the two-ended run.
+  const Spectrum top = hessian_spectrum(
+      obj, theta,
+      {.method = SpectrumMethod::lanczos, .k = 6, .lanczos_end = LanczosEnd::largest, .seed = 1});
+  ASSERT_EQ(top.eigenvalues.size(), 6);
+  for (Index i = 0; i < 6; ++i)
+    EXPECT_NEAR(top.eigenvalues[i], lz.eigenvalues[6 + i], 1e-9 * norm) << i;
 }
 
 // SLQ weights sum to 1 per probe, and its moments match tr(H) and tr(H^2) of the dense Hessian
