@@ -84,8 +84,15 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
       // curvature term r_vv / 2 of the quadratic path (a solves the same least-squares system for
       // -r_vv), so the prediction of v stands for the whole step.
       const double predicted = -2.0 * r.dot(jv) - jv.squaredNorm();
+      // The finite difference multiplies the rounding of r by 2 / h^2 = 200: once the predicted
+      // decrease is within that factor of the rounding level of |r|^2 (near a minimum, at the
+      // round-off floor), r_vv is mostly rounding and the plain step v is taken.
+      const double noise = objective.residual_rounding_level(r);
       bool accelerated = false;
-      if (options.geodesic_acceleration) {
+      // Wide problems only (levenberg_marquardt.hpp: measured there; on tall nonzero-residual
+      // minima the accelerated steps end above the gradient tolerance where plain ones do not).
+      if (options.geodesic_acceleration && wide &&
+          predicted > 2.0 / (k_acceleration_h * k_acceleration_h) * noise) {
         x_trial = x + k_acceleration_h * v;
         r_vv = objective.residuals(x_trial);
         ++counts.loss;
@@ -116,8 +123,7 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
         ++counts.gradient;
         need_jacobian = true;
         trial.accepted = true;
-      } else if (const double noise = objective.residual_rounding_level(r);
-                 std::isfinite(r2_trial) && predicted <= noise && r2_trial <= r2 + noise) {
+      } else if (std::isfinite(r2_trial) && predicted <= noise && r2_trial <= r2 + noise) {
         // Round-off floor: the predicted and actual changes of |r|^2 are below its rounding
         // level, so rho is noise. Among such equally good points, take the trial when its
         // gradient (the certificate) is smaller.

@@ -107,7 +107,8 @@ const options::Table<LevenbergMarquardtOptions>& levenberg_marquardt_table() {
           .add("min_damping_factor", "lower bound on mu", &O::min_damping_factor)
           .add("max_damping_factor", "upper bound on mu", &O::max_damping_factor)
           .add("acceptance_ratio", "accept a step when rho > this", &O::acceptance_ratio)
-          .add("geodesic_acceleration", "add the second-order correction a/2 to each step",
+          .add("geodesic_acceleration",
+               "when m < n, add the second-order correction a/2 to each step",
                &O::geodesic_acceleration)
           .add("record_trace", "keep one record per iteration", &O::record_trace);
   return t;

@@ -18,26 +18,29 @@
 // acceptance_ratio; mu then follows Nielsen's schedule (mu *= max(1/3, 1 - (2 rho - 1)^3), not
 // below min_damping_factor; after consecutive rejections mu *= 2, 4, 8, ...).
 //
-// Geodesic acceleration (Transtrum & Sethna 2012, on by default): the step is p = v + a/2 with
+// Geodesic acceleration (Transtrum & Sethna 2012, on by default when m < n): p = v + a/2 with
 // a = -(J^T J + lambda I)^{-1} J^T r_vv, the second directional derivative r_vv of the residuals
 // along v taken by a finite difference (one more residual evaluation and one more solve with the
 // same factor); p follows the curved valley of |r|^2 instead of its tangent. Where 2 |a| > 0.75 |v|
-// the correction is not trusted and p = v.
+// the correction is not trusted and p = v; so too once the predicted decrease is within 2/h^2 = 200
+// times the rounding level of |r|^2 (r_vv is then rounding). Tall problems (m >= n) take p = v:
+// at their nonzero-residual minima (tests/cli/test_path_slice.py, the profile slices of
+// python/tests/test_paths.py) accelerated runs ended above the gradient tolerance.
 //
 // Damping by shape. The first damping is lambda_0 = tau max diag(A), A = J J^T or J^T J, with tau =
 // initial_damping when m < n and initial_damping_tall when m >= n. In the wide, zero-residual case
 // (overparameterized nets: Cooper 2021, teacher-student) J J^T is nonsingular near the zero set
 // and nearly undamped Gauss-Newton steps converge fastest; tall problems (more residuals than
 // parameters) carry near-null directions of J^T J (redundant neurons) along which small damping
-// sends long steps. Measured with bench/solvers/lm_damping.cpp (geodesic acceleration on,
-// iterations to loss < 1e-20 over seeds 0-9):
+// sends long steps. Measured with bench/solvers/lm_damping.cpp (geodesic acceleration on for all
+// shapes; iterations to loss < 1e-20 over seeds 0-9):
 //   [10, 200, 1] student of [10, 4, 1], d = 500 (m = 500 < n = 2401): tau = 1e-3: median 40,
 //     worst 54; 1e-4: 36, 53; 1e-5: 21.5, 63; 3e-6: 13, 53; 1e-6: 20, 114 (without acceleration:
 //     1e-3: 111.5, 162; 3e-6: 17.5, 168)
 //   [5, 40, 1] smoolu, d = 40 random labels (Cooper): tau = 1e-3: 16, 19; 3e-6: 17, 21
 //   [3, 3, 1] student of [3, 2, 1], d = 150 (m > n): tau = 1e-3: 3 of 10 seeds reach 1e-20
 //     (median 20); 3e-6: 2 of 10 (the others crawl toward singular zeros or stop at non-global
-//     points with either tau)
+//     points with either tau; without acceleration: 3 of 10 at tau = 1e-3, median 21)
 //
 // Round-off floor: once the predicted and the actual changes of |r|^2 fall below its rounding
 // level (each residual carries a few ulps of |f_i| + |y_i|), the gain ratio is noise; a trial
@@ -75,7 +78,7 @@ struct LevenbergMarquardtOptions {
   double max_damping_factor = 1e16;
   // Accept a trial step when rho > acceptance_ratio (0 <= acceptance_ratio < 1/4).
   double acceptance_ratio = 1e-4;
-  // Transtrum & Sethna's geodesic acceleration: step p = v + a/2 (see above).
+  // Transtrum & Sethna's geodesic acceleration, p = v + a/2, when m < n (see above).
   bool geodesic_acceleration = true;
   bool record_trace = false;  // one record per iteration (accepted or not); damping = lambda
 
