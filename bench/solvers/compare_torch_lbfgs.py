@@ -90,6 +90,20 @@ def torch_lbfgs(directory, threads, seconds, history):
             "stalled": stalled >= 3}
 
 
+def write_json(path, results, args):
+    """Writes {"context", "results"} atomically: the locus run's context block, the torch version,
+    the threads, the time and the script's options."""
+    import torch
+    context = dict(results[0]["locus"].get("context", {}))
+    context.update({"torch_version": torch.__version__, "threads": args.threads,
+                    "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "options": vars(args)})
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"context": context, "results": results}, f, indent=2)
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--locus-bin", default="build-bench/bench/solvers/locus_solvers_time_to_loss")
@@ -146,15 +160,7 @@ def main():
                 row += "%16s" % "-"
         print(row)
     if args.json:
-        import torch
-        context = dict(results[0]["locus"].get("context", {}))
-        context.update({"torch_version": torch.__version__, "threads": args.threads,
-                        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        "options": vars(args)})
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"context": context, "results": results}, f, indent=2)
-        os.replace(tmp, args.json)
+        write_json(args.json, results, args)
 
 
 if __name__ == "__main__":

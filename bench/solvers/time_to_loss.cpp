@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "locus/data/synthetic.hpp"
 #include "locus/io/json.hpp"
 #include "locus/io/npy.hpp"
 #include "locus/solvers/solve.hpp"
+#include "problems.hpp"
 
 namespace {
 
@@ -28,28 +28,7 @@ namespace sv = locus::solvers;
 
 const std::vector<double> k_thresholds = {1e-2, 1e-4, 1e-6, 1e-8, 1e-14, 1e-20, 1e-26, 1e-28};
 
-struct Problem {
-  locus::Mlp model;
-  locus::Dataset data;
-  Eigen::VectorXd x0;
-};
-
-// The acceptance problem of tests/solvers (problems.cpp): a [10, 4, 1] softplus teacher (Glorot,
-// seed 2000 + s) on d = 500 Gaussian points (seed 1000 + s), a [10, 200, 1] softplus student from
-// a Glorot init with seed s.
-Problem make_problem(std::uint64_t s) {
-  locus::TeacherOptions t;
-  t.teacher = locus::MlpSpec{{10, 4, 1}, locus::Activation::softplus, {}, false};
-  t.n_points = 500;
-  t.seed = 1000 + s;
-  t.init = locus::InitOptions{locus::InitScheme::glorot, 2000 + s, 1.0};
-  locus::TeacherStudent ts = locus::teacher_student(t);
-  locus::Mlp student(locus::MlpSpec{{10, 200, 1}, locus::Activation::softplus, {}, false});
-  Eigen::VectorXd x0 = student.init_parameters({locus::InitScheme::glorot, s, 1.0});
-  return {std::move(student), std::move(ts.data), std::move(x0)};
-}
-
-locus::io::Json run(const Problem& p, const std::string& spec, double max_seconds) {
+locus::io::Json run(const locus::testing::Problem& p, const std::string& spec, double max_seconds) {
   sv::TrainOptions o;
   const auto plus = spec.find('+');
   o.method = sv::parse_method(spec.substr(0, plus));
@@ -108,7 +87,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const Problem p = make_problem(seed);
+  // The acceptance problem of tests/solvers: a [10, 4, 1] softplus teacher (Glorot, seed
+  // 2000 + s) on d = 500 Gaussian points (seed 1000 + s), a [10, 200, 1] softplus student from a
+  // Glorot init with seed s.
+  const locus::testing::Problem p = locus::testing::realizable_teacher_student(seed);
   if (!export_dir.empty()) {
     std::filesystem::create_directories(export_dir);
     locus::io::write_npy(export_dir + "/x.npy", p.data.x);

@@ -15,6 +15,7 @@ namespace locus::solvers {
 
 using detail::format_number;
 using detail::max_norm;
+using detail::state_text;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
@@ -48,10 +49,6 @@ HessianInertia inertia_from(const VectorXd& eigenvalues, double tolerance_factor
   h.positive = static_cast<int>(in.positive);
   h.tolerance = in.tolerance;
   return h;
-}
-
-std::string state_text(double loss, double gmax) {
-  return "(loss = " + format_number(loss) + ", |g|∞ = " + format_number(gmax) + ")";
 }
 
 // Solves (H^2 + nu I) p = b by conjugate gradients (H^2 + nu I is positive definite), two HVPs
@@ -101,13 +98,12 @@ SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
   EvaluationCounts& counts = mon.counts();
   const bool dense = objective.n_params() <= options.dense_max_params;
 
-  LossGradient lg = objective.loss_gradient(x);
-  ++counts.gradient;
+  LossGradient lg = mon.start(objective, x);
   // Eigen-decomposition of H at the current x (dense path); valid while have_eigen.
   linalg::SymmetricEigen eig;
   bool have_eigen = false;
 
-  if (!mon.begin(x, lg.loss, max_norm(lg.gradient))) {
+  if (!mon.stopped()) {
     detail::NielsenDamping damping(options.min_damping_factor);  // nu = mu |g|
     for (int it = 1;; ++it) {
       const VectorXd& g = lg.gradient;
@@ -141,8 +137,6 @@ SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
         damping.set(options.initial_damping * scale / gnorm);
       }
       const double nu = damping.mu() * gnorm;
-      IterationRecord rec;
-      rec.damping = nu;
 
       VectorXd p;
       double predicted;
@@ -175,23 +169,19 @@ SolveResult solve_critical_point(FunctionRef objective, VectorXd x,
       double rho = -1.0;
       if (std::isfinite(trial.loss) && detail::all_finite(trial.gradient) && predicted > 0)
         rho = (phi - 0.5 * trial.gradient.squaredNorm()) / predicted;
-      const bool accepted = rho > options.acceptance_ratio;
-      if (accepted) {
+      detail::DampedTrial trial_outcome{
+          .accepted = rho > options.acceptance_ratio, .rho = rho, .step_norm = step_norm};
+      if (trial_outcome.accepted) {
         x = x_trial;
         lg = std::move(trial);
         have_eigen = false;
       }
-      damping.update(accepted, rho);
-      rec.step_norm = accepted ? step_norm : 0.0;
-      if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
-      if (damping.mu() > options.max_damping_factor) {
-        mon.stop_with(Status::stalled,
-                      "no decrease of |g|^2 for damping up to mu = max_damping_factor = " +
-                          format_number(options.max_damping_factor) +
-                          " (a minimizer of |g|^2 that is not critical, or the round-off floor) " +
-                          state_text(lg.loss, max_norm(lg.gradient)));
+      if (detail::end_damped_iteration(
+              mon, damping, options.max_damping_factor, it, x, lg, nu, trial_outcome,
+              "no decrease of |g|^2 (a minimizer of |g|^2 that is not critical, or the round-off "
+              "floor)",
+              ""))
         break;
-      }
     }
   }
   const auto inertia_start = std::chrono::steady_clock::now();

@@ -33,21 +33,44 @@ bool cholesky_in_place(Eigen::MatrixXd& a) {
 }
 
 Eigen::VectorXd cholesky_solve(const Eigen::MatrixXd& factor, const Eigen::VectorXd& b) {
-  // Two triangular solves with L (lower triangle of factor), O(n^2).
-  Eigen::VectorXd x = factor.triangularView<Eigen::Lower>().solve(b);
-  factor.triangularView<Eigen::Lower>().transpose().solveInPlace(x);
+  Eigen::VectorXd x = b;
+  cholesky_solve_in_place(factor, x);
   return x;
 }
 
+void cholesky_solve_in_place(const Eigen::MatrixXd& factor, Eigen::VectorXd& b) {
+  // Two triangular solves with L (lower triangle of factor), O(n^2).
+  factor.triangularView<Eigen::Lower>().solveInPlace(b);
+  factor.triangularView<Eigen::Lower>().transpose().solveInPlace(b);
+}
+
 Eigen::MatrixXd gram_matrix(const Eigen::MatrixXd& j, bool wide) {
+  Eigen::MatrixXd a;
+  gram_matrix(j, wide, a);
+  return a;
+}
+
+void gram_matrix(const Eigen::MatrixXd& j, bool wide, Eigen::MatrixXd& a) {
   const Eigen::Index k = wide ? j.rows() : j.cols();
-  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(k, k);
+  a.setZero(k, k);
   if (wide)
     a.selfadjointView<Eigen::Lower>().rankUpdate(j);
   else
     a.selfadjointView<Eigen::Lower>().rankUpdate(j.transpose());
   a.triangularView<Eigen::StrictlyUpper>() = a.transpose();
-  return a;
+}
+
+void gauss_newton_step(const Eigen::MatrixXd& jac, const Eigen::MatrixXd& factor, bool wide,
+                       const Eigen::VectorXd& b, Eigen::VectorXd& work, Eigen::VectorXd& p) {
+  if (wide) {
+    work = b;
+    cholesky_solve_in_place(factor, work);
+    p.noalias() = -jac.transpose() * work;  // the sign folds into GEMV's alpha: no temporary
+  } else {
+    work.noalias() = jac.transpose() * b;
+    cholesky_solve_in_place(factor, work);
+    p = -work;
+  }
 }
 
 }  // namespace locus::solvers::detail

@@ -9,11 +9,24 @@ namespace locus::solvers::detail {
 // Cholesky factorisation A = L L^T of a symmetric matrix (lower triangle read), in place
 // (dpotrf). Returns false when A is not (numerically) positive definite.
 bool cholesky_in_place(Eigen::MatrixXd& a);
-// Solves L L^T x = b with the factor from cholesky_in_place (dpotrs).
+// Solves L L^T x = b with the factor from cholesky_in_place: two triangular solves, O(n^2).
 Eigen::VectorXd cholesky_solve(const Eigen::MatrixXd& factor, const Eigen::VectorXd& b);
+// The same, overwriting b with x (no allocation).
+void cholesky_solve_in_place(const Eigen::MatrixXd& factor, Eigen::VectorXd& b);
 
 // J J^T (wide = true) or J^T J, both triangles filled. Cost O(m n min(m, n)).
 Eigen::MatrixXd gram_matrix(const Eigen::MatrixXd& j, bool wide);
+// The same into a, which is resized only when its size differs (an iteration that reuses a
+// allocates nothing).
+void gram_matrix(const Eigen::MatrixXd& j, bool wide, Eigen::MatrixXd& a);
+
+// The damped Gauss-Newton step p = -(J^T J + lambda I)^{-1} J^T b from the Cholesky factor
+// (cholesky_in_place) of the smaller system: when wide, factor = chol(J J^T + lambda I) and
+// p = -J^T (J J^T + lambda I)^{-1} b (the push-through identity: the same p, the minimum-norm one
+// as lambda -> 0); else factor = chol(J^T J + lambda I). work (length min(m, n)) holds the
+// intermediate; p and work are resized only when their sizes differ. O(m n + min(m, n)^2).
+void gauss_newton_step(const Eigen::MatrixXd& jac, const Eigen::MatrixXd& factor, bool wide,
+                       const Eigen::VectorXd& b, Eigen::VectorXd& work, Eigen::VectorXd& p);
 // (The symmetric eigensolver is linalg::symmetric_eigen, src/linalg/eigen.hpp.)
 
 }  // namespace locus::solvers::detail

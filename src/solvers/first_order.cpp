@@ -85,10 +85,8 @@ SolveResult solve_gradient_descent(FunctionRef objective, VectorXd x,
   options.validate();
   objective.check_parameters(x, "theta0");
   detail::Monitor mon("gd", options.stop, options.record_trace, callback);
-  EvaluationCounts& counts = mon.counts();
-  LossGradient lg = objective.loss_gradient(x);
-  ++counts.gradient;
-  if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
+  LossGradient lg = mon.start(objective, x);
+  if (mon.stopped()) return mon.finish();
   VectorXd velocity = VectorXd::Zero(x.size());
   for (int it = 1;; ++it) {
     velocity = options.momentum * velocity - options.learning_rate * lg.gradient;
@@ -104,9 +102,8 @@ SolveResult solve_sgd(FunctionRef objective, VectorXd x, const SgdOptions& optio
   objective.check_parameters(x, "theta0");
   detail::Monitor mon("sgd", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
-  LossGradient lg = objective.loss_gradient(x);
-  ++counts.gradient;
-  if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
+  LossGradient lg = mon.start(objective, x);
+  if (mon.stopped()) return mon.finish();
 
   const Index d = objective.n_terms();
   const Index batch = std::min<Index>(options.batch_size, d);
@@ -162,10 +159,8 @@ SolveResult solve_adam(FunctionRef objective, VectorXd x, const AdamOptions& opt
   options.validate();
   objective.check_parameters(x, "theta0");
   detail::Monitor mon("adam", options.stop, options.record_trace, callback);
-  EvaluationCounts& counts = mon.counts();
-  LossGradient lg = objective.loss_gradient(x);
-  ++counts.gradient;
-  if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
+  LossGradient lg = mon.start(objective, x);
+  if (mon.stopped()) return mon.finish();
   VectorXd m = VectorXd::Zero(x.size()), v = VectorXd::Zero(x.size());
   double beta1_power = 1.0, beta2_power = 1.0;
   for (int it = 1;; ++it) {

@@ -258,12 +258,11 @@ SolveResult solve_gradient_flow(FunctionRef objective, VectorXd x,
   EvaluationCounts& counts = mon.counts();
   const Eigen::Index n = x.size();
 
-  LossGradient lg = objective.loss_gradient(x);
-  ++counts.gradient;
+  LossGradient lg = mon.start(objective, x);
   SolveResult& res = mon.result();
   const bool want_trajectory = options.trajectory_points_per_decade > 0;
   if (want_trajectory) res.trajectory.push_back({0.0, lg.loss, max_norm(lg.gradient), x});
-  if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
+  if (mon.stopped()) return mon.finish();
 
   FlowData data;
   data.objective = &objective;

@@ -172,9 +172,8 @@ SolveResult solve_lbfgs(FunctionRef objective, VectorXd x, const LbfgsOptions& o
   objective.check_parameters(x, "theta0");
   detail::Monitor mon("lbfgs", options.stop, options.record_trace, callback);
   EvaluationCounts& counts = mon.counts();
-  LossGradient lg = objective.loss_gradient(x);
-  ++counts.gradient;
-  if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
+  LossGradient lg = mon.start(objective, x);
+  if (mon.stopped()) return mon.finish();
 
   std::deque<VectorXd> s_hist, y_hist;
   std::deque<double> rho_hist;

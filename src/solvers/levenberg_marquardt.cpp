@@ -18,7 +18,22 @@ void LevenbergMarquardtOptions::validate() const {
   stop.validate("LevenbergMarquardtOptions.stop");
   detail::validate_damping("LevenbergMarquardtOptions", initial_damping, min_damping_factor,
                            max_damping_factor, acceptance_ratio);
+  if (!(initial_damping_tall > 0) || !std::isfinite(initial_damping_tall))
+    throw std::invalid_argument(
+        "LevenbergMarquardtOptions.initial_damping_tall must be finite and > 0, got " +
+        format_number(initial_damping_tall));
 }
+
+namespace {
+
+// Transtrum & Sethna (2012): the finite-difference step h of the second directional derivative
+// r_vv ~ (2 / h) ((r(x + h v) - r(x)) / h - J v), and the largest accepted ratio 2 |a| / |v|
+// (their alpha); a larger correction means the quadratic path is not trustworthy and the plain
+// step v is taken instead.
+constexpr double k_acceleration_h = 0.1;
+constexpr double k_acceleration_ratio = 0.75;
+
+}  // namespace
 
 SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
                                       const LevenbergMarquardtOptions& options,
@@ -27,18 +42,19 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
   objective.require_residuals("Levenberg-Marquardt");
   objective.check_parameters(x, "theta0");
   detail::Monitor mon("lm", options.stop, options.record_trace, callback);
+  LossGradient lg = mon.start(objective, x);
+  if (mon.stopped()) return mon.finish();
   EvaluationCounts& counts = mon.counts();
   constexpr double eps = std::numeric_limits<double>::epsilon();
-
-  LossGradient lg = objective.loss_gradient(x);
-  ++counts.gradient;
-  if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
 
   VectorXd r = objective.residuals(x);
   ++counts.loss;
   double r2 = r.squaredNorm();
   const bool wide = r.size() < x.size();
-  MatrixXd jac, normal;
+  // Buffers every iteration reuses: after the first, an iteration allocates only what the
+  // objective returns (the Jacobian, residuals, gradient).
+  MatrixXd jac, gram, factor;
+  VectorXd work, v, accel, jv, x_trial, r_trial, r_vv;
   bool need_jacobian = true;
   detail::NielsenDamping damping(options.min_damping_factor);  // lambda = mu |r|
 
@@ -46,87 +62,89 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
     if (need_jacobian) {
       jac = objective.jacobian(x);
       ++counts.jacobian;
-      normal = detail::gram_matrix(jac, wide);
+      detail::gram_matrix(jac, wide, gram);
       need_jacobian = false;
-      // Nielsen's scale-aware start: lambda_0 = tau * max diag(A), expressed through mu.
+      // Nielsen's scale-aware start: lambda_0 = tau * max diag(A), expressed through mu, with
+      // tau by shape (levenberg_marquardt.hpp).
       if (damping.unset())
-        damping.set(options.initial_damping * normal.diagonal().maxCoeff() / std::sqrt(r2));
+        damping.set((wide ? options.initial_damping : options.initial_damping_tall) *
+                    gram.diagonal().maxCoeff() / std::sqrt(r2));
     }
     const double lambda = damping.mu() * std::sqrt(r2);
-    IterationRecord rec;
-    rec.damping = lambda;
-
-    MatrixXd factor = normal;
+    factor = gram;
     factor.diagonal().array() += lambda;
-    const bool factorized = detail::cholesky_in_place(factor);
+    detail::DampedTrial trial{.factorized = detail::cholesky_in_place(factor)};
     ++counts.factorizations;
-    bool accepted = false, floor_step = false;
-    double rho = -1.0;
-    double step_norm = 0.0;
-    if (factorized) {
-      // Minimum-norm form when wide: p = -J^T (J J^T + lambda I)^{-1} r, which equals
-      // -(J^T J + lambda I)^{-1} J^T r (push-through identity) at O(m^3) instead of O(n^3).
-      const VectorXd p = wide ? VectorXd(-(jac.transpose() * detail::cholesky_solve(factor, r)))
-                              : VectorXd(-detail::cholesky_solve(factor, jac.transpose() * r));
-      step_norm = p.norm();
-      const VectorXd jp = jac * p;
-      // Predicted decrease of |r|^2 by the linear model, written without the cancellation of
-      // |r|^2 - |r + Jp|^2.
-      const double predicted = -2.0 * r.dot(jp) - jp.squaredNorm();
-      const VectorXd x_trial = x + p;
+    if (trial.factorized) {
+      // Velocity v = -(J^T J + lambda I)^{-1} J^T r (gauss_newton_step picks the smaller system).
+      detail::gauss_newton_step(jac, factor, wide, r, work, v);
+      jv.noalias() = jac * v;
+      // Predicted decrease of |r|^2 by the linear model along v, written without the
+      // cancellation of |r|^2 - |r + Jv|^2. With geodesic acceleration, J a/2 cancels the
+      // curvature term r_vv / 2 of the quadratic path (a solves the same least-squares system for
+      // -r_vv), so the prediction of v stands for the whole step.
+      const double predicted = -2.0 * r.dot(jv) - jv.squaredNorm();
+      // The finite difference multiplies the rounding of r by 2 / h^2 = 200: once the predicted
+      // decrease is within that factor of the rounding level of |r|^2 (near a minimum, at the
+      // round-off floor), r_vv is mostly rounding and the plain step v is taken.
+      const double noise = objective.residual_rounding_level(r);
+      bool accelerated = false;
+      // Wide problems only (levenberg_marquardt.hpp: measured there; on tall nonzero-residual
+      // minima the accelerated steps end above the gradient tolerance where plain ones do not).
+      if (options.geodesic_acceleration && wide &&
+          predicted > 2.0 / (k_acceleration_h * k_acceleration_h) * noise) {
+        x_trial = x + k_acceleration_h * v;
+        r_vv = objective.residuals(x_trial);
+        ++counts.loss;
+        r_vv = (2.0 / k_acceleration_h) * ((r_vv - r) / k_acceleration_h - jv);
+        detail::gauss_newton_step(jac, factor, wide, r_vv, work, accel);
+        accelerated = r_vv.allFinite() && 2.0 * accel.norm() <= k_acceleration_ratio * v.norm();
+      }
+      if (accelerated)
+        x_trial = x + v + 0.5 * accel;
+      else
+        x_trial = x + v;
+      trial.step_norm = (x_trial - x).norm();
       if (x_trial == x) {
-        mon.stop_with(
-            Status::stalled,
-            "the step (|p| = " + format_number(step_norm) +
-                ") no longer changes x in floating point (loss = " + format_number(lg.loss) +
-                ", |g|∞ = " + format_number(max_norm(lg.gradient)) + ")");
+        mon.stop_with(Status::stalled, "the step (|p| = " + format_number(v.norm()) +
+                                           ") no longer changes x in floating point " +
+                                           detail::state_text(lg.loss, max_norm(lg.gradient)));
         break;
       }
-      VectorXd r_trial = objective.residuals(x_trial);
+      r_trial = objective.residuals(x_trial);
       ++counts.loss;
       const double r2_trial = r_trial.squaredNorm();
-      if (std::isfinite(r2_trial) && predicted > 0) rho = (r2 - r2_trial) / predicted;
-      if (rho > options.acceptance_ratio) {
-        x = x_trial;
-        r = std::move(r_trial);
+      if (std::isfinite(r2_trial) && predicted > 0) trial.rho = (r2 - r2_trial) / predicted;
+      if (trial.rho > options.acceptance_ratio) {
+        x.swap(x_trial);
+        r.swap(r_trial);
         r2 = r2_trial;
         lg = objective.loss_gradient(x);
         ++counts.gradient;
         need_jacobian = true;
-        accepted = true;
-      } else if (const double noise = objective.residual_rounding_level(r);
-                 std::isfinite(r2_trial) && predicted <= noise && r2_trial <= r2 + noise) {
+        trial.accepted = true;
+      } else if (std::isfinite(r2_trial) && predicted <= noise && r2_trial <= r2 + noise) {
         // Round-off floor: the predicted and actual changes of |r|^2 are below its rounding
         // level, so rho is noise. Among such equally good points, take the trial when its
         // gradient (the certificate) is smaller.
-        LossGradient trial = objective.loss_gradient(x_trial);
+        LossGradient at_trial = objective.loss_gradient(x_trial);
         ++counts.gradient;
-        if (max_norm(trial.gradient) < max_norm(lg.gradient)) {
-          x = x_trial;
-          r = std::move(r_trial);
+        if (max_norm(at_trial.gradient) < max_norm(lg.gradient)) {
+          x.swap(x_trial);
+          r.swap(r_trial);
           r2 = r2_trial;
-          lg = std::move(trial);
+          lg = std::move(at_trial);
           need_jacobian = true;
-          accepted = true;
-          floor_step = true;
+          trial.accepted = true;
+          trial.floor_step = true;
         }
       }
     }
-    if (floor_step)
-      damping.keep();
-    else
-      damping.update(accepted, rho);
-
-    rec.step_norm = accepted ? step_norm : 0.0;
-    if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
-    if (damping.mu() > options.max_damping_factor) {
-      mon.stop_with(factorized ? Status::stalled : Status::factorization_failed,
-                    std::string(factorized ? "no decrease of the loss" : "no factorization") +
-                        " for damping up to mu = max_damping_factor = " +
-                        format_number(options.max_damping_factor) +
-                        " (loss = " + format_number(lg.loss) +
-                        ", |g|∞ = " + format_number(max_norm(lg.gradient)) +
-                        ", eps |x| = " + format_number(eps * x.norm()) + ")");
+    if (detail::end_damped_iteration(mon, damping, options.max_damping_factor, it, x, lg, lambda,
+                                     trial, "no decrease of the loss", "no factorization")) {
+      if (mon.result().status == Status::stalled ||
+          mon.result().status == Status::factorization_failed)
+        mon.result().message += ", eps |x| = " + format_number(eps * x.norm());
       break;
     }
   }

@@ -20,6 +20,10 @@ double max_norm(const Eigen::VectorXd& v) { return v.size() ? v.cwiseAbs().maxCo
 
 bool all_finite(const Eigen::VectorXd& v) { return v.allFinite(); }
 
+std::string state_text(double loss, double gmax) {
+  return "(loss = " + format_number(loss) + ", |g|∞ = " + format_number(gmax) + ")";
+}
+
 void validate_damping(const char* owner, double initial_damping, double min_damping_factor,
                       double max_damping_factor, double acceptance_ratio) {
   auto bad = [owner](const char* field, double v, const char* need) {
@@ -62,8 +66,8 @@ double Monitor::seconds() const {
 }
 
 std::string Monitor::describe(Status s, double loss, double gmax, int iteration) const {
-  const std::string state =
-      " (loss = " + format_number(loss) + ", |g|∞ = " + format_number(gmax) + ")";
+  std::string state = " ";  // (appended, not prepended: GCC 12's -Wrestrict misfires on " " + s)
+  state += state_text(loss, gmax);
   switch (s) {
     case Status::converged_gradient:
       return "|g|∞ = " + format_number(gmax) +
@@ -108,9 +112,8 @@ bool Monitor::begin(const Eigen::VectorXd& x, double loss, double gmax) {
   if (record_trace_) result_.trace.push_back(rec);
   const bool keep_going = callback_ ? callback_(rec) : true;
   if (!std::isfinite(loss) || !std::isfinite(gmax)) {
-    stop_with(Status::non_finite, "the loss or gradient at the initial point is not finite" +
-                                      std::string(" (loss = ") + format_number(loss) +
-                                      ", |g|∞ = " + format_number(gmax) + ")");
+    stop_with(Status::non_finite,
+              "the loss or gradient at the initial point is not finite " + state_text(loss, gmax));
     return true;
   }
   if (auto s = tests(loss, gmax, 0)) {
@@ -122,6 +125,13 @@ bool Monitor::begin(const Eigen::VectorXd& x, double loss, double gmax) {
     return true;
   }
   return false;
+}
+
+LossGradient Monitor::start(FunctionRef objective, const Eigen::VectorXd& x) {
+  LossGradient lg = objective.loss_gradient(x);
+  ++result_.counts.gradient;
+  begin(x, lg.loss, max_norm(lg.gradient));
+  return lg;
 }
 
 bool Monitor::after_iteration(int iteration, const Eigen::VectorXd& x, double loss, double gmax,
@@ -156,6 +166,27 @@ void Monitor::stop_with(Status status, std::string message) {
 SolveResult Monitor::finish() {
   result_.seconds = seconds();
   return std::move(result_);
+}
+
+bool end_damped_iteration(Monitor& mon, NielsenDamping& damping, double max_damping_factor,
+                          int iteration, const Eigen::VectorXd& x, const LossGradient& lg,
+                          double lambda, const DampedTrial& trial, const char* no_decrease,
+                          const char* not_factored) {
+  if (trial.floor_step)
+    damping.keep();
+  else
+    damping.update(trial.accepted, trial.rho);
+  IterationRecord rec;
+  rec.damping = lambda;
+  rec.step_norm = trial.accepted ? trial.step_norm : 0.0;
+  const double gmax = max_norm(lg.gradient);
+  if (mon.after_iteration(iteration, x, lg.loss, gmax, rec)) return true;
+  if (damping.mu() <= max_damping_factor) return false;
+  mon.stop_with(trial.factorized ? Status::stalled : Status::factorization_failed,
+                std::string(trial.factorized ? no_decrease : not_factored) +
+                    " for damping up to mu = max_damping_factor = " +
+                    format_number(max_damping_factor) + " " + state_text(lg.loss, gmax));
+  return true;
 }
 
 }  // namespace locus::solvers::detail

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "locus/core/problem.hpp"
 #include "locus/solvers/result.hpp"
 
 namespace locus::solvers::detail {
@@ -17,6 +18,8 @@ namespace locus::solvers::detail {
 std::string format_number(double v);
 double max_norm(const Eigen::VectorXd& v);
 bool all_finite(const Eigen::VectorXd& v);
+// "(loss = 1e-29, |g|∞ = 3e-15)": the state a stopping message ends with.
+std::string state_text(double loss, double gradient_max_norm);
 
 // The checks of the damping options shared by the trust-region solvers (Levenberg-Marquardt,
 // Newton, critical point): initial_damping finite and > 0, min_damping_factor finite and >= 0,
@@ -59,6 +62,13 @@ class Monitor {
   // the solver must not iterate (already converged, non-finite start, callback refused).
   bool begin(const Eigen::VectorXd& x, double loss, double gradient_max_norm);
 
+  // begin() at the solver's starting point: evaluates the loss and gradient at x (counted as one
+  // gradient evaluation), records iteration 0 and runs the tests; stopped() then says whether the
+  // solver must not iterate. Returns the evaluation.
+  LossGradient start(FunctionRef objective, const Eigen::VectorXd& x);
+  // Whether a stopping test has fired (a status has been set).
+  bool stopped() const { return result_.status != Status::not_run; }
+
   // After iteration `iteration` (>= 1): stores x as the current iterate when accepted, records,
   // calls the callback and runs the tests (convergence, then iteration and time limits).
   // Returns true when the solver must stop; result().status and message are then set.
@@ -81,5 +91,27 @@ class Monitor {
   std::chrono::steady_clock::time_point start_;
   SolveResult result_;
 };
+
+// The outcome of one trial step of a damped solver (Levenberg-Marquardt, dense Newton, critical
+// point): whether B + lambda I was factored, whether x moved to the trial point (at the round-off
+// floor: with rho carrying no information), the gain ratio and the step's norm.
+struct DampedTrial {
+  bool factorized = true;
+  bool accepted = false;
+  bool floor_step = false;
+  double rho = -1.0;  // actual / predicted decrease; -1 where there is none
+  double step_norm = 0.0;
+};
+
+// Ends iteration `iteration` of a damped solver: updates the damping from the trial (kept after a
+// floor step), records the iteration (damping lambda, the accepted step's norm) and stops the run
+// once mu passes max_damping_factor, as stalled ("<no_decrease> for damping up to mu =
+// max_damping_factor = ...") when the last system was factored, else as factorization_failed
+// ("<not_factored> ..."). Returns true when the solver must stop. The
+// messages are C strings: an iteration that goes on builds no string.
+bool end_damped_iteration(Monitor& mon, NielsenDamping& damping, double max_damping_factor,
+                          int iteration, const Eigen::VectorXd& x, const LossGradient& lg,
+                          double lambda, const DampedTrial& trial, const char* no_decrease,
+                          const char* not_factored);
 
 }  // namespace locus::solvers::detail

@@ -12,6 +12,7 @@ namespace locus::solvers {
 
 using detail::format_number;
 using detail::max_norm;
+using detail::state_text;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
@@ -40,10 +41,6 @@ void NewtonOptions::validate() const {
 
 namespace {
 
-std::string state_text(double loss, double gmax) {
-  return "(loss = " + format_number(loss) + ", |g|∞ = " + format_number(gmax) + ")";
-}
-
 // Dense Newton with the Levenberg-parametrised trust region and, for the squared loss, the
 // Fletcher-Xu choice between the Gauss-Newton and the exact model (see newton.hpp).
 SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions& options,
@@ -52,9 +49,8 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
   const bool squared = objective.has_residuals();
   const bool hybrid = squared && options.model == NewtonModel::hybrid;
   const double c = objective.residual_scale();
-  LossGradient lg = objective.loss_gradient(x);
-  ++counts.gradient;
-  if (mon.begin(x, lg.loss, max_norm(lg.gradient))) return mon.finish();
+  LossGradient lg = mon.start(objective, x);
+  if (mon.stopped()) return mon.finish();
 
   // Gauss-Newton pieces (residuals r, Jacobian J, A = J J^T or J^T J) or the exact Hessian.
   bool use_gauss_newton = hybrid;
@@ -79,7 +75,7 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
         jac = objective.jacobian(x);
         ++counts.jacobian;
         wide = jac.rows() < jac.cols();
-        model_matrix = detail::gram_matrix(jac, wide);
+        detail::gram_matrix(jac, wide, model_matrix);
       } else {
         model_matrix = objective.hessian(x);
         ++counts.hessian;
@@ -102,8 +98,6 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
     }
     // The damping scales with sqrt(L) (the residual norm for the squared loss, as in LM).
     const double lambda = damping.mu() * std::sqrt(std::max(lg.loss, 0.0));
-    IterationRecord rec;
-    rec.damping = lambda;
 
     MatrixXd factor = model_matrix;
     // Gauss-Newton: (2c J^T J + lambda I) p = -2c J^T r  <=>  (J^T J + lambda / 2c) p = -J^T r,
@@ -117,8 +111,8 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
       VectorXd p;
       double curvature;  // p.B p
       if (use_gauss_newton) {
-        p = wide ? VectorXd(-(jac.transpose() * detail::cholesky_solve(factor, r)))
-                 : VectorXd(-detail::cholesky_solve(factor, jac.transpose() * r));
+        VectorXd work;
+        detail::gauss_newton_step(jac, factor, wide, r, work, p);
         curvature = 2.0 * c * (jac * p).squaredNorm();
       } else {
         p = -detail::cholesky_solve(factor, lg.gradient);
@@ -163,21 +157,15 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
         }
       }
     }
-    if (floor_step)
-      damping.keep();
-    else
-      damping.update(accepted, rho);
-    rec.step_norm = accepted ? step_norm : 0.0;
-    if (mon.after_iteration(it, x, lg.loss, max_norm(lg.gradient), rec)) break;
-    if (damping.mu() > options.max_damping_factor) {
-      mon.stop_with(factorized ? Status::stalled : Status::factorization_failed,
-                    std::string(factorized ? "no decrease of the loss"
-                                           : "B + lambda I not positive definite") +
-                        " for damping up to mu = max_damping_factor = " +
-                        format_number(options.max_damping_factor) + " " +
-                        state_text(lg.loss, max_norm(lg.gradient)));
+    const detail::DampedTrial outcome{.factorized = factorized,
+                                      .accepted = accepted,
+                                      .floor_step = floor_step,
+                                      .rho = rho,
+                                      .step_norm = step_norm};
+    if (detail::end_damped_iteration(mon, damping, options.max_damping_factor, it, x, lg, lambda,
+                                     outcome, "no decrease of the loss",
+                                     "B + lambda I not positive definite"))
       break;
-    }
   }
   return mon.finish();
 }

@@ -100,10 +100,16 @@ const options::Table<LevenbergMarquardtOptions>& levenberg_marquardt_table() {
   using O = LevenbergMarquardtOptions;
   static const auto t =
       with_stop<O>("LevenbergMarquardtOptions")
-          .add("initial_damping", "tau: lambda_0 = tau * max diag(J J^T)", &O::initial_damping)
+          .add("initial_damping", "tau when m < n: lambda_0 = tau * max diag(J J^T)",
+               &O::initial_damping)
+          .add("initial_damping_tall", "tau when m >= n: lambda_0 = tau * max diag(J^T J)",
+               &O::initial_damping_tall)
           .add("min_damping_factor", "lower bound on mu", &O::min_damping_factor)
           .add("max_damping_factor", "upper bound on mu", &O::max_damping_factor)
           .add("acceptance_ratio", "accept a step when rho > this", &O::acceptance_ratio)
+          .add("geodesic_acceleration",
+               "when m < n, add the second-order correction a/2 to each step",
+               &O::geodesic_acceleration)
           .add("record_trace", "keep one record per iteration", &O::record_trace);
   return t;
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "locus/data/synthetic.hpp"
@@ -94,6 +95,64 @@ TEST(LevenbergMarquardt, TallJacobianUsesNormalEquations) {
   const auto p = testing::realizable_teacher_student(1, 150, 3, 2, 3);
   ASSERT_GT(p.data.size(), p.model.n_params());
   expect_zero_loss(solve_levenberg_marquardt(p.objective(), p.x0));
+}
+
+// The damping starts by shape (levenberg_marquardt.hpp): lambda_0 = tau max diag(A) with tau =
+// initial_damping and A = J J^T when J is wide, tau = initial_damping_tall and A = J^T J when it is
+// tall; the first trace record carries lambda_0. Reference: A's diagonal as the squared row or
+// column norms of the dense Jacobian. Both sums are over at most n = 281 products, so they agree
+// to n eps ~ 6e-14 relative, and lambda_0 = (tau max diag / |r|) |r| adds three roundings: 1e-12.
+TEST(LevenbergMarquardt, FirstDampingFollowsTheShapeOfTheJacobian) {
+  for (const bool wide : {true, false}) {
+    const auto p = wide ? testing::realizable_teacher_student(0, 120, 5, 3, 40)
+                        : testing::realizable_teacher_student(1, 150, 3, 2, 3);
+    const Objective obj = p.objective();
+    const Eigen::MatrixXd j = obj.jacobian(p.x0);
+    ASSERT_EQ(wide, j.rows() < j.cols());
+    const double max_diag =
+        wide ? j.rowwise().squaredNorm().maxCoeff() : j.colwise().squaredNorm().maxCoeff();
+    LevenbergMarquardtOptions o;
+    o.record_trace = true;
+    o.stop.max_iterations = 1;
+    const SolveResult r = solve_levenberg_marquardt(obj, p.x0, o);
+    ASSERT_EQ(r.trace.size(), 2u) << summary(r);
+    const double lambda0 = (wide ? o.initial_damping : o.initial_damping_tall) * max_diag;
+    EXPECT_NEAR(r.trace[1].damping, lambda0, 1e-12 * lambda0) << (wide ? "wide" : "tall");
+  }
+}
+
+// Geodesic acceleration adds a/2, a = -(J^T J + lambda I)^{-1} J^T r_vv with r_vv the second
+// directional derivative of the residuals, which vanishes when they are affine: on linear least
+// squares the accelerated and the plain runs take the same steps up to the rounding of the finite
+// difference (|r_vv| ~ 2 eps |r| / h^2 ~ 1e-13 |r|), so their losses agree to 1e-9 relative at
+// every iteration, and both reach the closed-form minimum.
+TEST(LevenbergMarquardt, GeodesicAccelerationVanishesForAffineResiduals) {
+  const auto lin = testing::linear_regression(3);
+  const Objective obj = lin.problem.objective();
+  SolveResult runs[2];
+  for (const bool accelerate : {false, true}) {
+    LevenbergMarquardtOptions o;
+    o.geodesic_acceleration = accelerate;
+    o.record_trace = true;
+    runs[accelerate] = solve_levenberg_marquardt(obj, lin.problem.x0, o);
+    const SolveResult& r = runs[accelerate];
+    EXPECT_TRUE(r.converged() || r.status == Status::stalled) << summary(r);
+    EXPECT_LE(r.loss_final, lin.loss_min * (1 + 1e-12)) << summary(r);
+  }
+  const size_t k = std::min(runs[0].trace.size(), runs[1].trace.size());
+  for (size_t i = 0; i < k; ++i)
+    EXPECT_NEAR(runs[1].trace[i].loss, runs[0].trace[i].loss, 1e-9 * runs[0].trace[i].loss)
+        << "iteration " << i;
+}
+
+// On a curved (nonlinear) zero-residual problem both variants reach zero loss.
+TEST(LevenbergMarquardt, ReachesZeroLossWithAndWithoutGeodesicAcceleration) {
+  const auto p = testing::realizable_teacher_student(2, 120, 5, 3, 40);
+  for (const bool accelerate : {false, true}) {
+    LevenbergMarquardtOptions o;
+    o.geodesic_acceleration = accelerate;
+    expect_zero_loss(solve_levenberg_marquardt(p.objective(), p.x0, o));
+  }
 }
 
 TEST(LevenbergMarquardt, RequiresTheSquaredLoss) {

@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Time to loss < 1e-20: locus's Levenberg-Marquardt (default options) against the same algorithm
+written in PyTorch (acceptance 4 of the performance issue).
+
+The problem is bench/solvers/time_to_loss.cpp's: a [10, 200, 1] softplus student of a [10, 4, 1]
+softplus teacher on d = 500 Gaussian points, r = f(x) - y, L = |r|^2 (sum reduction), float64.
+For each seed the locus executable runs `lm` at its defaults and exports the data and the initial
+parameters (locus's flat layout is nn.Sequential's state-dict order); this script then runs, from
+the same start and with the same number of threads, the fastest Gauss-Newton / Levenberg-Marquardt
+we could write in PyTorch 1.13:
+
+- the residual Jacobian J (d x n) by functorch: vmap over the points of the gradient of one
+  point's output (--jacobian vmap, the default and the fastest measured here), functorch.jacrev
+  of the batched residuals (jacrev), or torch.autograd.functional.jacobian with vectorize=True
+  (autograd);
+- the step in the residual space, as locus takes it (d = 500 < n = 2401):
+  v = -J^T (J J^T + lambda I)^{-1} r by torch.linalg.cholesky + torch.cholesky_solve;
+- locus's damping rule exactly (levenberg_marquardt.hpp): lambda = mu |r|, lambda_0 = tau max
+  diag(J J^T) with tau = 3e-6, Nielsen's update, acceptance rho > 1e-4, and Transtrum-Sethna
+  geodesic acceleration (h = 0.1, 2|a| <= 0.75 |v|), so both sides take the same iterations and
+  the ratio measures the cost per iteration. --no-acceleration and --tau select the plain
+  Gauss-Newton-like variants (tau 1e-3 without acceleration was locus's old default).
+
+    ninja -C build-bench locus_solvers_time_to_loss
+    /usr/bin/python3 bench/solvers/compare_torch_gn.py --seeds 0 1 2 3 4 --threads 1
+
+Prints per seed the iterations and seconds to loss < 1e-20 of both, and the median ratio
+torch / locus (> 1: locus is faster). PyTorch is a benchmark-only tool (Debian python3-torch).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from compare_torch_lbfgs import write_json  # same folder: the context block and atomic write
+
+TARGET = 1e-20
+WIDTHS = [10, 200, 1]
+
+
+def torch_lm(directory, threads, jacobian, tau, acceleration, max_iterations, max_seconds):
+    import numpy as np
+    import torch
+    import functorch
+
+    torch.set_num_threads(threads)
+    x = torch.from_numpy(np.load(os.path.join(directory, "x.npy")))
+    y = torch.from_numpy(np.load(os.path.join(directory, "y.npy")))[:, 0]
+    theta = torch.from_numpy(np.load(os.path.join(directory, "init.npy")))
+    shapes = [(o, i) for i, o in zip(WIDTHS[:-1], WIDTHS[1:])]
+    assert theta.numel() == sum(o * i + o for o, i in shapes), "init.npy does not match widths"
+
+    def f(t, xs):  # the network's outputs (d,) at parameters t (state-dict order)
+        h, k = xs, 0
+        for layer, (o, i) in enumerate(shapes):
+            w = t[k:k + o * i].view(o, i)
+            b = t[k + o * i:k + o * i + o]
+            k += o * i + o
+            h = h @ w.T + b
+            if layer + 1 < len(shapes):
+                h = torch.nn.functional.softplus(h)
+        return h[:, 0]
+
+    def residuals(t):
+        return f(t, x) - y
+
+    one = lambda t, xi: f(t, xi[None])[0]
+    per_point_grad = functorch.vmap(functorch.grad(one), in_dims=(None, 0))
+
+    def jac(t):
+        if jacobian == "vmap":
+            return per_point_grad(t, x)
+        if jacobian == "jacrev":
+            return functorch.jacrev(residuals)(t)
+        return torch.autograd.functional.jacobian(residuals, t, vectorize=True)
+
+    start = time.perf_counter()
+    r = residuals(theta)
+    r2 = float(r @ r)
+    mu, growth = None, 2.0
+    iterations, reached, accepted_steps = 0, None, 0
+    need_jacobian = True
+    eye = torch.eye(r.numel(), dtype=torch.float64)
+    while iterations < max_iterations and time.perf_counter() - start < max_seconds:
+        if r2 < TARGET:
+            reached = time.perf_counter() - start
+            break
+        iterations += 1
+        if need_jacobian:
+            J = jac(theta)
+            A = J @ J.T
+            need_jacobian = False
+            if mu is None:
+                mu = max(tau * float(A.diagonal().max()) / r2 ** 0.5, 1e-12)
+        lam = mu * r2 ** 0.5
+        L, info = torch.linalg.cholesky_ex(A + lam * eye)
+        rho = -1.0
+        if int(info) == 0:
+            v = -(J.T @ torch.cholesky_solve(r[:, None], L)[:, 0])
+            jv = J @ v
+            predicted = float(-2.0 * (r @ jv) - jv @ jv)
+            step = v
+            if acceleration:
+                h = 0.1
+                rvv = (2.0 / h) * ((residuals(theta + h * v) - r) / h - jv)
+                a = -(J.T @ torch.cholesky_solve(rvv[:, None], L)[:, 0])
+                if bool(torch.isfinite(rvv).all()) and 2.0 * float(a.norm()) <= 0.75 * float(v.norm()):
+                    step = v + 0.5 * a
+            r_trial = residuals(theta + step)
+            r2_trial = float(r_trial @ r_trial)
+            if r2_trial == r2_trial and predicted > 0:
+                rho = (r2 - r2_trial) / predicted
+        if rho > 1e-4:
+            theta = theta + step
+            r, r2 = r_trial, r2_trial
+            need_jacobian = True
+            accepted_steps += 1
+            mu = max(mu * max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), 1e-12)
+            growth = 2.0
+        else:
+            mu *= growth
+            growth *= 2.0
+    return {"iterations": iterations, "accepted": accepted_steps, "seconds_to_target": reached,
+            "loss_final": r2, "seconds": time.perf_counter() - start}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--locus-bin", default="build-bench/bench/solvers/locus_solvers_time_to_loss")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--jacobian", choices=["vmap", "jacrev", "autograd"], default="vmap")
+    ap.add_argument("--tau", type=float, default=3e-6)
+    ap.add_argument("--no-acceleration", action="store_true")
+    ap.add_argument("--max-iterations", type=int, default=5000)
+    ap.add_argument("--torch-seconds", type=float, default=120.0)
+    ap.add_argument("--json", help="write all results here")
+    args = ap.parse_args()
+
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
+               OPENBLAS_NUM_THREADS=str(args.threads))
+    results = []
+    print("%4s %12s %12s %12s %12s %8s" % ("seed", "locus_iter*", "locus_s", "torch_iter",
+                                          "torch_s", "ratio"))
+    for seed in args.seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run([args.locus_bin, "--seed", str(seed), "--methods", "lm",
+                                  "--export", tmp, "--threads", str(args.threads)],
+                                 check=True, capture_output=True, text=True, env=env).stdout
+            locus_run = json.loads(out)
+            torch_run = torch_lm(tmp, args.threads, args.jacobian, args.tau,
+                                 not args.no_acceleration, args.max_iterations, args.torch_seconds)
+        lm = locus_run["runs"][0]
+        locus_s = lm["seconds_to_loss"]["%.0e" % TARGET]
+        ratio = (torch_run["seconds_to_target"] / locus_s
+                 if locus_s and torch_run["seconds_to_target"] else None)
+        results.append({"seed": seed, "locus": locus_run, "torch_lm": torch_run, "ratio": ratio})
+        print("%4d %12s %12s %12d %12s %8s" % (
+            seed, lm["iterations"], "-" if locus_s is None else "%.3f" % locus_s,
+            torch_run["iterations"],
+            "-" if torch_run["seconds_to_target"] is None else "%.3f" % torch_run["seconds_to_target"],
+            "-" if ratio is None else "%.2fx" % ratio))
+        sys.stdout.flush()
+    ratios = [r["ratio"] for r in results if r["ratio"] is not None]
+    if ratios:
+        print("median torch / locus: %.2fx over %d seeds" % (statistics.median(ratios), len(ratios)))
+    if args.json:
+        write_json(args.json, results, args)
+
+if __name__ == "__main__":
+    main()
