@@ -165,9 +165,9 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
       fill_rows(m, p, data.x, backward(m, theta, p, seed), b.data(), rows, r * d, 1);
     }
   }
-  // The lower triangle of gn_scale B^T B in fixed tiles of 256 x 256 (each one GEMM whose shape
-  // depends on n alone, so each entry is summed in the same order for any thread count); a block
-  // of 256 columns amortises the packing of B's rows over 256 columns.
+  // The lower triangle of gn_scale B^T B in fixed tiles of 256 x 256, each one single-threaded
+  // GEMM (a syrk on the diagonal) whose shape depends on n alone, so each entry is summed in the
+  // same order for any thread count; a block of 256 columns amortises the packing of B's rows.
   MatrixXd h(n, n);
   constexpr Index tile = 256;
   for (Index c0 = 0; c0 < n; c0 += tile) {
@@ -176,8 +176,15 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
     dynamic, 1) if (tiles > 1 && double(rows) * double(cw) * double(n - c0) > k_parallel_work)
     for (Index t = 0; t < tiles; ++t) {
       const Index r0 = c0 + t * tile, rw = std::min(tile, n - r0);
-      h.block(r0, c0, rw, cw).noalias() =
-          gn_scale * (b.middleCols(r0, rw).transpose() * b.middleCols(c0, cw));
+      if (t == 0) {  // the diagonal tile: its lower triangle only (a syrk)
+        h.block(c0, c0, cw, cw).setZero();
+        h.block(c0, c0, cw, cw)
+            .selfadjointView<Eigen::Lower>()
+            .rankUpdate(b.middleCols(c0, cw).transpose(), gn_scale);
+      } else {
+        h.block(r0, c0, rw, cw).noalias() =
+            gn_scale * (b.middleCols(r0, rw).transpose() * b.middleCols(c0, cw));
+      }
     }
     report_progress(progress, {.stage = stage, .done = c0 + cw, .total = n});
   }
