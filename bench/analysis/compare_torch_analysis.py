@@ -110,12 +110,17 @@ def torch_net(widths, theta):
     return net
 
 
-def mlpgf_rows(reps):
+def print_row(name, t_locus, t_torch, how, diff):
+    print(f"{name:38s} {t_locus:10.5f} {t_torch:10.5f} {t_torch / t_locus:7.2f} {diff:13.2e}"
+          f"  {how}", flush=True)
+
+
+def mlpgf_rows(reps, widths_h, sizes):
     """MLPGradientFlow's conditions, 1 thread: (name, locus s, torch s, torch method, diff)."""
     rows = []
     rng = np.random.default_rng(0)
-    for h in (10, 25, 50, 100):
-        for d in (100, 1000, 10000):
+    for h in widths_h:
+        for d in sizes:
             widths = [2, h, 1]
             model = locus.Mlp(widths, activation="softplus")
             theta = model.init_parameters(seed=1)
@@ -127,6 +132,7 @@ def mlpgf_rows(reps):
             tt, how = fastest(tl.hessian_methods(), reps)
             t_locus = median_time(lambda: locus.hessian(model, theta, x, y), max(reps, 5))
             rows.append((f"Hessian [2,{h},1] n={model.n_params} N={d}", t_locus, tt, how, diff))
+            print_row(*rows[-1])
     return rows
 
 
@@ -136,13 +142,18 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workloads", default="dense,jacobian,lanczos,mlpgf")
     ap.add_argument("--skip-large", action="store_true", help="the same as leaving out lanczos")
+    ap.add_argument("--mlpgf-widths", default="10,25,50,100", help="hidden widths h of [2,h,1]")
+    ap.add_argument("--mlpgf-points", default="100,1000,10000", help="numbers of points N")
     a = ap.parse_args()
     workloads = set(a.workloads.split(","))
     rows = []
+    print(f"{'workload':38s} {'locus s':>10s} {'torch s':>10s} {'ratio':>7s} {'max rel diff':>13s}"
+          "  fastest torch method", flush=True)
     if "mlpgf" in workloads:
         torch.set_num_threads(1)
         locus.set_num_threads(1)
-        rows += mlpgf_rows(a.repetitions)
+        rows += mlpgf_rows(a.repetitions, [int(h) for h in a.mlpgf_widths.split(",")],
+                           [int(d) for d in a.mlpgf_points.split(",")])
     torch.set_num_threads(a.threads)
     locus.set_num_threads(a.threads)
 
@@ -171,10 +182,12 @@ def main():
         rows.append(("dense Hessian + eigenvalues, n=2401", median_time(locus_dense, a.repetitions),
                      t_h + t_e, how_h + " + " + how_e,
                      float(np.max(np.abs(ev_t - ev_l)) / np.max(np.abs(ev_l)))))
+        print_row(*rows[-1])
         rows.append(("dense Hessian only, n=2401",
                      median_time(lambda: locus.hessian(model, theta, x, y), a.repetitions),
                      t_h, how_h, float(np.max(np.abs(locus.hessian(model, theta, x, y) - hn)) /
                                        np.max(np.abs(hn)))))
+        print_row(*rows[-1])
 
     if "jacobian" in workloads:
         eps = np.finfo(float).eps
@@ -196,6 +209,7 @@ def main():
         t_j, how_j = fastest(jac_methods, a.repetitions)
         rows.append(("Jacobian + SVD + rank, 500 x 2401", median_time(locus_jac, a.repetitions),
                      t_j, how_j, 0.0))
+        print_row(*rows[-1])
 
     if "lanczos" in workloads and not a.skip_large:
         widths = [784, 512, 512, 10]
@@ -238,12 +252,10 @@ def main():
         top_l = np.sort(rl["eigenvalues"])[-10:]
         rows.append(("top-10 Lanczos, n=669706", tl, tt, "scipy eigsh on torch HVPs",
                      float(np.max(np.abs(np.sort(rt) - top_l)) / np.max(np.abs(top_l)))))
+        print_row(*rows[-1])
 
-    print(f"{'workload':38s} {'locus s':>10s} {'torch s':>10s} {'ratio':>7s} {'max rel diff':>13s}"
-          "  fastest torch method")
-    for name, t_locus, t_torch, how, diff in rows:
-        print(f"{name:38s} {t_locus:10.5f} {t_torch:10.5f} {t_torch / t_locus:7.2f} {diff:13.2e}"
-              f"  {how}")
+    print("\nratio = torch / locus (> 1: locus faster); each row was printed when measured",
+          flush=True)
 
 
 if __name__ == "__main__":

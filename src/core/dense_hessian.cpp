@@ -18,49 +18,62 @@ namespace {
 // Loops with less work than this (multiply-adds) run on the calling thread: an OpenMP fork/join
 // costs a few microseconds, the time of ~10^5 multiply-adds.
 constexpr double k_parallel_work = 1e5;
+// Scratch matrices up to 64 MB stay with the thread after a call (see Scratch).
+constexpr Index k_keep_doubles = Index(1) << 23;
 
 // The forward pass on all d points: act[k] = sigma(z_{k-1}) (the input of layer k, k >= 1),
 // d1[k] = sigma'(z_{k-1}), d2[k] = sigma''(z_{k-1}), and the output s z_{K-1}.
 struct Pass {
   std::vector<MatrixXd> act, d1, d2;
-  MatrixXd out;
+  MatrixXd z, out;
 };
 
-Pass forward(const Mlp& m, const MatrixXd& x, const VectorXd& theta) {
+// The calling thread's matrices, kept from call to call: on a fresh allocation above glibc's mmap
+// threshold (128 KB) every 4 KB page faults on first touch, which cost more than the arithmetic
+// here ([2,10,1], N = 10^4: 40 ms of page faults for 1 ms of GEMM). Repeated calls of one
+// problem size reuse them without reallocating.
+struct Scratch {
+  Pass pass;
+  std::vector<MatrixXd> dz;             // backward pass of one seed
+  MatrixXd b, g, seed, xt, ga, w, wdz;  // B, dL/dout, seed, x~, second-order term's factors
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+void forward(const Mlp& m, const MatrixXd& x, const VectorXd& theta, Pass& p) {
   const int K = m.n_layers();
-  Pass p;
   p.act.resize(K);
   p.d1.resize(K);
   p.d2.resize(K);
-  MatrixXd z;
   for (int k = 0; k < K; ++k) {
     const LayerSlice& s = m.layer(k);
-    z.noalias() = (k ? p.act[k] : x) * ConstMap(theta.data() + s.weight_offset, s.in, s.out);
+    p.z.noalias() = (k ? p.act[k] : x) * ConstMap(theta.data() + s.weight_offset, s.in, s.out);
     if (s.bias_offset >= 0)
-      z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
+      p.z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
     if (k + 1 == K) {
-      p.out = m.output_scale() * z;
+      p.out.noalias() = m.output_scale() * p.z;
       break;
     }
-    for (MatrixXd* a : {&p.act[k + 1], &p.d1[k + 1], &p.d2[k + 1]}) a->resize(z.rows(), z.cols());
-    activation_batch(m.activation(), z.data(), static_cast<long>(z.size()), p.act[k + 1].data(),
+    for (MatrixXd* a : {&p.act[k + 1], &p.d1[k + 1], &p.d2[k + 1]})
+      a->resize(p.z.rows(), p.z.cols());
+    activation_batch(m.activation(), p.z.data(), static_cast<long>(p.z.size()), p.act[k + 1].data(),
                      p.d1[k + 1].data(), p.d2[k + 1].data());
   }
-  return p;
 }
 
 // dz[k] = d(sum_i seed_i . out_i) / dz_k on all points (d x out_k), k = 0..K-1.
-std::vector<MatrixXd> backward(const Mlp& m, const VectorXd& theta, const Pass& p,
-                               const MatrixXd& seed) {
+void backward(const Mlp& m, const VectorXd& theta, const Pass& p, const MatrixXd& seed,
+              std::vector<MatrixXd>& dz) {
   const int K = m.n_layers();
-  std::vector<MatrixXd> dz(K);
-  dz[K - 1] = m.output_scale() * seed;
+  dz.resize(K);
+  dz[K - 1].noalias() = m.output_scale() * seed;
   for (int k = K - 1; k > 0; --k) {
     const LayerSlice& s = m.layer(k);
     dz[k - 1].noalias() = dz[k] * ConstMap(theta.data() + s.weight_offset, s.in, s.out).transpose();
     dz[k - 1].array() *= p.d1[k].array();
   }
-  return dz;
 }
 
 // The per-point gradients of seed_i . out_i written as rows of the column-major matrix b (leading
@@ -90,30 +103,34 @@ void fill_rows(const Mlp& m, const Pass& p, const MatrixXd& x, const std::vector
 // triangle of h. ga = dL/da_1 = dz_1 W_1, with dz_1 = s G. Each hidden unit o owns the rows of
 // its incoming parameters, so the units are processed in parallel without conflicts.
 void add_second_order(const Mlp& m, const VectorXd& theta, const Pass& p, const MatrixXd& x,
-                      const MatrixXd& dz1, MatrixXd& h) {
+                      const MatrixXd& dz1, Scratch& sc, MatrixXd& h) {
   const LayerSlice& s0 = m.layer(0);
   const LayerSlice& s1 = m.layer(1);
   const Index d = x.rows(), in = s0.in, q_count = in + (s0.bias_offset >= 0 ? 1 : 0);
-  MatrixXd xt(d, q_count);  // x~ = [x, 1]
+  MatrixXd& xt = sc.xt;  // x~ = [x, 1]
+  xt.resize(d, q_count);
   xt.leftCols(in) = x;
   if (q_count > in) xt.col(in).setOnes();
   const auto index0 = [&](Index o, Index q) {  // parameter index of W_0[o,q] (q = in: b_0[o])
     return q < in ? s0.weight_offset + o * in + q : s0.bias_offset + o;
   };
-  const MatrixXd ga = dz1 * ConstMap(theta.data() + s1.weight_offset, s1.in, s1.out).transpose();
-  const MatrixXd w = p.d2[1].cwiseProduct(ga);  // sigma''(z_io) ga_io
+  sc.ga.noalias() = dz1 * ConstMap(theta.data() + s1.weight_offset, s1.in, s1.out).transpose();
+  sc.w = p.d2[1].cwiseProduct(sc.ga);  // sigma''(z_io) ga_io
   const bool parallel = double(d) * double(s0.out) * double(q_count * q_count) > k_parallel_work;
 #pragma omp parallel for schedule(static) if (parallel)
   for (Index o = 0; o < s0.out; ++o) {
-    const MatrixXd block = xt.transpose() * (xt.array().colwise() * w.col(o).array()).matrix();
+    thread_local MatrixXd weighted, block;  // each thread's own (d x q), reused across calls
+    weighted = xt.array().colwise() * sc.w.col(o).array();
+    block.noalias() = xt.transpose() * weighted;
     for (Index q = 0; q < q_count; ++q)
       for (Index r = 0; r < q_count; ++r)
         if (index0(o, q) >= index0(o, r)) h(index0(o, q), index0(o, r)) += block(q, r);
   }
   // Rows of W_1[j, o] (after every layer-0 parameter): columns W_0[o, q].
+  MatrixXd n_j;  // q x h, small
   for (Index j = 0; j < s1.out; ++j) {
-    const MatrixXd n_j =
-        xt.transpose() * (p.d1[1].array().colwise() * dz1.col(j).array()).matrix();  // q x h
+    sc.wdz = p.d1[1].array().colwise() * dz1.col(j).array();
+    n_j.noalias() = xt.transpose() * sc.wdz;
     for (Index o = 0; o < s0.out; ++o)
       for (Index q = 0; q < q_count; ++q)
         h(s1.weight_offset + j * s1.in + o, index0(o, q)) += n_j(q, o);
@@ -138,18 +155,23 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
                    "the dense Hessian of " + std::to_string(n) + " parameters on " +
                        std::to_string(d) + " points",
                    "n^2 + l d n doubles");
-  const Pass p = forward(m, data.x, theta);
+  Scratch& sc = scratch();
+  const Pass& p = sc.pass;
+  forward(m, data.x, theta, sc.pass);
   const double c = objective.scale();
   // G = dL/d out, and the rows of B = Lambda^(1/2) J, one backward pass per output r.
-  MatrixXd g, b(rows, n), seed = MatrixXd::Zero(d, l);
+  MatrixXd &g = sc.g, &b = sc.b, &seed = sc.seed;
+  b.resize(rows, n);
+  seed.resize(d, l);
   double gn_scale = 1.0;
   if (objective.loss_spec().kind == LossKind::squared) {
-    g = (2.0 * c) * (p.out - data.y);
+    g.noalias() = (2.0 * c) * (p.out - data.y);
     gn_scale = 2.0 * c;  // Lambda_i = 2c I: B = J and H_GN = 2c J^T J
     for (Index r = 0; r < l; ++r) {
       seed.setZero();
       seed.col(r).setOnes();
-      fill_rows(m, p, data.x, backward(m, theta, p, seed), b.data(), rows, r * d, 1);
+      backward(m, theta, p, seed, sc.dz);
+      fill_rows(m, p, data.x, sc.dz, b.data(), rows, r * d, 1);
     }
   } else {
     // Softmax rows with the log-sum-exp shift; m_i = sum_j y_ij.
@@ -162,7 +184,8 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
       seed = -prob;
       seed.col(r).array() += 1.0;
       seed.array().colwise() *= (c * mass.array() * prob.col(r).array()).sqrt();
-      fill_rows(m, p, data.x, backward(m, theta, p, seed), b.data(), rows, r * d, 1);
+      backward(m, theta, p, seed, sc.dz);
+      fill_rows(m, p, data.x, sc.dz, b.data(), rows, r * d, 1);
     }
   }
   // The lower triangle of gn_scale B^T B in fixed tiles of 256 x 256, each one single-threaded
@@ -188,8 +211,13 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
     }
     report_progress(progress, {.stage = stage, .done = c0 + cw, .total = n});
   }
-  if (m.n_layers() == 2) add_second_order(m, theta, p, data.x, m.output_scale() * g, h);
+  if (m.n_layers() == 2) {
+    g *= m.output_scale();  // dz_1 = s G
+    add_second_order(m, theta, p, data.x, g, sc, h);
+  }
   h.triangularView<Eigen::StrictlyUpper>() = h.transpose();
+  // A large B is not kept: its page faults are then small against its l d n^2 / 2 multiply-adds.
+  if (b.size() > k_keep_doubles) b.resize(0, 0);
   return h;
 }
 
@@ -197,13 +225,16 @@ MatrixXd assemble_jacobian(const Objective& objective, const VectorXd& theta) {
   const Mlp& m = objective.model();
   const Dataset& data = objective.data();
   const Index d = data.size(), l = m.output_dim(), n = m.n_params();
-  const Pass p = forward(m, data.x, theta);
-  MatrixXd jac(l * d, n), seed(d, l);
+  Scratch& sc = scratch();
+  forward(m, data.x, theta, sc.pass);
+  MatrixXd jac(l * d, n), &seed = sc.seed;
+  seed.resize(d, l);
   for (Index j = 0; j < l; ++j) {
     // Seed e_j at every point: dr_ij / dtheta into rows i*l + j.
     seed.setZero();
     seed.col(j).setOnes();
-    fill_rows(m, p, data.x, backward(m, theta, p, seed), jac.data(), l * d, j, l);
+    backward(m, theta, sc.pass, seed, sc.dz);
+    fill_rows(m, sc.pass, data.x, sc.dz, jac.data(), l * d, j, l);
   }
   return jac;
 }
