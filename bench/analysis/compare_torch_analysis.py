@@ -4,9 +4,18 @@
   2. residual Jacobian + SVD + numerical rank, same problem
   3. top-10 Hessian eigenvalues by Lanczos on [784,512,512,10], d = 1024 (n = 669,706):
      locus (Spectra on exact HVPs) vs scipy.sparse.linalg.eigsh on a PyTorch HVP operator
+  4. (mlpgf) MLPGradientFlow's benchmark conditions: the dense Hessian alone, 1 thread, softplus,
+     [2,h,1] with h = 10, 25, 50, 100 (n = 41..401) on N = 10^2, 10^3, 10^4 points
 
-Medians over --repetitions runs; ratio = torch / locus (> 1: locus faster). Run with
-PYTHONPATH=build/python /usr/bin/python3 bench/analysis/compare_torch_analysis.py
+For the dense Hessian and the Jacobian the torch side is the FASTEST of several methods, timed
+separately (the table names the winner): torch.autograd.functional.hessian, functorch.hessian
+(jacfwd over jacrev, vmapped) and a loop of n double-backward HVPs on one retained graph; for
+eigenvalues scipy.linalg.eigvalsh (LAPACK evd) and torch.linalg.eigvalsh; for the Jacobian
+functorch.jacrev (vmapped) and torch.autograd.functional.jacobian(vectorize=True), then LAPACK
+gesdd singular values. Medians over --repetitions runs; ratio = torch / locus (> 1: locus
+faster). Run with
+PYTHONPATH=build/python /usr/bin/python3 bench/analysis/compare_torch_analysis.py \
+    [--workloads dense,jacobian,lanczos,mlpgf] [--threads 2] [--repetitions 3]
 """
 
 import argparse
@@ -14,6 +23,7 @@ import statistics
 import time
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse.linalg as sla
 import functorch
 import torch
@@ -31,6 +41,63 @@ def median_time(f, reps):
     return statistics.median(times)
 
 
+def fastest(methods, reps):
+    """(median seconds, name) of the fastest of {name: function}."""
+    return min((median_time(f, reps), name) for name, f in methods.items())
+
+
+class TorchLoss:
+    """A float64 torch MLP with locus's parameter layout: the squared loss (sum) of its flat
+    parameters, its residuals, and the fastest ways to its dense Hessian."""
+
+    def __init__(self, widths, theta, x, y):
+        self.net = torch_net(widths, theta)
+        self.names = [n for n, _ in self.net.named_parameters()]
+        self.shapes = [p.shape for p in self.net.parameters()]
+        self.xt, self.yt = torch.from_numpy(x), torch.from_numpy(y)
+        self.flat = torch.from_numpy(theta.copy())
+
+    def unflatten(self, p):
+        out, i = [], 0
+        for s in self.shapes:
+            k = int(np.prod(s))
+            out.append(p[i:i + k].view(s))
+            i += k
+        return out
+
+    def residuals(self, p):
+        out = functional_call(self.net, dict(zip(self.names, self.unflatten(p))), (self.xt,))
+        return (out - self.yt).reshape(-1)
+
+    def loss(self, p):
+        return (self.residuals(p) ** 2).sum()
+
+    def hvp_loop(self):
+        """n double-backward HVPs with the unit vectors on one retained graph."""
+        p = self.flat.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(self.loss(p), p, create_graph=True)
+        n = p.numel()
+        h = torch.empty(n, n, dtype=torch.float64)
+        e = torch.zeros(n, dtype=torch.float64)
+        for j in range(n):
+            e[j] = 1.0
+            (h[j],) = torch.autograd.grad(g, p, e, retain_graph=True)
+            e[j] = 0.0
+        return h
+
+    def hessian_methods(self, max_functorch_doubles=2e8):
+        """The torch ways to the dense Hessian; functorch's vmapped forward-over-reverse holds
+        n x (N x width) tangents and is left out above max_functorch_doubles."""
+        n, d = self.flat.numel(), self.xt.shape[0]
+        width = max(s[0] for s in self.shapes)
+        methods = {"autograd.functional.hessian":
+                   lambda: torch.autograd.functional.hessian(self.loss, self.flat),
+                   "HVP loop, retained graph": self.hvp_loop}
+        if n * d * width <= max_functorch_doubles:
+            methods["functorch.hessian"] = lambda: functorch.hessian(self.loss)(self.flat)
+        return methods
+
+
 def torch_net(widths, theta):
     """nn.Sequential with locus's parameter layout (state-dict order)."""
     layers = []
@@ -43,72 +110,108 @@ def torch_net(widths, theta):
     return net
 
 
+def print_row(name, t_locus, t_torch, how, diff):
+    print(f"{name:38s} {t_locus:10.5f} {t_torch:10.5f} {t_torch / t_locus:7.2f} {diff:13.2e}"
+          f"  {how}", flush=True)
+
+
+def mlpgf_rows(reps, widths_h, sizes):
+    """MLPGradientFlow's conditions, 1 thread: (name, locus s, torch s, torch method, diff)."""
+    rows = []
+    rng = np.random.default_rng(0)
+    for h in widths_h:
+        for d in sizes:
+            widths = [2, h, 1]
+            model = locus.Mlp(widths, activation="softplus")
+            theta = model.init_parameters(seed=1)
+            x, y = rng.normal(size=(d, 2)), rng.normal(size=(d, 1))
+            tl = TorchLoss(widths, theta, x, y)
+            locus_h = locus.hessian(model, theta, x, y)
+            torch_h = tl.hvp_loop().numpy()
+            diff = float(np.max(np.abs(locus_h - torch_h)) / np.max(np.abs(torch_h)))
+            tt, how = fastest(tl.hessian_methods(), reps)
+            t_locus = median_time(lambda: locus.hessian(model, theta, x, y), max(reps, 5))
+            rows.append((f"Hessian [2,{h},1] n={model.n_params} N={d}", t_locus, tt, how, diff))
+            print_row(*rows[-1])
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument("--workloads", default="dense,jacobian,lanczos,mlpgf")
+    ap.add_argument("--skip-large", action="store_true", help="the same as leaving out lanczos")
+    ap.add_argument("--mlpgf-widths", default="10,25,50,100", help="hidden widths h of [2,h,1]")
+    ap.add_argument("--mlpgf-points", default="100,1000,10000", help="numbers of points N")
     a = ap.parse_args()
+    workloads = set(a.workloads.split(","))
+    rows = []
+    print(f"{'workload':38s} {'locus s':>10s} {'torch s':>10s} {'ratio':>7s} {'max rel diff':>13s}"
+          "  fastest torch method", flush=True)
+    if "mlpgf" in workloads:
+        torch.set_num_threads(1)
+        locus.set_num_threads(1)
+        rows += mlpgf_rows(a.repetitions, [int(h) for h in a.mlpgf_widths.split(",")],
+                           [int(d) for d in a.mlpgf_points.split(",")])
     torch.set_num_threads(a.threads)
     locus.set_num_threads(a.threads)
-    rows = []
 
     widths = [10, 200, 1]
     model = locus.Mlp(widths, activation="softplus")
     theta = model.init_parameters(seed=1)
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(500, 10)), rng.normal(size=(500, 1))
-    net = torch_net(widths, theta)
-    params = list(net.parameters())
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    flat = torch.nn.utils.parameters_to_vector(params).detach()
+    tl = TorchLoss(widths, theta, x, y)
 
-    def f_flat(p):
-        out = functional_call(net, dict(zip([n for n, _ in net.named_parameters()],
-                                                       unflatten(p))), (xt,))
-        return ((out - yt) ** 2).sum()
+    if "dense" in workloads:
+        # The Hessian by the fastest torch method, then the fastest eigenvalue routine on it.
+        t_h, how_h = fastest(tl.hessian_methods(), a.repetitions)
+        h = tl.hvp_loop()
+        hn = h.numpy()
+        t_e, how_e = fastest({"scipy eigvalsh (evd)":
+                              lambda: scipy.linalg.eigvalsh(hn, driver="evd"),
+                              "torch.linalg.eigvalsh": lambda: torch.linalg.eigvalsh(h)},
+                             a.repetitions)
 
-    shapes = [p.shape for p in params]
+        def locus_dense():
+            return locus.hessian_spectrum(model, theta, x, y, method="dense")
 
-    def unflatten(p):
-        out, i = [], 0
-        for s in shapes:
-            k = int(np.prod(s))
-            out.append(p[i:i + k].view(s))
-            i += k
-        return out
+        ev_t = scipy.linalg.eigvalsh(hn, driver="evd")
+        ev_l = locus_dense()["eigenvalues"]
+        rows.append(("dense Hessian + eigenvalues, n=2401", median_time(locus_dense, a.repetitions),
+                     t_h + t_e, how_h + " + " + how_e,
+                     float(np.max(np.abs(ev_t - ev_l)) / np.max(np.abs(ev_l)))))
+        print_row(*rows[-1])
+        rows.append(("dense Hessian only, n=2401",
+                     median_time(lambda: locus.hessian(model, theta, x, y), a.repetitions),
+                     t_h, how_h, float(np.max(np.abs(locus.hessian(model, theta, x, y) - hn)) /
+                                       np.max(np.abs(hn)))))
+        print_row(*rows[-1])
 
-    def torch_dense():
-        h = functorch.hessian(f_flat)(flat)
-        return torch.linalg.eigvalsh(h)
+    if "jacobian" in workloads:
+        eps = np.finfo(float).eps
 
-    def locus_dense():
-        return locus.hessian_spectrum(model, theta, x, y, method="dense")
+        def rank_of(j):
+            s = torch.linalg.svdvals(j)  # LAPACK gesdd
+            return int((s > max(j.shape) * eps * s[0]).sum())
 
-    ev_t = torch_dense().numpy()
-    ev_l = locus_dense()["eigenvalues"]
-    rows.append(("dense Hessian + eigh, n=2401", median_time(locus_dense, a.repetitions),
-                 median_time(torch_dense, a.repetitions),
-                 float(np.max(np.abs(np.sort(ev_t) - ev_l)) / np.max(np.abs(ev_l)))))
+        jac_methods = {
+            "functorch.jacrev + gesdd": lambda: rank_of(functorch.jacrev(tl.residuals)(tl.flat)),
+            "functional.jacobian(vectorize) + gesdd": lambda: rank_of(
+                torch.autograd.functional.jacobian(tl.residuals, tl.flat, vectorize=True))}
 
-    def residuals(p):
-        out = functional_call(net, dict(zip([n for n, _ in net.named_parameters()],
-                                                       unflatten(p))), (xt,))
-        return (out - yt).reshape(-1)
+        def locus_jac():
+            return locus.jacobian_rank(model, theta, x, y)["rank"]
 
-    def torch_jac():
-        j = functorch.jacrev(residuals)(flat)
-        s = torch.linalg.svdvals(j)
-        return int((s > max(j.shape) * np.finfo(float).eps * s[0]).sum())
+        for f in jac_methods.values():
+            assert f() == locus_jac()
+        t_j, how_j = fastest(jac_methods, a.repetitions)
+        rows.append(("Jacobian + SVD + rank, 500 x 2401", median_time(locus_jac, a.repetitions),
+                     t_j, how_j, 0.0))
+        print_row(*rows[-1])
 
-    def locus_jac():
-        return locus.jacobian_rank(model, theta, x, y)["rank"]
-
-    assert torch_jac() == locus_jac()
-    rows.append(("Jacobian + SVD + rank, 500 x 2401", median_time(locus_jac, a.repetitions),
-                 median_time(torch_jac, a.repetitions), 0.0))
-
-    if not a.skip_large:
+    if "lanczos" in workloads and not a.skip_large:
         widths = [784, 512, 512, 10]
         model = locus.Mlp(widths, activation="softplus")
         theta = model.init_parameters(seed=1)
@@ -154,17 +257,17 @@ def main():
         tl, rl = with_counts(locus_lanczos)
         tt, rt = with_counts(torch_lanczos)
         top_l = np.sort(rl["eigenvalues"])[-10:]
-        rows.append(("top-10 Lanczos, n=669706", tl, tt,
+        rows.append(("top-10 Lanczos, n=669706", tl, tt, "scipy eigsh on torch HVPs",
                      float(np.max(np.abs(np.sort(rt) - top_l)) / np.max(np.abs(top_l)))))
+        print_row(*rows[-1])
         # Both run Lanczos with ncv = 21 (ARPACK's and Spectra's default for k = 10); locus also
         # pays one forward and backward pass (the operator's cached state), torch builds its
         # gradient graph once, before timing.
         print(f"Hessian-vector products, top-10 Lanczos: locus {products['locus']}, "
               f"scipy eigsh {products['torch']}")
 
-    print(f"{'workload':38s} {'locus s':>10s} {'torch s':>10s} {'ratio':>7s} {'max rel diff':>13s}")
-    for name, tl, tt, diff in rows:
-        print(f"{name:38s} {tl:10.4f} {tt:10.4f} {tt / tl:7.2f} {diff:13.2e}")
+    print("\nratio = torch / locus (> 1: locus faster); each row was printed when measured",
+          flush=True)
 
 
 if __name__ == "__main__":

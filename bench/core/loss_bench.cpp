@@ -74,7 +74,9 @@ Problem make_problem(const benchmark::State& state) {
 //   Objective::hvp          8F - 5F_0    the forward pass, the backward pass without dW_k (2F -
 //   F_0),
 //                                        then apply
-//   dense Hessian           (3F - F_0) + n (6F - 4F_0)   one cached pass + n applies
+//   dense Hessian           (3F - F_0) + n (6F - 4F_0)   one cached pass + n applies (depth >= 2)
+//                           l d n^2                      B^T B, lower half (at most one hidden
+//                                                        layer: src/core/dense_hessian.cpp)
 // Elementwise work (activations and their derivatives, Hadamard products, bias sums) is O(d times
 // the sum of widths) and not counted, so FLOP/s is the GEMM throughput achieved.
 enum class Work { loss, gradient, hvp, hvp_cached, hessian };
@@ -94,6 +96,10 @@ double gemm_flops(const locus::Mlp& model, Index d, Work work) {
     case Work::hvp_cached:
       return 6 * f - 4 * f0;
     case Work::hessian:
+      // At most one hidden layer: the GEMM assembly's B^T B (B = J, l d x n), lower half.
+      if (model.n_layers() <= 2)
+        return static_cast<double>(d * model.output_dim()) *
+               static_cast<double>(model.n_params() * model.n_params());
       return 3 * f - f0 + static_cast<double>(model.n_params()) * (6 * f - 4 * f0);
   }
   return 0.0;
@@ -212,5 +218,16 @@ BENCHMARK(BM_Loss_HvpAfterGradient)->Apply(small_and_large);
 BENCHMARK(BM_Loss_HessianOperatorApply)->Apply(small_and_large);
 BENCHMARK(BM_Loss_Jacobian)->Apply(small_only);
 BENCHMARK(BM_Loss_Hessian)->Apply(small_only_ms);
+
+// MLPGradientFlow's benchmark conditions: the dense Hessian of [2,h,1] softplus (n = 4h + 1 =
+// 41..401) on N = 10^2..10^4 points, one thread.
+void mlpgradientflow_sizes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"p", "h", "depth", "l", "d", "nthreads"})
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+  for (int64_t h : {10, 25, 50, 100})
+    for (int64_t d : {100, 1000, 10000}) b->Args({2, h, 1, 1, d, 1});
+}
+BENCHMARK(BM_Loss_Hessian)->Name("BM_Loss_HessianMlpGradientFlow")->Apply(mlpgradientflow_sizes);
 
 }  // namespace

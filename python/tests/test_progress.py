@@ -133,14 +133,18 @@ def test_a_raising_callback_reaches_the_caller():
 
 
 def test_dense_hessian_reports_its_columns_and_keeps_its_bits():
-    # n = 4*70 + 70 + 70 + 1 = 421 parameters: blocks of 64 columns end at 64, 128, ..., 384, 421.
-    m = locus.Mlp([4, 70, 1], activation="tanh")
-    p = m.init_parameters(seed=1)
     x = np.random.default_rng(0).standard_normal((30, 4))
     y = np.sin(x[:, :1])
-    events = []
-    h = locus.hessian(m, p, x, y, callback=events.append)
-    assert [e["done"] for e in events] == [64, 128, 192, 256, 320, 384, 421]
-    assert all(e["total"] == 421 and e["stage"] == "dense Hessian (HVP columns)" for e in events)
-    # The same HVP columns either way: bitwise the matrix built without a listener.
-    assert np.array_equal(h, locus.hessian(m, p, x, y))
+    # One hidden layer, n = 4*70 + 70 + 70 + 1 = 421: assembled by GEMMs in blocks of 256 columns.
+    # Two hidden layers, n = 4*20 + 20 + 20*15 + 15 + 15 + 1 = 431: HVP columns in blocks of 64.
+    for widths, done, stage in (([4, 70, 1], [256, 421], "dense Hessian (GEMM)"),
+                                ([4, 20, 15, 1], [64, 128, 192, 256, 320, 384, 431],
+                                 "dense Hessian (HVP columns)")):
+        m = locus.Mlp(widths, activation="tanh")
+        p = m.init_parameters(seed=1)
+        events = []
+        h = locus.hessian(m, p, x, y, callback=events.append)
+        assert [e["done"] for e in events] == done
+        assert all(e["total"] == m.n_params and e["stage"] == stage for e in events)
+        # The same assembly either way: bitwise the matrix built without a listener.
+        assert np.array_equal(h, locus.hessian(m, p, x, y))

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/dense_hessian.hpp"
 #include "linalg/eigen.hpp"
 #include "linalg/random.hpp"
 #include "locus/core/options.hpp"
@@ -343,6 +344,9 @@ MatrixXd dense_hessian(const Objective& objective, const VectorXd& theta,
                        const ProgressCallback& progress) {
   if (!progress) return objective.hessian(theta);
   objective.model().check_parameters(theta);
+  // The same assembly as Objective::hessian, with an event per block of 256 columns of B^T B.
+  if (detail::gemm_hessian_applies(objective))
+    return detail::assemble_hessian(objective, theta, progress, "dense Hessian (GEMM)");
   const Index n = objective.n_params();
   io::check_memory(3.0 * 8.0 * double(n) * double(n),
                    "the dense Hessian of " + std::to_string(n) + " parameters", "3 n^2 doubles");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dense_hessian.hpp"
 #include "locus/io/memory.hpp"
 
 namespace locus {
@@ -467,47 +468,11 @@ VectorXd Objective::residuals(const VectorXd& theta) const {
 MatrixXd Objective::jacobian(const VectorXd& theta) const {
   require_squared("the residual Jacobian");
   model_.check_parameters(theta);
-  const Engine e(model_, *data_, loss_);
-  const Index l = model_.output_dim(), n = n_params();
-  io::check_memory(8.0 * double(n) * double(n_residuals()),
+  io::check_memory(8.0 * double(n_params()) * double(n_residuals()),
                    "the Jacobian of " + std::to_string(n_residuals()) + " residuals x " +
-                       std::to_string(n) + " parameters",
+                       std::to_string(n_params()) + " parameters",
                    "l d n doubles");
-  const int K = model_.n_layers();
-  // Column by column: for the weight W_k[o, q] (parameter index weight_offset + o * in + q) the
-  // entries of point i are dr_ij/dW_k[o, q] = dz_k(i, o) act_k(i, q), a product of two columns
-  // of the chunk's matrices written into a contiguous (l = 1) or stride-l piece of one column of
-  // J; chunks fill disjoint rows, so the threads write to disjoint memory.
-  MatrixXd jac(n_residuals(), n);
-  const auto chunks = make_chunks(data_->size());
-#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
-  for (size_t c = 0; c < chunks.size(); ++c) {
-    Workspace& w = workspace(chunks[c]);
-    ChunkState& st = w.st;
-    st.chunk = chunks[c];
-    e.forward(theta, st, true);
-    const Index rows = st.chunk.size;
-    for (Index j = 0; j < l; ++j) {
-      // Seed dr_{ij}/d(out) = e_j for every point i of the chunk: per-point gradients.
-      w.gout.setZero(rows, l);
-      w.gout.col(j).setOnes();
-      e.backward(theta, st, w.gout, nullptr);
-      const auto column = [&](Index col) {
-        return Eigen::Map<VectorXd, 0, Eigen::InnerStride<>>(
-            jac.col(col).data() + st.chunk.begin * l + j, rows, Eigen::InnerStride<>(l));
-      };
-      for (int k = 0; k < K; ++k) {
-        const LayerSlice& s = model_.layer(k);
-        const Eigen::Ref<const MatrixXd> a = e.input(st, k);
-        for (Index o = 0; o < s.out; ++o) {
-          for (Index q = 0; q < s.in; ++q)
-            column(s.weight_offset + o * s.in + q) = st.dz[k].col(o).cwiseProduct(a.col(q));
-          if (s.bias_offset >= 0) column(s.bias_offset + o) = st.dz[k].col(o);
-        }
-      }
-    }
-  }
-  return jac;
+  return detail::assemble_jacobian(*this, theta);
 }
 
 VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
@@ -533,6 +498,11 @@ HessianOperator Objective::hessian_operator(const VectorXd& theta) const {
 }
 
 MatrixXd Objective::hessian(const VectorXd& theta) const {
+  // At most one hidden layer: B^T B plus block-sparse curvature, GEMMs only (dense_hessian.hpp).
+  if (detail::gemm_hessian_applies(*this)) {
+    model_.check_parameters(theta);
+    return detail::assemble_hessian(*this, theta, {}, "dense Hessian");
+  }
   const Index n = n_params();
   io::check_memory(3.0 * 8.0 * double(n) * double(n),
                    "the dense Hessian of " + std::to_string(n) + " parameters", "3 n^2 doubles");

@@ -13,7 +13,9 @@ struct SymmetricEigen {
 };
 
 // Every eigenvalue (and eigenvector when want_vectors) by LAPACK dsyevd (Householder
-// tridiagonalisation + divide and conquer). Cost O(n^3) (about 4/3 n^3 flops without vectors,
+// tridiagonalisation + divide and conquer); values only by dsyevd_2stage, whose reduction to
+// tridiagonal form goes through a band matrix with BLAS-3 updates (measured 1.4-1.7x faster than
+// dsyevd at n = 2401, one thread). Cost O(n^3) (about 4/3 n^3 flops without vectors,
 // 9 n^3 with), memory the n x n copy plus O(n^2) workspace with vectors, O(n) without. Backward
 // stable: the computed values are exact for A + E with |E|_2 ~ n eps |A|_2. Fails (converged =
 // false) only if the divide-and-conquer iteration does not converge, or A holds NaN/inf.

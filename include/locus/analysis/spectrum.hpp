@@ -122,20 +122,23 @@ Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions
 // io::json_number's rule.
 io::Json to_json(const Spectrum& s);
 
-// The dense Hessian H = d^2 L / d theta^2 at theta (n x n, 8 n^2 bytes), column j = H e_j by one
-// exact HVP, symmetrised (H + H^T)/2. With a listener the columns are built in blocks of 64 (in
-// parallel within a block) and "dense Hessian (HVP columns)" k of n is reported after each block;
-// without one it is Objective::hessian. Both give the same bits. Cost: n HVPs (about 3n
-// gradients). Throws std::invalid_argument on a wrong-length theta; io::MemoryLimitError when
-// 8 n^2 bytes exceed the memory limit (io/memory.hpp).
+// The dense Hessian H = d^2 L / d theta^2 at theta (n x n, 8 n^2 bytes), Objective::hessian's
+// matrix bit for bit, with progress. Networks with at most one hidden layer (and <= 16 outputs):
+// assembled by GEMMs, H = B^T B + block-sparse curvature (core/dense_hessian.hpp), "dense Hessian
+// (GEMM)" k of n reported after each block of 256 columns; cost l d n^2 / 2 multiply-adds, memory
+// 8 (n^2 + l d n) bytes. Deeper networks: column j = H e_j by one exact HVP, symmetrised
+// (H + H^T)/2, built in blocks of 64 columns (in parallel within a block) with "dense Hessian (HVP
+// columns)" k of n after each block; cost n HVPs (about 3n gradients). Throws
+// std::invalid_argument on a wrong-length theta; io::MemoryLimitError when the memory exceeds the
+// limit (io/memory.hpp).
 Eigen::MatrixXd dense_hessian(const Objective& objective, const Eigen::VectorXd& theta,
                               const ProgressCallback& progress = {});
 
 // The Hessian spectrum of a loss at theta. Dense uses the exact dense Hessian (cheaper than n
 // HVPs), Lanczos and SLQ the matrix-free HessianOperator; costs as operator_spectrum. Throws
 // std::invalid_argument on bad options, a refused dense size, or a wrong-length theta. `progress`
-// gets "dense Hessian (HVP columns)" k of n per block of 64 columns and an "eigensolve" stage
-// line (no count: one LAPACK call) when dense, else operator_spectrum's events.
+// gets dense_hessian's events and an "eigensolve" stage line (no count: one LAPACK call) when
+// dense, else operator_spectrum's events.
 Spectrum hessian_spectrum(const Objective& objective, const Eigen::VectorXd& theta,
                           const SpectrumOptions& options = {},
                           const ProgressCallback& progress = {});

@@ -111,8 +111,8 @@ class Objective {
   // Cost: about 3x a gradient. For many products at one theta, HessianOperator caches the
   // forward pass.
   Eigen::VectorXd hvp(const Eigen::VectorXd& theta, const Eigen::VectorXd& v) const;
-  // The dense n x n Hessian, column by column from exact HVPs (columns in parallel), then
-  // symmetrised (H + H^T)/2 (the two triangles agree to round-off). Cost: n HVPs, 8 n^2 bytes.
+  // Dense n x n Hessian, symmetric. <= 1 hidden layer: B^T B + block-sparse curvature by GEMMs,
+  // l d n^2/2 multiply-adds (src/core/dense_hessian.hpp); deeper: n HVP columns. 8 n^2 bytes.
   Eigen::MatrixXd hessian(const Eigen::VectorXd& theta) const;
   // The Hessian at theta as a matrix-free operator with the forward pass cached (for many
   // products at one point); shares this objective's data. Cost: one loss-and-gradient.

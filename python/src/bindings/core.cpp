@@ -347,8 +347,9 @@ void bind_objective(py::module_& m) {
             [&](const ProgressCallback& cb) { return analysis::dense_hessian(o, th, cb); });
       },
       LOCUS_OBJ_ARGS, py::arg("progress") = false, py::arg("callback") = py::none(),
-      "Dense exact Hessian (n x n) from n exact HVPs; 8 n^2 bytes. progress=True reports\n"
-      "'dense Hessian (HVP columns)' k of n on stderr (callback: each event).");
+      "Dense exact Hessian (n x n; 8 n^2 bytes): by GEMMs for at most one hidden layer, else\n"
+      "from n exact HVPs. progress=True reports 'dense Hessian (GEMM)' or 'dense Hessian (HVP\n"
+      "columns)' k of n on stderr (callback: each event).");
   m.def(
       "gauss_newton",
       [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,

@@ -1,0 +1,45 @@
+#pragma once
+// The dense Hessian and the residual Jacobian of an MLP loss assembled with GEMMs (private to
+// locus; Objective::hessian, Objective::jacobian and analysis::dense_hessian call it).
+//
+// For a loss L = sum_i l_i(out_i) of the network outputs out_i = f_theta(x_i) (length l),
+//   H = sum_i J_i^T Lambda_i J_i  +  sum_i sum_j G_ij grad^2 out_ij,
+// J_i = d out_i / d theta (l x n), Lambda_i = d^2 l_i / d out_i^2, G = dL/d out. The first term
+// (Gauss-Newton) is B^T B with B = Lambda^(1/2) J, l d x n: squared loss Lambda_i = 2c I; cross-
+// entropy Lambda_i = c m_i (diag p_i - p_i p_i^T) = R_i^T R_i with R_i = sqrt(c m_i) (diag
+// sqrt(p_i)
+// - sqrt(p_i) p_i^T) (softmax rows sum to 1). One GEMM over all points, in fixed tiles of H.
+// The second term is the output's curvature weighted by G; for one hidden layer (a = sigma(z),
+// z = W_0 x~ + ..., x~ = [x, 1] with the bias) it is block sparse:
+//   d^2 L / dW_0[o,q] dW_0[o,q'] += sum_i sigma''(z_io) ga_io x~_iq x~_iq'   (ga = dL/da)
+//   d^2 L / dW_0[o,q] dW_1[j,o]  += sum_i dz_1(i,j) sigma'(z_io) x~_iq        (dz_1 = s G)
+// and zero for a linear model. Deeper networks are left to HVP columns.
+
+#include <Eigen/Core>
+
+#include "locus/core/objective.hpp"
+#include "locus/core/progress.hpp"
+
+namespace locus::detail {
+
+// Whether assemble_hessian applies: at most one hidden layer, at most 16 outputs (B^T B costs
+// l d n^2 / 2 multiply-adds against ~8 d n^2 for n HVP columns) and B (8 l d n bytes) within
+// 1 GiB. Cost O(1).
+bool gemm_hessian_applies(const Objective& objective);
+
+// The exact dense Hessian at theta (n x n, symmetric bitwise: the lower triangle is computed and
+// mirrored), when gemm_hessian_applies. Bitwise identical for any number of threads: every tile
+// of H is one single-threaded GEMM of fixed shape. `progress` gets `stage` k of n after each block
+// of 64 columns (from the calling thread). Cost: l d n^2 / 2 multiply-adds for B^T B plus
+// O(d h p^2 + l d n) for B and the second-order blocks; memory 8 (n^2 + l d n) bytes, checked by
+// io::check_memory (io::MemoryLimitError). theta must already be checked.
+Eigen::MatrixXd assemble_hessian(const Objective& objective, const Eigen::VectorXd& theta,
+                                 const ProgressCallback& progress, const std::string& stage);
+
+// The residual Jacobian dr/dtheta ((l d) x n, rows r[i*l + j]) for the squared loss, any depth:
+// one backward pass per output on all points, then column (W_k[o,q]) = dz_k(:,o) .* act_k(:,q).
+// Columns are filled in parallel (disjoint memory), so the result does not depend on the thread
+// count. Cost O(l d n); theta must already be checked.
+Eigen::MatrixXd assemble_jacobian(const Objective& objective, const Eigen::VectorXd& theta);
+
+}  // namespace locus::detail
