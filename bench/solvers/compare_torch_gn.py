@@ -28,16 +28,14 @@ Prints per seed the iterations and seconds to loss < 1e-20 of both, and the medi
 torch / locus (> 1: locus is faster). PyTorch is a benchmark-only tool (Debian python3-torch).
 """
 
-import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-from compare_torch_lbfgs import write_json  # same folder: the context block and atomic write
+# same folder: the shared options, the locus run, the context block and atomic write
+from compare_torch_lbfgs import run_locus, time_to_loss_parser, write_json
 
 TARGET = 1e-20
 WIDTHS = [10, 200, 1]
@@ -130,29 +128,20 @@ def torch_lm(directory, threads, jacobian, tau, acceleration, max_iterations, ma
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--locus-bin", default="build-bench/bench/solvers/locus_solvers_time_to_loss")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    ap.add_argument("--threads", type=int, default=1)
+    ap = time_to_loss_parser(__doc__.splitlines()[0], seeds=[0, 1, 2, 3, 4], threads=1,
+                             torch_seconds=120.0)
     ap.add_argument("--jacobian", choices=["vmap", "jacrev", "autograd"], default="vmap")
     ap.add_argument("--tau", type=float, default=3e-6)
     ap.add_argument("--no-acceleration", action="store_true")
     ap.add_argument("--max-iterations", type=int, default=5000)
-    ap.add_argument("--torch-seconds", type=float, default=120.0)
-    ap.add_argument("--json", help="write all results here")
     args = ap.parse_args()
 
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
-               OPENBLAS_NUM_THREADS=str(args.threads))
     results = []
     print("%4s %12s %12s %12s %12s %8s" % ("seed", "locus_iter*", "locus_s", "torch_iter",
                                           "torch_s", "ratio"))
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as tmp:
-            out = subprocess.run([args.locus_bin, "--seed", str(seed), "--methods", "lm",
-                                  "--export", tmp, "--threads", str(args.threads)],
-                                 check=True, capture_output=True, text=True, env=env).stdout
-            locus_run = json.loads(out)
+            locus_run = run_locus(args, seed, "lm", tmp)
             torch_run = torch_lm(tmp, args.threads, args.jacobian, args.tau,
                                  not args.no_acceleration, args.max_iterations, args.torch_seconds)
         lm = locus_run["runs"][0]

@@ -104,26 +104,39 @@ def write_json(path, results, args):
     os.replace(tmp, path)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def time_to_loss_parser(description, seeds, threads, torch_seconds):
+    """The options every comparison against bench/solvers/time_to_loss.cpp takes."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--locus-bin", default="build-bench/bench/solvers/locus_solvers_time_to_loss")
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--methods", default="lm,newton,lbfgs,flow+lm")
-    ap.add_argument("--torch-seconds", type=float, default=300.0)
-    ap.add_argument("--history", type=int, default=50)
+    ap.add_argument("--seeds", type=int, nargs="+", default=seeds)
+    ap.add_argument("--threads", type=int, default=threads)
+    ap.add_argument("--torch-seconds", type=float, default=torch_seconds)
     ap.add_argument("--json", help="write all results here")
-    args = ap.parse_args()
+    return ap
 
+
+def run_locus(args, seed, methods, directory):
+    """Runs the locus timing executable for one seed with args.threads threads (OpenMP and
+    OpenBLAS), exporting the data and the initial parameters to directory; returns its JSON."""
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                OPENBLAS_NUM_THREADS=str(args.threads))
+    out = subprocess.run([args.locus_bin, "--seed", str(seed), "--methods", methods,
+                          "--export", directory, "--threads", str(args.threads)],
+                         check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out)
+
+
+def main():
+    ap = time_to_loss_parser(__doc__.splitlines()[0], seeds=[0, 1, 2], threads=2,
+                             torch_seconds=300.0)
+    ap.add_argument("--methods", default="lm,newton,lbfgs,flow+lm")
+    ap.add_argument("--history", type=int, default=50)
+    args = ap.parse_args()
+
     results = []
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as tmp:
-            out = subprocess.run([args.locus_bin, "--seed", str(seed), "--methods", args.methods,
-                                  "--export", tmp, "--threads", str(args.threads)],
-                                 check=True, capture_output=True, text=True, env=env).stdout
-            locus_runs = json.loads(out)
+            locus_runs = run_locus(args, seed, args.methods, tmp)
             torch_run = torch_lbfgs(tmp, args.threads, args.torch_seconds, args.history)
         results.append({"seed": seed, "locus": locus_runs, "torch_lbfgs": torch_run})
         print("seed %d done: torch L-BFGS loss %.3g |g| %.3g in %.1f s" % (
