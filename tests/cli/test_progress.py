@@ -14,6 +14,12 @@ import time
 
 import pytest
 
+# The commands here run long on purpose (a progress line needs time to draw): 40000 gradient
+# steps, dense analyses. Sanitized (LOCUS_SANITIZED, scripts/sanitize.sh) they take over ten
+# minutes together, so they are the native build's tests only.
+pytestmark = pytest.mark.skipif(bool(os.environ.get("LOCUS_SANITIZED")),
+                                reason="long-running by design; run by the native build")
+
 # Runs shorter than the progress interval print nothing: the tests use a short interval (on a
 # terminal the line is also refreshed every min(1 s, interval)), so that every command below,
 # each taking well over 0.05 s, shows its line.
