@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -73,10 +74,21 @@ TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
       }
       const std::string& name = it.key();
       const std::string dtype = it->at("dtype").get<std::string>();
+      // Sizes must be JSON integers in [0, 2^63): the parser keeps a float, or an integer beyond
+      // 64 bits, as a double, whose conversion to an integer would be undefined behaviour.
+      auto size_field = [&](const nlohmann::json& v, const char* what) -> std::uint64_t {
+        if (!v.is_number_unsigned() ||
+            v.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+          fail(path, "tensor '" + name + "' has " + what + " " + v.dump() +
+                         " (expected an integer from 0 to 2^63 - 1)");
+        return v.get<std::uint64_t>();
+      };
       Tensor t;
-      for (const auto& d : it->at("shape")) t.shape.push_back(d.get<std::int64_t>());
+      for (const auto& d : it->at("shape"))
+        t.shape.push_back(static_cast<std::int64_t>(size_field(d, "a dimension")));
       const auto offs = it->at("data_offsets");
-      const std::uint64_t b = offs.at(0).get<std::uint64_t>(), e = offs.at(1).get<std::uint64_t>();
+      const std::uint64_t b = size_field(offs.at(0), "a data offset"),
+                          e = size_field(offs.at(1), "a data offset");
       if (b > e || e > buffer_size)
         fail(path, "tensor '" + name + "' has data_offsets [" + std::to_string(b) + ", " +
                        std::to_string(e) + "] outside the " + std::to_string(buffer_size) +
@@ -95,7 +107,6 @@ TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
       size_t count = 1;
       bool too_big = false;
       for (auto d : t.shape) {
-        if (d < 0) fail(path, "tensor '" + name + "' has a negative dimension");
         const size_t n = static_cast<size_t>(d);
         if (n == 0) {  // an empty tensor, whatever the other dimensions
           count = 0;

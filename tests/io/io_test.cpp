@@ -241,6 +241,20 @@ TEST_F(Io, SafetensorsBadFiles) {
   expect_invalid([&] { io::read_safetensors(path("json.safetensors")); }, "json.safetensors");
   write_bytes("m.safetensors", good);
   expect_invalid([&] { load_model(path("m.safetensors")); }, "activation");
+  // Sizes that are not integers in [0, 2^63): a float, a number beyond 64 bits (which the JSON
+  // parser keeps as a double), a negative dimension, a fractional offset (fuzz_safetensors).
+  const std::string data(16, '\0');
+  for (const auto& [field, message] : std::vector<std::pair<std::string, std::string>>{
+           {R"("shape":[2.5],"data_offsets":[0,16])", "dimension 2.5"},
+           {R"("shape":[42949672964297292469],"data_offsets":[0,16])", "dimension 4.29"},
+           {R"("shape":[9223372036854775808],"data_offsets":[0,16])",
+            "dimension 9223372036854775808"},
+           {R"("shape":[-2],"data_offsets":[0,16])", "dimension -2"},
+           {R"("shape":[2],"data_offsets":[0,1.6e1])", "data offset 16.0"}}) {
+    write_bytes("size.safetensors",
+                safetensors_bytes(R"({"w":{"dtype":"F64",)" + field + "}}", data));
+    expect_invalid([&] { io::read_safetensors(path("size.safetensors")); }, message);
+  }
 }
 
 // text compressed by zlib in the gzip format (what gzip(1) writes).
