@@ -3,9 +3,13 @@
 // return a result or throw std::invalid_argument (a caller's bad input); anything else (another
 // exception, a crash, a leak, a sanitizer report, a hang) is a finding.
 
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,6 +30,18 @@ int run(F&& f) {
   } catch (const std::invalid_argument&) {
   }
   return 0;
+}
+
+// Writes the input to this process's scratch file <stem>-<pid><suffix> and returns its path, for
+// readers that take a path (as the CLI and Python call them). The file is in /dev/shm (memory)
+// when it exists: a file on disk per execution holds a target to a few hundred executions a second.
+inline std::string scratch_file(const std::string& stem, const std::string& suffix,
+                                const std::uint8_t* data, std::size_t size) {
+  static const std::string dir = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
+  const std::string path = dir + "/" + stem + "-" + std::to_string(getpid()) + suffix;
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  return path;
 }
 
 inline std::string_view bytes(const std::uint8_t* data, std::size_t size) {

@@ -1,18 +1,12 @@
 // libFuzzer target: model loading (locus::load_model) from a safetensors file: the reader, the
 // nn.Sequential key parser, the architecture inferred from the shapes, the activation metadata.
 // The bytes go through a file because load_model reads a path (as the CLI and Python do).
-#include <unistd.h>
-
-#include <fstream>
-
 #include "fuzz_common.hpp"
 #include "locus/io/model_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path =
-      "/tmp/locus-fuzz-model-" + std::to_string(getpid()) + ".safetensors";
-  std::ofstream(path, std::ios::binary | std::ios::trunc)
-      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  const std::string path =
+      locus::fuzz::scratch_file("locus-fuzz-model", ".safetensors", data, size);
   // Every other input also says the activation, as --activation does.
   const bool with_activation = size > 0 && (data[size - 1] & 1);
   return locus::fuzz::run([&] {
