@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Portable and sanitized in one build: clang, LOCUS_NATIVE=OFF (the generic SIMD code paths),
-# AddressSanitizer + UndefinedBehaviorSanitizer (every report is an error; -O1), the fast tests,
+# AddressSanitizer + UndefinedBehaviorSanitizer (every report is an error; libraries and tests at
+# -O1, CLI, bindings and fuzz harnesses at -O0, see CMakeLists.txt), the fast tests,
 # and a smoke run of each libFuzzer target over its seed corpus (fuzz_smoke_*, label fast).
 # Extra arguments go to ctest.
 #
