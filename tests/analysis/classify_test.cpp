@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <Eigen/Eigenvalues>
-#include <Eigen/SVD>
+#include <Eigen/QR>
 #include <cmath>
 
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
+#include "testing/dense_references.hpp"
 #include "testing/finite_differences.hpp"
 
 namespace locus::analysis {
@@ -57,17 +57,16 @@ TEST(Classify, ZeroLossPointsOfOverparameterizedNets) {
     EXPECT_GT(a.hessian.counts.gap, 1e6);  // the zero cluster is far below the smallest 2 sigma^2
     EXPECT_LT(a.eigen_vs_gauss_newton_rtol, 1e-8);
     EXPECT_EQ(a.classification, PointClass::global_minimum) << a.reason;
-    // Independent: singular values from a one-sided Jacobi SVD.
-    const Eigen::JacobiSVD<MatrixXd> jsvd(obj.jacobian(z.theta));
-    EXPECT_LT((jsvd.singularValues() - a.jacobian.singular_values).cwiseAbs().maxCoeff(),
-              1e-12 * a.jacobian.sigma_max);
+    // Independent: singular values from a Jacobi SVD (Eigen::JacobiSVD).
+    const VectorXd s = testing::jacobi_singular_values(obj.jacobian(z.theta));
+    EXPECT_LT((s - a.jacobian.singular_values).cwiseAbs().maxCoeff(), 1e-12 * a.jacobian.sigma_max);
     // Independent: the Hessian by central differences of the gradient (error ~ eps^(2/3) |L'''|).
     MatrixXd hfd = testing::central_difference_jacobian(
         [&](const VectorXd& t) { return obj.gradient(t); }, z.theta);
     hfd = 0.5 * (hfd + hfd.transpose());
-    const VectorXd ev = Eigen::SelfAdjointEigenSolver<MatrixXd>(hfd).eigenvalues();
+    const VectorXd ev = testing::symmetric_eigenvalues(hfd);
     for (Index k = 0; k < ld; ++k) {
-      const double two_s2 = 2.0 * std::pow(jsvd.singularValues()[k], 2);
+      const double two_s2 = 2.0 * std::pow(s[k], 2);
       EXPECT_NEAR(ev[n - 1 - k], two_s2, 1e-6 * ev.cwiseAbs().maxCoeff()) << k;
     }
   }

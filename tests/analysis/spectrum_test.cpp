@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <Eigen/Eigenvalues>
 #include <cmath>
 #include <limits>
 
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
 #include "operators.hpp"
+#include "testing/dense_references.hpp"
 
 namespace locus::analysis {
 namespace {
@@ -159,7 +159,7 @@ TEST_P(OperatorSpectrum, TridiagonalMatchesClosedForm) {
 TEST_P(OperatorSpectrum, DiagonalPlusLowRankMatchesDenseSolver) {
   const testing::DiagonalPlusLowRank a(GetParam(), 7);
   // Reference from Eigen's own solver: independent of LAPACK.
-  const VectorXd reference = Eigen::SelfAdjointEigenSolver<MatrixXd>(a.dense()).eigenvalues();
+  const VectorXd reference = testing::symmetric_eigenvalues(a.dense());
   check_operator(a, reference, "diag + U U^T");
 }
 

@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <Eigen/SVD>
 #include <limits>
 #include <stdexcept>
 
 #include "locus/constructions/cooper.hpp"
 #include "locus/core/random.hpp"
+#include "testing/dense_references.hpp"
 #include "testing/random_data.hpp"
 
 namespace locus::manifold {
@@ -136,7 +136,7 @@ TEST(ResidualJacobianRank, MatchesJacobiSvdAndSeesTheDegeneratePoint) {
   const ZeroLossPoint z = cooper_point(Activation::smoolu, 9, 3, 1, 9, 1, 2);
   const ResidualJacobianRank r = residual_jacobian_rank(z.objective, z.construction.theta);
   const MatrixXd J = z.objective.jacobian(z.construction.theta);
-  const VectorXd s = Eigen::JacobiSVD<MatrixXd>(J).singularValues();
+  const VectorXd s = testing::jacobi_singular_values(J);
   EXPECT_EQ(r.rank, 9);
   EXPECT_NEAR(r.sigma_max, s(0), 1e-12 * s(0));
   EXPECT_NEAR(r.sigma_min_kept, s(8), 1e-9 * s(0));  // backward error eps * sigma_max

@@ -7,13 +7,13 @@
 
 #include <gtest/gtest.h>
 
-#include <Eigen/Eigenvalues>
 #include <limits>
 
 #include "locus/core/random.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/solvers/newton.hpp"
 #include "problems.hpp"
+#include "testing/dense_references.hpp"
 
 namespace locus::solvers {
 namespace {
@@ -41,8 +41,7 @@ Eigen::VectorXd split_neuron(const Mlp& narrow, const Eigen::VectorXd& theta, co
 // Independent reference for the inertia: Eigen's dense solver on the same Hessian and the same
 // rule (|lambda| <= factor * n * eps * max|lambda| is zero).
 int negative_eigenvalues(const Objective& obj, const Eigen::VectorXd& x, double factor) {
-  const Eigen::VectorXd ev =
-      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(obj.hessian(x)).eigenvalues();
+  const Eigen::VectorXd ev = testing::symmetric_eigenvalues(obj.hessian(x));
   const double tol = factor * double(ev.size()) * std::numeric_limits<double>::epsilon() *
                      ev.cwiseAbs().maxCoeff();
   return static_cast<int>((ev.array() < -tol).count());

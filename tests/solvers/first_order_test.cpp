@@ -4,13 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <Eigen/Eigenvalues>
-#include <Eigen/SVD>
 #include <cmath>
 #include <limits>
 
 #include "locus/solvers/lbfgs.hpp"
 #include "problems.hpp"
+#include "testing/dense_references.hpp"
 
 namespace locus::solvers {
 namespace {
@@ -20,8 +19,7 @@ struct Curvature {
   double min, max;
 };
 Curvature curvature(const Objective& objective, const Eigen::VectorXd& x) {
-  const Eigen::VectorXd ev =
-      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(objective.hessian(x)).eigenvalues();
+  const Eigen::VectorXd ev = testing::symmetric_eigenvalues(objective.hessian(x));
   return {ev.minCoeff(), ev.maxCoeff()};
 }
 
@@ -139,8 +137,7 @@ TEST(Lbfgs, ConvergesOnConvexLeastSquares) {
   // one AVX-512 machine, below 1e-10 on others). So the tolerance is that floor,
   // sqrt(2 lambda_max eps L*), with lambda_max = 2 sigma_max(J)^2 (H = 2 J^T J for a linear
   // model): above it every decrease is resolvable and the gradient test must fire.
-  const double sigma_max =
-      Eigen::JacobiSVD<Eigen::MatrixXd>(obj.jacobian(lin.problem.x0)).singularValues()(0);
+  const double sigma_max = testing::jacobi_singular_values(obj.jacobian(lin.problem.x0))(0);
   const double floor = std::sqrt(2.0 * (2.0 * sigma_max * sigma_max) *
                                  std::numeric_limits<double>::epsilon() * lin.loss_min);
   LbfgsOptions o;
