@@ -16,14 +16,6 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 SMALL_RUNS = "p=2,h=8,d=6; p=2,h=10,d=6,activation=softplus,method=lm"
 
 
@@ -50,26 +42,17 @@ def report(locus_bin, tmp_path_factory):
     return cwd / "report"
 
 
-def test_report_renders_with_every_figure(report, tmp_path):
+def test_report_renders_with_every_figure(report, headless_chromium, tmp_path):
     index = report / "index.html"
     assert index.is_file()
     html = index.read_text()
     n_figures = html.count("<figure>")
     assert n_figures >= 3
-    browser = chromium()
-    if browser is None:
-        pytest.fail("chromium is not installed (scripts/setup.sh installs it)")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
-    # The browser is not sanitized: a sanitizer build's preloaded ASan runtime stays with Python.
-    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    profile = tmp_path / "profile"
     shot = tmp_path / "report.png"
-    subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1200,3000",
-                    index.as_uri()], capture_output=True, timeout=120, env=env)
+    headless_chromium(profile, f"--screenshot={shot}", "--window-size=1200,3000", index.as_uri())
     assert shot.is_file() and shot.stat().st_size > 10000  # a real rendering, not a blank page
-    dom = subprocess.run([browser, *flags, "--dump-dom", index.as_uri()], capture_output=True,
-                         text=True, timeout=120, env=env).stdout
+    dom = headless_chromium(profile, "--dump-dom", index.as_uri(), text=True).stdout
     assert 'data-figures-loaded="true"' in dom, dom[:2000]
     assert f'data-figure-count="{n_figures}"' in dom
 
