@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -35,10 +36,16 @@ int run(F&& f) {
 // Writes the input to this process's scratch file <stem>-<pid><suffix> and returns its path, for
 // readers that take a path (as the CLI and Python call them). The file is in /dev/shm (memory)
 // when it exists: a file on disk per execution holds a target to a few hundred executions a second.
+// It is removed when the process exits normally (the end of a run); after a finding it stays.
 inline std::string scratch_file(const std::string& stem, const std::string& suffix,
                                 const std::uint8_t* data, std::size_t size) {
   static const std::string dir = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
   const std::string path = dir + "/" + stem + "-" + std::to_string(getpid()) + suffix;
+  struct RemoveAtExit {
+    std::string path;
+    ~RemoveAtExit() { std::remove(path.c_str()); }
+  };
+  static const RemoveAtExit remove_at_exit{path};
   std::ofstream(path, std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return path;
