@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   locus::cli::add_global_options(app);
   for (const auto& c : locus::cli::commands()) c.setup(app.add_subcommand(c.name, c.description));
+  for (const auto& c : locus::cli::commands())
+    if (c.attach) c.attach(&app);
   locus::cli::add_max_memory_option(&app);
   // A word where a verb is expected is an unknown verb, not a missing one.
   if (argc > 1 && argv[1][0] != '-') {

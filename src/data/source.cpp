@@ -33,7 +33,7 @@ std::vector<std::string> data_source_names() {
   return names;
 }
 
-std::vector<Index> parse_widths(std::string_view text, std::string_view field) {
+std::vector<Index> parse_width_list(std::string_view text, std::string_view field) {
   const std::string t(text), f(field);
   std::vector<Index> w;
   size_t start = 0;
@@ -53,8 +53,14 @@ std::vector<Index> parse_widths(std::string_view text, std::string_view field) {
     w.push_back(v);
     start = comma + 1;
   }
+  return w;
+}
+
+std::vector<Index> parse_widths(std::string_view text, std::string_view field) {
+  std::vector<Index> w = parse_width_list(text, field);
   if (w.size() < 2)
-    throw std::invalid_argument(f + " '" + t + "' needs at least two widths p,...,l");
+    throw std::invalid_argument(std::string(field) + " '" + std::string(text) +
+                                "' needs at least two widths p,...,l");
   return w;
 }
 

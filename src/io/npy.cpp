@@ -13,7 +13,7 @@ namespace locus::io {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
+[[noreturn]] void npy_error(const std::string& path, const std::string& what) {
   throw std::invalid_argument("'" + path + "': not a valid .npy file: " + what);
 }
 
@@ -48,7 +48,7 @@ class HeaderParser {
       expect(':');
       skip_space();
       if (key == "descr") {
-        if (peek() == '[') fail(path_, "structured dtypes are not supported");
+        if (peek() == '[') npy_error(path_, "structured dtypes are not supported");
         h.descr = string_literal();
         has_descr = true;
       } else if (key == "fortran_order") {
@@ -58,7 +58,7 @@ class HeaderParser {
         h.shape = tuple();
         has_shape = true;
       } else {
-        fail(path_, "header has an unexpected key '" + key + "'");
+        npy_error(path_, "header has an unexpected key '" + key + "'");
       }
       skip_space();
       if (peek() == ',')
@@ -69,9 +69,9 @@ class HeaderParser {
     ++i_;
     skip_space();
     if (i_ != s_.size()) syntax("the end of the header");
-    if (!has_descr) fail(path_, "header has no 'descr'");
-    if (!has_order) fail(path_, "header has no 'fortran_order'");
-    if (!has_shape) fail(path_, "header has no 'shape'");
+    if (!has_descr) npy_error(path_, "header has no 'descr'");
+    if (!has_order) npy_error(path_, "header has no 'fortran_order'");
+    if (!has_shape) npy_error(path_, "header has no 'shape'");
     return h;
   }
 
@@ -81,8 +81,8 @@ class HeaderParser {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t')) ++i_;
   }
   [[noreturn]] void syntax(const std::string& wanted) {
-    fail(path_, "malformed header dict: expected " + wanted + " at offset " + std::to_string(i_) +
-                    " of '" + std::string(s_) + "'");
+    npy_error(path_, "malformed header dict: expected " + wanted + " at offset " +
+                         std::to_string(i_) + " of '" + std::string(s_) + "'");
   }
   void expect(char c) {
     skip_space();
@@ -116,7 +116,7 @@ class HeaderParser {
       constexpr std::uint64_t k_max = std::uint64_t{1} << 62;
       while (peek() >= '0' && peek() <= '9') {
         const auto digit = static_cast<std::uint64_t>(peek() - '0');
-        if (v > (k_max - digit) / 10) fail(path_, "shape dimension is too large (above 2^62)");
+        if (v > (k_max - digit) / 10) npy_error(path_, "shape dimension is too large (above 2^62)");
         v = v * 10 + digit;
         ++i_;
       }
@@ -147,27 +147,27 @@ NpyArray read_npy(const std::string& path) { return parse_npy(read_file(path), p
 
 NpyArray parse_npy(std::string_view bytes, const std::string& path) {
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
-    fail(path, "missing the \\x93NUMPY magic");
+    npy_error(path, "missing the \\x93NUMPY magic");
   const auto major = static_cast<unsigned char>(bytes[6]);
   size_t header_len = 0, offset = 0;
   if (major == 1) {
     header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
     offset = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) fail(path, "truncated header");
+    if (bytes.size() < 12) npy_error(path, "truncated header");
     for (int i = 0; i < 4; ++i)
       header_len |= static_cast<size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
     offset = 12;
   } else {
-    fail(path, "unsupported format version " + std::to_string(major));
+    npy_error(path, "unsupported format version " + std::to_string(major));
   }
-  if (offset + header_len > bytes.size()) fail(path, "header is truncated");
+  if (offset + header_len > bytes.size()) npy_error(path, "header is truncated");
   const NpyHeader h = parse_header(path, bytes.substr(offset, header_len));
   const std::string& descr = h.descr;
   const bool fortran = h.fortran_order;
   NpyArray a;
   a.shape = h.shape;
-  if (descr.size() < 3) fail(path, "unsupported dtype '" + descr + "'");
+  if (descr.size() < 3) npy_error(path, "unsupported dtype '" + descr + "'");
   const char order = descr[0], kind = descr[1];
   // The item size: the whole rest of descr ("<f8x" is not '<f8').
   const std::string size_text = descr.substr(2);
@@ -176,7 +176,8 @@ NpyArray parse_npy(std::string_view bytes, const std::string& path) {
           ? std::stoi(size_text)
           : 0;
   if (order == '>' || (order != '<' && order != '|' && order != '='))
-    fail(path, "dtype '" + descr + "' is big-endian or unknown (only little-endian supported)");
+    npy_error(path,
+              "dtype '" + descr + "' is big-endian or unknown (only little-endian supported)");
   auto conv = [&]() -> double (*)(const char*) {
     if (kind == 'f' && size == 8) return load_as_double<double>;
     if (kind == 'f' && size == 4) return load_as_double<float>;
@@ -188,7 +189,7 @@ NpyArray parse_npy(std::string_view bytes, const std::string& path) {
     if (kind == 'u' && size == 2) return load_as_double<std::uint16_t>;
     if (kind == 'u' && size == 4) return load_as_double<std::uint32_t>;
     if (kind == 'u' && size == 8) return load_as_double<std::uint64_t>;
-    fail(path, "unsupported dtype '" + descr + "' (supported: f8, f4, i1-i8, u1-u8, b1)");
+    npy_error(path, "unsupported dtype '" + descr + "' (supported: f8, f4, i1-i8, u1-u8, b1)");
   }();
   // Element count, guarding against overflow from absurd shapes (more elements than the file has
   // bytes is reported as truncation).
@@ -210,9 +211,9 @@ NpyArray parse_npy(std::string_view bytes, const std::string& path) {
       count *= n;
   }
   if (too_big || available < count * size)
-    fail(path, "data are truncated: the shape needs " +
-                   (too_big ? std::string("more") : std::to_string(count * size)) +
-                   " bytes, the file has " + std::to_string(available) + " after the header");
+    npy_error(path, "data are truncated: the shape needs " +
+                        (too_big ? std::string("more") : std::to_string(count * size)) +
+                        " bytes, the file has " + std::to_string(available) + " after the header");
   a.data.resize(count);
   const char* p = bytes.data() + data_offset;
   if (!fortran || a.shape.size() < 2) {

@@ -15,7 +15,7 @@ namespace locus::io {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
+[[noreturn]] void safetensors_error(const std::string& path, const std::string& what) {
   throw std::invalid_argument("'" + path + "': not a valid safetensors file: " + what);
 }
 
@@ -44,22 +44,22 @@ TensorFile read_safetensors(const std::string& path) {
 }
 
 TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
-  if (bytes.size() < 8) fail(path, "shorter than the 8-byte header length");
+  if (bytes.size() < 8) safetensors_error(path, "shorter than the 8-byte header length");
   std::uint64_t n = 0;
   for (int i = 0; i < 8; ++i)
     n |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
   if (n > bytes.size() - 8)
-    fail(path, "header length " + std::to_string(n) + " exceeds the file size " +
-                   std::to_string(bytes.size()));
+    safetensors_error(path, "header length " + std::to_string(n) + " exceeds the file size " +
+                                std::to_string(bytes.size()));
   nlohmann::json header;
   try {
     header = parse_bounded_json<nlohmann::json>(bytes.substr(8, n));
   } catch (const nlohmann::json::exception& e) {
-    fail(path, std::string("header is not valid JSON (") + e.what() + ")");
+    safetensors_error(path, std::string("header is not valid JSON (") + e.what() + ")");
   } catch (const std::invalid_argument& e) {
-    fail(path, std::string("header is ") + e.what());
+    safetensors_error(path, std::string("header is ") + e.what());
   }
-  if (!header.is_object()) fail(path, "header is not a JSON object");
+  if (!header.is_object()) safetensors_error(path, "header is not a JSON object");
   const size_t buffer_size = bytes.size() - 8 - n;
   const char* buffer = bytes.data() + 8 + n;
   TensorFile file;
@@ -79,8 +79,8 @@ TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
       auto size_field = [&](const nlohmann::json& v, const char* what) -> std::uint64_t {
         if (!v.is_number_unsigned() ||
             v.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-          fail(path, "tensor '" + name + "' has " + what + " " + v.dump() +
-                         " (expected an integer from 0 to 2^63 - 1)");
+          safetensors_error(path, "tensor '" + name + "' has " + what + " " + v.dump() +
+                                      " (expected an integer from 0 to 2^63 - 1)");
         return v.get<std::uint64_t>();
       };
       Tensor t;
@@ -90,9 +90,9 @@ TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
       const std::uint64_t b = size_field(offs.at(0), "a data offset"),
                           e = size_field(offs.at(1), "a data offset");
       if (b > e || e > buffer_size)
-        fail(path, "tensor '" + name + "' has data_offsets [" + std::to_string(b) + ", " +
-                       std::to_string(e) + "] outside the " + std::to_string(buffer_size) +
-                       "-byte data buffer");
+        safetensors_error(path, "tensor '" + name + "' has data_offsets [" + std::to_string(b) +
+                                    ", " + std::to_string(e) + "] outside the " +
+                                    std::to_string(buffer_size) + "-byte data buffer");
       size_t width;
       if (dtype == "F64")
         width = 8, t.dtype = DType::f64;
@@ -101,8 +101,8 @@ TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
       else if (dtype == "F16" || dtype == "BF16")
         width = 2, t.dtype = DType::f32;
       else
-        fail(path,
-             "tensor '" + name + "' has dtype " + dtype + " (supported: F64, F32, F16, BF16)");
+        safetensors_error(
+            path, "tensor '" + name + "' has dtype " + dtype + " (supported: F64, F32, F16, BF16)");
       // Element count; a product beyond the buffer cannot match the span (and must not overflow).
       size_t count = 1;
       bool too_big = false;
@@ -117,9 +117,10 @@ TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
         if (!too_big) count *= n;
       }
       if (too_big || count * width != e - b)
-        fail(path, "tensor '" + name + "' spans " + std::to_string(e - b) + " bytes but its " +
-                       dtype + " shape needs " +
-                       (too_big ? std::string("more") : std::to_string(count * width)));
+        safetensors_error(
+            path, "tensor '" + name + "' spans " + std::to_string(e - b) + " bytes but its " +
+                      dtype + " shape needs " +
+                      (too_big ? std::string("more") : std::to_string(count * width)));
       t.data.resize(count);
       const char* p = buffer + b;
       for (size_t i = 0; i < count; ++i) {
@@ -146,11 +147,12 @@ TensorFile parse_safetensors(std::string_view bytes, const std::string& path) {
       ordered.push_back({b, {name, std::move(t)}});
     }
   } catch (const nlohmann::json::exception& e) {
-    fail(path, std::string("malformed tensor entry (") + e.what() + ")");
+    safetensors_error(path, std::string("malformed tensor entry (") + e.what() + ")");
   }
   std::sort(spans.begin(), spans.end());
   for (size_t i = 1; i < spans.size(); ++i)
-    if (spans[i].first < spans[i - 1].second) fail(path, "tensors' byte ranges overlap");
+    if (spans[i].first < spans[i - 1].second)
+      safetensors_error(path, "tensors' byte ranges overlap");
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& o : ordered) file.tensors.push_back(std::move(o.second));

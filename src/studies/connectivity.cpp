@@ -26,13 +26,13 @@ using Eigen::VectorXd;
 using io::format_number;
 using options::OptionError;
 
-constexpr const char* k_owner = "ConnectivityStudyOptions";
-constexpr const char* k_title =
+constexpr const char* k_conn_owner = "ConnectivityStudyOptions";
+constexpr const char* k_conn_title =
     "Mode connectivity: straight lines, alignment, Bezier curves and elastic bands between minima";
 constexpr double kEps = std::numeric_limits<double>::epsilon();
 
 // What the study measured at one width.
-struct WidthRecord {
+struct WidthRun {
   Index width = 0, n_params = 0;
   double loss_a = NAN, loss_b = NAN;
   paths::LossProfile line, aligned;
@@ -52,11 +52,11 @@ VectorXd train(const Objective& obj, const Mlp& model, std::uint64_t seed) {
   return solvers::solve(obj, model.init_parameters({.seed = seed}), o).theta;
 }
 
-WidthRecord run_width(const ConnectivityStudyOptions& opt, const Dataset& data, Index width) {
+WidthRun run_width(const ConnectivityStudyOptions& opt, const Dataset& data, Index width) {
   const Mlp model({.widths = {data.x.cols(), width, data.y.cols()},
                    .activation = parse_activation(opt.activation)});
   const Objective obj(model, data);
-  WidthRecord w;
+  WidthRun w;
   w.width = width;
   w.n_params = model.n_params();
   const VectorXd a = train(obj, model, opt.seed), b = train(obj, model, opt.seed + 1);
@@ -147,12 +147,6 @@ SaddleRecord run_saddle(const ConnectivityStudyOptions& opt) {
   return r;
 }
 
-std::vector<Index> parse_width_list(const std::string& text) {
-  std::vector<Index> widths = parse_widths("1," + text, "widths");  // parse_widths needs two
-  widths.erase(widths.begin());
-  return widths;
-}
-
 // neb_saddle: the band's climbing image refines to a critical point with |grad L|_inf <=
 // 1e-10 max(1, |L|), classified a saddle (index >= 1, from the dense spectrum with its
 // tolerance and gap), and the band's barrier is measured to it (top = the saddle's loss).
@@ -201,33 +195,34 @@ Claim saddle_claim(const SaddleRecord& r, Table& table) {
 void ConnectivityStudyOptions::validate() const {
   const auto names = builtin_dataset_names();
   if (std::find(names.begin(), names.end(), dataset) == names.end())
-    throw OptionError(k_owner, "dataset", "must be a built-in dataset, got '" + dataset + "'");
-  if (points < 4 || points > 500) throw OptionError(k_owner, "points", "must be in [4, 500]");
+    throw OptionError(k_conn_owner, "dataset", "must be a built-in dataset, got '" + dataset + "'");
+  if (points < 4 || points > 500) throw OptionError(k_conn_owner, "points", "must be in [4, 500]");
   try {
-    const std::vector<Index> w = parse_width_list(widths);
+    const std::vector<Index> w = parse_width_list(widths, "widths");
     if (w.size() < 2 || !std::is_sorted(w.begin(), w.end()) || w.front() == w.back())
-      throw OptionError(k_owner, "widths", "needs two or more increasing widths, got " + widths);
+      throw OptionError(k_conn_owner, "widths",
+                        "needs two or more increasing widths, got " + widths);
   } catch (const std::invalid_argument& e) {
-    throw OptionError(k_owner, "widths", e.what());
+    throw OptionError(k_conn_owner, "widths", e.what());
   }
   try {
     parse_activation(activation);
   } catch (const std::invalid_argument& e) {
-    throw OptionError(k_owner, "activation", e.what());
+    throw OptionError(k_conn_owner, "activation", e.what());
   }
-  if (neb_images < 1) throw OptionError(k_owner, "neb_images", "must be >= 1");
-  if (neb_iterations < 1) throw OptionError(k_owner, "neb_iterations", "must be >= 1");
-  if (saddle_width < 2) throw OptionError(k_owner, "saddle_width", "must be >= 2");
-  if (saddle_images < 1) throw OptionError(k_owner, "saddle_images", "must be >= 1");
-  if (saddle_iterations < 1) throw OptionError(k_owner, "saddle_iterations", "must be >= 1");
+  if (neb_images < 1) throw OptionError(k_conn_owner, "neb_images", "must be >= 1");
+  if (neb_iterations < 1) throw OptionError(k_conn_owner, "neb_iterations", "must be >= 1");
+  if (saddle_width < 2) throw OptionError(k_conn_owner, "saddle_width", "must be >= 2");
+  if (saddle_images < 1) throw OptionError(k_conn_owner, "saddle_images", "must be >= 1");
+  if (saddle_iterations < 1) throw OptionError(k_conn_owner, "saddle_iterations", "must be >= 1");
   if (!(curve_ratio > 0 && curve_ratio <= 1))
-    throw OptionError(k_owner, "curve_ratio", "must be in (0, 1]");
+    throw OptionError(k_conn_owner, "curve_ratio", "must be in (0, 1]");
 }
 
 const options::Table<ConnectivityStudyOptions>& connectivity_study_options_table() {
   using O = ConnectivityStudyOptions;
   static const auto t =
-      options::Table<O>(k_owner)
+      options::Table<O>(k_conn_owner)
           .add("seed", "minimum A from seed, B from seed + 1; the data subset", &O::seed)
           .add("dataset", "built-in dataset (standardised, one-hot labels)", &O::dataset)
           .add("points", "data points d", &O::points)
@@ -247,11 +242,11 @@ StudyResult run_connectivity_study(const ConnectivityStudyOptions& opt,
                                    const ProgressCallback& progress) {
   StudyResult out;
   out.study = "connectivity";
-  out.title = k_title;
+  out.title = k_conn_title;
   const Dataset data =
       load_builtin(opt.dataset, {.standardize = true, .n_points = opt.points, .seed = opt.seed});
-  std::vector<WidthRecord> records;
-  const std::vector<Index> widths = parse_width_list(opt.widths);
+  std::vector<WidthRun> records;
+  const std::vector<Index> widths = parse_width_list(opt.widths, "widths");
   for (const Index width : widths) {
     report_progress(progress,
                     {.stage = "two minima and their paths, width " + std::to_string(width),
@@ -269,7 +264,7 @@ StudyResult run_connectivity_study(const ConnectivityStudyOptions& opt,
                       "tolerance", "gap", "seconds"});
   bool aligned_ok = true, curve_ok = true, neb_ok = true;
   io::Json aligned_ev = io::Json::array(), curve_ev = io::Json::array(), neb_ev = io::Json::array();
-  for (const WidthRecord& w : records) {
+  for (const WidthRun& w : records) {
     const paths::NebSaddle& s = w.neb->saddle;
     barriers.add_row({w.width, w.n_params, w.loss_a, w.loss_b, w.line.barriers.above_larger_end,
                       w.aligned.barriers.above_larger_end,
@@ -301,7 +296,7 @@ StudyResult run_connectivity_study(const ConnectivityStudyOptions& opt,
                       {"force_max_norm", io::json_number(w.neb->force_max_norm)},
                       {"saddle", paths::to_json(*w.neb)["saddle"]}});
   }
-  for (const WidthRecord& w : records)
+  for (const WidthRun& w : records)
     for (Index i = 0; i < w.t.size(); ++i)
       profiles.add_row(
           {w.width, w.t(i), w.loss_line(i), w.loss_aligned(i), w.loss_curve(i), w.loss_neb(i)});
@@ -340,7 +335,7 @@ StudyResult run_connectivity_study(const ConnectivityStudyOptions& opt,
                         std::move(saddle_table)});
   out.tables.push_back(
       {"profiles", "Loss along the four paths at the same t, per width", std::move(profiles)});
-  for (const WidthRecord& w : records)
+  for (const WidthRun& w : records)
     out.figures.push_back(
         {"profiles_" + std::to_string(w.width),
          "lines",
@@ -374,7 +369,7 @@ StudyResult run_connectivity_study(const ConnectivityStudyOptions& opt,
 }
 
 Study connectivity_study() {
-  return make_study("connectivity", k_title, connectivity_study_options_table(),
+  return make_study("connectivity", k_conn_title, connectivity_study_options_table(),
                     &run_connectivity_study);
 }
 

@@ -41,8 +41,8 @@ namespace lc = locus::constructions;
 namespace lm = locus::manifold;
 using options::OptionError;
 
-constexpr const char* k_owner = "CooperStudyOptions";
-constexpr const char* k_title =
+constexpr const char* k_cooper_owner = "CooperStudyOptions";
+constexpr const char* k_cooper_title =
     "Cooper (2018): the global minima of an overparameterized MLP form an (n - l d)-dimensional "
     "manifold";
 
@@ -66,9 +66,9 @@ std::vector<std::string> split(const std::string& s, char sep) {
 std::vector<Index> parse_arch(const std::string& text) {
   std::vector<Index> widths;
   for (const std::string& w : split(text, ','))
-    widths.push_back(options::parse_integer(k_owner, "degenerate_arch", w));
+    widths.push_back(options::parse_integer(k_cooper_owner, "degenerate_arch", w));
   if (widths.size() < 2 || *std::min_element(widths.begin(), widths.end()) < 1)
-    throw OptionError(k_owner, "degenerate_arch",
+    throw OptionError(k_cooper_owner, "degenerate_arch",
                       "needs >= 2 positive widths (e.g. 3,6,1), got '" + text + "'");
   return widths;
 }
@@ -77,7 +77,7 @@ Activation activation_option(const std::string& field, const std::string& name) 
   try {
     return parse_activation(name);
   } catch (const std::invalid_argument& e) {
-    throw OptionError(k_owner, field, e.what());
+    throw OptionError(k_cooper_owner, field, e.what());
   }
 }
 
@@ -128,7 +128,7 @@ auto sized_in_run(std::size_t k, const CooperRun& r, std::initializer_list<const
                                         : r.depth;
       if (v > largest) key = name, largest = v;
     }
-    throw OptionError(k_owner, "runs",
+    throw OptionError(k_cooper_owner, "runs",
                       "entry " + std::to_string(k) + " '" + r.text + "' (" + key + " = " +
                           std::to_string(largest) + "): " + e.what());
   }
@@ -381,7 +381,7 @@ std::vector<CooperRun> parse_cooper_runs(const std::string& text) {
     CooperRun r;
     r.text = entry;
     auto bad = [&](const std::string& problem) {
-      return OptionError(k_owner, "runs", "entry '" + entry + "': " + problem);
+      return OptionError(k_cooper_owner, "runs", "entry '" + entry + "': " + problem);
     };
     for (const std::string& item : split(entry, ',')) {
       const auto eq = item.find('=');
@@ -389,7 +389,7 @@ std::vector<CooperRun> parse_cooper_runs(const std::string& text) {
       const std::string key = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
       auto integer = [&] {
         try {
-          return options::parse_integer(k_owner, "runs", value);
+          return options::parse_integer(k_cooper_owner, "runs", value);
         } catch (const OptionError& e) {
           throw bad(key + " " + e.problem());
         }
@@ -430,41 +430,43 @@ std::vector<CooperRun> parse_cooper_runs(const std::string& text) {
     }
     runs.push_back(r);
   }
-  if (runs.empty()) throw OptionError(k_owner, "runs", "needs at least one run");
+  if (runs.empty()) throw OptionError(k_cooper_owner, "runs", "needs at least one run");
   return runs;
 }
 
 void CooperStudyOptions::validate() const {
   const std::size_t n_runs = parse_cooper_runs(runs).size();
   auto positive = [](const char* field, double v) {
-    if (!(v > 0)) throw OptionError(k_owner, field, "must be > 0, got " + io::format_number(v));
+    if (!(v > 0))
+      throw OptionError(k_cooper_owner, field, "must be > 0, got " + io::format_number(v));
   };
   if (projection_max_params < 0)
-    throw OptionError(k_owner, "projection_max_params", "must be >= 0");
-  if (hessian_max_params < 0) throw OptionError(k_owner, "hessian_max_params", "must be >= 0");
+    throw OptionError(k_cooper_owner, "projection_max_params", "must be >= 0");
+  if (hessian_max_params < 0)
+    throw OptionError(k_cooper_owner, "hessian_max_params", "must be >= 0");
   positive("projection_radius", projection_radius);
   positive("train_loss_tolerance", train_loss_tolerance);
   positive("residual_tolerance_relative", residual_tolerance_relative);
   positive("eigen_rtol", eigen_rtol);
   if (walk.run < -1 || walk.run >= static_cast<int>(n_runs))
-    throw OptionError(k_owner, "walk_run",
+    throw OptionError(k_cooper_owner, "walk_run",
                       "must be -1 (no walk) or an index into runs (0.." +
                           std::to_string(n_runs - 1) + "), got " + std::to_string(walk.run));
-  if (walk.steps < 1) throw OptionError(k_owner, "walk_steps", "must be >= 1");
-  if (!(walk.min_length >= 0)) throw OptionError(k_owner, "walk_min_length", "must be >= 0");
+  if (walk.steps < 1) throw OptionError(k_cooper_owner, "walk_steps", "must be >= 1");
+  if (!(walk.min_length >= 0)) throw OptionError(k_cooper_owner, "walk_min_length", "must be >= 0");
   positive("walk_loss_max", walk.loss_max);
   parse_arch(degenerate.arch);
   activation_option("degenerate_activation", degenerate.activation);
-  if (degenerate.points < 1) throw OptionError(k_owner, "degenerate_points", "must be >= 1");
+  if (degenerate.points < 1) throw OptionError(k_cooper_owner, "degenerate_points", "must be >= 1");
   positive("sard_epsilon", degenerate.sard_epsilon);
-  if (cor34.depth < 1) throw OptionError(k_owner, "cor34_depth", "must be >= 1");
-  if (cor34.points < 1) throw OptionError(k_owner, "cor34_points", "must be >= 1");
+  if (cor34.depth < 1) throw OptionError(k_cooper_owner, "cor34_depth", "must be >= 1");
+  if (cor34.points < 1) throw OptionError(k_cooper_owner, "cor34_points", "must be >= 1");
 }
 
 const options::Table<CooperStudyOptions>& cooper_study_options_table() {
   using O = CooperStudyOptions;
   static const auto t =
-      options::Table<O>(k_owner)
+      options::Table<O>(k_cooper_owner)
           .add("seed", "run k uses seed + k", &O::seed)
           .add("runs",
                "the grid: ';'-separated runs of key=value (data, p, h, d, l, depth, "
@@ -690,7 +692,7 @@ StudyResult run_cooper_study(const CooperStudyOptions& opt, const ProgressCallba
 
   StudyResult out;
   out.study = "cooper";
-  out.title = k_title;
+  out.title = k_cooper_title;
   out.summary =
       "Zero-loss points are reached by Cooper's constructions and by training, then certified: "
       "the rank of the residual Jacobian J with its tolerance and gap, the dimension of M two "
@@ -761,7 +763,7 @@ StudyResult run_cooper_study(const CooperStudyOptions& opt, const ProgressCallba
 }
 
 Study cooper_study() {
-  return make_study("cooper", k_title, cooper_study_options_table(), &run_cooper_study);
+  return make_study("cooper", k_cooper_title, cooper_study_options_table(), &run_cooper_study);
 }
 
 }  // namespace locus::studies

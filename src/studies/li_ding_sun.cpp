@@ -14,8 +14,8 @@ namespace {
 namespace lw = locus::workflows;
 using options::OptionError;
 
-constexpr const char* k_owner = "LiDingSunStudyOptions";
-constexpr const char* k_title =
+constexpr const char* k_lds_owner = "LiDingSunStudyOptions";
+constexpr const char* k_lds_title =
     "Li, Ding & Sun (2022): sub-optimal basins disappear at last-hidden width >= N";
 
 // The sweep's options for one problem (the study's shared settings).
@@ -84,23 +84,25 @@ void LiDingSunStudyOptions::validate() const {
       const std::string f = e.field() == "widths"  ? widths_field
                             : e.field() == "seeds" ? seeds_field
                                                    : e.field();
-      throw OptionError(k_owner, f, e.problem());
+      throw OptionError(k_lds_owner, f, e.problem());
     }
   };
   sweep("scalar_widths", "scalar_seeds", scalar_widths, scalar_seeds);
   sweep("real_widths", "real_seeds", real_widths, real_seeds);
   if (real_points < 2)
-    throw OptionError(k_owner, "real_points", "must be >= 2, got " + std::to_string(real_points));
+    throw OptionError(k_lds_owner, "real_points",
+                      "must be >= 2, got " + std::to_string(real_points));
   bool known = false;
   for (const std::string& n : builtin_dataset_names()) known = known || n == real_dataset;
   if (!known)
-    throw OptionError(k_owner, "real_dataset", "unknown built-in dataset '" + real_dataset + "'");
+    throw OptionError(k_lds_owner, "real_dataset",
+                      "unknown built-in dataset '" + real_dataset + "'");
 }
 
 const options::Table<LiDingSunStudyOptions>& li_ding_sun_study_options_table() {
   using O = LiDingSunStudyOptions;
   static const auto t =
-      options::Table<O>(k_owner)
+      options::Table<O>(k_lds_owner)
           .add("seed", "first seed of every sweep", &O::seed)
           .add("scalar_widths", "widths of [1, h, 1] on the scalar problem (N = 8)",
                &O::scalar_widths)
@@ -120,7 +122,7 @@ StudyResult run_li_ding_sun_study(const LiDingSunStudyOptions& opt) {
   opt.validate();
   StudyResult out;
   out.study = "li-ding-sun";
-  out.title = k_title;
+  out.title = k_lds_title;
 
   // 1. The two sweeps.
   const Dataset scalar = lw::scalar_data();
@@ -304,7 +306,7 @@ StudyResult run_li_ding_sun_study(const LiDingSunStudyOptions& opt) {
 }
 
 Study li_ding_sun_study() {
-  return make_study("li-ding-sun", k_title, li_ding_sun_study_options_table(),
+  return make_study("li-ding-sun", k_lds_title, li_ding_sun_study_options_table(),
                     &run_li_ding_sun_study);
 }
 

@@ -21,16 +21,10 @@ using Eigen::VectorXd;
 using io::format_number;
 using options::OptionError;
 
-constexpr const char* k_owner = "ShevchenkoMondelliStudyOptions";
-constexpr const char* k_title =
+constexpr const char* k_sm_owner = "ShevchenkoMondelliStudyOptions";
+constexpr const char* k_sm_title =
     "Shevchenko & Mondelli: dropout stability and low-loss paths between mean-field SGD solutions";
 constexpr const char* k_teacher = "teacher";
-
-std::vector<Index> parse_width_list(const std::string& text) {
-  std::vector<Index> widths = parse_widths("1," + text, "widths");  // parse_widths needs two
-  widths.erase(widths.begin());
-  return widths;
-}
 
 // Mean and standard error of a sample (0 for one value).
 struct Mean {
@@ -164,43 +158,44 @@ double line_barrier(const dropout::DropoutPathResult& p) {
 }  // namespace
 
 void ShevchenkoMondelliStudyOptions::validate() const {
-  if (input_dim < 1) throw OptionError(k_owner, "input_dim", "must be >= 1");
-  if (teacher_width < 1) throw OptionError(k_owner, "teacher_width", "must be >= 1");
+  if (input_dim < 1) throw OptionError(k_sm_owner, "input_dim", "must be >= 1");
+  if (teacher_width < 1) throw OptionError(k_sm_owner, "teacher_width", "must be >= 1");
   std::vector<Index> w;
   try {
-    w = parse_width_list(widths);
+    w = parse_width_list(widths, "widths");
   } catch (const std::invalid_argument& e) {
-    throw OptionError(k_owner, "widths", e.what());
+    throw OptionError(k_sm_owner, "widths", e.what());
   }
   if (w.size() < 2 || !std::is_sorted(w.begin(), w.end()) || w.front() == w.back())
-    throw OptionError(k_owner, "widths", "needs two or more increasing widths, got " + widths);
+    throw OptionError(k_sm_owner, "widths", "needs two or more increasing widths, got " + widths);
   for (Index n : w)
     if (n % 2 != 0 || n < 16)
       throw OptionError(
-          k_owner, "widths",
+          k_sm_owner, "widths",
           "each width must be even and >= 16 (M = N/8, N/4, N/2, rounded down), got " +
               std::to_string(n));
-  if (seeds < 1) throw OptionError(k_owner, "seeds", "must be >= 1");
-  if (steps < 1) throw OptionError(k_owner, "steps", "must be >= 1");
-  if (!(std::isfinite(step) && step > 0)) throw OptionError(k_owner, "step", "must be > 0");
-  if (batch_size < 1) throw OptionError(k_owner, "batch_size", "must be >= 1");
-  if (test_points < 10) throw OptionError(k_owner, "test_points", "must be >= 10");
-  if (keep_samples < 2) throw OptionError(k_owner, "keep_samples", "must be >= 2");
+  if (seeds < 1) throw OptionError(k_sm_owner, "seeds", "must be >= 1");
+  if (steps < 1) throw OptionError(k_sm_owner, "steps", "must be >= 1");
+  if (!(std::isfinite(step) && step > 0)) throw OptionError(k_sm_owner, "step", "must be > 0");
+  if (batch_size < 1) throw OptionError(k_sm_owner, "batch_size", "must be >= 1");
+  if (test_points < 10) throw OptionError(k_sm_owner, "test_points", "must be >= 10");
+  if (keep_samples < 2) throw OptionError(k_sm_owner, "keep_samples", "must be >= 2");
   if (fixed_kept < 1 || fixed_kept > w.front())
-    throw OptionError(k_owner, "fixed_kept", "must be in 1..the first width");
+    throw OptionError(k_sm_owner, "fixed_kept", "must be in 1..the first width");
   if (!dataset.empty()) {
     const auto names = builtin_dataset_names();
     if (std::find(names.begin(), names.end(), dataset) == names.end())
-      throw OptionError(k_owner, "dataset", "must be a built-in dataset or empty, got " + dataset);
+      throw OptionError(k_sm_owner, "dataset",
+                        "must be a built-in dataset or empty, got " + dataset);
   }
-  if (dataset_steps < 1) throw OptionError(k_owner, "dataset_steps", "must be >= 1");
-  if (!(decay_exponent >= 0)) throw OptionError(k_owner, "decay_exponent", "must be >= 0");
+  if (dataset_steps < 1) throw OptionError(k_sm_owner, "dataset_steps", "must be >= 1");
+  if (!(decay_exponent >= 0)) throw OptionError(k_sm_owner, "decay_exponent", "must be >= 0");
 }
 
 const options::Table<ShevchenkoMondelliStudyOptions>& shevchenko_mondelli_study_options_table() {
   using O = ShevchenkoMondelliStudyOptions;
   static const auto t =
-      options::Table<O>(k_owner)
+      options::Table<O>(k_sm_owner)
           .add("seed", "seeds teacher, initialisations, samples and keep sets", &O::seed)
           .add("input_dim", "input dimension p", &O::input_dim)
           .add("teacher_width", "hidden neurons of the teacher", &O::teacher_width)
@@ -222,8 +217,8 @@ const options::Table<ShevchenkoMondelliStudyOptions>& shevchenko_mondelli_study_
 StudyResult run_shevchenko_mondelli_study(const ShevchenkoMondelliStudyOptions& opt) {
   StudyResult out;
   out.study = "shevchenko-mondelli";
-  out.title = k_title;
-  const std::vector<Index> widths = parse_width_list(opt.widths);
+  out.title = k_sm_title;
+  const std::vector<Index> widths = parse_width_list(opt.widths, "widths");
   std::vector<Setting> settings{teacher_setting(opt)};
   if (!opt.dataset.empty()) settings.push_back(dataset_setting(opt));
 
@@ -457,7 +452,7 @@ StudyResult run_shevchenko_mondelli_study(const ShevchenkoMondelliStudyOptions& 
 }
 
 Study shevchenko_mondelli_study() {
-  return make_study("shevchenko-mondelli", k_title, shevchenko_mondelli_study_options_table(),
+  return make_study("shevchenko-mondelli", k_sm_title, shevchenko_mondelli_study_options_table(),
                     &run_shevchenko_mondelli_study);
 }
 

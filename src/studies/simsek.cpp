@@ -24,16 +24,16 @@ namespace {
 using Eigen::VectorXd;
 using options::OptionError;
 
-constexpr const char* k_owner = "SimsekStudyOptions";
-constexpr const char* k_title =
+constexpr const char* k_simsek_owner = "SimsekStudyOptions";
+constexpr const char* k_simsek_title =
     "Simsek et al. (2021): symmetry-induced minima, saddles and zero-loss paths";
 
 std::vector<double> parse_numbers(const std::string& field, const std::string& text) {
   std::vector<double> out;
   std::stringstream items(text);
   for (std::string item; std::getline(items, item, ',');)
-    out.push_back(options::parse_double(k_owner, field, item));
-  if (out.empty()) throw OptionError(k_owner, field, "needs a comma-separated list");
+    out.push_back(options::parse_double(k_simsek_owner, field, item));
+  if (out.empty()) throw OptionError(k_simsek_owner, field, "needs a comma-separated list");
   return out;
 }
 
@@ -101,40 +101,42 @@ Teacher paper_teacher() {
 
 void SimsekStudyOptions::validate() const {
   if (count_m_max < 4 || count_m_max > symmetry::k_max_width)
-    throw OptionError(k_owner, "count_m_max",
+    throw OptionError(k_simsek_owner, "count_m_max",
                       "must be in [4, " + std::to_string(symmetry::k_max_width) + "]");
   if (brute_r_max < 1 || brute_r_max > 5)
-    throw OptionError(k_owner, "brute_r_max", "must be in [1, 5]");
+    throw OptionError(k_simsek_owner, "brute_r_max", "must be in [1, 5]");
   if (brute_m_max < brute_r_max || brute_m_max > 9)
-    throw OptionError(k_owner, "brute_m_max", "must be in [brute_r_max, 9]");
+    throw OptionError(k_simsek_owner, "brute_m_max", "must be in [brute_r_max, 9]");
   if (pieces_extra_max < 1 || pieces_extra_max > 2)
-    throw OptionError(k_owner, "pieces_extra_max", "must be 1 or 2 (m = 4 .. 6: 3360 pieces)");
+    throw OptionError(k_simsek_owner, "pieces_extra_max",
+                      "must be 1 or 2 (m = 4 .. 6: 3360 pieces)");
   const std::vector<double> s = parse_numbers("swap", swap);
   if (s.size() != 2 || s[0] == s[1] || s[0] < 0 || s[1] < 0 || s[0] > 3 || s[1] > 3 ||
       s[0] != std::floor(s[0]) || s[1] != std::floor(s[1]))
-    throw OptionError(k_owner, "swap", "must be two different neurons i,j in 0..3, got " + swap);
+    throw OptionError(k_simsek_owner, "swap",
+                      "must be two different neurons i,j in 0..3, got " + swap);
   const std::vector<Index> arch = parse_widths(deep_arch, "deep_arch");
   if (arch.size() < 4 || arch.back() != 1)
-    throw OptionError(k_owner, "deep_arch",
+    throw OptionError(k_simsek_owner, "deep_arch",
                       "needs >= 2 hidden layers and one output, got " + deep_arch);
   for (std::size_t k = 1; k + 1 < arch.size(); ++k)
-    if (arch[k] < 2) throw OptionError(k_owner, "deep_arch", "hidden widths must be >= 2");
+    if (arch[k] < 2) throw OptionError(k_simsek_owner, "deep_arch", "hidden widths must be >= 2");
   const std::vector<double> f = parse_numbers("split_fractions", split_fractions);
-  if (f.size() < 2) throw OptionError(k_owner, "split_fractions", "needs >= 2 fractions");
+  if (f.size() < 2) throw OptionError(k_simsek_owner, "split_fractions", "needs >= 2 fractions");
   workflows::parse_widths(students_widths);
-  if (students_seeds < 1) throw OptionError(k_owner, "students_seeds", "must be >= 1");
+  if (students_seeds < 1) throw OptionError(k_simsek_owner, "students_seeds", "must be >= 1");
   if (students_grid_stride < 1 || students_grid_stride > 10)
-    throw OptionError(k_owner, "students_grid_stride", "must be in [1, 10]");
+    throw OptionError(k_simsek_owner, "students_grid_stride", "must be in [1, 10]");
   if (students_adam_iterations < 0)
-    throw OptionError(k_owner, "students_adam_iterations", "must be >= 0");
+    throw OptionError(k_simsek_owner, "students_adam_iterations", "must be >= 0");
   if (students_polish_iterations < 1)
-    throw OptionError(k_owner, "students_polish_iterations", "must be >= 1");
+    throw OptionError(k_simsek_owner, "students_polish_iterations", "must be >= 1");
 }
 
 const options::Table<SimsekStudyOptions>& simsek_study_options_table() {
   using O = SimsekStudyOptions;
   static const auto t =
-      options::Table<O>(k_owner)
+      options::Table<O>(k_simsek_owner)
           .add("seed", "seeds the pieces' points, the deep teacher and the students", &O::seed)
           .add("count_m_max", "counts and ratio for m = r .. this", &O::count_m_max)
           .add("brute_r_max", "counts checked by brute force for r up to this", &O::brute_r_max)
@@ -159,7 +161,7 @@ const options::Table<SimsekStudyOptions>& simsek_study_options_table() {
 StudyResult run_simsek_study(const SimsekStudyOptions& opt, const ProgressCallback& progress) {
   StudyResult out;
   out.study = "simsek";
-  out.title = k_title;
+  out.title = k_simsek_title;
   const Teacher t = paper_teacher();
   const int r = 4;
 
@@ -540,7 +542,7 @@ StudyResult run_simsek_study(const SimsekStudyOptions& opt, const ProgressCallba
 }
 
 Study simsek_study() {
-  return make_study("simsek", k_title, simsek_study_options_table(), &run_simsek_study);
+  return make_study("simsek", k_simsek_title, simsek_study_options_table(), &run_simsek_study);
 }
 
 }  // namespace locus::studies

@@ -19,13 +19,13 @@ namespace {
 constexpr double k_eps = std::numeric_limits<double>::epsilon();
 
 // Where the pieces of a [D, w, 1] net live in its flat parameter vector.
-struct TwoLayer {
+struct TwoLayerShape {
   Index d = 0, width = 0;
   bool hidden_bias = false, output_bias = false;
   Index n_in() const { return d + (hidden_bias ? 1 : 0); }
 };
 
-TwoLayer two_layer(const Mlp& net, const char* what) {
+TwoLayerShape two_layer_shape(const Mlp& net, const char* what) {
   const auto& w = net.spec().widths;
   if (w.size() != 3 || w[2] != 1 || net.spec().mean_field)
     throw std::invalid_argument(std::string(what) +
@@ -211,7 +211,7 @@ bool pieces_intersect(const ExpansionMap& a, const ExpansionMap& b) {
 }
 
 std::string irreducibility_problem(const Mlp& teacher, const Eigen::VectorXd& theta) {
-  const TwoLayer t = two_layer(teacher, "teacher");
+  const TwoLayerShape t = two_layer_shape(teacher, "teacher");
   teacher.check_parameters(theta, "teacher parameters");
   const Index r = t.width, n_in = t.n_in();
   const Activation act = teacher.activation();
@@ -262,7 +262,7 @@ void require_irreducible(const Mlp& teacher, const Eigen::VectorXd& theta) {
 }
 
 Mlp expansion_student(const Mlp& teacher, Index m) {
-  two_layer(teacher, "teacher");
+  two_layer_shape(teacher, "teacher");
   if (m < 1) throw std::invalid_argument("student width m must be >= 1, got " + std::to_string(m));
   MlpSpec spec = teacher.spec();
   spec.widths[1] = m;
@@ -271,7 +271,7 @@ Mlp expansion_student(const Mlp& teacher, Index m) {
 
 AffinePiece affine_piece(const Mlp& teacher, const Eigen::VectorXd& theta_teacher,
                          const ExpansionMap& map, std::uint64_t seed) {
-  const TwoLayer t = two_layer(teacher, "teacher");
+  const TwoLayerShape t = two_layer_shape(teacher, "teacher");
   teacher.check_parameters(theta_teacher, "teacher parameters");
   const int r = static_cast<int>(t.width);
   const Index m = static_cast<Index>(map.phi.size()), n_in = t.n_in();
@@ -472,7 +472,7 @@ ExpansionEnumeration enumerate_expansion(const Mlp& teacher, const Eigen::Vector
                                          const Eigen::MatrixXd& x, const ExpansionOptions& options,
                                          const ProgressCallback& progress) {
   options.validate();
-  const TwoLayer t = two_layer(teacher, "teacher");
+  const TwoLayerShape t = two_layer_shape(teacher, "teacher");
   require_irreducible(teacher, theta);
   if (x.cols() != t.d || x.rows() < 1)
     throw std::invalid_argument("inputs x must be d x " + std::to_string(t.d) +

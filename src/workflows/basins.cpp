@@ -29,7 +29,7 @@ using Eigen::VectorXd;
 using Clock = std::chrono::steady_clock;
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-[[noreturn]] void fail(const char* field, const std::string& problem) {
+[[noreturn]] void basins_error(const char* field, const std::string& problem) {
   throw options::OptionError("BasinsOptions", field, problem);
 }
 
@@ -71,26 +71,29 @@ Dataset scalar_data() {
 void BasinsOptions::validate() const {
   const std::vector<Index> w = parse_widths(widths, "BasinsOptions");
   for (std::size_t i = 1; i < w.size(); ++i)
-    if (w[i] <= w[i - 1]) fail("widths", "must be strictly increasing, got '" + widths + "'");
+    if (w[i] <= w[i - 1])
+      basins_error("widths", "must be strictly increasing, got '" + widths + "'");
   std::vector<Index> a;
   try {
     a = locus::parse_widths(arch, "arch");
   } catch (const std::invalid_argument& e) {
-    fail("arch", e.what());
+    basins_error("arch", e.what());
   }
   const std::int64_t hidden = static_cast<std::int64_t>(a.size()) - 2;
-  if (hidden < 1) fail("arch", "needs at least one hidden layer, got '" + arch + "'");
+  if (hidden < 1) basins_error("arch", "needs at least one hidden layer, got '" + arch + "'");
   if (layer < 0 || layer > hidden)
-    fail("layer", "must be in 0.." + std::to_string(hidden) + " (0: the last hidden layer) for '" +
-                      arch + "', got " + std::to_string(layer));
-  if (seeds < 1) fail("seeds", "must be >= 1, got " + std::to_string(seeds));
+    basins_error("layer", "must be in 0.." + std::to_string(hidden) +
+                              " (0: the last hidden layer) for '" + arch + "', got " +
+                              std::to_string(layer));
+  if (seeds < 1) basins_error("seeds", "must be >= 1, got " + std::to_string(seeds));
   train.validate("BasinsOptions");
   if (!(init_std > 0) || !std::isfinite(init_std))
-    fail("init_std", "must be finite and > 0, got " + io::format_number(init_std));
+    basins_error("init_std", "must be finite and > 0, got " + io::format_number(init_std));
   if (!(suboptimal_gap >= 0) || !std::isfinite(suboptimal_gap))
-    fail("suboptimal_gap", "must be finite and >= 0, got " + io::format_number(suboptimal_gap));
+    basins_error("suboptimal_gap",
+                 "must be finite and >= 0, got " + io::format_number(suboptimal_gap));
   if (run_threads < 1 || run_threads > 1024)
-    fail("run_threads", "must be in 1..1024, got " + std::to_string(run_threads));
+    basins_error("run_threads", "must be in 1..1024, got " + std::to_string(run_threads));
 }
 
 const options::Table<BasinsOptions>& basins_table() {

@@ -16,7 +16,7 @@ namespace {
 using Eigen::VectorXd;
 using Clock = std::chrono::steady_clock;
 
-[[noreturn]] void fail(const char* field, const std::string& problem) {
+[[noreturn]] void students_error(const char* field, const std::string& problem) {
   throw options::OptionError("StudentsOptions", field, problem);
 }
 
@@ -85,9 +85,9 @@ std::vector<Index> parse_widths(const std::string& text, const std::string& owne
 
 void StudentsOptions::validate() const {
   parse_widths(widths);
-  if (seeds < 1) fail("seeds", "must be >= 1, got " + std::to_string(seeds));
+  if (seeds < 1) students_error("seeds", "must be >= 1, got " + std::to_string(seeds));
   if (grid_stride < 1 || grid_stride > 40)
-    fail("grid_stride", "must be in 1..40, got " + std::to_string(grid_stride));
+    students_error("grid_stride", "must be in 1..40, got " + std::to_string(grid_stride));
   train.validate("StudentsOptions");
   categorize.validate();
 }

@@ -5,11 +5,13 @@
 #include <cmath>
 #include <limits>
 
+#include "testing/tolerances.hpp"
+
 namespace locus::analysis {
 namespace {
 
 using Eigen::VectorXd;
-constexpr double k_eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 // The rule tau = factor * n * eps * max|lambda|, on eigenvalues placed on both sides of it.
 TEST(Inertia, CountsWithTheZeroRuleAndItsGap) {

@@ -8,13 +8,14 @@
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
 #include "testing/dense_references.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus::analysis {
 namespace {
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
-constexpr double k_eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 // y = 0, theta = 0 with tanh. All hidden units output tanh(0) = 0, so every derivative through
 // them vanishes (W2 = 0 blocks the first layer, the hidden outputs are 0 for W2), and only the

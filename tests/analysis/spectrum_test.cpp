@@ -9,13 +9,14 @@
 #include "locus/data/synthetic.hpp"
 #include "operators.hpp"
 #include "testing/dense_references.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus::analysis {
 namespace {
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
-constexpr double k_eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 // Lanczos extreme eigenvalues against the dense spectrum at n ~ 2e3, judged by the residual
 // |H v - lambda v| <= 1e-9 |H| and by the dense eigenvalues.

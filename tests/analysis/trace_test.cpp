@@ -9,13 +9,14 @@
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
 #include "operators.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus::analysis {
 namespace {
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
-constexpr double k_eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 // Hutchinson and Hutch++ on a loss Hessian against the exact trace (3 standard errors, plus a
 // relative 1e-9 for the round-off of the HVPs against the dense Hessian).

@@ -63,7 +63,7 @@ std::vector<Case> cases() {
 constexpr double k_round_off = 1e-12;
 // Central differences of the gradient: ~eps^(2/3) ~ 4e-11 times the third derivative's scale
 // (see objective_test.cpp); 1e-7 leaves two orders of margin.
-constexpr double k_fd_tolerance = 1e-7;
+constexpr double k_hessian_fd_tolerance = 1e-7;
 
 TEST(DenseHessian, MatchesHvpColumnsAndFiniteDifferences) {
   for (const Case& c : cases()) {
@@ -88,7 +88,7 @@ TEST(DenseHessian, MatchesHvpColumnsAndFiniteDifferences) {
     EXPECT_LT(testing::max_scaled_error(h, hvp_columns(obj, theta)), k_round_off) << what;
     const MatrixXd h_fd = testing::central_difference_jacobian(
         [&](const VectorXd& t) { return obj.gradient(t); }, theta);
-    EXPECT_LT(testing::max_scaled_error(h, h_fd), k_fd_tolerance) << what;
+    EXPECT_LT(testing::max_scaled_error(h, h_fd), k_hessian_fd_tolerance) << what;
   }
 }
 

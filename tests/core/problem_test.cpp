@@ -16,11 +16,12 @@
 #include "locus/data/builtin.hpp"
 #include "locus/data/synthetic.hpp"
 #include "testing/functions.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus {
 namespace {
 
-constexpr double k_eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 Objective small_objective(LossSpec loss = {}) {
   Dataset data = gaussian_data(/*d=*/300, /*p=*/3, /*l=*/2, /*seed=*/4);

@@ -10,6 +10,7 @@
 #include "linalg/random.hpp"
 #include "linalg/svd.hpp"
 #include "testing/dense_references.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus::linalg {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 using Eigen::Index;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
-constexpr double k_eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 MatrixXd gaussian_matrix(Index m, Index n, std::uint64_t seed) {
   Rng rng(seed);

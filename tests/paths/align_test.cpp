@@ -17,6 +17,7 @@
 #include "locus/core/random.hpp"
 #include "locus/transforms/surgery.hpp"
 #include "testing/random_data.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus::paths {
 namespace {
@@ -24,7 +25,7 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-constexpr double eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 double assignment_value(const MatrixXd& c, const std::vector<Index>& sigma) {
   double s = 0.0;
@@ -59,7 +60,7 @@ TEST(Assignment, MatchesBruteForce) {
       std::sort(sorted.begin(), sorted.end());
       for (Index i = 0; i < h; ++i) ASSERT_EQ(sorted[size_t(i)], i);
       EXPECT_NEAR(assignment_value(c, sigma), brute_force_best(c),
-                  4 * h * eps * c.cwiseAbs().maxCoeff())
+                  4 * h * k_eps * c.cwiseAbs().maxCoeff())
           << "h = " << h << ", trial " << trial << "\n"
           << c;
     }
@@ -146,9 +147,9 @@ TEST(WeightMatching, AlignedNetworkComputesTheSameFunction) {
   const MatrixXd f_b = p.model.predict(b_noisy, data.x);
   const MatrixXd f_aligned = p.model.predict(al.theta, data.x);
   const double scale = std::max(1.0, f_b.cwiseAbs().maxCoeff());
-  EXPECT_LE((f_b - f_aligned).cwiseAbs().maxCoeff(), 64 * eps * scale);
+  EXPECT_LE((f_b - f_aligned).cwiseAbs().maxCoeff(), 64 * k_eps * scale);
   EXPECT_LT(al.distance_after, al.distance_before);
-  EXPECT_NEAR(al.distance_after, noise.norm(), 64 * eps * p.a.norm());
+  EXPECT_NEAR(al.distance_after, noise.norm(), 64 * k_eps * p.a.norm());
   ASSERT_TRUE(al.line_before && al.line_after);
   EXPECT_NEAR(al.line_after->loss_end, al.line_before->loss_end,
               1e-12 * std::max(1.0, al.line_before->loss_end));

@@ -14,6 +14,7 @@
 #include "locus/core/mlp.hpp"
 #include "locus/core/objective.hpp"
 #include "testing/random_data.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus::paths {
 namespace {
@@ -21,7 +22,7 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-constexpr double eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 // The teacher of path_test.cpp's permutation test, on fewer points: [2, 4, 1] labelling d = 8
 // Gaussian inputs (n = 17 parameters > d: the zero-loss set has dimension n - d = 9, room for a
@@ -51,17 +52,17 @@ PermutedPair permuted_pair() {
 TEST(GaussLegendre, ExactForPolynomialsOfDegreeBelow2n) {
   for (int n : {1, 2, 5, 16, 40}) {
     const Quadrature q = gauss_legendre(n);
-    EXPECT_NEAR(q.weights.sum(), 1.0, 4 * n * eps);
+    EXPECT_NEAR(q.weights.sum(), 1.0, 4 * n * k_eps);
     EXPECT_GT(q.weights.minCoeff(), 0.0);
     for (Index i = 1; i < n; ++i) EXPECT_LT(q.nodes[i - 1], q.nodes[i]);
     for (int k = 0; k <= 2 * n - 1; ++k)
-      EXPECT_NEAR(q.weights.dot(q.nodes.array().pow(k).matrix()), 1.0 / (k + 1), 4 * n * eps)
+      EXPECT_NEAR(q.weights.dot(q.nodes.array().pow(k).matrix()), 1.0 / (k + 1), 4 * n * k_eps)
           << "n = " << n << ", k = " << k;
     // ... and not for degree 2n: the error (n!)^4 / ((2n + 1) ((2n)!)^2) is 1.4e-6 at n = 5 (it
     // falls below rounding for n >~ 12).
     if (n <= 5)
       EXPECT_GT(std::abs(q.weights.dot(q.nodes.array().pow(2 * n).matrix()) - 1.0 / (2 * n + 1)),
-                1e3 * n * eps);
+                1e3 * n * k_eps);
   }
   EXPECT_THROW(gauss_legendre(0), std::invalid_argument);
 }
@@ -93,7 +94,7 @@ TEST(CurveObjective, StraightBendsGiveTheLine) {
   // int_0^1 |a + t (b - a)|^2 dt = |a|^2 + a.(b - a) + |b - a|^2 / 3; terms O(10), rounding
   // a few eps each.
   const double exact = a.squaredNorm() + a.dot(b - a) + (b - a).squaredNorm() / 3.0;
-  EXPECT_NEAR(j.loss(j.straight_bends()), exact, 64 * eps * 10);
+  EXPECT_NEAR(j.loss(j.straight_bends()), exact, 64 * k_eps * 10);
   EXPECT_THROW(CurveObjective(f, a, b, PathKind::polyline, 1, 4), std::invalid_argument);
   EXPECT_THROW(CurveObjective(f, a, b, PathKind::bezier, 2, 4), std::invalid_argument);
   EXPECT_THROW(CurveObjective(f, a, VectorXd::Zero(2), PathKind::bezier, 1, 4),

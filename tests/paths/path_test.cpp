@@ -13,6 +13,7 @@
 #include "locus/core/objective.hpp"
 #include "testing/functions.hpp"
 #include "testing/random_data.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus::paths {
 namespace {
@@ -20,7 +21,7 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-constexpr double eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 // The parameter vector of model with hidden neurons i and j of the first hidden layer swapped:
 // rows i, j of W_0 and entries i, j of b_0, columns i, j of W_1. The network computes the same
@@ -46,8 +47,8 @@ TEST(Path, BezierMatchesClosedForm) {
   EXPECT_EQ(p.breakpoints().size(), 2);
   for (double t : {0.0, 0.1, 0.37, 0.5, 0.93, 1.0}) {
     const VectorXd expected = (1 - t) * (1 - t) * a + 2 * t * (1 - t) * b + t * t * c;
-    EXPECT_LE((p.at(t) - expected).cwiseAbs().maxCoeff(), 8 * eps * 3.0) << "t = " << t;
-    EXPECT_NEAR(p.weights(t).sum(), 1.0, 4 * eps);
+    EXPECT_LE((p.at(t) - expected).cwiseAbs().maxCoeff(), 8 * k_eps * 3.0) << "t = " << t;
+    EXPECT_NEAR(p.weights(t).sum(), 1.0, 4 * k_eps);
   }
   EXPECT_EQ(p.at(0.0), a);
   EXPECT_EQ(p.at(1.0), c);
@@ -60,11 +61,11 @@ TEST(Path, PolylineIsUniformPerSegment) {
   const VectorXd br = p.breakpoints();
   ASSERT_EQ(br.size(), 4);
   for (Index k = 0; k < 4; ++k) {
-    EXPECT_NEAR(br[k], double(k) / 3.0, eps);
-    EXPECT_LE((p.at(br[k]) - v.row(k).transpose()).cwiseAbs().maxCoeff(), 8 * eps * 4.0);
+    EXPECT_NEAR(br[k], double(k) / 3.0, k_eps);
+    EXPECT_LE((p.at(br[k]) - v.row(k).transpose()).cwiseAbs().maxCoeff(), 8 * k_eps * 4.0);
   }
   // The middle of segment 1 (t = 1/2) is the midpoint of v1 and v2 whatever the lengths.
-  EXPECT_LE((p.at(0.5) - Eigen::Vector2d(1.0, 1.0)).cwiseAbs().maxCoeff(), 8 * eps * 4.0);
+  EXPECT_LE((p.at(0.5) - Eigen::Vector2d(1.0, 1.0)).cwiseAbs().maxCoeff(), 8 * k_eps * 4.0);
   EXPECT_DOUBLE_EQ(p.control_polygon_length(), 6.0);
   // A polychain with the same points is the same curve.
   const Path chain =
@@ -107,10 +108,10 @@ TEST(LossProfile, QuarticMaximumLocated) {
   EXPECT_LE(std::abs(p.t_max - t_star), o.t_tolerance);
   // L_max <= 1 up to rounding of f near 1 (a few eps); 1 - L_max = 2 (2.2)^2 (t - t*)^2 <= 1e-11
   // for |t - t*| <= 1e-6, within loss_tolerance.
-  EXPECT_LE(p.loss_max, 1.0 + 4 * eps);
+  EXPECT_LE(p.loss_max, 1.0 + 4 * k_eps);
   EXPECT_LE(1.0 - p.loss_max, o.loss_tolerance);
   EXPECT_EQ(p.loss_start, 0.0);
-  EXPECT_NEAR(p.loss_end, l1, 4 * eps);
+  EXPECT_NEAR(p.loss_end, l1, 4 * k_eps);
   // Barriers from the exact values, within the same loss_tolerance; the interpolation convention
   // also moves with t*: by |L_1 - L_0| |t_max - t*| <= l1 t_tolerance.
   EXPECT_NEAR(p.barriers.above_larger_end, 1.0 - l1, o.loss_tolerance);
@@ -137,7 +138,7 @@ TEST(LossProfile, RosenbrockMaximumLocated) {
   // f ~ 101 is rounded to a few ulps (4 eps * 101); the second-order gap is
   // |f''| (2 dt)^2 / 2 ~ 800 * 4e-16 / 2, far below the tolerance.
   EXPECT_LE(f_star - p.loss_max, o.loss_tolerance * f_star);
-  EXPECT_LE(p.loss_max - f_star, 4 * eps * f_star);
+  EXPECT_LE(p.loss_max - f_star, 4 * k_eps * f_star);
   EXPECT_EQ(p.loss_start, 4.0);
   EXPECT_EQ(p.loss_end, 0.0);
 }

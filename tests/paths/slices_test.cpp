@@ -13,6 +13,7 @@
 #include "locus/core/random.hpp"
 #include "locus/data/synthetic.hpp"
 #include "locus/solvers/solve.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus::paths {
 namespace {
@@ -20,7 +21,7 @@ namespace {
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-constexpr double eps = std::numeric_limits<double>::epsilon();
+using testing::k_eps;
 
 // The filter-normalised direction has each weight row's norm equal to theta's (to the
 // round-off of one rescaling, ~ eps |row|); the slices pass through L(theta).
@@ -72,7 +73,7 @@ TEST(Slices, PlaneThroughTwoPoints) {
   EXPECT_EQ(s.loss(2, 4), obj.loss(a));
   EXPECT_NEAR(s.loss(6, 4), obj.loss(b), 1e-12 * obj.loss(b));
   const double n = double(a.size());
-  EXPECT_LE(std::abs(s.d1.dot(s.d2)), 10 * n * eps * s.d1.norm() * s.d2.norm());
+  EXPECT_LE(std::abs(s.d1.dot(s.d2)), 10 * n * k_eps * s.d1.norm() * s.d2.norm());
   EXPECT_NEAR(s.d2.norm(), s.d1.norm(), 1e-14 * s.d1.norm());
   const io::Json j = to_json(s);
   EXPECT_EQ(j["dims"], 2);
@@ -155,7 +156,7 @@ TEST(ProfileSlice, TrainedNetworkProfileBelowSlice) {
   ASSERT_TRUE(p.converged) << p.message << "\n" << to_json(p).dump();
   for (Index i = 0; i < s.alpha.size(); ++i) {
     EXPECT_EQ(p.slice[i], s.loss(i, 0));
-    EXPECT_LE(p.profile[i], p.slice[i] * (1 + 4 * eps)) << "t = " << p.t[i];
+    EXPECT_LE(p.profile[i], p.slice[i] * (1 + 4 * k_eps)) << "t = " << p.t[i];
   }
   EXPECT_EQ(p.profile[5], p.slice[5]);  // t = 0
   EXPECT_EQ(p.iterations[5], 0);

@@ -12,14 +12,15 @@
 #include <string>
 
 #include "locus/solvers/solve.hpp"
+#include "testing/tolerances.hpp"
 
 namespace locus::solvers {
 namespace {
 
 using testing::CoshValley;
+using testing::k_eps;
 using testing::Rosenbrock;
 using testing::RosenbrockLeastSquares;
-constexpr double k_eps = std::numeric_limits<double>::epsilon();
 
 // Round-off tolerances from the function's scale: the gradient near the minimum is computed
 // with an error of a few eps * k_gradient_scale (see functions.hpp); 64 of those leaves a wide

@@ -13,7 +13,7 @@
 namespace locus::studies {
 namespace {
 
-ConnectivityStudyOptions reduced() {
+ConnectivityStudyOptions reduced_connectivity() {
   ConnectivityStudyOptions o;
   o.points = 20;
   o.widths = "12,48";
@@ -22,13 +22,13 @@ ConnectivityStudyOptions reduced() {
 }
 
 TEST(ConnectivityStudy, ReducedStudyEveryClaimHolds) {
-  const StudyResult r = run_connectivity_study(reduced());
+  const StudyResult r = run_connectivity_study(reduced_connectivity());
   ASSERT_EQ(r.claims.size(), 5u);
   for (const Claim& c : r.claims) EXPECT_EQ(c.verdict, Verdict::holds) << c.id << ": " << c.reason;
 }
 
 TEST(ConnectivityStudy, AClaimMadeImpossibleFails) {
-  ConnectivityStudyOptions o = reduced();
+  ConnectivityStudyOptions o = reduced_connectivity();
   o.points = 10;  // smaller still: only the verdict matters here
   o.widths = "6,12";
   o.neb_iterations = 50;

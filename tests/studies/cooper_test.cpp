@@ -16,7 +16,7 @@
 namespace locus::studies {
 namespace {
 
-CooperStudyOptions reduced() {
+CooperStudyOptions reduced_cooper() {
   CooperStudyOptions o;
   // A one-layer and a two-layer construction (l = 2) and one trained softplus net.
   o.runs = "p=2,h=8,d=6; p=3,h=10,d=8,depth=2,l=2; p=2,h=10,d=6,activation=softplus,method=lm";
@@ -33,7 +33,7 @@ std::string verdicts(const StudyResult& r) {
 }
 
 TEST(CooperStudy, ReducedStudyEveryClaimHolds) {
-  const StudyResult r = run_cooper_study(reduced());
+  const StudyResult r = run_cooper_study(reduced_cooper());
   ASSERT_EQ(r.claims.size(), 8u);
   for (const Claim& c : r.claims) EXPECT_EQ(c.verdict, Verdict::holds) << c.id << ": " << c.reason;
   EXPECT_EQ(r.claim("construction").evidence["runs"].get<int>(), 2);
@@ -52,7 +52,7 @@ TEST(CooperStudy, ReducedStudyEveryClaimHolds) {
 }
 
 TEST(CooperStudy, ImpossibleCheckFails) {
-  CooperStudyOptions o = reduced();
+  CooperStudyOptions o = reduced_cooper();
   o.walk.min_length = 1e6;  // no walk of 10 steps gets this far
   const StudyResult r = run_cooper_study(o);
   EXPECT_EQ(r.claim("walk").verdict, Verdict::fails) << verdicts(r);
@@ -60,7 +60,7 @@ TEST(CooperStudy, ImpossibleCheckFails) {
   EXPECT_EQ(r.count(Verdict::holds), 7) << verdicts(r);
   // A construction bound below round-off: the constructions fail, and Cor 3.4's working form
   // with them.
-  o = reduced();
+  o = reduced_cooper();
   o.residual_tolerance_relative = 1e-30;
   const StudyResult tight = run_cooper_study(o);
   EXPECT_EQ(tight.claim("construction").verdict, Verdict::fails) << verdicts(tight);
@@ -68,7 +68,7 @@ TEST(CooperStudy, ImpossibleCheckFails) {
 }
 
 TEST(CooperStudy, ChecksThatCannotRunAreSkippedNotHeld) {
-  CooperStudyOptions o = reduced();
+  CooperStudyOptions o = reduced_cooper();
   o.runs = "p=2,h=8,d=6";  // no training run
   o.walk.run = -1;
   o.projection_max_params = 0;

@@ -13,7 +13,7 @@
 namespace locus::studies {
 namespace {
 
-LiDingSunStudyOptions reduced() {
+LiDingSunStudyOptions reduced_li_ding_sun() {
   LiDingSunStudyOptions o;
   o.scalar_widths = "1,8,10";
   o.real_widths = "1,12";
@@ -23,7 +23,7 @@ LiDingSunStudyOptions reduced() {
 }
 
 TEST(LiDingSunStudy, ReducedStudyClaimsHold) {
-  const StudyResult r = run_li_ding_sun_study(reduced());
+  const StudyResult r = run_li_ding_sun_study(reduced_li_ding_sun());
   ASSERT_EQ(r.claims.size(), 4u);
   for (const Claim& c : r.claims) EXPECT_EQ(c.verdict, Verdict::holds) << c.id << ": " << c.reason;
   EXPECT_LE(r.claim("descent_to_zero").evidence["loss_end"].get<double>(), 1e-20);
@@ -36,7 +36,7 @@ TEST(LiDingSunStudy, ReducedStudyClaimsHold) {
 
 TEST(LiDingSunStudy, AClaimMadeToFailFails) {
   // A sub-optimality gap above every loss: no narrow minimum counts as sub-optimal.
-  LiDingSunStudyOptions o = reduced();
+  LiDingSunStudyOptions o = reduced_li_ding_sun();
   o.scalar_widths = "1";
   o.real_widths = "1";
   o.suboptimal_gap = 1e6;

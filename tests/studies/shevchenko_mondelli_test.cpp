@@ -13,7 +13,7 @@
 namespace locus::studies {
 namespace {
 
-ShevchenkoMondelliStudyOptions reduced() {
+ShevchenkoMondelliStudyOptions reduced_shevchenko_mondelli() {
   ShevchenkoMondelliStudyOptions o;
   o.widths = "32,256";
   o.seeds = 2;
@@ -27,7 +27,7 @@ ShevchenkoMondelliStudyOptions reduced() {
 }
 
 TEST(ShevchenkoMondelliStudy, ReducedStudyEveryClaimHolds) {
-  const StudyResult r = run_shevchenko_mondelli_study(reduced());
+  const StudyResult r = run_shevchenko_mondelli_study(reduced_shevchenko_mondelli());
   ASSERT_EQ(r.claims.size(), 5u);
   for (const Claim& c : r.claims) EXPECT_EQ(c.verdict, Verdict::holds) << c.id << ": " << c.reason;
   EXPECT_EQ(r.tables.size(), 5u);
@@ -35,7 +35,7 @@ TEST(ShevchenkoMondelliStudy, ReducedStudyEveryClaimHolds) {
 }
 
 TEST(ShevchenkoMondelliStudy, AClaimMadeImpossibleFails) {
-  ShevchenkoMondelliStudyOptions o = reduced();
+  ShevchenkoMondelliStudyOptions o = reduced_shevchenko_mondelli();
   o.widths = "16,32";
   o.steps = 200;
   o.dataset = "";

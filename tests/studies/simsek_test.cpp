@@ -14,7 +14,7 @@
 namespace locus::studies {
 namespace {
 
-SimsekStudyOptions reduced() {
+SimsekStudyOptions reduced_simsek() {
   SimsekStudyOptions o;
   o.count_m_max = 12;
   o.brute_m_max = 6;
@@ -27,7 +27,7 @@ SimsekStudyOptions reduced() {
 }
 
 TEST(SimsekStudy, ReducedStudyClaimsHold) {
-  const StudyResult r = run_simsek_study(reduced());
+  const StudyResult r = run_simsek_study(reduced_simsek());
   ASSERT_EQ(r.claims.size(), 12u);
   for (const Claim& c : r.claims) {
     EXPECT_NE(c.verdict, Verdict::fails) << c.id << ": " << c.reason;
@@ -46,7 +46,7 @@ TEST(SimsekStudy, ReducedStudyClaimsHold) {
 // Splitting with fractions inside (0, 1) keeps the narrow strict minimum a minimum: the
 // split_saddle claim then fails (and says so), while the point stays critical.
 TEST(SimsekStudy, AClaimMadeImpossibleFails) {
-  SimsekStudyOptions o = reduced();
+  SimsekStudyOptions o = reduced_simsek();
   o.students_widths = "4";
   o.students_seeds = 1;
   o.split_fractions = "0.5,0.5";

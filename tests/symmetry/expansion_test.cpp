@@ -20,6 +20,7 @@
 #include "locus/symmetry/counts.hpp"
 #include "testing/dense_references.hpp"
 #include "testing/random_data.hpp"
+#include "testing/tolerances.hpp"
 
 namespace ls = locus::symmetry;
 using Eigen::MatrixXd;
@@ -30,7 +31,7 @@ using locus::Mlp;
 
 namespace {
 
-constexpr double eps = std::numeric_limits<double>::epsilon();
+using locus::testing::k_eps;
 
 // Simsek et al.'s teacher (PAPERS.md §4): incoming vectors (0.6, 0.5), (-0.5, 0.5), (-0.2, -0.6),
 // (0.1, -0.6), output weights 1, no biases; the first r neurons of it. With biases: hidden biases
@@ -176,16 +177,16 @@ TEST(ExpansionPieces, MatchDefiningEquationsAndHaveZeroLoss) {
         const double scale = std::max(1.0, piece.theta.cwiseAbs().maxCoeff());
         // Entries of C are 0/+-1 with at most m ones per row: C theta - e is exact to a few ulps
         // of m * scale.
-        EXPECT_LE((c * piece.theta - e).cwiseAbs().maxCoeff(), 4 * m * eps * scale);
-        EXPECT_LE((c * piece.basis).cwiseAbs().maxCoeff(), 4 * m * eps);
+        EXPECT_LE((c * piece.theta - e).cwiseAbs().maxCoeff(), 4 * m * k_eps * scale);
+        EXPECT_LE((c * piece.basis).cwiseAbs().maxCoeff(), 4 * m * k_eps);
         EXPECT_LE((piece.basis.transpose() * piece.basis - MatrixXd::Identity(dim, dim))
                       .cwiseAbs()
                       .maxCoeff(),
-                  8 * m * eps);
+                  8 * m * k_eps);
         // C's nonzero singular values are >= 1/sqrt(m) here: its rank counts those above
         // 1e3 eps sigma_max.
         const VectorXd s = locus::testing::jacobi_singular_values(c);
-        const Index rank = (s.array() > 1e3 * eps * s(0)).count();
+        const Index rank = (s.array() > 1e3 * k_eps * s(0)).count();
         EXPECT_EQ(student.n_params() - rank, dim) << "piece " << p;
         // The loss at the point and at a random point of the piece (step of norm ~ 1): each
         // residual is a difference of sums of ~ m terms of size <= |a| (1 + |u|_1 |x|_inf),
@@ -197,7 +198,7 @@ TEST(ExpansionPieces, MatchDefiningEquationsAndHaveZeroLoss) {
           const double s =
               a.cwiseAbs().sum() * (1 + 3 * theta.cwiseAbs().maxCoeff() * x.cwiseAbs().maxCoeff()) +
               data.y.cwiseAbs().maxCoeff() + 1.0;
-          const double bound = 4.0 * (m + n_in) * eps * s;
+          const double bound = 4.0 * (m + n_in) * k_eps * s;
           EXPECT_LE(objective.loss(theta), x.rows() * bound * bound) << "piece " << p;
         }
       }

@@ -39,7 +39,11 @@ Activation activation_option(const std::string& name, const std::string& option)
 }  // namespace
 
 bool register_command(Command c) {
-  registry().push_back(std::move(c));
+  auto& r = registry();
+  const auto at =
+      std::upper_bound(r.begin(), r.end(), c.name,
+                       [](const std::string& name, const Command& e) { return name < e.name; });
+  r.insert(at, std::move(c));
   return true;
 }
 const std::vector<Command>& commands() { return registry(); }

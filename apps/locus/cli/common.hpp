@@ -22,11 +22,16 @@ namespace locus::cli {
 //   static const bool registered = register_command({"train", "Train a network", setup_train});
 // setup(sub) adds the verb's options to sub and sets sub->callback(...), which does the work
 // and throws std::invalid_argument for bad input (exit 2) or another exception (exit 1).
+// attach(root), when set, runs once every verb is set up: for a verb that also adds a
+// subcommand under another verb (`locus path dropout`, from verbs/dropout.cpp).
 struct Command {
   std::string name, description;
   std::function<void(CLI::App*)> setup;
+  std::function<void(CLI::App* root)> attach = {};
 };
 bool register_command(Command c);
+// Every registered verb, by name (the order of `locus --help`, independent of the order in
+// which static initializers ran).
 const std::vector<Command>& commands();
 
 // --arch 10,200,1 --activation softplus --bias all|none|1,0 --mean-field --params FILE

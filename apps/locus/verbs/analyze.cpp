@@ -13,7 +13,7 @@
 #include "locus/analysis/options.hpp"
 #include "locus/io/format.hpp"
 
-namespace locus::cli {
+namespace locus::cli::analyze_verb {
 namespace {
 
 namespace an = locus::analysis;
@@ -106,4 +106,4 @@ const bool registered = register_command(
      setup_analyze});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::analyze_verb

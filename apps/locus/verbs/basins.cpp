@@ -18,7 +18,7 @@
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
 
-namespace locus::cli {
+namespace locus::cli::basins_verb {
 namespace {
 
 namespace lw = locus::workflows;
@@ -179,4 +179,4 @@ const bool registered = register_command(
      setup_basins});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::basins_verb

@@ -12,7 +12,7 @@
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/model_file.hpp"
 
-namespace locus::cli {
+namespace locus::cli::construct_verb {
 namespace {
 
 namespace lc = locus::constructions;
@@ -97,4 +97,4 @@ const bool registered = register_command(
      setup_construct});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::construct_verb

@@ -7,7 +7,7 @@
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/npy.hpp"
 
-namespace locus::cli {
+namespace locus::cli::data_verb {
 namespace {
 
 struct DataCommand {
@@ -94,4 +94,4 @@ const bool registered =
     register_command({"data", "Describe a dataset or convert it to .npy/.csv", setup_data});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::data_verb

@@ -21,7 +21,7 @@
 #include "locus/io/model_file.hpp"
 #include "locus/io/npy.hpp"
 
-namespace locus::cli {
+namespace locus::cli::dropout_verb {
 namespace {
 
 namespace ld = locus::dropout;
@@ -252,19 +252,12 @@ void setup_dropout(CLI::App* app) {
   app->require_subcommand(1);
   setup_train(app);
   setup_evaluate(app);
-  // `locus path dropout`: the `path` verb is registered from apps/locus/verbs/path.cpp. Attach
-  // to it now if it is already set up, else just before parsing (when every verb exists).
-  CLI::App* root = app->get_parent();
-  auto attach = [root] { setup_path_dropout(root->get_subcommand("path")); };
-  try {
-    attach();
-  } catch (const CLI::OptionNotFound&) {
-    root->preparse_callback([attach](std::size_t) { attach(); });
-  }
 }
 
+// `locus path dropout`: added under the `path` verb (verbs/path.cpp) once every verb is set up.
 const bool registered = register_command(
-    {"dropout", "Mean-field SGD and dropout stability (Shevchenko & Mondelli)", setup_dropout});
+    {"dropout", "Mean-field SGD and dropout stability (Shevchenko & Mondelli)", setup_dropout,
+     [](CLI::App* root) { setup_path_dropout(root->get_subcommand("path")); }});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::dropout_verb

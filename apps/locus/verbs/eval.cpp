@@ -10,7 +10,7 @@
 #include "cli/progress.hpp"
 #include "locus/analysis/derivative_check.hpp"
 
-namespace locus::cli {
+namespace locus::cli::eval_verb {
 namespace {
 
 struct EvalCommand {
@@ -132,4 +132,4 @@ const bool registered = register_command(
      setup_eval});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::eval_verb

@@ -33,7 +33,7 @@
 #include "locus/paths/neb.hpp"
 #include "locus/paths/slices.hpp"
 
-namespace locus::cli {
+namespace locus::cli::path_verb {
 namespace {
 
 namespace lp = locus::paths;
@@ -523,4 +523,4 @@ const bool registered = register_command(
      setup_path});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::path_verb

@@ -26,7 +26,7 @@
 
 extern char** environ;
 
-namespace locus::cli {
+namespace locus::cli::reproduce_verb {
 namespace {
 
 namespace fs = std::filesystem;
@@ -189,4 +189,4 @@ const bool registered = register_command(
      setup_reproduce});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::reproduce_verb

@@ -11,7 +11,7 @@
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/memory.hpp"
 
-namespace locus::cli {
+namespace locus::cli::study_verb {
 namespace {
 
 struct StudyCommand {
@@ -112,4 +112,4 @@ const bool registered =
     register_command({"study", "Run a paper study from its options", setup_study});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::study_verb

@@ -33,7 +33,7 @@
 #include "locus/workflows/split.hpp"
 #include "locus/workflows/swap.hpp"
 
-namespace locus::cli {
+namespace locus::cli::symmetry_verb {
 namespace {
 
 namespace ls = locus::symmetry;
@@ -514,4 +514,4 @@ const bool registered = register_command(
      setup_symmetry});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::symmetry_verb

@@ -14,7 +14,7 @@
 #include "locus/io/model_file.hpp"
 #include "locus/solvers/solve.hpp"
 
-namespace locus::cli {
+namespace locus::cli::train_verb {
 namespace {
 
 namespace sv = locus::solvers;
@@ -244,4 +244,4 @@ const bool registered = register_command(
     {"train", "Train to a minimum or critical point, to machine precision, and save", setup_train});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::train_verb

@@ -16,7 +16,7 @@
 #include "locus/io/csv.hpp"
 #include "locus/io/memory.hpp"
 
-namespace locus::cli {
+namespace locus::cli::walk_verb {
 namespace {
 
 namespace lm = locus::manifold;
@@ -139,4 +139,4 @@ const bool registered = register_command(
     {"walk", "Walk along the manifold of global minima from a zero-loss point", setup_walk});
 
 }  // namespace
-}  // namespace locus::cli
+}  // namespace locus::cli::walk_verb

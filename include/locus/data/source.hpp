@@ -70,5 +70,8 @@ std::vector<std::string> data_source_names();
 // "10,4,1" -> {10, 4, 1}. Throws std::invalid_argument naming `field` (as given) for an entry
 // that is not a positive integer or fewer than two widths.
 std::vector<Index> parse_widths(std::string_view text, std::string_view field);
+// "4,8,16" -> {4, 8, 16}: a list of one or more positive integers (a study's hidden widths).
+// Throws std::invalid_argument naming `field` for an entry that is not a positive integer.
+std::vector<Index> parse_width_list(std::string_view text, std::string_view field);
 
 }  // namespace locus
