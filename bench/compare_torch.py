@@ -35,11 +35,17 @@ Timing protocol (the same as google/benchmark's): each repetition runs the call 
 --min-time seconds (at least once) and records the mean; the median over --repetitions
 repetitions is reported. Each repetition of a locus benchmark runs in a process of its own, so a
 small net's timing does not depend on what ran before it (glibc's allocator adapts its mmap
-threshold to earlier frees). PyTorch runs in --torch-processes
-subprocesses per thread count, each row keeping the fastest process's median (PyTorch's timings
-vary between processes), with OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set and
-torch.set_num_threads(n): Debian's PyTorch does its float64 GEMMs in the system BLAS (OpenBLAS),
-whose thread pool torch.set_num_threads does not control.
+threshold to earlier frees). PyTorch runs in subprocesses, each row keeping the fastest
+process's median (PyTorch's timings vary between processes). For n threads, OpenBLAS gets n
+threads (OPENBLAS_NUM_THREADS: Debian's PyTorch does its float64 GEMMs in the system BLAS, whose
+thread pool torch.set_num_threads does not control) and every configuration a user could pick is
+tried, --torch-processes processes each:
+  - torch.set_num_threads(n) (OMP_NUM_THREADS=n), and, for n > 1, torch.set_num_threads(1): on 2
+    cores PyTorch's own OpenMP threads and OpenBLAS's pool compete, and one intra-op thread with a
+    2-thread OpenBLAS is often the fastest PyTorch there is;
+  - OPENBLAS_CORETYPE as set in the environment and, when it is set, unset (OpenBLAS then picks
+    the kernels for the CPU it finds, which can be faster: Haswell kernels on an AVX-512 CPU).
+The table names the winning configuration of each row.
 
 On a shared machine a repetition is repeated while other processes use more than a tenth of a
 core (see quiet_samples); rows that never got a quiet machine are flagged "(machine busy)".
@@ -208,11 +214,13 @@ def median_seconds(fn, min_time, repetitions, attempts, max_wait):
     return statistics.median(v for _, v in samples), max(f for f, _ in samples)
 
 
-def torch_worker(threads, min_time, repetitions, workloads, attempts, max_wait):
+def torch_worker(threads, intra_threads, min_time, repetitions, workloads, attempts, max_wait):
+    """Times the workloads for the `threads`-thread rows with torch.set_num_threads(intra_threads)
+    (OpenBLAS's threads come from the environment, see run_torch)."""
     import torch
     import functorch
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(intra_threads)
     torch.set_default_dtype(torch.float64)
     F = torch.nn.functional
     results = []
@@ -367,10 +375,25 @@ def torch_worker(threads, min_time, repetitions, workloads, attempts, max_wait):
     return results
 
 
-def run_torch(threads, args):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+def torch_configurations(threads):
+    """(intra-op threads, OpenBLAS core type or None for OpenBLAS's own) for a `threads`-thread row:
+    every setting a user could choose, see the module docstring."""
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    intra = [threads, 1] if threads > 1 else [threads]
+    cores = [coretype, None] if coretype else [None]
+    return [(i, c) for i in intra for c in cores]
+
+
+def run_torch(threads, args, intra_threads, coretype):
+    """One PyTorch worker process for the `threads`-thread rows: OpenBLAS on `threads` threads,
+    torch.set_num_threads(intra_threads), OPENBLAS_CORETYPE=coretype (None: unset)."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(intra_threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
+    env.pop("OPENBLAS_CORETYPE", None)
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
     cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", str(threads),
+           "--torch-intra-threads", str(intra_threads),
            "--min-time", str(args.min_time), "--repetitions", str(args.repetitions),
            "--workloads", ",".join(args.workloads), "--max-attempts", str(args.max_attempts),
            "--max-wait", str(args.max_wait)]
@@ -488,7 +511,9 @@ def print_table(rows):
         ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
         print(f"{r['workload']:11s} {r['network']:18s} {r['d']:5d} {r['threads']:3d} "
               f"{format_seconds(r['locus_seconds']):>11s} {format_seconds(r['torch_seconds']):>11s} "
-              f"{ratio:>11s}  {r['torch_method'] or '-'}{'  (machine busy)' if r['busy'] else ''}")
+              f"{ratio:>11s}  {r['torch_method'] or '-'}"
+              f"{' (' + r['torch_configuration'] + ')' if r.get('torch_configuration') else ''}"
+              f"{'  (machine busy)' if r['busy'] else ''}")
 
 
 def main():
@@ -509,8 +534,9 @@ def main():
     parser.add_argument("--save-baselines", action="store_true",
                         help="write bench/baselines/<machine>.json (locus, google/benchmark JSON), "
                              "<machine>-dgemm.json and <machine>-torch.json (the comparison)")
-    parser.add_argument("--torch-processes", type=int, default=2,
-                        help="PyTorch processes per thread count; each row keeps the fastest "
+    parser.add_argument("--torch-processes", type=int, default=1,
+                        help="PyTorch processes per thread count and configuration (intra-op "
+                             "threads, OpenBLAS core type); each row keeps the fastest "
                              "(default: %(default)s)")
     parser.add_argument("--max-attempts", type=int, default=4,
                         help="measurements repeated while others load the machine "
@@ -519,6 +545,7 @@ def main():
                         help="seconds to wait for a quiet machine before each attempt "
                              "(default: %(default)s)")
     parser.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--torch-intra-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.workloads = [w for w in args.workloads.split(",") if w]
     for w in args.workloads:
@@ -526,7 +553,8 @@ def main():
             parser.error(f"--workloads: unknown workload '{w}' (valid: {', '.join(WORKLOADS)})")
 
     if args.torch_worker is not None:
-        json.dump(torch_worker(args.torch_worker, args.min_time, args.repetitions, args.workloads,
+        json.dump(torch_worker(args.torch_worker, args.torch_intra_threads or args.torch_worker,
+                               args.min_time, args.repetitions, args.workloads,
                                args.max_attempts, args.max_wait), sys.stdout)
         return
 
@@ -547,20 +575,23 @@ def main():
             env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
             dgemm_own_json = run_benchmark_binary(args.dgemm_bench, args, env=env)
 
-    # PyTorch's medians vary from process to process (2-thread runs by up to 1.5x: its OpenMP
-    # threads and OpenBLAS's own pool share the cores), so each row keeps its fastest process.
+    # PyTorch's medians vary from process to process and with its thread settings (see the module
+    # docstring), so each row keeps its fastest process over every configuration.
     torch = {}
     for t in threads:
-        for _ in range(args.torch_processes):
-            for r in run_torch(t, args):
-                key = (r["workload"], arch_name(r["widths"]), r["d"], r["threads"])
-                best = torch.get(key)
-                if r["median_seconds"] is not None and (
-                        best is None or best["median_seconds"] is None or
-                        r["median_seconds"] < best["median_seconds"]):
-                    torch[key] = r
-                elif best is None:
-                    torch[key] = r
+        for intra, core in torch_configurations(t):
+            for _ in range(args.torch_processes):
+                for r in run_torch(t, args, intra, core):
+                    r["configuration"] = (f"intra-op threads {intra}, OpenBLAS " +
+                                          (f"core type {core}" if core else "own core type"))
+                    key = (r["workload"], arch_name(r["widths"]), r["d"], r["threads"])
+                    best = torch.get(key)
+                    if r["median_seconds"] is not None and (
+                            best is None or best["median_seconds"] is None or
+                            r["median_seconds"] < best["median_seconds"]):
+                        torch[key] = r
+                    elif best is None:
+                        torch[key] = r
 
     rows = []
     for workload in args.workloads:
@@ -577,6 +608,7 @@ def main():
                              "locus_seconds": ls, "torch_seconds": ts,
                              "ratio": ts / ls if ls and ts else None,
                              "torch_method": tr.get("method"), "torch_methods": tr.get("methods"),
+                             "torch_configuration": tr.get("configuration"),
                              "busy": any((x or 0) >= QUIET_FRACTION for x in
                                          (locus.get(key, {}).get("foreign_cores"),
                                           tr.get("foreign_cores"))),

@@ -42,10 +42,14 @@ int num_threads() { return omp_get_max_threads(); }
 
 namespace {
 
-// Data points are processed in chunks whose boundaries depend on d alone (never on the thread
-// count); partial sums are added in chunk order. This is what makes results bitwise reproducible
-// for any number of threads. 256 rows keep the GEMMs efficient; at most ~32 chunks keep the
-// per-chunk gradient buffers (one n-vector each) small.
+// Data points are processed in chunks whose boundaries depend on d and the architecture alone
+// (never on the thread count); partial sums are added in chunk order. This is what makes results
+// bitwise reproducible for any number of threads. A chunk has at least 256 rows when some layer
+// has 2^16 or more weights: its GEMMs then dominate and need the rows to run at full speed.
+// Narrower networks take chunks of 64 rows: a chunk's ten or so rows x width matrices then stay
+// in the core's L2 cache (a [10,64,1] HVP on 256 points: 79 us as one chunk, 66 us as four on
+// one thread, 36 us on two), and a small net spreads over the threads. At most ~32 chunks keep
+// the per-chunk gradient buffers (one n-vector each) small.
 // A chunk is rows [begin, begin + size) of the data, or, when rows is set (a mini-batch),
 // the data rows rows[begin], ..., rows[begin + size - 1].
 // All chunks but the last have the same size; `tail` marks a shorter last one.
@@ -54,8 +58,12 @@ struct Chunk {
   const Index* rows = nullptr;
   bool tail = false;
 };
-std::vector<Chunk> make_chunks(Index d, const Index* rows = nullptr) {
-  const Index size = std::max<Index>(256, (d + 31) / 32);
+std::vector<Chunk> make_chunks(const Mlp& model, Index d, const Index* rows = nullptr) {
+  Index widest = 0;
+  for (int k = 0; k < model.n_layers(); ++k)
+    widest = std::max(widest, model.layer(k).in * model.layer(k).out);
+  const Index min_rows = widest >= (Index{1} << 16) ? 256 : 64;
+  const Index size = std::max<Index>(min_rows, (d + 31) / 32);
   std::vector<Chunk> chunks;
   for (Index b = 0; b < d; b += size)
     chunks.push_back({b, std::min(size, d - b), rows, d - b < size});
@@ -93,12 +101,12 @@ void add_partials(size_t n_chunks, double* total, Index n, const std::vector<Vec
   for (size_t c = 0; c + 1 < n_chunks; ++c) t += parts[c];
 }
 
-// Runs body(c) for every chunk c, each chunk on one thread. One chunk (d <= 256 points: every
-// small-net call) runs inline on the calling thread: no parallel region, whose fork and join cost
-// several microseconds, a tenth of a small net's whole HVP. Otherwise the chunks spread over the
-// OpenMP threads in any order (within an enclosing parallel region, e.g. the dense Hessian's
-// columns, on the calling thread alone); callers then sum the chunks' results in chunk order, so
-// results are the same bits either way and for any thread count.
+// Runs body(c) for every chunk c, each chunk on one thread. One chunk (d <= 64 points on a narrow
+// network, see make_chunks) runs inline on the calling thread: no parallel region, whose fork and
+// join cost several microseconds, a tenth of a small net's whole HVP. Otherwise the chunks spread
+// over the OpenMP threads in any order (within an enclosing parallel region, e.g. the dense
+// Hessian's columns, on the calling thread alone); callers then sum the chunks' results in chunk
+// order, so results are the same bits either way and for any thread count.
 template <class Body>
 void for_each_chunk(size_t n_chunks, const Body& body) {
   if (n_chunks == 1) {
@@ -356,7 +364,7 @@ Objective::Objective(const Mlp& model, std::shared_ptr<const Dataset> shared, Lo
   // Workspace of one gradient or HVP, estimated before any is taken: one n-vector per chunk, and
   // per concurrent chunk ten rows x width matrices per layer (activations, sigma', sigma'', the
   // backward pass's dZ and dA, the GEMM scratch, the R-passes' R{z}, R{act}, R{dz}, R{dA}).
-  const auto chunks = make_chunks(data.size());
+  const auto chunks = make_chunks(model_, data.size());
   const Index rows = chunks.empty() ? 0 : chunks.front().size;
   double width_sum = 0.0;
   for (Index w : model_.spec().widths) width_sum += double(w);
@@ -402,7 +410,7 @@ void Objective::require_squared(std::string_view what) const {
 double Objective::loss(const VectorXd& theta) const {
   model_.check_parameters(theta);
   const Engine e(model_, *data_, loss_);
-  const auto chunks = make_chunks(data_->size());
+  const auto chunks = make_chunks(model_, data_->size());
   std::vector<double> parts(chunks.size());
   for_each_chunk(chunks.size(), [&](size_t c) {
     Workspace& w = workspace(chunks[c]);
@@ -437,7 +445,7 @@ Objective::LossGradient Objective::loss_gradient_terms(const VectorXd& theta,
 Objective::LossGradient Objective::loss_gradient_chunks(const VectorXd& theta, const Index* rows,
                                                         Index count) const {
   const Engine e(model_, *data_, loss_);
-  const auto chunks = make_chunks(count, rows);
+  const auto chunks = make_chunks(model_, count, rows);
   std::vector<double> losses(chunks.size());
   LossGradient r;
   r.gradient.resize(n_params());
@@ -482,7 +490,7 @@ VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   // per-call state, and no weight gradient, which H v does not need); the same arithmetic, so
   // the result is bitwise what the operator returns.
   const Engine e(model_, *data_, loss_);
-  const auto chunks = make_chunks(data_->size());
+  const auto chunks = make_chunks(model_, data_->size());
   VectorXd hv(n_params());
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
   for_each_chunk(chunks.size(), [&](size_t c) {
@@ -551,7 +559,7 @@ HessianOperator::HessianOperator(const Objective& objective, const VectorXd& the
   State& s = *state_;
   s.model.check_parameters(theta);
   const Engine e(s.model, *s.data, s.loss);
-  const auto chunks = make_chunks(s.data->size());
+  const auto chunks = make_chunks(s.model, s.data->size());
   s.chunks.resize(chunks.size());
   s.gradient.resize(n_);
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_);

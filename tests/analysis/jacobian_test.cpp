@@ -65,7 +65,10 @@ TEST(Jacobian, RankSingularValuesAndBases) {
   // The Gauss-Newton spectrum: n - l d zeros, then 2 sigma^2 ascending.
   const VectorXd gn = gauss_newton_spectrum(obj, theta);
   EXPECT_EQ(gn.head(n - ld).cwiseAbs().maxCoeff(), 0.0);
-  EXPECT_DOUBLE_EQ(gn[n - 1], 2.0 * obj.scale() * j.sigma_max * j.sigma_max);
+  // gauss_newton_spectrum runs its own SVD (values only, not the bases'): its sigma_max agrees
+  // with this one to the 100 eps sigma_max checked above, so 2 sigma^2 to 200 eps relative.
+  const double top = 2.0 * obj.scale() * j.sigma_max * j.sigma_max;
+  EXPECT_NEAR(gn[n - 1], top, 200 * k_eps * top);
 }
 
 TEST(Jacobian, SkipsHugeJacobiansAndRejectsBadInput) {
