@@ -16,10 +16,21 @@ gesdd singular values. Medians over --repetitions runs; ratio = torch / locus (>
 faster). Run with
 PYTHONPATH=build/python /usr/bin/python3 bench/analysis/compare_torch_analysis.py \
     [--workloads dense,jacobian,lanczos,mlpgf] [--threads 2] [--repetitions 3]
+
+Threads: locus runs on --threads; every torch method is timed with torch.set_num_threads(threads)
+and, for threads > 1, with one intra-op thread (OpenBLAS keeps its own pool of --threads: on 2
+cores PyTorch's OpenMP threads and OpenBLAS's compete, and one intra-op thread is often faster);
+the faster counts. mlpgf runs in a subprocess with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1,
+so that both sides really run on one core. OPENBLAS_CORETYPE, when set, holds both sides' LAPACK
+and PyTorch's GEMMs to that core's kernels; run with `env -u OPENBLAS_CORETYPE` to let OpenBLAS
+choose for the CPU it finds (locus's own GEMMs are Eigen's and do not read it).
 """
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -41,9 +52,21 @@ def median_time(f, reps):
     return statistics.median(times)
 
 
+TORCH_THREADS = [1]  # torch.set_num_threads settings tried by fastest(); main() sets them
+
+
 def fastest(methods, reps):
-    """(median seconds, name) of the fastest of {name: function}."""
-    return min((median_time(f, reps), name) for name, f in methods.items())
+    """(median seconds, name) of the fastest of {name: function}, each timed at every
+    torch.set_num_threads setting in TORCH_THREADS (named in the result when there are several)."""
+    best = None
+    for t in TORCH_THREADS:
+        torch.set_num_threads(t)
+        for name, f in methods.items():
+            label = f"{name} (intra-op threads {t})" if len(TORCH_THREADS) > 1 else name
+            r = (median_time(f, reps), label)
+            best = r if best is None or r < best else best
+    torch.set_num_threads(TORCH_THREADS[0])
+    return best
 
 
 class TorchLoss:
@@ -144,16 +167,27 @@ def main():
     ap.add_argument("--skip-large", action="store_true", help="the same as leaving out lanczos")
     ap.add_argument("--mlpgf-widths", default="10,25,50,100", help="hidden widths h of [2,h,1]")
     ap.add_argument("--mlpgf-points", default="100,1000,10000", help="numbers of points N")
+    ap.add_argument("--no-header", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     workloads = set(a.workloads.split(","))
     rows = []
-    print(f"{'workload':38s} {'locus s':>10s} {'torch s':>10s} {'ratio':>7s} {'max rel diff':>13s}"
-          "  fastest torch method", flush=True)
+    if not a.no_header:
+        print(f"{'workload':38s} {'locus s':>10s} {'torch s':>10s} {'ratio':>7s} "
+              f"{'max rel diff':>13s}  fastest torch method", flush=True)
     if "mlpgf" in workloads:
-        torch.set_num_threads(1)
-        locus.set_num_threads(1)
-        rows += mlpgf_rows(a.repetitions, [int(h) for h in a.mlpgf_widths.split(",")],
-                           [int(d) for d in a.mlpgf_points.split(",")])
+        one_core = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        if all(os.environ.get(k) == v for k, v in one_core.items()):
+            TORCH_THREADS[:] = [1]
+            torch.set_num_threads(1)
+            locus.set_num_threads(1)
+            rows += mlpgf_rows(a.repetitions, [int(h) for h in a.mlpgf_widths.split(",")],
+                               [int(d) for d in a.mlpgf_points.split(",")])
+        else:  # OpenBLAS's pool is sized when it loads: a process of its own
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--workloads", "mlpgf",
+                            "--repetitions", str(a.repetitions), "--mlpgf-widths", a.mlpgf_widths,
+                            "--mlpgf-points", a.mlpgf_points, "--no-header"],
+                           env=dict(os.environ, **one_core), check=True)
+    TORCH_THREADS[:] = [a.threads] + ([1] if a.threads > 1 else [])
     torch.set_num_threads(a.threads)
     locus.set_num_threads(a.threads)
 
@@ -255,9 +289,16 @@ def main():
             return time.perf_counter() - t0, r
 
         tl, rl = with_counts(locus_lanczos)
+        # eigsh at the faster intra-op thread setting for one HVP (see the module docstring).
+        t_hv, how_hv = fastest({"one HVP": lambda: hv(v0)}, 3)
+        intra = TORCH_THREADS[0] if len(TORCH_THREADS) == 1 else int(how_hv.split()[-1][:-1])
+        torch.set_num_threads(intra)
+        products["torch"] = 0
         tt, rt = with_counts(torch_lanczos)
+        torch.set_num_threads(a.threads)
         top_l = np.sort(rl["eigenvalues"])[-10:]
-        rows.append(("top-10 Lanczos, n=669706", tl, tt, "scipy eigsh on torch HVPs",
+        rows.append(("top-10 Lanczos, n=669706", tl, tt,
+                     f"scipy eigsh on torch HVPs (intra-op threads {intra})",
                      float(np.max(np.abs(np.sort(rt) - top_l)) / np.max(np.abs(top_l)))))
         print_row(*rows[-1])
         # Both run Lanczos with ncv = 21 (ARPACK's and Spectra's default for k = 10); locus also

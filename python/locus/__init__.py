@@ -13,6 +13,12 @@ ValueError with a message naming the argument or file. Long computations release
     x, y = locus.load_dataset("iris", standardize=True)
     theta = model.init_parameters(seed=1)
     g = locus.gradient(model, theta, x, y)
+
+For repeated calls on the same data, locus.Objective converts x and y once:
+
+    obj = locus.Objective(model, x, y)
+    g = obj.gradient(theta)
+    H = obj.hessian_operator(theta)   # forward and backward pass once; H @ v: R-passes only
 """
 
 from ._core import *  # noqa: F401,F403

@@ -336,3 +336,58 @@ def test_gil_is_released_during_long_calls():
         locus.set_num_threads(before)
     assert seconds > 0.4
     assert max_gap < seconds / 2, (max_gap, seconds)
+
+
+def test_objective_holds_its_data_and_matches_the_functions():
+    """locus.Objective converts x and y once; each method is the module function's value, bit for
+    bit (the same C++ code on the same data), and the HessianOperator's H v is hvp's."""
+    model, theta, x, y = small_problem(activation="softplus")
+    obj = locus.Objective(model, x, y)
+    assert obj.n_params == model.n_params and obj.n_points == 6
+    assert obj.loss_kind == "squared" and obj.reduction == "sum"
+    v = np.linspace(-1, 1, model.n_params)
+    assert obj.loss(theta) == locus.loss(model, theta, x, y)
+    np.testing.assert_array_equal(obj.gradient(theta), locus.gradient(model, theta, x, y))
+    L, g = obj.loss_gradient(theta)
+    assert L == obj.loss(theta)
+    np.testing.assert_array_equal(g, obj.gradient(theta))
+    np.testing.assert_array_equal(obj.residuals(theta), locus.residuals(model, theta, x, y))
+    np.testing.assert_array_equal(obj.jacobian(theta), locus.jacobian(model, theta, x, y))
+    np.testing.assert_array_equal(obj.hessian(theta), locus.hessian(model, theta, x, y))
+    np.testing.assert_array_equal(obj.gauss_newton(theta), locus.gauss_newton(model, theta, x, y))
+    hv = obj.hvp(theta, v)
+    np.testing.assert_array_equal(hv, locus.hvp(model, theta, x, y, v))
+    op = obj.hessian_operator(theta)
+    assert op.shape == (model.n_params, model.n_params) and op.n_params == model.n_params
+    assert op.loss == L
+    np.testing.assert_array_equal(op.gradient, g)
+    np.testing.assert_array_equal(op.apply(v), hv)  # same passes, same chunk order
+    np.testing.assert_array_equal(op @ v, hv)
+    # The data were copied in: changing the caller's arrays changes nothing.
+    x[:] = 0.0
+    assert obj.loss(theta) == L
+    # Mean reduction and cross-entropy pass through.
+    labels = np.eye(2)[[0, 1, 1, 0, 1, 0]]
+    ce = locus.Objective(model, x + 1.0, labels, loss="cross_entropy", reduction="mean")
+    assert ce.loss(theta) == locus.loss(model, theta, x + 1.0, labels, "cross_entropy", "mean")
+
+
+def test_objective_rejects_bad_input():
+    model, theta, x, y = small_problem()
+    obj = locus.Objective(model, x, y)
+    with pytest.raises(ValueError, match="params"):
+        obj.loss(theta[:-1])
+    with pytest.raises(ValueError, match="params"):
+        obj.gradient(np.full_like(theta, np.nan))
+    with pytest.raises(ValueError, match="v has length"):
+        obj.hvp(theta, np.ones(3))
+    with pytest.raises(ValueError, match="v has length"):
+        obj.hessian_operator(theta).apply(np.ones(3))
+    with pytest.raises(ValueError, match="dimension|columns|width"):
+        locus.Objective(model, x[:, :2], y)
+    with pytest.raises(ValueError, match="non-finite|NaN|nan"):
+        locus.Objective(model, np.where(x > 0, np.nan, x), y)
+    with pytest.raises(ValueError, match="unknown loss"):
+        locus.Objective(model, x, y, loss="hinge")
+    with pytest.raises(ValueError, match="squared"):
+        locus.Objective(model, x, np.abs(y), loss="cross_entropy").residuals(theta)

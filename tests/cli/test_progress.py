@@ -178,14 +178,14 @@ def verb_commands(locus_bin, d):
     mf = ["--params", str(d / "n1.safetensors")]
     teacher = ["--params", str(d / "t.safetensors")]
     return {  # verb: (argv, stages that may be drawn)
-        "path profile": (["path", "profile", *ab, "--points", "1000"], ["profile grid"]),
+        "path profile": (["path", "profile", *ab, "--points", "20000"], ["profile grid"]),
         "path fit": (["path", "fit", *ab, "--max-rounds", "2"], ["curve fit"]),
         "path neb": (["path", "neb", *ab, "--images", "5", "--max-iterations", "200",
                       "--refine-saddle=false"], ["neb", "profile grid"]),
-        "path align": (["path", "align", *ab, "--points", "1000"],
+        "path align": (["path", "align", *ab, "--points", "10000"],
                        ["weight matching", "profile grid"]),
-        "path slice": (["path", "slice", *ab[:2], "--dataset", "iris", "--points", "9",
-                        "--profile", "--solver", "lbfgs", "--max-iterations", "30"], ["slice", "profile slice"]),
+        "path slice": (["path", "slice", *ab[:2], "--dataset", "iris", "--points", "25",
+                        "--profile", "--solver", "lbfgs", "--max-iterations", "300"], ["slice", "profile slice"]),
         "path dropout": (["path", "dropout", *mf, "--params-end", str(d / "n2.safetensors"),
                           *TEACHER, "--check-points", "4000"],
                          ["segment checks", "profile grid"]),

@@ -73,6 +73,15 @@ Objective objective(const Mlp& model, const py::object& x, const py::object& y,
                    {.kind = parse_loss_kind(loss), .reduction = parse_reduction(reduction)});
 }
 
+// The vector v of a Hessian-vector product, converted and checked against n parameters.
+Eigen::VectorXd as_direction(const py::object& v, Index n) {
+  Eigen::VectorXd vv = as_vector(v, "v");
+  if (vv.size() != n)
+    throw std::invalid_argument("v has length " + std::to_string(vv.size()) + ", the model has " +
+                                std::to_string(n) + " parameters");
+  return vv;
+}
+
 const std::string kDefaultLoss(to_string(LossSpec{}.kind));
 const std::string kDefaultReduction(to_string(LossSpec{}.reduction));
 
@@ -274,6 +283,106 @@ void bind_datasets(py::module_& m) {
       "Simsek et al.'s [2, 4, 1] teacher (no biases) on the grid (default activation: theirs).");
 }
 
+// locus.Objective: the data converted and validated once, then shared by every call (the
+// module-level functions convert x and y on each call: two copies and a finiteness scan).
+void bind_objective_class(py::module_& m) {
+  const auto apply_operator = [](const HessianOperator& h, const py::object& v) {
+    const Eigen::VectorXd vv = as_direction(v, h.rows());
+    py::gil_scoped_release release;
+    return h.apply(vv);
+  };
+  py::class_<HessianOperator>(
+      m, "HessianOperator",
+      "H(params) as a matrix-free operator: the forward and backward passes at params are done "
+      "once, when it is made; apply(v) (or op @ v) then costs the R-passes alone, about 2/3 of "
+      "an hvp() from scratch. Holds a reference to the Objective's data, never a copy.")
+      .def_property_readonly("n_params", &HessianOperator::rows)
+      .def_property_readonly(
+          "shape", [](const HessianOperator& h) { return py::make_tuple(h.rows(), h.cols()); })
+      .def_property_readonly("loss", &HessianOperator::loss, "L(params), from the cached pass.")
+      .def_property_readonly(
+          "gradient", [](const HessianOperator& h) { return Eigen::VectorXd(h.gradient()); },
+          "grad L(params), from the cached pass.")
+      .def("apply", apply_operator, py::arg("v"),
+           "H v, exact (Pearlmutter's R-operator on the cached pass).")
+      .def("__matmul__", apply_operator, py::arg("v"));
+
+  py::class_<Objective>(
+      m, "Objective",
+      "The loss of model on (x, y), with x and y converted, validated and stored once: repeated "
+      "calls (an optimizer's, a Lanczos loop's) copy only params. loss: 'squared' or "
+      "'cross_entropy'; reduction: 'sum' or 'mean'. Bad shapes or non-finite data: ValueError.")
+      .def(
+          py::init([](const Mlp& mo, const py::object& x, const py::object& y, const std::string& l,
+                      const std::string& r) { return objective(mo, x, y, l, r); }),
+          py::arg("model"), py::arg("x"), py::arg("y"), py::arg("loss") = kDefaultLoss,
+          py::arg("reduction") = kDefaultReduction)
+      .def_property_readonly("model", &Objective::model)
+      .def_property_readonly("n_params", &Objective::n_params)
+      .def_property_readonly("n_points", [](const Objective& o) { return o.data().size(); })
+      .def_property_readonly(
+          "loss_kind",
+          [](const Objective& o) { return std::string(to_string(o.loss_spec().kind)); })
+      .def_property_readonly("reduction", [](const Objective& o) {
+        return std::string(to_string(o.loss_spec().reduction));
+      });
+  auto cls = py::reinterpret_borrow<py::class_<Objective>>(m.attr("Objective"));
+  // Each method: params (and v) converted and checked, then the GIL released for the work.
+  auto with_params = [&cls](const char* name, auto f, const char* doc) {
+    cls.def(
+        name,
+        [f](const Objective& o, const py::object& t) {
+          const Eigen::VectorXd th = as_vector(t, "params");
+          o.check_parameters(th, "params");
+          py::gil_scoped_release release;
+          return f(o, th);
+        },
+        py::arg("params"), doc);
+  };
+  with_params(
+      "loss", [](const Objective& o, const Eigen::VectorXd& th) { return o.loss(th); },
+      "L(params): one forward pass.");
+  with_params(
+      "gradient", [](const Objective& o, const Eigen::VectorXd& th) { return o.gradient(th); },
+      "grad L(params), exact: one forward and one backward pass.");
+  with_params(
+      "loss_gradient",
+      [](const Objective& o, const Eigen::VectorXd& th) {
+        auto r = o.loss_gradient(th);
+        return std::make_pair(r.loss, std::move(r.gradient));
+      },
+      "(L, grad L) from one forward and one backward pass.");
+  with_params(
+      "residuals", [](const Objective& o, const Eigen::VectorXd& th) { return o.residuals(th); },
+      "r[i*l + j] = f(x_i)_j - y_ij (squared loss only, else ValueError).");
+  with_params(
+      "jacobian", [](const Objective& o, const Eigen::VectorXd& th) { return o.jacobian(th); },
+      "The residual Jacobian ((l*d) x n), rows ordered as residuals() (squared loss only).");
+  with_params(
+      "hessian", [](const Objective& o, const Eigen::VectorXd& th) { return o.hessian(th); },
+      "The dense exact Hessian (n x n; 8 n^2 bytes), symmetric.");
+  with_params(
+      "gauss_newton",
+      [](const Objective& o, const Eigen::VectorXd& th) { return o.gauss_newton(th); },
+      "2c J^T J (squared loss only; the Hessian at a zero-loss point).");
+  with_params(
+      "hessian_operator",
+      [](const Objective& o, const Eigen::VectorXd& th) { return o.hessian_operator(th); },
+      "H(params) as a HessianOperator: one forward and backward pass now, then each apply(v) "
+      "costs the R-passes alone.");
+  cls.def(
+      "hvp",
+      [](const Objective& o, const py::object& t, const py::object& v) {
+        const Eigen::VectorXd th = as_vector(t, "params"), vv = as_direction(v, o.n_params());
+        o.check_parameters(th, "params");
+        py::gil_scoped_release release;
+        return o.hvp(th, vv);
+      },
+      py::arg("params"), py::arg("v"),
+      "H v, exact (Pearlmutter's R-operator: a forward, a backward and the two R-passes). For "
+      "many products at one point, hessian_operator(params) caches the first two.");
+}
+
 void bind_objective(py::module_& m) {
 #define LOCUS_OBJ_ARGS                                             \
   py::arg("model"), py::arg("params"), py::arg("x"), py::arg("y"), \
@@ -325,11 +434,7 @@ void bind_objective(py::module_& m) {
       [](const Mlp& mo, const py::object& t, const py::object& x, const py::object& y,
          const py::object& v, const std::string& l, const std::string& r) {
         const Objective o = objective(mo, x, y, l, r);
-        const Eigen::VectorXd th = as_vector(t, "params"), vv = as_vector(v, "v");
-        if (vv.size() != o.n_params())
-          throw std::invalid_argument("v has length " + std::to_string(vv.size()) +
-                                      ", the model has " + std::to_string(o.n_params()) +
-                                      " parameters");
+        const Eigen::VectorXd th = as_vector(t, "params"), vv = as_direction(v, o.n_params());
         py::gil_scoped_release release;
         return o.hvp(th, vv);
       },
@@ -363,6 +468,7 @@ void bind_objective(py::module_& m) {
       py::arg("reduction") = kDefaultReduction,
       "Gauss-Newton matrix 2c J^T J (equals the Hessian at a zero-loss point).");
 #undef LOCUS_OBJ_ARGS
+  bind_objective_class(m);
 }
 
 void bind_derivative_check(py::module_& m) {
