@@ -89,7 +89,8 @@ ActivationValues activation_values(Activation a, double x) {
       const double s = sigmoid(x);
       const double e = std::exp(-std::abs(x));
       const double d = e / ((1.0 + e) * (1.0 + e));
-      return {s, d, d * (1.0 - 2.0 * s)};
+      // sigma'' = d (1 - 2s) = -d tanh(x/2): 1 - 2s would cancel near x = 0.
+      return {s, d, -d * std::tanh(0.5 * x)};
     }
     case Activation::erf: {
       // sigma = erf(x/sqrt2), sigma' = sqrt(2/pi) exp(-x^2/2), sigma'' = -x sigma'.
@@ -171,6 +172,15 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
     log1p_unit(e.data(), l.data(), e.size());
     return l;
   };
+  // expm1(y) for y <= 0 from e = exp(y), by Kahan's correction (e - 1) y / log(e), exact to a
+  // few ulps (Eigen's expm1 for double is a scalar loop); e == 1 means |y| < eps/2, where
+  // expm1(y) = y; below y = -40, -1 + e rounds to -1 (and Eigen's exp clamps y at -709.8, so e
+  // never reaches 0).
+  auto expm1_of = [](const A& y, const A& e) -> A {
+    const A log_e = e.log();
+    return (e == 1.0).select(
+        y, (y < -40.0).select(A::Constant(y.size(), -1.0), (e - 1.0) * y / log_e));
+  };
   auto set = [&](const A& f, const A& s) {
     if (d1) Out(first, n) = f;
     if (d2) Out(second, n) = s;
@@ -186,15 +196,17 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
       return;
     }
     case Activation::sigmoid: {
-      // s is e/(1 + e) rather than e r here: sigmoid'' = d (1 - 2s) cancels near x = 0, where
-      // it amplifies s's rounding, and the division matches activation_values' rounding.
-      const A e = (-z.abs()).exp();
+      // sigma'' = d (1 - 2s) = d sign(x) m/(m + 2) with m = expm1(-|x|) (1 - 2s itself cancels
+      // near x = 0): m as in tanh below.
+      const A y = -z.abs();
+      const A e = y.exp();
       const A r = (1.0 + e).inverse();
-      const A s = (z >= 0).select(A::Ones(n), e) / (1.0 + e);
-      v = s;
+      v = sigmoid_of(z, e, r);
       if (d1 || d2) {
         const A d = e * r * r;
-        set(d, d * (1.0 - 2.0 * s));
+        const A m = expm1_of(y, e);
+        const A h = m / (m + 2.0);
+        set(d, d * (z >= 0).select(h, -h));
       }
       return;
     }
@@ -212,15 +224,10 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
     }
     case Activation::tanh: {
       // tanh|x| = -m/(m+2) with m = expm1(y), y = -2|x|, in (-1, 0]: accurate near 0, no
-      // overflow. m from e = exp(y) by Kahan's correction m = (e - 1) y / log(e), exact to a
-      // few ulps (Eigen's expm1 for double is a scalar loop); e == 1 means |y| < eps/2, where
-      // m = y; below y = -40, -1 + e rounds to -1 (and Eigen's exp clamps y at -709.8, so e
-      // never reaches 0).
+      // overflow.
       const A y = -2.0 * z.abs();
       const A e = y.exp();
-      const A log_e = e.log();
-      const A m =
-          (e == 1.0).select(y, (y < -40.0).select(A::Constant(n, -1.0), (e - 1.0) * y / log_e));
+      const A m = expm1_of(y, e);
       const A t = m / (m + 2.0);
       v = (z < 0).select(t, -t);
       if (d1 || d2) {

@@ -46,6 +46,39 @@ TEST(Activation, SmooluIsFlatAndFiniteNearZero) {
   EXPECT_EQ(activation_values(Activation::smoolu, 1e-300).second, 0.0);
 }
 
+// Against long double closed forms, relative: softplus = max(x, 0) + log1p(exp(-|x|)) and its
+// sigmoid derivatives; tanh with sech^2 and -2 tanh sech^2; sigmoid'' = -sigma' tanh(x/2), which
+// goes to 0 at x = 0 (the form d (1 - 2s) loses every digit there). The batch code is exact to
+// ~5 ulps over 4e5 points from 1e-12 to 300 (SSE2, AVX2, AVX-512); 16 ulps leaves margin.
+TEST(Activation, BatchIsAccurateIncludingNearZero) {
+  std::vector<double> z;
+  for (double m = -12; m <= 2.4; m += 0.05) z.push_back(std::pow(10.0, m)), z.push_back(-z.back());
+  const long n = static_cast<long>(z.size());
+  std::vector<double> v(n), f(n), s(n);
+  auto ulps = [](double got, long double ref) {
+    return static_cast<double>(std::fabs((got - ref) / ref) / 2.220446049250313e-16L);
+  };
+  for (Activation a : {Activation::softplus, Activation::tanh, Activation::sigmoid}) {
+    activation_batch(a, z.data(), n, v.data(), f.data(), s.data());
+    for (long i = 0; i < n; ++i) {
+      const long double x = z[i], e = std::exp(-std::fabs(x));
+      const long double sg = x >= 0 ? 1 / (1 + e) : e / (1 + e), d = e / ((1 + e) * (1 + e));
+      long double ref[3];
+      if (a == Activation::softplus) {
+        ref[0] = (x > 0 ? x : 0) + std::log1p(e), ref[1] = sg, ref[2] = d;
+      } else if (a == Activation::tanh) {
+        const long double t = std::tanh(x), c = std::cosh(x);
+        ref[0] = t, ref[1] = 1 / (c * c), ref[2] = -2 * t / (c * c);
+      } else {
+        ref[0] = sg, ref[1] = d, ref[2] = -d * std::tanh(x / 2);
+      }
+      EXPECT_LE(ulps(v[i], ref[0]), 16) << to_string(a) << " x=" << z[i];
+      EXPECT_LE(ulps(f[i], ref[1]), 16) << to_string(a) << "' x=" << z[i];
+      EXPECT_LE(ulps(s[i], ref[2]), 16) << to_string(a) << "'' x=" << z[i];
+    }
+  }
+}
+
 TEST(Activation, ParseRoundTripsAndRejectsUnknown) {
   for (Activation a : all_activations()) EXPECT_EQ(parse_activation(to_string(a)), a);
   EXPECT_THROW(parse_activation("swish"), std::invalid_argument);
