@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -263,14 +265,19 @@ class Engine {
     }
   }
 
-  // Forward pass, loss and backward pass on chunk c in this thread's workspace, with the gradient
-  // into g unless g is null; the workspace's state then serves the R-passes.
+  // Forward pass, loss and backward pass on the chunk st.chunk into st, with the gradient into g
+  // unless g is null; st then serves the R-passes.
+  void forward_backward(const VectorXd& theta, ChunkState& st, double* g) const {
+    forward(theta, st, true);
+    MatrixXd& gout = workspace(st.chunk).gout;
+    output_gradient(st, true, gout);
+    backward(theta, st, gout, g);
+  }
+  // The same on chunk c in this thread's workspace.
   const Workspace& forward_backward(const VectorXd& theta, const Chunk& c, double* g) const {
     Workspace& w = workspace(c);
     w.st.chunk = c;
-    forward(theta, w.st, true);
-    output_gradient(w.st, true, w.gout);
-    backward(theta, w.st, w.gout, g);
+    forward_backward(theta, w.st, g);
     return w;
   }
 
@@ -344,6 +351,15 @@ void check_vector(const Objective& o, const VectorXd& v, std::string_view what) 
 
 }  // namespace
 
+// The last full-data loss_gradient's per-chunk state (see objective.hpp). theta is empty while
+// nothing valid is kept. The mutex is only ever tried: a thread that finds it taken computes
+// without the cache.
+struct Objective::PassCache {
+  std::mutex mutex;
+  VectorXd theta;
+  std::vector<ChunkState> chunks;
+};
+
 Objective::Objective(const Mlp& model, const Dataset& data, LossSpec loss)
     : Objective(model, std::make_shared<const Dataset>(data), loss) {}
 
@@ -374,12 +390,21 @@ Objective::Objective(const Mlp& model, std::shared_ptr<const Dataset> shared, Lo
                    "the loss of the network " + model_.describe() + " on " +
                        std::to_string(data.size()) + " points",
                    "gradient buffers per chunk of points and per-thread layer activations");
+  // A chunk's state: activations, sigma', sigma'', dL/dz and dL/dact, five rows x width matrices
+  // per layer.
+  if (8.0 * 5.0 * double(data.size()) * width_sum <= k_pass_cache_bytes)
+    cache_ = std::make_shared<PassCache>();
   if (loss_.kind == LossKind::cross_entropy && (data.y.array() < 0).any())
     throw std::invalid_argument("cross-entropy needs non-negative targets (one-hot rows); data '" +
                                 data.name + "' has a negative entry");
 }
 Objective::~Objective() = default;
-Objective::Objective(const Objective&) = default;
+// A copy keeps a cache of its own (empty), so copies used on different threads never contend.
+Objective::Objective(const Objective& o)
+    : model_(o.model_),
+      data_(o.data_),
+      loss_(o.loss_),
+      cache_(o.cache_ ? std::make_shared<PassCache>() : nullptr) {}
 
 double Objective::scale() const {
   return loss_.reduction == Reduction::mean ? 1.0 / static_cast<double>(data_->size()) : 1.0;
@@ -450,11 +475,29 @@ Objective::LossGradient Objective::loss_gradient_chunks(const VectorXd& theta, c
   LossGradient r;
   r.gradient.resize(n_params());
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
+  // Over the full data, the passes go into the cache (same arithmetic, so the same bits).
+  std::unique_lock<std::mutex> lock;
+  PassCache* cache = nullptr;
+  if (!rows && cache_) {
+    lock = std::unique_lock<std::mutex>(cache_->mutex, std::try_to_lock);
+    if (lock.owns_lock()) {
+      cache = cache_.get();
+      cache->theta.resize(0);
+      cache->chunks.resize(chunks.size());
+    }
+  }
   for_each_chunk(chunks.size(), [&](size_t c) {
-    const Workspace& w =
-        e.forward_backward(theta, chunks[c], chunk_destination(c, r.gradient.data(), parts));
-    losses[c] = w.st.loss;
+    double* g = chunk_destination(c, r.gradient.data(), parts);
+    if (cache) {
+      ChunkState& st = cache->chunks[c];
+      st.chunk = chunks[c];
+      e.forward_backward(theta, st, g);
+      losses[c] = st.loss;
+    } else {
+      losses[c] = e.forward_backward(theta, chunks[c], g).st.loss;
+    }
   });
+  if (cache) cache->theta = theta;
   r.loss = 0.0;
   for (double l : losses) r.loss += l;
   add_partials(chunks.size(), r.gradient.data(), n_params(), parts);
@@ -489,13 +532,27 @@ VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   // The passes of HessianOperator(theta).apply(v) chunk by chunk in this thread's workspace (no
   // per-call state, and no weight gradient, which H v does not need); the same arithmetic, so
   // the result is bitwise what the operator returns.
+  // Right after loss_gradient(theta), its cached passes serve as they are.
   const Engine e(model_, *data_, loss_);
   const auto chunks = make_chunks(model_, data_->size());
   VectorXd hv(n_params());
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
+  std::unique_lock<std::mutex> lock;
+  const PassCache* cache = nullptr;
+  if (cache_) {
+    lock = std::unique_lock<std::mutex>(cache_->mutex, std::try_to_lock);
+    if (lock.owns_lock() && cache_->theta.size() == theta.size() &&
+        std::memcmp(cache_->theta.data(), theta.data(), sizeof(double) * size_t(theta.size())) == 0)
+      cache = cache_.get();
+    else if (lock.owns_lock())
+      lock.unlock();
+  }
   for_each_chunk(chunks.size(), [&](size_t c) {
-    const Workspace& w = e.forward_backward(theta, chunks[c], nullptr);
-    e.hvp_chunk(theta, w.st, v.data(), chunk_destination(c, hv.data(), parts));
+    double* out = chunk_destination(c, hv.data(), parts);
+    if (cache)
+      e.hvp_chunk(theta, cache->chunks[c], v.data(), out);
+    else
+      e.hvp_chunk(theta, e.forward_backward(theta, chunks[c], nullptr).st, v.data(), out);
   });
   add_partials(chunks.size(), hv.data(), n_params(), parts);
   return hv;
@@ -566,10 +623,7 @@ HessianOperator::HessianOperator(const Objective& objective, const VectorXd& the
   for_each_chunk(chunks.size(), [&](size_t c) {
     ChunkState& st = s.chunks[c];
     st.chunk = chunks[c];
-    e.forward(theta, st, true);
-    MatrixXd& gout = workspace(chunks[c]).gout;
-    e.output_gradient(st, true, gout);
-    e.backward(theta, st, gout, chunk_destination(c, s.gradient.data(), parts));
+    e.forward_backward(theta, st, chunk_destination(c, s.gradient.data(), parts));
   });
   for (const ChunkState& st : s.chunks) s.loss_value += st.loss;
   add_partials(chunks.size(), s.gradient.data(), n_, parts);

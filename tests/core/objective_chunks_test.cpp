@@ -84,5 +84,54 @@ TEST(ObjectiveChunks, HvpMatchesCentralDifferencesOfTheGradient) {
   }
 }
 
+// loss_gradient(theta) keeps its passes for an hvp at the same theta (objective.hpp). The cached
+// product must be the same bits as one from scratch, and a cache left by another theta (one bit
+// apart), by a mini-batch gradient or by another thread must never serve. References come from
+// an Objective that has never taken a gradient. Squared and cross-entropy losses; one chunk and
+// three.
+TEST(ObjectiveChunks, HvpAfterAGradientReusesItsPassesWithTheSameBits) {
+  const Mlp model({.widths = {4, 9, 6, 3}, .activation = Activation::softplus});
+  const VectorXd theta = model.init_parameters({.seed = 11});
+  VectorXd nearby = theta;
+  nearby[5] = std::nextafter(nearby[5], 1.0);
+  const VectorXd other = model.init_parameters({.seed = 12});
+  const VectorXd v = model.init_parameters({.scheme = InitScheme::normal, .seed = 13});
+  for (LossKind kind : {LossKind::squared, LossKind::cross_entropy}) {
+    for (Index d : {200, 700}) {
+      SCOPED_TRACE(std::string(to_string(kind)) + ", d = " + std::to_string(d));
+      Dataset data = testing::random_data(d, 4, 3, 14);
+      if (kind == LossKind::cross_entropy) data.y = data.y.cwiseAbs();
+      const Objective fresh(model, data, {.kind = kind});
+      const VectorXd at_theta = fresh.hvp(theta, v), at_nearby = fresh.hvp(nearby, v),
+                     at_other = fresh.hvp(other, v);
+      const Objective obj(model, data, {.kind = kind});
+      const Objective::LossGradient lg = obj.loss_gradient(theta);
+      EXPECT_TRUE(same_bits(lg.gradient, fresh.gradient(theta)));
+      EXPECT_TRUE(same_bits(obj.hvp(theta, v), at_theta));    // from the cache
+      EXPECT_TRUE(same_bits(obj.hvp(theta, v), at_theta));    // the cache is left as it was
+      EXPECT_TRUE(same_bits(obj.hvp(nearby, v), at_nearby));  // one bit apart: not served
+      obj.loss_gradient(other);
+      EXPECT_TRUE(same_bits(obj.hvp(theta, v), at_theta));
+      EXPECT_TRUE(same_bits(obj.hvp(other, v), at_other));
+      const std::vector<Index> batch = {3, 1, 4, 1, 5};
+      obj.loss_gradient_terms(theta, batch);  // a mini-batch's passes are not the full data's
+      EXPECT_TRUE(same_bits(obj.hvp(theta, v), at_theta));
+      EXPECT_TRUE(same_bits(obj.hvp(other, v), at_other));
+      const Objective copy(obj);  // a copy starts with its own, empty cache
+      EXPECT_TRUE(same_bits(copy.hvp(other, v), at_other));
+      // Three threads alternating gradients at two points and products at both.
+      std::vector<int> ok(6, 0);
+#pragma omp parallel for num_threads(3)
+      for (int i = 0; i < 6; ++i) {
+        const VectorXd& point = i % 2 ? theta : other;
+        obj.loss_gradient(point);
+        ok[i] = same_bits(obj.hvp(point, v), i % 2 ? at_theta : at_other) &&
+                same_bits(obj.hvp(i % 2 ? other : theta, v), i % 2 ? at_other : at_theta);
+      }
+      for (int i = 0; i < 6; ++i) EXPECT_TRUE(ok[i]) << "thread call " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace locus

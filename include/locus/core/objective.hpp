@@ -12,6 +12,12 @@
 // in chunk order, so every result is bitwise identical for any number of threads. Each thread
 // keeps its chunk's activations and back-propagated errors (O(chunk * sum of widths) doubles) from
 // call to call, so repeated evaluations make no layer-sized allocations.
+//
+// A full-data loss_gradient(theta) also keeps its forward and backward pass (when that state,
+// about 5 d (sum of widths) doubles, fits in k_pass_cache_bytes): an hvp at the same theta, bit
+// for bit, then runs only the R-passes, as PyTorch's retained graph does, and returns the same
+// bits as without the cache. Each copy of an Objective keeps its own; a call that finds it in
+// use by another thread computes as if there were none.
 
 #include <Eigen/Core>
 #include <memory>
@@ -108,8 +114,8 @@ class Objective {
   Eigen::MatrixXd jacobian(const Eigen::VectorXd& theta) const;
 
   // H v with H = grad^2 L(theta), exact (forward-over-reverse, Pearlmutter 1994).
-  // Cost: about 3x a gradient. For many products at one theta, HessianOperator caches the
-  // forward pass.
+  // Cost: about 3x a gradient; about 2x right after loss_gradient at the same theta (see the top
+  // of this file). For many products at one theta, HessianOperator caches the forward pass.
   Eigen::VectorXd hvp(const Eigen::VectorXd& theta, const Eigen::VectorXd& v) const;
   // Dense n x n Hessian, symmetric. <= 1 hidden layer: B^T B + block-sparse curvature by GEMMs,
   // l d n^2/2 multiply-adds (src/core/dense_hessian.hpp); deeper: n HVP columns. 8 n^2 bytes.
@@ -123,13 +129,18 @@ class Objective {
   // Throws std::invalid_argument unless the loss is the squared loss (for residual methods).
   void require_squared(std::string_view what) const;
 
+  // The largest forward/backward state a loss_gradient keeps for a following hvp (bytes).
+  static constexpr double k_pass_cache_bytes = 256.0 * (1 << 20);
+
  private:
   friend class HessianOperator;
+  struct PassCache;
   LossGradient loss_gradient_chunks(const Eigen::VectorXd& theta, const Index* rows,
                                     Index count) const;
   Mlp model_;
   std::shared_ptr<const Dataset> data_;
   LossSpec loss_;
+  std::shared_ptr<PassCache> cache_;  // null when the state would exceed k_pass_cache_bytes
 };
 
 // y = H(theta) v for a fixed theta, matrix-free, with the forward pass cached at construction.

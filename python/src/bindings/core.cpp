@@ -379,8 +379,9 @@ void bind_objective_class(py::module_& m) {
         return o.hvp(th, vv);
       },
       py::arg("params"), py::arg("v"),
-      "H v, exact (Pearlmutter's R-operator: a forward, a backward and the two R-passes). For "
-      "many products at one point, hessian_operator(params) caches the first two.");
+      "H v, exact (Pearlmutter's R-operator: a forward, a backward and the two R-passes). Right "
+      "after gradient or loss_gradient at the same params (bit for bit) the first two are "
+      "reused; for many products at one point, hessian_operator(params) caches them.");
 }
 
 void bind_objective(py::module_& m) {
