@@ -355,6 +355,14 @@ def test_objective_holds_its_data_and_matches_the_functions():
     np.testing.assert_array_equal(obj.jacobian(theta), locus.jacobian(model, theta, x, y))
     np.testing.assert_array_equal(obj.hessian(theta), locus.hessian(model, theta, x, y))
     np.testing.assert_array_equal(obj.gauss_newton(theta), locus.gauss_newton(model, theta, x, y))
+    # J J^T, J v and J^T u without J: the explicit Jacobian's products to round-off (sums of n
+    # products in another order; the scale of these entries is O(1)).
+    J = obj.jacobian(theta)
+    u = np.linspace(-1, 1, J.shape[0])
+    np.testing.assert_allclose(obj.residual_gram(theta), J @ J.T, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(obj.jacobian_product(theta, v), J @ v, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(obj.jacobian_transpose_product(theta, u), J.T @ u, rtol=0,
+                               atol=1e-13)
     hv = obj.hvp(theta, v)
     np.testing.assert_array_equal(hv, locus.hvp(model, theta, x, y, v))
     op = obj.hessian_operator(theta)
@@ -379,8 +387,12 @@ def test_objective_rejects_bad_input():
         obj.loss(theta[:-1])
     with pytest.raises(ValueError, match="params"):
         obj.gradient(np.full_like(theta, np.nan))
-    with pytest.raises(ValueError, match="v has length"):
+    with pytest.raises(ValueError, match="v of the Hessian-vector product has length 3"):
         obj.hvp(theta, np.ones(3))
+    with pytest.raises(ValueError, match="v of J v has length 3"):
+        obj.jacobian_product(theta, np.ones(3))
+    with pytest.raises(ValueError, match=r"u of J\^T u has length 3"):
+        obj.jacobian_transpose_product(theta, np.ones(3))
     with pytest.raises(ValueError, match="v has length"):
         obj.hessian_operator(theta).apply(np.ones(3))
     with pytest.raises(ValueError, match="dimension|columns|width"):

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "locus/io/memory.hpp"
@@ -35,6 +36,7 @@ struct Pass {
 struct Scratch {
   Pass pass;
   std::vector<MatrixXd> dz;             // backward pass of one seed
+  std::vector<MatrixXd> dk;             // residual_gram's D_k
   MatrixXd b, g, seed, xt, ga, w, wdz;  // B, dL/dout, seed, x~, second-order term's factors
 };
 Scratch& scratch() {
@@ -237,6 +239,80 @@ MatrixXd assemble_jacobian(const Objective& objective, const VectorXd& theta) {
     fill_rows(m, sc.pass, data.x, sc.dz, jac.data(), l * d, j, l);
   }
   return jac;
+}
+
+MatrixXd assemble_residual_gram(const Objective& objective, const VectorXd& theta) {
+  const Mlp& m = objective.model();
+  const Dataset& data = objective.data();
+  const int K = m.n_layers();
+  const Index d = data.size(), l = m.output_dim(), rows = l * d;
+  double width_sum = 0.0;
+  for (int k = 0; k < K; ++k) width_sum += double(m.layer(k).out);
+  io::check_memory(8.0 * (double(rows) * double(rows) + double(rows) * width_sum),
+                   "the residual Gram matrix J J^T of " + std::to_string(rows) + " residuals",
+                   "(l d)^2 + l d (sum of layer widths) doubles");
+  Scratch& sc = scratch();
+  forward(m, data.x, theta, sc.pass);
+  // dz[k] stacked by output: D_k row i*l + j is dz_k(i, :) for the seed e_j.
+  std::vector<MatrixXd>& dk = sc.dk;
+  dk.resize(K);
+  for (int k = 0; k < K; ++k) dk[k].resize(rows, m.layer(k).out);
+  MatrixXd& seed = sc.seed;
+  seed.resize(d, l);
+  for (Index j = 0; j < l; ++j) {
+    seed.setZero();
+    seed.col(j).setOnes();
+    backward(m, theta, sc.pass, seed, sc.dz);
+    for (int k = 0; k < K; ++k)
+      Eigen::Map<MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>(
+          dk[k].data() + j, d, dk[k].cols(), Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(rows, l)) =
+          sc.dz[k];
+  }
+  // The lower triangle in tiles of 256 x 256 residual rows; tile (r0, c0) covers the points
+  // [r0/l, (r0 + rw - 1)/l] x [c0/l, ...], whose input Grams A~ A~^T it forms itself.
+  MatrixXd g(rows, rows);
+  constexpr Index tile = 256;
+  const Index n_tiles = (rows + tile - 1) / tile;
+  std::vector<std::pair<Index, Index>> tiles;  // (row tile, column tile), column <= row
+  for (Index t = 0; t < n_tiles; ++t)
+    for (Index u = 0; u <= t; ++u) tiles.emplace_back(t, u);
+  const double work = double(rows) * double(rows) * (width_sum + double(m.input_dim()));
+#pragma omp parallel for schedule(dynamic, 1) if (tiles.size() > 1 && work > k_parallel_work)
+  for (size_t t = 0; t < tiles.size(); ++t) {
+    thread_local MatrixXd q, pk;
+    const Index r0 = tiles[t].first * tile, c0 = tiles[t].second * tile;
+    const Index rw = std::min(tile, rows - r0), cw = std::min(tile, rows - c0);
+    const Index p0 = r0 / l, pr = (r0 + rw - 1) / l - p0 + 1;  // points of the rows
+    const Index p1 = c0 / l, pc = (c0 + cw - 1) / l - p1 + 1;  // points of the columns
+    auto block = g.block(r0, c0, rw, cw);
+    block.setZero();
+    for (int k = 0; k < K; ++k) {
+      const LayerSlice& s = m.layer(k);
+      const MatrixXd& a = k ? sc.pass.act[k] : data.x;
+      if (r0 == c0) {  // a diagonal tile: lower triangles only (syrk; the upper is mirrored)
+        q.setZero(rw, rw);
+        q.selfadjointView<Eigen::Lower>().rankUpdate(dk[k].middleRows(r0, rw));
+        pk.setZero(pr, pr);
+        pk.selfadjointView<Eigen::Lower>().rankUpdate(a.middleRows(p0, pr));
+      } else {
+        q.noalias() = dk[k].middleRows(r0, rw) * dk[k].middleRows(c0, cw).transpose();
+        pk.noalias() = a.middleRows(p0, pr) * a.middleRows(p1, pc).transpose();
+      }
+      if (s.bias_offset >= 0) pk.array() += 1.0;
+      if (l == 1) {  // rows are points
+        block += q.cwiseProduct(pk);
+        continue;
+      }
+      for (Index c = 0; c < cw; ++c) {
+        const auto pcol = pk.col((c0 + c) / l - p1);
+        for (Index r = 0; r < rw; ++r) block(r, c) += q(r, c) * pcol((r0 + r) / l - p0);
+      }
+    }
+  }
+  g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
+  for (MatrixXd& dm : dk)
+    if (dm.size() > k_keep_doubles) dm.resize(0, 0);  // as B in assemble_hessian
+  return g;
 }
 
 }  // namespace locus::detail

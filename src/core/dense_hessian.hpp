@@ -42,4 +42,16 @@ Eigen::MatrixXd assemble_hessian(const Objective& objective, const Eigen::Vector
 // count. Cost O(l d n); theta must already be checked.
 Eigen::MatrixXd assemble_jacobian(const Objective& objective, const Eigen::VectorXd& theta);
 
+// The residual Gram matrix J J^T ((l d) x (l d), symmetric bitwise) without forming J. Layer k's
+// weight W_k[o,q] enters row (i,j) of J as dz_k^j(i,o) a~_k(i,q), with a~_k = [act_k, 1] (the 1
+// for the bias), so
+//   (J J^T)_{(i,j),(i',j')} = sum_k (D_k D_k^T)_{(i,j),(i',j')} (A~_k A~_k^T)_{i,i'},
+// D_k = dz_k^j(i,:) stacked in rows i*l + j: the empirical neural tangent kernel as a sum of
+// Hadamard products of two small Grams per layer. Cost: l backward passes, then (l d)^2/2 times
+// sum_k (out_k + in_k + 1) multiply-adds, against (l d)^2 n / 2 for J J^T ([10,200,1]: 413
+// against 2401), in fixed tiles of 256 rows, one single-threaded GEMM each: bitwise identical for
+// any thread count. Memory 8 ((l d)^2 + l d sum_k out_k) bytes, checked by io::check_memory.
+// theta must already be checked.
+Eigen::MatrixXd assemble_residual_gram(const Objective& objective, const Eigen::VectorXd& theta);
+
 }  // namespace locus::detail

@@ -245,22 +245,28 @@ class Engine {
   // storage reused), and the gradient into g (length n) unless g is null (an HVP from scratch
   // needs dz and ga but not the weight gradient).
   void backward(const VectorXd& theta, ChunkState& st, const MatrixXd& gout, double* g) const {
+    backward_into(theta, st, gout, st.dz, st.ga, g);
+  }
+  // The same reading only st's forward pass, with dL/dz and dL/dact into dz and ga (a cached
+  // state stays as it is).
+  void backward_into(const VectorXd& theta, const ChunkState& st, const MatrixXd& gout,
+                     std::vector<MatrixXd>& dz, std::vector<MatrixXd>& ga, double* g) const {
     const int K = model_.n_layers();
-    st.dz.resize(K);
-    st.ga.resize(K);
-    st.dz[K - 1] = model_.output_scale() * gout;
+    dz.resize(K);
+    ga.resize(K);
+    dz[K - 1] = model_.output_scale() * gout;
     for (int k = K - 1; k >= 0; --k) {
       const LayerSlice& s = model_.layer(k);
       if (g) {
         Eigen::Map<MatrixXd> gw(g + s.weight_offset, s.in, s.out);
-        gw.noalias() = input(st, k).transpose() * st.dz[k];
+        gw.noalias() = input(st, k).transpose() * dz[k];
         if (s.bias_offset >= 0)
-          Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = st.dz[k].colwise().sum();
+          Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = dz[k].colwise().sum();
       }
       if (k > 0) {
         ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
-        st.ga[k].noalias() = st.dz[k] * wt.transpose();
-        st.dz[k - 1] = st.ga[k].cwiseProduct(st.d1[k]);
+        ga[k].noalias() = dz[k] * wt.transpose();
+        dz[k - 1] = ga[k].cwiseProduct(st.d1[k]);
       }
     }
   }
@@ -281,20 +287,15 @@ class Engine {
     return w;
   }
 
-  // H v on one chunk, written into hv (length n), from a state made by forward(derivatives) and
-  // backward(keep). Pearlmutter's R-operator: R-forward then R-backward.
-  void hvp_chunk(const VectorXd& theta, const ChunkState& st, const double* v, double* hv) const {
+  // R-forward on the chunk of a state made by forward(derivatives): rz[k] = R{z_k} and ract[k] =
+  // R{act[k]} (ract[0] = 0) in this thread's workspace, and R{out} = J v on the chunk's points
+  // into w.rout. Returns the workspace.
+  Workspace& r_forward(const VectorXd& theta, const ChunkState& st, const double* v) const {
     const int K = model_.n_layers();
-    const double sc = model_.output_scale();
-    // R-forward: rz[k] = R{z_k}, ract[k] = R{act[k]} (ract[0] = 0), in this thread's scratch.
     Workspace& w = workspace(st.chunk);
     std::vector<MatrixXd>&rz = w.rz, &ract = w.ract;
-    MatrixXd &rout = w.rout, &rg = w.rg;
-    std::vector<MatrixXd>&rdz = w.rdz, &rga = w.rga;
     rz.resize(K);
     ract.resize(K);
-    rdz.resize(K);
-    rga.resize(K);
     for (int k = 0; k < K; ++k) {
       const LayerSlice& s = model_.layer(k);
       ConstMap vt(v + s.weight_offset, s.in, s.out);
@@ -305,8 +306,23 @@ class Engine {
         z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(v + s.bias_offset, s.out);
       if (k + 1 < K) ract[k + 1] = st.d1[k + 1].cwiseProduct(z);
     }
+    w.rout = model_.output_scale() * rz[K - 1];
+    return w;
+  }
+
+  // H v on one chunk, written into hv (length n), from a state made by forward(derivatives) and
+  // backward(keep). Pearlmutter's R-operator: R-forward then R-backward.
+  void hvp_chunk(const VectorXd& theta, const ChunkState& st, const double* v, double* hv) const {
+    const int K = model_.n_layers();
+    const double sc = model_.output_scale();
+    Workspace& w = r_forward(theta, st, v);
+    const std::vector<MatrixXd>&rz = w.rz, &ract = w.ract;
+    const MatrixXd& rout = w.rout;
+    MatrixXd& rg = w.rg;
+    std::vector<MatrixXd>&rdz = w.rdz, &rga = w.rga;
+    rdz.resize(K);
+    rga.resize(K);
     // R{G} at the output: the loss Hessian with respect to the output applied to R{out}.
-    rout = sc * rz[K - 1];
     const double c = scale();
     if (loss_.kind == LossKind::squared) {
       rg = (2.0 * c) * rout;
@@ -359,6 +375,17 @@ struct Objective::PassCache {
   VectorXd theta;
   std::vector<ChunkState> chunks;
 };
+
+const Objective::PassCache* Objective::cached_at(const VectorXd& theta,
+                                                 std::unique_lock<std::mutex>& lock) const {
+  if (!cache_) return nullptr;
+  lock = std::unique_lock<std::mutex>(cache_->mutex, std::try_to_lock);
+  if (lock.owns_lock() && cache_->theta.size() == theta.size() &&
+      std::memcmp(cache_->theta.data(), theta.data(), sizeof(double) * size_t(theta.size())) == 0)
+    return cache_.get();
+  if (lock.owns_lock()) lock.unlock();
+  return nullptr;
+}
 
 Objective::Objective(const Mlp& model, const Dataset& data, LossSpec loss)
     : Objective(model, std::make_shared<const Dataset>(data), loss) {}
@@ -526,6 +553,69 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
   return detail::assemble_jacobian(*this, theta);
 }
 
+MatrixXd Objective::residual_gram(const VectorXd& theta) const {
+  require_squared("the residual Gram matrix");
+  model_.check_parameters(theta);
+  return detail::assemble_residual_gram(*this, theta);
+}
+
+// The residuals r[i*l + j] as a row-major d x l matrix.
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+VectorXd Objective::jacobian_product(const VectorXd& theta, const VectorXd& v) const {
+  require_squared("jacobian_product");
+  model_.check_parameters(theta);
+  check_vector(*this, v, "the vector v of J v");
+  const Engine e(model_, *data_, loss_);
+  const auto chunks = make_chunks(model_, data_->size());
+  const Index l = model_.output_dim();
+  VectorXd jv(n_residuals());
+  std::unique_lock<std::mutex> lock;
+  const PassCache* cache = cached_at(theta, lock);  // right after loss_gradient(theta)
+  for_each_chunk(chunks.size(), [&](size_t c) {
+    const ChunkState* st = cache ? &cache->chunks[c] : nullptr;
+    if (!st) {
+      Workspace& w = workspace(chunks[c]);
+      w.st.chunk = chunks[c];
+      e.forward(theta, w.st, true);
+      st = &w.st;
+    }
+    const Workspace& w = e.r_forward(theta, *st, v.data());
+    Eigen::Map<RowMajor>(jv.data() + chunks[c].begin * l, chunks[c].size, l) = w.rout;
+  });
+  return jv;
+}
+
+VectorXd Objective::jacobian_transpose_product(const VectorXd& theta, const VectorXd& u) const {
+  require_squared("jacobian_transpose_product");
+  model_.check_parameters(theta);
+  if (u.size() != n_residuals())
+    throw std::invalid_argument("the vector u of J^T u has length " + std::to_string(u.size()) +
+                                " but there are " + std::to_string(n_residuals()) + " residuals");
+  const Engine e(model_, *data_, loss_);
+  const auto chunks = make_chunks(model_, data_->size());
+  const Index l = model_.output_dim();
+  VectorXd jtu(n_params());
+  std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
+  std::unique_lock<std::mutex> lock;
+  const PassCache* cache = cached_at(theta, lock);  // right after loss_gradient(theta)
+  for_each_chunk(chunks.size(), [&](size_t c) {
+    Workspace& w = workspace(chunks[c]);
+    const ChunkState* st = cache ? &cache->chunks[c] : nullptr;
+    if (!st) {
+      w.st.chunk = chunks[c];
+      e.forward(theta, w.st, true);
+      st = &w.st;
+    }
+    // The backward pass from dL/d(out) = u: sum_i (d out_i / d theta)^T u_i = J^T u (into the
+    // R-backward scratch, which no other pass uses meanwhile).
+    w.gout = Eigen::Map<const RowMajor>(u.data() + chunks[c].begin * l, chunks[c].size, l);
+    e.backward_into(theta, *st, w.gout, w.rdz, w.rga, chunk_destination(c, jtu.data(), parts));
+  });
+  add_partials(chunks.size(), jtu.data(), n_params(), parts);
+  return jtu;
+}
+
 VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   model_.check_parameters(theta);
   check_vector(*this, v, "the vector v of the Hessian-vector product");
@@ -538,15 +628,7 @@ VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   VectorXd hv(n_params());
   std::vector<VectorXd>& parts = chunk_partials(chunks.size(), n_params());
   std::unique_lock<std::mutex> lock;
-  const PassCache* cache = nullptr;
-  if (cache_) {
-    lock = std::unique_lock<std::mutex>(cache_->mutex, std::try_to_lock);
-    if (lock.owns_lock() && cache_->theta.size() == theta.size() &&
-        std::memcmp(cache_->theta.data(), theta.data(), sizeof(double) * size_t(theta.size())) == 0)
-      cache = cache_.get();
-    else if (lock.owns_lock())
-      lock.unlock();
-  }
+  const PassCache* cache = cached_at(theta, lock);
   for_each_chunk(chunks.size(), [&](size_t c) {
     double* out = chunk_destination(c, hv.data(), parts);
     if (cache)

@@ -126,6 +126,34 @@ MatrixXd FunctionRef::jacobian(const VectorXd& x) const {
   return vt_->jacobian(f_, x);
 }
 
+MatrixXd FunctionRef::residual_gram(const VectorXd& x) const {
+  require_residuals("residual_gram");
+  if (vt_->residual_gram) return vt_->residual_gram(f_, x);
+  const MatrixXd j = vt_->jacobian(f_, x);
+  MatrixXd g = MatrixXd::Zero(j.rows(), j.rows());
+  g.selfadjointView<Eigen::Lower>().rankUpdate(j);
+  g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
+  return g;
+}
+VectorXd FunctionRef::jacobian_product(const VectorXd& x, const VectorXd& v) const {
+  require_residuals("jacobian_product");
+  if (vt_->jacobian_product) return vt_->jacobian_product(f_, x, v);
+  const MatrixXd j = vt_->jacobian(f_, x);
+  if (v.size() != j.cols())
+    throw std::invalid_argument("jacobian_product: v has length " + std::to_string(v.size()) +
+                                ", expected " + std::to_string(j.cols()));
+  return j * v;
+}
+VectorXd FunctionRef::jacobian_transpose_product(const VectorXd& x, const VectorXd& u) const {
+  require_residuals("jacobian_transpose_product");
+  if (vt_->jacobian_transpose_product) return vt_->jacobian_transpose_product(f_, x, u);
+  const MatrixXd j = vt_->jacobian(f_, x);
+  if (u.size() != j.rows())
+    throw std::invalid_argument("jacobian_transpose_product: u has length " +
+                                std::to_string(u.size()) + ", expected " +
+                                std::to_string(j.rows()));
+  return j.transpose() * u;
+}
 double FunctionRef::residual_rounding_level(const VectorXd& r) const {
   if (vt_->residual_rounding_level) return vt_->residual_rounding_level(f_, r);
   constexpr double ulps = 4.0 * std::numeric_limits<double>::epsilon();

@@ -60,6 +60,14 @@ void gram_matrix(const Eigen::MatrixXd& j, bool wide, Eigen::MatrixXd& a) {
   a.triangularView<Eigen::StrictlyUpper>() = a.transpose();
 }
 
+void gram_matrix(FunctionRef f, const Eigen::VectorXd& x, const Eigen::MatrixXd& j, bool wide,
+                 Eigen::MatrixXd& a) {
+  if (wide && f.has_residual_gram())
+    a = f.residual_gram(x);
+  else
+    gram_matrix(j, wide, a);
+}
+
 void gauss_newton_step(const Eigen::MatrixXd& jac, const Eigen::MatrixXd& factor, bool wide,
                        const Eigen::VectorXd& b, Eigen::VectorXd& work, Eigen::VectorXd& p) {
   if (wide) {

@@ -4,6 +4,8 @@
 
 #include <Eigen/Core>
 
+#include "locus/core/problem.hpp"
+
 namespace locus::solvers::detail {
 
 // Cholesky factorisation A = L L^T of a symmetric matrix (lower triangle read), in place
@@ -19,6 +21,11 @@ Eigen::MatrixXd gram_matrix(const Eigen::MatrixXd& j, bool wide);
 // The same into a, which is resized only when its size differs (an iteration that reuses a
 // allocates nothing).
 void gram_matrix(const Eigen::MatrixXd& j, bool wide, Eigen::MatrixXd& a);
+// The same for j = f.jacobian(x), but J J^T from f.residual_gram(x) when wide and the model has
+// one (an MLP loss: sum over layers of small Grams, [10,200,1] on 500 points ~6x fewer
+// multiply-adds than J J^T).
+void gram_matrix(FunctionRef f, const Eigen::VectorXd& x, const Eigen::MatrixXd& j, bool wide,
+                 Eigen::MatrixXd& a);
 
 // The damped Gauss-Newton step p = -(J^T J + lambda I)^{-1} J^T b from the Cholesky factor
 // (cholesky_in_place) of the smaller system: when wide, factor = chol(J J^T + lambda I) and

@@ -165,7 +165,7 @@ int precondition_setup(realtype /*t*/, N_Vector y, N_Vector /*fy*/, booleantype 
       ++d->counts->jacobian;
       if (!d->jac.allFinite()) return 1;
       d->wide = d->jac.rows() < d->jac.cols();
-      d->gram = detail::gram_matrix(d->jac, d->wide);
+      detail::gram_matrix(*d->objective, VectorXd(view(y)), d->jac, d->wide, d->gram);
       *jcur = SUNTRUE;
     } else {
       *jcur = SUNFALSE;

@@ -57,12 +57,28 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
   VectorXd work, v, accel, jv, x_trial, r_trial, r_vv;
   bool need_jacobian = true;
   detail::NielsenDamping damping(options.min_damping_factor);  // lambda = mu |r|
+  // A wide problem whose model forms J J^T itself and has J v and J^T u (an MLP loss) never
+  // builds J: the step's J^T w and the prediction's J v are passes of the network, O(d n) each,
+  // where J alone is m n doubles to fill.
+  const bool matrix_free =
+      wide && objective.has_residual_gram() && objective.has_jacobian_products();
+  // p = -(J^T J + lambda I)^{-1} J^T b from the factor of the smaller system.
+  const auto step = [&](const VectorXd& b, VectorXd& p) {
+    if (!matrix_free) return detail::gauss_newton_step(jac, factor, wide, b, work, p);
+    work = b;
+    detail::cholesky_solve_in_place(factor, work);
+    p = -objective.jacobian_transpose_product(x, work);
+  };
 
   for (int it = 1;; ++it) {
     if (need_jacobian) {
-      jac = objective.jacobian(x);
+      if (matrix_free) {
+        gram = objective.residual_gram(x);
+      } else {
+        jac = objective.jacobian(x);
+        detail::gram_matrix(objective, x, jac, wide, gram);
+      }
       ++counts.jacobian;
-      detail::gram_matrix(jac, wide, gram);
       need_jacobian = false;
       // Nielsen's scale-aware start: lambda_0 = tau * max diag(A), expressed through mu, with
       // tau by shape (levenberg_marquardt.hpp).
@@ -77,8 +93,11 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
     ++counts.factorizations;
     if (trial.factorized) {
       // Velocity v = -(J^T J + lambda I)^{-1} J^T r (gauss_newton_step picks the smaller system).
-      detail::gauss_newton_step(jac, factor, wide, r, work, v);
-      jv.noalias() = jac * v;
+      step(r, v);
+      if (matrix_free)
+        jv = objective.jacobian_product(x, v);
+      else
+        jv.noalias() = jac * v;
       // Predicted decrease of |r|^2 by the linear model along v, written without the
       // cancellation of |r|^2 - |r + Jv|^2. With geodesic acceleration, J a/2 cancels the
       // curvature term r_vv / 2 of the quadratic path (a solves the same least-squares system for
@@ -97,7 +116,7 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
         r_vv = objective.residuals(x_trial);
         ++counts.loss;
         r_vv = (2.0 / k_acceleration_h) * ((r_vv - r) / k_acceleration_h - jv);
-        detail::gauss_newton_step(jac, factor, wide, r_vv, work, accel);
+        step(r_vv, accel);
         accelerated = r_vv.allFinite() && 2.0 * accel.norm() <= k_acceleration_ratio * v.norm();
       }
       if (accelerated)

@@ -75,7 +75,7 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
         jac = objective.jacobian(x);
         ++counts.jacobian;
         wide = jac.rows() < jac.cols();
-        detail::gram_matrix(jac, wide, model_matrix);
+        detail::gram_matrix(objective, x, jac, wide, model_matrix);
       } else {
         model_matrix = objective.hessian(x);
         ++counts.hessian;

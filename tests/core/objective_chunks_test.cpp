@@ -104,10 +104,18 @@ TEST(ObjectiveChunks, HvpAfterAGradientReusesItsPassesWithTheSameBits) {
       const Objective fresh(model, data, {.kind = kind});
       const VectorXd at_theta = fresh.hvp(theta, v), at_nearby = fresh.hvp(nearby, v),
                      at_other = fresh.hvp(other, v);
+      const bool squared = kind == LossKind::squared;
+      const VectorXd u = squared ? fresh.residuals(other) : VectorXd();
+      const VectorXd jv = squared ? fresh.jacobian_product(theta, v) : VectorXd();
+      const VectorXd jtu = squared ? fresh.jacobian_transpose_product(theta, u) : VectorXd();
       const Objective obj(model, data, {.kind = kind});
       const Objective::LossGradient lg = obj.loss_gradient(theta);
       EXPECT_TRUE(same_bits(lg.gradient, fresh.gradient(theta)));
-      EXPECT_TRUE(same_bits(obj.hvp(theta, v), at_theta));    // from the cache
+      if (squared) {  // J v and J^T u reuse the cached forward pass
+        EXPECT_TRUE(same_bits(obj.jacobian_product(theta, v), jv));
+        EXPECT_TRUE(same_bits(obj.jacobian_transpose_product(theta, u), jtu));
+      }
+      EXPECT_TRUE(same_bits(obj.hvp(theta, v), at_theta));    // from the cache, left intact
       EXPECT_TRUE(same_bits(obj.hvp(theta, v), at_theta));    // the cache is left as it was
       EXPECT_TRUE(same_bits(obj.hvp(nearby, v), at_nearby));  // one bit apart: not served
       obj.loss_gradient(other);

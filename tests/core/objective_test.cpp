@@ -102,6 +102,53 @@ TEST_P(Derivatives, HessianAndHvpMatchFiniteDifferencesOfTheGradient) {
   EXPECT_EQ((h - h.transpose()).cwiseAbs().maxCoeff(), 0.0);  // symmetrised exactly
 }
 
+// J J^T formed layer by layer (objective.hpp) against the product of the explicit Jacobian. Each
+// entry is a sum of n products J_ak J_bk in both; the standard bound on a computed sum of n
+// products, n eps sum_k |J_ak J_bk| <= n eps |J_a| |J_b| (Cauchy-Schwarz), holds for each, so
+// the two differ by at most 2 n eps |J_a| |J_b|; the test allows 4 n eps (the layered form's
+// Hadamard products add one rounding per layer). Products in the subnormal range (smoolu's
+// e^(-1/x) near 0) carry an absolute error of up to one subnormal step each instead: n of them
+// are added to the bound. Row norms by stableNorm (|J_a|^2 underflows for rows of ~1e-165).
+void expect_gram_matches_jacobian(const Objective& obj, const VectorXd& theta) {
+  const MatrixXd j = obj.jacobian(theta);
+  const MatrixXd g = obj.residual_gram(theta);
+  const MatrixXd reference = j * j.transpose();
+  ASSERT_EQ(g.rows(), j.rows());
+  ASSERT_EQ(g.cols(), j.rows());
+  const VectorXd norms = j.rowwise().stableNorm();
+  const double eps = std::numeric_limits<double>::epsilon();
+  double worst = 0.0;  // largest |difference| / (n eps |J_a| |J_b|)
+  for (Index b = 0; b < g.cols(); ++b)
+    for (Index a = 0; a < g.rows(); ++a) {
+      const double n = double(j.cols());
+      const double bound =
+          n * eps * norms[a] * norms[b] + n * std::numeric_limits<double>::denorm_min();
+      worst = std::max(worst, std::abs(g(a, b) - reference(a, b)) / bound);
+    }
+  EXPECT_LE(worst, 4.0);
+  EXPECT_EQ((g - g.transpose()).cwiseAbs().maxCoeff(), 0.0);  // symmetric bitwise
+}
+
+TEST_P(Derivatives, ResidualGramEqualsJacobianTimesItsTranspose) {
+  expect_gram_matches_jacobian(*obj, theta);
+}
+
+// J v by the R-forward pass and J^T u by the backward pass against the explicit Jacobian's
+// products: the same O(n) (resp. O(l d)) products summed in another order, so round-off level
+// relative to the largest entry (as grad L = 2 J^T r above).
+TEST_P(Derivatives, JacobianProductsMatchTheJacobian) {
+  const MatrixXd j = obj->jacobian(theta);
+  Rng rng(17);
+  VectorXd v(theta.size()), u(obj->n_residuals());
+  for (Index i = 0; i < v.size(); ++i) v[i] = rng.normal();
+  for (Index i = 0; i < u.size(); ++i) u[i] = rng.normal();
+  EXPECT_LT(testing::max_scaled_error(obj->jacobian_product(theta, v), j * v), 1e-13);
+  EXPECT_LT(testing::max_scaled_error(obj->jacobian_transpose_product(theta, u), j.transpose() * u),
+            1e-13);
+  EXPECT_THROW(obj->jacobian_product(theta, u), std::invalid_argument);
+  EXPECT_THROW(obj->jacobian_transpose_product(theta, v), std::invalid_argument);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllSmoothActivations, Derivatives, ::testing::ValuesIn(all_configs()),
                          name);
 
@@ -178,6 +225,41 @@ TEST(Loss, BitwiseIdenticalForAnyThreadCount) {
 bool bitwise_equal(const VectorXd& a, const VectorXd& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * a.size()) == 0;
 }
+
+// The residual Gram in several tiles of 256 rows with l = 3 outputs, so that tile boundaries
+// fall inside a point's rows (256 = 3 * 85 + 1), two hidden layers: J J^T to the bound above, and
+// the same bits for 1, 2 and 3 threads (fixed tiles, one single-threaded GEMM each). The
+// cross-entropy loss has no residuals.
+TEST(ResidualGram, TilesOutputsAndThreads) {
+  const Mlp model({.widths = {4, 12, 7, 3}, .activation = Activation::softplus});
+  const VectorXd theta = model.init_parameters({.seed = 21});
+  const Objective obj(model, random_data(200, 4, 3, 22));  // 600 residual rows: 3 row tiles
+  expect_gram_matches_jacobian(obj, theta);
+  // J v and J^T u over four chunks of points (64 rows each) against the Jacobian's products.
+  const MatrixXd j = obj.jacobian(theta);
+  const VectorXd v = model.init_parameters({.scheme = InitScheme::normal, .seed = 24});
+  const VectorXd u = obj.residuals(theta);
+  EXPECT_LT(testing::max_scaled_error(obj.jacobian_product(theta, v), j * v), 1e-13);
+  EXPECT_LT(testing::max_scaled_error(obj.jacobian_transpose_product(theta, u), j.transpose() * u),
+            1e-13);
+  const int saved = num_threads();
+  set_num_threads(1);
+  const MatrixXd one = obj.residual_gram(theta);
+  const VectorXd jtu = obj.jacobian_transpose_product(theta, u);
+  for (int t : {2, 3}) {
+    set_num_threads(t);
+    const MatrixXd g = obj.residual_gram(theta);
+    EXPECT_EQ(std::memcmp(g.data(), one.data(), sizeof(double) * one.size()), 0) << t << " threads";
+    EXPECT_TRUE(bitwise_equal(obj.jacobian_transpose_product(theta, u), jtu)) << t << " threads";
+  }
+  set_num_threads(saved);
+  Dataset labels = random_data(20, 4, 3, 23);
+  labels.y = labels.y.cwiseAbs();
+  const Objective ce(model, labels, {.kind = LossKind::cross_entropy});
+  EXPECT_THROW(ce.residual_gram(theta), std::invalid_argument);
+  EXPECT_THROW(obj.residual_gram(VectorXd::Zero(3)), std::invalid_argument);
+}
+
 
 // Each thread reuses one workspace (layer matrices, per-chunk n-vectors) for every objective and
 // every kind of call. Interleaving calls on two objectives of different shapes (4 chunks and 1;

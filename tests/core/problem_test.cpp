@@ -46,10 +46,35 @@ TEST(FunctionRef, ForwardsEveryMemberOfAnObjectiveBitForBit) {
   EXPECT_EQ(h.loss(), obj.loss_gradient(x).loss);
   EXPECT_EQ(f.residuals(x), obj.residuals(x));
   EXPECT_EQ(f.jacobian(x), obj.jacobian(x));
+  EXPECT_TRUE(f.has_residual_gram() && f.has_jacobian_products());
+  EXPECT_EQ(f.residual_gram(x), obj.residual_gram(x));
+  const Eigen::VectorXd u = obj.residuals(v);
+  EXPECT_EQ(f.jacobian_product(x, v), obj.jacobian_product(x, v));
+  EXPECT_EQ(f.jacobian_transpose_product(x, u), obj.jacobian_transpose_product(x, u));
   EXPECT_TRUE(f.has_residuals());
   EXPECT_TRUE(f.has_second_derivatives());
   EXPECT_EQ(f.n_terms(), 300);
   EXPECT_THROW(f.check_parameters(Eigen::VectorXd::Zero(3), "x0"), std::invalid_argument);
+}
+
+// A least-squares model with residuals and jacobian only: J J^T, J v and J^T u come from its
+// Jacobian (J v and J^T u the same products, so the same bits; J J^T by a symmetric rank update,
+// whose two-term sums may round differently: 4 eps of the largest entry), and wrong lengths are
+// named.
+TEST(FunctionRef, FormsJacobianProductsFromTheJacobian) {
+  const testing::RosenbrockLeastSquares model;
+  const FunctionRef f = model;
+  EXPECT_FALSE(f.has_residual_gram() || f.has_jacobian_products());
+  const Eigen::VectorXd x = testing::Rosenbrock::start(), v = Eigen::Vector2d(0.3, -2.0);
+  const Eigen::MatrixXd j = model.jacobian(x);
+  const Eigen::MatrixXd g = f.residual_gram(x);
+  const Eigen::MatrixXd jjt = j * j.transpose();
+  EXPECT_LE((g - jjt).cwiseAbs().maxCoeff(), 4 * k_eps * jjt.cwiseAbs().maxCoeff());
+  EXPECT_EQ(g, g.transpose());
+  EXPECT_EQ(f.jacobian_product(x, v), (j * v).eval());
+  EXPECT_EQ(f.jacobian_transpose_product(x, v), (j.transpose() * v).eval());
+  EXPECT_THROW(f.jacobian_product(x, Eigen::VectorXd::Zero(3)), std::invalid_argument);
+  EXPECT_THROW(f.jacobian_transpose_product(x, Eigen::VectorXd::Zero(3)), std::invalid_argument);
 }
 
 TEST(FunctionRef, CrossEntropyObjectiveHasNoResidualsAndSaysWhy) {

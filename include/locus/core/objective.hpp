@@ -15,12 +15,14 @@
 //
 // A full-data loss_gradient(theta) also keeps its forward and backward pass (when that state,
 // about 5 d (sum of widths) doubles, fits in k_pass_cache_bytes): an hvp at the same theta, bit
-// for bit, then runs only the R-passes, as PyTorch's retained graph does, and returns the same
-// bits as without the cache. Each copy of an Objective keeps its own; a call that finds it in
-// use by another thread computes as if there were none.
+// for bit, then runs only the R-passes, as PyTorch's retained graph does, and jacobian_product
+// and jacobian_transpose_product skip their forward pass; all return the same bits as without
+// the cache. Each copy of an Objective keeps its own; a call that finds it in use by another
+// thread computes as if there were none.
 
 #include <Eigen/Core>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string_view>
 
@@ -112,6 +114,17 @@ class Objective {
   Eigen::VectorXd residuals(const Eigen::VectorXd& theta) const;
   // J = dr/dtheta, (l*d) x n, rows ordered as residuals(). grad L = 2c J^T r. Cost O(l*d*n).
   Eigen::MatrixXd jacobian(const Eigen::VectorXd& theta) const;
+  // J J^T ((l*d) x (l*d), symmetric): the empirical neural tangent kernel on the data, and the
+  // matrix of Levenberg-Marquardt's step when l*d < n. Formed layer by layer without J, as sums
+  // of Hadamard products of per-layer Grams (src/core/dense_hessian.hpp): (l d)^2/2 sum_k (out_k +
+  // in_k + 1) multiply-adds instead of (l d)^2 n/2, equal to J J^T up to rounding. Squared loss.
+  Eigen::MatrixXd residual_gram(const Eigen::VectorXd& theta) const;
+  // J v (length l*d, ordered as residuals()) by one forward and one R-forward pass, and J^T u
+  // (length n) by one forward and one backward pass, without forming J: O(d n) each. Squared
+  // loss; std::invalid_argument for a vector of the wrong length.
+  Eigen::VectorXd jacobian_product(const Eigen::VectorXd& theta, const Eigen::VectorXd& v) const;
+  Eigen::VectorXd jacobian_transpose_product(const Eigen::VectorXd& theta,
+                                             const Eigen::VectorXd& u) const;
 
   // H v with H = grad^2 L(theta), exact (forward-over-reverse, Pearlmutter 1994).
   // Cost: about 3x a gradient; about 2x right after loss_gradient at the same theta (see the top
@@ -135,6 +148,9 @@ class Objective {
  private:
   friend class HessianOperator;
   struct PassCache;
+  // The cache when it holds the passes at theta bit for bit, with lock holding its mutex; else
+  // null (lock released).
+  const PassCache* cached_at(const Eigen::VectorXd& theta, std::unique_lock<std::mutex>& lock) const;
   LossGradient loss_gradient_chunks(const Eigen::VectorXd& theta, const Index* rows,
                                     Index count) const;
   Mlp model_;

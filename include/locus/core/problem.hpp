@@ -118,7 +118,9 @@ class HessianAt {
 //   hessian_operator(x)       a cached H at x with loss(), gradient() (MLP: HessianOperator)
 //   residuals, jacobian       LeastSquaresProblem; has_residuals() (runtime, optional) may say no,
 //                             residual_scale() (optional) gives c, residual_rounding_level(r)
-//                             (optional) the rounding level of |r|^2
+//                             (optional) the rounding level of |r|^2, residual_gram(x)
+//                             (optional) J J^T formed without J, jacobian_product(x, v) and
+//                             jacobian_transpose_product(x, u) (optional, together) J v, J^T u
 //   n_terms, loss_gradient_terms   SumOfTerms
 //   check_parameters(x, what) (optional) the model's own check of a parameter vector
 // A method that needs a missing capability throws std::invalid_argument naming the method and
@@ -154,6 +156,17 @@ class FunctionRef {
   Eigen::Index n_residuals() const;
   Eigen::VectorXd residuals(const Eigen::VectorXd& x) const;
   Eigen::MatrixXd jacobian(const Eigen::VectorXd& x) const;
+  // J J^T (m x m): the model's residual_gram(x) when it has one (an MLP loss forms it layer by
+  // layer, far cheaper than J J^T when n is large), else from jacobian(x) (m^2 n / 2
+  // multiply-adds).
+  bool has_residual_gram() const { return vt_->residual_gram != nullptr; }
+  Eigen::MatrixXd residual_gram(const Eigen::VectorXd& x) const;
+  // J v and J^T u: the model's own products when it has them (an MLP loss: one forward and one
+  // R-forward or backward pass, O(d n)), else through jacobian(x).
+  bool has_jacobian_products() const { return vt_->jacobian_product != nullptr; }
+  Eigen::VectorXd jacobian_product(const Eigen::VectorXd& x, const Eigen::VectorXd& v) const;
+  Eigen::VectorXd jacobian_transpose_product(const Eigen::VectorXd& x,
+                                             const Eigen::VectorXd& u) const;
   // c in f = c |r|^2 (1 unless the model says otherwise).
   double residual_scale() const { return vt_->residual_scale ? vt_->residual_scale(f_) : 1.0; }
   // The rounding level of |r|^2 at residuals r: below it, changes of |r|^2 are noise. The
@@ -189,6 +202,9 @@ class FunctionRef {
     Eigen::Index (*n_residuals)(const void*);
     VectorXd (*residuals)(const void*, const VectorXd&);
     MatrixXd (*jacobian)(const void*, const VectorXd&);
+    MatrixXd (*residual_gram)(const void*, const VectorXd&);
+    VectorXd (*jacobian_product)(const void*, const VectorXd&, const VectorXd&);
+    VectorXd (*jacobian_transpose_product)(const void*, const VectorXd&, const VectorXd&);
     double (*residual_scale)(const void*);
     double (*residual_rounding_level)(const void*, const VectorXd&);
     Eigen::Index (*n_terms)(const void*);
@@ -248,6 +264,23 @@ class FunctionRef {
         return VectorXd(as<F>(p).residuals(x));
       };
       t.jacobian = [](const void* p, const VectorXd& x) { return MatrixXd(as<F>(p).jacobian(x)); };
+      if constexpr (requires(const F& f, const VectorXd& x) {
+                      { f.residual_gram(x) } -> std::convertible_to<MatrixXd>;
+                    })
+        t.residual_gram = [](const void* p, const VectorXd& x) {
+          return MatrixXd(as<F>(p).residual_gram(x));
+        };
+      if constexpr (requires(const F& f, const VectorXd& x) {
+                      { f.jacobian_product(x, x) } -> std::convertible_to<VectorXd>;
+                      { f.jacobian_transpose_product(x, x) } -> std::convertible_to<VectorXd>;
+                    }) {
+        t.jacobian_product = [](const void* p, const VectorXd& x, const VectorXd& v) {
+          return VectorXd(as<F>(p).jacobian_product(x, v));
+        };
+        t.jacobian_transpose_product = [](const void* p, const VectorXd& x, const VectorXd& u) {
+          return VectorXd(as<F>(p).jacobian_transpose_product(x, u));
+        };
+      }
       if constexpr (requires(const F& f) {
                       { f.has_residuals() } -> std::convertible_to<bool>;
                     })

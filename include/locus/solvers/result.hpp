@@ -83,7 +83,7 @@ using IterationCallback = std::function<bool(const IterationRecord&)>;
 struct EvaluationCounts {
   std::int64_t loss = 0;            // loss-only evaluations (incl. residual vectors)
   std::int64_t gradient = 0;        // loss-and-gradient evaluations (full data)
-  std::int64_t jacobian = 0;        // residual Jacobians J
+  std::int64_t jacobian = 0;        // residual Jacobians J (or J J^T formed without J)
   std::int64_t hessian = 0;         // dense Hessians
   std::int64_t hessian_vector = 0;  // Hessian-vector products
   std::int64_t factorizations = 0;  // dense factorizations / eigendecompositions

@@ -359,6 +359,11 @@ void bind_objective_class(py::module_& m) {
       "jacobian", [](const Objective& o, const Eigen::VectorXd& th) { return o.jacobian(th); },
       "The residual Jacobian ((l*d) x n), rows ordered as residuals() (squared loss only).");
   with_params(
+      "residual_gram",
+      [](const Objective& o, const Eigen::VectorXd& th) { return o.residual_gram(th); },
+      "J J^T ((l*d) x (l*d)): the empirical neural tangent kernel on the data, formed layer by "
+      "layer without J (squared loss only).");
+  with_params(
       "hessian", [](const Objective& o, const Eigen::VectorXd& th) { return o.hessian(th); },
       "The dense exact Hessian (n x n; 8 n^2 bytes), symmetric.");
   with_params(
@@ -370,15 +375,33 @@ void bind_objective_class(py::module_& m) {
       [](const Objective& o, const Eigen::VectorXd& th) { return o.hessian_operator(th); },
       "H(params) as a HessianOperator: one forward and backward pass now, then each apply(v) "
       "costs the R-passes alone.");
-  cls.def(
-      "hvp",
-      [](const Objective& o, const py::object& t, const py::object& v) {
-        const Eigen::VectorXd th = as_vector(t, "params"), vv = as_direction(v, o.n_params());
-        o.check_parameters(th, "params");
-        py::gil_scoped_release release;
-        return o.hvp(th, vv);
+  // Methods of (params, a vector): both converted and checked, then the GIL released.
+  auto with_params_and = [&cls](const char* name, const char* arg, auto f, const char* doc) {
+    cls.def(
+        name,
+        [f, arg](const Objective& o, const py::object& t, const py::object& w) {
+          const Eigen::VectorXd th = as_vector(t, "params"), wv = as_vector(w, arg);
+          o.check_parameters(th, "params");
+          py::gil_scoped_release release;
+          return f(o, th, wv);
+        },
+        py::arg("params"), py::arg(arg), doc);
+  };
+  using Vec = Eigen::VectorXd;
+  with_params_and(
+      "jacobian_product", "v",
+      [](const Objective& o, const Vec& th, const Vec& v) { return o.jacobian_product(th, v); },
+      "J v (length l*d, ordered as residuals()): a forward and an R-forward pass, without J "
+      "(squared loss only).");
+  with_params_and(
+      "jacobian_transpose_product", "u",
+      [](const Objective& o, const Vec& th, const Vec& u) {
+        return o.jacobian_transpose_product(th, u);
       },
-      py::arg("params"), py::arg("v"),
+      "J^T u (length n) for u of length l*d: a forward and a backward pass, without J (squared "
+      "loss only).");
+  with_params_and(
+      "hvp", "v", [](const Objective& o, const Vec& th, const Vec& v) { return o.hvp(th, v); },
       "H v, exact (Pearlmutter's R-operator: a forward, a backward and the two R-passes). Right "
       "after gradient or loss_gradient at the same params (bit for bit) the first two are "
       "reused; for many products at one point, hessian_operator(params) caches them.");
