@@ -265,8 +265,8 @@ MatrixXd assemble_residual_gram(const Objective& objective, const VectorXd& thet
     backward(m, theta, sc.pass, seed, sc.dz);
     for (int k = 0; k < K; ++k)
       Eigen::Map<MatrixXd, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>(
-          dk[k].data() + j, d, dk[k].cols(), Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(rows, l)) =
-          sc.dz[k];
+          dk[k].data() + j, d, dk[k].cols(),
+          Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(rows, l)) = sc.dz[k];
   }
   // The lower triangle in tiles of 256 x 256 residual rows; tile (r0, c0) covers the points
   // [r0/l, (r0 + rw - 1)/l] x [c0/l, ...], whose input Grams A~ A~^T it forms itself.

@@ -260,7 +260,6 @@ TEST(ResidualGram, TilesOutputsAndThreads) {
   EXPECT_THROW(obj.residual_gram(VectorXd::Zero(3)), std::invalid_argument);
 }
 
-
 // Each thread reuses one workspace (layer matrices, per-chunk n-vectors) for every objective and
 // every kind of call. Interleaving calls on two objectives of different shapes (4 chunks and 1;
 // squared and cross-entropy) must give bitwise what each call gives first thing, and hvp() must

@@ -150,7 +150,8 @@ class Objective {
   struct PassCache;
   // The cache when it holds the passes at theta bit for bit, with lock holding its mutex; else
   // null (lock released).
-  const PassCache* cached_at(const Eigen::VectorXd& theta, std::unique_lock<std::mutex>& lock) const;
+  const PassCache* cached_at(const Eigen::VectorXd& theta,
+                             std::unique_lock<std::mutex>& lock) const;
   LossGradient loss_gradient_chunks(const Eigen::VectorXd& theta, const Index* rows,
                                     Index count) const;
   Mlp model_;
