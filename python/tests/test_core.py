@@ -355,14 +355,19 @@ def test_objective_holds_its_data_and_matches_the_functions():
     np.testing.assert_array_equal(obj.jacobian(theta), locus.jacobian(model, theta, x, y))
     np.testing.assert_array_equal(obj.hessian(theta), locus.hessian(model, theta, x, y))
     np.testing.assert_array_equal(obj.gauss_newton(theta), locus.gauss_newton(model, theta, x, y))
-    # J J^T, J v and J^T u without J: the explicit Jacobian's products to round-off (sums of n
-    # products in another order; the scale of these entries is O(1)).
+    # J J^T, J v and J^T u without J: the explicit Jacobian's products to round-off. Each entry
+    # is a sum of at most n products in another order, so the two differ by at most
+    # 2 n eps |a| |b| (Cauchy-Schwarz) for the rows a, b of the product; 4 n eps leaves a margin.
     J = obj.jacobian(theta)
     u = np.linspace(-1, 1, J.shape[0])
-    np.testing.assert_allclose(obj.residual_gram(theta), J @ J.T, rtol=0, atol=1e-13)
-    np.testing.assert_allclose(obj.jacobian_product(theta, v), J @ v, rtol=0, atol=1e-13)
+    eps, n = np.finfo(float).eps, model.n_params
+    row = np.linalg.norm(J, axis=1).max()
+    np.testing.assert_allclose(obj.residual_gram(theta), J @ J.T, rtol=0, atol=4 * n * eps * row**2)
+    np.testing.assert_allclose(obj.jacobian_product(theta, v), J @ v, rtol=0,
+                               atol=4 * n * eps * row * np.linalg.norm(v))
     np.testing.assert_allclose(obj.jacobian_transpose_product(theta, u), J.T @ u, rtol=0,
-                               atol=1e-13)
+                               atol=4 * J.shape[0] * eps * np.linalg.norm(J, axis=0).max()
+                               * np.linalg.norm(u))
     hv = obj.hvp(theta, v)
     np.testing.assert_array_equal(hv, locus.hvp(model, theta, x, y, v))
     op = obj.hessian_operator(theta)

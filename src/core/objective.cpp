@@ -279,6 +279,16 @@ class Engine {
     output_gradient(st, true, gout);
     backward(theta, st, gout, g);
   }
+  // The forward pass of chunk c at theta: `cached` when given (a PassCache's), else computed
+  // into this thread's workspace.
+  const ChunkState& forward_state(const VectorXd& theta, const Chunk& c,
+                                  const ChunkState* cached) const {
+    if (cached) return *cached;
+    Workspace& w = workspace(c);
+    w.st.chunk = c;
+    forward(theta, w.st, true);
+    return w.st;
+  }
   // The same on chunk c in this thread's workspace.
   const Workspace& forward_backward(const VectorXd& theta, const Chunk& c, double* g) const {
     Workspace& w = workspace(c);
@@ -573,14 +583,8 @@ VectorXd Objective::jacobian_product(const VectorXd& theta, const VectorXd& v) c
   std::unique_lock<std::mutex> lock;
   const PassCache* cache = cached_at(theta, lock);  // right after loss_gradient(theta)
   for_each_chunk(chunks.size(), [&](size_t c) {
-    const ChunkState* st = cache ? &cache->chunks[c] : nullptr;
-    if (!st) {
-      Workspace& w = workspace(chunks[c]);
-      w.st.chunk = chunks[c];
-      e.forward(theta, w.st, true);
-      st = &w.st;
-    }
-    const Workspace& w = e.r_forward(theta, *st, v.data());
+    const ChunkState& st = e.forward_state(theta, chunks[c], cache ? &cache->chunks[c] : nullptr);
+    const Workspace& w = e.r_forward(theta, st, v.data());
     Eigen::Map<RowMajor>(jv.data() + chunks[c].begin * l, chunks[c].size, l) = w.rout;
   });
   return jv;
@@ -600,17 +604,12 @@ VectorXd Objective::jacobian_transpose_product(const VectorXd& theta, const Vect
   std::unique_lock<std::mutex> lock;
   const PassCache* cache = cached_at(theta, lock);  // right after loss_gradient(theta)
   for_each_chunk(chunks.size(), [&](size_t c) {
+    const ChunkState& st = e.forward_state(theta, chunks[c], cache ? &cache->chunks[c] : nullptr);
     Workspace& w = workspace(chunks[c]);
-    const ChunkState* st = cache ? &cache->chunks[c] : nullptr;
-    if (!st) {
-      w.st.chunk = chunks[c];
-      e.forward(theta, w.st, true);
-      st = &w.st;
-    }
     // The backward pass from dL/d(out) = u: sum_i (d out_i / d theta)^T u_i = J^T u (into the
     // R-backward scratch, which no other pass uses meanwhile).
     w.gout = Eigen::Map<const RowMajor>(u.data() + chunks[c].begin * l, chunks[c].size, l);
-    e.backward_into(theta, *st, w.gout, w.rdz, w.rga, chunk_destination(c, jtu.data(), parts));
+    e.backward_into(theta, st, w.gout, w.rdz, w.rga, chunk_destination(c, jtu.data(), parts));
   });
   add_partials(chunks.size(), jtu.data(), n_params(), parts);
   return jtu;
