@@ -1,7 +1,10 @@
 #include "locus/core/activation.hpp"
 
 #include <Eigen/Core>
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -134,17 +137,80 @@ namespace locus {
 
 namespace {
 
-// log1p(t) for t in [0, 1] (softplus's log(1 + exp(-|x|))), a loop the compiler vectorises: with
-// s = t/(2 + t) in [0, 1/3], log(1 + t) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), cut after
-// s^33/33 where (1/9)^16/33 < 2^-54 of the sum; the division and Horner's rule leave < 1.5 ulps.
-// One division and 16 multiply-adds: under half the time of Eigen's log for double.
-void log1p_unit(const double* t, double* out, long n) {
+// exp(y) for y <= 0, a loop body the compiler vectorises (Eigen's exp for double divides, and
+// its one long chain of dependent operations keeps the FMA units idle). With y = n ln2 + r,
+// |r| <= ln2/2: exp(r) by its Taylor polynomial to r^13 (the next term, 0.35^14/14! < 5e-18, is
+// below 2^-54), evaluated by Estrin's scheme (depth 4 instead of 13); then 2^n as two factors
+// 2^n1 2^n2 (n1, n2 >= -538, both normal), so that results below 2^-1022 round once into the
+// subnormals as exp's do. ln2_hi has 11 trailing zero bits, so n ln2_hi is exact for |n| < 2^11
+// and r carries no cancellation error. y < -745.2 (including -inf) gives 0. About 1 ulp.
+inline double exp_nonpositive(double y) {
+  constexpr double shifter = 0x1.8p52;  // adding it rounds |v| < 2^51 to an integer
+  constexpr double log2e = 1.4426950408889634074;
+  constexpr double ln2_hi = 0x1.62e42fefa3800p-1, ln2_lo = 0x1.ef35793c76730p-45;
+  y = std::max(y, -745.2);
+  const double n = (y * log2e + shifter) - shifter;
+  const double r = (y - n * ln2_hi) - n * ln2_lo;
+  const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  // Coefficient pairs c_k + c_{k+1} r with c_k = 1/k!.
+  const double p0 = 1.0 + r, p2 = 0.5 + r * (1.0 / 6), p4 = 1.0 / 24 + r * (1.0 / 120),
+               p6 = 1.0 / 720 + r * (1.0 / 5040), p8 = 1.0 / 40320 + r * (1.0 / 362880),
+               p10 = 1.0 / 3628800 + r * (1.0 / 39916800),
+               p12 = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
+  const double q0 = p0 + r2 * p2, q4 = p4 + r2 * p6, q8 = p8 + r2 * p10;
+  const double p = (q0 + r4 * q4) + r8 * (q8 + r4 * p12);
+  // 2^k for an integer-valued k in [-1022, 1023]: the exponent field k + 1023, built from the low
+  // bits of k + shifter.
+  constexpr int64_t shifter_bits = std::bit_cast<int64_t>(shifter);
+  auto pow2 = [](double k) {
+    return std::bit_cast<double>((std::bit_cast<int64_t>(k + shifter) - shifter_bits + 1023) << 52);
+  };
+  const double n1 = (0.5 * n + shifter) - shifter;
+  return p * pow2(n1) * pow2(n - n1);
+}
+
+// e[i] = exp(y[i]) for y[i] <= 0 (exp_nonpositive), in a loop of its own so that many
+// independent exponentials overlap. y and e must not overlap (an aliasing check would send the
+// loop to its scalar version).
+[[gnu::noinline]] void exp_nonpositive(const double* __restrict y, double* __restrict e, long n) {
+  for (long i = 0; i < n; ++i) e[i] = exp_nonpositive(y[i]);
+}
+
+// log(1 + t) for t in [0, 1] (softplus's log(1 + exp(-|x|))) from s = t/(2 + t) in [0, 1/3]:
+// log(1 + t) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), cut after s^33/33 where
+// (1/9)^16/33 < 2^-54 of the sum; the series in u = s^2 by Estrin's scheme (depth 4, not 16).
+// Taking s (one division, shared by the caller) leaves < 2 ulps.
+inline double log1p_from_s(double s) {
+  const double u = s * s, u2 = u * u, u4 = u2 * u2, u8 = u4 * u4;
+  // a_j = 1/(2j + 3) + u/(2j + 5): the pairs of coefficients of P(u) = sum_k u^k/(2k + 3).
+  const double a0 = 1.0 / 3 + u * (1.0 / 5), a1 = 1.0 / 7 + u * (1.0 / 9),
+               a2 = 1.0 / 11 + u * (1.0 / 13), a3 = 1.0 / 15 + u * (1.0 / 17),
+               a4 = 1.0 / 19 + u * (1.0 / 21), a5 = 1.0 / 23 + u * (1.0 / 25),
+               a6 = 1.0 / 27 + u * (1.0 / 29), a7 = 1.0 / 31 + u * (1.0 / 33);
+  const double b0 = a0 + u2 * a1, b1 = a2 + u2 * a3, b2 = a4 + u2 * a5, b3 = a6 + u2 * a7;
+  const double poly = (b0 + u4 * b1) + u8 * (b2 + u4 * b3);
+  return 2.0 * s * (1.0 + u * poly);
+}
+
+// Softplus on n values (one block): sigma = max(x, 0) + log(1 + e), sigma' = sigmoid(x),
+// sigma'' = e/(1 + e)^2 with e = exp(-|x|) in (0, 1] (never overflows, no cancellation). One
+// division serves both 1/(1 + e) and s = e/(2 + e): inv = 1/((1 + e)(2 + e)). A few ulps.
+// e is scratch of n values. Derivatives is a template parameter: a null test inside the loop
+// would turn every store into a masked one.
+template <bool Derivatives>
+void softplus_block(const double* __restrict z, long n, double* __restrict e,
+                    double* __restrict value, double* __restrict first, double* __restrict second) {
+  for (long i = 0; i < n; ++i) value[i] = -std::abs(z[i]);
+  exp_nonpositive(value, e, n);
   for (long i = 0; i < n; ++i) {
-    const double s = t[i] / (2.0 + t[i]);
-    const double s2 = s * s;
-    double p = 1.0 / 33;
-    for (int k = 15; k >= 1; --k) p = p * s2 + 1.0 / (2 * k + 1);
-    out[i] = 2.0 * s + 2.0 * s * s2 * p;
+    const double x = z[i], ei = e[i], a = 1.0 + ei, b = 2.0 + ei;
+    const double inv = 1.0 / (a * b);
+    value[i] = std::max(x, 0.0) + log1p_from_s(ei * a * inv);
+    if constexpr (Derivatives) {
+      const double r = b * inv;  // 1/(1 + e)
+      first[i] = x >= 0 ? r : ei * r;
+      second[i] = ei * r * r;
+    }
   }
 }
 
@@ -167,15 +233,22 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
   auto sigmoid_of = [](const In& x, const A& e, const A& r) -> A {
     return (x >= 0).select(A::Ones(x.size()), e) * r;
   };
+  // exp(y) for y <= 0 (exp_nonpositive).
+  auto exp_of = [](const A& y) -> A {
+    A e(y.size());
+    exp_nonpositive(y.data(), e.data(), y.size());
+    return e;
+  };
+  // log(1 + e) for e in [0, 1].
   auto log1p_of = [](const A& e) -> A {
     A l(e.size());
-    log1p_unit(e.data(), l.data(), e.size());
+    for (Eigen::Index i = 0; i < e.size(); ++i) l[i] = log1p_from_s(e[i] / (2.0 + e[i]));
     return l;
   };
   // expm1(y) for y <= 0 from e = exp(y), by Kahan's correction (e - 1) y / log(e), exact to a
   // few ulps (Eigen's expm1 for double is a scalar loop); e == 1 means |y| < eps/2, where
-  // expm1(y) = y; below y = -40, -1 + e rounds to -1 (and Eigen's exp clamps y at -709.8, so e
-  // never reaches 0).
+  // expm1(y) = y; below y = -40, -1 + e rounds to -1 (the select also discards the quotient
+  // where e underflows to 0).
   auto expm1_of = [](const A& y, const A& e) -> A {
     const A log_e = e.log();
     return (e == 1.0).select(
@@ -187,19 +260,18 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
   };
   switch (a) {
     case Activation::softplus: {
-      const A e = (-z.abs()).exp();
-      v = z.max(0.0) + log1p_of(e);
-      if (d1 || d2) {
-        const A r = (1.0 + e).inverse();
-        set(sigmoid_of(z, e, r), e * r * r);
-      }
+      double e[k_block], f[k_block], g[k_block];
+      if (d1 || d2)
+        softplus_block<true>(z_ptr, n, e, value, d1 ? first : f, d2 ? second : g);
+      else
+        softplus_block<false>(z_ptr, n, e, value, nullptr, nullptr);
       return;
     }
     case Activation::sigmoid: {
       // sigma'' = d (1 - 2s) = d sign(x) m/(m + 2) with m = expm1(-|x|) (1 - 2s itself cancels
       // near x = 0): m as in tanh below.
       const A y = -z.abs();
-      const A e = y.exp();
+      const A e = exp_of(y);
       const A r = (1.0 + e).inverse();
       v = sigmoid_of(z, e, r);
       if (d1 || d2) {
@@ -211,8 +283,8 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
       return;
     }
     case Activation::g: {
-      const A e = (-z.abs()).exp();
-      const A e4 = (-4.0 * z.abs()).exp();
+      const A e = exp_of(-z.abs());
+      const A e4 = exp_of(-4.0 * z.abs());
       const A r = (1.0 + e).inverse(), r4 = (1.0 + e4).inverse();
       const A s4 = (z >= 0).select(A::Ones(n), e4) / (1.0 + e4);  // divided: see sigmoid
       v = s4 + z.max(0.0) + log1p_of(e);
@@ -226,7 +298,7 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
       // tanh|x| = -m/(m+2) with m = expm1(y), y = -2|x|, in (-1, 0]: accurate near 0, no
       // overflow.
       const A y = -2.0 * z.abs();
-      const A e = y.exp();
+      const A e = exp_of(y);
       const A m = expm1_of(y, e);
       const A t = m / (m + 2.0);
       v = (z < 0).select(t, -t);
@@ -242,7 +314,7 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
       // Lanes with x <= 0 get exponent -inf (exp = 0); exp(-1/x) is never formed for x <= 0.
       const auto pos = z > 0;
       const A zs = pos.select(z, A::Ones(n));
-      const A e = pos.select(-1.0 / zs, -std::numeric_limits<double>::infinity()).exp();
+      const A e = exp_of(pos.select(-1.0 / zs, -std::numeric_limits<double>::infinity()));
       v = pos.select(z * e, 0.0);
       if (d1 || d2) {
         // Once e underflows to 0, use r = 0 so that e * r^3 is 0 rather than 0 * inf.
