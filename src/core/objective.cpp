@@ -103,6 +103,30 @@ void add_partials(size_t n_chunks, double* total, Index n, const std::vector<Vec
   for (size_t c = 0; c + 1 < n_chunks; ++c) t += parts[c];
 }
 
+// dst = a b^T, or dst += a b^T with accumulate, for a (rows x k) and b (cols x k): a layer's
+// backward product dL/dz_k W_k with k = the layer's outputs. For k <= 4 (a scalar output: k = 1)
+// the sum of k outer products of columns, which is what GEMM would compute, minus the packing of
+// both operands and the clearing of dst that a depth-1 GEMM costs (a quarter of a small net's
+// backward pass).
+template <class B>
+void times_transpose(const MatrixXd& a, const B& b, MatrixXd& dst, bool accumulate) {
+  const Index k = a.cols();
+  if (k > 4) {
+    if (accumulate)
+      dst.noalias() += a * b.transpose();
+    else
+      dst.noalias() = a * b.transpose();
+    return;
+  }
+  if (!accumulate) dst.resize(a.rows(), b.rows());
+  for (Index j = 0; j < k; ++j) {
+    if (j == 0 && !accumulate)
+      dst.noalias() = a.col(0) * b.col(0).transpose();
+    else
+      dst.noalias() += a.col(j) * b.col(j).transpose();
+  }
+}
+
 // Runs body(c) for every chunk c, each chunk on one thread. One chunk (d <= 64 points on a narrow
 // network, see make_chunks) runs inline on the calling thread: no parallel region, whose fork and
 // join cost several microseconds, a tenth of a small net's whole HVP. Otherwise the chunks spread
@@ -265,7 +289,7 @@ class Engine {
       }
       if (k > 0) {
         ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
-        ga[k].noalias() = dz[k] * wt.transpose();
+        times_transpose(dz[k], wt, ga[k], false);
         dz[k - 1] = ga[k].cwiseProduct(st.d1[k]);
       }
     }
@@ -354,8 +378,8 @@ class Engine {
       if (k > 0) {
         ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
         ConstMap vt(v + s.weight_offset, s.in, s.out);
-        rga[k].noalias() = rdz[k] * wt.transpose();
-        rga[k].noalias() += st.dz[k] * vt.transpose();
+        times_transpose(rdz[k], wt, rga[k], false);
+        times_transpose(st.dz[k], vt, rga[k], true);
         // R{dz_{k-1}} = R{ga} .* sigma' + ga .* sigma'' .* R{z_{k-1}}.
         rdz[k - 1] =
             rga[k].cwiseProduct(st.d1[k]) + st.ga[k].cwiseProduct(st.d2[k]).cwiseProduct(rz[k - 1]);
