@@ -137,14 +137,18 @@ namespace locus {
 
 namespace {
 
-// exp(y) for y <= 0, a loop body the compiler vectorises (Eigen's exp for double divides, and
-// its one long chain of dependent operations keeps the FMA units idle). With y = n ln2 + r,
-// |r| <= ln2/2: exp(r) by its Taylor polynomial to r^13 (the next term, 0.35^14/14! < 5e-18, is
-// below 2^-54), evaluated by Estrin's scheme (depth 4 instead of 13); then 2^n as two factors
-// 2^n1 2^n2 (n1, n2 >= -538, both normal), so that results below 2^-1022 round once into the
-// subnormals as exp's do. ln2_hi has 11 trailing zero bits, so n ln2_hi is exact for |n| < 2^11
-// and r carries no cancellation error. y < -745.2 (including -inf) gives 0. About 1 ulp.
-inline double exp_nonpositive(double y) {
+// exp(y) = (1 + q) 2^n1 2^n2 for y <= 0, a loop body the compiler vectorises (Eigen's exp for
+// double divides, and its one long chain of dependent operations keeps the FMA units idle). With
+// y = n ln2 + r, |r| <= ln2/2: q = exp(r) - 1 by its Taylor polynomial to r^13 (the next term,
+// 0.35^14/14! < 5e-18, is below 2^-54), evaluated by Estrin's scheme (depth 4 instead of 13) and
+// without the leading 1, so that q keeps full relative accuracy for tiny r (expm1); then 2^n as
+// two factors 2^n1 2^n2 (n1, n2 >= -538, both normal), so that results below 2^-1022 round once
+// into the subnormals as exp's do. ln2_hi has 11 trailing zero bits, so n ln2_hi is exact for
+// |n| < 2^11 and r carries no cancellation error. y < -745.2 (including -inf) gives 0.
+struct ExpParts {
+  double q, scale1, scale2;
+};
+inline ExpParts exp_parts(double y) {
   constexpr double shifter = 0x1.8p52;  // adding it rounds |v| < 2^51 to an integer
   constexpr double log2e = 1.4426950408889634074;
   constexpr double ln2_hi = 0x1.62e42fefa3800p-1, ln2_lo = 0x1.ef35793c76730p-45;
@@ -153,12 +157,12 @@ inline double exp_nonpositive(double y) {
   const double r = (y - n * ln2_hi) - n * ln2_lo;
   const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
   // Coefficient pairs c_k + c_{k+1} r with c_k = 1/k!.
-  const double p0 = 1.0 + r, p2 = 0.5 + r * (1.0 / 6), p4 = 1.0 / 24 + r * (1.0 / 120),
+  const double p2 = 0.5 + r * (1.0 / 6), p4 = 1.0 / 24 + r * (1.0 / 120),
                p6 = 1.0 / 720 + r * (1.0 / 5040), p8 = 1.0 / 40320 + r * (1.0 / 362880),
                p10 = 1.0 / 3628800 + r * (1.0 / 39916800),
                p12 = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
-  const double q0 = p0 + r2 * p2, q4 = p4 + r2 * p6, q8 = p8 + r2 * p10;
-  const double p = (q0 + r4 * q4) + r8 * (q8 + r4 * p12);
+  const double q0 = r + r2 * p2, q4 = p4 + r2 * p6, q8 = p8 + r2 * p10;
+  const double q = (q0 + r4 * q4) + r8 * (q8 + r4 * p12);
   // 2^k for an integer-valued k in [-1022, 1023]: the exponent field k + 1023, built from the low
   // bits of k + shifter.
   constexpr int64_t shifter_bits = std::bit_cast<int64_t>(shifter);
@@ -166,7 +170,12 @@ inline double exp_nonpositive(double y) {
     return std::bit_cast<double>((std::bit_cast<int64_t>(k + shifter) - shifter_bits + 1023) << 52);
   };
   const double n1 = (0.5 * n + shifter) - shifter;
-  return p * pow2(n1) * pow2(n - n1);
+  return {q, pow2(n1), pow2(n - n1)};
+}
+// exp(y) for y <= 0: about 1 ulp (the product (1 + q) 2^n1 is exact, the last factor rounds).
+inline double exp_nonpositive(double y) {
+  const ExpParts p = exp_parts(y);
+  return (1.0 + p.q) * p.scale1 * p.scale2;
 }
 
 // e[i] = exp(y[i]) for y[i] <= 0 (exp_nonpositive), in a loop of its own so that many
@@ -174,6 +183,19 @@ inline double exp_nonpositive(double y) {
 // loop to its scalar version).
 [[gnu::noinline]] void exp_nonpositive(const double* __restrict y, double* __restrict e, long n) {
   for (long i = 0; i < n; ++i) e[i] = exp_nonpositive(y[i]);
+}
+
+// The same, with m[i] = expm1(y[i]) = 2^n q + (2^n - 1): q exactly for n = 0 (|y| <= ln2/2, where
+// exp(y) - 1 would cancel), and for n <= -1 a sum whose terms are at most 0.7 of |m| (2^n - 1 is
+// exact for n >= -53 and -1 below). A few ulps.
+[[gnu::noinline]] void expm1_nonpositive(const double* __restrict y, double* __restrict e,
+                                         double* __restrict m, long n) {
+  for (long i = 0; i < n; ++i) {
+    const ExpParts p = exp_parts(y[i]);
+    const double scale = p.scale1 * p.scale2;
+    e[i] = (1.0 + p.q) * p.scale1 * p.scale2;
+    m[i] = scale * p.q + (scale - 1.0);
+  }
 }
 
 // log(1 + t) for t in [0, 1] (softplus's log(1 + exp(-|x|))) from s = t/(2 + t) in [0, 1/3]:
@@ -192,14 +214,22 @@ inline double log1p_from_s(double s) {
   return 2.0 * s * (1.0 + u * poly);
 }
 
+// out[i] = log(1 + t[i]) for t[i] in [0, 1] (log1p_from_s), a loop of its own (see
+// exp_nonpositive).
+[[gnu::noinline]] void log1p_unit(const double* __restrict t, double* __restrict out, long n) {
+  for (long i = 0; i < n; ++i) out[i] = log1p_from_s(t[i] / (2.0 + t[i]));
+}
+
 // Softplus on n values (one block): sigma = max(x, 0) + log(1 + e), sigma' = sigmoid(x),
 // sigma'' = e/(1 + e)^2 with e = exp(-|x|) in (0, 1] (never overflows, no cancellation). One
 // division serves both 1/(1 + e) and s = e/(2 + e): inv = 1/((1 + e)(2 + e)). A few ulps.
 // e is scratch of n values. Derivatives is a template parameter: a null test inside the loop
-// would turn every store into a masked one.
+// would turn every store into a masked one. Not inlined: inlined into activation_block, GCC 12
+// sometimes left its second loop scalar (3x slower).
 template <bool Derivatives>
-void softplus_block(const double* __restrict z, long n, double* __restrict e,
-                    double* __restrict value, double* __restrict first, double* __restrict second) {
+[[gnu::noinline]] void softplus_block(const double* __restrict z, long n, double* __restrict e,
+                                      double* __restrict value, double* __restrict first,
+                                      double* __restrict second) {
   for (long i = 0; i < n; ++i) value[i] = -std::abs(z[i]);
   exp_nonpositive(value, e, n);
   for (long i = 0; i < n; ++i) {
@@ -242,17 +272,14 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
   // log(1 + e) for e in [0, 1].
   auto log1p_of = [](const A& e) -> A {
     A l(e.size());
-    for (Eigen::Index i = 0; i < e.size(); ++i) l[i] = log1p_from_s(e[i] / (2.0 + e[i]));
+    log1p_unit(e.data(), l.data(), e.size());
     return l;
   };
-  // expm1(y) for y <= 0 from e = exp(y), by Kahan's correction (e - 1) y / log(e), exact to a
-  // few ulps (Eigen's expm1 for double is a scalar loop); e == 1 means |y| < eps/2, where
-  // expm1(y) = y; below y = -40, -1 + e rounds to -1 (the select also discards the quotient
-  // where e underflows to 0).
-  auto expm1_of = [](const A& y, const A& e) -> A {
-    const A log_e = e.log();
-    return (e == 1.0).select(
-        y, (y < -40.0).select(A::Constant(y.size(), -1.0), (e - 1.0) * y / log_e));
+  // exp(y) and expm1(y) for y <= 0 (expm1_nonpositive).
+  auto exp_expm1_of = [](const A& y, A& e, A& m) {
+    e.resize(y.size());
+    m.resize(y.size());
+    expm1_nonpositive(y.data(), e.data(), m.data(), y.size());
   };
   auto set = [&](const A& f, const A& s) {
     if (d1) Out(first, n) = f;
@@ -270,13 +297,12 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
     case Activation::sigmoid: {
       // sigma'' = d (1 - 2s) = d sign(x) m/(m + 2) with m = expm1(-|x|) (1 - 2s itself cancels
       // near x = 0): m as in tanh below.
-      const A y = -z.abs();
-      const A e = exp_of(y);
+      A e, m;
+      exp_expm1_of(-z.abs(), e, m);
       const A r = (1.0 + e).inverse();
       v = sigmoid_of(z, e, r);
       if (d1 || d2) {
         const A d = e * r * r;
-        const A m = expm1_of(y, e);
         const A h = m / (m + 2.0);
         set(d, d * (z >= 0).select(h, -h));
       }
@@ -297,9 +323,8 @@ void activation_block(Activation a, const double* z_ptr, long n, double* value, 
     case Activation::tanh: {
       // tanh|x| = -m/(m+2) with m = expm1(y), y = -2|x|, in (-1, 0]: accurate near 0, no
       // overflow.
-      const A y = -2.0 * z.abs();
-      const A e = exp_of(y);
-      const A m = expm1_of(y, e);
+      A e, m;
+      exp_expm1_of(-2.0 * z.abs(), e, m);
       const A t = m / (m + 2.0);
       v = (z < 0).select(t, -t);
       if (d1 || d2) {
