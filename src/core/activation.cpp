@@ -172,11 +172,9 @@ inline ExpParts exp_parts(double y) {
   const double n1 = (0.5 * n + shifter) - shifter;
   return {q, pow2(n1), pow2(n - n1)};
 }
-// exp(y) for y <= 0: about 1 ulp (the product (1 + q) 2^n1 is exact, the last factor rounds).
-inline double exp_nonpositive(double y) {
-  const ExpParts p = exp_parts(y);
-  return (1.0 + p.q) * p.scale1 * p.scale2;
-}
+// exp(y) from its parts: about 1 ulp (the product (1 + q) 2^n1 is exact, the last factor rounds).
+inline double exp_value(const ExpParts& p) { return (1.0 + p.q) * p.scale1 * p.scale2; }
+inline double exp_nonpositive(double y) { return exp_value(exp_parts(y)); }
 
 // e[i] = exp(y[i]) for y[i] <= 0 (exp_nonpositive), in a loop of its own so that many
 // independent exponentials overlap. y and e must not overlap (an aliasing check would send the
@@ -192,8 +190,8 @@ inline double exp_nonpositive(double y) {
                                          double* __restrict m, long n) {
   for (long i = 0; i < n; ++i) {
     const ExpParts p = exp_parts(y[i]);
-    const double scale = p.scale1 * p.scale2;
-    e[i] = (1.0 + p.q) * p.scale1 * p.scale2;
+    const double scale = p.scale1 * p.scale2;  // 2^n: exact (a subnormal or 0 below 2^-1022)
+    e[i] = exp_value(p);
     m[i] = scale * p.q + (scale - 1.0);
   }
 }
@@ -230,7 +228,7 @@ template <bool Derivatives>
 [[gnu::noinline]] void softplus_block(const double* __restrict z, long n, double* __restrict e,
                                       double* __restrict value, double* __restrict first,
                                       double* __restrict second) {
-  for (long i = 0; i < n; ++i) value[i] = -std::abs(z[i]);
+  for (long i = 0; i < n; ++i) value[i] = -std::abs(z[i]);  // value holds -|x| until overwritten
   exp_nonpositive(value, e, n);
   for (long i = 0; i < n; ++i) {
     const double x = z[i], ei = e[i], a = 1.0 + ei, b = 2.0 + ei;
