@@ -1,15 +1,16 @@
 // This machine's float64 GEMM throughput, the ceiling for locus's GEMM-bound passes: OpenBLAS
-// cblas_dgemm (one and two threads) and Eigen's GEMM (the one locus uses), at the shapes of the
+// cblas_dgemm (one and two threads), Eigen's GEMM and locus's own (src/core/gemm.cpp, the one
+// locus's passes call; Eigen's where the CPU lacks AVX-512), at the shapes of the
 // [784,512,512,10] net on d = 1024 points:
 //   (m, k, n) = (1024, 784, 512)   first layer:  z_0 = X W_0^T, and its R-forward X V_0^T
 //               (1024, 512, 512)   second layer: z_1 = a_1 W_1^T, R{a_1} W_1^T, dz_1 W_1 ...
 // C (m x n) = A (m x k) B (k x n), all column-major; FLOP/s counts 2 m k n per call.
 //
-// The Eigen benchmarks also reproduce locus's data-parallel scheme (src/core/loss.cpp): the d rows
-// are cut into chunks (`chunk` rows, 0 = one chunk) that OpenMP threads take in turn, each chunk a
-// single-threaded Eigen GEMM (EIGEN_DONT_PARALLELIZE). BM_Dgemm_EigenAtB is the weight-gradient
-// pattern C = sum_c A_c^T B_c over chunks c of the k = d rows (per-chunk products summed in chunk
-// order, as locus sums its per-chunk gradients).
+// The Eigen and locus benchmarks also reproduce locus's data-parallel scheme
+// (src/core/objective.cpp): the d rows are cut into chunks (`chunk` rows, 0 = one chunk) that
+// OpenMP threads take in turn, each chunk a single-threaded GEMM (EIGEN_DONT_PARALLELIZE).
+// BM_Dgemm_*AtB is the weight-gradient pattern C = sum_c A_c^T B_c over chunks c of the k = d rows
+// (per-chunk products summed in chunk order, as locus sums its per-chunk gradients).
 
 #include <benchmark/benchmark.h>
 #include <cblas.h>
@@ -19,6 +20,8 @@
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include "core/gemm.hpp"
 
 namespace {
 
@@ -63,8 +66,24 @@ std::vector<Chunk> chunks_of(Eigen::Index rows, Eigen::Index chunk) {
   return out;
 }
 
+// A chunk's product: Eigen's, or locus's own (src/core/gemm.cpp, what locus's passes call).
+enum class Kernel { eigen, locus };
+template <class A, class B>
+void product(Kernel kernel, const A& a, locus::detail::Op op_a, const B& b, MatrixXd& c) {
+  const bool ta = op_a == locus::detail::Op::transpose;
+  if (kernel == Kernel::locus) {
+    c.resize(ta ? a.cols() : a.rows(), b.cols());
+    locus::detail::gemm(a, op_a, b, locus::detail::Op::none, c, false);
+  } else if (ta) {
+    c.noalias() = a.transpose() * b;
+  } else {
+    c.noalias() = a * b;
+  }
+}
+
 // Args({m, k, n, chunk, nthreads}): C.middleRows(c) = A.middleRows(c) B for each row chunk c.
-void BM_Dgemm_Eigen(benchmark::State& state) {
+template <Kernel kernel>
+void BM_Dgemm_Chunks(benchmark::State& state) {
   const Eigen::Index m = state.range(0), k = state.range(1), n = state.range(2);
   const int threads = static_cast<int>(state.range(4));
   const auto chunks = chunks_of(m, state.range(3));
@@ -75,16 +94,20 @@ void BM_Dgemm_Eigen(benchmark::State& state) {
   for (auto _ : state) {
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
     for (size_t i = 0; i < chunks.size(); ++i)
-      c[i].noalias() = a.middleRows(chunks[i].begin, chunks[i].size) * b;
+      product(kernel, a.middleRows(chunks[i].begin, chunks[i].size), locus::detail::Op::none, b,
+              c[i]);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
   set_flops(state, 2.0 * m * k * n, std::min<int>(threads, static_cast<int>(chunks.size())));
 }
+void BM_Dgemm_Eigen(benchmark::State& state) { BM_Dgemm_Chunks<Kernel::eigen>(state); }
+void BM_Dgemm_Locus(benchmark::State& state) { BM_Dgemm_Chunks<Kernel::locus>(state); }
 
 // Args({m, k, n, chunk, nthreads}): C (m x n) = sum_c A_c^T B_c with A (k x m), B (k x n) cut
 // into row chunks c of the inner dimension k.
-void BM_Dgemm_EigenAtB(benchmark::State& state) {
+template <Kernel kernel>
+void BM_Dgemm_ChunksAtB(benchmark::State& state) {
   const Eigen::Index m = state.range(0), k = state.range(1), n = state.range(2);
   const int threads = static_cast<int>(state.range(4));
   const auto chunks = chunks_of(k, state.range(3));
@@ -95,8 +118,8 @@ void BM_Dgemm_EigenAtB(benchmark::State& state) {
   for (auto _ : state) {
 #pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
     for (size_t i = 0; i < chunks.size(); ++i)
-      part[i].noalias() = a.middleRows(chunks[i].begin, chunks[i].size).transpose() *
-                          b.middleRows(chunks[i].begin, chunks[i].size);
+      product(kernel, a.middleRows(chunks[i].begin, chunks[i].size), locus::detail::Op::transpose,
+              b.middleRows(chunks[i].begin, chunks[i].size), part[i]);
     c = part[0];
     for (size_t i = 1; i < part.size(); ++i) c += part[i];
     benchmark::DoNotOptimize(c.data());
@@ -104,6 +127,8 @@ void BM_Dgemm_EigenAtB(benchmark::State& state) {
   }
   set_flops(state, 2.0 * m * k * n, std::min<int>(threads, static_cast<int>(chunks.size())));
 }
+void BM_Dgemm_EigenAtB(benchmark::State& state) { BM_Dgemm_ChunksAtB<Kernel::eigen>(state); }
+void BM_Dgemm_LocusAtB(benchmark::State& state) { BM_Dgemm_ChunksAtB<Kernel::locus>(state); }
 
 // The GEMM shapes of the large net: {m, k, n}.
 const std::vector<std::vector<int64_t>> k_shapes = {{1024, 784, 512}, {1024, 512, 512}};
@@ -133,6 +158,8 @@ void eigen_atb_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Dgemm_OpenBlas)->Apply(openblas_args);
 BENCHMARK(BM_Dgemm_Eigen)->Apply(eigen_args);
 BENCHMARK(BM_Dgemm_EigenAtB)->Apply(eigen_atb_args);
+BENCHMARK(BM_Dgemm_Locus)->Apply(eigen_args);
+BENCHMARK(BM_Dgemm_LocusAtB)->Apply(eigen_atb_args);
 
 // OpenBLAS's build (core type, threading) goes into the context block.
 const bool k_context_added = [] {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dense_hessian.hpp"
+#include "gemm.hpp"
 #include "locus/io/memory.hpp"
 
 namespace locus {
@@ -111,14 +112,11 @@ void add_partials(size_t n_chunks, double* total, Index n, const std::vector<Vec
 template <class B>
 void times_transpose(const MatrixXd& a, const B& b, MatrixXd& dst, bool accumulate) {
   const Index k = a.cols();
+  if (!accumulate) dst.resize(a.rows(), b.rows());
   if (k > 4) {
-    if (accumulate)
-      dst.noalias() += a * b.transpose();
-    else
-      dst.noalias() = a * b.transpose();
+    detail::gemm(a, detail::Op::none, b, detail::Op::transpose, dst, accumulate);
     return;
   }
-  if (!accumulate) dst.resize(a.rows(), b.rows());
   for (Index j = 0; j < k; ++j) {
     if (j == 0 && !accumulate)
       dst.noalias() = a.col(0) * b.col(0).transpose();
@@ -216,7 +214,8 @@ class Engine {
       const LayerSlice& s = model_.layer(k);
       MatrixXd& z = zs[k];
       ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
-      z.noalias() = input(st, k) * wt;
+      z.resize(st.chunk.size, s.out);
+      detail::gemm(input(st, k), detail::Op::none, wt, detail::Op::none, z, false);
       if (s.bias_offset >= 0)
         z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
       if (k + 1 == K) {
@@ -283,7 +282,7 @@ class Engine {
       const LayerSlice& s = model_.layer(k);
       if (g) {
         Eigen::Map<MatrixXd> gw(g + s.weight_offset, s.in, s.out);
-        gw.noalias() = input(st, k).transpose() * dz[k];
+        detail::gemm(input(st, k), detail::Op::transpose, dz[k], detail::Op::none, gw, false);
         if (s.bias_offset >= 0)
           Eigen::Map<Eigen::RowVectorXd>(g + s.bias_offset, s.out) = dz[k].colwise().sum();
       }
@@ -334,8 +333,12 @@ class Engine {
       const LayerSlice& s = model_.layer(k);
       ConstMap vt(v + s.weight_offset, s.in, s.out);
       MatrixXd& z = rz[k];
-      z.noalias() = input(st, k) * vt;
-      if (k > 0) z.noalias() += ract[k] * ConstMap(theta.data() + s.weight_offset, s.in, s.out);
+      z.resize(st.chunk.size, s.out);
+      detail::gemm(input(st, k), detail::Op::none, vt, detail::Op::none, z, false);
+      if (k > 0)
+        detail::gemm(ract[k], detail::Op::none,
+                     ConstMap(theta.data() + s.weight_offset, s.in, s.out), detail::Op::none, z,
+                     true);
       if (s.bias_offset >= 0)
         z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(v + s.bias_offset, s.out);
       if (k + 1 < K) ract[k + 1] = st.d1[k + 1].cwiseProduct(z);
@@ -371,8 +374,8 @@ class Engine {
     for (int k = K - 1; k >= 0; --k) {
       const LayerSlice& s = model_.layer(k);
       Eigen::Map<MatrixXd> hw(hv + s.weight_offset, s.in, s.out);
-      hw.noalias() = input(st, k).transpose() * rdz[k];
-      if (k > 0) hw.noalias() += ract[k].transpose() * st.dz[k];
+      detail::gemm(input(st, k), detail::Op::transpose, rdz[k], detail::Op::none, hw, false);
+      if (k > 0) detail::gemm(ract[k], detail::Op::transpose, st.dz[k], detail::Op::none, hw, true);
       if (s.bias_offset >= 0)
         Eigen::Map<Eigen::RowVectorXd>(hv + s.bias_offset, s.out) = rdz[k].colwise().sum();
       if (k > 0) {

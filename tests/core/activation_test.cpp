@@ -106,9 +106,12 @@ TEST(Activation, BatchIsAccurateDownToTheSubnormals) {
       const long double first = a == Activation::softplus ? sg : d;
       EXPECT_TRUE(close(v[i], value)) << to_string(a) << " x=" << z[i] << " got " << v[i];
       EXPECT_TRUE(close(f[i], first)) << to_string(a) << "' x=" << z[i] << " got " << f[i];
-      if (a == Activation::softplus)
+      if (a == Activation::softplus) {
         EXPECT_TRUE(close(s[i], d)) << to_string(a) << "'' x=" << z[i] << " got " << s[i];
-      if (std::fabs(x) > 745.2L) EXPECT_EQ(a == Activation::softplus ? s[i] : f[i], 0.0);
+      }
+      if (std::fabs(x) > 745.2L) {
+        EXPECT_EQ(a == Activation::softplus ? s[i] : f[i], 0.0);
+      }
     }
   }
 }

@@ -1,0 +1,34 @@
+#pragma once
+// The matrix product behind every layer of a forward, backward and R-pass (private to locus).
+//
+//   c = op(a) op(b)       or, with accumulate,   c += op(a) op(b),
+//
+// op(x) = x or x^T, c m x n with m = rows of op(a), n = columns of op(b), k = the inner dimension;
+// all column-major, any outer strides. Single-threaded on purpose: a chunk's product runs on the
+// thread that owns the chunk, and the order of the sums depends on (m, n, k, op) alone, so results
+// are the same bits for any number of threads.
+//
+// On a CPU with AVX-512 (a build with -march=native there) this is locus's own kernel: op(a) packed
+// in panels of 24 rows x 256 depths (L2), op(b) read in place 8 columns at a time (its panel,
+// 256 x 8, stays in L1), and a 24 x 8 block of c held in 24 of the 32 vector registers (24
+// multiply-adds per 3 loads and 8 broadcasts). The kernel alone ran at 215-230 GFLOP/s on 2 Zen 5
+// cores where Eigen's 24 x 4 kernel ran at 165 (256 x 512 x 512); not packing op(b), which for a
+// layer is the weight matrix that every chunk would pack again, then took the large network's HVP
+// from 51 to 38 ms, 95% of OpenBLAS's dgemm rate (see bench/README.md). Elsewhere, and for
+// products with fewer than 8 rows or columns (a GEMV in disguise), it is Eigen's product.
+//
+// Cost: 2 m n k flops; packing copies op(a) once (m k doubles), and op(b)'s last panel when n is
+// not a multiple of 8. Packing buffers are per thread, 210 KB, allocated once.
+// Failure modes: none; shapes must agree (asserted in debug builds only: callers own the shapes).
+
+#include <Eigen/Core>
+
+namespace locus::detail {
+
+enum class Op { none, transpose };
+
+void gemm(const Eigen::Ref<const Eigen::MatrixXd>& a, Op op_a,
+          const Eigen::Ref<const Eigen::MatrixXd>& b, Op op_b, Eigen::Ref<Eigen::MatrixXd> c,
+          bool accumulate);
+
+}  // namespace locus::detail
