@@ -37,7 +37,7 @@ void check_product(const Shape& s, Op op_a, Op op_b, bool accumulate, std::mt199
   const MatrixXd a_store = random_matrix((ta ? s.k : s.m) + 3, ta ? s.m : s.k, rng);
   const MatrixXd b_store = random_matrix((tb ? s.n : s.k) + 5, tb ? s.k : s.n, rng);
   const auto a = a_store.topRows(ta ? s.k : s.m);
-  const auto b = b_store.bottomRows(tb ? s.n : s.k);
+  const auto b = b_store.topRows(tb ? s.n : s.k);
   // c sits inside a frame of sentinels that the product must leave alone.
   const double sentinel = 12345.0;
   MatrixXd c_store = MatrixXd::Constant(s.m + 4, s.n + 2, sentinel);
