@@ -23,7 +23,8 @@ cores PyTorch's OpenMP threads and OpenBLAS's compete, and one intra-op thread i
 the faster counts. mlpgf runs in a subprocess with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1,
 so that both sides really run on one core. OPENBLAS_CORETYPE, when set, holds both sides' LAPACK
 and PyTorch's GEMMs to that core's kernels; run with `env -u OPENBLAS_CORETYPE` to let OpenBLAS
-choose for the CPU it finds (locus's own GEMMs are Eigen's and do not read it).
+choose for the CPU it finds (locus's layer GEMMs are its own, or Eigen's without AVX-512, and do
+not read it).
 """
 
 import argparse

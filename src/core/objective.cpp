@@ -98,10 +98,18 @@ double* chunk_destination(size_t c, double* total, std::vector<VectorXd>& parts)
   return c == 0 ? total : parts[c - 1].data();
 }
 // total (chunk 0's part) += the parts of chunks 1, 2, ... in chunk order: the sum
-// ((p_0 + p_1) + p_2) + ... whatever the number of threads.
+// ((p_0 + p_1) + p_2) + ... whatever the number of threads. Long vectors are split into blocks of
+// 2^15 entries that the threads share (each entry is still summed in chunk order): the large
+// net's four 669706-vectors took 1-2 ms on one thread, 5-10% of its gradient.
 void add_partials(size_t n_chunks, double* total, Index n, const std::vector<VectorXd>& parts) {
-  Eigen::Map<VectorXd> t(total, n);
-  for (size_t c = 0; c + 1 < n_chunks; ++c) t += parts[c];
+  constexpr Index block = Index{1} << 15;
+  const Index n_blocks = (n + block - 1) / block;
+#pragma omp parallel for schedule(static) if (n_blocks > 1 && n_chunks > 1 && !omp_in_parallel())
+  for (Index b = 0; b < n_blocks; ++b) {
+    const Index begin = b * block, size = std::min(block, n - begin);
+    Eigen::Map<VectorXd> t(total + begin, size);
+    for (size_t c = 0; c + 1 < n_chunks; ++c) t += parts[c].segment(begin, size);
+  }
 }
 
 // dst = a b^T, or dst += a b^T with accumulate, for a (rows x k) and b (cols x k): a layer's
