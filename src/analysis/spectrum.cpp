@@ -1,8 +1,5 @@
 #include "locus/analysis/spectrum.hpp"
 
-#include <Spectra/LinAlg/TridiagEigen.h>
-#include <Spectra/SymEigsSolver.h>
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -10,6 +7,7 @@
 
 #include "core/dense_hessian.hpp"
 #include "linalg/eigen.hpp"
+#include "linalg/lanczos.hpp"
 #include "linalg/random.hpp"
 #include "locus/core/options.hpp"
 #include "locus/io/memory.hpp"
@@ -126,45 +124,12 @@ Spectrum dense_from_matrix(MatrixXd a, double memory_bytes) {
   return s;
 }
 
-// Spectra's restarted Lanczos, also returning each converged Ritz pair's residual from the
-// Lanczos relation A V = V T + f e_m^T: for the Ritz vector x = V y (|y| = 1) of T y = theta y,
-// A x - theta x = f (e_m^T y), so |A x - theta x| = |f| |y_m|. This is the quantity Spectra tests
-// against its tolerance; it needs no operator application (an explicit |A x - theta x| costs one
-// per eigenpair, a quarter of a top-10 run on a large net). The relation holds to rounding, so
-// the estimate and the explicit residual differ by about eps |A| sqrt(ncv).
-template <class Op>
-class LanczosSolver : public Spectra::SymEigsSolver<Op> {
- public:
-  using Spectra::SymEigsSolver<Op>::SymEigsSolver;
-  // The residual of the converged eigenvalue `value` (one of eigenvalues()), by exact match.
-  double residual(double value) const {
-    for (const auto& [v, r] : ritz_)
-      if (v == value) return r;
-    return NAN;
-  }
-
- protected:
-  // Called once, after convergence: record (theta_i, |f| |y_m|) for the wanted Ritz values.
-  // Spectra keeps y_m (its "Ritz estimates") private; the same tridiagonal eigensolver on the
-  // same T gives the same bits, so each theta_i is found again by exact match.
-  void sort_ritzpair(Spectra::SortRule rule) override {
-    const Spectra::TridiagEigen<double> t(this->m_fac.matrix_H());
-    const Index m = this->m_ncv;
-    ritz_.clear();
-    for (Index i = 0; i < this->m_nev; ++i)
-      for (Index j = 0; j < m; ++j)
-        if (t.eigenvalues()[j] == this->m_ritz_val[i]) {
-          ritz_.emplace_back(this->m_ritz_val[i],
-                             std::abs(t.eigenvectors()(m - 1, j)) * this->m_fac.f_norm());
-          break;
-        }
-    Spectra::SymEigsSolver<Op>::sort_ritzpair(rule);
-  }
-
- private:
-  std::vector<std::pair<double, double>> ritz_;
-};
-
+// The k extreme eigenvalues by thick-restart Lanczos (linalg/lanczos.hpp), each with the residual
+// |f| |e_m^T y| from the Lanczos relation A V = V T + f e_m^T: for the Ritz vector x = V y
+// (|y| = 1) of T y = theta y, A x - theta x = f (e_m^T y). It needs no operator application (an
+// explicit |A x - theta x| costs one per eigenpair, a quarter of a top-10 run on a large net); the
+// relation holds to rounding, so the estimate and the explicit residual differ by about
+// eps |A| sqrt(ncv).
 Spectrum lanczos_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& o) {
   Spectrum s;
   const Index n = op.rows();
@@ -172,32 +137,33 @@ Spectrum lanczos_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions&
   Rng rng(o.seed);
   const VectorXd start = linalg::gaussian_vector(n, rng);
   std::vector<double> values, residuals;
-  SymmetricOperatorRef view = op;  // Spectra holds its operator by non-const reference
-  // nev eigenvalues selected by `rule` from one Krylov space of ncv = max(2 nev + 1, 20)
-  // vectors (Spectra's and ARPACK's rule of thumb, at most n).
-  auto run = [&](Spectra::SortRule rule, Index nev, const char* which) {
-    const Index ncv = std::min<Index>(n, std::max<Index>(2 * nev + 1, 20));
-    LanczosSolver<SymmetricOperatorRef> eigs(view, nev, ncv);
-    eigs.init(start.data());
-    eigs.compute(rule, o.lanczos_max_restarts, o.lanczos_tolerance);
-    if (eigs.info() != Spectra::CompInfo::Successful) {
+  const linalg::SymmetricMap apply = [&op](const double* v, double* y) { op.perform_op(v, y); };
+  // The wanted eigenvalues from one Krylov space of ncv = max(2 nev + 1, 20) vectors (ARPACK's
+  // rule of thumb, at most n).
+  auto run = [&](linalg::LanczosWanted wanted, const char* which) {
+    const linalg::LanczosResult r = linalg::lanczos_extreme(apply, n, start,
+                                                            {.k = k,
+                                                             .wanted = wanted,
+                                                             .tolerance = o.lanczos_tolerance,
+                                                             .max_restarts = o.lanczos_max_restarts,
+                                                             .seed = o.seed + 1});
+    if (!r.converged) {
       s.converged = false;
       s.note += std::string(s.note.empty() ? "" : "; ") + "Lanczos did not converge for the " +
                 which + " eigenvalues";
     }
-    const VectorXd ev = eigs.eigenvalues();
-    for (Index i = 0; i < ev.size(); ++i) {
-      values.push_back(ev[i]);
-      residuals.push_back(eigs.residual(ev[i]));
+    for (Index i = 0; i < r.values.size(); ++i) {
+      values.push_back(r.values[i]);
+      residuals.push_back(r.residuals[i]);
     }
   };
   if (o.lanczos_end == LanczosEnd::both && 2 * k <= n - 1) {
     // Both ends from one Krylov space: about half the applications of one run per end (the
     // space that resolves the top also carries the bottom).
-    run(Spectra::SortRule::BothEnds, 2 * k, "extreme (both ends)");
+    run(linalg::LanczosWanted::both_ends, "extreme (both ends)");
   } else {
-    if (o.lanczos_end != LanczosEnd::smallest) run(Spectra::SortRule::LargestAlge, k, "largest");
-    if (o.lanczos_end != LanczosEnd::largest) run(Spectra::SortRule::SmallestAlge, k, "smallest");
+    if (o.lanczos_end != LanczosEnd::smallest) run(linalg::LanczosWanted::largest, "largest");
+    if (o.lanczos_end != LanczosEnd::largest) run(linalg::LanczosWanted::smallest, "smallest");
   }
   // Sort ascending and drop exact duplicates (two separate ends overlap when 2k >= n).
   std::vector<Index> order(values.size());

@@ -102,7 +102,7 @@ TEST(Spectrum, RefusesHugeDenseSpectraAndBadOptions) {
 // spectra. Tolerances: a backward-stable symmetric eigensolver returns eigenvalues within
 // ~ n eps |A|_2 of the exact ones (the constant in front is modest; 10 covers dsyevd and Eigen
 // on every SIMD path). A converged Lanczos pair has residual <= lanczos_tolerance * |lambda|
-// (Spectra's test) plus the round-off of the products, ~ n eps |A|; for a symmetric matrix the
+// (the stopping test) plus the round-off of the products, ~ n eps |A|; for a symmetric matrix the
 // eigenvalue error is bounded by the residual (Bauer-Fike / Weyl).
 class OperatorSpectrum : public ::testing::TestWithParam<Index> {};
 

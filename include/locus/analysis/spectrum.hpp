@@ -1,8 +1,9 @@
 #pragma once
 // Spectra of symmetric operators: every eigenvalue (dense, LAPACK), k extreme eigenvalues
-// (matrix-free Lanczos, Spectra) and the spectral density (stochastic Lanczos quadrature), with
-// the inertia of what was computed. The Hessian of a loss is the main client (hessian_spectrum),
-// but any type modelling locus::SymmetricOperator (core/problem.hpp) works (operator_spectrum).
+// (matrix-free thick-restart Lanczos) and the spectral density (stochastic Lanczos quadrature),
+// with the inertia of what was computed. The Hessian of a loss is the main client
+// (hessian_spectrum), but any type modelling locus::SymmetricOperator (core/problem.hpp) works
+// (operator_spectrum).
 //
 //   locus::Objective obj(model, data);
 //   auto s = locus::analysis::hessian_spectrum(obj, theta, {.method = SpectrumMethod::lanczos});
@@ -53,7 +54,7 @@ class SymmetricOperatorRef {
 
 enum class SpectrumMethod {
   dense,    // every eigenvalue: dense matrix + LAPACK symmetric eigensolver (dsyevd)
-  lanczos,  // k extreme eigenvalues, matrix-free (Spectra's implicitly restarted Lanczos)
+  lanczos,  // k extreme eigenvalues, matrix-free (thick-restart Lanczos, Wu & Simon 2000)
   slq,      // spectral density by stochastic Lanczos quadrature (Ubaru, Chen & Saad 2017)
 };
 std::string_view to_string(SpectrumMethod m);
@@ -77,7 +78,8 @@ struct SpectrumOptions {
   double max_dense_bytes = 4.0 * (1ull << 30);
   int k = 20;  // Lanczos: eigenvalues per end
   LanczosEnd lanczos_end = LanczosEnd::both;
-  double lanczos_tolerance = 1e-12;  // Spectra's relative Ritz-value tolerance
+  // A Ritz pair (theta, V y) is converged when |f| |e_m^T y| <= tolerance max(|theta|, eps^(2/3)).
+  double lanczos_tolerance = 1e-12;
   int lanczos_max_restarts = 1000;
   int slq_probes = 16;     // Rademacher probe vectors
   int slq_steps = 60;      // Lanczos steps per probe (full reorthogonalisation)
@@ -95,7 +97,7 @@ struct Spectrum {
   double matrix_norm = 0.0;   // max |lambda| found (dense: |A|_2)
   double memory_bytes = 0.0;  // dense: estimate announced before allocation
   InertiaCount counts;
-  bool converged = true;  // dense: LAPACK succeeded; lanczos: Spectra reported success
+  bool converged = true;  // dense: LAPACK succeeded; lanczos: every wanted pair converged
   std::string note;
   // slq: per probe Gauss nodes and weights (probes x steps), and the moment estimates.
   Eigen::MatrixXd slq_nodes, slq_weights;
