@@ -124,6 +124,11 @@ Spectrum dense_from_matrix(MatrixXd a, double memory_bytes) {
   return s;
 }
 
+// op as the function linalg's Lanczos takes (op must outlive it).
+linalg::SymmetricMap as_map(const SymmetricOperatorRef& op) {
+  return [op](const double* v, double* y) { op.perform_op(v, y); };
+}
+
 // The k extreme eigenvalues by thick-restart Lanczos (linalg/lanczos.hpp), each with the residual
 // |f| |e_m^T y| from the Lanczos relation A V = V T + f e_m^T: for the Ritz vector x = V y
 // (|y| = 1) of T y = theta y, A x - theta x = f (e_m^T y). It needs no operator application (an
@@ -137,7 +142,7 @@ Spectrum lanczos_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions&
   Rng rng(o.seed);
   const VectorXd start = linalg::gaussian_vector(n, rng);
   std::vector<double> values, residuals;
-  const linalg::SymmetricMap apply = [&op](const double* v, double* y) { op.perform_op(v, y); };
+  const linalg::SymmetricMap apply = as_map(op);
   // The wanted eigenvalues from one Krylov space of ncv = max(2 nev + 1, 20) vectors (ARPACK's
   // rule of thumb, at most n).
   auto run = [&](linalg::LanczosWanted wanted, const char* which) {
@@ -180,39 +185,14 @@ Spectrum lanczos_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions&
   return s;
 }
 
-// Lanczos with full reorthogonalisation from a unit start vector: m steps give the tridiagonal
-// T whose eigenpairs are the Gauss quadrature nodes and weights (first eigenvector components
-// squared) of the spectral measure of A seen from the start vector.
-void lanczos_quadrature(const SymmetricOperatorRef& op, VectorXd v, int m, VectorXd& nodes,
-                        VectorXd& weights) {
+// The Gauss quadrature of the spectral measure of A seen from v: m Lanczos steps with full
+// reorthogonalisation (linalg::lanczos_tridiagonal) give T, whose eigenvalues are the nodes and
+// whose eigenvectors' first components squared are the weights.
+void lanczos_quadrature(const SymmetricOperatorRef& op, const VectorXd& v, int m,
+                        std::uint64_t seed, VectorXd& nodes, VectorXd& weights) {
   const Index n = op.rows();
-  m = int(std::min<Index>(m, n));
-  MatrixXd Q(n, m);
-  VectorXd alpha(m), beta(m);
-  v.normalize();
-  int steps = m;
-  for (int j = 0; j < m; ++j) {
-    Q.col(j) = v;
-    VectorXd w = op.apply(v);
-    alpha[j] = v.dot(w);
-    // Two passes of classical Gram-Schmidt against every previous vector.
-    for (int pass = 0; pass < 2; ++pass)
-      w -= Q.leftCols(j + 1) * (Q.leftCols(j + 1).transpose() * w);
-    beta[j] = w.norm();
-    if (j + 1 < m) {
-      if (beta[j] <= 1e-14 * std::abs(alpha[j]) + 1e-300) {  // invariant subspace found
-        steps = j + 1;
-        break;
-      }
-      v = w / beta[j];
-    }
-  }
-  MatrixXd t = MatrixXd::Zero(steps, steps);
-  for (int j = 0; j < steps; ++j) {
-    t(j, j) = alpha[j];
-    if (j + 1 < steps) t(j, j + 1) = t(j + 1, j) = beta[j];
-  }
-  const linalg::SymmetricEigen es = linalg::symmetric_eigen(t, true);
+  const linalg::SymmetricEigen es = linalg::symmetric_eigen(
+      linalg::lanczos_tridiagonal(as_map(op), n, v, std::min<Index>(m, n), seed), true);
   nodes = es.values;
   weights = es.vectors.row(0).transpose().array().square();
 }
@@ -227,7 +207,8 @@ Spectrum slq_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& o) 
   VectorXd m1(o.slq_probes), m2(o.slq_probes);
   for (int p = 0; p < o.slq_probes; ++p) {
     VectorXd nodes, weights;
-    lanczos_quadrature(op, linalg::rademacher_vector(n, rng), m, nodes, weights);
+    lanczos_quadrature(op, linalg::rademacher_vector(n, rng), m, o.seed + 1 + std::uint64_t(p),
+                       nodes, weights);
     s.slq_nodes.row(p).head(nodes.size()) = nodes;
     s.slq_weights.row(p).head(weights.size()) = weights;
     // Rademacher probes have |v|^2 = n: v^T f(A) v = n sum_j w_j f(theta_j).

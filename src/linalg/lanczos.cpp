@@ -183,6 +183,12 @@ std::vector<Index> wanted_order(Index m, LanczosWanted wanted) {
   return order;
 }
 
+void check_start(const VectorXd& start, Index n) {
+  if (start.size() != n || !start.allFinite() || start.norm() == 0.0)
+    throw std::invalid_argument("lanczos: the start vector must be finite, nonzero, of length " +
+                                std::to_string(n));
+}
+
 }  // namespace
 
 LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd& start,
@@ -193,9 +199,7 @@ LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd
     throw std::invalid_argument("lanczos: need 1 <= eigenvalues wanted (" + std::to_string(nev) +
                                 ") < Krylov dimension (" + std::to_string(m) +
                                 ") <= operator size (" + std::to_string(n) + ")");
-  if (start.size() != n || !start.allFinite() || start.norm() == 0.0)
-    throw std::invalid_argument("lanczos: the start vector must be finite, nonzero, of length " +
-                                std::to_string(n));
+  check_start(start, n);
   if (!(o.tolerance > 0.0) || o.max_restarts < 0)
     throw std::invalid_argument("lanczos: tolerance must be > 0 and max_restarts >= 0");
 
@@ -271,6 +275,19 @@ LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd
   }
   result.applications = s.applications;
   return result;
+}
+
+MatrixXd lanczos_tridiagonal(const SymmetricMap& apply, Index n, const VectorXd& start, Index m,
+                             std::uint64_t seed) {
+  if (m < 1 || m > n)
+    throw std::invalid_argument("lanczos: need 1 <= steps (" + std::to_string(m) +
+                                ") <= operator size (" + std::to_string(n) + ")");
+  check_start(start, n);
+  State s(apply, n, m);
+  Rng rng(seed);
+  s.v.col(0) = start / start.norm();
+  s.extend(0, VectorXd(), rng);
+  return s.t;
 }
 
 }  // namespace locus::linalg

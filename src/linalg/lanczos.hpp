@@ -61,4 +61,16 @@ using SymmetricMap = std::function<void(const double* v, double* y)>;
 LanczosResult lanczos_extreme(const SymmetricMap& apply, Eigen::Index n,
                               const Eigen::VectorXd& start, const LanczosOptions& options);
 
+// m steps of the same Lanczos process from `start`, without restart: the m x m symmetric
+// tridiagonal T of A V = V T + f e_m^T (V orthonormal, V e_1 = start / |start|). Its eigenpairs
+// (theta_i, y_i) are the Gauss quadrature nodes and weights y_i(1)^2 of the spectral measure of A
+// seen from `start` (stochastic Lanczos quadrature). When the Krylov space becomes invariant
+// (|f| at rounding level) the process continues from a random unit vector orthogonal to V (from
+// `seed`) with coupling 0: T is then block diagonal, and the later blocks' nodes are Ritz values
+// of A with weight 0. Cost m applications plus 4 n m^2 flops; memory 8 n (m + 3) bytes. Throws
+// std::invalid_argument unless 1 <= m <= n and start is finite, nonzero, of length n.
+Eigen::MatrixXd lanczos_tridiagonal(const SymmetricMap& apply, Eigen::Index n,
+                                    const Eigen::VectorXd& start, Eigen::Index m,
+                                    std::uint64_t seed);
+
 }  // namespace locus::linalg

@@ -232,5 +232,47 @@ TEST(Lanczos, FailureModes) {
   EXPECT_TRUE(short_run.values.allFinite());
 }
 
+// Gauss quadrature: m Lanczos steps integrate every polynomial of degree <= 2m - 1 exactly
+// against the spectral measure seen from v, so sum_i w_i theta_i^k = v^T A^k v / |v|^2 for
+// k <= 2m - 1, where for A = H D H the right side is sum_j (H v)_j^2 d_j^k / |v|^2 exactly.
+// Spectrum in [-1, 1]: each moment is at most 1, and the rounding of T is ~ m eps (the constant
+// 100 covers the powers up to 15 of values within 1 + m eps).
+TEST(Lanczos, TridiagonalGivesGaussQuadrature) {
+  const Index n = 500, m = 8;
+  VectorXd d(n);
+  for (Index i = 0; i < n; ++i) d[i] = std::cos(double(i));
+  const ReflectedDiagonal a(d, 6);
+  const VectorXd v = gaussian_start(n, 4);
+  const MatrixXd t = lanczos_tridiagonal(a, n, v, m, 1);
+  ASSERT_EQ(t.rows(), m);
+  for (Index i = 0; i < m; ++i)
+    for (Index j = 0; j < m; ++j)
+      if (std::abs(i - j) > 1) EXPECT_EQ(t(i, j), 0.0);  // tridiagonal
+  const Eigen::SelfAdjointEigenSolver<MatrixXd> es(t);
+  const VectorXd w = es.eigenvectors().row(0).transpose().array().square();
+  const VectorXd hv = v - 2.0 * a.u.dot(v) * a.u;
+  for (int k = 0; k <= 2 * m - 1; ++k) {
+    const double exact = (hv.array().square() * d.array().pow(k)).sum() / v.squaredNorm();
+    const double gauss = (w.array() * es.eigenvalues().array().pow(k)).sum();
+    EXPECT_NEAR(gauss, exact, 100.0 * double(m) * k_eps) << "moment " << k;
+  }
+}
+
+// An invariant Krylov space (three distinct eigenvalues): after three steps T continues from a
+// random orthogonal direction with coupling exactly 0, so the start vector's weights sit on the
+// first block's nodes {1, 2, 3} and the later nodes carry weight 0.
+TEST(Lanczos, TridiagonalDecouplesAtAnInvariantSpace) {
+  const Index n = 60, m = 6;
+  VectorXd d(n);
+  for (Index i = 0; i < n; ++i) d[i] = double(1 + i % 3);
+  const ReflectedDiagonal a(d, 4);
+  const MatrixXd t = lanczos_tridiagonal(a, n, gaussian_start(n, 2), m, 3);
+  EXPECT_EQ(t(3, 2), 0.0);
+  EXPECT_EQ(t(2, 3), 0.0);
+  const Eigen::SelfAdjointEigenSolver<MatrixXd> first(t.topLeftCorner(3, 3));
+  for (Index i = 0; i < 3; ++i) EXPECT_NEAR(first.eigenvalues()[i], double(i + 1), 100 * k_eps);
+  EXPECT_THROW(lanczos_tridiagonal(a, n, gaussian_start(n, 2), n + 1, 3), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace locus::linalg
