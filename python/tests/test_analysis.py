@@ -103,6 +103,10 @@ def test_lanczos_ends_match_the_dense_spectrum(locus_bin, tmp_path):
                                    tolerance=1e-12)
         # Converged Ritz values of a backward-stable Lanczos: within ~100 eps |H| of the dense ones.
         np.testing.assert_allclose(np.sort(s["eigenvalues"]), want, rtol=0, atol=1e-13 * scale)
+        counted = []
+        again = locus.hessian_spectrum(model, theta, x, y, method="lanczos", k=4, end=end,
+                                       tolerance=1e-12, callback=counted.append)
+        assert again["applications"] == len(counted) >= 4 and again["restarts"] >= 0
     both = locus.hessian_spectrum(model, theta, x, y, method="lanczos", k=4)["eigenvalues"]
     assert both.shape == (8,)
     with pytest.raises(ValueError, match="both, largest, smallest"):

@@ -157,6 +157,8 @@ Spectrum lanczos_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions&
       s.note += std::string(s.note.empty() ? "" : "; ") + "Lanczos did not converge for the " +
                 which + " eigenvalues";
     }
+    s.applications += r.applications;
+    s.restarts += r.restarts;
     for (Index i = 0; i < r.values.size(); ++i) {
       values.push_back(r.values[i]);
       residuals.push_back(r.residuals[i]);
@@ -203,6 +205,7 @@ Spectrum slq_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions& o) 
   const int m = int(std::min<Index>(o.slq_steps, n));
   s.slq_nodes = MatrixXd::Zero(o.slq_probes, m);
   s.slq_weights = MatrixXd::Zero(o.slq_probes, m);
+  s.applications = (long long)o.slq_probes * m;
   Rng rng(o.seed);
   VectorXd m1(o.slq_probes), m2(o.slq_probes);
   for (int p = 0; p < o.slq_probes; ++p) {
@@ -345,6 +348,8 @@ io::Json to_json(const Spectrum& s) {
   h["converged"] = s.converged;
   h["norm"] = num(s.matrix_norm);
   if (s.method == SpectrumMethod::dense) h["memory_bytes"] = s.memory_bytes;
+  if (s.method != SpectrumMethod::dense) h["applications"] = s.applications;
+  if (s.method == SpectrumMethod::lanczos) h["restarts"] = s.restarts;
   if (s.eigenvalues.size()) {
     h["eigenvalue_min"] = s.eigenvalues.minCoeff();
     h["eigenvalue_max"] = s.eigenvalues.maxCoeff();

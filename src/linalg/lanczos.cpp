@@ -207,7 +207,9 @@ LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd
   Rng rng(o.seed);
   s.v.col(0) = start / start.norm();
   const std::vector<Index> order = wanted_order(m, o.wanted);
-  const double floor = std::pow(k_eps, 2.0 / 3.0);  // the tolerance's scale near theta = 0
+  // The rounding level of the Lanczos relation, ~ sqrt(m) eps |A| (|A| estimated from T): a
+  // residual below it cannot shrink further, whatever the tolerance asks of an eigenvalue near 0.
+  auto rounding = [&] { return 10.0 * std::sqrt(double(m)) * k_eps * s.a_norm; };
 
   LanczosResult result;
   Index from = 0;
@@ -226,7 +228,7 @@ LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd
     Index converged = 0;
     for (Index r = 0; r < nev; ++r) {
       const Index i = order[size_t(r)];
-      if (residual(i) <= o.tolerance * std::max(std::abs(es.values[i]), floor)) ++converged;
+      if (residual(i) <= std::max(o.tolerance * std::abs(es.values[i]), rounding())) ++converged;
     }
     if (converged == nev || result.restarts == o.max_restarts) {
       std::vector<Index> wanted(order.begin(), order.begin() + nev);

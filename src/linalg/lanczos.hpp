@@ -35,7 +35,9 @@ struct LanczosOptions {
   // Krylov space dimension m; 0 means min(n, max(2 nev + 1, 20)) with nev the number wanted
   // (ARPACK's rule of thumb). Must satisfy nev < m <= n.
   Eigen::Index ncv = 0;
-  // A Ritz pair is converged when |f| |e_m^T y| <= tolerance * max(|theta|, eps^(2/3)).
+  // A Ritz pair is converged when |f| |e_m^T y| <= max(tolerance |theta|, 10 sqrt(m) eps |A|),
+  // the second term the rounding level of the Lanczos relation (|A| estimated from T): eigenvalues
+  // at or near 0 (a Hessian's null space) converge once their residual is at rounding level.
   double tolerance = 1e-12;
   int max_restarts = 1000;
   std::uint64_t seed = 0;  // only for a new direction when the Krylov space becomes invariant

@@ -199,6 +199,8 @@ TEST(Spectrum, ProgressCountsOperatorApplications) {
       continue;
     }
     ASSERT_EQ(static_cast<long long>(events.size()), op.applied) << to_string(m);
+    EXPECT_EQ(with.applications, op.applied) << to_string(m);
+    EXPECT_EQ(to_json(with)["applications"], op.applied) << to_string(m);
     for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].done, (long long)(i + 1));
     const long long total = m == SpectrumMethod::slq ? 30 : 0;
     EXPECT_EQ(events.back().total, total) << to_string(m);

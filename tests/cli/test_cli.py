@@ -279,6 +279,26 @@ def verb_runs(locus_bin, d):
     }
 
 
+def test_analyze_reports_the_lanczos_work(locus_bin, zero_loss_point):
+    """Lanczos and SLQ report the Hessian-vector products they used (and Lanczos its restarts
+    and largest residual) in the text report and in the JSON, the same numbers."""
+    d, _ = zero_loss_point
+    base = ["analyze", "--params", d / "m.safetensors", "--dataset", "iris", "--n-points", "8"]
+    rc, out, err = run(locus_bin, *base, "--spectrum", "lanczos", "--k", "3")
+    assert rc == 0, err
+    line = re.search(r"Lanczos +: (\d+) Hessian-vector products, (\d+) restarts", out)
+    assert line, out
+    rc, out, err = run(locus_bin, *base, "--spectrum", "lanczos", "--k", "3", "--json")
+    assert rc == 0, err
+    h = json.loads(out)["hessian"]
+    assert (h["applications"], h["restarts"]) == (int(line[1]), int(line[2]))
+    assert h["applications"] >= 6 and h["converged"]
+    rc, out, err = run(locus_bin, *base, "--spectrum", "slq", "--json")
+    assert rc == 0, err
+    h = json.loads(out)["hessian"]
+    assert h["applications"] == 16 * min(60, len(h["slq_nodes"][0])) and "restarts" not in h
+
+
 def test_every_accepted_option_is_in_the_json_context(locus_bin, zero_loss_point):
     d, construct = zero_loss_point
     contexts = {"construct": construct["context"]["options"]}

@@ -274,5 +274,29 @@ TEST(Lanczos, TridiagonalDecouplesAtAnInvariantSpace) {
   EXPECT_THROW(lanczos_tridiagonal(a, n, gaussian_start(n, 2), n + 1, 3), std::invalid_argument);
 }
 
+// A = G G^T with G of rank 30 in R^100: a null space of dimension 70 and a Krylov space (31
+// dimensions) larger than the m = 20 Lanczos keeps, so it never becomes invariant. The smallest
+// Ritz values go to 0, where a relative tolerance can never be met (|theta| ~ eps |A|); they
+// converge once the residual reaches the rounding level 10 sqrt(m) eps |A|.
+TEST(Lanczos, NullSpaceConvergesAtRoundingLevel) {
+  const Index n = 100, r = 30;
+  Rng rng(3);
+  MatrixXd g(n, r);
+  for (Index i = 0; i < g.size(); ++i) g.data()[i] = rng.normal();
+  const MatrixXd a = g * g.transpose();
+  const double norm = Eigen::SelfAdjointEigenSolver<MatrixXd>(a).eigenvalues().maxCoeff();
+  const SymmetricMap apply = [&](const double* v, double* y) {
+    Eigen::Map<VectorXd>(y, n).noalias() = a * Eigen::Map<const VectorXd>(v, n);
+  };
+  const LanczosResult s =
+      lanczos_extreme(apply, n, gaussian_start(n, 5), {.k = 2, .wanted = LanczosWanted::smallest});
+  ASSERT_TRUE(s.converged);
+  // The Ritz values are within their residual (<= the rounding level, with |A| estimated by at
+  // most 3 |A|) of eigenvalues of A, here of 0 (the smallest nonzero one is far above).
+  const double level = 10.0 * std::sqrt(20.0) * k_eps * 3.0 * norm;
+  EXPECT_LE(s.residuals.maxCoeff(), level);
+  EXPECT_LE(s.values.cwiseAbs().maxCoeff(), level);
+}
+
 }  // namespace
 }  // namespace locus::linalg

@@ -84,14 +84,24 @@ void setup_analyze(CLI::App* app) {
     } else
       std::printf("rank J              : not computed (%s)\n", a.jacobian.skipped_reason.c_str());
     const auto& c = a.hessian.counts;
+    const std::string label = "Hessian (" + std::string(an::to_string(o.spectrum.method)) + ")";
     std::printf(
-        "Hessian (%s)       : %ld positive, %ld zero, %ld negative%s  (|lambda| <= %.2e "
-        "counts as zero; gap %.2e)\n",
-        std::string(an::to_string(o.spectrum.method)).c_str(), long(c.positive), long(c.zero),
-        long(c.negative), c.complete ? "" : " among those computed", c.tolerance, c.gap);
+        "%-20s: %ld positive, %ld zero, %ld negative%s  (|lambda| <= %.2e counts as zero; gap "
+        "%.2e)\n",
+        label.c_str(), long(c.positive), long(c.zero), long(c.negative),
+        c.complete ? "" : " among those computed", c.tolerance, c.gap);
     if (a.hessian.eigenvalues.size())
       std::printf("eigenvalues         : min %.6e, max %.6e\n", a.hessian.eigenvalues.minCoeff(),
                   a.hessian.eigenvalues.maxCoeff());
+    if (o.spectrum.method == an::SpectrumMethod::lanczos)
+      std::printf(
+          "Lanczos             : %lld Hessian-vector products, %d restarts, max residual "
+          "|H v - lambda v| %.2e%s\n",
+          a.hessian.applications, a.hessian.restarts,
+          a.hessian.residuals.size() ? a.hessian.residuals.maxCoeff() : 0.0,
+          a.hessian.converged ? "" : " (NOT converged)");
+    if (o.spectrum.method == an::SpectrumMethod::slq)
+      std::printf("SLQ                 : %lld Hessian-vector products\n", a.hessian.applications);
     if (!std::isnan(a.eigen_vs_gauss_newton_rtol))
       std::printf("lambda vs 2 sigma^2 : max relative difference %.2e\n",
                   a.eigen_vs_gauss_newton_rtol);

@@ -78,7 +78,8 @@ struct SpectrumOptions {
   double max_dense_bytes = 4.0 * (1ull << 30);
   int k = 20;  // Lanczos: eigenvalues per end
   LanczosEnd lanczos_end = LanczosEnd::both;
-  // A Ritz pair (theta, V y) is converged when |f| |e_m^T y| <= tolerance max(|theta|, eps^(2/3)).
+  // A Ritz pair (theta, V y) is converged when |f| |e_m^T y| <= tolerance |theta|, or at the
+  // rounding level 10 sqrt(ncv) eps |A| (eigenvalues at 0).
   double lanczos_tolerance = 1e-12;
   int lanczos_max_restarts = 1000;
   int slq_probes = 16;     // Rademacher probe vectors
@@ -97,7 +98,9 @@ struct Spectrum {
   double matrix_norm = 0.0;   // max |lambda| found (dense: |A|_2)
   double memory_bytes = 0.0;  // dense: estimate announced before allocation
   InertiaCount counts;
-  bool converged = true;  // dense: LAPACK succeeded; lanczos: every wanted pair converged
+  bool converged = true;       // dense: LAPACK succeeded; lanczos: every wanted pair converged
+  long long applications = 0;  // lanczos, slq: operator applications (Hessian-vector products)
+  int restarts = 0;            // lanczos: restarts of the Krylov space
   std::string note;
   // slq: per probe Gauss nodes and weights (probes x steps), and the moment estimates.
   Eigen::MatrixXd slq_nodes, slq_weights;
@@ -119,9 +122,9 @@ Spectrum operator_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions
 
 // {"method", "positive", "zero", "negative", "tolerance", "gap", "complete", "converged", "norm",
 //  "eigenvalue_min", "eigenvalue_max", "eigenvalues" (ascending), "residuals" (Lanczos),
-//  "memory_bytes" (dense), "trace_estimate", "trace_error", "trace_sq_estimate",
-//  "trace_sq_error", "slq_nodes", "slq_weights" (SLQ), "note" (when set)}; numbers by
-// io::json_number's rule.
+//  "applications" (Lanczos, SLQ), "restarts" (Lanczos), "memory_bytes" (dense),
+//  "trace_estimate", "trace_error", "trace_sq_estimate", "trace_sq_error", "slq_nodes",
+//  "slq_weights" (SLQ), "note" (when set)}; numbers by io::json_number's rule.
 io::Json to_json(const Spectrum& s);
 
 // The dense Hessian H = d^2 L / d theta^2 at theta (n x n, 8 n^2 bytes), Objective::hessian's
