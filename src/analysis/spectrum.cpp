@@ -193,8 +193,8 @@ Spectrum lanczos_spectrum(const SymmetricOperatorRef& op, const SpectrumOptions&
 void lanczos_quadrature(const SymmetricOperatorRef& op, const VectorXd& v, int m,
                         std::uint64_t seed, VectorXd& nodes, VectorXd& weights) {
   const Index n = op.rows();
-  const linalg::SymmetricEigen es = linalg::symmetric_eigen(
-      linalg::lanczos_tridiagonal(as_map(op), n, v, std::min<Index>(m, n), seed), true);
+  const linalg::SymmetricEigen es = linalg::small_symmetric_eigen(
+      linalg::lanczos_tridiagonal(as_map(op), n, v, std::min<Index>(m, n), seed));
   nodes = es.values;
   weights = es.vectors.row(0).transpose().array().square();
 }

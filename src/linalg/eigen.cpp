@@ -1,5 +1,6 @@
 #include "linalg/eigen.hpp"
 
+#include <Eigen/Eigenvalues>
 #include <cmath>
 #include <cstddef>
 #include <vector>
@@ -49,6 +50,19 @@ SymmetricEigen symmetric_eigen(Eigen::MatrixXd a, bool want_vectors) {
     return out;
   }
   if (want_vectors) out.vectors = std::move(a);
+  return out;
+}
+
+SymmetricEigen small_symmetric_eigen(const Eigen::MatrixXd& a) {
+  SymmetricEigen out;
+  if (!a.allFinite()) {
+    out.values = Eigen::VectorXd::Constant(a.rows(), NAN);
+    return out;
+  }
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(a, Eigen::ComputeEigenvectors);
+  out.converged = es.info() == Eigen::Success;
+  out.values = out.converged ? es.eigenvalues() : Eigen::VectorXd::Constant(a.rows(), NAN);
+  if (out.converged) out.vectors = es.eigenvectors();
   return out;
 }
 

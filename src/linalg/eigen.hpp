@@ -21,4 +21,11 @@ struct SymmetricEigen {
 // false) only if the divide-and-conquer iteration does not converge, or A holds NaN/inf.
 SymmetricEigen symmetric_eigen(Eigen::MatrixXd a, bool want_vectors);
 
+// The same (values and vectors) for a small matrix, such as Lanczos's m x m projection, by
+// Eigen's Householder tridiagonalisation and implicit symmetric QR on the calling thread: no BLAS
+// threads, whose wake-up on a loaded machine costs milliseconds per call (a small Lanczos run
+// took 1.4 s instead of 1.4 ms) and whose number can change the bits. O(m^3), for m up to a few
+// hundred. Reads the lower triangle; converged = false (values NaN) on NaN/inf or no convergence.
+SymmetricEigen small_symmetric_eigen(const Eigen::MatrixXd& a);
+
 }  // namespace locus::linalg

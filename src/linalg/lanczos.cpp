@@ -216,7 +216,7 @@ LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd
   VectorXd arrow;
   for (;;) {
     s.extend(from, arrow, rng);
-    SymmetricEigen es = symmetric_eigen(s.t, true);
+    const SymmetricEigen es = small_symmetric_eigen(s.t);
     if (!es.converged) {  // NaN or inf from the operator
       result.values = VectorXd::Constant(nev, NAN);
       result.residuals = VectorXd::Constant(nev, NAN);

@@ -52,6 +52,28 @@ TEST(Linalg, SymmetricEigenResidualAndEigenAgreement) {
   EXPECT_FALSE(symmetric_eigen(bad, false).converged);
 }
 
+// The small-matrix solver (Eigen's QR iteration, no BLAS) meets the same backward-stability
+// bounds and agrees with LAPACK's values within them; NaN gives converged = false.
+TEST(Linalg, SmallSymmetricEigenAgreesWithLapack) {
+  for (Index n : {Index(1), Index(21), Index(60)}) {
+    const MatrixXd g = gaussian_matrix(n, n, 3);
+    const MatrixXd a = g + g.transpose();
+    const SymmetricEigen e = small_symmetric_eigen(a);
+    ASSERT_TRUE(e.converged);
+    const double norm = e.values.cwiseAbs().maxCoeff();
+    const double tol = 10.0 * double(n) * k_eps * norm;
+    EXPECT_LE((a * e.vectors - e.vectors * e.values.asDiagonal()).cwiseAbs().maxCoeff(), tol);
+    EXPECT_LE((e.vectors.transpose() * e.vectors - MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff(),
+              10.0 * double(n) * k_eps);
+    EXPECT_LE((symmetric_eigen(a, false).values - e.values).cwiseAbs().maxCoeff(), 2 * tol);
+  }
+  MatrixXd bad = MatrixXd::Identity(3, 3);
+  bad(2, 0) = INFINITY;
+  const SymmetricEigen e = small_symmetric_eigen(bad);
+  EXPECT_FALSE(e.converged);
+  EXPECT_TRUE(e.values.array().isNaN().all());
+}
+
 // A = U S V^T to ~ min(m, n) eps |A|_2, orthonormal factors, values as Eigen's JacobiSVD, for
 // tall, wide and square matrices and every SvdVectors mode.
 TEST(Linalg, SvdReconstructsAndMatchesJacobi) {
