@@ -28,19 +28,27 @@ MatrixXd gaussian_matrix(Index m, Index n, std::uint64_t seed) {
 }
 
 // Backward stability: |A Q - Q Lambda| <= c n eps |A|_2 and |Q^T Q - I| <= c n eps, c = 10 for
-// the accumulation constants of Householder tridiagonalisation and divide and conquer.
+// the accumulation constants of Householder tridiagonalisation and divide and conquer (or QR
+// iteration); values ascending. Returns the bound c n eps |A|_2.
+double expect_backward_stable(const MatrixXd& a, const SymmetricEigen& e) {
+  const Index n = a.rows();
+  EXPECT_TRUE(e.converged);
+  const double norm = e.values.cwiseAbs().maxCoeff();
+  const double tol = 10.0 * double(n) * k_eps * norm;
+  EXPECT_LE((a * e.vectors - e.vectors * e.values.asDiagonal()).cwiseAbs().maxCoeff(), tol);
+  EXPECT_LE((e.vectors.transpose() * e.vectors - MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff(),
+            10.0 * double(n) * k_eps);
+  for (Index i = 1; i < n; ++i) EXPECT_LE(e.values[i - 1], e.values[i]);
+  return tol;
+}
+
 TEST(Linalg, SymmetricEigenResidualAndEigenAgreement) {
   for (Index n : {Index(10), Index(100)}) {
     const MatrixXd g = gaussian_matrix(n, n, 1);
     const MatrixXd a = g + g.transpose();
     const SymmetricEigen e = symmetric_eigen(a, true);
     ASSERT_TRUE(e.converged);
-    const double norm = e.values.cwiseAbs().maxCoeff();
-    const double tol = 10.0 * double(n) * k_eps * norm;
-    EXPECT_LE((a * e.vectors - e.vectors * e.values.asDiagonal()).cwiseAbs().maxCoeff(), tol);
-    EXPECT_LE((e.vectors.transpose() * e.vectors - MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff(),
-              10.0 * double(n) * k_eps);
-    for (Index i = 1; i < n; ++i) EXPECT_LE(e.values[i - 1], e.values[i]);
+    const double tol = expect_backward_stable(a, e);
     const VectorXd ref = testing::symmetric_eigenvalues(a);
     EXPECT_LE((ref - e.values).cwiseAbs().maxCoeff(), tol);
     const SymmetricEigen values_only = symmetric_eigen(a, false);
@@ -60,11 +68,7 @@ TEST(Linalg, SmallSymmetricEigenAgreesWithLapack) {
     const MatrixXd a = g + g.transpose();
     const SymmetricEigen e = small_symmetric_eigen(a);
     ASSERT_TRUE(e.converged);
-    const double norm = e.values.cwiseAbs().maxCoeff();
-    const double tol = 10.0 * double(n) * k_eps * norm;
-    EXPECT_LE((a * e.vectors - e.vectors * e.values.asDiagonal()).cwiseAbs().maxCoeff(), tol);
-    EXPECT_LE((e.vectors.transpose() * e.vectors - MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff(),
-              10.0 * double(n) * k_eps);
+    const double tol = expect_backward_stable(a, e);
     EXPECT_LE((symmetric_eigen(a, false).values - e.values).cwiseAbs().maxCoeff(), 2 * tol);
   }
   MatrixXd bad = MatrixXd::Identity(3, 3);
