@@ -25,11 +25,13 @@ constexpr double k_eps = std::numeric_limits<double>::epsilon();
 // for the threads to share.
 constexpr Index k_block_rows = 8192;
 
-// f(b, r0, r) for the row blocks [r0, r0 + r) of 0..n, b = 0, 1, ... in parallel. The blocks
-// depend on n only, never on the number of threads.
+// The number of row blocks of 0..n: it depends on n only, never on the number of threads.
+Index row_blocks(Index n) { return (n + k_block_rows - 1) / k_block_rows; }
+
+// f(b, r0, r) for the row blocks [r0, r0 + r) of 0..n, b = 0, 1, ... in parallel.
 template <class F>
 void for_row_blocks(Index n, F&& f) {
-  const Index blocks = (n + k_block_rows - 1) / k_block_rows;
+  const Index blocks = row_blocks(n);
 #pragma omp parallel for schedule(static) if (blocks > 1)
   for (Index b = 0; b < blocks; ++b) {
     const Index r0 = b * k_block_rows;
@@ -60,7 +62,7 @@ struct State {
         t(MatrixXd::Zero(m_, m_)),
         w(n_),
         f(n_),
-        partial1((n_ + k_block_rows - 1) / k_block_rows),
+        partial1(row_blocks(n_)),
         partial2(partial1.size()) {}
 
   static double ordered_sum(const VectorXd& p) {
@@ -256,7 +258,7 @@ LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd
     }
     // V(:, 0..p) = V Y_kept, block by block in place (each block's product into a buffer of
     // the thread's own).
-    const Index blocks = (n + k_block_rows - 1) / k_block_rows;
+    const Index blocks = row_blocks(n);
 #pragma omp parallel if (blocks > 1)
     {
       MatrixXd buffer(std::min(k_block_rows, n), p);
