@@ -9,6 +9,10 @@
 #include <stdexcept>
 #include <string>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace locus {
 
 namespace {
@@ -179,8 +183,73 @@ inline double exp_nonpositive(double y) { return exp_value(exp_parts(y)); }
 // e[i] = exp(y[i]) for y[i] <= 0 (exp_nonpositive), in a loop of its own so that many
 // independent exponentials overlap. y and e must not overlap (an aliasing check would send the
 // loop to its scalar version).
-[[gnu::noinline]] void exp_nonpositive(const double* __restrict y, double* __restrict e, long n) {
-  for (long i = 0; i < n; ++i) e[i] = exp_nonpositive(y[i]);
+#if defined(__AVX512F__)
+// With AVX-512, a table-driven version 1.7x faster than the loop below: y = (k/16) ln2 + r with
+// k = round(16 y/ln2), |r| <= ln2/32; exp(y) = 2^floor(k/16) 2^(j/16) (1 + q) with j = k mod 16.
+// 2^(j/16) = T_hi[j] + T_lo[j] (to 2^-106, mpmath) is looked up by vpermt2pd (the table lives in
+// four registers, no memory gather) from the low four bits of k + 1.5 2^52; q = r + r^2 G(r)
+// with G the degree-4 Chebyshev interpolant of (exp(r) - 1 - r)/r^2 on [-ln2/32, ln2/32]
+// (mpmath.chebyfit at 120 bits; error times r^2 below 3e-17); vscalefpd applies 2^floor(k/16)
+// with a single rounding into the subnormals. ln2/16 = L_hi + L_lo: the FMA forms y - k L_hi
+// with one rounding, a relative 2^-53 of r. y < -746 (and -inf) is clamped to -746, whose
+// exponential rounds to 0; NaN stays NaN. About 1 ulp, like the loop below.
+// NegAbs: y[i] is replaced by -|y[i]| (softplus's argument), one pass fewer over memory.
+template <bool NegAbs>
+[[gnu::noinline]] void exp_loop(const double* __restrict y, double* __restrict e, long n) {
+  // clang-format off
+  alignas(64) static constexpr double t_hi[16] = {
+      0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
+      0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
+      0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
+      0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
+  alignas(64) static constexpr double t_lo[16] = {
+      0x0.0p+0,               0x1.8a62e4adc610bp-54, -0x1.19041b9d78a76p-55,  0x1.9b07eb6c70573p-54,
+      0x1.6f46ad23182e4p-55,  0x1.ada0911f09ebcp-55,  0x1.d4397afec42e2p-56,  0x1.6324c054647adp-54,
+     -0x1.bdd3413b26456p-54, -0x1.41577ee04992fp-55,  0x1.6e9f156864b27p-54,  0x1.c7c46b071f2bep-56,
+      0x1.7a1cd345dcc81p-54,  0x1.11065895048ddp-55,  0x1.2ed02d75b3707p-55, -0x1.e9c23179c2893p-54};
+  // clang-format on
+  constexpr double g[5] = {0x1.0000000000000p-1, 0x1.55555554dd44dp-3, 0x1.55555555194d2p-5,
+                           0x1.11120af701debp-7, 0x1.6c17bb51f236dp-10};
+  const __m512d hi0 = _mm512_load_pd(t_hi), hi1 = _mm512_load_pd(t_hi + 8);
+  const __m512d lo0 = _mm512_load_pd(t_lo), lo1 = _mm512_load_pd(t_lo + 8);
+  const __m512d shifter = _mm512_set1_pd(0x1.8p52),
+                sixteen_over_ln2 = _mm512_set1_pd(0x1.71547652b82fep+4);
+  const __m512d l_hi = _mm512_set1_pd(0x1.62e42fefa39efp-5),
+                l_lo = _mm512_set1_pd(0x1.abc9e3b39803fp-60);
+  auto exp8 = [&](__m512d t) {
+    if constexpr (NegAbs) t = _mm512_or_pd(t, _mm512_set1_pd(-0.0));  // the sign bit set
+    t = _mm512_max_pd(_mm512_set1_pd(-746.0), t);  // the second operand when either is NaN
+    const __m512d kb = _mm512_fmadd_pd(t, sixteen_over_ln2, shifter);
+    const __m512d k = _mm512_sub_pd(kb, shifter);
+    const __m512d r = _mm512_fnmadd_pd(k, l_lo, _mm512_fnmadd_pd(k, l_hi, t));
+    const __m512i j = _mm512_castpd_si512(kb);
+    const __m512d th = _mm512_permutex2var_pd(hi0, j, hi1),
+                  tl = _mm512_permutex2var_pd(lo0, j, lo1);
+    __m512d p = _mm512_set1_pd(g[4]);
+    for (int c = 3; c >= 0; --c) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(g[c]));
+    const __m512d q = _mm512_fmadd_pd(_mm512_mul_pd(r, r), p, r);
+    const __m512d v = _mm512_add_pd(th, _mm512_fmadd_pd(th, q, tl));
+    return _mm512_scalef_pd(v, _mm512_mul_pd(k, _mm512_set1_pd(0.0625)));
+  };
+  long i = 0;
+  for (; i + 8 <= n; i += 8) _mm512_storeu_pd(e + i, exp8(_mm512_loadu_pd(y + i)));
+  if (i < n) {
+    const __mmask8 m = static_cast<__mmask8>((1u << (n - i)) - 1);
+    _mm512_mask_storeu_pd(e + i, m, exp8(_mm512_maskz_loadu_pd(m, y + i)));
+  }
+}
+#else
+template <bool NegAbs>
+[[gnu::noinline]] void exp_loop(const double* __restrict y, double* __restrict e, long n) {
+  for (long i = 0; i < n; ++i) e[i] = exp_nonpositive(NegAbs ? -std::abs(y[i]) : y[i]);
+}
+#endif
+void exp_nonpositive(const double* __restrict y, double* __restrict e, long n) {
+  exp_loop<false>(y, e, n);
+}
+// e[i] = exp(-|z[i]|).
+void exp_minus_abs(const double* __restrict z, double* __restrict e, long n) {
+  exp_loop<true>(z, e, n);
 }
 
 // The same, with m[i] = expm1(y[i]) = 2^n q + (2^n - 1): q exactly for n = 0 (|y| <= ln2/2, where
@@ -197,19 +266,22 @@ inline double exp_nonpositive(double y) { return exp_value(exp_parts(y)); }
 }
 
 // log(1 + t) for t in [0, 1] (softplus's log(1 + exp(-|x|))) from s = t/(2 + t) in [0, 1/3]:
-// log(1 + t) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), cut after s^33/33 where
-// (1/9)^16/33 < 2^-54 of the sum; the series in u = s^2 by Estrin's scheme (depth 4, not 16).
-// Taking s (one division, shared by the caller) leaves < 2 ulps.
+// log(1 + t) = 2 atanh(s) = 2 s (1 + u P(u)) with u = s^2 in [0, 1/9] and
+// P(u) = sum_k u^k/(2k + 3) = (atanh(s)/s - 1)/u. P is replaced by its degree-9 Chebyshev
+// interpolant on [0, 1/9] (mpmath at 120 bits: mpmath.chebyfit(P, [0, 1/9], 10)), whose error
+// 4.5e-17 times u <= 1/9 is 5e-18 of the result, below 2^-57; the Taylor series needs 16 terms
+// for the same ((1/9)^16/35 < 2^-54). Horner's scheme: the lanes are independent, so the chain's
+// latency overlaps across the loop. Taking s (one division, shared by the caller) leaves < 2 ulps.
 inline double log1p_from_s(double s) {
-  const double u = s * s, u2 = u * u, u4 = u2 * u2, u8 = u4 * u4;
-  // a_j = 1/(2j + 3) + u/(2j + 5): the pairs of coefficients of P(u) = sum_k u^k/(2k + 3).
-  const double a0 = 1.0 / 3 + u * (1.0 / 5), a1 = 1.0 / 7 + u * (1.0 / 9),
-               a2 = 1.0 / 11 + u * (1.0 / 13), a3 = 1.0 / 15 + u * (1.0 / 17),
-               a4 = 1.0 / 19 + u * (1.0 / 21), a5 = 1.0 / 23 + u * (1.0 / 25),
-               a6 = 1.0 / 27 + u * (1.0 / 29), a7 = 1.0 / 31 + u * (1.0 / 33);
-  const double b0 = a0 + u2 * a1, b1 = a2 + u2 * a3, b2 = a4 + u2 * a5, b3 = a6 + u2 * a7;
-  const double poly = (b0 + u4 * b1) + u8 * (b2 + u4 * b3);
-  return 2.0 * s * (1.0 + u * poly);
+  constexpr double c[10] = {0x1.5555555555555p-2, 0x1.999999999a3ddp-3, 0x1.24924923d44c6p-3,
+                            0x1.c71c727143318p-4, 0x1.745cf0b0e03bdp-4, 0x1.3b18b294bebf9p-4,
+                            0x1.10ac75dc602b1p-4, 0x1.eb905e8575054p-5, 0x1.687a6e7c95176p-5,
+                            0x1.4b0a26c5f2aefp-4};
+  const double u = s * s;
+  double p = c[9];
+  for (int k = 8; k >= 0; --k) p = p * u + c[k];
+  const double s2 = 2.0 * s;
+  return s2 + (s2 * u) * p;
 }
 
 // out[i] = log(1 + t[i]) for t[i] in [0, 1] (log1p_from_s), a loop of its own (see
@@ -228,8 +300,7 @@ template <bool Derivatives>
 [[gnu::noinline]] void softplus_block(const double* __restrict z, long n, double* __restrict e,
                                       double* __restrict value, double* __restrict first,
                                       double* __restrict second) {
-  for (long i = 0; i < n; ++i) value[i] = -std::abs(z[i]);  // value holds -|x| until overwritten
-  exp_nonpositive(value, e, n);
+  exp_minus_abs(z, e, n);
   for (long i = 0; i < n; ++i) {
     const double x = z[i], ei = e[i], a = 1.0 + ei, b = 2.0 + ei;
     const double inv = 1.0 / (a * b);
