@@ -179,7 +179,10 @@ def verb_commands(locus_bin, d):
     teacher = ["--params", str(d / "t.safetensors")]
     return {  # verb: (argv, stages that may be drawn)
         "path profile": (["path", "profile", *ab, "--points", "20000"], ["profile grid"]),
-        "path fit": (["path", "fit", *ab, "--max-rounds", "2"], ["curve fit"]),
+        # 500 iterations a round: the fit must outlast the 0.1 s between draws (2 rounds of 50
+        # took under 0.1 s once the HVP got faster, and its stage was never drawn).
+        "path fit": (["path", "fit", *ab, "--max-rounds", "2", "--iterations-per-round", "500"],
+                     ["curve fit"]),
         "path neb": (["path", "neb", *ab, "--images", "5", "--max-iterations", "200",
                       "--refine-saddle=false"], ["neb", "profile grid"]),
         "path align": (["path", "align", *ab, "--points", "10000"],
