@@ -179,11 +179,12 @@ def verb_commands(locus_bin, d):
     teacher = ["--params", str(d / "t.safetensors")]
     return {  # verb: (argv, stages that may be drawn)
         "path profile": (["path", "profile", *ab, "--points", "20000"], ["profile grid"]),
-        # 500 iterations a round: the fit must outlast the 0.1 s between draws (2 rounds of 50
-        # took under 0.1 s once the HVP got faster, and its stage was never drawn).
+        # Each run must outlast a few of FAST's 0.02 s draw periods: with faster derivatives,
+        # 2 rounds of 50 fit iterations, 200 NEB iterations and 20000 SGD steps sometimes ended
+        # before their stage was drawn.
         "path fit": (["path", "fit", *ab, "--max-rounds", "2", "--iterations-per-round", "500"],
                      ["curve fit"]),
-        "path neb": (["path", "neb", *ab, "--images", "5", "--max-iterations", "200",
+        "path neb": (["path", "neb", *ab, "--images", "5", "--max-iterations", "2000",
                       "--refine-saddle=false"], ["neb", "profile grid"]),
         "path align": (["path", "align", *ab, "--points", "10000"],
                        ["weight matching", "profile grid"]),
@@ -192,7 +193,7 @@ def verb_commands(locus_bin, d):
         "path dropout": (["path", "dropout", *mf, "--params-end", str(d / "n2.safetensors"),
                           *TEACHER, "--check-points", "4000"],
                          ["segment checks", "profile grid"]),
-        "dropout train": (["dropout", "train", *MEAN_FIELD, *TEACHER, "--steps", "20000",
+        "dropout train": (["dropout", "train", *MEAN_FIELD, *TEACHER, "--steps", "100000",
                            "--save", str(d / "trained.safetensors")], ["SGD"]),
         "dropout evaluate": (["dropout", "evaluate", *mf, *TEACHER, "--samples", "20000"],
                              ["dropout draws"]),
