@@ -1,10 +1,12 @@
 #include "locus/io/memory.hpp"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 
 #include "locus/io/format.hpp"
@@ -36,6 +38,19 @@ void set_max_memory_bytes(double bytes) {
     throw std::invalid_argument("the memory limit must be finite and > 0 bytes, got " +
                                 format_number(bytes));
   g_limit.store(bytes);
+}
+
+void advise_huge_pages(void* data, std::size_t bytes) {
+#if defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1);
+  const std::uintptr_t last = (begin + bytes) & ~(huge - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
 }
 
 std::string format_gib(double bytes) { return format_number(bytes / k_gib) + " GiB"; }

@@ -9,6 +9,7 @@
 
 #include "linalg/eigen.hpp"
 #include "linalg/random.hpp"
+#include "locus/io/memory.hpp"
 
 namespace locus::linalg {
 
@@ -63,7 +64,10 @@ struct State {
         w(n_),
         f(n_),
         partial1(row_blocks(n_)),
-        partial2(partial1.size()) {}
+        partial2(partial1.size()) {
+    // V is streamed twice per step by the Gram-Schmidt passes (io::advise_huge_pages).
+    io::advise_huge_pages(v.data(), sizeof(double) * std::size_t(v.size()));
+  }
 
   static double ordered_sum(const VectorXd& p) {
     double s = 0.0;

@@ -1,15 +1,21 @@
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "locus/io/atomic_file.hpp"
 #include "locus/io/csv.hpp"
@@ -554,6 +560,56 @@ TEST(Memory, RequestsAboveTheLimitAreRefusedNamingTheInput) {
   expect_invalid([] { io::set_max_memory_bytes(0); }, "memory limit");
   expect_invalid([] { io::set_max_memory_bytes(INFINITY); }, "memory limit");
   io::set_max_memory_bytes(saved);
+}
+
+// Huge-page advice keeps the data and the rest of the buffer as they were, for any start and
+// length (within one 2 MiB page, unaligned, empty). Where the kernel gives huge pages only on
+// advice (transparent_hugepage "[madvise]"), the advised pages' mapping reports itself eligible
+// in /proc/self/smaps (THPeligible: 1), which it does not without the advice.
+TEST(Memory, HugePageAdviceKeepsTheDataAndMarksTheMapping) {
+  std::vector<double> buffer((std::size_t{9} << 20) / sizeof(double) + 3);
+  for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = double(i) * 0.5 + 1.0;
+  for (const auto& [offset, count] : std::vector<std::pair<std::size_t, std::size_t>>{
+           {0, buffer.size()}, {1, buffer.size() - 2}, {3, 1000}, {0, 0}, {7, (3u << 20) / 8}})
+    io::advise_huge_pages(buffer.data() + offset, count * sizeof(double));
+  bool intact = true;
+  for (std::size_t i = 0; i < buffer.size(); ++i)
+    intact = intact && buffer[i] == double(i) * 0.5 + 1.0;
+  EXPECT_TRUE(intact);
+
+  std::ifstream mode_file("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode;
+  std::getline(mode_file, mode);
+  if (mode.find("[madvise]") == std::string::npos)
+    GTEST_SKIP() << "transparent huge pages are '" << mode << "', not given on advice alone";
+  constexpr std::size_t huge = std::size_t{2} << 20, bytes = 8 * huge;
+  void* region = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(region, MAP_FAILED);
+  const auto begin = reinterpret_cast<std::uintptr_t>(region);
+  const std::uintptr_t inside = (begin + huge - 1) / huge * huge;  // a whole huge page inside
+  // THPeligible of the mapping that holds address a, from /proc/self/smaps (-1: not found).
+  auto eligible = [](std::uintptr_t a) {
+    std::ifstream smaps("/proc/self/smaps");
+    bool in_mapping = false;
+    for (std::string line; std::getline(smaps, line);) {
+      unsigned long lo = 0, hi = 0;
+      if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2)
+        in_mapping = lo <= a && a < hi;
+      else if (in_mapping && line.rfind("THPeligible:", 0) == 0)
+        return std::atoi(line.c_str() + 12);
+    }
+    return -1;
+  };
+  const int before = eligible(inside);
+  if (before < 0) {
+    munmap(region, bytes);
+    GTEST_SKIP() << "this kernel's /proc/self/smaps has no THPeligible field";
+  }
+  io::advise_huge_pages(region, bytes);
+  const int after = eligible(inside);
+  munmap(region, bytes);
+  EXPECT_EQ(before, 0);
+  EXPECT_EQ(after, 1);
 }
 
 // Several outputs replaced together: a writer that fails leaves every earlier output as it was

@@ -8,6 +8,7 @@
 // The limit is process-wide, like the thread count: the CLI's --max-memory and Python's
 // locus.set_max_memory set it. Estimates are in double, so that no product overflows.
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,6 +35,14 @@ class MemoryLimitError : public std::invalid_argument {
 // Y GiB (raise it with --max-memory, Python locus.set_max_memory)" when bytes exceeds the limit
 // or is not finite. `what` names the input the size came from. Cost: O(1).
 void check_memory(double bytes, std::string_view what, std::string_view formula = {});
+
+// Asks the kernel to back [data, data + bytes) with 2 MiB pages (madvise MADV_HUGEPAGE on the
+// whole 2 MiB pages inside it): call it on a large buffer before its first write. A fresh buffer
+// then costs one page fault per 2 MiB instead of one per 4 KiB on first touch, and fewer TLB
+// misses when streamed; where faults are dear (virtual machines) a dense Hessian of n = 2401
+// built 3.5x faster with it. Linux only (elsewhere, or where the kernel refuses, a no-op: the
+// memory stays usable on 4 KiB pages). Cost: one system call, none below 2 MiB.
+void advise_huge_pages(void* data, std::size_t bytes);
 
 // "37.3 GiB": bytes in GiB with three significant digits (io::format_number).
 std::string format_gib(double bytes);
