@@ -21,7 +21,9 @@ PYTHONPATH=build/python /usr/bin/python3 bench/analysis/compare_torch_analysis.p
 Threads: locus runs on --threads; every torch method is timed with torch.set_num_threads(threads)
 and, for threads > 1, with one intra-op thread (OpenBLAS keeps its own pool of --threads: on 2
 cores PyTorch's OpenMP threads and OpenBLAS's compete, and one intra-op thread is often faster);
-the faster counts. mlpgf runs in a subprocess with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1,
+the faster counts. The steps that call LAPACK (eigenvalues, the Jacobian's SVD) are also timed
+with OpenBLAS's pool at one thread (openblas_set_num_threads through ctypes), as locus runs its
+own LAPACK calls (linalg/blas_threads.hpp); the faster counts. mlpgf runs in a subprocess with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1,
 so that both sides really run on one core. OPENBLAS_CORETYPE, when set, holds both sides' LAPACK
 and PyTorch's GEMMs to that core's kernels; run with `env -u OPENBLAS_CORETYPE` to let OpenBLAS
 choose for the CPU it finds (locus's layer GEMMs are its own, or Eigen's without AVX-512, and do
@@ -29,6 +31,7 @@ not read it).
 """
 
 import argparse
+import ctypes
 import os
 import statistics
 import subprocess
@@ -55,19 +58,39 @@ def median_time(f, reps):
 
 
 TORCH_THREADS = [1]  # torch.set_num_threads settings tried by fastest(); main() sets them
+BLAS_THREADS = [1]  # OpenBLAS pool sizes tried by fastest(..., blas=True); main() sets them
 
 
-def fastest(methods, reps):
+def set_blas_threads(n):
+    """Sizes OpenBLAS's own thread pool, which scipy's and torch's LAPACK calls use and
+    torch.set_num_threads does not reach (every OpenBLAS copy the process loaded)."""
+    for name in ("libopenblas.so.0", "libblas.so.3", "liblapack.so.3"):
+        try:
+            f = getattr(ctypes.CDLL(name), "openblas_set_num_threads", None)
+        except OSError:
+            continue
+        if f is not None:
+            f(n)
+
+
+def fastest(methods, reps, blas=False):
     """(median seconds, name) of the fastest of {name: function}, each timed at every
-    torch.set_num_threads setting in TORCH_THREADS (named in the result when there are several)."""
+    torch.set_num_threads setting in TORCH_THREADS and, with blas=True (methods that call
+    LAPACK), every OpenBLAS pool size in BLAS_THREADS (named in the result when there are
+    several)."""
     best = None
-    for t in TORCH_THREADS:
-        torch.set_num_threads(t)
-        for name, f in methods.items():
-            label = f"{name} (intra-op threads {t})" if len(TORCH_THREADS) > 1 else name
-            r = (median_time(f, reps), label)
-            best = r if best is None or r < best else best
+    for b in BLAS_THREADS if blas else BLAS_THREADS[:1]:
+        set_blas_threads(b)
+        for t in TORCH_THREADS:
+            torch.set_num_threads(t)
+            for name, f in methods.items():
+                how = [f"intra-op threads {t}"] if len(TORCH_THREADS) > 1 else []
+                how += [f"OpenBLAS threads {b}"] if blas and len(BLAS_THREADS) > 1 else []
+                label = f"{name} ({', '.join(how)})" if how else name
+                r = (median_time(f, reps), label)
+                best = r if best is None or r < best else best
     torch.set_num_threads(TORCH_THREADS[0])
+    set_blas_threads(BLAS_THREADS[0])
     return best
 
 
@@ -190,7 +213,9 @@ def main():
                             "--mlpgf-points", a.mlpgf_points, "--no-header"],
                            env=dict(os.environ, **one_core), check=True)
     TORCH_THREADS[:] = [a.threads] + ([1] if a.threads > 1 else [])
+    BLAS_THREADS[:] = [a.threads] + ([1] if a.threads > 1 else [])
     torch.set_num_threads(a.threads)
+    set_blas_threads(a.threads)
     locus.set_num_threads(a.threads)
 
     widths = [10, 200, 1]
@@ -208,7 +233,7 @@ def main():
         t_e, how_e = fastest({"scipy eigvalsh (evd)":
                               lambda: scipy.linalg.eigvalsh(hn, driver="evd"),
                               "torch.linalg.eigvalsh": lambda: torch.linalg.eigvalsh(h)},
-                             a.repetitions)
+                             a.repetitions, blas=True)
 
         def locus_dense():
             return locus.hessian_spectrum(model, theta, x, y, method="dense")
@@ -242,7 +267,7 @@ def main():
 
         for f in jac_methods.values():
             assert f() == locus_jac()
-        t_j, how_j = fastest(jac_methods, a.repetitions)
+        t_j, how_j = fastest(jac_methods, a.repetitions, blas=True)
         rows.append(("Jacobian + SVD + rank, 500 x 2401", median_time(locus_jac, a.repetitions),
                      t_j, how_j, 0.0))
         print_row(*rows[-1])

@@ -7,14 +7,12 @@
 // Fortran LAPACK (LP64), with gfortran's hidden string-length arguments.
 extern "C" {
 void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, std::size_t);
-void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-             double* work, const int* lwork, int* iwork, const int* liwork, int* info, std::size_t,
-             std::size_t);
 }
 
 namespace locus::solvers::detail {
 
-// Below this size LAPACK's threads cost more than they bring.
+// Below this size LAPACK's threads cost more than they bring; above it dpotrf keeps OpenBLAS's
+// threads (the exception in linalg/blas_threads.hpp).
 constexpr int k_blas_threshold = 1000;
 
 bool cholesky_in_place(Eigen::MatrixXd& a) {

@@ -4,13 +4,19 @@
 
 #include <cmath>
 #include <limits>
+#include <thread>
+#include <vector>
 
+#include "linalg/blas_threads.hpp"
 #include "linalg/eigen.hpp"
 #include "linalg/inertia.hpp"
 #include "linalg/random.hpp"
 #include "linalg/svd.hpp"
 #include "testing/dense_references.hpp"
 #include "testing/tolerances.hpp"
+
+// OpenBLAS's own control, to give it a thread count the scopes must change and then restore.
+extern "C" __attribute__((weak)) void openblas_set_num_threads(int);
 
 namespace locus::linalg {
 namespace {
@@ -58,6 +64,37 @@ TEST(Linalg, SymmetricEigenResidualAndEigenAgreement) {
   MatrixXd bad = MatrixXd::Identity(3, 3);
   bad(1, 1) = NAN;
   EXPECT_FALSE(symmetric_eigen(bad, false).converged);
+}
+
+// Every LAPACK call runs with OpenBLAS held to one thread (blas_threads.hpp), and the count the
+// process had is restored afterwards, also when scopes nest or open on several threads at once.
+TEST(Linalg, LapackRunsOnOneBlasThreadAndRestoresTheCount) {
+  if (blas_threads() == 0 || !openblas_set_num_threads) GTEST_SKIP() << "LAPACK is not OpenBLAS";
+  const int before = blas_threads();
+  openblas_set_num_threads(3);
+  if (blas_threads() != 3) GTEST_SKIP() << "OpenBLAS refused 3 threads on this machine";
+  {
+    const SerialBlas outer;
+    EXPECT_EQ(blas_threads(), 1);
+    { const SerialBlas inner; }
+    EXPECT_EQ(blas_threads(), 1);  // an inner scope's end does not restore
+  }
+  EXPECT_EQ(blas_threads(), 3);
+  std::vector<std::thread> threads;
+  std::vector<int> seen(8, 0);
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&seen, t] {
+      const SerialBlas scope;
+      seen[std::size_t(t)] = blas_threads();
+    });
+  for (std::thread& t : threads) t.join();
+  for (int s : seen) EXPECT_EQ(s, 1);
+  EXPECT_EQ(blas_threads(), 3);
+  const MatrixXd g = gaussian_matrix(50, 50, 2);
+  EXPECT_TRUE(symmetric_eigen(g + g.transpose(), false).converged);
+  EXPECT_TRUE(svd(g, SvdVectors::full).converged);
+  EXPECT_EQ(blas_threads(), 3);
+  openblas_set_num_threads(before);
 }
 
 // The small-matrix solver (Eigen's QR iteration, no BLAS) meets the same backward-stability
