@@ -45,6 +45,9 @@ tried, --torch-processes processes each:
     2-thread OpenBLAS is often the fastest PyTorch there is;
   - OPENBLAS_CORETYPE as set in the environment and, when it is set, unset (OpenBLAS then picks
     the kernels for the CPU it finds, which can be faster: Haswell kernels on an AVX-512 CPU).
+With --openblas-coretype NAME only that core type runs, for PyTorch and the dgemm ceiling alike:
+`--openblas-coretype Haswell` holds OpenBLAS to its AVX2 kernels (Debian's PyTorch runs its own
+kernels with AVX2 at most), so an x86-64-v3 build of locus meets PyTorch as on an AVX2-only CPU.
 The table names the winning configuration of each row.
 
 On a shared machine a repetition is repeated while other processes use more than a tenth of a
@@ -376,12 +379,16 @@ def torch_worker(threads, intra_threads, min_time, repetitions, workloads, attem
     return results
 
 
-def torch_configurations(threads):
+def torch_configurations(threads, only_coretype=None):
     """(intra-op threads, OpenBLAS core type or None for OpenBLAS's own) for a `threads`-thread row:
-    every setting a user could choose, see the module docstring."""
+    every setting a user could choose, see the module docstring; only_coretype: that core type
+    alone."""
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     intra = [threads, 1] if threads > 1 else [threads]
-    cores = [coretype, None] if coretype else [None]
+    if only_coretype:
+        cores = [only_coretype]
+    else:
+        cores = [coretype, None] if coretype else [None]
     return [(i, c) for i in intra for c in cores]
 
 
@@ -545,6 +552,10 @@ def main():
     parser.add_argument("--max-wait", type=float, default=120.0,
                         help="seconds to wait for a quiet machine before each attempt "
                              "(default: %(default)s)")
+    parser.add_argument("--openblas-coretype", metavar="NAME",
+                        help="run PyTorch and the dgemm ceiling with this OPENBLAS_CORETYPE only "
+                             "(Haswell: AVX2 kernels, to compare an x86-64-v3 build of locus as "
+                             "on an AVX2-only CPU)")
     parser.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--torch-intra-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -559,6 +570,8 @@ def main():
                                args.max_attempts, args.max_wait), sys.stdout)
         return
 
+    if args.openblas_coretype:
+        os.environ["OPENBLAS_CORETYPE"] = args.openblas_coretype
     threads = [int(t) for t in args.threads.split(",")]
     inverse = {v: k for k, v in LOCUS_TO_WORKLOAD.items()}
     locus_filter = "(" + "|".join(inverse[w] for w in args.workloads) + ")/.*/nthreads:(" + \
@@ -572,7 +585,7 @@ def main():
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if args.dgemm_bench != "none":
         dgemm_json = run_benchmark_binary(args.dgemm_bench, args)
-        if coretype:
+        if coretype and not args.openblas_coretype:
             env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
             dgemm_own_json = run_benchmark_binary(args.dgemm_bench, args, env=env)
 
@@ -580,7 +593,7 @@ def main():
     # docstring), so each row keeps its fastest process over every configuration.
     torch = {}
     for t in threads:
-        for intra, core in torch_configurations(t):
+        for intra, core in torch_configurations(t, args.openblas_coretype):
             for _ in range(args.torch_processes):
                 for r in run_torch(t, args, intra, core):
                     r["configuration"] = (f"intra-op threads {intra}, OpenBLAS " +
