@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "locus/io/memory.hpp"
+#include "parallel.hpp"
 
 namespace locus::detail {
 
@@ -98,12 +99,11 @@ void fill_rows(const Mlp& m, const Pass& p, const MatrixXd& x, const std::vector
   for (int k = 0; k < m.n_layers(); ++k) {
     const LayerSlice& s = m.layer(k);
     const MatrixXd& a = k ? p.act[k] : x;
-#pragma omp parallel for schedule(static) if (double(d) * double(s.out * s.in) > k_parallel_work)
-    for (Index o = 0; o < s.out; ++o) {
+    parallel_for(s.out, double(d) * double(s.out * s.in) > k_parallel_work, [&](Index o) {
       for (Index q = 0; q < s.in; ++q)
         column(s.weight_offset + o * s.in + q) = dz[k].col(o).cwiseProduct(a.col(q));
       if (s.bias_offset >= 0) column(s.bias_offset + o) = dz[k].col(o);
-    }
+    });
   }
 }
 
@@ -125,15 +125,14 @@ void add_second_order(const Mlp& m, const VectorXd& theta, const Pass& p, const 
   sc.ga.noalias() = dz1 * ConstMap(theta.data() + s1.weight_offset, s1.in, s1.out).transpose();
   sc.w = p.d2[1].cwiseProduct(sc.ga);  // sigma''(z_io) ga_io
   const bool parallel = double(d) * double(s0.out) * double(q_count * q_count) > k_parallel_work;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (Index o = 0; o < s0.out; ++o) {
+  parallel_for(s0.out, parallel, [&](Index o) {
     thread_local MatrixXd weighted, block;  // each thread's own (d x q), reused across calls
     weighted = xt.array().colwise() * sc.w.col(o).array();
     block.noalias() = xt.transpose() * weighted;
     for (Index q = 0; q < q_count; ++q)
       for (Index r = 0; r < q_count; ++r)
         if (index0(o, q) >= index0(o, r)) h(index0(o, q), index0(o, r)) += block(q, r);
-  }
+  });
   // Rows of W_1[j, o] (after every layer-0 parameter): columns W_0[o, q].
   MatrixXd n_j;  // q x h, small
   for (Index j = 0; j < s1.out; ++j) {
@@ -205,20 +204,22 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
   constexpr Index tile = 256;
   for (Index c0 = 0; c0 < n; c0 += tile) {
     const Index cw = std::min(tile, n - c0), tiles = (n - c0 + tile - 1) / tile;
-#pragma omp parallel for schedule( \
-    dynamic, 1) if (tiles > 1 && double(rows) * double(cw) * double(n - c0) > k_parallel_work)
-    for (Index t = 0; t < tiles; ++t) {
-      const Index r0 = c0 + t * tile, rw = std::min(tile, n - r0);
-      if (t == 0) {  // the diagonal tile: its lower triangle only (a syrk)
-        h.block(c0, c0, cw, cw).setZero();
-        h.block(c0, c0, cw, cw)
-            .selfadjointView<Eigen::Lower>()
-            .rankUpdate(b.middleCols(c0, cw).transpose(), gn_scale);
-      } else {
-        h.block(r0, c0, rw, cw).noalias() =
-            gn_scale * (b.middleCols(r0, rw).transpose() * b.middleCols(c0, cw));
-      }
-    }
+    const bool parallel = double(rows) * double(cw) * double(n - c0) > k_parallel_work;
+    parallel_for(
+        tiles, parallel,
+        [&](Index t) {
+          const Index r0 = c0 + t * tile, rw = std::min(tile, n - r0);
+          if (t == 0) {  // the diagonal tile: its lower triangle only (a syrk)
+            h.block(c0, c0, cw, cw).setZero();
+            h.block(c0, c0, cw, cw)
+                .selfadjointView<Eigen::Lower>()
+                .rankUpdate(b.middleCols(c0, cw).transpose(), gn_scale);
+          } else {
+            h.block(r0, c0, rw, cw).noalias() =
+                gn_scale * (b.middleCols(r0, rw).transpose() * b.middleCols(c0, cw));
+          }
+        },
+        Schedule::dynamic);
     report_progress(progress, {.stage = stage, .done = c0 + cw, .total = n});
   }
   if (m.n_layers() == 2) {
@@ -287,38 +288,40 @@ MatrixXd assemble_residual_gram(const Objective& objective, const VectorXd& thet
   for (Index t = 0; t < n_tiles; ++t)
     for (Index u = 0; u <= t; ++u) tiles.emplace_back(t, u);
   const double work = double(rows) * double(rows) * (width_sum + double(m.input_dim()));
-#pragma omp parallel for schedule(dynamic, 1) if (tiles.size() > 1 && work > k_parallel_work)
-  for (size_t t = 0; t < tiles.size(); ++t) {
-    thread_local MatrixXd q, pk;
-    const Index r0 = tiles[t].first * tile, c0 = tiles[t].second * tile;
-    const Index rw = std::min(tile, rows - r0), cw = std::min(tile, rows - c0);
-    const Index p0 = r0 / l, pr = (r0 + rw - 1) / l - p0 + 1;  // points of the rows
-    const Index p1 = c0 / l, pc = (c0 + cw - 1) / l - p1 + 1;  // points of the columns
-    auto block = g.block(r0, c0, rw, cw);
-    block.setZero();
-    for (int k = 0; k < K; ++k) {
-      const LayerSlice& s = m.layer(k);
-      const MatrixXd& a = k ? sc.pass.act[k] : data.x;
-      if (r0 == c0) {  // a diagonal tile: lower triangles only (syrk; the upper is mirrored)
-        q.setZero(rw, rw);
-        q.selfadjointView<Eigen::Lower>().rankUpdate(dk[k].middleRows(r0, rw));
-        pk.setZero(pr, pr);
-        pk.selfadjointView<Eigen::Lower>().rankUpdate(a.middleRows(p0, pr));
-      } else {
-        q.noalias() = dk[k].middleRows(r0, rw) * dk[k].middleRows(c0, cw).transpose();
-        pk.noalias() = a.middleRows(p0, pr) * a.middleRows(p1, pc).transpose();
-      }
-      if (s.bias_offset >= 0) pk.array() += 1.0;
-      if (l == 1) {  // rows are points
-        block += q.cwiseProduct(pk);
-        continue;
-      }
-      for (Index c = 0; c < cw; ++c) {
-        const auto pcol = pk.col((c0 + c) / l - p1);
-        for (Index r = 0; r < rw; ++r) block(r, c) += q(r, c) * pcol((r0 + r) / l - p0);
-      }
-    }
-  }
+  parallel_for(
+      Index(tiles.size()), work > k_parallel_work,
+      [&](Index t) {
+        thread_local MatrixXd q, pk;
+        const Index r0 = tiles[t].first * tile, c0 = tiles[t].second * tile;
+        const Index rw = std::min(tile, rows - r0), cw = std::min(tile, rows - c0);
+        const Index p0 = r0 / l, pr = (r0 + rw - 1) / l - p0 + 1;  // points of the rows
+        const Index p1 = c0 / l, pc = (c0 + cw - 1) / l - p1 + 1;  // points of the columns
+        auto block = g.block(r0, c0, rw, cw);
+        block.setZero();
+        for (int k = 0; k < K; ++k) {
+          const LayerSlice& s = m.layer(k);
+          const MatrixXd& a = k ? sc.pass.act[k] : data.x;
+          if (r0 == c0) {  // a diagonal tile: lower triangles only (syrk; the upper is mirrored)
+            q.setZero(rw, rw);
+            q.selfadjointView<Eigen::Lower>().rankUpdate(dk[k].middleRows(r0, rw));
+            pk.setZero(pr, pr);
+            pk.selfadjointView<Eigen::Lower>().rankUpdate(a.middleRows(p0, pr));
+          } else {
+            q.noalias() = dk[k].middleRows(r0, rw) * dk[k].middleRows(c0, cw).transpose();
+            pk.noalias() = a.middleRows(p0, pr) * a.middleRows(p1, pc).transpose();
+          }
+          if (s.bias_offset >= 0) pk.array() += 1.0;
+          if (l == 1) {  // rows are points
+            block += q.cwiseProduct(pk);
+            continue;
+          }
+          for (Index c = 0; c < cw; ++c) {
+            const auto pcol = pk.col((c0 + c) / l - p1);
+            for (Index r = 0; r < rw; ++r) block(r, c) += q(r, c) * pcol((r0 + r) / l - p0);
+          }
+        }
+      },
+      Schedule::dynamic);
   g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
   for (MatrixXd& dm : dk)
     if (dm.size() > k_keep_doubles) dm.resize(0, 0);  // as B in assemble_hessian

@@ -14,6 +14,7 @@
 #include "dense_hessian.hpp"
 #include "gemm.hpp"
 #include "locus/io/memory.hpp"
+#include "parallel.hpp"
 
 namespace locus {
 
@@ -104,12 +105,11 @@ double* chunk_destination(size_t c, double* total, std::vector<VectorXd>& parts)
 void add_partials(size_t n_chunks, double* total, Index n, const std::vector<VectorXd>& parts) {
   constexpr Index block = Index{1} << 15;
   const Index n_blocks = (n + block - 1) / block;
-#pragma omp parallel for schedule(static) if (n_blocks > 1 && n_chunks > 1 && !omp_in_parallel())
-  for (Index b = 0; b < n_blocks; ++b) {
+  detail::parallel_for(n_blocks, n_chunks > 1, [&](Index b) {
     const Index begin = b * block, size = std::min(block, n - begin);
     Eigen::Map<VectorXd> t(total + begin, size);
     for (size_t c = 0; c + 1 < n_chunks; ++c) t += parts[c].segment(begin, size);
-  }
+  });
 }
 
 // dst = a b^T, or dst += a b^T with accumulate, for a (rows x k) and b (cols x k): a layer's
@@ -133,59 +133,148 @@ void times_transpose(const MatrixXd& a, const B& b, MatrixXd& dst, bool accumula
   }
 }
 
-// R{dz_{k-1}} = (R{dz_k} W_k + dz_k V_k) .* sigma' + ga .* sigma'' .* R{z_{k-1}} for a layer k of
-// Out <= 4 outputs (wt = W_k^T, vt = V_k^T, in x Out), column by column: the products with
-// W_k and V_k are Out scaled columns each, formed in registers, so neither R{ga} nor its
-// product with sigma' passes through memory (three passes over the hidden layer fewer than
-// times_transpose twice and an element-wise product: 5% of a [10,64,1] HVP).
+// Eight doubles as one value (a GCC/Clang vector extension: one AVX-512 register, two AVX2
+// ones, four SSE2 ones); arithmetic is lane by lane, so the narrow-layer passes below sum in an
+// order fixed by the row count alone. Rows past the last whole block of 8 go through the same
+// formulas one lane at a time (`lane`).
+using V8 = double __attribute__((vector_size(64)));
+[[gnu::always_inline]] inline V8 load8(const double* p) {
+  V8 x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+[[gnu::always_inline]] inline void store8(double* p, V8 x) { std::memcpy(p, &x, sizeof x); }
+// The lanes of x added in one fixed tree.
+[[gnu::always_inline]] inline double lane_sum(V8 x) {
+  return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
+}
+
+// R-forward from the last hidden layer into a narrow output layer (Out <= 4 outputs, wt = W^T
+// and vt = V^T of that layer, in x Out), in one pass over the hidden layer's columns j, with
+// rz = act_prev V_prev^T (the hidden layer's R{z} before its bias vb, which may be null):
+//   R{act}[:, j] = sigma'[:, j] .* (rz[:, j] + vb[j])
+//   R{out_z}[:, t] = sum_j act[:, j] V[t, j] + R{act}[:, j] W[t, j]   (+ out_bias[t] unless null)
+// Neither R{z} + vb nor R{act} is stored: r_backward_columns forms both again by the same
+// operations (the same bits). The products with the hidden layer are Out scaled columns each,
+// accumulated in a column of R{out_z} that stays in L1: five passes over the hidden layer fewer
+// than a bias pass, a product pass and two GEMVs.
 template <int Out>
-void r_backward_columns(const MatrixXd& rdz, const MatrixXd& dz, const ConstMap& wt,
-                        const ConstMap& vt, const MatrixXd& d1, const MatrixXd& ga,
-                        const MatrixXd& d2, const MatrixXd& rz, MatrixXd& dst) {
-  const Index rows = rdz.rows(), in = wt.rows();
-  dst.resize(rows, in);
+void r_forward_columns(const MatrixXd& rz, const double* bias, const MatrixXd& d1,
+                       const MatrixXd& act, const ConstMap& wt, const ConstMap& vt,
+                       const double* out_bias, MatrixXd& dst) {
+  const Index rows = rz.rows(), in = rz.cols(), whole = rows / 8 * 8;
+  dst.setZero(rows, Out);
+  double* o[Out];
+  for (int t = 0; t < Out; ++t) o[t] = dst.col(t).data();
   for (Index j = 0; j < in; ++j) {
+    const double *z = rz.col(j).data(), *a = act.col(j).data(), *s1 = d1.col(j).data();
+    const double b = bias ? bias[j] : 0.0;
     double w[Out], v[Out];
-    const double *r[Out], *z[Out];
-    for (int t = 0; t < Out; ++t) {
-      w[t] = wt(j, t), v[t] = vt(j, t);
-      r[t] = rdz.col(t).data(), z[t] = dz.col(t).data();
+    for (int t = 0; t < Out; ++t) w[t] = wt(j, t), v[t] = vt(j, t);
+    for (Index i = 0; i < whole; i += 8) {
+      V8 zi = load8(z + i);
+      if (bias) zi += b;
+      const V8 ri = load8(s1 + i) * zi, ai = load8(a + i);
+      for (int t = 0; t < Out; ++t) store8(o[t] + i, load8(o[t] + i) + ai * v[t] + ri * w[t]);
     }
-    const double *a = d1.col(j).data(), *g = ga.col(j).data(), *b = d2.col(j).data(),
-                 *q = rz.col(j).data();
-    double* __restrict out = dst.col(j).data();
-    for (Index i = 0; i < rows; ++i) {
-      double s = r[0][i] * w[0] + z[0][i] * v[0];
-      for (int t = 1; t < Out; ++t) s += r[t][i] * w[t] + z[t][i] * v[t];
-      out[i] = s * a[i] + g[i] * b[i] * q[i];
+    for (Index i = whole; i < rows; ++i) {
+      const double zi = bias ? z[i] + b : z[i], ri = s1[i] * zi;
+      for (int t = 0; t < Out; ++t) o[t][i] += a[i] * v[t] + ri * w[t];
     }
   }
+  if (out_bias)
+    for (int t = 0; t < Out; ++t) dst.col(t).array() += out_bias[t];
 }
-// The same for any layer: false (nothing done) when it has more than 4 outputs.
+
+// R-backward through a narrow output layer k >= 1 (Out <= 4 outputs, wt = W_k^T, vt = V_k^T,
+// in x Out) into the last hidden layer, in one pass over its columns j, with R{z} = rz[:, j] +
+// vb[j] and R{act} = sigma' .* R{z} formed as r_forward_columns forms them:
+//   R{dz_{k-1}}[:, j] = (sum_t R{dz_k}[:, t] W[t, j] + dz_k[:, t] V[t, j]) .* sigma'[:, j]
+//                       + ga[:, j] .* sigma''[:, j] .* R{z}[:, j]
+//   (H v)_W[t, j] = act[:, j] . R{dz_k}[:, t] + R{act}[:, j] . dz_k[:, t]   into hw (in x Out)
+//   (H v)_b_{k-1}[j] = sum_i R{dz_{k-1}}[i, j]                             into hb unless null
+// with ga = dL/dact = dz_k W_k; for Out = 1 it is the product dz_k[i] W[0, j] formed here (the
+// same single multiplication as the backward pass's, so the same bits), not read from memory.
+// R{ga} and its product with sigma' stay in registers, and the sums ride on the same pass.
+template <int Out>
+void r_backward_columns(const MatrixXd& rdz, const MatrixXd& dz, const ConstMap& wt,
+                        const ConstMap& vt, const MatrixXd& act, const MatrixXd& d1,
+                        const MatrixXd& ga, const MatrixXd& d2, const MatrixXd& rz,
+                        const double* bias, MatrixXd& dst, double* hw, double* hb) {
+  const Index rows = rdz.rows(), in = wt.rows(), whole = rows / 8 * 8;
+  dst.resize(rows, in);
+  const double *r[Out], *z[Out];
+  for (int t = 0; t < Out; ++t) r[t] = rdz.col(t).data(), z[t] = dz.col(t).data();
+  for (Index j = 0; j < in; ++j) {
+    double w[Out], v[Out];
+    for (int t = 0; t < Out; ++t) w[t] = wt(j, t), v[t] = vt(j, t);
+    const double *x = act.col(j).data(), *a = d1.col(j).data(),
+                 *g = Out == 1 ? nullptr : ga.col(j).data(), *b = d2.col(j).data(),
+                 *q = rz.col(j).data();
+    const double vb = bias ? bias[j] : 0.0;
+    double* out = dst.col(j).data();
+    V8 hb_j = {}, hw_t[Out] = {};
+    for (Index i = 0; i < whole; i += 8) {
+      V8 s = load8(r[0] + i) * w[0] + load8(z[0] + i) * v[0];
+      for (int t = 1; t < Out; ++t) s += load8(r[t] + i) * w[t] + load8(z[t] + i) * v[t];
+      const V8 gi = Out == 1 ? load8(z[0] + i) * w[0] : load8(g + i);
+      V8 qi = load8(q + i);
+      if (bias) qi += vb;
+      const V8 ai = load8(a + i), rxi = ai * qi;
+      const V8 o = s * ai + gi * load8(b + i) * qi;
+      store8(out + i, o);
+      hb_j += o;
+      const V8 xi = load8(x + i);
+      for (int t = 0; t < Out; ++t) hw_t[t] += xi * load8(r[t] + i) + rxi * load8(z[t] + i);
+    }
+    for (Index i = whole; i < rows; ++i) {
+      double s = r[0][i] * w[0] + z[0][i] * v[0];
+      for (int t = 1; t < Out; ++t) s += r[t][i] * w[t] + z[t][i] * v[t];
+      const double gi = Out == 1 ? z[0][i] * w[0] : g[i];
+      const double qi = bias ? q[i] + vb : q[i], rxi = a[i] * qi;
+      const double o = s * a[i] + gi * b[i] * qi;
+      out[i] = o;
+      hb_j[i - whole] += o;
+      for (int t = 0; t < Out; ++t) hw_t[t][i - whole] += x[i] * r[t][i] + rxi * z[t][i];
+    }
+    for (int t = 0; t < Out; ++t) hw[j + t * in] = lane_sum(hw_t[t]);
+    if (hb) hb[j] = lane_sum(hb_j);
+  }
+}
+
+// The narrow-layer passes above for the layer's output count; false (nothing done) for a layer
+// of more than 4 outputs.
+constexpr int k_narrow = 4;
+bool r_forward_narrow(const MatrixXd& rz, const double* bias, const MatrixXd& d1,
+                      const MatrixXd& act, const ConstMap& wt, const ConstMap& vt,
+                      const double* out_bias, MatrixXd& dst) {
+  static constexpr decltype(&r_forward_columns<1>) by_outputs[] = {
+      r_forward_columns<1>, r_forward_columns<2>, r_forward_columns<3>, r_forward_columns<4>};
+  if (wt.cols() > k_narrow) return false;
+  by_outputs[wt.cols() - 1](rz, bias, d1, act, wt, vt, out_bias, dst);
+  return true;
+}
 bool r_backward_narrow(const MatrixXd& rdz, const MatrixXd& dz, const ConstMap& wt,
-                       const ConstMap& vt, const MatrixXd& d1, const MatrixXd& ga,
-                       const MatrixXd& d2, const MatrixXd& rz, MatrixXd& dst) {
+                       const ConstMap& vt, const MatrixXd& act, const MatrixXd& d1,
+                       const MatrixXd& ga, const MatrixXd& d2, const MatrixXd& rz,
+                       const double* bias, MatrixXd& dst, double* hw, double* hb) {
   static constexpr decltype(&r_backward_columns<1>) by_outputs[] = {
       r_backward_columns<1>, r_backward_columns<2>, r_backward_columns<3>, r_backward_columns<4>};
-  if (wt.cols() > 4) return false;
-  by_outputs[wt.cols() - 1](rdz, dz, wt, vt, d1, ga, d2, rz, dst);
+  if (wt.cols() > k_narrow) return false;
+  by_outputs[wt.cols() - 1](rdz, dz, wt, vt, act, d1, ga, d2, rz, bias, dst, hw, hb);
   return true;
 }
 
 // Runs body(c) for every chunk c, each chunk on one thread. One chunk (d <= 64 points on a narrow
-// network, see make_chunks) runs inline on the calling thread: no parallel region, whose fork and
-// join cost several microseconds, a tenth of a small net's whole HVP. Otherwise the chunks spread
-// over the OpenMP threads in any order (within an enclosing parallel region, e.g. the dense
-// Hessian's columns, on the calling thread alone); callers then sum the chunks' results in chunk
-// order, so results are the same bits either way and for any thread count.
+// network, see make_chunks), one thread, or a call from inside an enclosing parallel region (e.g.
+// the dense Hessian's columns) runs the chunks inline on the calling thread: no parallel region,
+// whose fork and join cost several microseconds, a tenth of a small net's whole HVP. Otherwise the
+// chunks spread over the OpenMP threads in any order; callers then sum the chunks' results in
+// chunk order, so results are the same bits either way and for any thread count.
 template <class Body>
 void for_each_chunk(size_t n_chunks, const Body& body) {
-  if (n_chunks == 1) {
-    body(size_t{0});
-    return;
-  }
-#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel())
-  for (size_t c = 0; c < n_chunks; ++c) body(c);
+  detail::parallel_for(
+      Index(n_chunks), true, [&](Index c) { body(size_t(c)); }, detail::Schedule::dynamic);
 }
 
 // Everything a forward and backward pass leaves behind on one chunk: enough to form the
@@ -335,10 +424,13 @@ class Engine {
       }
       if (k > 0) {
         ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
-        times_transpose(dz[k], wt, ga[k], false);
         // dz[0] feeds only layer 0's weight gradient: the R-passes read dz[k] for k >= 1 alone
-        // (one pass over the first hidden layer fewer for an HVP from scratch).
-        if (g || k > 1) dz[k - 1] = ga[k].cwiseProduct(st.d1[k]);
+        // (one pass over the first hidden layer fewer for an HVP from scratch), and ga[1] too
+        // when it is the output layer with one output (r_backward_columns<1> forms it).
+        const bool need_dz = g || k > 1;
+        if (!need_dz && k == K - 1 && s.out == 1) continue;
+        times_transpose(dz[k], wt, ga[k], false);
+        if (need_dz) dz[k - 1] = ga[k].cwiseProduct(st.d1[k]);
       }
     }
   }
@@ -388,6 +480,17 @@ class Engine {
         detail::gemm(ract[k], detail::Op::none,
                      ConstMap(theta.data() + s.weight_offset, s.in, s.out), detail::Op::none, z,
                      true);
+      if (k + 2 == K) {  // the next layer is the output layer: if narrow, both in one pass
+        const LayerSlice& o = model_.layer(K - 1);
+        rz[K - 1].resize(st.chunk.size, o.out);
+        // (rz[k] then stays without its bias, and ract[k + 1] unset: r_backward_narrow forms
+        // both.)
+        if (r_forward_narrow(z, s.bias_offset >= 0 ? v + s.bias_offset : nullptr, st.d1[K - 1],
+                             st.act[K - 1], ConstMap(theta.data() + o.weight_offset, o.in, o.out),
+                             ConstMap(v + o.weight_offset, o.in, o.out),
+                             o.bias_offset >= 0 ? v + o.bias_offset : nullptr, rz[K - 1]))
+          break;
+      }
       if (s.bias_offset >= 0)
         z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(v + s.bias_offset, s.out);
       if (k + 1 < K) ract[k + 1] = st.d1[k + 1].cwiseProduct(z);
@@ -420,19 +523,28 @@ class Engine {
     }
     // R-backward.
     rdz[K - 1] = sc * rg;
+    bool bias_done = false;  // this layer's bias part came with the narrow layer after it
     for (int k = K - 1; k >= 0; --k) {
       const LayerSlice& s = model_.layer(k);
-      Eigen::Map<MatrixXd> hw(hv + s.weight_offset, s.in, s.out);
-      detail::gemm(input(st, k), detail::Op::transpose, rdz[k], detail::Op::none, hw, false);
-      if (k > 0) detail::gemm(ract[k], detail::Op::transpose, st.dz[k], detail::Op::none, hw, true);
-      if (s.bias_offset >= 0)
+      if (s.bias_offset >= 0 && !bias_done)
         Eigen::Map<Eigen::RowVectorXd>(hv + s.bias_offset, s.out) = rdz[k].colwise().sum();
-      if (k > 0) {
-        ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
-        ConstMap vt(v + s.weight_offset, s.in, s.out);
-        if (r_backward_narrow(rdz[k], st.dz[k], wt, vt, st.d1[k], st.ga[k], st.d2[k], rz[k - 1],
-                              rdz[k - 1]))
+      bias_done = false;
+      Eigen::Map<MatrixXd> hw(hv + s.weight_offset, s.in, s.out);
+      ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
+      ConstMap vt(v + s.weight_offset, s.in, s.out);
+      if (k > 0 && k == K - 1) {  // the output layer, if narrow (see r_forward)
+        const LayerSlice& prev = model_.layer(k - 1);
+        double* hb = prev.bias_offset >= 0 ? hv + prev.bias_offset : nullptr;
+        const double* vb = prev.bias_offset >= 0 ? v + prev.bias_offset : nullptr;
+        if (r_backward_narrow(rdz[k], st.dz[k], wt, vt, st.act[k], st.d1[k], st.ga[k], st.d2[k],
+                              rz[k - 1], vb, rdz[k - 1], hw.data(), hb)) {
+          bias_done = hb != nullptr;
           continue;
+        }
+      }
+      detail::gemm(input(st, k), detail::Op::transpose, rdz[k], detail::Op::none, hw, false);
+      if (k > 0) {
+        detail::gemm(ract[k], detail::Op::transpose, st.dz[k], detail::Op::none, hw, true);
         times_transpose(rdz[k], wt, rga[k], false);
         times_transpose(st.dz[k], vt, rga[k], true);
         // R{dz_{k-1}} = R{ga} .* sigma' + ga .* sigma'' .* R{z_{k-1}}.

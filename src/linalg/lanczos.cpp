@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "linalg/eigen.hpp"
 #include "linalg/random.hpp"
 #include "locus/io/memory.hpp"
@@ -29,15 +30,14 @@ constexpr Index k_block_rows = 8192;
 // The number of row blocks of 0..n: it depends on n only, never on the number of threads.
 Index row_blocks(Index n) { return (n + k_block_rows - 1) / k_block_rows; }
 
-// f(b, r0, r) for the row blocks [r0, r0 + r) of 0..n, b = 0, 1, ... in parallel.
+// f(b, r0, r) for the row blocks [r0, r0 + r) of 0..n, b = 0, 1, ... in parallel (inline for a
+// single block).
 template <class F>
 void for_row_blocks(Index n, F&& f) {
-  const Index blocks = row_blocks(n);
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (Index b = 0; b < blocks; ++b) {
+  detail::parallel_for(row_blocks(n), true, [&](Index b) {
     const Index r0 = b * k_block_rows;
     f(b, r0, std::min(k_block_rows, n - r0));
-  }
+  });
 }
 
 // The Lanczos state: basis V (n x m), tridiagonal-plus-arrow T (m x m), work vector w, residual
@@ -262,17 +262,10 @@ LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd
     }
     // V(:, 0..p) = V Y_kept, block by block in place (each block's product into a buffer of
     // the thread's own).
-    const Index blocks = row_blocks(n);
-#pragma omp parallel if (blocks > 1)
-    {
-      MatrixXd buffer(std::min(k_block_rows, n), p);
-#pragma omp for schedule(static)
-      for (Index b = 0; b < blocks; ++b) {
-        const Index r0 = b * k_block_rows, r = std::min(k_block_rows, n - r0);
-        buffer.topRows(r).noalias() = s.v.block(r0, 0, r, m) * yk;
-        s.v.block(r0, 0, r, p) = buffer.topRows(r);
-      }
-    }
+    for_row_blocks(n, [&](Index, Index r0, Index r) {
+      const MatrixXd kept = s.v.block(r0, 0, r, m) * yk;  // read before the block is overwritten
+      s.v.block(r0, 0, r, p) = kept;
+    });
     s.v.col(p) = s.f;
     s.t.setZero();
     for (Index r = 0; r < p; ++r) s.t(r, r) = es.values[order[size_t(r)]];

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "dense.hpp"
 #include "monitor.hpp"
 
@@ -203,20 +204,18 @@ int precondition_solve(realtype /*t*/, N_Vector /*y*/, N_Vector /*fy*/, N_Vector
     // Threads only pay off for large J (a parallel region costs microseconds, far more when the
     // machine is oversubscribed).
     const bool parallel = m * n >= 250000;
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int b = 0; b < k_blocks; ++b) {
+    locus::detail::parallel_for(k_blocks, parallel, [&](Eigen::Index b) {
       const Eigen::Index c0 = std::min(n, b * width), cols = std::min(n, c0 + width) - c0;
       if (cols > 0) parts[b].noalias() = d->jac.middleCols(c0, cols) * rv.segment(c0, cols);
-    }
+    });
     VectorXd jr = parts[0];
     for (int b = 1; b < k_blocks; ++b) jr += parts[b];
     const VectorXd w = detail::cholesky_solve(d->factor, jr);
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int b = 0; b < k_blocks; ++b) {
+    locus::detail::parallel_for(k_blocks, parallel, [&](Eigen::Index b) {
       const Eigen::Index c0 = std::min(n, b * width), cols = std::min(n, c0 + width) - c0;
       if (cols > 0)
         zv.segment(c0, cols) = rv.segment(c0, cols) - d->jac.middleCols(c0, cols).transpose() * w;
-    }
+    });
   } else {
     zv = detail::cholesky_solve(d->factor, rv);
   }

@@ -84,6 +84,46 @@ TEST(ObjectiveChunks, HvpMatchesCentralDifferencesOfTheGradient) {
   }
 }
 
+// A narrow output layer (1 to 4 outputs) takes fused R-passes (r_forward_columns and
+// r_backward_columns in objective.cpp; 5 outputs take the general passes): H v must still match
+// central differences of the gradient (tolerance as above), with and without biases, on one chunk
+// whose row count is not a multiple of 8 (77 rows: whole blocks of 8 and a tail) and on five
+// chunks; from scratch, right after a gradient and through HessianOperator it must be the same
+// bits, and for the one-hidden-layer net it must match the dense Hessian (assembled by separate
+// GEMM code, dense_hessian.cpp) times v to round-off (1e-12 relative: sums of ~d n products).
+TEST(ObjectiveChunks, NarrowOutputLayersGiveTheHessianProduct) {
+  for (Index outputs = 1; outputs <= 5; ++outputs)
+    for (bool bias : {true, false})
+      for (int depth : {1, 2}) {
+        std::vector<Index> widths = {5, 12};
+        if (depth == 2) widths.push_back(7);
+        widths.push_back(outputs);
+        MlpSpec spec{.widths = widths, .activation = Activation::softplus};
+        if (!bias) spec.bias.assign(widths.size() - 1, false);
+        const Mlp model(spec);
+        const VectorXd theta = model.init_parameters({.scheme = InitScheme::normal, .seed = 21});
+        const VectorXd v = model.init_parameters({.scheme = InitScheme::normal, .seed = 22});
+        const double h = std::cbrt(std::numeric_limits<double>::epsilon()) / v.norm();
+        for (Index d : {77, 300}) {
+          SCOPED_TRACE(model.describe() + (bias ? " with" : " without") +
+                       " biases, d = " + std::to_string(d));
+          const Dataset data = testing::random_data(d, 5, outputs, 23);
+          const Objective fresh(model, data);
+          const VectorXd hv = fresh.hvp(theta, v);
+          const VectorXd fd =
+              (fresh.gradient(theta + h * v) - fresh.gradient(theta - h * v)) / (2.0 * h);
+          EXPECT_LE(testing::max_scaled_error(hv, fd), 1e-7);
+          if (depth == 1) {
+            EXPECT_LE(testing::max_scaled_error(hv, fresh.hessian(theta) * v), 1e-12);
+          }
+          const Objective obj(model, data);
+          obj.loss_gradient(theta);
+          EXPECT_TRUE(same_bits(obj.hvp(theta, v), hv));
+          EXPECT_TRUE(same_bits(obj.hessian_operator(theta).apply(v), hv));
+        }
+      }
+}
+
 // loss_gradient(theta) keeps its passes for an hvp at the same theta (objective.hpp). The cached
 // product must be the same bits as one from scratch, and a cache left by another theta (one bit
 // apart), by a mini-batch gradient or by another thread must never serve. References come from
