@@ -273,8 +273,7 @@ bool r_backward_narrow(const MatrixXd& rdz, const MatrixXd& dz, const ConstMap& 
 // chunk order, so results are the same bits either way and for any thread count.
 template <class Body>
 void for_each_chunk(size_t n_chunks, const Body& body) {
-  detail::parallel_for(
-      Index(n_chunks), true, [&](Index c) { body(size_t(c)); }, detail::Schedule::dynamic);
+  detail::for_each_index(Index(n_chunks), [&](Index c) { body(size_t(c)); });
 }
 
 // Everything a forward and backward pass leaves behind on one chunk: enough to form the

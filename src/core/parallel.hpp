@@ -26,6 +26,40 @@
 
 namespace locus::detail {
 
+// f(i) for i = 0..n-1 on the calling thread and threads - 1 workers of locus's own pool, each
+// index taken by whichever thread is free (a shared counter); returns when all n are done.
+// For the chunk loop of a loss, gradient or HVP (src/core/objective.cpp), whose parallel region
+// is paid on every call: libgomp's fork and join cost 3-4 us per region on a 2-core KVM guest
+// (futex syscalls at both barriers), an eighth of a small net's HVP. The pool's workers spin
+// for up to 50 us after a job, so back-to-back calls reach them through one cache line, then
+// sleep on a futex (the next job wakes them with one syscall). The caller never waits for a
+// worker that has not taken an index: when the workers are descheduled (a busy machine) the
+// caller runs the indices itself.
+// Returns false, having run nothing, when the pool is busy with another caller's job; the
+// caller then runs the loop some other way.
+// An exception thrown by f is rethrown on the calling thread once every started index is done.
+// Cost: one atomic operation per index, plus a futex wake when the workers sleep.
+bool run_on_pool(Eigen::Index n, int threads, void (*f)(const void* context, Eigen::Index),
+                 const void* context);
+// Whether the calling thread is running an index of a pool job.
+bool in_pool_job();
+
+// The same through a callable, falling back to an OpenMP loop (dynamic schedule) when the pool
+// is busy with another caller's job, and to a plain loop for one index, on one thread, or
+// inside an OpenMP parallel region or a pool job.
+template <class F>
+void for_each_index(Eigen::Index n, const F& f) {
+  const int threads = omp_get_max_threads();
+  if (n < 2 || threads < 2 || omp_in_parallel() || in_pool_job()) {
+    for (Eigen::Index i = 0; i < n; ++i) f(i);
+    return;
+  }
+  auto call = [](const void* context, Eigen::Index i) { (*static_cast<const F*>(context))(i); };
+  if (run_on_pool(n, threads, call, &f)) return;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (Eigen::Index i = 0; i < n; ++i) f(i);
+}
+
 enum class Schedule { static_blocks, dynamic };
 
 template <class F>
