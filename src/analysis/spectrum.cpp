@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/dense_hessian.hpp"
+#include "core/parallel.hpp"
 #include "linalg/eigen.hpp"
 #include "linalg/lanczos.hpp"
 #include "linalg/random.hpp"
@@ -101,12 +102,11 @@ MatrixXd dense_columns(const SymmetricOperatorRef& op, bool parallel, const std:
   MatrixXd a(n, n);
   for (Index j0 = 0; j0 < n; j0 += block) {
     const Index j1 = std::min(n, j0 + block);
-#pragma omp parallel for schedule(dynamic, 8) if (parallel)
-    for (Index j = j0; j < j1; ++j) {
+    detail::parallel_for(j1 - j0, parallel, [&](Index i) {
       VectorXd e = VectorXd::Zero(n);
-      e[j] = 1.0;
-      op.perform_op(e.data(), a.col(j).data());
-    }
+      e[j0 + i] = 1.0;
+      op.perform_op(e.data(), a.col(j0 + i).data());
+    });
     report_progress(progress, {.stage = stage, .done = j1, .total = n});
   }
   return 0.5 * (a + a.transpose());

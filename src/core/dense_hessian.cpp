@@ -99,7 +99,7 @@ void fill_rows(const Mlp& m, const Pass& p, const MatrixXd& x, const std::vector
   for (int k = 0; k < m.n_layers(); ++k) {
     const LayerSlice& s = m.layer(k);
     const MatrixXd& a = k ? p.act[k] : x;
-    parallel_for(s.out, double(d) * double(s.out * s.in) > k_parallel_work, [&](Index o) {
+    omp_parallel_for(s.out, double(d) * double(s.out * s.in) > k_parallel_work, [&](Index o) {
       for (Index q = 0; q < s.in; ++q)
         column(s.weight_offset + o * s.in + q) = dz[k].col(o).cwiseProduct(a.col(q));
       if (s.bias_offset >= 0) column(s.bias_offset + o) = dz[k].col(o);
@@ -125,7 +125,7 @@ void add_second_order(const Mlp& m, const VectorXd& theta, const Pass& p, const 
   sc.ga.noalias() = dz1 * ConstMap(theta.data() + s1.weight_offset, s1.in, s1.out).transpose();
   sc.w = p.d2[1].cwiseProduct(sc.ga);  // sigma''(z_io) ga_io
   const bool parallel = double(d) * double(s0.out) * double(q_count * q_count) > k_parallel_work;
-  parallel_for(s0.out, parallel, [&](Index o) {
+  omp_parallel_for(s0.out, parallel, [&](Index o) {
     thread_local MatrixXd weighted, block;  // each thread's own (d x q), reused across calls
     weighted = xt.array().colwise() * sc.w.col(o).array();
     block.noalias() = xt.transpose() * weighted;
@@ -205,7 +205,7 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
   for (Index c0 = 0; c0 < n; c0 += tile) {
     const Index cw = std::min(tile, n - c0), tiles = (n - c0 + tile - 1) / tile;
     const bool parallel = double(rows) * double(cw) * double(n - c0) > k_parallel_work;
-    parallel_for(
+    omp_parallel_for(
         tiles, parallel,
         [&](Index t) {
           const Index r0 = c0 + t * tile, rw = std::min(tile, n - r0);
@@ -288,7 +288,7 @@ MatrixXd assemble_residual_gram(const Objective& objective, const VectorXd& thet
   for (Index t = 0; t < n_tiles; ++t)
     for (Index u = 0; u <= t; ++u) tiles.emplace_back(t, u);
   const double work = double(rows) * double(rows) * (width_sum + double(m.input_dim()));
-  parallel_for(
+  omp_parallel_for(
       Index(tiles.size()), work > k_parallel_work,
       [&](Index t) {
         thread_local MatrixXd q, pk;

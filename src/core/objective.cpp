@@ -846,12 +846,11 @@ MatrixXd Objective::hessian(const VectorXd& theta) const {
   MatrixXd h(n, n);
   // Columns in parallel; each column's HVP runs its chunks serially in the same fixed order, so
   // every column is bitwise what hvp() returns.
-#pragma omp parallel for schedule(dynamic, 8)
-  for (Index j = 0; j < n; ++j) {
+  detail::for_each_index(n, [&](Index j) {
     VectorXd ej = VectorXd::Zero(n);
     ej[j] = 1.0;
     op.perform_op(ej.data(), h.col(j).data());
-  }
+  });
   // The exact Hessian is symmetric; HVP columns agree with rows to round-off only.
   MatrixXd sym = 0.5 * (h + h.transpose());
   return sym;

@@ -1,24 +1,23 @@
 #pragma once
-// Loops over the OpenMP threads that cost nothing when they run serially (private to locus).
+// locus's threaded loops (private to locus): the per-call ones run on one pool of worker
+// threads of locus's own, the dense Hessian's bulk loops on OpenMP's (omp_parallel_for below).
 //
-//   detail::parallel_for(n, parallel, [&](Index i) { ... });           // static schedule
-//   detail::parallel_for(n, parallel, f, detail::Schedule::dynamic);  // dynamic, one at a time
+//   detail::for_each_index(n, [&](Index i) { ... });            // threaded when it can be
+//   detail::parallel_for(n, parallel, [&](Index i) { ... });    // threaded only if `parallel`
 //
-// runs f(0), ..., f(n - 1): on the OpenMP threads when `parallel` holds, n > 1, more than one
-// thread is allowed (set_num_threads) and the caller is not inside a parallel region already;
-// otherwise in index order on the calling thread, as a plain loop.
+// run f(0), ..., f(n - 1), each index once, on the calling thread and the pool's workers
+// (set_num_threads of them in all), each index taken by whichever thread is free; inline, in
+// index order, for a single index, one thread, or inside an OpenMP region or a pool job.
+// Results must not depend on which thread runs an index: callers sum per-index parts in index
+// order, so their results are the same bits for any thread count.
 //
-// Why not `#pragma omp parallel for if (parallel)`: libgomp forms a team of one for a region
-// whose `if` is false, or that has one thread, and releases its barrier with a futex syscall
-// all the same. Measured on a 2-core KVM guest: 1.2 us per such region, a few percent of a small
-// net's gradient or HVP (two per call: the chunk loop on one thread and the partial sums), and
-// more of a small Lanczos step or gradient-flow preconditioner.
-//
-// Static: iteration i runs on the thread given by OpenMP's static partition (contiguous blocks);
-// dynamic: iterations go to whichever thread is free. Results must not depend on which thread
-// runs an iteration (callers sum per-iteration parts in index order).
-// Cost: one parallel region when threaded, nothing otherwise. Failure modes: f must not throw
-// (an exception escaping an OpenMP region terminates the program).
+// Why not OpenMP: libgomp's fork and join cost 3-4 us per region on a 2-core KVM guest (futex
+// syscalls at both barriers), an eighth of a small net's HVP; a region whose `if` is false, or
+// that has one thread, still forms a team of one and pays a futex syscall (1.2 us); and after a
+// region libgomp's workers spin for milliseconds, so a second set of threads would find the
+// cores taken (a gradient flow alternating pool HVPs with OpenMP preconditioner products ran
+// 25% slower), so every loop between HVPs uses the pool too. Failure modes: an exception thrown by f reaches the caller once every started
+// index is done.
 
 #include <omp.h>
 
@@ -60,12 +59,27 @@ void for_each_index(Eigen::Index n, const F& f) {
   for (Eigen::Index i = 0; i < n; ++i) f(i);
 }
 
-enum class Schedule { static_blocks, dynamic };
-
+// f(0), ..., f(n - 1) through for_each_index when `parallel` holds, else in index order on the
+// calling thread.
 template <class F>
-void parallel_for(Eigen::Index n, bool parallel, const F& f,
-                  Schedule schedule = Schedule::static_blocks) {
-  if (!parallel || n < 2 || omp_get_max_threads() < 2 || omp_in_parallel()) {
+void parallel_for(Eigen::Index n, bool parallel, const F& f) {
+  if (!parallel) {
+    for (Eigen::Index i = 0; i < n; ++i) f(i);
+    return;
+  }
+  for_each_index(n, f);
+}
+
+// The same on OpenMP's threads, for the dense Hessian's and Jacobian's bulk loops (milliseconds
+// per region), whose neighbouring indices write neighbouring memory (static: contiguous blocks
+// per thread; single indices on the pool made the threads share cache lines, the Hessian of
+// n = 2401 took 52 -> 77 ms) or vary in cost (dynamic: one index at a time). Inline, without a
+// region (whose futex syscall libgomp pays even when it runs on one thread), when not parallel.
+enum class Schedule { static_blocks, dynamic };
+template <class F>
+void omp_parallel_for(Eigen::Index n, bool parallel, const F& f,
+                      Schedule schedule = Schedule::static_blocks) {
+  if (!parallel || n < 2 || omp_get_max_threads() < 2 || omp_in_parallel() || in_pool_job()) {
     for (Eigen::Index i = 0; i < n; ++i) f(i);
     return;
   }
