@@ -16,8 +16,8 @@
 // that has one thread, still forms a team of one and pays a futex syscall (1.2 us); and after a
 // region libgomp's workers spin for milliseconds, so a second set of threads would find the
 // cores taken (a gradient flow alternating pool HVPs with OpenMP preconditioner products ran
-// 25% slower), so every loop between HVPs uses the pool too. Failure modes: an exception thrown by f reaches the caller once every started
-// index is done.
+// 25% slower), so every loop between HVPs uses the pool too. Failure modes: an exception thrown by
+// f reaches the caller once every started index is done.
 
 #include <omp.h>
 
