@@ -133,20 +133,30 @@ void times_transpose(const MatrixXd& a, const B& b, MatrixXd& dst, bool accumula
   }
 }
 
-// Eight doubles as one value (a GCC/Clang vector extension: one AVX-512 register, two AVX2
-// ones, four SSE2 ones); arithmetic is lane by lane, so the narrow-layer passes below sum in an
-// order fixed by the row count alone. Rows past the last whole block of 8 go through the same
-// formulas one lane at a time (`lane`).
-using V8 = double __attribute__((vector_size(64)));
-[[gnu::always_inline]] inline V8 load8(const double* p) {
-  V8 x;
+// k_lanes doubles as one value (a GCC/Clang vector extension the width of the target's vector
+// registers: 8 with AVX-512, 4 with AVX2, 2 with SSE2; wider than the registers, it went through
+// the stack: a [10,64,1] HVP 89 -> 118 us on AVX2). Arithmetic is lane by lane, so the
+// narrow-layer passes below sum in an order fixed by the row count alone. Rows past the last
+// whole vector go through the same formulas one lane at a time.
+#if defined(__AVX512F__)
+constexpr int k_lanes = 8;
+#elif defined(__AVX__)
+constexpr int k_lanes = 4;
+#else
+constexpr int k_lanes = 2;
+#endif
+using Lanes = double __attribute__((vector_size(8 * k_lanes)));
+[[gnu::always_inline]] inline Lanes load_lanes(const double* p) {
+  Lanes x;
   std::memcpy(&x, p, sizeof x);
   return x;
 }
-[[gnu::always_inline]] inline void store8(double* p, V8 x) { std::memcpy(p, &x, sizeof x); }
-// The lanes of x added in one fixed tree.
-[[gnu::always_inline]] inline double lane_sum(V8 x) {
-  return ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
+[[gnu::always_inline]] inline void store_lanes(double* p, Lanes x) { std::memcpy(p, &x, sizeof x); }
+// The lanes of x added in one fixed tree (halves added lane by lane until one is left).
+[[gnu::always_inline]] inline double lane_sum(Lanes x) {
+  for (int w = k_lanes / 2; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l) x[l] += x[l + w];
+  return x[0];
 }
 
 // R-forward from the last hidden layer into a narrow output layer (Out <= 4 outputs, wt = W^T
@@ -162,7 +172,7 @@ template <int Out>
 void r_forward_columns(const MatrixXd& rz, const double* bias, const MatrixXd& d1,
                        const MatrixXd& act, const ConstMap& wt, const ConstMap& vt,
                        const double* out_bias, MatrixXd& dst) {
-  const Index rows = rz.rows(), in = rz.cols(), whole = rows / 8 * 8;
+  const Index rows = rz.rows(), in = rz.cols(), whole = rows / k_lanes * k_lanes;
   dst.setZero(rows, Out);
   double* o[Out];
   for (int t = 0; t < Out; ++t) o[t] = dst.col(t).data();
@@ -171,11 +181,12 @@ void r_forward_columns(const MatrixXd& rz, const double* bias, const MatrixXd& d
     const double b = bias ? bias[j] : 0.0;
     double w[Out], v[Out];
     for (int t = 0; t < Out; ++t) w[t] = wt(j, t), v[t] = vt(j, t);
-    for (Index i = 0; i < whole; i += 8) {
-      V8 zi = load8(z + i);
+    for (Index i = 0; i < whole; i += k_lanes) {
+      Lanes zi = load_lanes(z + i);
       if (bias) zi += b;
-      const V8 ri = load8(s1 + i) * zi, ai = load8(a + i);
-      for (int t = 0; t < Out; ++t) store8(o[t] + i, load8(o[t] + i) + ai * v[t] + ri * w[t]);
+      const Lanes ri = load_lanes(s1 + i) * zi, ai = load_lanes(a + i);
+      for (int t = 0; t < Out; ++t)
+        store_lanes(o[t] + i, load_lanes(o[t] + i) + ai * v[t] + ri * w[t]);
     }
     for (Index i = whole; i < rows; ++i) {
       const double zi = bias ? z[i] + b : z[i], ri = s1[i] * zi;
@@ -201,7 +212,7 @@ void r_backward_columns(const MatrixXd& rdz, const MatrixXd& dz, const ConstMap&
                         const ConstMap& vt, const MatrixXd& act, const MatrixXd& d1,
                         const MatrixXd& ga, const MatrixXd& d2, const MatrixXd& rz,
                         const double* bias, MatrixXd& dst, double* hw, double* hb) {
-  const Index rows = rdz.rows(), in = wt.rows(), whole = rows / 8 * 8;
+  const Index rows = rdz.rows(), in = wt.rows(), whole = rows / k_lanes * k_lanes;
   dst.resize(rows, in);
   const double *r[Out], *z[Out];
   for (int t = 0; t < Out; ++t) r[t] = rdz.col(t).data(), z[t] = dz.col(t).data();
@@ -213,19 +224,20 @@ void r_backward_columns(const MatrixXd& rdz, const MatrixXd& dz, const ConstMap&
                  *q = rz.col(j).data();
     const double vb = bias ? bias[j] : 0.0;
     double* out = dst.col(j).data();
-    V8 hb_j = {}, hw_t[Out] = {};
-    for (Index i = 0; i < whole; i += 8) {
-      V8 s = load8(r[0] + i) * w[0] + load8(z[0] + i) * v[0];
-      for (int t = 1; t < Out; ++t) s += load8(r[t] + i) * w[t] + load8(z[t] + i) * v[t];
-      const V8 gi = Out == 1 ? load8(z[0] + i) * w[0] : load8(g + i);
-      V8 qi = load8(q + i);
+    Lanes hb_j = {}, hw_t[Out] = {};
+    for (Index i = 0; i < whole; i += k_lanes) {
+      Lanes s = load_lanes(r[0] + i) * w[0] + load_lanes(z[0] + i) * v[0];
+      for (int t = 1; t < Out; ++t) s += load_lanes(r[t] + i) * w[t] + load_lanes(z[t] + i) * v[t];
+      const Lanes gi = Out == 1 ? load_lanes(z[0] + i) * w[0] : load_lanes(g + i);
+      Lanes qi = load_lanes(q + i);
       if (bias) qi += vb;
-      const V8 ai = load8(a + i), rxi = ai * qi;
-      const V8 o = s * ai + gi * load8(b + i) * qi;
-      store8(out + i, o);
+      const Lanes ai = load_lanes(a + i), rxi = ai * qi;
+      const Lanes o = s * ai + gi * load_lanes(b + i) * qi;
+      store_lanes(out + i, o);
       hb_j += o;
-      const V8 xi = load8(x + i);
-      for (int t = 0; t < Out; ++t) hw_t[t] += xi * load8(r[t] + i) + rxi * load8(z[t] + i);
+      const Lanes xi = load_lanes(x + i);
+      for (int t = 0; t < Out; ++t)
+        hw_t[t] += xi * load_lanes(r[t] + i) + rxi * load_lanes(z[t] + i);
     }
     for (Index i = whole; i < rows; ++i) {
       double s = r[0][i] * w[0] + z[0][i] * v[0];
