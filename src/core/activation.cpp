@@ -238,6 +238,56 @@ template <bool NegAbs>
     _mm512_mask_storeu_pd(e + i, m, exp8(_mm512_maskz_loadu_pd(m, y + i)));
   }
 }
+#elif defined(__AVX2__) && defined(__FMA__)
+// With AVX2 (no vpermt2pd to hold a table in registers, no vscalefpd): exp_parts's formula by
+// hand, with 2^n as one factor, two integer operations on the bits of y log2e + 1.5 2^52, when
+// every lane has y >= -708 (then n >= -1021, (1 + q) 2^n is normal and the product exact: the
+// same bits as exp_parts's two factors, which the vectors with a lane below -708 still take).
+// 32 instructions per vector where GCC 12 made 44 of the loop below (it reloads constants: AVX2
+// has 16 vector registers); softplus with its derivatives 6.6 -> 6.2 cycles per value on Zen 5
+// (x86-64-v3 build), a [10,64,1] HVP on 256 points 83 -> 81 us (1 thread). Tails go through the
+// same code with masked loads and stores.
+template <bool NegAbs>
+[[gnu::noinline]] void exp_loop(const double* __restrict y, double* __restrict e, long n) {
+  const __m256d shifter = _mm256_set1_pd(0x1.8p52);
+  const __m256i exponent_bias = _mm256_set1_epi64x(1023 - std::bit_cast<int64_t>(0x1.8p52));
+  // 2^k from kb = k + shifter (k an integer in [-1022, 1023]): the exponent field k + 1023.
+  const auto pow2 = [&](__m256d kb) {
+    return _mm256_castsi256_pd(
+        _mm256_slli_epi64(_mm256_add_epi64(_mm256_castpd_si256(kb), exponent_bias), 52));
+  };
+  const auto c = [](double v) { return _mm256_set1_pd(v); };
+  const auto exp4 = [&](__m256d t) {
+    if constexpr (NegAbs) t = _mm256_or_pd(t, c(-0.0));  // the sign bit set
+    t = _mm256_max_pd(c(-745.2), t);                     // the second operand when it is NaN
+    const __m256d kb = _mm256_fmadd_pd(t, c(1.4426950408889634074), shifter);
+    const __m256d k = _mm256_sub_pd(kb, shifter);
+    const __m256d r = _mm256_fnmadd_pd(k, c(0x1.ef35793c76730p-45),
+                                       _mm256_fnmadd_pd(k, c(0x1.62e42fefa3800p-1), t));
+    const __m256d r2 = _mm256_mul_pd(r, r), r4 = _mm256_mul_pd(r2, r2), r8 = _mm256_mul_pd(r4, r4);
+    const auto pair = [&](double a, double b) { return _mm256_fmadd_pd(r, c(b), c(a)); };
+    const __m256d p2 = pair(0.5, 1.0 / 6), p4 = pair(1.0 / 24, 1.0 / 120),
+                  p6 = pair(1.0 / 720, 1.0 / 5040), p8 = pair(1.0 / 40320, 1.0 / 362880),
+                  p10 = pair(1.0 / 3628800, 1.0 / 39916800),
+                  p12 = pair(1.0 / 479001600, 1.0 / 6227020800.0);
+    const __m256d q0 = _mm256_fmadd_pd(r2, p2, r), q4 = _mm256_fmadd_pd(r2, p6, p4),
+                  q8 = _mm256_fmadd_pd(r2, p10, p8);
+    const __m256d q =
+        _mm256_fmadd_pd(r8, _mm256_fmadd_pd(r4, p12, q8), _mm256_fmadd_pd(r4, q4, q0));
+    const __m256d one_q = _mm256_add_pd(c(1.0), q);
+    if (_mm256_movemask_pd(_mm256_cmp_pd(t, c(-708.0), _CMP_LT_OQ)) == 0)
+      return _mm256_mul_pd(one_q, pow2(kb));
+    const __m256d n1b = _mm256_fmadd_pd(k, c(0.5), shifter);  // round(k/2) + shifter
+    const __m256d n2b = _mm256_add_pd(_mm256_sub_pd(k, _mm256_sub_pd(n1b, shifter)), shifter);
+    return _mm256_mul_pd(_mm256_mul_pd(one_q, pow2(n1b)), pow2(n2b));
+  };
+  long i = 0;
+  for (; i + 4 <= n; i += 4) _mm256_storeu_pd(e + i, exp4(_mm256_loadu_pd(y + i)));
+  if (i < n) {
+    const __m256i m = _mm256_cmpgt_epi64(_mm256_set1_epi64x(n - i), _mm256_setr_epi64x(0, 1, 2, 3));
+    _mm256_maskstore_pd(e + i, m, exp4(_mm256_maskload_pd(y + i, m)));
+  }
+}
 #else
 template <bool NegAbs>
 [[gnu::noinline]] void exp_loop(const double* __restrict y, double* __restrict e, long n) {
@@ -301,7 +351,7 @@ template <bool Derivatives>
                                       double* __restrict value, double* __restrict first,
                                       double* __restrict second) {
   exp_minus_abs(z, e, n);
-  for (long i = 0; i < n; ++i) {
+  const auto one = [&](long i) {
     const double x = z[i], ei = e[i], a = 1.0 + ei, b = 2.0 + ei;
     const double inv = 1.0 / (a * b);
     value[i] = std::max(x, 0.0) + log1p_from_s(ei * a * inv);
@@ -310,7 +360,8 @@ template <bool Derivatives>
       first[i] = x >= 0 ? r : ei * r;
       second[i] = ei * r * r;
     }
-  }
+  };
+  for (long i = 0; i < n; ++i) one(i);
 }
 
 // activation_batch on one block of at most k_block values. The temporaries are arrays of at most
