@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 
-// The kernel needs AVX-512 (32 vector registers of 8 doubles). On AVX2 (x86-64-v3 on the same
-// Zen 5 machine) a 12 x 4 version of it ran at the same 58 GFLOP/s per core as Eigen's 12 x 4
-// kernel, both at the FMA units' peak, and the layer passes gained nothing; Eigen's product is
-// used there.
-#if defined(__AVX512F__)
+// The kernel's blocks of c are three vectors by one vector's width of columns: 24 x 8 with
+// AVX-512 (24 of 32 registers), 12 x 4 with AVX2 and FMA (12 of 16). On AVX2 (x86-64-v3 on the
+// same Zen 5 machine) the 12 x 4 kernel ran at the same 58 GFLOP/s per core as Eigen's 12 x 4
+// kernel on the large net's layers, both at the FMA units' peak, so it only takes shallow
+// products there (k_kernel_max_depth). Without AVX2, Eigen's product throughout.
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #define LOCUS_GEMM_KERNEL 1
 #else
@@ -44,7 +46,33 @@ void eigen_gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<c
 #if LOCUS_GEMM_KERNEL
 
 // The vector operations the kernel needs: a vector of w doubles, masks of its first lanes, and
-// the transpose of a w x w block.
+// the transpose of a w x w block. AVX2: masks are vectors of 64-bit lanes (all ones = on).
+#if !defined(__AVX512F__)
+struct Simd {
+  using V = __m256d;
+  using M = __m256i;
+  static constexpr Index w = 4;
+  static M first(Index count) {  // lanes [0, count)
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+  static V zero() { return _mm256_setzero_pd(); }
+  static V load(const double* p) { return _mm256_loadu_pd(p); }
+  static V load(M m, const double* p) { return _mm256_maskload_pd(p, m); }
+  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+  static void store(M m, double* p, V v) { _mm256_maskstore_pd(p, m, v); }
+  static V broadcast(double x) { return _mm256_set1_pd(x); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  static void transpose(V r[4]) {
+    const V t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    const V t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+  }
+};
+#else
 struct Simd {
   using V = __m512d;
   using M = __mmask8;
@@ -82,8 +110,18 @@ struct Simd {
     }
   }
 };
+#endif
 
 constexpr Index k_w = Simd::w;
+// The deepest product the kernel takes. With AVX2, Eigen's blocking ran the large net's deep
+// products faster (its HVP 182 vs 196 ms on one Zen 5 core), while for shallow ones (k <= 64: a
+// small net's layers and chunk sums) its per-call setup, packing op(b) and clearing c, costs more
+// than the kernel saves there (a [10,64,1] HVP on 256 points 96 -> 87 us).
+#if defined(__AVX512F__)
+constexpr Index k_kernel_max_depth = std::numeric_limits<Index>::max();
+#else
+constexpr Index k_kernel_max_depth = 64;
+#endif
 
 // The first `count` lanes at p (the rest zero), and their store: whole vectors without a mask.
 Simd::V load_first(Index count, const double* p) {
@@ -247,7 +285,7 @@ void gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<const M
   assert(c.cols() == (tb ? b.rows() : b.cols()));
   assert(k == (tb ? b.cols() : b.rows()));
 #if LOCUS_GEMM_KERNEL
-  if (c.rows() >= k_w && c.cols() >= k_nr && k >= 1) {
+  if (c.rows() >= k_w && c.cols() >= k_nr && k >= 1 && k <= k_kernel_max_depth) {
     kernel_gemm(a, ta, b, tb, c, accumulate);
     return;
   }

@@ -14,8 +14,12 @@
 // multiply-adds per 3 loads and 8 broadcasts). The kernel alone ran at 215-230 GFLOP/s on 2 Zen 5
 // cores where Eigen's 24 x 4 kernel ran at 165 (256 x 512 x 512); not packing op(b), which for a
 // layer is the weight matrix that every chunk would pack again, then took the large network's HVP
-// from 51 to 38 ms, 95% of OpenBLAS's dgemm rate (see bench/README.md). Elsewhere, and for
-// products with fewer than 8 rows or columns (a GEMV in disguise), it is Eigen's product.
+// from 51 to 38 ms, 95% of OpenBLAS's dgemm rate (see bench/README.md). With AVX2 (16 registers
+// of 4 doubles) the same kernel with 12 x 4 blocks of c takes the products up to 64 deep (a small
+// net's layers and chunk sums, where Eigen's per-call packing and clearing of c cost more than
+// the product: a [10,64,1] HVP 83 -> 72 us on one core), Eigen's product the deeper ones (Eigen
+// ran the large net's HVP 7% faster there). Elsewhere, and for products with fewer rows or
+// columns than one block (a GEMV in disguise), it is Eigen's product.
 //
 // Cost: 2 m n k flops; packing copies op(a) once (m k doubles), and op(b)'s last panel when n is
 // not a multiple of 8. Packing buffers are per thread, 210 KB, allocated once.
