@@ -23,7 +23,8 @@ using Eigen::MatrixXd;
 
 namespace {
 
-// Eigen's product, for CPUs without AVX-512 and for products too narrow for the kernel.
+// Eigen's product: without AVX2, for products deeper than the kernel takes, and for products
+// too narrow for it.
 void eigen_gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<const MatrixXd>& b,
                 Op op_b, Eigen::Ref<MatrixXd> c, bool accumulate) {
   const bool ta = op_a == Op::transpose, tb = op_b == Op::transpose;
@@ -203,9 +204,9 @@ void pack_b(const double* b, Index ldb, bool trans, Index p0, Index kc, Index j0
 // k_nr-column panel of op(b), kc deep, whose element (p, j) is pb[p ldp + j ldj]: op(b) in place
 // (no transpose: ldp = 1, ldj = ldb; transposed: ldp = ldb, ldj = 1) or packed (k_nr, 1). Each
 // element of c is one chain of multiply-adds in depth order, then one addition to c.
-template <int V>
+template <int V, bool Bias>
 void micro_kernel(Index kc, const double* __restrict pa, const double* __restrict pb, Index ldp,
-                  Index ldj, double* c, Index ldc, Index h, Index w, bool add) {
+                  Index ldj, double* c, Index ldc, Index h, Index w, bool add, const double* bias) {
   Simd::V acc[V][k_nr];
   for (int v = 0; v < V; ++v)
     for (int j = 0; j < k_nr; ++j) acc[v][j] = Simd::zero();
@@ -228,13 +229,24 @@ void micro_kernel(Index kc, const double* __restrict pa, const double* __restric
       const Index rows = h - k_w * v;
       Simd::V r = acc[v][j];
       if (add) r = Simd::add(load_first(rows, cj + k_w * v), r);
+      if constexpr (Bias) r = Simd::add(r, Simd::broadcast(bias[j]));
       store_first(rows, cj + k_w * v, r);
     }
   }
 }
 
+// micro_kernel, adding the bias when it is not null.
+template <int V>
+void tile_kernel(Index kc, const double* pa, const double* pb, Index ldp, Index ldj, double* c,
+                 Index ldc, Index h, Index w, bool add, const double* bias) {
+  if (bias)
+    micro_kernel<V, true>(kc, pa, pb, ldp, ldj, c, ldc, h, w, add, bias);
+  else
+    micro_kernel<V, false>(kc, pa, pb, ldp, ldj, c, ldc, h, w, add, nullptr);
+}
+
 void kernel_gemm(const Eigen::Ref<const MatrixXd>& a, bool ta, const Eigen::Ref<const MatrixXd>& b,
-                 bool tb, Eigen::Ref<MatrixXd> c, bool accumulate) {
+                 bool tb, Eigen::Ref<MatrixXd> c, bool accumulate, const double* bias) {
   const Index m = c.rows(), n = c.cols(), k = ta ? a.rows() : a.cols();
   const Index ldb = b.outerStride(), ldc = c.outerStride();
   const Index full = n / k_nr * k_nr;  // columns in full panels
@@ -245,6 +257,8 @@ void kernel_gemm(const Eigen::Ref<const MatrixXd>& a, bool ta, const Eigen::Ref<
     const Index kc = std::min(k_kc, k - p0);
     // The first slice writes c (unless accumulating), later ones add to it.
     const bool add = accumulate || p0 > 0;
+    // The bias goes in with the last slice, after its addition to c.
+    const double* slice_bias = p0 + kc == k ? bias : nullptr;
     // Full panels of op(b) are read in place (op(b)(p, j) at b + p ldp + j ldj); a narrower last
     // panel is packed with zero columns.
     if (full < n) pack_b(b.data(), ldb, tb, p0, kc, full, n - full, pb);
@@ -260,12 +274,13 @@ void kernel_gemm(const Eigen::Ref<const MatrixXd>& a, bool ta, const Eigen::Ref<
         for (Index r = 0; r < mc; r += k_mr) {
           const Index h = std::min(k_mr, mc - r);
           double* tile = c.data() + (i0 + r) + q * ldc;
+          const double* tile_bias = slice_bias ? slice_bias + q : nullptr;
           if (h > 2 * k_w)
-            micro_kernel<3>(kc, panel_a, panel_b, ldp, ldj, tile, ldc, h, w, add);
+            tile_kernel<3>(kc, panel_a, panel_b, ldp, ldj, tile, ldc, h, w, add, tile_bias);
           else if (h > k_w)
-            micro_kernel<2>(kc, panel_a, panel_b, ldp, ldj, tile, ldc, h, w, add);
+            tile_kernel<2>(kc, panel_a, panel_b, ldp, ldj, tile, ldc, h, w, add, tile_bias);
           else
-            micro_kernel<1>(kc, panel_a, panel_b, ldp, ldj, tile, ldc, h, w, add);
+            tile_kernel<1>(kc, panel_a, panel_b, ldp, ldj, tile, ldc, h, w, add, tile_bias);
           panel_a += kc * padded(h);
         }
       }
@@ -278,7 +293,7 @@ void kernel_gemm(const Eigen::Ref<const MatrixXd>& a, bool ta, const Eigen::Ref<
 }  // namespace
 
 void gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<const MatrixXd>& b,
-          Op op_b, Eigen::Ref<MatrixXd> c, bool accumulate) {
+          Op op_b, Eigen::Ref<MatrixXd> c, bool accumulate, const double* bias) {
   const bool ta = op_a == Op::transpose, tb = op_b == Op::transpose;
   const Index k = ta ? a.rows() : a.cols();
   assert(c.rows() == (ta ? a.cols() : a.rows()));
@@ -286,15 +301,16 @@ void gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<const M
   assert(k == (tb ? b.cols() : b.rows()));
 #if LOCUS_GEMM_KERNEL
   if (c.rows() >= k_w && c.cols() >= k_nr && k >= 1 && k <= k_kernel_max_depth) {
-    kernel_gemm(a, ta, b, tb, c, accumulate);
+    kernel_gemm(a, ta, b, tb, c, accumulate, bias);
     return;
   }
 #endif
   if (k == 0) {
     if (!accumulate) c.setZero();
-    return;
+  } else {
+    eigen_gemm(a, op_a, b, op_b, c, accumulate);
   }
-  eigen_gemm(a, op_a, b, op_b, c, accumulate);
+  if (bias) c.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(bias, c.cols());
 }
 
 }  // namespace locus::detail

@@ -31,8 +31,11 @@ namespace locus::detail {
 
 enum class Op { none, transpose };
 
+// With `bias` (n values), bias[j] is added to column j of the result as the last operation:
+// c = op(a) op(b) + 1 bias^T (or (c + op(a) op(b)) + 1 bias^T), the same bits as adding it in a
+// pass of its own afterwards, one pass over c fewer (a layer's forward z = act W^T + b).
 void gemm(const Eigen::Ref<const Eigen::MatrixXd>& a, Op op_a,
           const Eigen::Ref<const Eigen::MatrixXd>& b, Op op_b, Eigen::Ref<Eigen::MatrixXd> c,
-          bool accumulate);
+          bool accumulate, const double* bias = nullptr);
 
 }  // namespace locus::detail

@@ -362,9 +362,8 @@ class Engine {
       MatrixXd& z = zs[k];
       ConstMap wt(theta.data() + s.weight_offset, s.in, s.out);
       z.resize(st.chunk.size, s.out);
-      detail::gemm(input(st, k), detail::Op::none, wt, detail::Op::none, z, false);
-      if (s.bias_offset >= 0)
-        z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
+      detail::gemm(input(st, k), detail::Op::none, wt, detail::Op::none, z, false,
+                   s.bias_offset >= 0 ? theta.data() + s.bias_offset : nullptr);
       if (k + 1 == K) {
         st.out = model_.output_scale() * z;
         break;

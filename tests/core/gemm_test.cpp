@@ -91,6 +91,32 @@ TEST(Gemm, MatchesALongDoubleProductOnEveryEdgeOfTheBlocking) {
         for (bool accumulate : {false, true}) check_product(s, op_a, op_b, accumulate, rng);
 }
 
+// A bias added by the product (the last operation on each element, after the addition to c and
+// after every depth slice) is the same bits as a pass of its own afterwards: kernel tiles, the
+// last slice of a product deeper than 256, and Eigen's narrow products alike.
+TEST(Gemm, BiasGivesTheBitsOfASeparatePass) {
+  std::mt19937_64 rng(5);
+  const Shape shapes[] = {{64, 64, 10}, {30, 17, 300}, {5, 3, 4}, {100, 13, 64}, {9, 40, 0}};
+  for (const Shape& s : shapes)
+    for (Op op_a : {Op::none, Op::transpose})
+      for (Op op_b : {Op::none, Op::transpose})
+        for (bool accumulate : {false, true}) {
+          const bool ta = op_a == Op::transpose, tb = op_b == Op::transpose;
+          const MatrixXd a = random_matrix(ta ? s.k : s.m, ta ? s.m : s.k, rng);
+          const MatrixXd b = random_matrix(tb ? s.n : s.k, tb ? s.k : s.n, rng);
+          const MatrixXd c0 = random_matrix(s.m, s.n, rng);
+          const Eigen::VectorXd bias = random_matrix(s.n, 1, rng);
+          MatrixXd fused = c0, separate = c0;
+          gemm(a, op_a, b, op_b, fused, accumulate, bias.data());
+          gemm(a, op_a, b, op_b, separate, accumulate);
+          separate.rowwise() += bias.transpose();
+          for (Index j = 0; j < s.n; ++j)
+            for (Index i = 0; i < s.m; ++i)
+              ASSERT_EQ(fused(i, j), separate(i, j))
+                  << "m=" << s.m << " n=" << s.n << " k=" << s.k << " at " << i << "," << j;
+        }
+}
+
 // Non-finite inputs propagate as in any product (the objective's NaN checks rely on it): a NaN in
 // a reaches exactly the row of c it multiplies into.
 TEST(Gemm, PropagatesNaNToTheRowsItReaches) {
