@@ -37,18 +37,21 @@ repetitions is reported. Each repetition of a locus benchmark runs in a process 
 small net's timing does not depend on what ran before it (glibc's allocator adapts its mmap
 threshold to earlier frees). PyTorch runs in subprocesses, each row keeping the fastest
 process's median (PyTorch's timings vary between processes). For n threads, OpenBLAS gets n
-threads (OPENBLAS_NUM_THREADS: Debian's PyTorch does its float64 GEMMs in the system BLAS, whose
-thread pool torch.set_num_threads does not control) and every configuration a user could pick is
-tried, --torch-processes processes each:
+threads or one (OPENBLAS_NUM_THREADS: Debian's PyTorch does its float64 GEMMs in the system BLAS,
+whose thread pool torch.set_num_threads does not control) and every configuration a user could
+pick is tried, --torch-processes processes each:
   - torch.set_num_threads(n) (OMP_NUM_THREADS=n), and, for n > 1, torch.set_num_threads(1): on 2
     cores PyTorch's own OpenMP threads and OpenBLAS's pool compete, and one intra-op thread with a
-    2-thread OpenBLAS is often the fastest PyTorch there is;
+    2-thread OpenBLAS is often the fastest PyTorch there is; for n > 1 also everything on one
+    thread (OpenBLAS too: on a small net's tiny products waking its second thread costs more than
+    it saves, and a user with n cores may choose one);
   - OPENBLAS_CORETYPE as set in the environment and, when it is set, unset (OpenBLAS then picks
     the kernels for the CPU it finds, which can be faster: Haswell kernels on an AVX-512 CPU).
 With --openblas-coretype NAME only that core type runs, for PyTorch and the dgemm ceiling alike:
 `--openblas-coretype Haswell` holds OpenBLAS to its AVX2 kernels (Debian's PyTorch runs its own
 kernels with AVX2 at most), so an x86-64-v3 build of locus meets PyTorch as on an AVX2-only CPU.
-The table names the winning configuration of each row.
+The table names the winning configuration of each row; a row of n threads takes the fastest
+process that used at most n threads (so the one-thread row's processes count for it too).
 
 On a shared machine a repetition is repeated while other processes use more than a tenth of a
 core (see quiet_samples); rows that never got a quiet machine are flagged "(machine busy)".
@@ -380,23 +383,23 @@ def torch_worker(threads, intra_threads, min_time, repetitions, workloads, attem
 
 
 def torch_configurations(threads, only_coretype=None):
-    """(intra-op threads, OpenBLAS core type or None for OpenBLAS's own) for a `threads`-thread row:
-    every setting a user could choose, see the module docstring; only_coretype: that core type
-    alone."""
+    """(intra-op threads, OpenBLAS threads, OpenBLAS core type or None for OpenBLAS's own) for a
+    `threads`-thread row: every setting a user could choose, see the module docstring;
+    only_coretype: that core type alone."""
     coretype = os.environ.get("OPENBLAS_CORETYPE")
-    intra = [threads, 1] if threads > 1 else [threads]
+    pools = [(threads, threads), (1, threads), (1, 1)] if threads > 1 else [(threads, threads)]
     if only_coretype:
         cores = [only_coretype]
     else:
         cores = [coretype, None] if coretype else [None]
-    return [(i, c) for i in intra for c in cores]
+    return [(i, b, c) for i, b in pools for c in cores]
 
 
-def run_torch(threads, args, intra_threads, coretype):
-    """One PyTorch worker process for the `threads`-thread rows: OpenBLAS on `threads` threads,
+def run_torch(threads, args, intra_threads, blas_threads, coretype):
+    """One PyTorch worker process for the `threads`-thread rows: OpenBLAS on blas_threads threads,
     torch.set_num_threads(intra_threads), OPENBLAS_CORETYPE=coretype (None: unset)."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(intra_threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
+    env = dict(os.environ, OMP_NUM_THREADS=str(intra_threads),
+               OPENBLAS_NUM_THREADS=str(blas_threads), MKL_NUM_THREADS=str(blas_threads))
     env.pop("OPENBLAS_CORETYPE", None)
     if coretype:
         env["OPENBLAS_CORETYPE"] = coretype
@@ -590,22 +593,26 @@ def main():
             dgemm_own_json = run_benchmark_binary(args.dgemm_bench, args, env=env)
 
     # PyTorch's medians vary from process to process and with its thread settings (see the module
-    # docstring), so each row keeps its fastest process over every configuration.
+    # docstring), so each row keeps its fastest process over every configuration that uses at most
+    # the row's threads (a one-thread process also counts for the two-thread row).
     torch = {}
     for t in threads:
-        for intra, core in torch_configurations(t, args.openblas_coretype):
+        for intra, blas, core in torch_configurations(t, args.openblas_coretype):
             for _ in range(args.torch_processes):
-                for r in run_torch(t, args, intra, core):
-                    r["configuration"] = (f"intra-op threads {intra}, OpenBLAS " +
+                for r in run_torch(t, args, intra, blas, core):
+                    r["configuration"] = (f"intra-op threads {intra}, OpenBLAS threads {blas}, " +
                                           (f"core type {core}" if core else "own core type"))
-                    key = (r["workload"], arch_name(r["widths"]), r["d"], r["threads"])
-                    best = torch.get(key)
-                    if r["median_seconds"] is not None and (
-                            best is None or best["median_seconds"] is None or
-                            r["median_seconds"] < best["median_seconds"]):
-                        torch[key] = r
-                    elif best is None:
-                        torch[key] = r
+                    for row_threads in threads:
+                        if row_threads < max(intra, blas):
+                            continue
+                        key = (r["workload"], arch_name(r["widths"]), r["d"], row_threads)
+                        best = torch.get(key)
+                        if r["median_seconds"] is not None and (
+                                best is None or best["median_seconds"] is None or
+                                r["median_seconds"] < best["median_seconds"]):
+                            torch[key] = dict(r, threads=row_threads)
+                        elif best is None:
+                            torch[key] = dict(r, threads=row_threads)
 
     rows = []
     for workload in args.workloads:
