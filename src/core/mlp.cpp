@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "finite.hpp"
 #include "locus/core/random.hpp"
 #include "locus/io/memory.hpp"
 
@@ -123,10 +124,9 @@ void Mlp::check_parameters(const Eigen::VectorXd& theta, std::string_view what) 
     throw std::invalid_argument(std::string(what) + " has length " + std::to_string(theta.size()) +
                                 " but the network " + describe() + " has " +
                                 std::to_string(n_params_) + " parameters");
-  for (Index i = 0; i < theta.size(); ++i)
-    if (!std::isfinite(theta[i]))
-      throw std::invalid_argument(std::string(what) + " has a non-finite entry at index " +
-                                  std::to_string(i));
+  if (const Index i = detail::first_non_finite(theta.data(), theta.size()); i >= 0)
+    throw std::invalid_argument(std::string(what) + " has a non-finite entry at index " +
+                                std::to_string(i));
 }
 
 Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "finite.hpp"
+
 namespace locus {
 
 using Eigen::Index;
@@ -25,10 +27,9 @@ void FunctionRef::check_parameters(const VectorXd& x, std::string_view what) con
     throw std::invalid_argument(std::string(what) + " has length " + std::to_string(x.size()) +
                                 " but the function has " + std::to_string(n_params()) +
                                 " parameters");
-  for (Index i = 0; i < x.size(); ++i)
-    if (!std::isfinite(x[i]))
-      throw std::invalid_argument(std::string(what) + " has a non-finite entry at index " +
-                                  std::to_string(i));
+  if (const Index i = detail::first_non_finite(x.data(), x.size()); i >= 0)
+    throw std::invalid_argument(std::string(what) + " has a non-finite entry at index " +
+                                std::to_string(i));
 }
 
 void FunctionRef::require_second_derivatives(std::string_view method) const {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -61,6 +62,40 @@ TEST(Mlp, BadSpecsAndParametersAreRejected) {
   EXPECT_THROW(m.check_parameters(t), std::invalid_argument);
   EXPECT_THROW(m.predict(Eigen::VectorXd::Zero(m.n_params()), Eigen::MatrixXd::Zero(1, 3)),
                std::invalid_argument);
+}
+
+// check_parameters names the first non-finite entry (its scan runs over whole vectors without an
+// early exit, then looks for the index): NaN, +inf and -inf at every position of a 62-parameter
+// net, alone and with a later second one, while the extreme finite values (the largest double, the
+// smallest subnormal, -0) pass.
+TEST(Mlp, TheFirstNonFiniteParameterIsNamed) {
+  const Mlp m({.widths = {3, 10, 2}});
+  const Index n = m.n_params();
+  ASSERT_EQ(n, 62);
+  Eigen::VectorXd t = Eigen::VectorXd::Zero(n);
+  t[0] = std::numeric_limits<double>::max();
+  t[1] = -std::numeric_limits<double>::denorm_min();
+  t[2] = -0.0;
+  t[n - 1] = -std::numeric_limits<double>::max();
+  EXPECT_NO_THROW(m.check_parameters(t));
+  for (const double bad :
+       {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+        -std::numeric_limits<double>::infinity()})
+    for (const Index second : {Index{0}, Index{3}})
+      for (Index i = 0; i < n; ++i) {
+        Eigen::VectorXd u = t;
+        u[i] = bad;
+        if (second > 0 && i + second < n) u[i + second] = bad;
+        try {
+          m.check_parameters(u, "theta");
+          ADD_FAILURE() << "no error for " << bad << " at " << i;
+        } catch (const std::invalid_argument& e) {
+          EXPECT_NE(std::string(e.what()).find("theta has a non-finite entry at index " +
+                                               std::to_string(i)),
+                    std::string::npos)
+              << e.what();
+        }
+      }
 }
 
 }  // namespace
