@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <limits>
+#include <utility>
 
 // The kernel's blocks of c are three vectors by one vector's width of columns: 24 x 8 with
 // AVX-512 (24 of 32 registers), 12 x 4 with AVX2 and FMA (12 of 16). On AVX2 (x86-64-v3 on the
@@ -245,6 +246,81 @@ void tile_kernel(Index kc, const double* pa, const double* pb, Index ldp, Index 
     micro_kernel<V, false>(kc, pa, pb, ldp, ldj, c, ldc, h, w, add, nullptr);
 }
 
+// c = a^T b (or c += a^T b, then + 1 bias^T) for a (k x m) and b (k x n), both with contiguous
+// columns, m small: element (i, j) is the dot product of the columns a[:, i] and b[:, j]. A tile
+// of I <= k_w rows by J columns of c keeps I J vectors of partial sums along the depth (element p
+// of the depth in lane p mod k_w), one multiply-add chain each in depth order; the tile then
+// transposes each column's I vectors and adds the k_w rows in order, so lane i of column j holds
+// ((s_0 + s_1) + s_2) + ... of its partial sums. For a layer's weight product X^T dZ with 10
+// inputs the panel kernel pads the 10 rows of c to 12 and packs X^T; this reads both in place.
+template <int I, int J>
+void dot_tile(Index k, const double* a, Index lda, const double* b, Index ldb, double* c, Index ldc,
+              bool add, const double* bias) {
+  Simd::V acc[I][J];
+  for (int i = 0; i < I; ++i)
+    for (int j = 0; j < J; ++j) acc[i][j] = Simd::zero();
+  const auto step = [&](Index p, Index count) {
+    Simd::V bv[J];
+    for (int j = 0; j < J; ++j) bv[j] = load_first(count, b + j * ldb + p);
+    for (int i = 0; i < I; ++i) {
+      const Simd::V ai = load_first(count, a + i * lda + p);
+      for (int j = 0; j < J; ++j) acc[i][j] = Simd::fma(ai, bv[j], acc[i][j]);
+    }
+  };
+  Index p = 0;
+  for (; p + k_w <= k; p += k_w) step(p, k_w);
+  if (p < k) step(p, k - p);
+  for (int j = 0; j < J; ++j) {
+    Simd::V r[k_w];
+    for (int i = 0; i < k_w; ++i) r[i] = i < I ? acc[i][j] : Simd::zero();
+    Simd::transpose(r);
+    Simd::V s = r[0];
+    for (int q = 1; q < k_w; ++q) s = Simd::add(s, r[q]);
+    double* cj = c + j * ldc;
+    if (add) s = Simd::add(load_first(I, cj), s);
+    if (bias) s = Simd::add(s, Simd::broadcast(bias[j]));
+    store_first(I, cj, s);
+  }
+}
+// The most rows of c that dot_gemm takes (a^T b only): measured on Zen 5 for k = 64, n = 64, m =
+// 2..32, one core: with AVX2 it beat the panel kernel up to m = 16 (m = 10: 1.68 vs 1.88 us; m =
+// 2: 0.47 vs 1.6 us, where the panel kernel computes 4 rows; m = 16: 2.4 vs 2.8 us); with AVX-512
+// up to m = 8 (m = 2..6: 3-4x; m = 10: 1.38 vs 1.33 us, its 8 x 8 transposes cost more).
+#if defined(__AVX512F__)
+constexpr Index k_dot_max_rows = 8;
+#else
+constexpr Index k_dot_max_rows = 16;
+#endif
+// dot_tile over all of c: row blocks of k_w (the last one shorter), each across the columns J at
+// a time (I J of about 8 chains keeps the multiply-add units busy), leftover columns one by one.
+template <int I>
+void dot_rows(Index k, const double* a, Index lda, const double* b, Index ldb, double* c, Index ldc,
+              Index n, bool add, const double* bias) {
+  constexpr int J = I >= 3 ? 3 : 4;
+  Index j = 0;
+  for (; j + J <= n; j += J)
+    dot_tile<I, J>(k, a, lda, b + j * ldb, ldb, c + j * ldc, ldc, add, bias ? bias + j : nullptr);
+  for (; j < n; ++j)
+    dot_tile<I, 1>(k, a, lda, b + j * ldb, ldb, c + j * ldc, ldc, add, bias ? bias + j : nullptr);
+}
+template <int... I>
+void dot_gemm_rows(std::integer_sequence<int, I...>, int rows, Index k, const double* a, Index lda,
+                   const double* b, Index ldb, double* c, Index ldc, Index n, bool add,
+                   const double* bias) {
+  using F = void (*)(Index, const double*, Index, const double*, Index, double*, Index, Index, bool,
+                     const double*);
+  static constexpr F by_rows[] = {dot_rows<I + 1>...};
+  by_rows[rows - 1](k, a, lda, b, ldb, c, ldc, n, add, bias);
+}
+void dot_gemm(const Eigen::Ref<const MatrixXd>& a, const Eigen::Ref<const MatrixXd>& b,
+              Eigen::Ref<MatrixXd> c, bool accumulate, const double* bias) {
+  const Index m = c.rows(), n = c.cols(), k = a.rows();
+  for (Index i0 = 0; i0 < m; i0 += k_w)
+    dot_gemm_rows(std::make_integer_sequence<int, int(k_w)>(), int(std::min(k_w, m - i0)), k,
+                  a.data() + i0 * a.outerStride(), a.outerStride(), b.data(), b.outerStride(),
+                  c.data() + i0, c.outerStride(), n, accumulate, bias);
+}
+
 void kernel_gemm(const Eigen::Ref<const MatrixXd>& a, bool ta, const Eigen::Ref<const MatrixXd>& b,
                  bool tb, Eigen::Ref<MatrixXd> c, bool accumulate, const double* bias) {
   const Index m = c.rows(), n = c.cols(), k = ta ? a.rows() : a.cols();
@@ -300,6 +376,10 @@ void gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<const M
   assert(c.cols() == (tb ? b.rows() : b.cols()));
   assert(k == (tb ? b.cols() : b.rows()));
 #if LOCUS_GEMM_KERNEL
+  if (ta && !tb && c.rows() <= k_dot_max_rows) {
+    dot_gemm(a, b, c, accumulate, bias);
+    return;
+  }
   if (c.rows() >= k_w && c.cols() >= k_nr && k >= 1 && k <= k_kernel_max_depth) {
     kernel_gemm(a, ta, b, tb, c, accumulate, bias);
     return;

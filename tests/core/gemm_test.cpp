@@ -4,7 +4,9 @@
 // depths past the 256-deep slices, both transposes, outer strides larger than the rows, and
 // accumulation. With AVX2 the kernel's tiles are 12 x 4 and it takes products up to 64 deep
 // (the shapes around 4, 12, 64 and past 96 rows below), Eigen's product the deeper ones; without
-// either, every call goes to Eigen's product and must pass too.
+// either, every call goes to Eigen's product and must pass too. a^T b with at most 16 rows (8
+// with AVX-512) goes to the dot-product kernel: row counts 1..16 that fill 1..4 vectors in part,
+// column counts around its tiles of 3 and 4, and depths that end in a partial vector.
 
 #include "core/gemm.hpp"
 
@@ -84,6 +86,7 @@ TEST(Gemm, MatchesALongDoubleProductOnEveryEdgeOfTheBlocking) {
       {1, 1, 1},    {7, 9, 3},    {8, 8, 8},     {9, 7, 1},     {16, 17, 5},   {17, 16, 12},
       {23, 25, 40}, {24, 8, 256}, {25, 9, 257},  {40, 24, 600}, {97, 33, 70},  {130, 47, 300},
       {64, 64, 10}, {10, 64, 64}, {25, 1030, 3}, {33, 20, 0},   {100, 13, 64}, {12, 5, 65},
+      {2, 64, 64},  {3, 11, 257}, {13, 7, 6},    {6, 40, 1},    {15, 8, 130},  {4, 4, 3},
   };
   for (const Shape& s : shapes)
     for (Op op_a : {Op::none, Op::transpose})
@@ -126,6 +129,13 @@ TEST(Gemm, PropagatesNaNToTheRowsItReaches) {
   gemm(a, Op::none, b, Op::none, c, false);
   for (Index i = 0; i < c.rows(); ++i)
     for (Index j = 0; j < c.cols(); ++j) EXPECT_EQ(std::isnan(c(i, j)), i == 13) << i << "," << j;
+  // The same through a^T b with few rows (the dot-product kernel): a NaN in column 7 of a
+  // reaches row 7 of c.
+  MatrixXd at = random_matrix(30, 10, rng), d(10, 20);
+  at(4, 7) = std::numeric_limits<double>::quiet_NaN();
+  gemm(at, Op::transpose, b, Op::none, d, false);
+  for (Index i = 0; i < d.rows(); ++i)
+    for (Index j = 0; j < d.cols(); ++j) EXPECT_EQ(std::isnan(d(i, j)), i == 7) << i << "," << j;
 }
 
 }  // namespace
