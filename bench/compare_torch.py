@@ -55,6 +55,12 @@ process that used at most n threads (so the one-thread row's processes count for
 
 On a shared machine a repetition is repeated while other processes use more than a tenth of a
 core (see quiet_samples); rows that never got a quiet machine are flagged "(machine busy)".
+What a process count cannot see, a virtual machine's vCPUs slowing each other down (or one of
+them slowed by the host), is probed before the locus runs and after PyTorch's: a small net's
+one-thread HVP pinned to each CPU alone and on all at once (core_probe); when the slowest of them
+with all running takes over 5% longer than the fastest alone, the multi-thread rows are flagged
+"(cores contended)": both sides' times there may be longer than idle cores give (by different
+factors, as the contention comes and goes within minutes), so such a row is worth repeating.
 """
 
 import argparse
@@ -513,6 +519,54 @@ def dgemm_results(bench_json):
 # --------------------------------------------------------------------------------------------
 
 
+# The probe of core_probe: a small net's one-thread HVP, compute-bound and in cache.
+PROBE_BENCHMARK = "BM_Loss_Hvp/p:10/h:64/depth:1/l:1/d:256/nthreads:1/real_time"
+
+
+def core_probe(binary, rounds=3):
+    """The one-thread time of PROBE_BENCHMARK (microseconds, best of `rounds`) pinned to each CPU
+    alone, then on every CPU at once. On a virtual machine a vCPU can run slower than the others
+    (the host's other work on its physical core), or two vCPUs can share a physical core (or its
+    power budget) and each be as fast as ever alone: a multi-thread row, which waits for its
+    slowest thread, then runs slower than idle cores would. Returns {"cpus", "alone_us",
+    "together_us", "slowdown"} with slowdown = the slowest CPU's time with all running over the
+    fastest CPU's time alone, or None where the probe cannot run."""
+    cpus = sorted(os.sched_getaffinity(0))
+    cmd = [binary, f"--benchmark_filter=^{re.escape(PROBE_BENCHMARK)}$", "--benchmark_format=json",
+           "--benchmark_min_time=0.1"]
+
+    def start(cpu):
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+
+    def microseconds(process):
+        out, _ = process.communicate()
+        if process.returncode != 0:
+            return None
+        found = json.loads(out)["benchmarks"]
+        return found[0]["real_time"] * UNIT_SECONDS[found[0]["time_unit"]] * 1e6 if found else None
+
+    alone = [min((microseconds(start(c)) or math.inf) for _ in range(rounds)) for c in cpus]
+    together = [math.inf] * len(cpus)
+    for _ in range(rounds):
+        processes = [start(c) for c in cpus]
+        together = [min(t, microseconds(p) or math.inf) for t, p in zip(together, processes)]
+    if not all(math.isfinite(x) for x in alone + together):
+        return None
+    return {"benchmark": PROBE_BENCHMARK, "cpus": cpus, "alone_us": alone, "together_us": together,
+            "slowdown": max(together) / min(alone)}
+
+
+def print_probe(label, probe):
+    if probe is None:
+        print(f"cores ({label}): probe did not run")
+        return
+    alone = ", ".join(f"{x:.1f}" for x in probe["alone_us"])
+    together = ", ".join(f"{x:.1f}" for x in probe["together_us"])
+    print(f"cores ({label}): [10,64,1] HVP on one thread, cpus {probe['cpus']}: alone {alone} us; "
+          f"all at once {together} us (slowdown {probe['slowdown']:.2f}x)")
+
+
 def print_table(rows):
     header = f"{'workload':11s} {'network':18s} {'d':>5s} {'thr':>3s} {'locus':>11s} " \
              f"{'torch':>11s} {'torch/locus':>11s}  torch method"
@@ -524,7 +578,8 @@ def print_table(rows):
               f"{format_seconds(r['locus_seconds']):>11s} {format_seconds(r['torch_seconds']):>11s} "
               f"{ratio:>11s}  {r['torch_method'] or '-'}"
               f"{' (' + r['torch_configuration'] + ')' if r.get('torch_configuration') else ''}"
-              f"{'  (machine busy)' if r['busy'] else ''}")
+              f"{'  (machine busy)' if r['busy'] else ''}"
+              f"{'  (cores contended)' if r.get('contended') else ''}")
 
 
 def main():
@@ -559,6 +614,9 @@ def main():
                         help="run PyTorch and the dgemm ceiling with this OPENBLAS_CORETYPE only "
                              "(Haswell: AVX2 kernels, to compare an x86-64-v3 build of locus as "
                              "on an AVX2-only CPU)")
+    parser.add_argument("--no-core-probe", dest="core_probe", action="store_false",
+                        help="skip the probe of whether the cores slow each other down, run "
+                             "before the locus benchmarks and after PyTorch's (see core_probe)")
     parser.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--torch-intra-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -579,6 +637,7 @@ def main():
     inverse = {v: k for k, v in LOCUS_TO_WORKLOAD.items()}
     locus_filter = "(" + "|".join(inverse[w] for w in args.workloads) + ")/.*/nthreads:(" + \
                    "|".join(str(t) for t in threads) + ")/"
+    probes = {"before": core_probe(args.locus_bench) if args.core_probe else None}
     locus_json = run_benchmark_binary(args.locus_bench, args, locus_filter)
     locus = locus_results(locus_json)
     # OPENBLAS_CORETYPE (e.g. Haswell on an AVX-512 machine) can hold OpenBLAS below what the CPU
@@ -614,6 +673,11 @@ def main():
                         elif best is None:
                             torch[key] = dict(r, threads=row_threads)
 
+    if args.core_probe:
+        probes["after"] = core_probe(args.locus_bench)
+    # Multi-thread rows measured while the cores slowed each other (or one was slowed) by more
+    # than 5%, before or after the runs, are flagged (see the module docstring).
+    contended = any(p and p["slowdown"] > 1.05 for p in probes.values())
     rows = []
     for workload in args.workloads:
         for widths, d in PROBLEMS:
@@ -633,9 +697,13 @@ def main():
                              "busy": any((x or 0) >= QUIET_FRACTION for x in
                                          (locus.get(key, {}).get("foreign_cores"),
                                           tr.get("foreign_cores"))),
+                             "contended": contended and t > 1,
                              "locus_gflops": gemm_flops(widths, d, workload) / ls / 1e9
                              if ls and gemm_flops(widths, d, workload) else None})
     print()
+    for label, probe in probes.items():
+        if args.core_probe:
+            print_probe(label, probe)
     print("Medians of wall time per call; torch/locus > 1 means locus is faster.")
     print_table(rows)
 
@@ -686,6 +754,7 @@ def main():
             "python": platform.python_version(),
             "threads": threads, "repetitions": args.repetitions, "min_time_seconds": args.min_time,
             "torch_processes": args.torch_processes,
+            "core_probe": probes,
             "locus_context": locus_json.get("context"),
             **torch_context(),
         }
