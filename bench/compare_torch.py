@@ -59,8 +59,9 @@ What a process count cannot see, a virtual machine's vCPUs slowing each other do
 them slowed by the host), is probed before the locus runs and after PyTorch's: a small net's
 one-thread HVP pinned to each CPU alone and on all at once (core_probe); when the slowest of them
 with all running takes over 5% longer than the fastest alone, the multi-thread rows are flagged
-"(cores contended)": both sides' times there may be longer than idle cores give (by different
-factors, as the contention comes and goes within minutes), so such a row is worth repeating.
+"(cores contended)", and the one-thread rows too when the slowest alone does: both sides' times
+there may be longer than idle cores give (by different factors, as the contention comes and goes
+within minutes), so such a row is worth repeating.
 """
 
 import argparse
@@ -530,7 +531,8 @@ def core_probe(binary, rounds=3):
     power budget) and each be as fast as ever alone: a multi-thread row, which waits for its
     slowest thread, then runs slower than idle cores would. Returns {"cpus", "alone_us",
     "together_us", "slowdown"} with slowdown = the slowest CPU's time with all running over the
-    fastest CPU's time alone, or None where the probe cannot run."""
+    fastest CPU's time alone, and "spread" = the slowest CPU alone over the fastest alone (what a
+    one-thread run can meet), or None where the probe cannot run."""
     cpus = sorted(os.sched_getaffinity(0))
     cmd = [binary, f"--benchmark_filter=^{re.escape(PROBE_BENCHMARK)}$", "--benchmark_format=json",
            "--benchmark_min_time=0.1"]
@@ -554,7 +556,7 @@ def core_probe(binary, rounds=3):
     if not all(math.isfinite(x) for x in alone + together):
         return None
     return {"benchmark": PROBE_BENCHMARK, "cpus": cpus, "alone_us": alone, "together_us": together,
-            "slowdown": max(together) / min(alone)}
+            "slowdown": max(together) / min(alone), "spread": max(alone) / min(alone)}
 
 
 def print_probe(label, probe):
@@ -564,7 +566,8 @@ def print_probe(label, probe):
     alone = ", ".join(f"{x:.1f}" for x in probe["alone_us"])
     together = ", ".join(f"{x:.1f}" for x in probe["together_us"])
     print(f"cores ({label}): [10,64,1] HVP on one thread, cpus {probe['cpus']}: alone {alone} us; "
-          f"all at once {together} us (slowdown {probe['slowdown']:.2f}x)")
+          f"all at once {together} us (slowdown {probe['slowdown']:.2f}x, "
+          f"alone {probe['spread']:.2f}x)")
 
 
 def print_table(rows):
@@ -675,9 +678,11 @@ def main():
 
     if args.core_probe:
         probes["after"] = core_probe(args.locus_bench)
-    # Multi-thread rows measured while the cores slowed each other (or one was slowed) by more
-    # than 5%, before or after the runs, are flagged (see the module docstring).
-    contended = any(p and p["slowdown"] > 1.05 for p in probes.values())
+    # Rows measured while the cores slowed each other (or one was slowed) by more than 5%, before
+    # or after the runs, are flagged (see the module docstring): multi-thread rows by the
+    # slowdown, one-thread rows by the spread of the CPUs alone.
+    contended = {t: any(p and p["slowdown" if t > 1 else "spread"] > 1.05 for p in probes.values())
+                 for t in threads}
     rows = []
     for workload in args.workloads:
         for widths, d in PROBLEMS:
@@ -697,7 +702,7 @@ def main():
                              "busy": any((x or 0) >= QUIET_FRACTION for x in
                                          (locus.get(key, {}).get("foreign_cores"),
                                           tr.get("foreign_cores"))),
-                             "contended": contended and t > 1,
+                             "contended": contended[t],
                              "locus_gflops": gemm_flops(widths, d, workload) / ls / 1e9
                              if ls and gemm_flops(widths, d, workload) else None})
     print()
