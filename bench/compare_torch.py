@@ -532,7 +532,10 @@ def core_probe(binary, rounds=3):
     slowest thread, then runs slower than idle cores would. Returns {"cpus", "alone_us",
     "together_us", "slowdown"} with slowdown = the slowest CPU's time with all running over the
     fastest CPU's time alone, and "spread" = the slowest CPU alone over the fastest alone (what a
-    one-thread run can meet), or None where the probe cannot run."""
+    one-thread run can meet), or None where the probe cannot run (no such binary, or one without
+    the benchmark)."""
+    if not os.path.exists(binary):
+        return None  # run_benchmark_binary says what is missing
     cpus = sorted(os.sched_getaffinity(0))
     cmd = [binary, f"--benchmark_filter=^{re.escape(PROBE_BENCHMARK)}$", "--benchmark_format=json",
            "--benchmark_min_time=0.1"]
@@ -545,7 +548,10 @@ def core_probe(binary, rounds=3):
         out, _ = process.communicate()
         if process.returncode != 0:
             return None
-        found = json.loads(out)["benchmarks"]
+        try:
+            found = json.loads(out)["benchmarks"]
+        except (ValueError, KeyError):
+            return None
         return found[0]["real_time"] * UNIT_SECONDS[found[0]["time_unit"]] * 1e6 if found else None
 
     alone = [min((microseconds(start(c)) or math.inf) for _ in range(rounds)) for c in cpus]
@@ -640,7 +646,7 @@ def main():
     inverse = {v: k for k, v in LOCUS_TO_WORKLOAD.items()}
     locus_filter = "(" + "|".join(inverse[w] for w in args.workloads) + ")/.*/nthreads:(" + \
                    "|".join(str(t) for t in threads) + ")/"
-    probes = {"before": core_probe(args.locus_bench) if args.core_probe else None}
+    probes = {"before": core_probe(args.locus_bench)} if args.core_probe else {}
     locus_json = run_benchmark_binary(args.locus_bench, args, locus_filter)
     locus = locus_results(locus_json)
     # OPENBLAS_CORETYPE (e.g. Haswell on an AVX-512 machine) can hold OpenBLAS below what the CPU
@@ -707,8 +713,7 @@ def main():
                              if ls and gemm_flops(widths, d, workload) else None})
     print()
     for label, probe in probes.items():
-        if args.core_probe:
-            print_probe(label, probe)
+        print_probe(label, probe)
     print("Medians of wall time per call; torch/locus > 1 means locus is faster.")
     print_table(rows)
 
