@@ -435,8 +435,10 @@ def run_benchmark_binary(binary, args, name_filter=None, env=None):
     machine (environment `env`, default ours); returns google/benchmark's JSON with every accepted
     repetition (run_type iteration, plus "foreign_cores": others' CPU use during it)."""
     if not os.path.exists(binary):
-        sys.exit(f"benchmark binary '{binary}' not found: configure with -DLOCUS_BUILD_BENCHMARKS=ON "
-                 "and build it (see bench/README.md), or pass its path")
+        print(f"compare_torch.py: benchmark binary '{binary}' not found: configure with "
+              "-DLOCUS_BUILD_BENCHMARKS=ON and build it (see bench/README.md), or pass its path",
+              file=sys.stderr)
+        sys.exit(2)
     listed = subprocess.run([binary, "--benchmark_list_tests=true"] +
                             ([f"--benchmark_filter={name_filter}"] if name_filter else []),
                             check=True, stdout=subprocess.PIPE, text=True).stdout.split()
