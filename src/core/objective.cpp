@@ -94,9 +94,29 @@ std::vector<VectorXd>& chunk_partials(size_t n_chunks, Index n) {
   for (size_t c = 0; c + 1 < n_chunks; ++c) parts[c].resize(n);
   return parts;
 }
-// The destination of chunk c's partial vector.
+// Requests the cache lines of p[0, n) for writing (PREFETCHW: the line comes in owned, other
+// cores' copies invalidated) without waiting for them. A chunk's partial vector was last read by
+// the calling thread summing it (add_partials); a worker that then writes it again stalls on each
+// line's ownership. With this at the start of the chunk, the ~100 lines of a small net's vector
+// move while the chunk computes: the two-thread [10,64,1] HVP 1.3-1.6 us faster (bench/README).
+// Vectors longer than 4096 entries are left alone (prefetching them would only evict other data).
+// On x86 CPUs without PREFETCHW (Intel before Broadwell) the instruction executes as a NOP.
+void prefetch_for_write(double* p, Index n) {
+  if (n > 4096) return;
+  for (Index i = 0; i < n; i += 8) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __asm__ volatile("prefetchw %0" : : "m"(p[i]));
+#else
+    __builtin_prefetch(p + i, 1, 3);
+#endif
+  }
+}
+// The destination of chunk c's partial vector, its lines requested for writing.
 double* chunk_destination(size_t c, double* total, std::vector<VectorXd>& parts) {
-  return c == 0 ? total : parts[c - 1].data();
+  if (c == 0) return total;
+  VectorXd& part = parts[c - 1];
+  prefetch_for_write(part.data(), part.size());
+  return part.data();
 }
 // total (chunk 0's part) += the parts of chunks 1, 2, ... in chunk order: the sum
 // ((p_0 + p_1) + p_2) + ... whatever the number of threads. Long vectors are split into blocks of
