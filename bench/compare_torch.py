@@ -61,7 +61,9 @@ one-thread HVP pinned to each CPU alone and on all at once (core_probe); when th
 with all running takes over 5% longer than the fastest alone, the multi-thread rows are flagged
 "(cores contended)", and the one-thread rows too when the slowest alone does: both sides' times
 there may be longer than idle cores give (by different factors, as the contention comes and goes
-within minutes), so such a row is worth repeating.
+within minutes), so such a row is worth repeating. When the fastest CPU alone differs by over 5%
+between the two probes (the host slowed every vCPU at once for part of the run, which neither probe
+alone shows), every row is flagged "(machine speed changed)".
 """
 
 import argparse
@@ -567,6 +569,15 @@ def core_probe(binary, rounds=3):
             "slowdown": max(together) / min(alone), "spread": max(alone) / min(alone)}
 
 
+def speed_drift(probes):
+    """How much the machine's speed moved between the probes: the fastest CPU alone before over
+    the same after, or the inverse, whichever is >= 1; None without both probes."""
+    if not (probes.get("before") and probes.get("after")):
+        return None
+    before, after = (min(probes[k]["alone_us"]) for k in ("before", "after"))
+    return max(before, after) / min(before, after)
+
+
 def print_probe(label, probe):
     if probe is None:
         print(f"cores ({label}): probe did not run")
@@ -590,7 +601,8 @@ def print_table(rows):
               f"{ratio:>11s}  {r['torch_method'] or '-'}"
               f"{' (' + r['torch_configuration'] + ')' if r.get('torch_configuration') else ''}"
               f"{'  (machine busy)' if r['busy'] else ''}"
-              f"{'  (cores contended)' if r.get('contended') else ''}")
+              f"{'  (cores contended)' if r.get('contended') else ''}"
+              f"{'  (machine speed changed)' if r.get('speed_changed') else ''}")
 
 
 def main():
@@ -691,6 +703,11 @@ def main():
     # slowdown, one-thread rows by the spread of the CPUs alone.
     contended = {t: any(p and p["slowdown" if t > 1 else "spread"] > 1.05 for p in probes.values())
                  for t in threads}
+    # Both probes can be even and the machine still slower in one than in the other (the host
+    # slowing every vCPU at once): then every row is flagged, both sides having run at unknown
+    # speeds.
+    drift = speed_drift(probes)
+    speed_changed = drift is not None and drift > 1.05
     rows = []
     for workload in args.workloads:
         for widths, d in PROBLEMS:
@@ -710,12 +727,16 @@ def main():
                              "busy": any((x or 0) >= QUIET_FRACTION for x in
                                          (locus.get(key, {}).get("foreign_cores"),
                                           tr.get("foreign_cores"))),
-                             "contended": contended[t],
+                             "contended": contended[t], "speed_changed": speed_changed,
                              "locus_gflops": gemm_flops(widths, d, workload) / ls / 1e9
                              if ls and gemm_flops(widths, d, workload) else None})
     print()
     for label, probe in probes.items():
         print_probe(label, probe)
+    if drift is not None:
+        before, after = (min(probes[k]["alone_us"]) for k in ("before", "after"))
+        print(f"cores: the fastest CPU alone took {before:.1f} us before and {after:.1f} us after "
+              f"({drift:.2f}x){': the machine changed speed during the runs' if speed_changed else ''}")
     print("Medians of wall time per call; torch/locus > 1 means locus is faster.")
     print_table(rows)
 
@@ -766,7 +787,7 @@ def main():
             "python": platform.python_version(),
             "threads": threads, "repetitions": args.repetitions, "min_time_seconds": args.min_time,
             "torch_processes": args.torch_processes,
-            "core_probe": probes,
+            "core_probe": probes, "core_probe_speed_drift": drift,
             "locus_context": locus_json.get("context"),
             **torch_context(),
         }
