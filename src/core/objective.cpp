@@ -1,5 +1,9 @@
 #include "locus/core/objective.hpp"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
+
 #include <omp.h>
 
 #include <algorithm>
@@ -94,22 +98,37 @@ std::vector<VectorXd>& chunk_partials(size_t n_chunks, Index n) {
   for (size_t c = 0; c + 1 < n_chunks; ++c) parts[c].resize(n);
   return parts;
 }
+// Whether this CPU has PREFETCHW (CPUID 0x80000001, ECX bit 8), read once.
+bool cpu_has_prefetchw() {
+#if defined(__PRFCHW__)
+  return true;
+#elif defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid(0x80000001u, &a, &b, &c, &d) != 0 && (c & (1u << 8)) != 0;
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
 // Requests the cache lines of p[0, n) for writing (PREFETCHW: the line comes in owned, other
 // cores' copies invalidated) without waiting for them. A chunk's partial vector was last read by
 // the calling thread summing it (add_partials); a worker that then writes it again stalls on each
 // line's ownership. With this at the start of the chunk, the ~100 lines of a small net's vector
 // move while the chunk computes: the two-thread [10,64,1] HVP 1.3-1.6 us faster (bench/README).
-// Vectors longer than 4096 entries are left alone (prefetching them would only evict other data).
-// On x86 CPUs without PREFETCHW (Intel before Broadwell) the instruction executes as a NOP.
+// Vectors longer than 4096 entries are left alone (prefetching them would only evict other data),
+// and so is every vector on a CPU without the instruction (CPUID says; a plain read prefetch
+// would bring the lines in shared, which does not help).
 void prefetch_for_write(double* p, Index n) {
-  if (n > 4096) return;
-  for (Index i = 0; i < n; i += 8) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    __asm__ volatile("prefetchw %0" : : "m"(p[i]));
+  if (n > 4096 || !cpu_has_prefetchw()) return;
+  for (Index i = 0; i < n; i += 8) __asm__ volatile("prefetchw %0" : : "m"(p[i]));
 #else
-    __builtin_prefetch(p + i, 1, 3);
+  (void)p;
+  (void)n;
 #endif
-  }
 }
 // The destination of chunk c's partial vector, its lines requested for writing.
 double* chunk_destination(size_t c, double* total, std::vector<VectorXd>& parts) {
