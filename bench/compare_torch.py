@@ -570,12 +570,13 @@ def core_probe(binary, rounds=3):
 
 
 def speed_drift(probes):
-    """How much the machine's speed moved between the probes: the fastest CPU alone before over
-    the same after, or the inverse, whichever is >= 1; None without both probes."""
+    """How much the machine's speed moved between the probes: (before, after, ratio) with before
+    and after the fastest CPU alone (us) in each probe and ratio the larger over the smaller;
+    None without both probes."""
     if not (probes.get("before") and probes.get("after")):
         return None
     before, after = (min(probes[k]["alone_us"]) for k in ("before", "after"))
-    return max(before, after) / min(before, after)
+    return before, after, max(before, after) / min(before, after)
 
 
 def print_probe(label, probe):
@@ -707,7 +708,7 @@ def main():
     # slowing every vCPU at once): then every row is flagged, both sides having run at unknown
     # speeds.
     drift = speed_drift(probes)
-    speed_changed = drift is not None and drift > 1.05
+    speed_changed = drift is not None and drift[2] > 1.05
     rows = []
     for workload in args.workloads:
         for widths, d in PROBLEMS:
@@ -734,9 +735,9 @@ def main():
     for label, probe in probes.items():
         print_probe(label, probe)
     if drift is not None:
-        before, after = (min(probes[k]["alone_us"]) for k in ("before", "after"))
+        before, after, ratio = drift
         print(f"cores: the fastest CPU alone took {before:.1f} us before and {after:.1f} us after "
-              f"({drift:.2f}x){': the machine changed speed during the runs' if speed_changed else ''}")
+              f"({ratio:.2f}x){': the machine changed speed during the runs' if speed_changed else ''}")
     print("Medians of wall time per call; torch/locus > 1 means locus is faster.")
     print_table(rows)
 
@@ -787,7 +788,7 @@ def main():
             "python": platform.python_version(),
             "threads": threads, "repetitions": args.repetitions, "min_time_seconds": args.min_time,
             "torch_processes": args.torch_processes,
-            "core_probe": probes, "core_probe_speed_drift": drift,
+            "core_probe": probes, "core_probe_speed_drift": drift[2] if drift else None,
             "locus_context": locus_json.get("context"),
             **torch_context(),
         }
