@@ -1,9 +1,5 @@
 #include "locus/core/objective.hpp"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
-#endif
-
 #include <omp.h>
 
 #include <algorithm>
@@ -98,44 +94,23 @@ std::vector<VectorXd>& chunk_partials(size_t n_chunks, Index n) {
   for (size_t c = 0; c + 1 < n_chunks; ++c) parts[c].resize(n);
   return parts;
 }
-// Whether this CPU has PREFETCHW (CPUID 0x80000001, ECX bit 8), read once.
-bool cpu_has_prefetchw() {
-#if defined(__PRFCHW__)
-  return true;
-#elif defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has = [] {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    return __get_cpuid(0x80000001u, &a, &b, &c, &d) != 0 && (c & (1u << 8)) != 0;
-  }();
-  return has;
-#else
-  return false;
-#endif
-}
-
-// Requests the cache lines of p[0, n) for writing (PREFETCHW: the line comes in owned, other
-// cores' copies invalidated) without waiting for them. A chunk's partial vector was last read by
-// the calling thread summing it (add_partials); a worker that then writes it again stalls on each
-// line's ownership. With this at the start of the chunk, the ~100 lines of a small net's vector
-// move while the chunk computes: the two-thread [10,64,1] HVP 1.3-1.6 us faster (bench/README).
-// Vectors longer than 4096 entries are left alone (prefetching them would only evict other data),
-// and so is every vector on a CPU without the instruction (CPUID says; a plain read prefetch
-// would bring the lines in shared, which does not help).
-void prefetch_for_write(double* p, Index n) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (n > 4096 || !cpu_has_prefetchw()) return;
-  for (Index i = 0; i < n; i += 8) __asm__ volatile("prefetchw %0" : : "m"(p[i]));
-#else
-  (void)p;
-  (void)n;
-#endif
-}
-// The destination of chunk c's partial vector, its lines requested for writing.
-double* chunk_destination(size_t c, double* total, std::vector<VectorXd>& parts) {
-  if (c == 0) return total;
-  VectorXd& part = parts[c - 1];
-  prefetch_for_write(part.data(), part.size());
-  return part.data();
+// Runs write(out) for chunk c's partial n-vector out: chunk 0's is the destination itself,
+// chunk c >= 1's parts[c - 1]. A pool worker writes a short vector (n <= 4096) into a buffer of
+// its own and copies it over in one pass at the end: the calling thread read the shared vector
+// when it summed the previous call's parts (add_partials), and a worker writing into it directly
+// stalled on regaining each cache line at the backward pass's scattered stores, 1.3-2.5 us per
+// 64-row chunk of a [10,64,1] HVP (against 15 us of work); the copy's burst of stores regains
+// them together (bench/README). Longer vectors, whose chunks' work dwarfs those transfers, and
+// every chunk of the calling thread are written in place.
+template <class Write>
+void write_partial(size_t c, double* total, std::vector<VectorXd>& parts, Index n,
+                   const Write& write) {
+  double* dest = c == 0 ? total : parts[c - 1].data();
+  if (n > 4096 || !detail::on_pool_worker()) return write(dest);
+  thread_local VectorXd own;
+  own.resize(n);
+  write(own.data());
+  std::copy_n(own.data(), n, dest);
 }
 // total (chunk 0's part) += the parts of chunks 1, 2, ... in chunk order: the sum
 // ((p_0 + p_1) + p_2) + ... whatever the number of threads. Long vectors are split into blocks of
@@ -764,15 +739,16 @@ Objective::LossGradient Objective::loss_gradient_chunks(const VectorXd& theta, c
     }
   }
   for_each_chunk(chunks.size(), [&](size_t c) {
-    double* g = chunk_destination(c, r.gradient.data(), parts);
-    if (cache) {
-      ChunkState& st = cache->chunks[c];
-      st.chunk = chunks[c];
-      e.forward_backward(theta, st, g);
-      losses[c] = st.loss;
-    } else {
-      losses[c] = e.forward_backward(theta, chunks[c], g).st.loss;
-    }
+    write_partial(c, r.gradient.data(), parts, n_params(), [&](double* g) {
+      if (cache) {
+        ChunkState& st = cache->chunks[c];
+        st.chunk = chunks[c];
+        e.forward_backward(theta, st, g);
+        losses[c] = st.loss;
+      } else {
+        losses[c] = e.forward_backward(theta, chunks[c], g).st.loss;
+      }
+    });
   });
   if (cache) cache->theta = theta;
   r.loss = 0.0;
@@ -849,7 +825,9 @@ VectorXd Objective::jacobian_transpose_product(const VectorXd& theta, const Vect
     // The backward pass from dL/d(out) = u: sum_i (d out_i / d theta)^T u_i = J^T u (into the
     // R-backward scratch, which no other pass uses meanwhile).
     w.gout = Eigen::Map<const RowMajor>(u.data() + chunks[c].begin * l, chunks[c].size, l);
-    e.backward_into(theta, st, w.gout, w.rdz, w.rga, chunk_destination(c, jtu.data(), parts));
+    write_partial(c, jtu.data(), parts, n_params(), [&](double* out) {
+      e.backward_into(theta, st, w.gout, w.rdz, w.rga, out);
+    });
   });
   add_partials(chunks.size(), jtu.data(), n_params(), parts);
   return jtu;
@@ -869,11 +847,12 @@ VectorXd Objective::hvp(const VectorXd& theta, const VectorXd& v) const {
   std::unique_lock<std::mutex> lock;
   const PassCache* cache = cached_at(theta, lock);
   for_each_chunk(chunks.size(), [&](size_t c) {
-    double* out = chunk_destination(c, hv.data(), parts);
-    if (cache)
-      e.hvp_chunk(theta, cache->chunks[c], v.data(), out);
-    else
-      e.hvp_chunk(theta, e.forward_backward(theta, chunks[c], nullptr).st, v.data(), out);
+    write_partial(c, hv.data(), parts, n_params(), [&](double* out) {
+      if (cache)
+        e.hvp_chunk(theta, cache->chunks[c], v.data(), out);
+      else
+        e.hvp_chunk(theta, e.forward_backward(theta, chunks[c], nullptr).st, v.data(), out);
+    });
   });
   add_partials(chunks.size(), hv.data(), n_params(), parts);
   return hv;
@@ -943,7 +922,8 @@ HessianOperator::HessianOperator(const Objective& objective, const VectorXd& the
   for_each_chunk(chunks.size(), [&](size_t c) {
     ChunkState& st = s.chunks[c];
     st.chunk = chunks[c];
-    e.forward_backward(theta, st, chunk_destination(c, s.gradient.data(), parts));
+    write_partial(c, s.gradient.data(), parts, n_,
+                  [&](double* g) { e.forward_backward(theta, st, g); });
   });
   for (const ChunkState& st : s.chunks) s.loss_value += st.loss;
   add_partials(chunks.size(), s.gradient.data(), n_, parts);
@@ -960,8 +940,9 @@ void HessianOperator::perform_op(const double* v, double* y) const {
   }
   const size_t nc = s.chunks.size();
   std::vector<VectorXd>& parts = chunk_partials(nc, n_);
-  for_each_chunk(
-      nc, [&](size_t c) { e.hvp_chunk(s.theta, s.chunks[c], v, chunk_destination(c, y, parts)); });
+  for_each_chunk(nc, [&](size_t c) {
+    write_partial(c, y, parts, n_, [&](double* out) { e.hvp_chunk(s.theta, s.chunks[c], v, out); });
+  });
   add_partials(nc, y, n_, parts);
 }
 
