@@ -825,9 +825,8 @@ VectorXd Objective::jacobian_transpose_product(const VectorXd& theta, const Vect
     // The backward pass from dL/d(out) = u: sum_i (d out_i / d theta)^T u_i = J^T u (into the
     // R-backward scratch, which no other pass uses meanwhile).
     w.gout = Eigen::Map<const RowMajor>(u.data() + chunks[c].begin * l, chunks[c].size, l);
-    write_partial(c, jtu.data(), parts, n_params(), [&](double* out) {
-      e.backward_into(theta, st, w.gout, w.rdz, w.rga, out);
-    });
+    write_partial(c, jtu.data(), parts, n_params(),
+                  [&](double* out) { e.backward_into(theta, st, w.gout, w.rdz, w.rga, out); });
   });
   add_partials(chunks.size(), jtu.data(), n_params(), parts);
   return jtu;
