@@ -88,25 +88,30 @@ Eigen::Ref<const MatrixXd> chunk_rows(const MatrixXd& m, const Chunk& c, MatrixX
 // c >= 1 into parts[c - 1], which keep their storage from call to call (a vector of the large
 // net's 669706 parameters is 5 MB; allocating it per call costs a page fault per 4 KB).
 // Only the calling thread touches the std::vector itself; OpenMP workers write its elements.
-std::vector<VectorXd>& chunk_partials(size_t n_chunks, Index n) {
+std::vector<VectorXd>& thread_partials() {
   thread_local std::vector<VectorXd> parts;
+  return parts;
+}
+std::vector<VectorXd>& chunk_partials(size_t n_chunks, Index n) {
+  std::vector<VectorXd>& parts = thread_partials();
   if (parts.size() < n_chunks) parts.resize(n_chunks);
   for (size_t c = 0; c + 1 < n_chunks; ++c) parts[c].resize(n);
   return parts;
 }
 // Runs write(out) for chunk c's partial n-vector out: chunk 0's is the destination itself,
-// chunk c >= 1's parts[c - 1]. A pool worker writes a short vector (n <= 4096) into a buffer of
-// its own and copies it over in one pass at the end: the calling thread read the shared vector
-// when it summed the previous call's parts (add_partials), and a worker writing into it directly
-// stalled on regaining each cache line at the backward pass's scattered stores, 1.3-2.5 us per
-// 64-row chunk of a [10,64,1] HVP (against 15 us of work); the copy's burst of stores regains
-// them together (bench/README). Longer vectors, whose chunks' work dwarfs those transfers, and
-// every chunk of the calling thread are written in place.
+// chunk c >= 1's parts[c - 1], both summed afterwards by the thread whose chunk_partials parts
+// is. Another thread (a pool worker) writes a short vector (n <= 4096) into a buffer of its own
+// and copies it over in one pass at the end: the summing thread read the shared vector when it
+// summed the previous call's parts (add_partials), and a worker writing into it directly stalled
+// on regaining each cache line at the backward pass's scattered stores, 1.3-2.5 us per 64-row
+// chunk of a [10,64,1] HVP (against 15 us of work); the copy's burst of stores regains them
+// together (bench/README). Longer vectors, whose chunks' work dwarfs those transfers, and the
+// summing thread's own chunks are written in place.
 template <class Write>
 void write_partial(size_t c, double* total, std::vector<VectorXd>& parts, Index n,
                    const Write& write) {
   double* dest = c == 0 ? total : parts[c - 1].data();
-  if (n > 4096 || !detail::on_pool_worker()) return write(dest);
+  if (n > 4096 || &parts == &thread_partials()) return write(dest);
   thread_local VectorXd own;
   own.resize(n);
   write(own.data());

@@ -38,7 +38,6 @@ bool spin_while(const Pred& pred) {
 // Whether this thread is running indices of a pool job (the caller or a worker): a loop inside
 // one runs inline.
 thread_local bool t_in_job = false;
-thread_local bool t_worker = false;  // set once in Pool::work
 struct InJob {
   InJob() { t_in_job = true; }
   ~InJob() { t_in_job = false; }
@@ -109,7 +108,6 @@ class Pool {
   }
 
   [[noreturn]] void work(int index) {
-    t_worker = true;
     uint32_t seen = 0;
     for (;;) {
       const auto idle = [&] { return generation_.load(std::memory_order_acquire) == seen; };
@@ -166,6 +164,5 @@ bool run_on_pool(Eigen::Index n, int threads, void (*f)(const void*, Eigen::Inde
 }
 
 bool in_pool_job() { return t_in_job; }
-bool on_pool_worker() { return t_worker; }
 
 }  // namespace locus::detail

@@ -42,9 +42,6 @@ bool run_on_pool(Eigen::Index n, int threads, void (*f)(const void* context, Eig
                  const void* context);
 // Whether the calling thread is running an index of a pool job.
 bool in_pool_job();
-// Whether the calling thread is one of the pool's workers (not the thread that called
-// run_on_pool, which reads what the workers wrote once the job is done).
-bool on_pool_worker();
 
 // The same through a callable, falling back to an OpenMP loop (dynamic schedule) when the pool
 // is busy with another caller's job, and to a plain loop for one index, on one thread, or
