@@ -63,7 +63,11 @@ with all running takes over 5% longer than the fastest alone, the multi-thread r
 there may be longer than idle cores give (by different factors, as the contention comes and goes
 within minutes), so such a row is worth repeating. When the fastest CPU alone differs by over 5%
 between the two probes (the host slowed every vCPU at once for part of the run, which neither probe
-alone shows), every row is flagged "(machine speed changed)".
+alone shows), every row is flagged "(machine speed changed)". Each probe also times a cache line's
+round trip between the first two CPUs (BM_CacheLineRoundTrip, bench/core/cores_bench.cpp): what
+every hand-off between two threads pays, and on a virtual machine it moves with where the host
+places the vCPUs (a small net's two-thread HVP followed it from 30 to 40 us); when the two probes'
+round trips differ by over 1.5x, the multi-thread rows are flagged "(cores moved)".
 """
 
 import argparse
@@ -526,6 +530,7 @@ def dgemm_results(bench_json):
 
 # The probe of core_probe: a small net's one-thread HVP, compute-bound and in cache.
 PROBE_BENCHMARK = "BM_Loss_Hvp/p:10/h:64/depth:1/l:1/d:256/nthreads:1/real_time"
+ROUND_TRIP_BENCHMARK = "BM_CacheLineRoundTrip/real_time"
 
 
 def core_probe(binary, rounds=3):
@@ -566,7 +571,37 @@ def core_probe(binary, rounds=3):
     if not all(math.isfinite(x) for x in alone + together):
         return None
     return {"benchmark": PROBE_BENCHMARK, "cpus": cpus, "alone_us": alone, "together_us": together,
-            "slowdown": max(together) / min(alone), "spread": max(alone) / min(alone)}
+            "slowdown": max(together) / min(alone), "spread": max(alone) / min(alone),
+            "round_trip_ns": round_trip_ns(binary, rounds)}
+
+
+def round_trip_ns(binary, rounds=3):
+    """ROUND_TRIP_BENCHMARK's time (nanoseconds, best of `rounds` processes): a cache line from the
+    process's first CPU to its second and back, what every hand-off between two threads pays. On a
+    virtual machine it moves with where the host places the vCPUs (the same core complex or
+    not), and a small net's multi-thread rows move with it (bench/README.md). None where it cannot
+    run (one CPU, or a binary without the benchmark)."""
+    cmd = [binary, f"--benchmark_filter=^{re.escape(ROUND_TRIP_BENCHMARK)}$",
+           "--benchmark_format=json", "--benchmark_min_time=0.05"]
+    best = math.inf
+    for _ in range(rounds):
+        try:
+            found = json.loads(subprocess.run(cmd, capture_output=True, text=True,
+                                              check=True).stdout)["benchmarks"]
+        except (subprocess.CalledProcessError, ValueError, KeyError):
+            return None
+        if not found or found[0].get("error_occurred"):
+            return None
+        best = min(best, found[0]["real_time"] * UNIT_SECONDS[found[0]["time_unit"]] * 1e9)
+    return best
+
+
+def round_trip_change(probes):
+    """The larger over the smaller round trip of the two probes, None without both."""
+    trips = [p.get("round_trip_ns") for p in (probes.get("before"), probes.get("after")) if p]
+    if len(trips) < 2 or not all(trips):
+        return None
+    return max(trips) / min(trips)
 
 
 def speed_drift(probes):
@@ -585,9 +620,12 @@ def print_probe(label, probe):
         return
     alone = ", ".join(f"{x:.1f}" for x in probe["alone_us"])
     together = ", ".join(f"{x:.1f}" for x in probe["together_us"])
-    print(f"cores ({label}): [10,64,1] HVP on one thread, cpus {probe['cpus']}: alone {alone} us; "
+    trip = probe.get("round_trip_ns")
+    cpus = probe["cpus"]
+    trip = (f"; a cache line from cpu {cpus[0]} to {cpus[1]} and back {trip:.0f} ns" if trip else "")
+    print(f"cores ({label}): [10,64,1] HVP on one thread, cpus {cpus}: alone {alone} us; "
           f"all at once {together} us (slowdown {probe['slowdown']:.2f}x, "
-          f"alone {probe['spread']:.2f}x)")
+          f"alone {probe['spread']:.2f}x){trip}")
 
 
 def print_table(rows):
@@ -603,7 +641,8 @@ def print_table(rows):
               f"{' (' + r['torch_configuration'] + ')' if r.get('torch_configuration') else ''}"
               f"{'  (machine busy)' if r['busy'] else ''}"
               f"{'  (cores contended)' if r.get('contended') else ''}"
-              f"{'  (machine speed changed)' if r.get('speed_changed') else ''}")
+              f"{'  (machine speed changed)' if r.get('speed_changed') else ''}"
+              f"{'  (cores moved)' if r.get('cores_moved') else ''}")
 
 
 def main():
@@ -709,6 +748,10 @@ def main():
     # speeds.
     drift = speed_drift(probes)
     speed_changed = drift is not None and drift[2] > 1.05
+    # The cores moved closer or apart between the probes (the host placed the vCPUs elsewhere):
+    # the multi-thread rows, whose hand-offs cross between the cores, ran at either distance.
+    trip_change = round_trip_change(probes)
+    moved = trip_change is not None and trip_change > 1.5
     rows = []
     for workload in args.workloads:
         for widths, d in PROBLEMS:
@@ -729,6 +772,7 @@ def main():
                                          (locus.get(key, {}).get("foreign_cores"),
                                           tr.get("foreign_cores"))),
                              "contended": contended[t], "speed_changed": speed_changed,
+                             "cores_moved": moved and t > 1,
                              "locus_gflops": gemm_flops(widths, d, workload) / ls / 1e9
                              if ls and gemm_flops(widths, d, workload) else None})
     print()
@@ -738,6 +782,10 @@ def main():
         before, after, ratio = drift
         print(f"cores: the fastest CPU alone took {before:.1f} us before and {after:.1f} us after "
               f"({ratio:.2f}x){': the machine changed speed during the runs' if speed_changed else ''}")
+    if trip_change is not None:
+        print(f"cores: a cache line's round trip took {probes['before']['round_trip_ns']:.0f} ns "
+              f"before and {probes['after']['round_trip_ns']:.0f} ns after ({trip_change:.2f}x)"
+              f"{': the host moved the cores during the runs' if moved else ''}")
     print("Medians of wall time per call; torch/locus > 1 means locus is faster.")
     print_table(rows)
 
@@ -789,6 +837,7 @@ def main():
             "threads": threads, "repetitions": args.repetitions, "min_time_seconds": args.min_time,
             "torch_processes": args.torch_processes,
             "core_probe": probes, "core_probe_speed_drift": drift[2] if drift else None,
+            "core_probe_round_trip_change": trip_change,
             "locus_context": locus_json.get("context"),
             **torch_context(),
         }
