@@ -67,7 +67,9 @@ alone shows), every row is flagged "(machine speed changed)". Each probe also ti
 round trip between the first two CPUs (BM_CacheLineRoundTrip, bench/core/cores_bench.cpp): what
 every hand-off between two threads pays, and on a virtual machine it moves with where the host
 places the vCPUs (a small net's two-thread HVP followed it from 30 to 40 us); when the two probes'
-round trips differ by over 1.5x, the multi-thread rows are flagged "(cores moved)".
+round trips differ by over 1.5x, the multi-thread rows are flagged "(cores moved)". With
+--wait-for-even-cores SECONDS the first probe is repeated until it would flag nothing (or the time
+is up), so that a run starts when the host leaves the vCPUs alone.
 """
 
 import argparse
@@ -531,6 +533,9 @@ def dgemm_results(bench_json):
 # The probe of core_probe: a small net's one-thread HVP, compute-bound and in cache.
 PROBE_BENCHMARK = "BM_Loss_Hvp/p:10/h:64/depth:1/l:1/d:256/nthreads:1/real_time"
 ROUND_TRIP_BENCHMARK = "BM_CacheLineRoundTrip/real_time"
+# A probe's ratio (slowest over fastest CPU, or the fastest CPU's time between two probes) above
+# which rows are flagged, and below which --wait-for-even-cores stops waiting.
+UNEVEN_CORES = 1.05
 
 
 def core_probe(binary, rounds=3):
@@ -573,6 +578,32 @@ def core_probe(binary, rounds=3):
     return {"benchmark": PROBE_BENCHMARK, "cpus": cpus, "alone_us": alone, "together_us": together,
             "slowdown": max(together) / min(alone), "spread": max(alone) / min(alone),
             "round_trip_ns": round_trip_ns(binary, rounds)}
+
+
+def even(probe):
+    """Whether no CPU of the probe ran over 5% slower than the fastest alone, alone or with all
+    running: the probe that flags no row."""
+    return (probe is not None and probe["slowdown"] <= UNEVEN_CORES and
+            probe["spread"] <= UNEVEN_CORES)
+
+
+def wait_for_even_cores(binary, seconds):
+    """core_probe, repeated every 10 s for up to `seconds` until it is even (a host's other work
+    on a vCPU's physical core comes and goes within minutes); returns the last probe, and says how
+    long it waited."""
+    start = time.monotonic()
+    probe = core_probe(binary)
+    while seconds > 0 and probe is not None and not even(probe):
+        if time.monotonic() - start + 10 > seconds:
+            print(f"cores: still uneven after {time.monotonic() - start:.0f} s of waiting "
+                  f"(slowdown {probe['slowdown']:.2f}x, alone {probe['spread']:.2f}x); "
+                  "running anyway", flush=True)
+            return probe
+        time.sleep(10)
+        probe = core_probe(binary)
+    if seconds > 0 and probe is not None:
+        print(f"cores: even after {time.monotonic() - start:.0f} s", flush=True)
+    return probe
 
 
 def round_trip_ns(binary, rounds=3):
@@ -680,6 +711,10 @@ def main():
     parser.add_argument("--no-core-probe", dest="core_probe", action="store_false",
                         help="skip the probe of whether the cores slow each other down, run "
                              "before the locus benchmarks and after PyTorch's (see core_probe)")
+    parser.add_argument("--wait-for-even-cores", type=float, default=0.0, metavar="SECONDS",
+                        help="before the locus benchmarks, repeat the core probe for up to this "
+                             "long until no CPU runs over 5%% slower than the fastest, alone or "
+                             "with all running (default: %(default)s, no waiting)")
     parser.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--torch-intra-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -700,7 +735,9 @@ def main():
     inverse = {v: k for k, v in LOCUS_TO_WORKLOAD.items()}
     locus_filter = "(" + "|".join(inverse[w] for w in args.workloads) + ")/.*/nthreads:(" + \
                    "|".join(str(t) for t in threads) + ")/"
-    probes = {"before": core_probe(args.locus_bench)} if args.core_probe else {}
+    probes = {}
+    if args.core_probe:
+        probes["before"] = wait_for_even_cores(args.locus_bench, args.wait_for_even_cores)
     locus_json = run_benchmark_binary(args.locus_bench, args, locus_filter)
     locus = locus_results(locus_json)
     # OPENBLAS_CORETYPE (e.g. Haswell on an AVX-512 machine) can hold OpenBLAS below what the CPU
@@ -741,13 +778,13 @@ def main():
     # Rows measured while the cores slowed each other (or one was slowed) by more than 5%, before
     # or after the runs, are flagged (see the module docstring): multi-thread rows by the
     # slowdown, one-thread rows by the spread of the CPUs alone.
-    contended = {t: any(p and p["slowdown" if t > 1 else "spread"] > 1.05 for p in probes.values())
-                 for t in threads}
+    contended = {t: any(p and p["slowdown" if t > 1 else "spread"] > UNEVEN_CORES
+                        for p in probes.values()) for t in threads}
     # Both probes can be even and the machine still slower in one than in the other (the host
     # slowing every vCPU at once): then every row is flagged, both sides having run at unknown
     # speeds.
     drift = speed_drift(probes)
-    speed_changed = drift is not None and drift[2] > 1.05
+    speed_changed = drift is not None and drift[2] > UNEVEN_CORES
     # The cores moved closer or apart between the probes (the host placed the vCPUs elsewhere):
     # the multi-thread rows, whose hand-offs cross between the cores, ran at either distance.
     trip_change = round_trip_change(probes)
