@@ -536,6 +536,22 @@ ROUND_TRIP_BENCHMARK = "BM_CacheLineRoundTrip/real_time"
 # A probe's ratio (slowest over fastest CPU, or the fastest CPU's time between two probes) above
 # which rows are flagged, and below which --wait-for-even-cores stops waiting.
 UNEVEN_CORES = 1.05
+# The ratio of the two probes' round trips above which the multi-thread rows are flagged "(cores
+# moved)": near and far placements differ by 3-5x (bench/README.md), a probe's noise by under 1.3x.
+MOVED_CORES = 1.5
+
+
+def single_real_time(output):
+    """The real time (seconds) of the one benchmark in google/benchmark's JSON `output`; None when
+    the output is not such JSON, holds no benchmark, or the benchmark stopped with an error (e.g.
+    the round trip on one CPU)."""
+    try:
+        found = json.loads(output)["benchmarks"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not found or found[0].get("error_occurred"):
+        return None
+    return found[0]["real_time"] * UNIT_SECONDS[found[0]["time_unit"]]
 
 
 def core_probe(binary, rounds=3):
@@ -560,13 +576,8 @@ def core_probe(binary, rounds=3):
 
     def microseconds(process):
         out, _ = process.communicate()
-        if process.returncode != 0:
-            return None
-        try:
-            found = json.loads(out)["benchmarks"]
-        except (ValueError, KeyError):
-            return None
-        return found[0]["real_time"] * UNIT_SECONDS[found[0]["time_unit"]] * 1e6 if found else None
+        seconds = single_real_time(out) if process.returncode == 0 else None
+        return seconds * 1e6 if seconds is not None else None
 
     alone = [min((microseconds(start(c)) or math.inf) for _ in range(rounds)) for c in cpus]
     together = [math.inf] * len(cpus)
@@ -616,14 +627,11 @@ def round_trip_ns(binary, rounds=3):
            "--benchmark_format=json", "--benchmark_min_time=0.05"]
     best = math.inf
     for _ in range(rounds):
-        try:
-            found = json.loads(subprocess.run(cmd, capture_output=True, text=True,
-                                              check=True).stdout)["benchmarks"]
-        except (subprocess.CalledProcessError, ValueError, KeyError):
+        process = subprocess.run(cmd, capture_output=True, text=True)
+        seconds = single_real_time(process.stdout) if process.returncode == 0 else None
+        if seconds is None:
             return None
-        if not found or found[0].get("error_occurred"):
-            return None
-        best = min(best, found[0]["real_time"] * UNIT_SECONDS[found[0]["time_unit"]] * 1e9)
+        best = min(best, seconds * 1e9)
     return best
 
 
@@ -718,6 +726,9 @@ def main():
     parser.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--torch-intra-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.wait_for_even_cores < 0:
+        parser.error(f"--wait-for-even-cores: {args.wait_for_even_cores:g} seconds is negative "
+                     "(0 runs without waiting)")
     args.workloads = [w for w in args.workloads.split(",") if w]
     for w in args.workloads:
         if w not in WORKLOADS:
@@ -788,7 +799,7 @@ def main():
     # The cores moved closer or apart between the probes (the host placed the vCPUs elsewhere):
     # the multi-thread rows, whose hand-offs cross between the cores, ran at either distance.
     trip_change = round_trip_change(probes)
-    moved = trip_change is not None and trip_change > 1.5
+    moved = trip_change is not None and trip_change > MOVED_CORES
     rows = []
     for workload in args.workloads:
         for widths, d in PROBLEMS:

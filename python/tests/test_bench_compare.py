@@ -1,0 +1,116 @@
+"""bench/compare_torch.py's core probe, read off a stand-in benchmark binary: what it parses, when it
+calls the cores even, and when it says they moved. (The benchmarks themselves run outside the test
+suite: bench/README.md.)"""
+
+import importlib.util
+import json
+import os
+import pathlib
+import stat
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compare():
+    spec = importlib.util.spec_from_file_location("compare_torch",
+                                                  ROOT / "bench" / "compare_torch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def benchmark_json(real_time, unit="us", error=None):
+    entry = {"name": "BM_X/real_time", "real_time": real_time, "time_unit": unit}
+    if error:
+        entry.update(error_occurred=True, error_message=error)
+    return json.dumps({"context": {}, "benchmarks": [entry]})
+
+
+def test_single_real_time_converts_units_and_rejects_what_is_not_one_result(compare):
+    assert compare.single_real_time(benchmark_json(61.5, "us")) == pytest.approx(61.5e-6)
+    assert compare.single_real_time(benchmark_json(127.0, "ns")) == pytest.approx(127e-9)
+    assert compare.single_real_time(benchmark_json(2.0, "ms")) == pytest.approx(2e-3)
+    # A benchmark that stopped with an error (the round trip on one CPU), no benchmark, no JSON.
+    assert compare.single_real_time(benchmark_json(1.0, error="needs two CPUs")) is None
+    assert compare.single_real_time(json.dumps({"benchmarks": []})) is None
+    assert compare.single_real_time("Segmentation fault") is None
+    assert compare.single_real_time("") is None
+    assert compare.single_real_time(json.dumps([1, 2])) is None
+
+
+def probe(alone, together, trip=None):
+    return {"alone_us": alone, "together_us": together, "cpus": list(range(len(alone))),
+            "slowdown": max(together) / min(alone), "spread": max(alone) / min(alone),
+            "round_trip_ns": trip}
+
+
+def test_even_uses_the_one_threshold_for_slowdown_and_spread(compare):
+    limit = compare.UNEVEN_CORES
+    assert compare.even(probe([60.0, 60.0], [60.0, 60.0 * limit]))
+    assert not compare.even(probe([60.0, 60.0], [60.0, 60.0 * limit * 1.01]))  # contended
+    assert not compare.even(probe([60.0, 60.0 * limit * 1.01], [61.0, 61.0]))  # one vCPU slow
+    assert not compare.even(None)
+
+
+def test_round_trip_change_and_speed_drift_need_both_probes(compare):
+    near, far = probe([60.0, 61.0], [61.0, 61.0], 120.0), probe([63.0, 63.0], [63.0, 64.0], 560.0)
+    assert compare.round_trip_change({"before": near, "after": far}) == pytest.approx(560 / 120)
+    assert compare.round_trip_change({"before": far, "after": near}) == pytest.approx(560 / 120)
+    assert compare.round_trip_change({"before": near}) is None
+    assert compare.round_trip_change({"before": near, "after": probe([60.0], [60.0])}) is None
+    before, after, ratio = compare.speed_drift({"before": near, "after": far})
+    assert (before, after) == (60.0, 63.0) and ratio == pytest.approx(1.05)
+    assert compare.speed_drift({"after": far}) is None
+    # Near and far placements differ by 3-5x: over the "(cores moved)" threshold; noise is not.
+    assert 560 / 120 > compare.MOVED_CORES > 1.3
+
+
+def fake_benchmark(tmp_path, probe_us, trip_ns):
+    """An executable that answers the probe's two benchmark filters as locus_bench would, with the
+    given times (trip_ns None: the round trip stops with an error, as on one CPU)."""
+    trip = (benchmark_json(trip_ns, "ns") if trip_ns is not None else
+            benchmark_json(0.0, "ns", error="needs two CPUs"))
+    script = tmp_path / "locus_bench"
+    script.write_text("#!/bin/sh\n"
+                      "case \"$1\" in\n"
+                      f"  *CacheLineRoundTrip*) echo '{trip}' ;;\n"
+                      f"  *Hvp*) echo '{benchmark_json(probe_us)}' ;;\n"
+                      "  *) exit 1 ;;\n"
+                      "esac\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)
+
+
+def test_core_probe_reads_every_cpu_and_the_round_trip(compare, tmp_path):
+    binary = fake_benchmark(tmp_path, 59.5, 480.0)
+    found = compare.core_probe(binary, rounds=2)
+    cpus = sorted(os.sched_getaffinity(0))
+    assert found["cpus"] == cpus
+    assert found["alone_us"] == pytest.approx([59.5] * len(cpus))
+    assert found["together_us"] == pytest.approx([59.5] * len(cpus))
+    assert found["slowdown"] == pytest.approx(1.0) and found["spread"] == pytest.approx(1.0)
+    assert found["round_trip_ns"] == pytest.approx(480.0)
+    assert compare.even(found)
+    # Even at once: the wait returns the first probe without sleeping.
+    assert compare.wait_for_even_cores(binary, 30)["round_trip_ns"] == pytest.approx(480.0)
+
+
+def test_core_probe_without_round_trip_or_binary(compare, tmp_path):
+    assert compare.core_probe(fake_benchmark(tmp_path, 60.0, None))["round_trip_ns"] is None
+    assert compare.core_probe(str(tmp_path / "missing")) is None
+    failing = tmp_path / "failing"
+    failing.write_text("#!/bin/sh\nexit 3\n")
+    failing.chmod(0o755)
+    assert compare.core_probe(str(failing)) is None
+    assert compare.round_trip_ns(str(failing)) is None
+
+
+def test_negative_wait_is_refused(compare, monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["compare_torch.py", "--wait-for-even-cores", "-5"])
+    with pytest.raises(SystemExit) as stop:
+        compare.main()
+    assert stop.value.code == 2
+    assert "--wait-for-even-cores: -5 seconds is negative" in capsys.readouterr().err
