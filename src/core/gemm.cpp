@@ -91,24 +91,30 @@ struct Simd {
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
   // t[p][i] = r[i][p]: unpack pairs of rows, then two rounds of 128-bit lane shuffles (0x88 takes
-  // lanes 0 and 2 of each operand, 0xDD lanes 1 and 3).
+  // lanes 0 and 2 of each operand, 0xDD lanes 1 and 3). The zero-masked forms with every lane on
+  // compile to the same unmasked instructions; the plain ones pass _mm512_undefined_pd() through,
+  // which GCC 12 reports as "used uninitialized" once inlined here (GCC bug 105593).
+  static V unpack_lo(V a, V b) { return _mm512_maskz_unpacklo_pd(0xFF, a, b); }
+  static V unpack_hi(V a, V b) { return _mm512_maskz_unpackhi_pd(0xFF, a, b); }
+  template <int Lanes>
+  static V shuffle(V a, V b) {
+    return _mm512_maskz_shuffle_f64x2(0xFF, a, b, Lanes);
+  }
   static void transpose(V r[8]) {
     V even[4], odd[4];
     for (int i = 0; i < 4; ++i) {
-      even[i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
-      odd[i] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+      even[i] = unpack_lo(r[2 * i], r[2 * i + 1]);
+      odd[i] = unpack_hi(r[2 * i], r[2 * i + 1]);
     }
     const V* halves[2] = {even, odd};
     for (int h = 0; h < 2; ++h) {
       const V* x = halves[h];
-      const V b0 = _mm512_shuffle_f64x2(x[0], x[1], 0x88);
-      const V b1 = _mm512_shuffle_f64x2(x[0], x[1], 0xDD);
-      const V c0 = _mm512_shuffle_f64x2(x[2], x[3], 0x88);
-      const V c1 = _mm512_shuffle_f64x2(x[2], x[3], 0xDD);
-      r[h + 0] = _mm512_shuffle_f64x2(b0, c0, 0x88);
-      r[h + 4] = _mm512_shuffle_f64x2(b0, c0, 0xDD);
-      r[h + 2] = _mm512_shuffle_f64x2(b1, c1, 0x88);
-      r[h + 6] = _mm512_shuffle_f64x2(b1, c1, 0xDD);
+      const V b0 = shuffle<0x88>(x[0], x[1]), b1 = shuffle<0xDD>(x[0], x[1]);
+      const V c0 = shuffle<0x88>(x[2], x[3]), c1 = shuffle<0xDD>(x[2], x[3]);
+      r[h + 0] = shuffle<0x88>(b0, c0);
+      r[h + 4] = shuffle<0xDD>(b0, c0);
+      r[h + 2] = shuffle<0x88>(b1, c1);
+      r[h + 6] = shuffle<0xDD>(b1, c1);
     }
   }
 };
@@ -370,7 +376,8 @@ void kernel_gemm(const Eigen::Ref<const MatrixXd>& a, bool ta, const Eigen::Ref<
 
 void gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<const MatrixXd>& b,
           Op op_b, Eigen::Ref<MatrixXd> c, bool accumulate, const double* bias) {
-  const bool ta = op_a == Op::transpose, tb = op_b == Op::transpose;
+  // (tb is unused without the kernel in a build without assertions.)
+  [[maybe_unused]] const bool ta = op_a == Op::transpose, tb = op_b == Op::transpose;
   const Index k = ta ? a.rows() : a.cols();
   assert(c.rows() == (ta ? a.cols() : a.rows()));
   assert(c.cols() == (tb ? b.rows() : b.cols()));

@@ -44,7 +44,9 @@ void set_num_threads(int n) {
 }
 int num_threads() { return omp_get_max_threads(); }
 
-namespace {
+// Chunk and ChunkState are in detail rather than in the anonymous namespace: Objective::PassCache
+// and HessianOperator::State, members of public classes, hold them.
+namespace detail {
 
 // Data points are processed in chunks whose boundaries depend on d and the architecture alone
 // (never on the thread count); partial sums are added in chunk order. This is what makes results
@@ -62,6 +64,11 @@ struct Chunk {
   const Index* rows = nullptr;
   bool tail = false;
 };
+}  // namespace detail
+
+namespace {
+using detail::Chunk;
+
 std::vector<Chunk> make_chunks(const Mlp& model, Index d, const Index* rows = nullptr) {
   Index widest = 0;
   for (int k = 0; k < model.n_layers(); ++k)
@@ -307,6 +314,8 @@ void for_each_chunk(size_t n_chunks, const Body& body) {
   detail::for_each_index(Index(n_chunks), [&](Index c) { body(size_t(c)); });
 }
 
+}  // namespace
+namespace detail {
 // Everything a forward and backward pass leaves behind on one chunk: enough to form the
 // gradient and, with one more R-forward and R-backward pass, any Hessian-vector product.
 // Layer k (0-based, K = n_layers) maps act[k] (rows x in_k) to z_k = act[k] W_k^T + b_k.
@@ -325,6 +334,9 @@ struct ChunkState {
   VectorXd row_mass;         // sum_j y_ij for cross-entropy
   double loss = 0.0;
 };
+}  // namespace detail
+namespace {
+using detail::ChunkState;
 
 // One thread's scratch for any pass over a chunk: its matrices keep their storage from call to
 // call (a 256 x 512 layer is 1 MB, above glibc's mmap threshold, so a fresh allocation per call

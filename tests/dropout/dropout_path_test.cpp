@@ -150,9 +150,10 @@ TEST(DropoutPath, TwoHiddenLayers) {
       for (const auto& c : r.checks) EXPECT_TRUE(c.holds) << summary(r);
       const Index top = model.layer(2).weight_offset;
       for (size_t s = 0; s < 15; ++s)
-        if (r.segments[s] == SegmentKind::output_weights)
+        if (r.segments[s] == SegmentKind::output_weights) {
           EXPECT_EQ((v.row(Index(s)) - v.row(Index(s + 1))).head(top).cwiseAbs().maxCoeff(), 0.0)
               << "segment " << s + 1;
+        }
       auto near = [&](Index vertex, const VectorXd& t, const std::vector<std::vector<Index>>& k) {
         const double expected = objective.loss(dropout_layers(model, t, k));
         EXPECT_NEAR(objective.loss(v.row(vertex).transpose()), expected, 1e-12 * expected)

@@ -52,7 +52,6 @@ VectorXd gaussian_start(Index n, std::uint64_t seed) {
 
 // The reference for each wanted mode: the k largest, the k smallest, or both, ascending.
 VectorXd expected(const VectorXd& sorted, Index k, LanczosWanted w) {
-  const Index n = sorted.size();
   if (w == LanczosWanted::largest) return sorted.tail(k);
   if (w == LanczosWanted::smallest) return sorted.head(k);
   VectorXd both(2 * k);
@@ -76,18 +75,21 @@ void check(const VectorXd& sorted, const LanczosResult& r, Index k, LanczosWante
 }
 
 // Spectra's application count for the same problem (its default ncv = max(2 nev + 1, 20) too).
+// (Spectra's operator concept; at namespace scope, where Spectra's use of its Scalar is seen.)
+struct SpectraOp {
+  using Scalar = double;
+  const ReflectedDiagonal& a;
+  Index rows() const { return a.d.size(); }
+  Index cols() const { return a.d.size(); }
+  void perform_op(const double* v, double* y) const { a(v, y); }
+};
 template <Spectra::SortRule Rule>
 long long spectra_applications(const ReflectedDiagonal& a, Index nev, const VectorXd& start,
                                double tolerance) {
-  struct Op {
-    using Scalar = double;
-    const ReflectedDiagonal& a;
-    Index rows() const { return a.d.size(); }
-    Index cols() const { return a.d.size(); }
-    void perform_op(const double* v, double* y) const { a(v, y); }
-  } op{a};
+  SpectraOp op{a};
   const Index n = a.d.size();
-  Spectra::SymEigsSolver<Op> eigs(op, nev, std::min<Index>(n, std::max<Index>(2 * nev + 1, 20)));
+  Spectra::SymEigsSolver<SpectraOp> eigs(op, nev,
+                                         std::min<Index>(n, std::max<Index>(2 * nev + 1, 20)));
   eigs.init(start.data());
   eigs.compute(Rule, 1000, tolerance);
   EXPECT_EQ(eigs.info(), Spectra::CompInfo::Successful);
@@ -247,7 +249,9 @@ TEST(Lanczos, TridiagonalGivesGaussQuadrature) {
   ASSERT_EQ(t.rows(), m);
   for (Index i = 0; i < m; ++i)
     for (Index j = 0; j < m; ++j)
-      if (std::abs(i - j) > 1) EXPECT_EQ(t(i, j), 0.0);  // tridiagonal
+      if (std::abs(i - j) > 1) {
+        EXPECT_EQ(t(i, j), 0.0);  // tridiagonal
+      }
   const Eigen::SelfAdjointEigenSolver<MatrixXd> es(t);
   const VectorXd w = es.eigenvectors().row(0).transpose().array().square();
   const VectorXd hv = v - 2.0 * a.u.dot(v) * a.u;

@@ -60,9 +60,10 @@ TEST(GaussLegendre, ExactForPolynomialsOfDegreeBelow2n) {
           << "n = " << n << ", k = " << k;
     // ... and not for degree 2n: the error (n!)^4 / ((2n + 1) ((2n)!)^2) is 1.4e-6 at n = 5 (it
     // falls below rounding for n >~ 12).
-    if (n <= 5)
+    if (n <= 5) {
       EXPECT_GT(std::abs(q.weights.dot(q.nodes.array().pow(2 * n).matrix()) - 1.0 / (2 * n + 1)),
                 1e3 * n * k_eps);
+    }
   }
   EXPECT_THROW(gauss_legendre(0), std::invalid_argument);
 }

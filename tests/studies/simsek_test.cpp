@@ -32,7 +32,9 @@ TEST(SimsekStudy, ReducedStudyClaimsHold) {
   for (const Claim& c : r.claims) {
     EXPECT_NE(c.verdict, Verdict::fails) << c.id << ": " << c.reason;
     const bool students = c.id == "students_on_manifold" || c.id == "narrow_certified";
-    if (!students) EXPECT_EQ(c.verdict, Verdict::holds) << c.id << ": " << c.reason;
+    if (!students) {
+      EXPECT_EQ(c.verdict, Verdict::holds) << c.id << ": " << c.reason;
+    }
   }
   EXPECT_EQ(r.claim("components").evidence["widths"][0]["components_rule"].get<int>(), 24);
   for (const char* table : {"counts", "ratio", "pieces", "swap_profile", "split_spectrum",

@@ -144,7 +144,9 @@ TEST(ExpansionMaps, CountDistinctValid) {
               // Blocks are numbered in order of first appearance; single: each its own.
               EXPECT_LE(map.block[j], next_block);
               if (map.block[j] == next_block) ++next_block;
-              if (convention == ls::ZeroConvention::single) EXPECT_EQ(map.block[j], next_block - 1);
+              if (convention == ls::ZeroConvention::single) {
+                EXPECT_EQ(map.block[j], next_block - 1);
+              }
             }
           }
           EXPECT_EQ(static_cast<int>(covered.size()), r);
@@ -266,7 +268,9 @@ TEST(ExpansionComponents, RuleAgreesWithNumericsOnEveryPair) {
     // ~ 1e-13): the decisions have wide margins on both sides.
     EXPECT_LT(intersecting_max, tolerance / 16);
     EXPECT_GT(disjoint_min, 1e6 * tolerance);
-    if (m > r) EXPECT_GT(n_intersecting, 0);
+    if (m > r) {
+      EXPECT_GT(n_intersecting, 0);
+    }
   }
 }
 

@@ -245,7 +245,9 @@ TEST(Surgery, SplitGradientRelations) {
         const NeuronIndices jc = neuron_indices(s.model, {layer, at});
         EXPECT_LE((g1(jc.outgoing) - g0(j0.outgoing)).cwiseAbs().maxCoeff(), tol);
         EXPECT_LE((g1(jc.incoming) - f[c] * g0(j0.incoming)).cwiseAbs().maxCoeff(), tol);
-        if (jc.bias >= 0) EXPECT_NEAR(g1[jc.bias], f[c] * g0[j0.bias], tol);
+        if (jc.bias >= 0) {
+          EXPECT_NEAR(g1[jc.bias], f[c] * g0[j0.bias], tol);
+        }
       }
     }
 }

@@ -73,7 +73,9 @@ TEST(Basins, NoStrictMinimumAtWidthAtLeastN) {
   // Above N the features have a kernel: every run there has exact flat output directions,
   // l (h_L - rank Phi) >= h_L - N.
   for (const lw::BasinRun& run : r.runs)
-    if (run.width > r.n_points) EXPECT_GE(run.flat_output_directions, run.width - r.n_points);
+    if (run.width > r.n_points) {
+      EXPECT_GE(run.flat_output_directions, run.width - r.n_points);
+    }
 }
 
 TEST(Basins, FoundMinimumMatchesIndependentNewtonSolve) {

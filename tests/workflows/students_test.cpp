@@ -52,8 +52,9 @@ TEST(Students, WidthFiveReachesZeroLossOnTheExpansionManifold) {
     const symmetry::Categorization& c = *run.categorization;
     EXPECT_TRUE(c.on_expansion_manifold) << symmetry::summary(c);
     EXPECT_TRUE(c.uncovered.empty());
-    if (c.flipped == 0 && c.zero_groups.empty())  // Gamma(phi): (k - r) + (m - k) D
+    if (c.flipped == 0 && c.zero_groups.empty()) {  // Gamma(phi): (k - r) + (m - k) D
       EXPECT_EQ(c.piece_dimension, (c.k - 4) + (5 - c.k) * 2);
+    }
     const Mlp student(
         {.widths = {2, 5, 1}, .activation = Activation::sigmoid, .bias = {false, false}});
     const Eigen::MatrixXd diff = student.predict(run.theta, full.data.x) - full.data.y;
