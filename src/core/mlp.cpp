@@ -147,22 +147,34 @@ Eigen::MatrixXd Mlp::predict(const Eigen::VectorXd& theta, const Eigen::MatrixXd
     throw std::invalid_argument("inputs have " + std::to_string(x.cols()) +
                                 " columns but the network " + describe() + " expects " +
                                 std::to_string(input_dim()));
-  Eigen::MatrixXd a = x;
+  // The layers' outputs go into per-thread matrices kept between calls (a solver predicts once per
+  // step): glibc hands freed blocks the size of a [10,200,1] net's 500 x 200 layer back to the
+  // kernel, and fresh ones fault in every page again (about 1 MB per Levenberg-Marquardt step on
+  // that net). Matrices of more than 2^20 doubles are released after the call.
+  thread_local Eigen::MatrixXd act, z;
+  Eigen::MatrixXd out;
   for (int k = 0; k < n_layers(); ++k) {
     const LayerSlice& s = layers_[k];
     // W row-major (out x in) is the column-major (in x out) matrix W^T: Z = A W^T.
     Eigen::Map<const Eigen::MatrixXd> wt(theta.data() + s.weight_offset, s.in, s.out);
-    Eigen::MatrixXd z = a * wt;
+    if (k == 0)
+      z.noalias() = x * wt;
+    else
+      z.noalias() = act * wt;
     if (s.bias_offset >= 0)
       z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
     if (k + 1 < n_layers()) {
-      a.resize(z.rows(), z.cols());  // the SIMD path of the loss engine: the same values
-      activation_batch(spec_.activation, z.data(), static_cast<long>(z.size()), a.data(), nullptr,
+      act.resize(z.rows(), z.cols());  // the SIMD path of the loss engine: the same values
+      activation_batch(spec_.activation, z.data(), static_cast<long>(z.size()), act.data(), nullptr,
                        nullptr);
-    } else
-      a = output_scale() * z;
+    } else {
+      out = output_scale() * z;
+    }
   }
-  return a;
+  constexpr Eigen::Index keep = Eigen::Index{1} << 20;
+  if (act.size() > keep) act.resize(0, 0);
+  if (z.size() > keep) z.resize(0, 0);
+  return out;
 }
 
 }  // namespace locus
