@@ -80,7 +80,9 @@ class Mlp {
   // (std::mt19937_64 with locus's own normal/uniform transforms), not the standard distributions.
   Eigen::VectorXd init_parameters(const InitOptions& options = {}) const;
 
-  // f_theta(x_i) for each row of x (d x p); returns d x l. Cost: one GEMM per layer.
+  // f_theta(x_i) for each row of x (d x p); returns d x l. Cost: one GEMM per layer; the hidden
+  // layers' d x width outputs live in per-thread scratch kept between calls (up to 2^20 doubles
+  // each; larger ones are freed on return). Thread-safe.
   // Throws std::invalid_argument on a wrong-length theta or wrong-width x.
   Eigen::MatrixXd predict(const Eigen::VectorXd& theta, const Eigen::MatrixXd& x) const;
 
