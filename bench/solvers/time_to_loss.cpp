@@ -9,6 +9,8 @@
 // is PyTorch's state-dict order) for bench/solvers/compare_torch_lbfgs.py. Prints one JSON object
 // (context block first).
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,6 +30,13 @@ namespace sv = locus::solvers;
 
 const std::vector<double> k_thresholds = {1e-2, 1e-4, 1e-6, 1e-8, 1e-14, 1e-20, 1e-26, 1e-28};
 
+// The process's minor page faults so far (getrusage): pages touched for the first time.
+long minor_page_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
 locus::io::Json run(const locus::testing::Problem& p, const std::string& spec, double max_seconds) {
   sv::TrainOptions o;
   const auto plus = spec.find('+');
@@ -41,7 +50,9 @@ locus::io::Json run(const locus::testing::Problem& p, const std::string& spec, d
   }
   // L-BFGS at its defaults stops at |g| <= 1e-13 or at its round-off floor (line search fails).
   const locus::Objective objective(p.model, p.data);
+  const long faults_before = minor_page_faults();
   const sv::SolveResult r = sv::solve(objective, p.x0, o);
+  const long faults = minor_page_faults() - faults_before;
   locus::io::Json j;
   j["method"] = spec;
   j["status"] = std::string(sv::to_string(r.status));
@@ -49,6 +60,7 @@ locus::io::Json run(const locus::testing::Problem& p, const std::string& spec, d
   j["seconds"] = r.seconds;
   j["loss_final"] = r.loss_final;
   j["gradient_max_norm"] = r.gradient_max_norm;
+  j["page_faults"] = faults;  // memory the solve touched for the first time, in pages
   locus::io::Json reached = locus::io::Json::object();
   for (double t : k_thresholds) {
     char key[16];

@@ -24,7 +24,9 @@ constexpr double k_parallel_work = 1e5;
 constexpr Index k_keep_doubles = Index(1) << 23;
 
 // The forward pass on all d points: act[k] = sigma(z_{k-1}) (the input of layer k, k >= 1),
-// d1[k] = sigma'(z_{k-1}), d2[k] = sigma''(z_{k-1}), and the output s z_{K-1}.
+// d1[k] = sigma'(z_{k-1}), d2[k] = sigma''(z_{k-1}) (only when asked for), and the output
+// s z_{K-1}. z holds the hidden layers' pre-activations; the output layer is formed in out, so z
+// keeps its size from call to call (a resize reallocates, and a fresh block faults in again).
 struct Pass {
   std::vector<MatrixXd> act, d1, d2;
   MatrixXd z, out;
@@ -51,24 +53,27 @@ void advise_huge(MatrixXd& a) {
   io::advise_huge_pages(a.data(), sizeof(double) * size_t(a.size()));
 }
 
-void forward(const Mlp& m, const MatrixXd& x, const VectorXd& theta, Pass& p) {
+void forward(const Mlp& m, const MatrixXd& x, const VectorXd& theta, Pass& p, bool second) {
   const int K = m.n_layers();
   p.act.resize(K);
   p.d1.resize(K);
   p.d2.resize(K);
   for (int k = 0; k < K; ++k) {
     const LayerSlice& s = m.layer(k);
-    p.z.noalias() = (k ? p.act[k] : x) * ConstMap(theta.data() + s.weight_offset, s.in, s.out);
+    const ConstMap w(theta.data() + s.weight_offset, s.in, s.out);
+    MatrixXd& z = k + 1 == K ? p.out : p.z;
+    z.noalias() = (k ? p.act[k] : x) * w;
     if (s.bias_offset >= 0)
-      p.z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
+      z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
     if (k + 1 == K) {
-      p.out.noalias() = m.output_scale() * p.z;
+      p.out *= m.output_scale();
       break;
     }
-    for (MatrixXd* a : {&p.act[k + 1], &p.d1[k + 1], &p.d2[k + 1]})
-      a->resize(p.z.rows(), p.z.cols());
-    activation_batch(m.activation(), p.z.data(), static_cast<long>(p.z.size()), p.act[k + 1].data(),
-                     p.d1[k + 1].data(), p.d2[k + 1].data());
+    p.act[k + 1].resize(z.rows(), z.cols());
+    p.d1[k + 1].resize(z.rows(), z.cols());
+    if (second) p.d2[k + 1].resize(z.rows(), z.cols());
+    activation_batch(m.activation(), z.data(), static_cast<long>(z.size()), p.act[k + 1].data(),
+                     p.d1[k + 1].data(), second ? p.d2[k + 1].data() : nullptr);
   }
 }
 
@@ -164,7 +169,7 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
                    "n^2 + l d n doubles");
   Scratch& sc = scratch();
   const Pass& p = sc.pass;
-  forward(m, data.x, theta, sc.pass);
+  forward(m, data.x, theta, sc.pass, /*second=*/m.n_layers() == 2);  // add_second_order's d2
   const double c = objective.scale();
   // G = dL/d out, and the rows of B = Lambda^(1/2) J, one backward pass per output r.
   MatrixXd &g = sc.g, &b = sc.b, &seed = sc.seed;
@@ -237,7 +242,7 @@ MatrixXd assemble_jacobian(const Objective& objective, const VectorXd& theta) {
   const Dataset& data = objective.data();
   const Index d = data.size(), l = m.output_dim(), n = m.n_params();
   Scratch& sc = scratch();
-  forward(m, data.x, theta, sc.pass);
+  forward(m, data.x, theta, sc.pass, /*second=*/false);
   MatrixXd jac(l * d, n), &seed = sc.seed;
   advise_huge(jac);
   seed.resize(d, l);
@@ -251,7 +256,7 @@ MatrixXd assemble_jacobian(const Objective& objective, const VectorXd& theta) {
   return jac;
 }
 
-MatrixXd assemble_residual_gram(const Objective& objective, const VectorXd& theta) {
+void assemble_residual_gram(const Objective& objective, const VectorXd& theta, MatrixXd& g) {
   const Mlp& m = objective.model();
   const Dataset& data = objective.data();
   const int K = m.n_layers();
@@ -262,7 +267,7 @@ MatrixXd assemble_residual_gram(const Objective& objective, const VectorXd& thet
                    "the residual Gram matrix J J^T of " + std::to_string(rows) + " residuals",
                    "(l d)^2 + l d (sum of layer widths) doubles");
   Scratch& sc = scratch();
-  forward(m, data.x, theta, sc.pass);
+  forward(m, data.x, theta, sc.pass, /*second=*/false);
   // dz[k] stacked by output: D_k row i*l + j is dz_k(i, :) for the seed e_j.
   std::vector<MatrixXd>& dk = sc.dk;
   dk.resize(K);
@@ -280,8 +285,10 @@ MatrixXd assemble_residual_gram(const Objective& objective, const VectorXd& thet
   }
   // The lower triangle in tiles of 256 x 256 residual rows; tile (r0, c0) covers the points
   // [r0/l, (r0 + rw - 1)/l] x [c0/l, ...], whose input Grams A~ A~^T it forms itself.
-  MatrixXd g(rows, rows);
-  advise_huge(g);
+  if (g.rows() != rows || g.cols() != rows) {
+    g.resize(rows, rows);
+    advise_huge(g);
+  }
   constexpr Index tile = 256;
   const Index n_tiles = (rows + tile - 1) / tile;
   std::vector<std::pair<Index, Index>> tiles;  // (row tile, column tile), column <= row
@@ -325,7 +332,6 @@ MatrixXd assemble_residual_gram(const Objective& objective, const VectorXd& thet
   g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
   for (MatrixXd& dm : dk)
     if (dm.size() > k_keep_doubles) dm.resize(0, 0);  // as B in assemble_hessian
-  return g;
 }
 
 }  // namespace locus::detail

@@ -51,7 +51,9 @@ Eigen::MatrixXd assemble_jacobian(const Objective& objective, const Eigen::Vecto
 // sum_k (out_k + in_k + 1) multiply-adds, against (l d)^2 n / 2 for J J^T ([10,200,1]: 413
 // against 2401), in fixed tiles of 256 rows, one single-threaded GEMM each: bitwise identical for
 // any thread count. Memory 8 ((l d)^2 + l d sum_k out_k) bytes, checked by io::check_memory.
+// The result goes into g, resized (and advised onto huge pages) only when its shape differs.
 // theta must already be checked.
-Eigen::MatrixXd assemble_residual_gram(const Objective& objective, const Eigen::VectorXd& theta);
+void assemble_residual_gram(const Objective& objective, const Eigen::VectorXd& theta,
+                            Eigen::MatrixXd& g);
 
 }  // namespace locus::detail

@@ -1,5 +1,6 @@
 #include "locus/core/mlp.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -147,33 +148,45 @@ Eigen::MatrixXd Mlp::predict(const Eigen::VectorXd& theta, const Eigen::MatrixXd
     throw std::invalid_argument("inputs have " + std::to_string(x.cols()) +
                                 " columns but the network " + describe() + " expects " +
                                 std::to_string(input_dim()));
-  // The layers' outputs go into per-thread matrices kept between calls (a solver predicts once per
-  // step): glibc hands freed blocks the size of a [10,200,1] net's 500 x 200 layer back to the
-  // kernel, and fresh ones fault in every page again (about 1 MB per Levenberg-Marquardt step on
-  // that net). Matrices of more than 2^20 doubles are released after the call.
-  thread_local Eigen::MatrixXd act, z;
+  // The hidden layers' outputs go into per-thread storage kept between calls (a solver predicts
+  // once per step): glibc hands freed blocks the size of a [10,200,1] net's 500 x 200 layer back
+  // to the kernel, and fresh ones fault in every page again (about 1 MB per Levenberg-Marquardt
+  // step on that net). The storage only grows (each layer is a map of its first entries; a
+  // resize to the next layer's shape would reallocate); above 2^20 doubles it is released after
+  // the call.
+  thread_local Eigen::MatrixXd act_store, z_store;
+  Eigen::Index size = 0;  // the widest hidden layer's outputs
+  for (int k = 0; k + 1 < n_layers(); ++k) size = std::max(size, x.rows() * layers_[k].out);
+  for (Eigen::MatrixXd* m : {&z_store, &act_store})
+    if (m->size() < size) m->resize(size, 1);
   Eigen::MatrixXd out;
+  const double* input = x.data();  // the layer's input: x, then the previous layer's outputs
   for (int k = 0; k < n_layers(); ++k) {
     const LayerSlice& s = layers_[k];
     // W row-major (out x in) is the column-major (in x out) matrix W^T: Z = A W^T.
-    Eigen::Map<const Eigen::MatrixXd> wt(theta.data() + s.weight_offset, s.in, s.out);
-    if (k == 0)
-      z.noalias() = x * wt;
-    else
-      z.noalias() = act * wt;
-    if (s.bias_offset >= 0)
-      z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
-    if (k + 1 < n_layers()) {
-      act.resize(z.rows(), z.cols());  // the SIMD path of the loss engine: the same values
-      activation_batch(spec_.activation, z.data(), static_cast<long>(z.size()), act.data(), nullptr,
-                       nullptr);
-    } else {
-      out = output_scale() * z;
+    const Eigen::Map<const Eigen::MatrixXd> a(input, x.rows(), s.in),
+        wt(theta.data() + s.weight_offset, s.in, s.out);
+    const auto add_bias = [&](auto&& z) {
+      if (s.bias_offset >= 0)
+        z.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(theta.data() + s.bias_offset, s.out);
+    };
+    if (k + 1 == n_layers()) {
+      out.noalias() = a * wt;
+      add_bias(out);
+      out *= output_scale();
+      break;
     }
+    Eigen::Map<Eigen::MatrixXd> z(z_store.data(), x.rows(), s.out);
+    z.noalias() = a * wt;
+    add_bias(z);
+    // the SIMD path of the loss engine: the same values
+    activation_batch(spec_.activation, z.data(), static_cast<long>(z.size()), act_store.data(),
+                     nullptr, nullptr);
+    input = act_store.data();
   }
   constexpr Eigen::Index keep = Eigen::Index{1} << 20;
-  if (act.size() > keep) act.resize(0, 0);
-  if (z.size() > keep) z.resize(0, 0);
+  for (Eigen::MatrixXd* m : {&z_store, &act_store})
+    if (m->size() > keep) m->resize(0, 0);
   return out;
 }
 

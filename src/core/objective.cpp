@@ -797,9 +797,15 @@ MatrixXd Objective::jacobian(const VectorXd& theta) const {
 }
 
 MatrixXd Objective::residual_gram(const VectorXd& theta) const {
+  MatrixXd g;
+  residual_gram(theta, g);
+  return g;
+}
+
+void Objective::residual_gram(const VectorXd& theta, MatrixXd& g) const {
   require_squared("the residual Gram matrix");
   model_.check_parameters(theta);
-  return detail::assemble_residual_gram(*this, theta);
+  detail::assemble_residual_gram(*this, theta, g);
 }
 
 // The residuals r[i*l + j] as a row-major d x l matrix.

@@ -128,13 +128,20 @@ MatrixXd FunctionRef::jacobian(const VectorXd& x) const {
 }
 
 MatrixXd FunctionRef::residual_gram(const VectorXd& x) const {
+  MatrixXd g;
+  residual_gram(x, g);
+  return g;
+}
+void FunctionRef::residual_gram(const VectorXd& x, MatrixXd& g) const {
   require_residuals("residual_gram");
-  if (vt_->residual_gram) return vt_->residual_gram(f_, x);
+  if (vt_->residual_gram) {
+    vt_->residual_gram(f_, x, g);
+    return;
+  }
   const MatrixXd j = vt_->jacobian(f_, x);
-  MatrixXd g = MatrixXd::Zero(j.rows(), j.rows());
+  g.setZero(j.rows(), j.rows());
   g.selfadjointView<Eigen::Lower>().rankUpdate(j);
   g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
-  return g;
 }
 VectorXd FunctionRef::jacobian_product(const VectorXd& x, const VectorXd& v) const {
   require_residuals("jacobian_product");

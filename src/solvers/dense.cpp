@@ -61,7 +61,7 @@ void gram_matrix(const Eigen::MatrixXd& j, bool wide, Eigen::MatrixXd& a) {
 void gram_matrix(FunctionRef f, const Eigen::VectorXd& x, const Eigen::MatrixXd& j, bool wide,
                  Eigen::MatrixXd& a) {
   if (wide && f.has_residual_gram())
-    a = f.residual_gram(x);
+    f.residual_gram(x, a);
   else
     gram_matrix(j, wide, a);
 }

@@ -52,9 +52,14 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
   double r2 = r.squaredNorm();
   const bool wide = r.size() < x.size();
   // Buffers every iteration reuses: after the first, an iteration allocates only what the
-  // objective returns (the Jacobian, residuals, gradient).
-  MatrixXd jac, gram, factor;
-  VectorXd work, v, accel, jv, x_trial, r_trial, r_vv;
+  // objective returns (the Jacobian, residuals, gradient). One matrix holds the Gram A (J J^T or
+  // J^T J, from the model into the same memory at every new x) and the Cholesky factor of
+  // A + lambda I: dpotrf / LLT read and write the lower triangle only, so A stays in the strictly
+  // upper triangle and gram_diagonal, and a retry with another lambda restores the lower
+  // triangle from them (O(m^2), no second m x m matrix to fault in).
+  MatrixXd jac, factor;
+  VectorXd gram_diagonal, work, v, accel, jv, x_trial, r_trial, r_vv;
+  bool lower_is_gram = false;  // factor's lower triangle still holds A (not yet factorised)
   bool need_jacobian = true;
   detail::NielsenDamping damping(options.min_damping_factor);  // lambda = mu |r|
   // A wide problem whose model forms J J^T itself and has J v and J^T u (an MLP loss) never
@@ -73,22 +78,25 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
   for (int it = 1;; ++it) {
     if (need_jacobian) {
       if (matrix_free) {
-        gram = objective.residual_gram(x);
+        objective.residual_gram(x, factor);
       } else {
         jac = objective.jacobian(x);
-        detail::gram_matrix(objective, x, jac, wide, gram);
+        detail::gram_matrix(objective, x, jac, wide, factor);
       }
+      gram_diagonal = factor.diagonal();
+      lower_is_gram = true;
       ++counts.jacobian;
       need_jacobian = false;
       // Nielsen's scale-aware start: lambda_0 = tau * max diag(A), expressed through mu, with
       // tau by shape (levenberg_marquardt.hpp).
       if (damping.unset())
         damping.set((wide ? options.initial_damping : options.initial_damping_tall) *
-                    gram.diagonal().maxCoeff() / std::sqrt(r2));
+                    gram_diagonal.maxCoeff() / std::sqrt(r2));
     }
     const double lambda = damping.mu() * std::sqrt(r2);
-    factor = gram;
-    factor.diagonal().array() += lambda;
+    if (!lower_is_gram) factor.triangularView<Eigen::StrictlyLower>() = factor.transpose();
+    factor.diagonal() = gram_diagonal.array() + lambda;
+    lower_is_gram = false;
     detail::DampedTrial trial{.factorized = detail::cholesky_in_place(factor)};
     ++counts.factorizations;
     if (trial.factorized) {

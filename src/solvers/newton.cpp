@@ -65,7 +65,9 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
     }
     return r;
   };
-  MatrixXd jac, model_matrix;
+  // factor is reused by every iteration: a model matrix above glibc's largest mmap threshold
+  // (32 MiB; n = 2401 is 46 MB) would otherwise be a fresh mapping, every page faulted in again.
+  MatrixXd jac, model_matrix, factor;
   bool need_model = true;
   detail::NielsenDamping damping(options.min_damping_factor);  // lambda = mu sqrt(L)
   for (int it = 1;; ++it) {
@@ -99,7 +101,7 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
     // The damping scales with sqrt(L) (the residual norm for the squared loss, as in LM).
     const double lambda = damping.mu() * std::sqrt(std::max(lg.loss, 0.0));
 
-    MatrixXd factor = model_matrix;
+    factor = model_matrix;
     // Gauss-Newton: (2c J^T J + lambda I) p = -2c J^T r  <=>  (J^T J + lambda / 2c) p = -J^T r,
     // in the minimum-norm form p = -J^T (J J^T + lambda / 2c)^{-1} r when J is wide.
     factor.diagonal().array() += use_gauss_newton ? lambda / (2.0 * c) : lambda;

@@ -253,6 +253,19 @@ TEST(ResidualGram, TilesOutputsAndThreads) {
     EXPECT_TRUE(bitwise_equal(obj.jacobian_transpose_product(theta, u), jtu)) << t << " threads";
   }
   set_num_threads(saved);
+  // Into a caller's matrix: the same bits whether it arrives empty, of another shape, or holding
+  // an earlier Gram of its shape (kept memory, not a fresh block).
+  const auto same_bits = [](const MatrixXd& a, const MatrixXd& b) {
+    return a.rows() == b.rows() && a.cols() == b.cols() &&
+           std::memcmp(a.data(), b.data(), sizeof(double) * a.size()) == 0;
+  };
+  MatrixXd into = MatrixXd::Constant(7, 3, NAN);
+  obj.residual_gram(theta, into);
+  EXPECT_TRUE(same_bits(into, one));
+  const double* kept = into.data();
+  obj.residual_gram(v, into);
+  EXPECT_EQ(into.data(), kept);
+  EXPECT_TRUE(same_bits(into, obj.residual_gram(v)));
   Dataset labels = random_data(20, 4, 3, 23);
   labels.y = labels.y.cwiseAbs();
   const Objective ce(model, labels, {.kind = LossKind::cross_entropy});

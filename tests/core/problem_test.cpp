@@ -48,6 +48,9 @@ TEST(FunctionRef, ForwardsEveryMemberOfAnObjectiveBitForBit) {
   EXPECT_EQ(f.jacobian(x), obj.jacobian(x));
   EXPECT_TRUE(f.has_residual_gram() && f.has_jacobian_products());
   EXPECT_EQ(f.residual_gram(x), obj.residual_gram(x));
+  Eigen::MatrixXd g(2, 2);
+  f.residual_gram(x, g);  // into a matrix of another shape
+  EXPECT_EQ(g, obj.residual_gram(x));
   const Eigen::VectorXd u = obj.residuals(v);
   EXPECT_EQ(f.jacobian_product(x, v), obj.jacobian_product(x, v));
   EXPECT_EQ(f.jacobian_transpose_product(x, u), obj.jacobian_transpose_product(x, u));
@@ -71,6 +74,9 @@ TEST(FunctionRef, FormsJacobianProductsFromTheJacobian) {
   const Eigen::MatrixXd jjt = j * j.transpose();
   EXPECT_LE((g - jjt).cwiseAbs().maxCoeff(), 4 * k_eps * jjt.cwiseAbs().maxCoeff());
   EXPECT_EQ(g, g.transpose());
+  Eigen::MatrixXd into = Eigen::MatrixXd::Constant(5, 1, NAN);
+  f.residual_gram(x, into);
+  EXPECT_EQ(into, g);
   EXPECT_EQ(f.jacobian_product(x, v), (j * v).eval());
   EXPECT_EQ(f.jacobian_transpose_product(x, v), (j.transpose() * v).eval());
   EXPECT_THROW(f.jacobian_product(x, Eigen::VectorXd::Zero(3)), std::invalid_argument);

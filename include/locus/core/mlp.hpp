@@ -81,8 +81,8 @@ class Mlp {
   Eigen::VectorXd init_parameters(const InitOptions& options = {}) const;
 
   // f_theta(x_i) for each row of x (d x p); returns d x l. Cost: one GEMM per layer; the hidden
-  // layers' d x width outputs live in per-thread scratch kept between calls (up to 2^20 doubles
-  // each; larger ones are freed on return). Thread-safe.
+  // layers' outputs live in two per-thread blocks of d x (widest hidden layer) doubles kept
+  // between calls (blocks above 2^20 doubles are freed on return). Thread-safe.
   // Throws std::invalid_argument on a wrong-length theta or wrong-width x.
   Eigen::MatrixXd predict(const Eigen::VectorXd& theta, const Eigen::MatrixXd& x) const;
 

@@ -119,6 +119,9 @@ class Objective {
   // of Hadamard products of per-layer Grams (src/core/dense_hessian.hpp): (l d)^2/2 sum_k (out_k +
   // in_k + 1) multiply-adds instead of (l d)^2 n/2, equal to J J^T up to rounding. Squared loss.
   Eigen::MatrixXd residual_gram(const Eigen::VectorXd& theta) const;
+  // The same into g, which is resized only when its shape differs: a solver that forms J J^T at
+  // every step reuses one matrix (a fresh (l d)^2 block faults in every page again).
+  void residual_gram(const Eigen::VectorXd& theta, Eigen::MatrixXd& g) const;
   // J v (length l*d, ordered as residuals()) by one forward and one R-forward pass, and J^T u
   // (length n) by one forward and one backward pass, without forming J: O(d n) each. Squared
   // loss; std::invalid_argument for a vector of the wrong length.

@@ -161,6 +161,9 @@ class FunctionRef {
   // multiply-adds).
   bool has_residual_gram() const { return vt_->residual_gram != nullptr; }
   Eigen::MatrixXd residual_gram(const Eigen::VectorXd& x) const;
+  // The same into g (resized only when its shape differs; the model's residual_gram(x, g) when it
+  // has one, which then reuses g's memory).
+  void residual_gram(const Eigen::VectorXd& x, Eigen::MatrixXd& g) const;
   // J v and J^T u: the model's own products when it has them (an MLP loss: one forward and one
   // R-forward or backward pass, O(d n)), else through jacobian(x).
   bool has_jacobian_products() const { return vt_->jacobian_product != nullptr; }
@@ -202,7 +205,7 @@ class FunctionRef {
     Eigen::Index (*n_residuals)(const void*);
     VectorXd (*residuals)(const void*, const VectorXd&);
     MatrixXd (*jacobian)(const void*, const VectorXd&);
-    MatrixXd (*residual_gram)(const void*, const VectorXd&);
+    void (*residual_gram)(const void*, const VectorXd&, MatrixXd&);
     VectorXd (*jacobian_product)(const void*, const VectorXd&, const VectorXd&);
     VectorXd (*jacobian_transpose_product)(const void*, const VectorXd&, const VectorXd&);
     double (*residual_scale)(const void*);
@@ -264,11 +267,15 @@ class FunctionRef {
         return VectorXd(as<F>(p).residuals(x));
       };
       t.jacobian = [](const void* p, const VectorXd& x) { return MatrixXd(as<F>(p).jacobian(x)); };
-      if constexpr (requires(const F& f, const VectorXd& x) {
-                      { f.residual_gram(x) } -> std::convertible_to<MatrixXd>;
-                    })
-        t.residual_gram = [](const void* p, const VectorXd& x) {
-          return MatrixXd(as<F>(p).residual_gram(x));
+      if constexpr (requires(const F& f, const VectorXd& x, MatrixXd& g) { f.residual_gram(x, g); })
+        t.residual_gram = [](const void* p, const VectorXd& x, MatrixXd& g) {
+          as<F>(p).residual_gram(x, g);
+        };
+      else if constexpr (requires(const F& f, const VectorXd& x) {
+                           { f.residual_gram(x) } -> std::convertible_to<MatrixXd>;
+                         })
+        t.residual_gram = [](const void* p, const VectorXd& x, MatrixXd& g) {
+          g = as<F>(p).residual_gram(x);
         };
       if constexpr (requires(const F& f, const VectorXd& x) {
                       { f.jacobian_product(x, x) } -> std::convertible_to<VectorXd>;
