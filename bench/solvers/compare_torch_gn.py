@@ -30,7 +30,8 @@ solve ("cold") also faults in the memory of every buffer the solve uses, which o
 can cost several microseconds a page (locus's executable is a fresh process for each seed, while
 PyTorch's process has already run the earlier seeds); the second ("warm") is what a session
 solving problems of that size one after another pays. The table shows the warm times and
-ratios and the median of the cold ones. PyTorch is a benchmark-only tool (Debian
+ratios, the cold ratio, and the page faults of locus's first and second solve (pages it touched
+for the first time). PyTorch is a benchmark-only tool (Debian
 python3-torch).
 """
 
@@ -143,8 +144,8 @@ def main():
     args = ap.parse_args()
 
     results = []
-    print("%4s %12s %12s %12s %12s %8s %8s" % ("seed", "locus_iter*", "locus_s", "torch_iter",
-                                               "torch_s", "ratio", "cold"))
+    print("%4s %12s %12s %12s %12s %8s %8s %12s" % ("seed", "locus_iter*", "locus_s", "torch_iter",
+                                                    "torch_s", "ratio", "cold", "locus_faults"))
 
     def ratio(torch_s, locus_s):
         return torch_s / locus_s if torch_s and locus_s else None
@@ -163,12 +164,13 @@ def main():
         results.append({"seed": seed, "locus": locus_run, "torch_lm": torch_run,
                         "torch_lm_cold": torch_runs[0], "ratio": warm_ratio,
                         "ratio_cold": cold_ratio})
-        print("%4d %12s %12s %12d %12s %8s %8s" % (
+        print("%4d %12s %12s %12d %12s %8s %8s %12s" % (
             seed, lm["iterations"], "-" if locus_s is None else "%.3f" % locus_s,
             torch_run["iterations"],
             "-" if torch_run["seconds_to_target"] is None else "%.3f" % torch_run["seconds_to_target"],
             "-" if warm_ratio is None else "%.2fx" % warm_ratio,
-            "-" if cold_ratio is None else "%.2fx" % cold_ratio))
+            "-" if cold_ratio is None else "%.2fx" % cold_ratio,
+            "%d/%d" % (cold["page_faults"], lm["page_faults"])))
         sys.stdout.flush()
     for key, label in (("ratio", "warm (second solve in each process)"),
                        ("ratio_cold", "cold (first solve)")):
