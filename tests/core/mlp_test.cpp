@@ -39,6 +39,38 @@ TEST(Mlp, PredictMatchesLayoutByHand) {
   }
 }
 
+// Hidden layers of different widths (narrow, wide, narrow) share predict's per-thread storage,
+// sized to the widest; calls with more points, then fewer, then another net reuse it. Reference:
+// a per-point loop over weight() and bias() with activate(); both sum the same products, so they
+// agree to a few ulps of the largest term (1e-13 absolute for outputs of size ~1-10).
+TEST(Mlp, PredictMatchesAPerPointLoopAcrossWidthsAndCalls) {
+  const auto reference = [](const Mlp& m, const Eigen::VectorXd& t, const Eigen::MatrixXd& x) {
+    Eigen::MatrixXd out(x.rows(), m.output_dim());
+    for (Eigen::Index i = 0; i < x.rows(); ++i) {
+      Eigen::VectorXd h = x.row(i).transpose();
+      for (int k = 0; k < m.n_layers(); ++k) {
+        Eigen::VectorXd z = m.weight(t, k) * h;
+        if (m.has_bias(k)) z += m.bias(t, k);
+        if (k + 1 < m.n_layers())
+          for (Eigen::Index o = 0; o < z.size(); ++o) z[o] = activate(m.activation(), z[o]);
+        h = z;
+      }
+      out.row(i) = m.output_scale() * h.transpose();
+    }
+    return out;
+  };
+  const Mlp deep({.widths = {3, 2, 7, 4, 2}, .activation = Activation::softplus});
+  const Mlp shallow({.widths = {3, 5, 1}, .activation = Activation::tanh});
+  const Eigen::VectorXd td = deep.init_parameters({.scheme = InitScheme::normal, .seed = 8});
+  const Eigen::VectorXd ts = shallow.init_parameters({.scheme = InitScheme::normal, .seed = 9});
+  for (const Eigen::Index d : {40, 3, 17}) {
+    const Eigen::MatrixXd x = Eigen::MatrixXd::Random(d, 3);
+    EXPECT_LE((deep.predict(td, x) - reference(deep, td, x)).cwiseAbs().maxCoeff(), 1e-13) << d;
+    EXPECT_LE((shallow.predict(ts, x) - reference(shallow, ts, x)).cwiseAbs().maxCoeff(), 1e-13)
+        << d;
+  }
+}
+
 TEST(Mlp, InitIsSeededAndMeanFieldScales) {
   const Mlp m({.widths = {2, 5, 1}});
   EXPECT_EQ(m.init_parameters({.seed = 3}), m.init_parameters({.seed = 3}));
