@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "gemm.hpp"
 #include "locus/io/memory.hpp"
 #include "parallel.hpp"
 
@@ -22,6 +23,31 @@ namespace {
 constexpr double k_parallel_work = 1e5;
 // Scratch matrices up to 64 MB stay with the thread after a call (see Scratch).
 constexpr Index k_keep_doubles = Index(1) << 23;
+// residual_gram's tiles (k_gram_tile residual rows square) and the blocks of their products
+// (k_gram_block square, gram_blocks).
+constexpr Index k_gram_tile = 256;
+constexpr Index k_gram_block = 64;
+
+// c = x y^T (x: c.rows() x depth, y: c.cols() x depth) block by block, k_gram_block rows and
+// columns at a time through detail::gemm; with `lower` (x and y the same rows, c square) only the
+// blocks on and below the diagonal, the rest of c left as it is. The blocks keep every product
+// small enough for locus's kernel's per-thread packing buffers or, for a deep product in an AVX2
+// build, for Eigen's packing buffers on the stack (up to 128 KB: depth <= 256): no product of a
+// J J^T allocates (Eigen's heap-allocated packing buffers for 256 x 256 tiles were a quarter of a
+// Levenberg-Marquardt solve's page faults, 1400 of 5400 on the d = 500 problem, and more when
+// glibc's malloc returned them to the kernel after each product). Cost: 2 c.rows() c.cols()
+// depth flops (about 0.6 of that with `lower` on a 256 x 256 tile, against 0.5 for a symmetric
+// rank update).
+void gram_blocks(const Eigen::Ref<const MatrixXd>& x, const Eigen::Ref<const MatrixXd>& y,
+                 bool lower, Eigen::Ref<MatrixXd> c) {
+  for (Index j = 0; j < c.cols(); j += k_gram_block)
+    for (Index i = lower ? j : 0; i < c.rows(); i += k_gram_block) {
+      const Index h = std::min(k_gram_block, c.rows() - i),
+                  w = std::min(k_gram_block, c.cols() - j);
+      gemm(x.middleRows(i, h), Op::none, y.middleRows(j, w), Op::transpose, c.block(i, j, h, w),
+           /*accumulate=*/false);
+    }
+}
 
 // The forward pass on all d points: act[k] = sigma(z_{k-1}) (the input of layer k, k >= 1),
 // d1[k] = sigma'(z_{k-1}), d2[k] = sigma''(z_{k-1}) (only when asked for), and the output
@@ -289,8 +315,7 @@ void assemble_residual_gram(const Objective& objective, const VectorXd& theta, M
     g.resize(rows, rows);
     advise_huge(g);
   }
-  constexpr Index tile = 256;
-  const Index n_tiles = (rows + tile - 1) / tile;
+  const Index n_tiles = (rows + k_gram_tile - 1) / k_gram_tile;
   std::vector<std::pair<Index, Index>> tiles;  // (row tile, column tile), column <= row
   for (Index t = 0; t < n_tiles; ++t)
     for (Index u = 0; u <= t; ++u) tiles.emplace_back(t, u);
@@ -298,33 +323,40 @@ void assemble_residual_gram(const Objective& objective, const VectorXd& theta, M
   omp_parallel_for(
       Index(tiles.size()), work > k_parallel_work,
       [&](Index t) {
-        thread_local MatrixXd q, pk;
-        const Index r0 = tiles[t].first * tile, c0 = tiles[t].second * tile;
-        const Index rw = std::min(tile, rows - r0), cw = std::min(tile, rows - c0);
+        // The tile's two products, in matrices of the largest tile's size that the thread keeps
+        // (tiles of other shapes are their top-left corners: nothing is freed or allocated
+        // between tiles, calls or solves).
+        thread_local MatrixXd q_store, pk_store;
+        if (q_store.rows() != k_gram_tile) {
+          q_store.resize(k_gram_tile, k_gram_tile);
+          pk_store.resize(k_gram_tile, k_gram_tile);
+        }
+        const Index r0 = tiles[t].first * k_gram_tile, c0 = tiles[t].second * k_gram_tile;
+        const Index rw = std::min(k_gram_tile, rows - r0), cw = std::min(k_gram_tile, rows - c0);
         const Index p0 = r0 / l, pr = (r0 + rw - 1) / l - p0 + 1;  // points of the rows
         const Index p1 = c0 / l, pc = (c0 + cw - 1) / l - p1 + 1;  // points of the columns
+        const bool diagonal = r0 == c0;  // only its lower triangle is formed (then mirrored)
         auto block = g.block(r0, c0, rw, cw);
         block.setZero();
         for (int k = 0; k < K; ++k) {
           const LayerSlice& s = m.layer(k);
           const MatrixXd& a = k ? sc.pass.act[k] : data.x;
-          if (r0 == c0) {  // a diagonal tile: lower triangles only (syrk; the upper is mirrored)
-            q.setZero(rw, rw);
-            q.selfadjointView<Eigen::Lower>().rankUpdate(dk[k].middleRows(r0, rw));
-            pk.setZero(pr, pr);
-            pk.selfadjointView<Eigen::Lower>().rankUpdate(a.middleRows(p0, pr));
-          } else {
-            q.noalias() = dk[k].middleRows(r0, rw) * dk[k].middleRows(c0, cw).transpose();
-            pk.noalias() = a.middleRows(p0, pr) * a.middleRows(p1, pc).transpose();
-          }
-          if (s.bias_offset >= 0) pk.array() += 1.0;
-          if (l == 1) {  // rows are points
-            block += q.cwiseProduct(pk);
-            continue;
-          }
+          auto q = q_store.topLeftCorner(rw, cw);
+          auto pk = pk_store.topLeftCorner(pr, pc);
+          gram_blocks(dk[k].middleRows(r0, rw), dk[k].middleRows(c0, cw), diagonal, q);
+          gram_blocks(a.middleRows(p0, pr), a.middleRows(p1, pc), diagonal, pk);
+          const double one = s.bias_offset >= 0 ? 1.0 : 0.0;  // the bias's column of ones in A~
+          // Entries (r, c) with r >= c on a diagonal tile: their blocks of q and pk are formed.
           for (Index c = 0; c < cw; ++c) {
+            const Index r_begin = diagonal ? c : 0, n = rw - r_begin;
+            if (l == 1) {  // rows are points
+              block.col(c).tail(n).array() +=
+                  q.col(c).tail(n).array() * (pk.col(c).tail(n).array() + one);
+              continue;
+            }
             const auto pcol = pk.col((c0 + c) / l - p1);
-            for (Index r = 0; r < rw; ++r) block(r, c) += q(r, c) * pcol((r0 + r) / l - p0);
+            for (Index r = r_begin; r < rw; ++r)
+              block(r, c) += q(r, c) * (pcol((r0 + r) / l - p0) + one);
           }
         }
       },

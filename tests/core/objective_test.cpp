@@ -266,6 +266,11 @@ TEST(ResidualGram, TilesOutputsAndThreads) {
   obj.residual_gram(v, into);
   EXPECT_EQ(into.data(), kept);
   EXPECT_TRUE(same_bits(into, obj.residual_gram(v)));
+  // One output, 300 points: a diagonal tile of 256 rows and one of 44, each formed in blocks of
+  // 64 rows on and below its diagonal (the last 0 or 44 rows), and an off-diagonal 44 x 256 tile.
+  const Mlp narrow({.widths = {3, 9, 1}, .activation = Activation::tanh});
+  expect_gram_matches_jacobian(Objective(narrow, random_data(300, 3, 1, 25)),
+                               narrow.init_parameters({.seed = 26}));
   Dataset labels = random_data(20, 4, 3, 23);
   labels.y = labels.y.cwiseAbs();
   const Objective ce(model, labels, {.kind = LossKind::cross_entropy});

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "locus/core/random.hpp"
 #include "locus/data/synthetic.hpp"
 #include "locus/solvers/levenberg_marquardt.hpp"
 #include "locus/solvers/newton.hpp"
 #include "locus/solvers/solve.hpp"
 #include "problems.hpp"
+#include "solvers/dense.hpp"
 #include "testing/tolerances.hpp"
 
 namespace locus::solvers {
@@ -203,6 +205,38 @@ TEST(LevenbergMarquardt, EveryStepSolvesTheDampedSystemAtItsLambda) {
     EXPECT_GE(checked, 5) << summary(r);
     EXPECT_GE(retried, 1) << (wide ? "wide" : "tall") << ": no rejected step to retry, "
                           << summary(r);
+  }
+}
+
+// The solvers' Cholesky factor (dpotrf, one OpenBLAS thread below n = 1000) on both sides of
+// that size: L L^T against A to the backward-error bound of Cholesky (|A - L L^T| <= c n eps |A|
+// entrywise in the norm sense; the test allows 4 n eps |A|_max, c ~ 1 for these well-conditioned
+// matrices), the strictly upper triangle untouched (Levenberg-Marquardt keeps its Gram there),
+// and false for an indefinite matrix and for a NaN in the lower triangle, whose pivots
+// OpenBLAS's d <= 0 test alone does not reject.
+TEST(Cholesky, FactorsInPlaceAndRejectsIndefiniteAndNaN) {
+  for (Eigen::Index n : {7, 300, 1003}) {
+    Rng rng(40 + std::uint64_t(n));
+    Eigen::MatrixXd b(n, n);
+    for (Eigen::Index i = 0; i < b.size(); ++i) b.data()[i] = rng.normal();
+    const Eigen::MatrixXd a = b * b.transpose() + double(n) * Eigen::MatrixXd::Identity(n, n);
+    Eigen::MatrixXd f = a;
+    f.triangularView<Eigen::StrictlyUpper>().setConstant(-7.0);
+    ASSERT_TRUE(detail::cholesky_in_place(f)) << n;
+    bool upper_untouched = true;
+    for (Eigen::Index j = 1; j < n; ++j)
+      upper_untouched &= (f.col(j).head(j).array() == -7.0).all();
+    EXPECT_TRUE(upper_untouched) << n;
+    const Eigen::MatrixXd l = f.triangularView<Eigen::Lower>();
+    EXPECT_LE((l * l.transpose() - a).cwiseAbs().maxCoeff(),
+              4.0 * double(n) * k_eps * a.cwiseAbs().maxCoeff())
+        << n;
+    Eigen::MatrixXd indefinite = a;
+    indefinite(n - 1, n - 1) = -1.0;
+    EXPECT_FALSE(detail::cholesky_in_place(indefinite)) << n;
+    Eigen::MatrixXd with_nan = a;
+    with_nan(n - 1, n / 2) = std::nan("");
+    EXPECT_FALSE(detail::cholesky_in_place(with_nan)) << n;
   }
 }
 
