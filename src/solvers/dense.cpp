@@ -1,6 +1,7 @@
 #include "dense.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "linalg/blas_threads.hpp"
@@ -19,18 +20,15 @@ constexpr int k_blas_threshold = 1000;
 bool cholesky_in_place(Eigen::MatrixXd& a) {
   const int n = static_cast<int>(a.rows());
   if (n == 0) return true;
+  // Small factorisations on one OpenBLAS thread: its worker threads would keep spinning after
+  // the call and compete with locus's threads (a third of a gradient-flow run went to sched_yield
+  // with threaded LAPACK on 500 x 500 factors). Not Eigen's LLT: its blocked updates allocate
+  // their GEMM packing buffers on every call (OpenBLAS packs into memory it keeps), 1300 of the
+  // 5000 page faults of a first Levenberg-Marquardt solve at d = 500.
+  std::optional<linalg::SerialBlas> serial;
+  if (n < k_blas_threshold) serial.emplace();
   int info = 0;
-  if (n < k_blas_threshold) {
-    // Small factorisations on one OpenBLAS thread: its worker threads would keep spinning after
-    // the call and compete with locus's threads (a third of a gradient-flow run went to
-    // sched_yield with threaded LAPACK on 500 x 500 factors). Not Eigen's LLT: its blocked
-    // updates allocate their GEMM packing buffers on every call (OpenBLAS packs into memory it
-    // keeps), 1300 of the 5000 page faults of a first Levenberg-Marquardt solve at d = 500.
-    const linalg::SerialBlas serial;
-    dpotrf_("L", &n, a.data(), &n, &info, 1);
-  } else {
-    dpotrf_("L", &n, a.data(), &n, &info, 1);
-  }
+  dpotrf_("L", &n, a.data(), &n, &info, 1);
   // OpenBLAS's dpotrf tests each pivot by d <= 0, which a NaN passes: a NaN anywhere in the lower
   // triangle reaches the diagonal of L (each d_i subtracts the squares of row i of L).
   return info == 0 && a.diagonal().allFinite();
