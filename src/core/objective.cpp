@@ -233,6 +233,8 @@ void r_forward_columns(const MatrixXd& rz, const double* bias, const MatrixXd& d
 // with ga = dL/dact = dz_k W_k; for Out = 1 it is the product dz_k[i] W[0, j] formed here (the
 // same single multiplication as the backward pass's, so the same bits), not read from memory.
 // R{ga} and its product with sigma' stay in registers, and the sums ride on the same pass.
+// Columns are taken two at a time (each with sums of its own): the rows of R{dz_k} and dz_k
+// are loaded once for both, and the per-column work outside the row loop is shared.
 template <int Out>
 void r_backward_columns(const MatrixXd& rdz, const MatrixXd& dz, const ConstMap& wt,
                         const ConstMap& vt, const MatrixXd& act, const MatrixXd& d1,
@@ -242,42 +244,56 @@ void r_backward_columns(const MatrixXd& rdz, const MatrixXd& dz, const ConstMap&
   dst.resize(rows, in);
   const double *r[Out], *z[Out];
   for (int t = 0; t < Out; ++t) r[t] = rdz.col(t).data(), z[t] = dz.col(t).data();
-  for (Index j = 0; j < in; ++j) {
-    double w[Out], v[Out];
-    for (int t = 0; t < Out; ++t) w[t] = wt(j, t), v[t] = vt(j, t);
-    const double *x = act.col(j).data(), *a = d1.col(j).data(),
-                 *g = Out == 1 ? nullptr : ga.col(j).data(), *b = d2.col(j).data(),
-                 *q = rz.col(j).data();
-    const double vb = bias ? bias[j] : 0.0;
-    double* out = dst.col(j).data();
-    Lanes hb_j = {}, hw_t[Out] = {};
+  // Columns j0 .. j0 + Cols - 1.
+  const auto columns = [&]<int Cols>(Index j0) {
+    double w[Cols][Out], v[Cols][Out], vb[Cols];
+    const double *x[Cols], *a[Cols], *g[Cols], *b[Cols], *q[Cols];
+    double* out[Cols];
+    for (int c = 0; c < Cols; ++c) {
+      const Index j = j0 + c;
+      for (int t = 0; t < Out; ++t) w[c][t] = wt(j, t), v[c][t] = vt(j, t);
+      x[c] = act.col(j).data(), a[c] = d1.col(j).data(), b[c] = d2.col(j).data();
+      g[c] = Out == 1 ? nullptr : ga.col(j).data(), q[c] = rz.col(j).data();
+      vb[c] = bias ? bias[j] : 0.0;
+      out[c] = dst.col(j).data();
+    }
+    Lanes hb_j[Cols] = {}, hw_t[Cols][Out] = {};
     for (Index i = 0; i < whole; i += k_lanes) {
-      Lanes s = load_lanes(r[0] + i) * w[0] + load_lanes(z[0] + i) * v[0];
-      for (int t = 1; t < Out; ++t) s += load_lanes(r[t] + i) * w[t] + load_lanes(z[t] + i) * v[t];
-      const Lanes gi = Out == 1 ? load_lanes(z[0] + i) * w[0] : load_lanes(g + i);
-      Lanes qi = load_lanes(q + i);
-      if (bias) qi += vb;
-      const Lanes ai = load_lanes(a + i), rxi = ai * qi;
-      const Lanes o = s * ai + gi * load_lanes(b + i) * qi;
-      store_lanes(out + i, o);
-      hb_j += o;
-      const Lanes xi = load_lanes(x + i);
-      for (int t = 0; t < Out; ++t)
-        hw_t[t] += xi * load_lanes(r[t] + i) + rxi * load_lanes(z[t] + i);
+      Lanes ri[Out], zi[Out];
+      for (int t = 0; t < Out; ++t) ri[t] = load_lanes(r[t] + i), zi[t] = load_lanes(z[t] + i);
+      for (int c = 0; c < Cols; ++c) {
+        Lanes s = ri[0] * w[c][0] + zi[0] * v[c][0];
+        for (int t = 1; t < Out; ++t) s += ri[t] * w[c][t] + zi[t] * v[c][t];
+        const Lanes gi = Out == 1 ? zi[0] * w[c][0] : load_lanes(g[c] + i);
+        Lanes qi = load_lanes(q[c] + i);
+        if (bias) qi += vb[c];
+        const Lanes ai = load_lanes(a[c] + i), rxi = ai * qi;
+        const Lanes o = s * ai + gi * load_lanes(b[c] + i) * qi;
+        store_lanes(out[c] + i, o);
+        hb_j[c] += o;
+        const Lanes xi = load_lanes(x[c] + i);
+        for (int t = 0; t < Out; ++t) hw_t[c][t] += xi * ri[t] + rxi * zi[t];
+      }
     }
-    for (Index i = whole; i < rows; ++i) {
-      double s = r[0][i] * w[0] + z[0][i] * v[0];
-      for (int t = 1; t < Out; ++t) s += r[t][i] * w[t] + z[t][i] * v[t];
-      const double gi = Out == 1 ? z[0][i] * w[0] : g[i];
-      const double qi = bias ? q[i] + vb : q[i], rxi = a[i] * qi;
-      const double o = s * a[i] + gi * b[i] * qi;
-      out[i] = o;
-      hb_j[i - whole] += o;
-      for (int t = 0; t < Out; ++t) hw_t[t][i - whole] += x[i] * r[t][i] + rxi * z[t][i];
+    for (Index i = whole; i < rows; ++i)
+      for (int c = 0; c < Cols; ++c) {
+        double s = r[0][i] * w[c][0] + z[0][i] * v[c][0];
+        for (int t = 1; t < Out; ++t) s += r[t][i] * w[c][t] + z[t][i] * v[c][t];
+        const double gi = Out == 1 ? z[0][i] * w[c][0] : g[c][i];
+        const double qi = bias ? q[c][i] + vb[c] : q[c][i], rxi = a[c][i] * qi;
+        const double o = s * a[c][i] + gi * b[c][i] * qi;
+        out[c][i] = o;
+        hb_j[c][i - whole] += o;
+        for (int t = 0; t < Out; ++t) hw_t[c][t][i - whole] += x[c][i] * r[t][i] + rxi * z[t][i];
+      }
+    for (int c = 0; c < Cols; ++c) {
+      for (int t = 0; t < Out; ++t) hw[j0 + c + t * in] = lane_sum(hw_t[c][t]);
+      if (hb) hb[j0 + c] = lane_sum(hb_j[c]);
     }
-    for (int t = 0; t < Out; ++t) hw[j + t * in] = lane_sum(hw_t[t]);
-    if (hb) hb[j] = lane_sum(hb_j);
-  }
+  };
+  Index j = 0;
+  for (; j + 2 <= in; j += 2) columns.template operator()<2>(j);
+  for (; j < in; ++j) columns.template operator()<1>(j);
 }
 
 // The narrow-layer passes above for the layer's output count; false (nothing done) for a layer
