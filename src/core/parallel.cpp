@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -43,11 +44,17 @@ struct InJob {
   ~InJob() { t_in_job = false; }
 };
 
-// One job at a time (busy_). A job is generation g: `ticket_` = g << 32 | next index and
-// `limit_` = g << 32 | n; a thread takes index i by advancing the ticket from i to i + 1 while
-// its generation is still g, so an index is run once, and a worker that wakes after the job is
-// over (or during a later one) takes nothing of it. The caller returns only when done_ = n, so
-// f and its context, published before the ticket, stay valid for every index taken.
+// One job at a time (busy_). A job of n indices is published as ticket_ = n << 32 | 0 (with f
+// and its context on the ticket's cache line), then announced by generation_ = job count << 16 |
+// participants (a worker that counts itself among them goes on to the ticket). Every thread takes
+// index i by one fetch_add on the ticket, which returns n << 32 | i: i < n is an index of the
+// job now published, run with the f and context read after it (the caller publishes the next
+// job only once done_ = n, so they stay valid); i >= n means nothing is left (the low half then
+// exceeds n by at most one per thread per job, never reaching the high half). A worker that
+// arrives late, even during a later job, thus takes nothing of a finished job, only indices of
+// the current one. Per index one read-modify-write of the ticket's line, where a load and a
+// compare-exchange of it cost two cache-line transfers between cores, and the worker starts
+// without reading any line but the generation's and the ticket's.
 class Pool {
  public:
   bool run(Eigen::Index n, int threads, void (*f)(const void*, Eigen::Index), const void* context) {
@@ -60,20 +67,19 @@ class Pool {
     const InJob in_job;
     for (int w = started_; w < threads - 1; ++w) std::thread([this, w] { work(w + 1); }).detach();
     if (threads - 1 > started_) started_ = threads - 1;
-    if (++generation_count_ == 0) ++generation_count_;  // 0 is the workers' initial "seen"
-    const uint64_t g = generation_count_;
+    job_count_ = uint16_t(job_count_ + 1);
+    if (job_count_ == 0) job_count_ = 1;  // generation 0 is the workers' initial "seen"
+    const uint32_t participants = uint32_t(std::min(threads, 0xffff));
     f_.store(f, std::memory_order_relaxed);
     context_.store(context, std::memory_order_relaxed);
-    participants_.store(threads, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     error_ = nullptr;
-    limit_.store(g << 32 | uint64_t(n), std::memory_order_relaxed);
-    ticket_.store(g << 32, std::memory_order_release);
+    ticket_.store(uint64_t(n) << 32, std::memory_order_release);
     // seq_cst store, then seq_cst load of sleepers_: a worker that counts itself a sleeper
     // after this load sees the new generation before it sleeps.
-    generation_.store(uint32_t(g), std::memory_order_seq_cst);
+    generation_.store(uint32_t(job_count_) << 16 | participants, std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
-    take_indices(uint32_t(g));
+    take_indices();
     // Indices taken by workers and not yet finished: spin, then sleep in short naps (a long
     // index, or a descheduled worker; a sched_yield loop instead took the dense Hessian of
     // n = 2401 from 52 to 77 ms on a 2-core KVM guest).
@@ -85,25 +91,19 @@ class Pool {
   }
 
  private:
-  // Takes and runs indices of generation g until none is left.
-  void take_indices(uint32_t g) {
-    const uint64_t limit = limit_.load(std::memory_order_relaxed);
-    if (limit >> 32 != g) return;
-    uint64_t t = ticket_.load(std::memory_order_acquire);
+  // Takes and runs indices of the published job until none is left.
+  void take_indices() {
     for (;;) {
-      if (t >> 32 != g || (t & 0xffffffffu) >= (limit & 0xffffffffu)) return;
-      if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel,
-                                         std::memory_order_acquire))
-        continue;
+      const uint64_t t = ticket_.fetch_add(1, std::memory_order_acq_rel);
+      if (uint32_t(t) >= uint32_t(t >> 32)) return;
       try {
         f_.load(std::memory_order_relaxed)(context_.load(std::memory_order_relaxed),
-                                           Eigen::Index(t & 0xffffffffu));
+                                           Eigen::Index(uint32_t(t)));
       } catch (...) {
         std::lock_guard<std::mutex> guard(error_mutex_);
         if (!error_) error_ = std::current_exception();
       }
       done_.fetch_add(1, std::memory_order_release);
-      t = ticket_.load(std::memory_order_acquire);
     }
   }
 
@@ -118,27 +118,22 @@ class Pool {
         sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       }
       seen = generation_.load(std::memory_order_acquire);
-      // The limit's generation tells whether `seen` is still the current job (else skip it).
-      const uint64_t limit = limit_.load(std::memory_order_relaxed);
-      if (uint32_t(limit >> 32) != seen) continue;
-      if (index < participants_.load(std::memory_order_relaxed)) {
+      if (uint32_t(index) < (seen & 0xffffu)) {
         const InJob in_job;
-        take_indices(seen);
+        take_indices();
       }
     }
   }
 
   std::atomic<bool> busy_{false};  // a job is in flight; the two fields below are its caller's
   int started_ = 0;                // workers started (they live as long as the process)
-  uint32_t generation_count_ = 0;  // wraps after 2^32 jobs
+  uint16_t job_count_ = 0;         // wraps after 2^16 jobs (never 0 once a job ran)
   alignas(64) std::atomic<uint32_t> generation_{0};
   std::atomic<int> sleepers_{0};
   alignas(64) std::atomic<uint64_t> ticket_{0};
-  alignas(64) std::atomic<uint64_t> done_{0};
-  std::atomic<uint64_t> limit_{0};
-  std::atomic<int> participants_{0};
   std::atomic<void (*)(const void*, Eigen::Index)> f_{nullptr};
   std::atomic<const void*> context_{nullptr};
+  alignas(64) std::atomic<uint64_t> done_{0};
   std::mutex error_mutex_;
   std::exception_ptr error_;
 };
