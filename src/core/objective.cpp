@@ -107,18 +107,22 @@ std::vector<VectorXd>& chunk_partials(size_t n_chunks, Index n) {
 }
 // Runs write(out) for chunk c's partial n-vector out: chunk 0's is the destination itself,
 // chunk c >= 1's parts[c - 1], both summed afterwards by the thread whose chunk_partials parts
-// is. Another thread (a pool worker) writes a short vector (n <= 4096) into a buffer of its own
-// and copies it over in one pass at the end: the summing thread read the shared vector when it
-// summed the previous call's parts (add_partials), and a worker writing into it directly stalled
-// on regaining each cache line at the backward pass's scattered stores, 1.3-2.5 us per 64-row
-// chunk of a [10,64,1] HVP (against 15 us of work); the copy's burst of stores regains them
-// together (bench/README). Longer vectors, whose chunks' work dwarfs those transfers, and the
-// summing thread's own chunks are written in place.
+// is. A short vector (n <= 4096) of chunk c >= 1 is written into a buffer of the writing thread
+// and copied over in one pass at the end: the summing thread read the shared vector when it
+// summed the previous call's parts (add_partials), and which thread wrote it then varies from
+// call to call, so a thread writing into it directly stalled on regaining each cache line at the
+// backward pass's scattered stores, 1.3-2.5 us per 64-row chunk of a [10,64,1] HVP (against 15
+// us of work) for a pool worker; the copy's burst of stores regains them together (bench/README).
+// The summing thread's own chunks stalled the same way when a worker had written them last:
+// copying them too took that HVP's two-thread mean 34.3-35.0 -> 33.7-34.0 us in one process
+// alternating both ways (x86-64-v3 build); on one thread the copies cost nothing measurable.
+// Longer vectors, whose chunks' work dwarfs those transfers, and chunk 0 (the destination, the
+// calling thread's first index) are written in place.
 template <class Write>
 void write_partial(size_t c, double* total, std::vector<VectorXd>& parts, Index n,
                    const Write& write) {
   double* dest = c == 0 ? total : parts[c - 1].data();
-  if (n > 4096 || &parts == &thread_partials()) return write(dest);
+  if (n > 4096 || c == 0) return write(dest);
   thread_local VectorXd own;
   own.resize(n);
   write(own.data());
