@@ -52,7 +52,11 @@ struct InJob {
 // job only once done_ = n, so they stay valid); i >= n means nothing is left (the low half then
 // exceeds n by at most one per thread per job, never reaching the high half). A worker that
 // arrives late, even during a later job, thus takes nothing of a finished job, only indices of
-// the current one. Per index one read-modify-write of the ticket's line, where a load and a
+// the current one; the results are the same whichever thread runs an index. (A worker stalled
+// between reading a job's participant count and its first fetch_add may so join the next job
+// even when that one counts fewer participants: the count caps the threads except in that
+// window, which a compare-exchange against the job's generation would close at one more
+// transfer per index.) Per index one read-modify-write of the ticket's line, where a load and a
 // compare-exchange of it cost two cache-line transfers between cores, and the worker starts
 // without reading any line but the generation's and the ticket's.
 class Pool {
