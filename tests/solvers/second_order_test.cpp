@@ -262,6 +262,45 @@ TEST(Newton, SteihaugCgPathReachesZeroLoss) {
   expect_zero_loss(r);
 }
 
+// Newton's Gauss-Newton steps, as LM's above: p = -(J^T J + lambda / 2c)^{-1} J^T r at the
+// recorded lambda, against an SVD of the Jacobian. A wide MLP problem takes them without forming
+// J (J J^T, J^T w and J p from the network's passes), a tall one from J.
+TEST(Newton, EveryGaussNewtonStepSolvesTheDampedSystemAtItsLambda) {
+  for (const bool wide : {true, false}) {
+    const auto p = wide ? testing::realizable_teacher_student(4, 60, 4, 3, 20)
+                        : testing::realizable_teacher_student(1, 150, 3, 2, 3);
+    const Objective obj = p.objective();
+    NewtonOptions o;
+    o.record_trace = true;
+    o.hybrid_decrease = 0;  // Gauss-Newton at every step (Fletcher-Xu keeps it on any decrease)
+    const SolveResult r = solve_newton(obj, p.x0, o);
+    const double two_c = 2.0 * obj.residual_scale();
+    Eigen::VectorXd x = p.x0;
+    int checked = 0;
+    for (size_t i = 1; i < r.trace.size() && r.trace[i - 1].loss > 1e-10; ++i) {
+      const IterationRecord& rec = r.trace[i];
+      if (rec.step_norm == 0) continue;  // rejected
+      const Eigen::MatrixXd j = obj.jacobian(x);
+      ASSERT_EQ(wide, j.rows() < j.cols());
+      const Eigen::BDCSVD<Eigen::MatrixXd> svd(j, Eigen::ComputeThinU | Eigen::ComputeThinV);
+      const Eigen::ArrayXd s = svd.singularValues().array();
+      const double mu = rec.damping / two_c;
+      const Eigen::VectorXd step =
+          -svd.matrixV() *
+          ((s / (s.square() + mu)) * (svd.matrixU().transpose() * obj.residuals(x)).array())
+              .matrix();
+      // The damped system's condition number times eps bounds both solutions' rounding.
+      const double kappa = (s.square().maxCoeff() + mu) / (s.square().minCoeff() + mu);
+      EXPECT_NEAR(rec.step_norm, step.norm(), 10 * kappa * k_eps * step.norm())
+          << (wide ? "wide" : "tall") << ", iteration " << i;
+      x += step;
+      ++checked;
+    }
+    EXPECT_GE(checked, 5) << summary(r);
+    EXPECT_LE(r.loss_final, k_loss_target) << summary(r);
+  }
+}
+
 // A non-global minimum with nonzero residual: a [2, 2, 1] student of a [2, 4, 1] teacher. There
 // Gauss-Newton converges only linearly; exact Newton quadratically.
 TEST(Newton, ExactModelConvergesQuadraticallyToANonzeroResidualMinimum) {

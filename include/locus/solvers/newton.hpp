@@ -79,8 +79,9 @@ struct NewtonOptions {
 // Takes any function with second derivatives (hvp or a dense hessian; core/problem.hpp),
 // std::invalid_argument otherwise; "squared loss" above means a function with residuals
 // (LeastSquaresProblem). Cost per iteration: dense exact model, one Hessian (n HVPs) and O(n^3 / 3)
-// per factorisation; Gauss-Newton model, as one Levenberg-Marquardt iteration; one loss evaluation
-// per trial step. Steihaug-CG: up to max_cg_iterations HVPs.
+// per factorisation; Gauss-Newton model, as one Levenberg-Marquardt iteration (a wide problem
+// with residual_gram and J products, an MLP loss, never forms J); one loss evaluation per trial
+// step. Steihaug-CG: up to max_cg_iterations HVPs.
 SolveResult solve_newton(FunctionRef objective, Eigen::VectorXd theta0,
                          const NewtonOptions& options = {}, const IterationCallback& callback = {});
 
