@@ -263,14 +263,17 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
   return h;
 }
 
-MatrixXd assemble_jacobian(const Objective& objective, const VectorXd& theta) {
+void assemble_jacobian(const Objective& objective, const VectorXd& theta, MatrixXd& jac) {
   const Mlp& m = objective.model();
   const Dataset& data = objective.data();
   const Index d = data.size(), l = m.output_dim(), n = m.n_params();
   Scratch& sc = scratch();
   forward(m, data.x, theta, sc.pass, /*second=*/false);
-  MatrixXd jac(l * d, n), &seed = sc.seed;
-  advise_huge(jac);
+  if (jac.rows() != l * d || jac.cols() != n) {
+    jac.resize(l * d, n);
+    advise_huge(jac);
+  }
+  MatrixXd& seed = sc.seed;
   seed.resize(d, l);
   for (Index j = 0; j < l; ++j) {
     // Seed e_j at every point: dr_ij / dtheta into rows i*l + j.
@@ -279,7 +282,6 @@ MatrixXd assemble_jacobian(const Objective& objective, const VectorXd& theta) {
     backward(m, theta, sc.pass, seed, sc.dz);
     fill_rows(m, sc.pass, data.x, sc.dz, jac.data(), l * d, j, l);
   }
-  return jac;
 }
 
 void assemble_residual_gram(const Objective& objective, const VectorXd& theta, MatrixXd& g) {

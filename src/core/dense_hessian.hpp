@@ -39,8 +39,10 @@ Eigen::MatrixXd assemble_hessian(const Objective& objective, const Eigen::Vector
 // The residual Jacobian dr/dtheta ((l d) x n, rows r[i*l + j]) for the squared loss, any depth:
 // one backward pass per output on all points, then column (W_k[o,q]) = dz_k(:,o) .* act_k(:,q).
 // Columns are filled in parallel (disjoint memory), so the result does not depend on the thread
-// count. Cost O(l d n); theta must already be checked.
-Eigen::MatrixXd assemble_jacobian(const Objective& objective, const Eigen::VectorXd& theta);
+// count. Cost O(l d n); theta must already be checked. jac is resized only when its shape
+// differs (every entry is written).
+void assemble_jacobian(const Objective& objective, const Eigen::VectorXd& theta,
+                       Eigen::MatrixXd& jac);
 
 // The residual Gram matrix J J^T ((l d) x (l d), symmetric bitwise) without forming J. Layer k's
 // weight W_k[o,q] enters row (i,j) of J as dz_k^j(i,o) a~_k(i,q), with a~_k = [act_k, 1] (the 1

@@ -816,13 +816,19 @@ VectorXd Objective::residuals(const VectorXd& theta) const {
 }
 
 MatrixXd Objective::jacobian(const VectorXd& theta) const {
+  MatrixXd jac;
+  jacobian(theta, jac);
+  return jac;
+}
+
+void Objective::jacobian(const VectorXd& theta, MatrixXd& jac) const {
   require_squared("the residual Jacobian");
   model_.check_parameters(theta);
   io::check_memory(8.0 * double(n_params()) * double(n_residuals()),
                    "the Jacobian of " + std::to_string(n_residuals()) + " residuals x " +
                        std::to_string(n_params()) + " parameters",
                    "l d n doubles");
-  return detail::assemble_jacobian(*this, theta);
+  detail::assemble_jacobian(*this, theta, jac);
 }
 
 MatrixXd Objective::residual_gram(const VectorXd& theta) const {

@@ -123,8 +123,13 @@ VectorXd FunctionRef::residuals(const VectorXd& x) const {
   return vt_->residuals(f_, x);
 }
 MatrixXd FunctionRef::jacobian(const VectorXd& x) const {
+  MatrixXd j;
+  jacobian(x, j);
+  return j;
+}
+void FunctionRef::jacobian(const VectorXd& x, MatrixXd& j) const {
   require_residuals("jacobian");
-  return vt_->jacobian(f_, x);
+  vt_->jacobian(f_, x, j);
 }
 
 MatrixXd FunctionRef::residual_gram(const VectorXd& x) const {
@@ -138,7 +143,7 @@ void FunctionRef::residual_gram(const VectorXd& x, MatrixXd& g) const {
     vt_->residual_gram(f_, x, g);
     return;
   }
-  const MatrixXd j = vt_->jacobian(f_, x);
+  const MatrixXd j = jacobian(x);
   g.setZero(j.rows(), j.rows());
   g.selfadjointView<Eigen::Lower>().rankUpdate(j);
   g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
@@ -146,7 +151,7 @@ void FunctionRef::residual_gram(const VectorXd& x, MatrixXd& g) const {
 VectorXd FunctionRef::jacobian_product(const VectorXd& x, const VectorXd& v) const {
   require_residuals("jacobian_product");
   if (vt_->jacobian_product) return vt_->jacobian_product(f_, x, v);
-  const MatrixXd j = vt_->jacobian(f_, x);
+  const MatrixXd j = jacobian(x);
   if (v.size() != j.cols())
     throw std::invalid_argument("jacobian_product: v has length " + std::to_string(v.size()) +
                                 ", expected " + std::to_string(j.cols()));
@@ -155,7 +160,7 @@ VectorXd FunctionRef::jacobian_product(const VectorXd& x, const VectorXd& v) con
 VectorXd FunctionRef::jacobian_transpose_product(const VectorXd& x, const VectorXd& u) const {
   require_residuals("jacobian_transpose_product");
   if (vt_->jacobian_transpose_product) return vt_->jacobian_transpose_product(f_, x, u);
-  const MatrixXd j = vt_->jacobian(f_, x);
+  const MatrixXd j = jacobian(x);
   if (u.size() != j.rows())
     throw std::invalid_argument("jacobian_transpose_product: u has length " +
                                 std::to_string(u.size()) + ", expected " +

@@ -80,7 +80,7 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
       if (matrix_free) {
         objective.residual_gram(x, factor);
       } else {
-        jac = objective.jacobian(x);
+        objective.jacobian(x, jac);
         detail::gram_matrix(objective, x, jac, wide, factor);
       }
       gram_diagonal = factor.diagonal();

@@ -84,7 +84,7 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
           wide = true;
           objective.residual_gram(x, model_matrix);
         } else {
-          jac = objective.jacobian(x);
+          objective.jacobian(x, jac);
           wide = jac.rows() < jac.cols();
           detail::gram_matrix(objective, x, jac, wide, model_matrix);
         }

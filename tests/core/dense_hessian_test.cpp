@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -117,6 +118,28 @@ TEST(DenseHessian, BitwiseIdenticalForAnyThreadCountAndMatchesHvpColumns) {
   EXPECT_LT(testing::max_scaled_error(2.0 * js[0].transpose() * obj.residuals(theta),
                                       obj.gradient(theta)),
             30 * k_round_off);
+}
+
+// A Jacobian into a matrix of the right shape (a solver's buffer from the previous step, here
+// NaN-filled) writes every entry: the bits of a fresh Jacobian, also through FunctionRef; a buffer
+// of another shape is resized.
+TEST(DenseHessian, JacobianIntoAReusedMatrixIsTheFreshJacobian) {
+  const Mlp model({.widths = {4, 7, 3, 2}, .activation = Activation::tanh});
+  const VectorXd theta = model.init_parameters({.seed = 4});
+  const Objective obj(model, testing::random_data(90, 4, 2, 10));
+  const MatrixXd fresh = obj.jacobian(theta);
+  MatrixXd reused = MatrixXd::Constant(fresh.rows(), fresh.cols(), std::nan(""));
+  const double* memory = reused.data();
+  obj.jacobian(theta, reused);
+  EXPECT_TRUE(bitwise_equal(reused, fresh));
+  EXPECT_EQ(reused.data(), memory);  // no new allocation
+  const FunctionRef f(obj);
+  reused.setConstant(std::nan(""));
+  f.jacobian(theta, reused);
+  EXPECT_TRUE(bitwise_equal(reused, fresh));
+  MatrixXd wrong_shape(3, 5);
+  obj.jacobian(theta, wrong_shape);
+  EXPECT_TRUE(bitwise_equal(wrong_shape, fresh));
 }
 
 // analysis::dense_hessian with a listener runs the same assembly (bitwise the objective's) and

@@ -208,6 +208,43 @@ TEST(LevenbergMarquardt, EveryStepSolvesTheDampedSystemAtItsLambda) {
   }
 }
 
+// The solvers' Gram matrix of a dense Jacobian (dsyrk, OpenBLAS's threads from 1000 rows of the
+// result on) against Eigen's J J^T or J^T J, on both sides of that size: each entry is a sum of
+// `depth` products in both, so they differ by at most 2 depth eps |J_a| |J_b| (the bound on a
+// computed sum, with Cauchy-Schwarz); the test allows 4. Both triangles are filled, symmetric
+// bitwise, and a Jacobian with no columns (or rows) gives zeros.
+TEST(GramMatrix, MatchesTheProductOfTheJacobianWithItsTranspose) {
+  Rng rng(3);
+  for (const auto& [rows, cols] :
+       {std::pair<Eigen::Index, Eigen::Index>{30, 70}, {70, 30}, {1100, 40}, {40, 1100}}) {
+    Eigen::MatrixXd j(rows, cols);
+    for (Eigen::Index k = 0; k < j.size(); ++k) j.data()[k] = rng.normal();
+    for (const bool wide : {true, false}) {
+      Eigen::MatrixXd a = Eigen::MatrixXd::Constant(3, 3, std::nan(""));
+      detail::gram_matrix(j, wide, a);
+      const Eigen::MatrixXd reference =
+          wide ? Eigen::MatrixXd(j * j.transpose()) : Eigen::MatrixXd(j.transpose() * j);
+      const Eigen::MatrixXd factors = wide ? j : Eigen::MatrixXd(j.transpose());
+      const Eigen::VectorXd norms = factors.rowwise().norm();
+      const double depth = double(factors.cols());
+      ASSERT_EQ(a.rows(), reference.rows());
+      ASSERT_EQ(a.cols(), reference.cols());
+      double worst = 0.0;
+      for (Eigen::Index c = 0; c < a.cols(); ++c)
+        for (Eigen::Index r = 0; r < a.rows(); ++r)
+          worst = std::max(
+              worst, std::abs(a(r, c) - reference(r, c)) / (depth * k_eps * norms[r] * norms[c]));
+      EXPECT_LE(worst, 4.0) << rows << " x " << cols << (wide ? " J J^T" : " J^T J");
+      EXPECT_EQ((a - a.transpose()).cwiseAbs().maxCoeff(), 0.0);
+    }
+  }
+  Eigen::MatrixXd a;
+  detail::gram_matrix(Eigen::MatrixXd(4, 0), true, a);
+  EXPECT_EQ(a, Eigen::MatrixXd::Zero(4, 4));
+  detail::gram_matrix(Eigen::MatrixXd(0, 4), false, a);
+  EXPECT_EQ(a, Eigen::MatrixXd::Zero(4, 4));
+}
+
 // The solvers' Cholesky factor (dpotrf, one OpenBLAS thread below n = 1000) on both sides of
 // that size: L L^T against A to the backward-error bound of Cholesky (|A - L L^T| <= c n eps |A|
 // entrywise in the norm sense; the test allows 4 n eps |A|_max, c ~ 1 for these well-conditioned

@@ -114,6 +114,9 @@ class Objective {
   Eigen::VectorXd residuals(const Eigen::VectorXd& theta) const;
   // J = dr/dtheta, (l*d) x n, rows ordered as residuals(). grad L = 2c J^T r. Cost O(l*d*n).
   Eigen::MatrixXd jacobian(const Eigen::VectorXd& theta) const;
+  // The same into jac, which is resized only when its shape differs: a solver that forms J at
+  // every step reuses one matrix (a fresh l d n block faults in every page again).
+  void jacobian(const Eigen::VectorXd& theta, Eigen::MatrixXd& jac) const;
   // J J^T ((l*d) x (l*d), symmetric): the empirical neural tangent kernel on the data, and the
   // matrix of Levenberg-Marquardt's step when l*d < n. Formed layer by layer without J, as sums
   // of Hadamard products of per-layer Grams (src/core/dense_hessian.hpp): (l d)^2/2 sum_k (out_k +

@@ -156,6 +156,8 @@ class FunctionRef {
   Eigen::Index n_residuals() const;
   Eigen::VectorXd residuals(const Eigen::VectorXd& x) const;
   Eigen::MatrixXd jacobian(const Eigen::VectorXd& x) const;
+  // The same into j (the model's jacobian(x, j) when it has one, which then reuses j's memory).
+  void jacobian(const Eigen::VectorXd& x, Eigen::MatrixXd& j) const;
   // J J^T (m x m): the model's residual_gram(x) when it has one (an MLP loss forms it layer by
   // layer, far cheaper than J J^T when n is large), else from jacobian(x) (m^2 n / 2
   // multiply-adds).
@@ -204,7 +206,7 @@ class FunctionRef {
     bool (*has_residuals)(const void*);
     Eigen::Index (*n_residuals)(const void*);
     VectorXd (*residuals)(const void*, const VectorXd&);
-    MatrixXd (*jacobian)(const void*, const VectorXd&);
+    void (*jacobian)(const void*, const VectorXd&, MatrixXd&);
     void (*residual_gram)(const void*, const VectorXd&, MatrixXd&);
     VectorXd (*jacobian_product)(const void*, const VectorXd&, const VectorXd&);
     VectorXd (*jacobian_transpose_product)(const void*, const VectorXd&, const VectorXd&);
@@ -266,7 +268,12 @@ class FunctionRef {
       t.residuals = [](const void* p, const VectorXd& x) {
         return VectorXd(as<F>(p).residuals(x));
       };
-      t.jacobian = [](const void* p, const VectorXd& x) { return MatrixXd(as<F>(p).jacobian(x)); };
+      if constexpr (requires(const F& f, const VectorXd& x, MatrixXd& j) { f.jacobian(x, j); })
+        t.jacobian = [](const void* p, const VectorXd& x, MatrixXd& j) { as<F>(p).jacobian(x, j); };
+      else
+        t.jacobian = [](const void* p, const VectorXd& x, MatrixXd& j) {
+          j = as<F>(p).jacobian(x);
+        };
       if constexpr (requires(const F& f, const VectorXd& x, MatrixXd& g) { f.residual_gram(x, g); })
         t.residual_gram = [](const void* p, const VectorXd& x, MatrixXd& g) {
           as<F>(p).residual_gram(x, g);
