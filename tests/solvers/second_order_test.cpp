@@ -160,6 +160,35 @@ TEST(LevenbergMarquardt, ReachesZeroLossWithAndWithoutGeodesicAcceleration) {
   }
 }
 
+// Replays a damped Gauss-Newton trace from x0: every accepted step must be the SVD solution
+// v = -V (s / (s^2 + mu)) U^T r of (J^T J + mu I) v = -J^T r at mu = damping / damping_per_mu,
+// within 10 kappa eps of its length (see below). Counts the checked and the rejected steps.
+void replay_damped_steps(const Objective& obj, const Eigen::VectorXd& x0, const SolveResult& r,
+                         double damping_per_mu, bool wide, int& checked, int& retried) {
+  Eigen::VectorXd x = x0;
+  checked = retried = 0;
+  for (size_t i = 1; i < r.trace.size() && r.trace[i - 1].loss > 1e-10; ++i) {
+    const IterationRecord& rec = r.trace[i];
+    if (rec.step_norm == 0) {  // rejected: the next try at this x has a larger lambda
+      ++retried;
+      continue;
+    }
+    const Eigen::MatrixXd j = obj.jacobian(x);
+    ASSERT_EQ(wide, j.rows() < j.cols());
+    const Eigen::BDCSVD<Eigen::MatrixXd> svd(j, Eigen::ComputeThinU | Eigen::ComputeThinV);
+    const Eigen::ArrayXd s = svd.singularValues().array();
+    const double mu = rec.damping / damping_per_mu;
+    const Eigen::VectorXd v =
+        -svd.matrixV() *
+        ((s / (s.square() + mu)) * (svd.matrixU().transpose() * obj.residuals(x)).array()).matrix();
+    const double kappa = (s.square().maxCoeff() + mu) / (s.square().minCoeff() + mu);
+    EXPECT_NEAR(rec.step_norm, v.norm(), 10 * kappa * k_eps * v.norm())
+        << (wide ? "wide" : "tall") << ", iteration " << i;
+    x += v;
+    ++checked;
+  }
+}
+
 // Every accepted step is the damped Gauss-Newton step at the lambda its trace record carries,
 // v = -(J^T J + lambda I)^{-1} J^T r = -V diag(s / (s^2 + lambda)) U^T r, including the steps
 // taken after a rejection, which factorise the same Gram matrix again with a larger lambda (the
@@ -179,29 +208,8 @@ TEST(LevenbergMarquardt, EveryStepSolvesTheDampedSystemAtItsLambda) {
     o.record_trace = true;
     o.geodesic_acceleration = false;  // the step is v alone
     const SolveResult r = solve_levenberg_marquardt(obj, p.x0, o);
-    Eigen::VectorXd x = p.x0;
     int checked = 0, retried = 0;
-    for (size_t i = 1; i < r.trace.size() && r.trace[i - 1].loss > 1e-10; ++i) {
-      const IterationRecord& rec = r.trace[i];
-      if (rec.step_norm == 0) {  // rejected: the next try at this x has a larger lambda
-        ++retried;
-        continue;
-      }
-      const Eigen::MatrixXd j = obj.jacobian(x);
-      ASSERT_EQ(wide, j.rows() < j.cols());
-      const Eigen::BDCSVD<Eigen::MatrixXd> svd(j, Eigen::ComputeThinU | Eigen::ComputeThinV);
-      const Eigen::ArrayXd s = svd.singularValues().array();
-      const Eigen::VectorXd v =
-          -svd.matrixV() * ((s / (s.square() + rec.damping)) *
-                            (svd.matrixU().transpose() * obj.residuals(x)).array())
-                               .matrix();
-      const double kappa =
-          (s.square().maxCoeff() + rec.damping) / (s.square().minCoeff() + rec.damping);
-      EXPECT_NEAR(rec.step_norm, v.norm(), 10 * kappa * k_eps * v.norm())
-          << (wide ? "wide" : "tall") << ", iteration " << i;
-      x += v;
-      ++checked;
-    }
+    replay_damped_steps(obj, p.x0, r, 1.0, wide, checked, retried);
     EXPECT_GE(checked, 5) << summary(r);
     EXPECT_GE(retried, 1) << (wide ? "wide" : "tall") << ": no rejected step to retry, "
                           << summary(r);
@@ -311,28 +319,9 @@ TEST(Newton, EveryGaussNewtonStepSolvesTheDampedSystemAtItsLambda) {
     o.record_trace = true;
     o.hybrid_decrease = 0;  // Gauss-Newton at every step (Fletcher-Xu keeps it on any decrease)
     const SolveResult r = solve_newton(obj, p.x0, o);
-    const double two_c = 2.0 * obj.residual_scale();
-    Eigen::VectorXd x = p.x0;
-    int checked = 0;
-    for (size_t i = 1; i < r.trace.size() && r.trace[i - 1].loss > 1e-10; ++i) {
-      const IterationRecord& rec = r.trace[i];
-      if (rec.step_norm == 0) continue;  // rejected
-      const Eigen::MatrixXd j = obj.jacobian(x);
-      ASSERT_EQ(wide, j.rows() < j.cols());
-      const Eigen::BDCSVD<Eigen::MatrixXd> svd(j, Eigen::ComputeThinU | Eigen::ComputeThinV);
-      const Eigen::ArrayXd s = svd.singularValues().array();
-      const double mu = rec.damping / two_c;
-      const Eigen::VectorXd step =
-          -svd.matrixV() *
-          ((s / (s.square() + mu)) * (svd.matrixU().transpose() * obj.residuals(x)).array())
-              .matrix();
-      // The damped system's condition number times eps bounds both solutions' rounding.
-      const double kappa = (s.square().maxCoeff() + mu) / (s.square().minCoeff() + mu);
-      EXPECT_NEAR(rec.step_norm, step.norm(), 10 * kappa * k_eps * step.norm())
-          << (wide ? "wide" : "tall") << ", iteration " << i;
-      x += step;
-      ++checked;
-    }
+    // Newton's lambda damps 2c J^T J: mu = lambda / 2c.
+    int checked = 0, retried = 0;
+    replay_damped_steps(obj, p.x0, r, 2.0 * obj.residual_scale(), wide, checked, retried);
     EXPECT_GE(checked, 5) << summary(r);
     EXPECT_LE(r.loss_final, k_loss_target) << summary(r);
   }
