@@ -98,4 +98,16 @@ void gauss_newton_step(const Eigen::MatrixXd& jac, const Eigen::MatrixXd& factor
   }
 }
 
+bool gauss_newton_matrix_free(FunctionRef f) {
+  return f.has_residuals() && f.n_residuals() < f.n_params() && f.has_residual_gram() &&
+         f.has_jacobian_products();
+}
+
+void gauss_newton_step(FunctionRef f, const Eigen::VectorXd& x, const Eigen::MatrixXd& factor,
+                       const Eigen::VectorXd& b, Eigen::VectorXd& work, Eigen::VectorXd& p) {
+  work = b;
+  cholesky_solve_in_place(factor, work);
+  p = -f.jacobian_transpose_product(x, work);
+}
+
 }  // namespace locus::solvers::detail

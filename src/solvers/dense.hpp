@@ -34,6 +34,14 @@ void gram_matrix(FunctionRef f, const Eigen::VectorXd& x, const Eigen::MatrixXd&
 // intermediate; p and work are resized only when their sizes differ. O(m n + min(m, n)^2).
 void gauss_newton_step(const Eigen::MatrixXd& jac, const Eigen::MatrixXd& factor, bool wide,
                        const Eigen::VectorXd& b, Eigen::VectorXd& work, Eigen::VectorXd& p);
+// Whether f's Gauss-Newton steps can go without J: a wide problem (fewer residuals than
+// parameters) whose model forms J J^T itself and has J v and J^T u (an MLP loss). Then the step
+// is J^T w and predictions J v, passes of the network, O(d n) each, where J alone is m n doubles.
+bool gauss_newton_matrix_free(FunctionRef f);
+// The wide step of gauss_newton_step without J: factor = chol(J J^T + lambda I) (from
+// f.residual_gram), p = -f.jacobian_transpose_product(x, (J J^T + lambda I)^{-1} b).
+void gauss_newton_step(FunctionRef f, const Eigen::VectorXd& x, const Eigen::MatrixXd& factor,
+                       const Eigen::VectorXd& b, Eigen::VectorXd& work, Eigen::VectorXd& p);
 // (The symmetric eigensolver is linalg::symmetric_eigen, src/linalg/eigen.hpp.)
 
 }  // namespace locus::solvers::detail

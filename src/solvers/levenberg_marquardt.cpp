@@ -62,17 +62,12 @@ SolveResult solve_levenberg_marquardt(FunctionRef objective, VectorXd x,
   bool lower_is_gram = false;  // factor's lower triangle still holds A (not yet factorised)
   bool need_jacobian = true;
   detail::NielsenDamping damping(options.min_damping_factor);  // lambda = mu |r|
-  // A wide problem whose model forms J J^T itself and has J v and J^T u (an MLP loss) never
-  // builds J: the step's J^T w and the prediction's J v are passes of the network, O(d n) each,
-  // where J alone is m n doubles to fill.
-  const bool matrix_free =
-      wide && objective.has_residual_gram() && objective.has_jacobian_products();
+  // A wide MLP problem never builds J (dense.hpp).
+  const bool matrix_free = detail::gauss_newton_matrix_free(objective);
   // p = -(J^T J + lambda I)^{-1} J^T b from the factor of the smaller system.
   const auto step = [&](const VectorXd& b, VectorXd& p) {
-    if (!matrix_free) return detail::gauss_newton_step(jac, factor, wide, b, work, p);
-    work = b;
-    detail::cholesky_solve_in_place(factor, work);
-    p = -objective.jacobian_transpose_product(x, work);
+    if (matrix_free) return detail::gauss_newton_step(objective, x, factor, b, work, p);
+    detail::gauss_newton_step(jac, factor, wide, b, work, p);
   };
 
   for (int it = 1;; ++it) {

@@ -68,11 +68,8 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
   // factor is reused by every iteration: a model matrix above glibc's largest mmap threshold
   // (32 MiB; n = 2401 is 46 MB) would otherwise be a fresh mapping, every page faulted in again.
   MatrixXd jac, model_matrix, factor;
-  // As in levenberg_marquardt.cpp: a wide problem whose model forms J J^T itself and has J v and
-  // J^T u (an MLP loss) never builds J: the step's J^T w and the curvature's J p are passes of
-  // the network, O(d n) each, where J alone is m n doubles to fill.
-  const bool matrix_free = squared && objective.n_residuals() < objective.n_params() &&
-                           objective.has_residual_gram() && objective.has_jacobian_products();
+  // A wide MLP problem never builds J (dense.hpp), as in Levenberg-Marquardt.
+  const bool matrix_free = detail::gauss_newton_matrix_free(objective);
   bool need_model = true;
   detail::NielsenDamping damping(options.min_damping_factor);  // lambda = mu sqrt(L)
   for (int it = 1;; ++it) {
@@ -125,9 +122,7 @@ SolveResult newton_dense(FunctionRef objective, VectorXd x, const NewtonOptions&
       if (use_gauss_newton) {
         VectorXd work;
         if (matrix_free) {
-          work = r;
-          detail::cholesky_solve_in_place(factor, work);
-          p = -objective.jacobian_transpose_product(x, work);
+          detail::gauss_newton_step(objective, x, factor, r, work, p);
           curvature = 2.0 * c * objective.jacobian_product(x, p).squaredNorm();
         } else {
           detail::gauss_newton_step(jac, factor, wide, r, work, p);
