@@ -184,6 +184,37 @@ bool gemm_hessian_applies(const Objective& objective) {
   return m.n_layers() <= 2 && m.output_dim() <= 16 && b_bytes <= double(1 << 30);
 }
 
+void gram_lower(const Eigen::Ref<const MatrixXd>& b, double scale, MatrixXd& h,
+                const ProgressCallback& progress, const std::string& stage) {
+  const Index n = b.cols(), rows = b.rows();
+  h.resize(n, n);
+  advise_huge(h);
+  // Tiles of 256 x 256, each one single-threaded GEMM (a syrk on the diagonal) whose shape
+  // depends on n alone, so each entry is summed in the same order for any thread count; a block
+  // of 256 columns amortises the packing of B's rows.
+  constexpr Index tile = 256;
+  for (Index c0 = 0; c0 < n; c0 += tile) {
+    const Index cw = std::min(tile, n - c0), tiles = (n - c0 + tile - 1) / tile;
+    const bool parallel = double(rows) * double(cw) * double(n - c0) > k_parallel_work;
+    omp_parallel_for(
+        tiles, parallel,
+        [&](Index t) {
+          const Index r0 = c0 + t * tile, rw = std::min(tile, n - r0);
+          if (t == 0) {  // the diagonal tile: its lower triangle only (a syrk)
+            h.block(c0, c0, cw, cw).setZero();
+            h.block(c0, c0, cw, cw)
+                .selfadjointView<Eigen::Lower>()
+                .rankUpdate(b.middleCols(c0, cw).transpose(), scale);
+          } else {
+            h.block(r0, c0, rw, cw).noalias() =
+                scale * (b.middleCols(r0, rw).transpose() * b.middleCols(c0, cw));
+          }
+        },
+        Schedule::dynamic);
+    report_progress(progress, {.stage = stage, .done = c0 + cw, .total = n});
+  }
+}
+
 MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
                           const ProgressCallback& progress, const std::string& stage) {
   const Mlp& m = objective.model();
@@ -227,32 +258,8 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
       fill_rows(m, p, data.x, sc.dz, b.data(), rows, r * d, 1);
     }
   }
-  // The lower triangle of gn_scale B^T B in fixed tiles of 256 x 256, each one single-threaded
-  // GEMM (a syrk on the diagonal) whose shape depends on n alone, so each entry is summed in the
-  // same order for any thread count; a block of 256 columns amortises the packing of B's rows.
   MatrixXd h(n, n);
-  advise_huge(h);
-  constexpr Index tile = 256;
-  for (Index c0 = 0; c0 < n; c0 += tile) {
-    const Index cw = std::min(tile, n - c0), tiles = (n - c0 + tile - 1) / tile;
-    const bool parallel = double(rows) * double(cw) * double(n - c0) > k_parallel_work;
-    omp_parallel_for(
-        tiles, parallel,
-        [&](Index t) {
-          const Index r0 = c0 + t * tile, rw = std::min(tile, n - r0);
-          if (t == 0) {  // the diagonal tile: its lower triangle only (a syrk)
-            h.block(c0, c0, cw, cw).setZero();
-            h.block(c0, c0, cw, cw)
-                .selfadjointView<Eigen::Lower>()
-                .rankUpdate(b.middleCols(c0, cw).transpose(), gn_scale);
-          } else {
-            h.block(r0, c0, rw, cw).noalias() =
-                gn_scale * (b.middleCols(r0, rw).transpose() * b.middleCols(c0, cw));
-          }
-        },
-        Schedule::dynamic);
-    report_progress(progress, {.stage = stage, .done = c0 + cw, .total = n});
-  }
+  gram_lower(b, gn_scale, h, progress, stage);
   if (m.n_layers() == 2) {
     g *= m.output_scale();  // dz_1 = s G
     add_second_order(m, theta, p, data.x, g, sc, h);

@@ -947,8 +947,8 @@ MatrixXd Objective::gauss_newton(const VectorXd& theta) const {
                    "the Gauss-Newton matrix of " + std::to_string(n_params()) + " parameters",
                    "n^2 + 2 l d n doubles");
   const MatrixXd j = jacobian(theta);
-  MatrixXd g = MatrixXd::Zero(n_params(), n_params());
-  g.selfadjointView<Eigen::Lower>().rankUpdate(j.transpose(), 2.0 * scale());
+  MatrixXd g;
+  detail::gram_lower(j, 2.0 * scale(), g);  // tiles over the threads (a rank update ran on one)
   g.triangularView<Eigen::StrictlyUpper>() = g.transpose();
   return g;
 }

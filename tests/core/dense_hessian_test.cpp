@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "locus/analysis/spectrum.hpp"
@@ -118,6 +119,37 @@ TEST(DenseHessian, BitwiseIdenticalForAnyThreadCountAndMatchesHvpColumns) {
   EXPECT_LT(testing::max_scaled_error(2.0 * js[0].transpose() * obj.residuals(theta),
                                       obj.gradient(theta)),
             30 * k_round_off);
+}
+
+// The Gauss-Newton matrix 2c J^T J of a deeper net (n = 893: four column tiles of 256, the last
+// 125 wide, so every kind of tile and a ragged edge) against Eigen's plain product of the same
+// Jacobian. Each entry is a sum of l d = 300 products summed in another order: within
+// 4 depth eps (|J|^T |J|)_ij (the usual bound is depth eps); a tile left out (zeros), a wrong
+// scale or a transposed tile each break it by orders of magnitude. The same bits for 1-3 threads,
+// symmetric bitwise.
+TEST(GaussNewton, TiledOverThreadsMatchesTheJacobiansProduct) {
+  const Mlp model({.widths = {6, 30, 20, 3}, .activation = Activation::tanh});
+  ASSERT_EQ(model.n_params(), 893);
+  const VectorXd theta = model.init_parameters({.seed = 4});
+  const Objective obj(model, testing::random_data(100, 6, 3, 5));
+  const MatrixXd j = obj.jacobian(theta);
+  const double c2 = 2.0 * obj.scale();
+  const MatrixXd reference = c2 * (j.transpose() * j);
+  const MatrixXd bound = 4.0 * double(j.rows()) * std::numeric_limits<double>::epsilon() * c2 *
+                         (j.cwiseAbs().transpose() * j.cwiseAbs());
+  const int saved = num_threads();
+  std::vector<MatrixXd> gs;
+  for (int t : {1, 2, 3}) {
+    set_num_threads(t);
+    gs.push_back(obj.gauss_newton(theta));
+  }
+  set_num_threads(saved);
+  const MatrixXd& g = gs[0];
+  EXPECT_TRUE(((g - reference).cwiseAbs().array() <= bound.array()).all())
+      << "largest error over bound "
+      << ((g - reference).cwiseAbs().array() / bound.array().max(1e-300)).maxCoeff();
+  EXPECT_TRUE(bitwise_equal(g, MatrixXd(g.transpose())));
+  for (size_t k = 1; k < gs.size(); ++k) EXPECT_TRUE(bitwise_equal(gs[k], g));
 }
 
 // A Jacobian into a matrix of the right shape (a solver's buffer from the previous step, here
