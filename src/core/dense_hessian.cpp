@@ -258,7 +258,7 @@ MatrixXd assemble_hessian(const Objective& objective, const VectorXd& theta,
       fill_rows(m, p, data.x, sc.dz, b.data(), rows, r * d, 1);
     }
   }
-  MatrixXd h(n, n);
+  MatrixXd h;
   gram_lower(b, gn_scale, h, progress, stage);
   if (m.n_layers() == 2) {
     g *= m.output_scale();  // dz_1 = s G

@@ -40,8 +40,8 @@ Eigen::MatrixXd assemble_hessian(const Objective& objective, const Eigen::Vector
 // is left unset), in fixed tiles of 256 x 256 columns, each one single-threaded GEMM (a rank
 // update on the diagonal) spread over OpenMP's threads: bitwise identical for any thread count.
 // `progress` gets `stage` with the columns done after each block of 256 (from the calling
-// thread). Cost: m n^2 / 2 multiply-adds (about 0.6 of m n^2 with the diagonal tiles' halves);
-// no memory beyond h and Eigen's packing buffers.
+// thread). Cost: about m (n^2 + 256 n) / 2 multiply-adds (the tiles on and below the diagonal,
+// half of each diagonal one); no memory beyond h and Eigen's packing buffers.
 void gram_lower(const Eigen::Ref<const Eigen::MatrixXd>& b, double scale, Eigen::MatrixXd& h,
                 const ProgressCallback& progress = {}, const std::string& stage = {});
 

@@ -144,7 +144,8 @@ class Objective {
   HessianOperator hessian_operator(const Eigen::VectorXd& theta) const;
   // Gauss-Newton matrix 2c J^T J (squared loss): equals the Hessian at a zero-loss point.
   // Cost: the Jacobian, then l d n^2 / 2 multiply-adds in fixed tiles over the threads (bitwise
-  // identical for any thread count); memory 8 (n^2 + l d n) bytes, checked (io::MemoryLimitError).
+  // identical for any thread count); memory 8 (n^2 + 2 l d n) bytes, checked
+  // (io::MemoryLimitError).
   Eigen::MatrixXd gauss_newton(const Eigen::VectorXd& theta) const;
 
   // Throws std::invalid_argument unless the loss is the squared loss (for residual methods).
