@@ -49,7 +49,8 @@ pick is tried, --torch-processes processes each:
     the kernels for the CPU it finds, which can be faster: Haswell kernels on an AVX-512 CPU).
 With --openblas-coretype NAME only that core type runs, for PyTorch and the dgemm ceiling alike:
 `--openblas-coretype Haswell` holds OpenBLAS to its AVX2 kernels (Debian's PyTorch runs its own
-kernels with AVX2 at most), so an x86-64-v3 build of locus meets PyTorch as on an AVX2-only CPU.
+kernels with AVX2 at most; an x86-64-v3 build of locus calls dgemm for its products deeper than
+64), so such a build meets PyTorch as on an AVX2-only CPU.
 The table names the winning configuration of each row; a row of n threads takes the fastest
 process that used at most n threads (so the one-thread row's processes count for it too).
 

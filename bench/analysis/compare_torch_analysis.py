@@ -23,11 +23,11 @@ and, for threads > 1, with one intra-op thread (OpenBLAS keeps its own pool of -
 cores PyTorch's OpenMP threads and OpenBLAS's compete, and one intra-op thread is often faster);
 the faster counts. The steps that call LAPACK (eigenvalues, the Jacobian's SVD) are also timed
 with OpenBLAS's pool at one thread (openblas_set_num_threads through ctypes), as locus runs its
-own LAPACK calls (linalg/blas_threads.hpp); the faster counts. mlpgf runs in a subprocess with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1,
+own LAPACK calls (core/blas_threads.hpp); the faster counts. mlpgf runs in a subprocess with OPENBLAS_NUM_THREADS=1 and OMP_NUM_THREADS=1,
 so that both sides really run on one core. OPENBLAS_CORETYPE, when set, holds both sides' LAPACK
 and PyTorch's GEMMs to that core's kernels; run with `env -u OPENBLAS_CORETYPE` to let OpenBLAS
-choose for the CPU it finds (locus's layer GEMMs are its own, or Eigen's without AVX-512, and do
-not read it).
+choose for the CPU it finds (locus's layer GEMMs are its own with AVX-512 and do not read it;
+without AVX-512 its products deeper than 64 call OpenBLAS's dgemm and follow it too).
 """
 
 import argparse

@@ -2,14 +2,24 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstddef>
 #include <limits>
 #include <utility>
+
+#include "blas_threads.hpp"
+
+// Fortran BLAS (LP64), with gfortran's hidden string-length arguments.
+extern "C" void dgemm_(const char* op_a, const char* op_b, const int* m, const int* n, const int* k,
+                       const double* alpha, const double* a, const int* lda, const double* b,
+                       const int* ldb, const double* beta, double* c, const int* ldc, std::size_t,
+                       std::size_t);
 
 // The kernel's blocks of c are three vectors by one vector's width of columns: 24 x 8 with
 // AVX-512 (24 of 32 registers), 12 x 4 with AVX2 and FMA (12 of 16). On AVX2 (x86-64-v3 on the
 // same Zen 5 machine) the 12 x 4 kernel ran at the same 58 GFLOP/s per core as Eigen's 12 x 4
 // kernel on the large net's layers, both at the FMA units' peak, so it only takes shallow
-// products there (k_kernel_max_depth). Without AVX2, Eigen's product throughout.
+// products there (k_kernel_max_depth). Deeper ones, and without AVX2 all deeper than 64, go to
+// BLAS's dgemm (blas_gemm); the rest without AVX2 to Eigen's product.
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #define LOCUS_GEMM_KERNEL 1
@@ -44,6 +54,33 @@ void eigen_gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<c
   else
     run(a, b);
 }
+
+// The deep products of a build without AVX-512 (depth above k_shallow_depth, at least 4 x 4):
+// BLAS's dgemm, run on the calling thread (a SerialBlas scope: a chunk's product stays on the
+// thread that owns the chunk, so its bits do not depend on the thread count). With AVX2 on
+// 2 Zen 5 cores (OpenBLAS's Haswell kernels, x86-64-v3 build, alternating with Eigen's product
+// in one process): the large net's HVP 63.4 -> 59.5 ms, its cached HVP 62.7 -> 59.0 and gradient
+// 43.2 -> 41.4 on two threads, 1.0-1.07x on one; without AVX2, OpenBLAS still chooses the CPU's
+// kernels at run time where Eigen's are SSE2. False (nothing done) for a dimension past BLAS's
+// 32-bit integers.
+#if !defined(__AVX512F__)
+constexpr Index k_shallow_depth = 64;
+bool blas_gemm(const Eigen::Ref<const MatrixXd>& a, bool ta, const Eigen::Ref<const MatrixXd>& b,
+               bool tb, Eigen::Ref<MatrixXd> c, bool accumulate) {
+  const Index k = ta ? a.rows() : a.cols();
+  constexpr Index most = std::numeric_limits<int>::max();
+  if (k <= k_shallow_depth || c.rows() < 4 || c.cols() < 4) return false;
+  for (Index x : {c.rows(), c.cols(), k, a.outerStride(), b.outerStride(), c.outerStride()})
+    if (x > most) return false;
+  const int m = int(c.rows()), n = int(c.cols()), depth = int(k);
+  const int lda = int(a.outerStride()), ldb = int(b.outerStride()), ldc = int(c.outerStride());
+  const double one = 1.0, beta = accumulate ? 1.0 : 0.0;
+  const SerialBlas serial;
+  dgemm_(ta ? "T" : "N", tb ? "T" : "N", &m, &n, &depth, &one, a.data(), &lda, b.data(), &ldb,
+         &beta, c.data(), &ldc, 1, 1);
+  return true;
+}
+#endif
 
 #if LOCUS_GEMM_KERNEL
 
@@ -122,13 +159,14 @@ struct Simd {
 
 constexpr Index k_w = Simd::w;
 // The deepest product the kernel takes. With AVX2, Eigen's blocking ran the large net's deep
-// products faster (its HVP 182 vs 196 ms on one Zen 5 core), while for shallow ones (k <= 64: a
-// small net's layers and chunk sums) its per-call setup, packing op(b) and clearing c, costs more
-// than the kernel saves there (a [10,64,1] HVP on 256 points 83.0 -> 71.8 us, one core).
+// products faster than this kernel (its HVP 182 vs 196 ms on one Zen 5 core), and BLAS as fast
+// on one thread and faster on two (blas_gemm), while for shallow ones (k <= 64: a small net's
+// layers and chunk sums) their per-call setup, packing op(b) and clearing c, costs more than the
+// kernel saves there (a [10,64,1] HVP on 256 points 83.0 -> 71.8 us, one core, against Eigen).
 #if defined(__AVX512F__)
 constexpr Index k_kernel_max_depth = std::numeric_limits<Index>::max();
 #else
-constexpr Index k_kernel_max_depth = 64;
+constexpr Index k_kernel_max_depth = k_shallow_depth;
 #endif
 
 // The first `count` lanes at p (the rest zero), and their store: whole vectors without a mask.
@@ -395,7 +433,10 @@ void gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<const M
   if (k == 0) {
     if (!accumulate) c.setZero();
   } else {
-    eigen_gemm(a, op_a, b, op_b, c, accumulate);
+#if !defined(__AVX512F__)
+    if (!blas_gemm(a, ta, b, tb, c, accumulate))
+#endif
+      eigen_gemm(a, op_a, b, op_b, c, accumulate);
   }
   if (bias) c.rowwise() += Eigen::Map<const Eigen::RowVectorXd>(bias, c.cols());
 }

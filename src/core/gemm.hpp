@@ -17,13 +17,16 @@
 // from 51 to 38 ms, 95% of OpenBLAS's dgemm rate (see bench/README.md). With AVX2 (16 registers
 // of 4 doubles) the same kernel with 12 x 4 blocks of c takes the products up to 64 deep (a small
 // net's layers and chunk sums, where Eigen's per-call packing and clearing of c cost more than
-// the product: a [10,64,1] HVP 83 -> 72 us on one core), Eigen's product the deeper ones (Eigen
-// ran the large net's HVP 7% faster there). a^T b with at most 16 rows of c (8 with AVX-512: a
-// layer's weight product X^T dZ when the layer has few inputs) goes to a dot-product kernel
-// instead, which reads both operands in place and pads nothing: c(i, j) = a[:, i] . b[:, j], 3 or
-// 4 columns of c by up to one vector's width of rows at a time (the panel kernel pads 10 rows to
-// 12, 2 rows to 4). Elsewhere, and for products with fewer rows or columns than one block (a GEMV
-// in disguise), it is Eigen's product.
+// the product: a [10,64,1] HVP 83 -> 72 us on one core), BLAS's dgemm on the calling thread the
+// deeper ones (OpenBLAS: the large net's HVP on two threads 1.07x faster than with Eigen's
+// product, which itself beat this kernel there); without AVX2, dgemm every product deeper than
+// 64 (OpenBLAS chooses the CPU's kernels at run time). a^T b with at most 16 rows of c (8 with
+// AVX-512: a layer's weight product X^T dZ when the layer has few inputs) goes to a dot-product
+// kernel instead, which reads both operands in place and pads nothing: c(i, j) = a[:, i] . b[:, j],
+// 3 or 4 columns of c by up to one vector's width of rows at a time (the panel kernel pads 10 rows
+// to 12, 2 rows to 4). Elsewhere, and for products with fewer rows or columns than one block (a
+// GEMV in disguise), it is Eigen's product. dgemm runs inside a detail::SerialBlas scope (OpenBLAS
+// held to one thread, blas_threads.hpp), so that every product's bits stay those of one thread.
 //
 // Cost: 2 m n k flops; packing copies op(a) once (m k doubles), and op(b)'s last panel when n is
 // not a multiple of 8. Packing buffers are per thread, 210 KB, allocated once.

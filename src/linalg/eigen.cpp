@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "linalg/blas_threads.hpp"
+#include "core/blas_threads.hpp"
 #include "locus/io/memory.hpp"
 
 // Fortran LAPACK (LP64), with gfortran's hidden string-length arguments.
@@ -36,7 +36,7 @@ SymmetricEigen symmetric_eigen(Eigen::MatrixXd a, bool want_vectors) {
   // chasing) instead of dsytrd's half BLAS-2 sweep over the whole matrix.
   const char* jobz = want_vectors ? "V" : "N";
   const auto eig = want_vectors ? dsyevd_ : dsyevd_2stage_;
-  const SerialBlas serial;  // see blas_threads.hpp
+  const detail::SerialBlas serial;  // see core/blas_threads.hpp
   int info = 0, lwork = -1, liwork = -1, iwork_query = 0;
   double work_query = 0.0;
   eig(jobz, "L", &n, a.data(), &n, out.values.data(), &work_query, &lwork, &iwork_query, &liwork,

@@ -6,7 +6,7 @@
 #include <limits>
 #include <vector>
 
-#include "linalg/blas_threads.hpp"
+#include "core/blas_threads.hpp"
 
 // Fortran LAPACK (LP64), with gfortran's hidden string-length arguments.
 extern "C" {
@@ -120,7 +120,7 @@ Svd svd(MatrixXd a, SvdVectors vectors) {
   const bool complete = vectors == SvdVectors::full && a.rows() != a.cols();
   const SvdVectors job = complete ? SvdVectors::thin : vectors;
   MatrixXd vt;
-  const SerialBlas serial;  // see blas_threads.hpp
+  const detail::SerialBlas serial;  // see core/blas_threads.hpp
   // dgesdd destroys a; keep a copy only for the (rare) dgesvd retry.
   MatrixXd copy = a;
   int info = lapack_svd(a, job, true, out.values, out.u, vt);

@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "linalg/blas_threads.hpp"
+#include "core/blas_threads.hpp"
 
 // Fortran LAPACK (LP64), with gfortran's hidden string-length arguments.
 extern "C" {
@@ -18,7 +18,7 @@ void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, con
 namespace locus::solvers::detail {
 
 // Below this size LAPACK's threads cost more than they bring; above it dpotrf keeps OpenBLAS's
-// threads (the exception in linalg/blas_threads.hpp).
+// threads (the exception in core/blas_threads.hpp).
 constexpr int k_blas_threshold = 1000;
 
 bool cholesky_in_place(Eigen::MatrixXd& a) {
@@ -29,7 +29,7 @@ bool cholesky_in_place(Eigen::MatrixXd& a) {
   // with threaded LAPACK on 500 x 500 factors). Not Eigen's LLT: its blocked updates allocate
   // their GEMM packing buffers on every call (OpenBLAS packs into memory it keeps), 1300 of the
   // 5000 page faults of a first Levenberg-Marquardt solve at d = 500.
-  std::optional<linalg::SerialBlas> serial;
+  std::optional<locus::detail::SerialBlas> serial;
   if (n < k_blas_threshold) serial.emplace();
   int info = 0;
   dpotrf_("L", &n, a.data(), &n, &info, 1);
@@ -70,7 +70,7 @@ void gram_matrix(const Eigen::MatrixXd& j, bool wide, Eigen::MatrixXd& a) {
     a.setZero();
     return;
   }
-  std::optional<linalg::SerialBlas> serial;
+  std::optional<locus::detail::SerialBlas> serial;
   if (k < k_blas_threshold) serial.emplace();
   const double one = 1.0, zero = 0.0;
   dsyrk_("L", wide ? "N" : "T", &k, &depth, &one, j.data(), &ld, &zero, a.data(), &k, 1, 1);

@@ -3,10 +3,11 @@
 // 96-row packed block, columns around the 8-column tiles and past the 1024-column packed block,
 // depths past the 256-deep slices, both transposes, outer strides larger than the rows, and
 // accumulation. With AVX2 the kernel's tiles are 12 x 4 and it takes products up to 64 deep
-// (the shapes around 4, 12, 64 and past 96 rows below), Eigen's product the deeper ones; without
-// either, every call goes to Eigen's product and must pass too. a^T b with at most 16 rows (8
-// with AVX-512) goes to the dot-product kernel: row counts 1..16 that fill 1..4 vectors in part,
-// column counts around its tiles of 3 and 4, and depths that end in a partial vector.
+// (the shapes around 4, 12, 64 and past 96 rows below), BLAS's dgemm the deeper ones; without
+// either, products deeper than 64 go to dgemm and the rest to Eigen's product, and must pass too.
+// a^T b with at most 16 rows (8 with AVX-512) goes to the dot-product kernel: row counts 1..16 that
+// fill 1..4 vectors in part, column counts around its tiles of 3 and 4, and depths that end in a
+// partial vector.
 
 #include "core/gemm.hpp"
 

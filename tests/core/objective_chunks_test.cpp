@@ -40,29 +40,37 @@ void expect_same_bits(const Results& a, const Results& b) {
 }
 
 // Layers of three different widths (each thread's scratch holds one matrix per layer), on
-// d = 200 points (one chunk: the inline path) and d = 700 (three chunks: the threaded path).
-// Thread counts 1, 2, 3 and calls from inside an enclosing parallel region (three threads
-// evaluating at once, each on its own scratch, each call's chunks on its own thread) all give
-// the bits of the first single-threaded call; so does hvp() against HessianOperator::apply().
+// d = 200 and 700 points: chunks of 64 points for the first network (4 and 11: the threaded
+// path), of 256 for the second, whose layer of 300 x 220 weights asks for them (make_chunks: one
+// chunk at d = 200, the inline path, and three at 700). Thread counts 1, 2, 3 and calls from
+// inside an enclosing parallel region (three threads evaluating at once, each on its own scratch,
+// each call's chunks on its own thread) all give the bits of the first single-threaded call; so
+// does hvp() against HessianOperator::apply(). The second network's products are deeper than 64
+// (300 inputs, 256 rows): without AVX-512 they go to BLAS's dgemm (gemm.hpp), from several
+// threads at once.
 TEST(ObjectiveChunks, InlineAndThreadedPathsGiveTheSameBits) {
-  const Mlp model({.widths = {4, 9, 6, 3}, .activation = Activation::tanh});
-  const VectorXd theta = model.init_parameters({.seed = 7});
-  const VectorXd v = model.init_parameters({.scheme = InitScheme::normal, .seed = 8});
   const int saved = num_threads();
-  for (Index d : {200, 700}) {
-    SCOPED_TRACE("d = " + std::to_string(d));
-    const Objective obj(model, testing::random_data(d, 4, 3, 9));
-    set_num_threads(1);
-    const Results reference = evaluate(obj, theta, v);
-    EXPECT_TRUE(same_bits(reference.hvp, reference.apply));
-    for (int t : {1, 2, 3}) {
-      set_num_threads(t);
-      expect_same_bits(evaluate(obj, theta, v), reference);
-    }
-    std::vector<Results> nested(3);
+  for (const MlpSpec& spec :
+       {MlpSpec{.widths = {4, 9, 6, 3}, .activation = Activation::tanh},
+        MlpSpec{.widths = {300, 220, 3}, .activation = Activation::softplus}}) {
+    const Mlp model(spec);
+    const VectorXd theta = model.init_parameters({.seed = 7});
+    const VectorXd v = model.init_parameters({.scheme = InitScheme::normal, .seed = 8});
+    for (Index d : {200, 700}) {
+      SCOPED_TRACE(model.describe() + ", d = " + std::to_string(d));
+      const Objective obj(model, testing::random_data(d, spec.widths.front(), 3, 9));
+      set_num_threads(1);
+      const Results reference = evaluate(obj, theta, v);
+      EXPECT_TRUE(same_bits(reference.hvp, reference.apply));
+      for (int t : {1, 2, 3}) {
+        set_num_threads(t);
+        expect_same_bits(evaluate(obj, theta, v), reference);
+      }
+      std::vector<Results> nested(3);
 #pragma omp parallel for num_threads(3)
-    for (int i = 0; i < 3; ++i) nested[i] = evaluate(obj, theta, v);
-    for (const Results& r : nested) expect_same_bits(r, reference);
+      for (int i = 0; i < 3; ++i) nested[i] = evaluate(obj, theta, v);
+      for (const Results& r : nested) expect_same_bits(r, reference);
+    }
   }
   set_num_threads(saved);
 }

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "linalg/blas_threads.hpp"
+#include "core/blas_threads.hpp"
 #include "linalg/eigen.hpp"
 #include "linalg/inertia.hpp"
 #include "linalg/random.hpp"
@@ -21,6 +21,8 @@ extern "C" __attribute__((weak)) void openblas_set_num_threads(int);
 namespace locus::linalg {
 namespace {
 
+using detail::blas_threads;
+using detail::SerialBlas;
 using Eigen::Index;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;

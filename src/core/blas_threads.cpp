@@ -1,4 +1,4 @@
-#include "linalg/blas_threads.hpp"
+#include "blas_threads.hpp"
 
 #include <mutex>
 
@@ -9,7 +9,7 @@ __attribute__((weak)) void openblas_set_num_threads(int);
 __attribute__((weak)) int openblas_get_num_threads(void);
 }
 
-namespace locus::linalg {
+namespace locus::detail {
 
 namespace {
 
@@ -35,4 +35,4 @@ SerialBlas::~SerialBlas() {
   saved_threads = 0;
 }
 
-}  // namespace locus::linalg
+}  // namespace locus::detail

@@ -1,5 +1,6 @@
 #pragma once
-// The number of threads OpenBLAS may use inside locus's LAPACK calls (private to locus).
+// The number of threads OpenBLAS may use inside locus's LAPACK and BLAS calls (private to locus;
+// in core because the layer products of an AVX2 build call dgemm, core/gemm.hpp).
 //
 // OpenBLAS keeps its own pool of worker threads, sized to the machine and blind to locus's
 // OpenMP thread count (set_num_threads). After a threaded call its workers keep spinning on
@@ -12,10 +13,11 @@
 // and its kernel entry had been a third of all CPU time). So every
 // LAPACK call in locus runs inside a scope that holds OpenBLAS to one thread:
 //
-//   const linalg::SerialBlas serial;  // OpenBLAS runs on the calling thread until scope end
+//   const detail::SerialBlas serial;  // OpenBLAS runs on the calling thread until scope end
 //
 // Running LAPACK single-threaded also makes its results independent of the machine's core
 // count (a threaded dsymv sums its partial products in a thread-count-dependent order).
+// A chunk's dgemm (core/gemm.cpp) runs in such a scope too, on the thread that owns the chunk.
 // The one exception is the Cholesky factor of n >= 1000 (solvers/dense.cpp), BLAS-3 throughout,
 // where OpenBLAS's threads pay (n = 2401: 65 -> 42 ms with two).
 //
@@ -25,7 +27,7 @@
 // the last to close restores. Cost: a mutex and, at the outermost scope, two calls that set an
 // integer. Without OpenBLAS (another LAPACK, whose controls are absent: weak symbols) a no-op.
 
-namespace locus::linalg {
+namespace locus::detail {
 
 class SerialBlas {
  public:
@@ -38,4 +40,4 @@ class SerialBlas {
 // OpenBLAS's current thread count (its own pool, not OpenMP's); 0 when OpenBLAS is not linked.
 int blas_threads();
 
-}  // namespace locus::linalg
+}  // namespace locus::detail
