@@ -153,16 +153,21 @@ TEST(Activation, BatchAgreesWithScalar) {
   }
 }
 
-// Every length from 1 to 19 (the vector loops' remainders: 8 lanes with AVX-512, 4 with AVX2)
-// at every offset into the array gives the scalar values (8 ulps, as above): a lane that read or
+// Every length from 1 to 99 (the vector loops' remainders: 8 lanes with AVX-512, 4 with AVX2;
+// softplus's pipelined groups of 32 and 16 values, one to six of them and a remainder) at every
+// seventh offset into the array gives the scalar values (8 ulps, as above): a lane that read or
 // wrote past the remainder would change a value or be caught by the sanitizers. Non-finite
-// inputs: softplus(+inf) = inf, softplus(-inf) = 0, sigmoid(+-inf) = 1, 0, and NaN stays NaN.
+// inputs, also in whole groups: softplus(+inf) = inf, softplus(-inf) = 0, sigmoid(+-inf) = 1, 0,
+// and NaN stays NaN.
 TEST(Activation, BatchHandlesEveryLengthAndNonFiniteInputs) {
   constexpr double inf = std::numeric_limits<double>::infinity();
-  const std::vector<double> z = {-3.1, 0.2,  17.0,  -0.7, 2.5,  -40.0, 1e-9, 6.0,  -12.5, 0.9,
-                                 -2.2, 33.0, -0.01, 4.4,  -5.5, 0.0,   9.9,  -1.3, 0.66,  -8.8};
+  const std::vector<double> base = {-3.1, 0.2,  17.0,  -0.7, 2.5,  -40.0, 1e-9, 6.0,  -12.5, 0.9,
+                                    -2.2, 33.0, -0.01, 4.4,  -5.5, 0.0,   9.9,  -1.3, 0.66,  -8.8};
+  std::vector<double> z;
+  for (int copy = 0; copy < 6; ++copy)
+    for (double x : base) z.push_back(x * (1.0 + 0.1 * copy));
   for (Activation a : {Activation::softplus, Activation::sigmoid, Activation::tanh}) {
-    for (long len = 1; len < 20; ++len) {
+    for (long len = 1; len < 100; ++len) {
       for (long off = 0; off + len <= static_cast<long>(z.size()); off += 7) {
         std::vector<double> v(len, -99.0), f(len, -99.0), s(len, -99.0);
         activation_batch(a, z.data() + off, len, v.data(), f.data(), s.data());
@@ -176,26 +181,34 @@ TEST(Activation, BatchHandlesEveryLengthAndNonFiniteInputs) {
       }
     }
   }
-  const std::vector<double> odd = {inf,  -inf,         std::nan(""), 1.0, inf,
-                                   -inf, std::nan(""), -1.0,         inf};
+  // Nine values, +inf at 0, 4, 8, -inf at 1, 5, NaN at 2, 6, repeated to 72 (whole groups).
+  const std::vector<double> nine = {inf,  -inf,         std::nan(""), 1.0, inf,
+                                    -inf, std::nan(""), -1.0,         inf};
+  std::vector<double> odd;
+  for (int copy = 0; copy < 8; ++copy) odd.insert(odd.end(), nine.begin(), nine.end());
   const long n = static_cast<long>(odd.size());
   std::vector<double> v(n), f(n), s(n);
   activation_batch(Activation::softplus, odd.data(), n, v.data(), f.data(), s.data());
-  for (long i : {0L, 4L, 8L}) {
-    EXPECT_EQ(v[i], inf);
-    EXPECT_EQ(f[i], 1.0);
-    EXPECT_EQ(s[i], 0.0);
+  for (long b = 0; b < n; b += 9) {
+    for (long i : {0L, 4L, 8L}) {
+      EXPECT_EQ(v[b + i], inf) << b + i;
+      EXPECT_EQ(f[b + i], 1.0) << b + i;
+      EXPECT_EQ(s[b + i], 0.0) << b + i;
+    }
+    for (long i : {1L, 5L}) {
+      EXPECT_EQ(v[b + i], 0.0) << b + i;
+      EXPECT_EQ(f[b + i], 0.0) << b + i;
+      EXPECT_EQ(s[b + i], 0.0) << b + i;
+    }
+    for (long i : {2L, 6L})
+      EXPECT_TRUE(std::isnan(v[b + i]) && std::isnan(f[b + i]) && std::isnan(s[b + i])) << b + i;
   }
-  for (long i : {1L, 5L}) {
-    EXPECT_EQ(v[i], 0.0);
-    EXPECT_EQ(f[i], 0.0);
-    EXPECT_EQ(s[i], 0.0);
-  }
-  for (long i : {2L, 6L}) EXPECT_TRUE(std::isnan(v[i]) && std::isnan(f[i]) && std::isnan(s[i]));
   activation_batch(Activation::sigmoid, odd.data(), n, v.data(), f.data(), s.data());
-  for (long i : {0L, 4L, 8L}) EXPECT_EQ(v[i], 1.0);
-  for (long i : {1L, 5L}) EXPECT_EQ(v[i], 0.0);
-  for (long i : {2L, 6L}) EXPECT_TRUE(std::isnan(v[i]));
+  for (long b = 0; b < n; b += 9) {
+    for (long i : {0L, 4L, 8L}) EXPECT_EQ(v[b + i], 1.0) << b + i;
+    for (long i : {1L, 5L}) EXPECT_EQ(v[b + i], 0.0) << b + i;
+    for (long i : {2L, 6L}) EXPECT_TRUE(std::isnan(v[b + i])) << b + i;
+  }
 }
 
 }  // namespace
