@@ -9,9 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#include <immintrin.h>
-#endif
+#include "simd.hpp"
 
 namespace locus {
 
@@ -354,41 +352,7 @@ inline double log1p_from_s(double s) {
   for (long i = 0; i < n; ++i) out[i] = log1p_from_s(t[i] / (2.0 + t[i]));
 }
 
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-// The vector operations of softplus_pipelined: AVX-512 or AVX2 with FMA.
-#if defined(__AVX512F__)
-struct SoftplusSimd {
-  using V = __m512d;
-  static constexpr long w = 8;
-  static V load(const double* p) { return _mm512_loadu_pd(p); }
-  static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
-  static V c(double x) { return _mm512_set1_pd(x); }
-  static V add(V a, V b) { return _mm512_add_pd(a, b); }
-  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
-  static V div(V a, V b) { return _mm512_div_pd(a, b); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
-  // x >= 0 ? a : b, lane by lane (b where x is NaN).
-  static V if_nonnegative(V x, V a, V b) {
-    return _mm512_mask_mov_pd(b, _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_GE_OQ), a);
-  }
-};
-#else
-struct SoftplusSimd {
-  using V = __m256d;
-  static constexpr long w = 4;
-  static V load(const double* p) { return _mm256_loadu_pd(p); }
-  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
-  static V c(double x) { return _mm256_set1_pd(x); }
-  static V add(V a, V b) { return _mm256_add_pd(a, b); }
-  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
-  static V div(V a, V b) { return _mm256_div_pd(a, b); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
-  static V if_nonnegative(V x, V a, V b) {
-    return _mm256_blendv_pd(b, a, _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GE_OQ));
-  }
-};
-#endif
-
+#if LOCUS_SIMD
 // softplus_block's second loop with its derivatives on the first n - n mod (4 w) values (returns
 // how many), the same operations in the same order as its scalar form, so the same bits:
 // software-pipelined, the two divisions of each group of four vectors issued while the
@@ -400,15 +364,15 @@ struct SoftplusSimd {
 long softplus_pipelined(const double* __restrict z, const double* __restrict e, long n,
                         double* __restrict value, double* __restrict first,
                         double* __restrict second) {
-  using S = SoftplusSimd;
+  using S = detail::Simd;
   using V = S::V;
   constexpr long depth = 4, group = depth * S::w;
   if (n < group) return 0;
   V s[depth], r[depth];
   const auto divide = [&](long i, V& si, V& ri) {
     const V t = S::load(e + i);
-    si = S::div(t, S::add(S::c(2.0), t));
-    ri = S::div(S::c(1.0), S::add(S::c(1.0), t));
+    si = S::div(t, S::add(S::broadcast(2.0), t));
+    ri = S::div(S::broadcast(1.0), S::add(S::broadcast(1.0), t));
   };
   for (long d = 0; d < depth; ++d) divide(d * S::w, s[d], r[d]);
   long i = 0;
@@ -419,12 +383,13 @@ long softplus_pipelined(const double* __restrict z, const double* __restrict e, 
       const V sk = s[d], rk = r[d];
       if (next) divide(k + group, s[d], r[d]);
       const V u = S::mul(sk, sk);
-      V p = S::c(k_log1p_p[9]);
-      for (int j = 8; j >= 0; --j) p = S::fma(p, u, S::c(k_log1p_p[j]));
+      V p = S::broadcast(k_log1p_p[9]);
+      for (int j = 8; j >= 0; --j) p = S::fma(p, u, S::broadcast(k_log1p_p[j]));
       const V s2 = S::add(sk, sk);
       const V x = S::load(z + k), t = S::load(e + k);
-      S::store(value + k, S::add(S::if_nonnegative(x, x, S::c(0.0)), S::fma(S::mul(s2, u), p, s2)));
-      S::store(first + k, S::mul(S::if_nonnegative(x, S::c(1.0), t), rk));
+      S::store(value + k,
+               S::add(S::if_nonnegative(x, x, S::broadcast(0.0)), S::fma(S::mul(s2, u), p, s2)));
+      S::store(first + k, S::mul(S::if_nonnegative(x, S::broadcast(1.0), t), rk));
       S::store(second + k, S::mul(S::mul(t, rk), rk));
     }
   }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "blas_threads.hpp"
+#include "simd.hpp"
 
 // Fortran BLAS (LP64), with gfortran's hidden string-length arguments.
 extern "C" void dgemm_(const char* op_a, const char* op_b, const int* m, const int* n, const int* k,
@@ -20,12 +21,6 @@ extern "C" void dgemm_(const char* op_a, const char* op_b, const int* m, const i
 // kernel on the large net's layers, both at the FMA units' peak, so it only takes shallow
 // products there (k_kernel_max_depth). Deeper ones, and without AVX2 all deeper than 64, go to
 // BLAS's dgemm (blas_gemm); the rest without AVX2 to Eigen's product.
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#include <immintrin.h>
-#define LOCUS_GEMM_KERNEL 1
-#else
-#define LOCUS_GEMM_KERNEL 0
-#endif
 
 namespace locus::detail {
 
@@ -82,80 +77,7 @@ bool blas_gemm(const Eigen::Ref<const MatrixXd>& a, bool ta, const Eigen::Ref<co
 }
 #endif
 
-#if LOCUS_GEMM_KERNEL
-
-// The vector operations the kernel needs: a vector of w doubles, masks of its first lanes, and
-// the transpose of a w x w block. AVX2: masks are vectors of 64-bit lanes (all ones = on).
-#if !defined(__AVX512F__)
-struct Simd {
-  using V = __m256d;
-  using M = __m256i;
-  static constexpr Index w = 4;
-  static M first(Index count) {  // lanes [0, count)
-    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(count), _mm256_setr_epi64x(0, 1, 2, 3));
-  }
-  static V zero() { return _mm256_setzero_pd(); }
-  static V load(const double* p) { return _mm256_loadu_pd(p); }
-  static V load(M m, const double* p) { return _mm256_maskload_pd(p, m); }
-  static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
-  static void store(M m, double* p, V v) { _mm256_maskstore_pd(p, m, v); }
-  static V broadcast(double x) { return _mm256_set1_pd(x); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
-  static V add(V a, V b) { return _mm256_add_pd(a, b); }
-  static void transpose(V r[4]) {
-    const V t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
-    const V t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
-    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
-    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
-    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
-    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
-  }
-};
-#else
-struct Simd {
-  using V = __m512d;
-  using M = __mmask8;
-  static constexpr Index w = 8;
-  static M first(Index count) {  // lanes [0, count)
-    return count >= 8 ? M(0xFF) : count <= 0 ? M(0) : static_cast<M>((1u << count) - 1u);
-  }
-  static V zero() { return _mm512_setzero_pd(); }
-  static V load(const double* p) { return _mm512_loadu_pd(p); }
-  static V load(M m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
-  static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
-  static void store(M m, double* p, V v) { _mm512_mask_storeu_pd(p, m, v); }
-  static V broadcast(double x) { return _mm512_set1_pd(x); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
-  static V add(V a, V b) { return _mm512_add_pd(a, b); }
-  // t[p][i] = r[i][p]: unpack pairs of rows, then two rounds of 128-bit lane shuffles (0x88 takes
-  // lanes 0 and 2 of each operand, 0xDD lanes 1 and 3). The zero-masked forms with every lane on
-  // compile to the same unmasked instructions; the plain ones pass _mm512_undefined_pd() through,
-  // which GCC 12 reports as "used uninitialized" once inlined here (GCC bug 105593).
-  static V unpack_lo(V a, V b) { return _mm512_maskz_unpacklo_pd(0xFF, a, b); }
-  static V unpack_hi(V a, V b) { return _mm512_maskz_unpackhi_pd(0xFF, a, b); }
-  template <int Lanes>
-  static V shuffle(V a, V b) {
-    return _mm512_maskz_shuffle_f64x2(0xFF, a, b, Lanes);
-  }
-  static void transpose(V r[8]) {
-    V even[4], odd[4];
-    for (int i = 0; i < 4; ++i) {
-      even[i] = unpack_lo(r[2 * i], r[2 * i + 1]);
-      odd[i] = unpack_hi(r[2 * i], r[2 * i + 1]);
-    }
-    const V* halves[2] = {even, odd};
-    for (int h = 0; h < 2; ++h) {
-      const V* x = halves[h];
-      const V b0 = shuffle<0x88>(x[0], x[1]), b1 = shuffle<0xDD>(x[0], x[1]);
-      const V c0 = shuffle<0x88>(x[2], x[3]), c1 = shuffle<0xDD>(x[2], x[3]);
-      r[h + 0] = shuffle<0x88>(b0, c0);
-      r[h + 4] = shuffle<0xDD>(b0, c0);
-      r[h + 2] = shuffle<0x88>(b1, c1);
-      r[h + 6] = shuffle<0xDD>(b1, c1);
-    }
-  }
-};
-#endif
+#if LOCUS_SIMD
 
 constexpr Index k_w = Simd::w;
 // The deepest product the kernel takes. With AVX2, Eigen's blocking ran the large net's deep
@@ -420,7 +342,7 @@ void gemm(const Eigen::Ref<const MatrixXd>& a, Op op_a, const Eigen::Ref<const M
   assert(c.rows() == (ta ? a.cols() : a.rows()));
   assert(c.cols() == (tb ? b.rows() : b.cols()));
   assert(k == (tb ? b.cols() : b.rows()));
-#if LOCUS_GEMM_KERNEL
+#if LOCUS_SIMD
   if (ta && !tb && c.rows() <= k_dot_max_rows) {
     dot_gemm(a, b, c, accumulate, bias);
     return;
