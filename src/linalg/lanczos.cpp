@@ -49,7 +49,8 @@ struct State {
   MatrixXd v, t;
   VectorXd w, f;
   double beta = 0.0;
-  double a_norm = 0.0;  // a running lower estimate of |A|_2 from the rows of T
+  double a_norm = 0.0;         // a running lower estimate of |A|_2 from the rows of T
+  bool invariant_met = false;  // a Krylov space became invariant (continued from a new direction)
   long long applications = 0;
   MatrixXd partial;   // cols x blocks
   VectorXd partial1;  // blocks
@@ -129,6 +130,7 @@ struct State {
     const double norm = std::sqrt(norm2);
     const bool invariant = !(norm > k_eps * std::sqrt(double(n)) * a_norm) || cols == n;
     if (invariant && cols < n) {
+      invariant_met = true;
       w = gaussian_vector(n, rng);
       double unused = 0.0;
       orthogonalize(cols, 0, unused);
@@ -148,8 +150,12 @@ struct State {
   }
 
   // Steps j = from..m-1: extends A V(:, 0..from+1) = V T + ... to the full m columns; arrow is
-  // the coupling of v_from to the kept Ritz vectors after a restart (empty otherwise).
-  void extend(Index from, const VectorXd& arrow, Rng& rng) {
+  // the coupling of v_from to the kept Ritz vectors after a restart (empty otherwise). After a
+  // step that leaves cols = j + 1 < m columns, stop(cols) may end the extension there (then
+  // A V(:, 0..cols) = V T(0..cols, 0..cols) + t(cols, cols - 1) v_cols e_cols^T). Returns the
+  // number of columns.
+  template <class Stop>
+  Index extend(Index from, const VectorXd& arrow, Rng& rng, Stop&& stop) {
     for (Index j = from; j < m; ++j) {
       apply(v.col(j).data(), w.data());
       ++applications;
@@ -163,10 +169,37 @@ struct State {
       if (j + 1 < m) {
         const double b = next_direction(norm2, j + 1, rng, v.col(j + 1).data());
         t(j + 1, j) = t(j, j + 1) = b;
+        if (stop(j + 1)) return j + 1;
       } else {
         beta = next_direction(norm2, j + 1, rng, f.data());
       }
     }
+    return m;
+  }
+
+  // The eigenpairs of T(0..cols, 0..cols), and how many of the nev most wanted (`order`, over
+  // cols Ritz values) meet the tolerance, with residuals |f| |e_cols^T y|, |f| = f_norm.
+  struct Ritz {
+    SymmetricEigen es;
+    double f_norm = 0.0;
+    Index converged = 0;
+    double residual(Index i) const {
+      return f_norm * std::abs(es.vectors(es.vectors.rows() - 1, i));
+    }
+  };
+  Ritz ritz(Index cols, double f_norm, const std::vector<Index>& order, Index nev,
+            double tolerance) const {
+    Ritz r{small_symmetric_eigen(t.topLeftCorner(cols, cols)), f_norm, 0};
+    if (!r.es.converged) return r;
+    // The rounding level of the Lanczos relation, ~ sqrt(m) eps |A| (|A| estimated from T): a
+    // residual below it cannot shrink further, whatever the tolerance asks of an eigenvalue
+    // near 0.
+    const double rounding = 10.0 * std::sqrt(double(m)) * k_eps * a_norm;
+    for (Index q = 0; q < nev; ++q) {
+      const Index i = order[size_t(q)];
+      if (r.residual(i) <= std::max(tolerance * std::abs(r.es.values[i]), rounding)) ++r.converged;
+    }
+    return r;
   }
 };
 
@@ -213,41 +246,51 @@ LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd
   Rng rng(o.seed);
   s.v.col(0) = start / start.norm();
   const std::vector<Index> order = wanted_order(m, o.wanted);
-  // The rounding level of the Lanczos relation, ~ sqrt(m) eps |A| (|A| estimated from T): a
-  // residual below it cannot shrink further, whatever the tolerance asks of an eigenvalue near 0.
-  auto rounding = [&] { return 10.0 * std::sqrt(double(m)) * k_eps * s.a_norm; };
+
+  // Convergence is tested after every step once the basis holds more than nev vectors (every
+  // ceil(m / 32)-th step for large m, each test an O(cols^3) eigensolve of T), not only when it
+  // is full: the run ends at the first step where the nev wanted Ritz pairs meet the tolerance.
+  // Not after the Krylov space has once become invariant: its Ritz pairs then have zero
+  // residuals, and only further steps from the new direction find an eigenvalue's other copies.
+  const Index stride = (m + 31) / 32;
+  State::Ritz early;
+  auto stop = [&](Index cols) {
+    if (cols <= nev || (m - cols) % stride != 0 || s.invariant_met) return false;
+    State::Ritz r =
+        s.ritz(cols, std::abs(s.t(cols, cols - 1)), wanted_order(cols, o.wanted), nev, o.tolerance);
+    if (r.es.converged && r.converged < nev) return false;
+    early = std::move(r);
+    return true;
+  };
 
   LanczosResult result;
   Index from = 0;
   VectorXd arrow;
   for (;;) {
-    s.extend(from, arrow, rng);
-    const SymmetricEigen es = small_symmetric_eigen(s.t);
-    if (!es.converged) {  // NaN or inf from the operator
+    const Index cols = s.extend(from, arrow, rng, stop);
+    const State::Ritz ritz =
+        cols < m ? std::move(early) : s.ritz(m, s.beta, order, nev, o.tolerance);
+    if (!ritz.es.converged) {  // NaN or inf from the operator
       result.values = VectorXd::Constant(nev, NAN);
       result.residuals = VectorXd::Constant(nev, NAN);
       result.converged = false;
       break;
     }
-    const MatrixXd& y = es.vectors;
-    auto residual = [&](Index i) { return s.beta * std::abs(y(m - 1, i)); };
-    Index converged = 0;
-    for (Index r = 0; r < nev; ++r) {
-      const Index i = order[size_t(r)];
-      if (residual(i) <= std::max(o.tolerance * std::abs(es.values[i]), rounding())) ++converged;
-    }
-    if (converged == nev || result.restarts == o.max_restarts) {
-      std::vector<Index> wanted(order.begin(), order.begin() + nev);
+    if (ritz.converged == nev || result.restarts == o.max_restarts) {
+      const std::vector<Index> at = wanted_order(cols, o.wanted);
+      std::vector<Index> wanted(at.begin(), at.begin() + nev);
       std::sort(wanted.begin(), wanted.end());  // ascending values
       result.values.resize(nev);
       result.residuals.resize(nev);
       for (Index r = 0; r < nev; ++r) {
-        result.values[r] = es.values[wanted[size_t(r)]];
-        result.residuals[r] = residual(wanted[size_t(r)]);
+        result.values[r] = ritz.es.values[wanted[size_t(r)]];
+        result.residuals[r] = ritz.residual(wanted[size_t(r)]);
       }
-      result.converged = converged == nev;
+      result.converged = ritz.converged == nev;
       break;
     }
+    const MatrixXd& y = ritz.es.vectors;
+    const Index converged = ritz.converged;
     // Keep p Ritz vectors: nev plus up to half the rest, as many more as have converged (ARPACK's
     // dsaup2 rule, which keeps converged pairs from being lost again), never all m.
     Index p = nev + std::min(converged, (m - nev) / 2);
@@ -268,7 +311,7 @@ LanczosResult lanczos_extreme(const SymmetricMap& apply, Index n, const VectorXd
     });
     s.v.col(p) = s.f;
     s.t.setZero();
-    for (Index r = 0; r < p; ++r) s.t(r, r) = es.values[order[size_t(r)]];
+    for (Index r = 0; r < p; ++r) s.t(r, r) = ritz.es.values[order[size_t(r)]];
     s.t.block(p, 0, 1, p) = arrow.transpose();
     s.t.block(0, p, p, 1) = arrow;
     from = p;
@@ -287,7 +330,7 @@ MatrixXd lanczos_tridiagonal(const SymmetricMap& apply, Index n, const VectorXd&
   State s(apply, n, m);
   Rng rng(seed);
   s.v.col(0) = start / start.norm();
-  s.extend(0, VectorXd(), rng);
+  s.extend(0, VectorXd(), rng, [](Index) { return false; });
   return s.t;
 }
 

@@ -97,7 +97,8 @@ long long spectra_applications(const ReflectedDiagonal& a, Index nev, const Vect
 }
 
 // Spectra with exact shifts and thick restart keep the same Krylov spaces, so they need the same
-// applications up to the restart details and rounding: within 15% (measured: 0-9%).
+// applications up to the restart details and rounding, less the steps locus saves by testing
+// convergence after every step (Spectra tests a full space): within 15% (measured: 0-9%).
 TEST(Lanczos, MatchesClosedFormAndSpectraApplicationCounts) {
   for (Index n : {Index(300), Index(3000)}) {
     // An indefinite spectrum in [-1, 5], d(t) = 5 t^3 - (1 - t)^3 on an even grid of t: gaps
@@ -172,6 +173,38 @@ TEST(Lanczos, BitwiseIdenticalForAnyThreadCount) {
       EXPECT_EQ(runs[i].residuals[j], runs[0].residuals[j]);
     }
   }
+}
+
+// Convergence is tested after every step, not only when the Krylov space is full: three
+// well-separated top eigenvalues (10, 8, 6 over a bulk in [0, 1]) converge long before the
+// default 20 vectors. The stop is at the first step where all three meet the tolerance: from
+// the same start, lanczos_tridiagonal's T of one step more gives the residuals
+// |T(c, c - 1)| |e_c^T y| of the leading c x c block for c = applications (all converged) and
+// c = applications - 1 (one or more not).
+TEST(Lanczos, StopsAtTheFirstStepWhereTheWantedPairsConverge) {
+  const Index n = 500, k = 3;
+  VectorXd d(n);
+  for (Index i = 0; i < n; ++i) d[i] = double(i) / double(n);
+  d[0] = 10.0, d[1] = 8.0, d[2] = 6.0;
+  const ReflectedDiagonal a(d, 6);
+  const VectorXd start = gaussian_start(n, 4);
+  const double tol = 1e-10;
+  const LanczosResult r = lanczos_extreme(a, n, start, {.k = k, .tolerance = tol});
+  check(a.sorted(), r, k, LanczosWanted::largest, tol);
+  EXPECT_EQ(r.restarts, 0);
+  ASSERT_LT(r.applications, 20);
+  const Index steps = Index(r.applications);
+  const MatrixXd t = lanczos_tridiagonal(a, n, start, steps + 1, 0);
+  auto converged = [&](Index c) {  // the top k Ritz pairs of T(0..c, 0..c) meet the tolerance
+    const Eigen::SelfAdjointEigenSolver<MatrixXd> es(t.topLeftCorner(c, c));
+    bool all = true;
+    for (Index i = c - k; i < c; ++i)
+      all = all && std::abs(t(c, c - 1) * es.eigenvectors()(c - 1, i)) <=
+                       tol * std::abs(es.eigenvalues()[i]);
+    return all;
+  };
+  EXPECT_TRUE(converged(steps));
+  EXPECT_FALSE(converged(steps - 1));
 }
 
 // Three distinct eigenvalues: every Krylov space has dimension <= 3, so |f| vanishes after three
