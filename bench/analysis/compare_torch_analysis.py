@@ -13,8 +13,8 @@ separately (the table names the winner): torch.autograd.functional.hessian, func
 (jacfwd over jacrev, vmapped) and a loop of n double-backward HVPs on one retained graph; for
 eigenvalues scipy.linalg.eigvalsh (LAPACK evd) and torch.linalg.eigvalsh; for the Jacobian
 functorch.jacrev (vmapped) and torch.autograd.functional.jacobian(vectorize=True), then LAPACK
-gesdd singular values. Medians over --repetitions runs; ratio = torch / locus (> 1: locus
-faster). Run with
+gesdd singular values. Medians over --repetitions runs (for Lanczos, seconds a run, the two
+sides alternate run by run); ratio = torch / locus (> 1: locus faster). Run with
 PYTHONPATH=build/python /usr/bin/python3 bench/analysis/compare_torch_analysis.py \
     [--workloads dense,jacobian,lanczos,mlpgf] [--threads 2] [--repetitions 3]
 
@@ -315,37 +315,48 @@ def main():
             return locus.hessian_spectrum(model, theta, x, y, method="lanczos", k=10, seed=1,
                                           end="largest", tolerance=1e-10, callback=count_locus)
 
-        def with_counts(f, side):
-            """(median seconds over --repetitions runs, first result); products[side] keeps the
-            first run's count of Hessian-vector products."""
-            times, first, count = [], None, 0
-            for rep in range(a.repetitions):
-                products[side] = 0
-                t0 = time.perf_counter()
-                r = f()
-                times.append(time.perf_counter() - t0)
-                if rep == 0:
-                    first, count = r, products[side]
-            products[side] = count
-            return statistics.median(times), first
-
-        tl, rl = with_counts(locus_lanczos, "locus")
         # eigsh at the faster intra-op thread setting for one HVP (see the module docstring).
         t_hv, how_hv = fastest({"one HVP": lambda: hv(v0)}, 3)
         intra = TORCH_THREADS[0] if len(TORCH_THREADS) == 1 else int(how_hv.split()[-1][:-1])
-        torch.set_num_threads(intra)
-        tt, rt = with_counts(torch_lanczos, "torch")
+
+        def on_threads(f, threads):  # torch's setting is OpenMP's, which locus's pool reads too
+            def run():
+                torch.set_num_threads(threads)
+                locus.set_num_threads(a.threads)
+                return f()
+            return run
+
+        # The sides alternate run by run (locus, eigsh, locus, eigsh, ...), so that a change in
+        # the host's speed during the measurement (several seconds a run) reaches both medians.
+        sides = {"locus": on_threads(locus_lanczos, a.threads),
+                 "torch": on_threads(torch_lanczos, intra)}
+        times = {side: [] for side in sides}
+        first = {}
+        for rep in range(a.repetitions):
+            for side, f in sides.items():
+                count_before = products[side]
+                t0 = time.perf_counter()
+                r = f()
+                times[side].append(time.perf_counter() - t0)
+                if rep == 0:  # the first run's result and count of Hessian-vector products
+                    first[side], first[side + " products"] = r, products[side] - count_before
         torch.set_num_threads(a.threads)
+        tl, rl = statistics.median(times["locus"]), first["locus"]
+        tt, rt = statistics.median(times["torch"]), first["torch"]
+        products.update(locus=first["locus products"], torch=first["torch products"])
         top_l = np.sort(rl["eigenvalues"])[-10:]
         rows.append(("top-10 Lanczos, n=669706", tl, tt,
                      f"scipy eigsh on torch HVPs (intra-op threads {intra})",
                      float(np.max(np.abs(np.sort(rt) - top_l)) / np.max(np.abs(top_l)))))
         print_row(*rows[-1])
-        # Both run Lanczos with ncv = 21 (ARPACK's default for k = 10), and both times include
-        # one forward and backward pass: locus's operator's cached state, torch's gradient graph
-        # with create_graph=True.
+        # Both run Lanczos with ncv = 21 (ARPACK's default for k = 10; locus tests convergence
+        # after every step, eigsh when the space is full), and both times include one forward
+        # and backward pass: locus's operator's cached state, torch's gradient graph with
+        # create_graph=True.
         print(f"Hessian-vector products, top-10 Lanczos: locus {products['locus']}, "
-              f"scipy eigsh {products['torch']}")
+              f"scipy eigsh {products['torch']}; runs in turn (s): locus "
+              f"{', '.join(f'{t:.2f}' for t in times['locus'])}, eigsh "
+              f"{', '.join(f'{t:.2f}' for t in times['torch'])}")
 
     print("\nratio = torch / locus (> 1: locus faster); each row was printed when measured",
           flush=True)
