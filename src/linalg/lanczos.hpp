@@ -6,10 +6,10 @@
 // The eigenpairs (theta, y) of T give Ritz pairs (theta, V y) with |A V y - theta V y| =
 // |f| |e_m^T y| exactly in exact arithmetic. A restart keeps the p most wanted Ritz vectors and
 // continues from f (Wu & Simon 2000, "Thick-restart Lanczos method for large symmetric eigenvalue
-// problems"; with exact shifts the same Krylov spaces as ARPACK's implicit restart). Convergence
-// is tested after every step (ARPACK tests it only when the space is full), so the run ends at
-// the first step where the wanted pairs meet the tolerance (the top 10 of the 670k-parameter
-// Hessian in bench/README: 31 applications, ARPACK 32).
+// problems"; with exact shifts the same Krylov spaces as ARPACK's implicit restart). On large
+// operators (n >= 25 m^2) convergence is tested after every step, where ARPACK tests it only when
+// the space is full, so the run ends at the first step where the wanted pairs meet the tolerance
+// (the top 10 of the 670k-parameter Hessian in bench/README: 31 applications, ARPACK 32).
 //
 // Each step: w = A v_j, the three-term recurrence w -= beta_{j-1} v_{j-1} + alpha_j v_j (or the
 // arrow after a restart), then one pass of classical Gram-Schmidt against all of V, repeated only
@@ -59,7 +59,8 @@ using SymmetricMap = std::function<void(const double* v, double* y)>;
 // The wanted extreme eigenvalues of the symmetric n x n operator `apply`, from the Krylov space
 // of `start` (any nonzero vector of length n). Cost per restart: up to m - p applications of A
 // plus about 4 n m^2 flops of basis products (memory-bound: two reads of the n x m basis per
-// step) and one eigensolve of T, O(m^3), per step (every ceil(m / 32)-th step for m > 32);
+// step) and, for n >= 25 m^2, one eigensolve of T, O(m^3), per step (every ceil(m / 32)-th
+// step for m > 32);
 // memory 8 n (m + 3) bytes. Does not converge (converged = false, the latest Ritz values returned)
 // when max_restarts restarts are not enough. Throws std::invalid_argument when the options are
 // impossible for n (nev >= m, m > n, start of the wrong length or zero).
