@@ -64,7 +64,7 @@ Dataset scalar_data() {
     d.x(i, 0) = x;
     d.y(i, 0) = std::tanh(x + 2.0) - std::tanh(1.5 * (x - 2.0));
   }
-  d.name = "scalar bump (N = 8)";
+  d.name = "scalar bump";
   return d;
 }
 
