@@ -16,7 +16,9 @@ Workloads (locus benchmark -> PyTorch counterpart; the faster PyTorch method is 
   loss        BM_Loss_Value                 forward pass under torch.no_grad()
   gradient    BM_Loss_Gradient              autograd: torch.autograd.grad(L, theta)
   hvp         BM_Loss_Hvp                   double backward (grad of <grad L, v> with create_graph)
-                                            or functorch.jvp(functorch.grad(L)) forward-over-reverse
+                                            on the flat theta or on one tensor per layer's weights
+                                            and biases (as an nn.Module holds them), or
+                                            functorch.jvp(functorch.grad(L)) forward-over-reverse
   hvp_after_gradient                        H v right after a gradient at the same point (a Newton
               BM_Loss_HvpAfterGradient      step's pattern), only the HVP timed, both sides. PyTorch:
                                             the hvp methods after an untimed torch.autograd.grad, or
@@ -266,13 +268,22 @@ def torch_worker(threads, intra_threads, min_time, repetitions, workloads, attem
         n = theta0.numel()
         v = torch.randn(n, generator=gen)
 
-        def forward(theta, inputs):
+        def per_layer(flat):  # one view into flat per layer's weights and biases
+            out = []
+            for fi, fo, wo, bo in layers:
+                out += [flat[wo:bo].view(fo, fi), flat[bo:bo + fo]]
+            return tuple(out)
+
+        def forward_layers(ps, inputs):
             a = inputs
-            for k, (fi, fo, wo, bo) in enumerate(layers):
-                a = F.linear(a, theta[wo:wo + fi * fo].view(fo, fi), theta[bo:bo + fo])
+            for k in range(len(layers)):
+                a = F.linear(a, ps[2 * k], ps[2 * k + 1])
                 if k + 1 < len(layers):
                     a = F.softplus(a)
             return a
+
+        def forward(theta, inputs):  # slices of the flat vector inside the graph
+            return forward_layers(per_layer(theta), inputs)
 
         def loss(theta):
             r = forward(theta, x) - y
@@ -299,6 +310,55 @@ def torch_worker(threads, intra_threads, min_time, repetitions, workloads, attem
 
         def run_hvp_jvp():
             return functorch.jvp(functorch.grad(loss), (theta0,), (v,))[1]
+
+        # The way an nn.Module holds a network: one tensor per layer's weights and biases, so no
+        # slices of a flat vector in the graph (each slice's backward fills an n-vector); the
+        # results concatenated into locus's flat layout (timed too). Often the faster form.
+        params = tuple(t.clone().requires_grad_(True) for t in per_layer(theta0))
+        v_parts = per_layer(v)
+
+        def flat_of(parts):
+            return torch.cat([t.reshape(-1) for t in parts])
+
+        def loss_layers(ps):
+            r = forward_layers(ps, x) - y
+            return (r * r).sum()
+
+        def gradient_layers(create_graph=False):
+            return torch.autograd.grad(loss_layers(params), params, create_graph=create_graph)
+
+        def run_gradient_layers():
+            return flat_of(gradient_layers())
+
+        def hvp_through_layers(g):
+            return flat_of(torch.autograd.grad(g, params, grad_outputs=v_parts))
+
+        def run_hvp_per_layer():
+            return hvp_through_layers(gradient_layers(create_graph=True))
+
+        def run_hvp_cached_layers():
+            if "g_layers" not in cached:
+                cached["g_layers"] = gradient_layers(create_graph=True)
+            return flat_of(torch.autograd.grad(cached["g_layers"], params, grad_outputs=v_parts,
+                                               retain_graph=True))
+
+        def run_jacobian_layers():
+            def residuals_of(*ps):
+                return (forward_layers(ps, x) - y).reshape(-1)
+            parts = functorch.jacrev(residuals_of, argnums=tuple(range(len(params))))(*params)
+            return torch.cat([j.reshape(d * l, -1) for j in parts], dim=1)
+
+        def run_hessian_columns_layers():
+            g = gradient_layers(create_graph=True)
+            h = torch.empty(n, n)
+            e = torch.zeros(n)
+            e_parts = per_layer(e)
+            for j in range(n):
+                e.zero_()
+                e[j] = 1.0
+                h[j] = flat_of(torch.autograd.grad(g, params, grad_outputs=e_parts,
+                                                   retain_graph=True))
+            return h
 
         cached = {}
 
@@ -353,24 +413,53 @@ def torch_worker(threads, intra_threads, min_time, repetitions, workloads, attem
         # functorch.hessian vmaps over all n tangents at once: about n * d * (hidden widths) * 8
         # bytes per intermediate, a dozen of them alive; skip it where that would not fit.
         hessian_bytes = 12 * 8 * n * d * sum(widths[1:-1])
+        def run_loss_layers():
+            with torch.no_grad():
+                return loss_layers(params)
+
+        per_layer_name = ", per-layer tensors"
         candidates = {
-            "loss": {"no_grad forward": run_loss},
-            "gradient": {"autograd": run_gradient},
-            "hvp": {"double backward": run_hvp_double_backward, "functorch.jvp(grad)": run_hvp_jvp},
+            "loss": {"no_grad forward": run_loss, "no_grad forward" + per_layer_name: run_loss_layers},
+            "gradient": {"autograd": run_gradient, "autograd" + per_layer_name: run_gradient_layers},
+            "hvp": {"double backward": run_hvp_double_backward, "functorch.jvp(grad)": run_hvp_jvp,
+                    "double backward" + per_layer_name: run_hvp_per_layer},
             "hvp_after_gradient": {
                 "double backward": after_gradient(run_gradient,
                                                   lambda g: run_hvp_double_backward()),
                 "functorch.jvp(grad)": after_gradient(run_gradient, lambda g: run_hvp_jvp()),
                 "backward through the gradient's graph": after_gradient(gradient_with_graph,
                                                                         hvp_through),
+                "double backward" + per_layer_name: after_gradient(
+                    run_gradient_layers, lambda g: run_hvp_per_layer()),
+                "backward through the gradient's graph" + per_layer_name: after_gradient(
+                    lambda: gradient_layers(create_graph=True), hvp_through_layers),
             },
-            "hvp_cached": {"double backward, retained graph": run_hvp_cached},
+            "hvp_cached": {"double backward, retained graph": run_hvp_cached,
+                           "double backward, retained graph" + per_layer_name:
+                               run_hvp_cached_layers},
             "jacobian": {"functorch.jacrev": run_jacobian_jacrev,
-                         "vmap(jacrev) per point": run_jacobian_per_point},
-            "hessian": {"per-column HVPs, retained graph": run_hessian_columns},
+                         "vmap(jacrev) per point": run_jacobian_per_point,
+                         "functorch.jacrev" + per_layer_name: run_jacobian_layers},
+            "hessian": {"per-column HVPs, retained graph": run_hessian_columns,
+                        "per-column HVPs, retained graph" + per_layer_name:
+                            run_hessian_columns_layers},
         }
         if hessian_bytes < 6e9:
             candidates["hessian"]["functorch.hessian"] = run_hessian_functorch
+        # The methods of a workload compute the same thing: check that once (the self-timed
+        # after-gradient ones return seconds and run the hvp methods' code).
+        for workload in workloads:
+            if workload == "hvp_after_gradient" or (
+                    workload in ("jacobian", "hessian") and n > DENSE_MAX_PARAMS):
+                continue
+            values = [fn() for fn in candidates[workload].values()]
+            cached.clear()
+            for name, value in zip(candidates[workload], values):
+                gap = ((value - values[0]).abs().max() / values[0].abs().max()).item()
+                if gap > 1e-10:  # round-off of differently ordered sums is ~1e-15
+                    raise RuntimeError(f"torch {workload} {name} differs from "
+                                       f"{next(iter(candidates[workload]))} by {gap:.2e} "
+                                       f"(relative) on {arch_name(widths)}")
 
         for workload in workloads:
             if workload in ("jacobian", "hessian") and n > DENSE_MAX_PARAMS:

@@ -13,7 +13,9 @@ separately (the table names the winner): torch.autograd.functional.hessian, func
 (jacfwd over jacrev, vmapped) and a loop of n double-backward HVPs on one retained graph; for
 eigenvalues scipy.linalg.eigvalsh (LAPACK evd) and torch.linalg.eigvalsh; for the Jacobian
 functorch.jacrev (vmapped) and torch.autograd.functional.jacobian(vectorize=True), then LAPACK
-gesdd singular values. Medians over --repetitions runs (for Lanczos, seconds a run, the two
+gesdd singular values. The HVP loop and jacrev run both on one flat parameter vector and on the
+module's own tensor per layer's weights and biases (no slices in the graph, results concatenated;
+checked to agree), as an nn.Module user would write them; the Lanczos operator uses the latter. Medians over --repetitions runs (for Lanczos, seconds a run, the two
 sides alternate run by run); ratio = torch / locus (> 1: locus faster). Run with
 PYTHONPATH=build/python /usr/bin/python3 bench/analysis/compare_torch_analysis.py \
     [--workloads dense,jacobian,lanczos,mlpgf] [--threads 2] [--repetitions 3]
@@ -133,6 +135,33 @@ class TorchLoss:
             e[j] = 0.0
         return h
 
+    def net_residuals(self, *ps):
+        """The residuals as a function of one tensor per layer's weights and biases (the way an
+        nn.Module holds them: no slices of a flat vector in the graph)."""
+        out = functional_call(self.net, dict(zip(self.names, ps)), (self.xt,))
+        return (out - self.yt).reshape(-1)
+
+    def hvp_loop_layers(self):
+        """hvp_loop on the module's own parameters, each column concatenated."""
+        ps = tuple(self.net.parameters())
+        g = torch.autograd.grad((self.net_residuals(*ps) ** 2).sum(), ps, create_graph=True)
+        n = self.flat.numel()
+        h = torch.empty(n, n, dtype=torch.float64)
+        e = torch.zeros(n, dtype=torch.float64)
+        e_parts = self.unflatten(e)  # views into e
+        for j in range(n):
+            e[j] = 1.0
+            h[j] = torch.cat([c.reshape(-1) for c in
+                              torch.autograd.grad(g, ps, e_parts, retain_graph=True)])
+            e[j] = 0.0
+        return h
+
+    def jacobian_layers(self):
+        """functorch.jacrev over the module's own parameters, the blocks concatenated."""
+        ps = tuple(p.detach() for p in self.net.parameters())
+        blocks = functorch.jacrev(self.net_residuals, argnums=tuple(range(len(ps))))(*ps)
+        return torch.cat([b.reshape(b.shape[0], -1) for b in blocks], dim=1)
+
     def hessian_methods(self, max_functorch_doubles=2e8):
         """The torch ways to the dense Hessian; functorch's vmapped forward-over-reverse holds
         n x (N x width) tangents and is left out above max_functorch_doubles."""
@@ -140,7 +169,8 @@ class TorchLoss:
         width = max(s[0] for s in self.shapes)
         methods = {"autograd.functional.hessian":
                    lambda: torch.autograd.functional.hessian(self.loss, self.flat),
-                   "HVP loop, retained graph": self.hvp_loop}
+                   "HVP loop, retained graph": self.hvp_loop,
+                   "HVP loop, retained graph, per-layer tensors": self.hvp_loop_layers}
         if n * d * width <= max_functorch_doubles:
             methods["functorch.hessian"] = lambda: functorch.hessian(self.loss)(self.flat)
         return methods
@@ -230,6 +260,8 @@ def main():
         t_h, how_h = fastest(tl.hessian_methods(), a.repetitions)
         h = tl.hvp_loop()
         hn = h.numpy()
+        # The per-layer loop computes the same matrix (sums in another order: round-off only).
+        assert float((tl.hvp_loop_layers() - h).abs().max() / h.abs().max()) < 1e-10
         t_e, how_e = fastest({"scipy eigvalsh (evd)":
                               lambda: scipy.linalg.eigvalsh(hn, driver="evd"),
                               "torch.linalg.eigvalsh": lambda: torch.linalg.eigvalsh(h)},
@@ -260,7 +292,10 @@ def main():
         jac_methods = {
             "functorch.jacrev + gesdd": lambda: rank_of(functorch.jacrev(tl.residuals)(tl.flat)),
             "functional.jacobian(vectorize) + gesdd": lambda: rank_of(
-                torch.autograd.functional.jacobian(tl.residuals, tl.flat, vectorize=True))}
+                torch.autograd.functional.jacobian(tl.residuals, tl.flat, vectorize=True)),
+            "functorch.jacrev, per-layer tensors + gesdd": lambda: rank_of(tl.jacobian_layers())}
+        j_flat = functorch.jacrev(tl.residuals)(tl.flat)
+        assert float((tl.jacobian_layers() - j_flat).abs().max() / j_flat.abs().max()) < 1e-12
 
         def locus_jac():
             return locus.jacobian_rank(model, theta, x, y)["rank"]
