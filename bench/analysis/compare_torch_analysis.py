@@ -15,8 +15,9 @@ eigenvalues scipy.linalg.eigvalsh (LAPACK evd) and torch.linalg.eigvalsh; for th
 functorch.jacrev (vmapped) and torch.autograd.functional.jacobian(vectorize=True), then LAPACK
 gesdd singular values. The HVP loop and jacrev run both on one flat parameter vector and on the
 module's own tensor per layer's weights and biases (no slices in the graph, results concatenated;
-checked to agree), as an nn.Module user would write them; the Lanczos operator uses the latter. Medians over --repetitions runs (for Lanczos, seconds a run, the two
-sides alternate run by run); ratio = torch / locus (> 1: locus faster). Run with
+checked to agree), as an nn.Module user would write them; the Lanczos operator uses the latter.
+Medians over --repetitions runs (for Lanczos, seconds a run, the two sides alternate run by run);
+ratio = torch / locus (> 1: locus faster). Run with
 PYTHONPATH=build/python /usr/bin/python3 bench/analysis/compare_torch_analysis.py \
     [--workloads dense,jacobian,lanczos,mlpgf] [--threads 2] [--repetitions 3]
 
@@ -116,8 +117,7 @@ class TorchLoss:
         return out
 
     def residuals(self, p):
-        out = functional_call(self.net, dict(zip(self.names, self.unflatten(p))), (self.xt,))
-        return (out - self.yt).reshape(-1)
+        return self.net_residuals(*self.unflatten(p))
 
     def loss(self, p):
         return (self.residuals(p) ** 2).sum()
