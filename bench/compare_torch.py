@@ -73,6 +73,15 @@ places the vCPUs (a small net's two-thread HVP followed it from 30 to 40 us); wh
 round trips differ by over 1.5x, the multi-thread rows are flagged "(cores moved)". With
 --wait-for-even-cores SECONDS the first probe is repeated until it would flag nothing (or the time
 is up), so that a run starts when the host leaves the vCPUs alone.
+
+The host's speed also drifts by 10-40% over minutes, and the locus rows run minutes before
+PyTorch's. With --rounds N the locus runs and the PyTorch runs alternate N times: each side's
+figure is then the median of its N rounds, and torch/locus the median of the N ratios, each from
+runs minutes apart at most. --networks limits a run to some of the networks (a round of the
+`[10,64,1]` rows takes about two minutes), e.g.
+
+    /usr/bin/python3 bench/compare_torch.py --workloads hvp,hvp_after_gradient --threads 2 \
+        --networks 10,64,1 --rounds 5 --dgemm-bench none
 """
 
 import argparse
@@ -97,6 +106,8 @@ PROBLEMS = [
     ([10, 200, 1], 500),
     ([784, 512, 512, 10], 1024),
 ]
+# The largest network, whose rows are compared with the dgemm ceiling.
+LARGE_NETWORK = "[784,512,512,10]"
 # No Jacobian (55 GB) and no dense Hessian (3.6 TB) for the large network.
 DENSE_MAX_PARAMS = 10_000
 
@@ -513,6 +524,8 @@ def run_torch(threads, args, intra_threads, blas_threads, coretype):
            "--min-time", str(args.min_time), "--repetitions", str(args.repetitions),
            "--workloads", ",".join(args.workloads), "--max-attempts", str(args.max_attempts),
            "--max-wait", str(args.max_wait)]
+    if args.networks:
+        cmd += ["--networks"] + args.networks
     out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     return json.loads(out)
 
@@ -591,6 +604,55 @@ def medians(bench_json, pattern):
             entry["foreign_cores"] = max((b.get("foreign_cores") or 0.0) for _, b in values)
             out[key] = (statistics.median(s for s, _ in values), entry)
     return out
+
+
+def fastest_torch(threads, args):
+    """{row key: PyTorch's fastest result}. PyTorch's medians vary from process to process and
+    with its thread settings (see the module docstring), so each row keeps its fastest process over
+    every configuration that uses at most the row's threads (a one-thread process also counts for
+    the two-thread row)."""
+    torch = {}
+    for t in threads:
+        for intra, blas, core in torch_configurations(t, args.openblas_coretype):
+            for _ in range(args.torch_processes):
+                for r in run_torch(t, args, intra, blas, core):
+                    r["configuration"] = (f"intra-op threads {intra}, OpenBLAS threads {blas}, " +
+                                          (f"core type {core}" if core else "own core type"))
+                    for row_threads in threads:
+                        if row_threads < max(intra, blas):
+                            continue
+                        key = (r["workload"], arch_name(r["widths"]), r["d"], row_threads)
+                        best = torch.get(key)
+                        if r["median_seconds"] is not None and (
+                                best is None or best["median_seconds"] is None or
+                                r["median_seconds"] < best["median_seconds"]):
+                            torch[key] = dict(r, threads=row_threads)
+                        elif best is None:
+                            torch[key] = dict(r, threads=row_threads)
+    return torch
+
+
+def combine_rounds(rounds):
+    """(locus rows, PyTorch rows, {row key: [(locus s, torch s)] per round}) from the rounds'
+    (locus_results, fastest_torch) pairs: each side's seconds the median over the rounds that
+    timed the row (its other fields from the round at the lower median); one round as it is."""
+    if len(rounds) == 1:
+        return rounds[0][0], rounds[0][1], {}
+    locus, torch, figures = {}, {}, {}
+    for key in set().union(*(set(l) | set(t) for l, t in rounds)):
+        ls = [l[key] for l, _ in rounds if key in l and l[key]["seconds"] is not None]
+        ts = [t[key] for _, t in rounds if key in t and t[key]["median_seconds"] is not None]
+        if ls:
+            mid = sorted(ls, key=lambda r: r["seconds"])[(len(ls) - 1) // 2]
+            locus[key] = dict(mid, seconds=statistics.median(r["seconds"] for r in ls),
+                              foreign_cores=max((r["foreign_cores"] or 0.0) for r in ls))
+        if ts:
+            mid = sorted(ts, key=lambda r: r["median_seconds"])[(len(ts) - 1) // 2]
+            torch[key] = dict(mid, median_seconds=statistics.median(r["median_seconds"] for r in ts),
+                              foreign_cores=max((r.get("foreign_cores") or 0.0) for r in ts))
+        figures[key] = [(l[key]["seconds"] if key in l else None,
+                         t[key]["median_seconds"] if key in t else None) for l, t in rounds]
+    return locus, torch, figures
 
 
 def locus_results(bench_json):
@@ -772,6 +834,11 @@ def print_table(rows):
               f"{'  (cores contended)' if r.get('contended') else ''}"
               f"{'  (machine speed changed)' if r.get('speed_changed') else ''}"
               f"{'  (cores moved)' if r.get('cores_moved') else ''}")
+        if r.get("rounds"):
+            each = " ".join(f"{b / a:.1f}x" if a and b else "-"
+                            for a, b in ((x["locus_seconds"], x["torch_seconds"])
+                                         for x in r["rounds"]))
+            print(f"{'':12s}rounds: {each}")
 
 
 def main():
@@ -813,12 +880,29 @@ def main():
                         help="before the locus benchmarks, repeat the core probe for up to this "
                              "long until no CPU runs over 5%% slower than the fastest, alone or "
                              "with all running (default: %(default)s, no waiting)")
+    parser.add_argument("--networks", nargs="+", metavar="WIDTHS",
+                        help="only these networks, by their widths (10,64,1 or [10,64,1]; "
+                             "default: all of " + " ".join(dict.fromkeys(arch_name(w) for w, _ in PROBLEMS)) +
+                             ")")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate the locus and PyTorch runs this many times; each side "
+                             "reports the median of the rounds, torch/locus the median of the "
+                             "rounds' ratios (default: %(default)s)")
     parser.add_argument("--torch-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--torch-intra-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.wait_for_even_cores < 0:
         parser.error(f"--wait-for-even-cores: {args.wait_for_even_cores:g} seconds is negative "
                      "(0 runs without waiting)")
+    if args.rounds < 1:
+        parser.error(f"--rounds: {args.rounds} rounds; at least 1")
+    if args.networks:
+        known = list(dict.fromkeys(arch_name(w) for w, _ in PROBLEMS))
+        args.networks = ["[" + n.strip("[]") + "]" for n in args.networks]
+        for n in args.networks:
+            if n not in known:
+                parser.error(f"--networks: unknown network '{n}' (valid: {' '.join(known)})")
+        PROBLEMS[:] = [(w, d) for w, d in PROBLEMS if arch_name(w) in args.networks]
     args.workloads = [w for w in args.workloads.split(",") if w]
     for w in args.workloads:
         if w not in WORKLOADS:
@@ -834,13 +918,25 @@ def main():
         os.environ["OPENBLAS_CORETYPE"] = args.openblas_coretype
     threads = [int(t) for t in args.threads.split(",")]
     inverse = {v: k for k, v in LOCUS_TO_WORKLOAD.items()}
-    locus_filter = "(" + "|".join(inverse[w] for w in args.workloads) + ")/.*/nthreads:(" + \
-                   "|".join(str(t) for t in threads) + ")/"
+    problems = "|".join(f"p:{w[0]}/h:{w[1]}/depth:{len(w) - 2}/l:{w[-1]}/d:{d}"
+                        for w, d in PROBLEMS)
+    locus_filter = "(" + "|".join(inverse[w] for w in args.workloads) + ")/(" + problems + \
+                   ")/nthreads:(" + "|".join(str(t) for t in threads) + ")/"
     probes = {}
     if args.core_probe:
         probes["before"] = wait_for_even_cores(args.locus_bench, args.wait_for_even_cores)
-    locus_json = run_benchmark_binary(args.locus_bench, args, locus_filter)
-    locus = locus_results(locus_json)
+    locus_runs, rounds = [], []
+    for k in range(args.rounds):
+        if args.rounds > 1:
+            print(f"round {k + 1} of {args.rounds}: locus", file=sys.stderr, flush=True)
+        locus_runs.append(run_benchmark_binary(args.locus_bench, args, locus_filter))
+        if args.rounds > 1:
+            print(f"round {k + 1} of {args.rounds}: PyTorch", file=sys.stderr, flush=True)
+        rounds.append((locus_results(locus_runs[-1]), fastest_torch(threads, args)))
+    locus, torch, round_figures = combine_rounds(rounds)
+    locus_json = {"context": locus_runs[0]["context"],
+                  "benchmarks": [dict(b, round=k) for k, run in enumerate(locus_runs)
+                                 for b in run["benchmarks"]]}
     # OPENBLAS_CORETYPE (e.g. Haswell on an AVX-512 machine) can hold OpenBLAS below what the CPU
     # does: measure dgemm as configured and, when the variable is set, also without it; the
     # GEMM-throughput ceiling is the higher figure.
@@ -852,27 +948,6 @@ def main():
             env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
             dgemm_own_json = run_benchmark_binary(args.dgemm_bench, args, env=env)
 
-    # PyTorch's medians vary from process to process and with its thread settings (see the module
-    # docstring), so each row keeps its fastest process over every configuration that uses at most
-    # the row's threads (a one-thread process also counts for the two-thread row).
-    torch = {}
-    for t in threads:
-        for intra, blas, core in torch_configurations(t, args.openblas_coretype):
-            for _ in range(args.torch_processes):
-                for r in run_torch(t, args, intra, blas, core):
-                    r["configuration"] = (f"intra-op threads {intra}, OpenBLAS threads {blas}, " +
-                                          (f"core type {core}" if core else "own core type"))
-                    for row_threads in threads:
-                        if row_threads < max(intra, blas):
-                            continue
-                        key = (r["workload"], arch_name(r["widths"]), r["d"], row_threads)
-                        best = torch.get(key)
-                        if r["median_seconds"] is not None and (
-                                best is None or best["median_seconds"] is None or
-                                r["median_seconds"] < best["median_seconds"]):
-                            torch[key] = dict(r, threads=row_threads)
-                        elif best is None:
-                            torch[key] = dict(r, threads=row_threads)
 
     if args.core_probe:
         probes["after"] = core_probe(args.locus_bench)
@@ -900,10 +975,15 @@ def main():
                 ls = locus.get(key, {}).get("seconds")
                 tr = torch.get(key, {})
                 ts = tr.get("median_seconds")
+                per_round = round_figures.get(key)
+                ratios = [b / a for a, b in per_round or [] if a and b]
                 rows.append({"workload": workload, "network": arch_name(widths), "d": d,
                              "threads": t, "n_params": n_params(widths),
                              "locus_seconds": ls, "torch_seconds": ts,
-                             "ratio": ts / ls if ls and ts else None,
+                             "ratio": (statistics.median(ratios) if ratios else None)
+                             if per_round else (ts / ls if ls and ts else None),
+                             "rounds": [{"locus_seconds": a, "torch_seconds": b}
+                                        for a, b in per_round] if per_round else None,
                              "torch_method": tr.get("method"), "torch_methods": tr.get("methods"),
                              "torch_configuration": tr.get("configuration"),
                              "busy": any((x or 0) >= QUIET_FRACTION for x in
@@ -924,7 +1004,9 @@ def main():
         print(f"cores: a cache line's round trip took {probes['before']['round_trip_ns']:.0f} ns "
               f"before and {probes['after']['round_trip_ns']:.0f} ns after ({trip_change:.2f}x)"
               f"{': the host moved the cores during the runs' if moved else ''}")
-    print("Medians of wall time per call; torch/locus > 1 means locus is faster.")
+    print("Medians of wall time per call; torch/locus > 1 means locus is faster." +
+          (f" Over {args.rounds} rounds: each side's median, and the median of the rounds' "
+           "ratios (listed under each row)." if args.rounds > 1 else ""))
     print_table(rows)
 
     if dgemm_json:
@@ -942,7 +1024,7 @@ def main():
                 chunk = f" chunk {r['chunk']}" if r["chunk"] else ""
                 print(f"  {r['name']:18s} {r['m']:5d} x {r['k']:4d} x {r['n']:4d}{chunk:10s} "
                       f"threads {r['threads']}: {r['gflops']:6.1f}")
-        large = arch_name(PROBLEMS[-1][0])
+        large = LARGE_NETWORK
         print()
         print("Large network GEMM throughput (GEMM FLOPs from the architecture, see loss_bench.cpp):")
         for r in rows:
@@ -973,7 +1055,8 @@ def main():
             "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "python": platform.python_version(),
             "threads": threads, "repetitions": args.repetitions, "min_time_seconds": args.min_time,
-            "torch_processes": args.torch_processes,
+            "torch_processes": args.torch_processes, "rounds": args.rounds,
+            "networks": list(dict.fromkeys(arch_name(w) for w, _ in PROBLEMS)),
             "core_probe": probes, "core_probe_speed_drift": drift[2] if drift else None,
             "core_probe_round_trip_change": trip_change,
             "locus_context": locus_json.get("context"),

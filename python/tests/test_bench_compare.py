@@ -114,3 +114,40 @@ def test_negative_wait_is_refused(compare, monkeypatch, capsys):
         compare.main()
     assert stop.value.code == 2
     assert "--wait-for-even-cores: -5 seconds is negative" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rounds", "0"], "--rounds: 0 rounds; at least 1"),
+    (["--networks", "10,64,2"], "--networks: unknown network '[10,64,2]'"),
+])
+def test_impossible_rounds_and_unknown_networks_are_refused(compare, monkeypatch, capsys, argv,
+                                                            message):
+    monkeypatch.setattr("sys.argv", ["compare_torch.py"] + argv)
+    with pytest.raises(SystemExit) as stop:
+        compare.main()
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_rounds_combine_into_medians_per_side_and_per_row(compare):
+    def locus(seconds):
+        return {"seconds": seconds, "foreign_cores": 0.01, "name": "BM_Loss_Hvp/x"}
+
+    def torch(seconds, method):
+        return {"median_seconds": seconds, "method": method, "foreign_cores": 0.02}
+
+    key, other = ("hvp", "[10,64,1]", 256, 2), ("loss", "[10,64,1]", 256, 2)
+    rounds = [({key: locus(30e-6), other: locus(10e-6)}, {key: torch(600e-6, "a")}),
+              ({key: locus(20e-6)}, {key: torch(500e-6, "b"), other: torch(90e-6, "c")}),
+              ({key: locus(25e-6)}, {key: torch(700e-6, "c")})]
+    locus_rows, torch_rows, figures = compare.combine_rounds(rounds)
+    # Each side the median of its rounds, its other fields from the round at that median.
+    assert locus_rows[key]["seconds"] == 25e-6
+    assert torch_rows[key]["median_seconds"] == 600e-6 and torch_rows[key]["method"] == "a"
+    # A row some rounds did not time: the median of the rounds that did.
+    assert locus_rows[other]["seconds"] == 10e-6 and torch_rows[other]["median_seconds"] == 90e-6
+    assert figures[key] == [(30e-6, 600e-6), (20e-6, 500e-6), (25e-6, 700e-6)]
+    assert figures[other] == [(10e-6, None), (None, 90e-6), (None, None)]
+    # One round passes through unchanged, with no per-round figures.
+    single = compare.combine_rounds(rounds[:1])
+    assert single == (rounds[0][0], rounds[0][1], {})
