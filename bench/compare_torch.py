@@ -819,6 +819,16 @@ def print_probe(label, probe):
           f"alone {probe['spread']:.2f}x){trip}")
 
 
+def write_json(path, data):
+    """data as indented JSON at path, through a temporary file renamed over it: an interrupted
+    run leaves the previous file whole."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
 def print_table(rows):
     header = f"{'workload':11s} {'network':18s} {'d':>5s} {'thr':>3s} {'locus':>11s} " \
              f"{'torch':>11s} {'torch/locus':>11s}  torch method"
@@ -854,8 +864,10 @@ def main():
                         help="seconds per repetition, at least one call (default: %(default)s)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS),
                         help="comma-separated subset of " + ",".join(WORKLOADS))
-    parser.add_argument("--machine", default="cpp-2core",
-                        help="machine name for the baseline files (default: %(default)s)")
+    parser.add_argument("--machine",
+                        help="machine name for the baseline files, required by --save-baselines "
+                             "(those in bench/baselines: cpp-2core, the Zen 3 guest, and "
+                             "cpp-2core-zen5)")
     parser.add_argument("--save-baselines", action="store_true",
                         help="write bench/baselines/<machine>.json (locus, google/benchmark JSON), "
                              "<machine>-dgemm.json and <machine>-torch.json (the comparison)")
@@ -894,6 +906,12 @@ def main():
     if args.wait_for_even_cores < 0:
         parser.error(f"--wait-for-even-cores: {args.wait_for_even_cores:g} seconds is negative "
                      "(0 runs without waiting)")
+    if args.save_baselines and not args.machine:
+        parser.error("--save-baselines: name the machine with --machine NAME (the files are "
+                     "bench/baselines/NAME{,-dgemm,-torch}.json; an existing name's are replaced)")
+    if args.machine and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", args.machine):
+        parser.error(f"--machine: '{args.machine}' is not a file name (letters, digits, '.', "
+                     "'_' and '-')")
     if args.rounds < 1:
         parser.error(f"--rounds: {args.rounds} rounds; at least 1")
     if args.networks:
@@ -1038,17 +1056,12 @@ def main():
         here = os.path.dirname(os.path.abspath(__file__))
         base = os.path.join(here, "baselines")
         os.makedirs(base, exist_ok=True)
-        with open(os.path.join(base, f"{args.machine}.json"), "w") as f:
-            json.dump(locus_json, f, indent=2)
-            f.write("\n")
+        write_json(os.path.join(base, f"{args.machine}.json"), locus_json)
         if dgemm_json:
-            with open(os.path.join(base, f"{args.machine}-dgemm.json"), "w") as f:
-                json.dump(dgemm_json, f, indent=2)
-                f.write("\n")
+            write_json(os.path.join(base, f"{args.machine}-dgemm.json"), dgemm_json)
         if dgemm_own_json:
-            with open(os.path.join(base, f"{args.machine}-dgemm-own-coretype.json"), "w") as f:
-                json.dump(dgemm_own_json, f, indent=2)
-                f.write("\n")
+            write_json(os.path.join(base, f"{args.machine}-dgemm-own-coretype.json"),
+                       dgemm_own_json)
         context = {
             "machine": args.machine,
             "host": socket.gethostname(),
@@ -1062,9 +1075,8 @@ def main():
             "locus_context": locus_json.get("context"),
             **torch_context(),
         }
-        with open(os.path.join(base, f"{args.machine}-torch.json"), "w") as f:
-            json.dump({"context": context, "rows": rows}, f, indent=2)
-            f.write("\n")
+        write_json(os.path.join(base, f"{args.machine}-torch.json"),
+                   {"context": context, "rows": rows})
         print(f"\nbaselines written to {base}/{args.machine}{{,-dgemm,-torch}}.json")
 
 

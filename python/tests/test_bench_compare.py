@@ -151,3 +151,24 @@ def test_rounds_combine_into_medians_per_side_and_per_row(compare):
     # One round passes through unchanged, with no per-round figures.
     single = compare.combine_rounds(rounds[:1])
     assert single == (rounds[0][0], rounds[0][1], {})
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--save-baselines"], "--save-baselines: name the machine with --machine NAME"),
+    (["--save-baselines", "--machine", "../cpp-2core"], "--machine: '../cpp-2core' is not a file"),
+])
+def test_baselines_need_a_machine_whose_name_is_a_file_name(compare, monkeypatch, capsys, argv,
+                                                           message):
+    monkeypatch.setattr("sys.argv", ["compare_torch.py"] + argv)
+    with pytest.raises(SystemExit) as stop:
+        compare.main()
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_write_json_replaces_the_file_whole(compare, tmp_path):
+    path = tmp_path / "m-torch.json"
+    path.write_text('{"old": true}\n')
+    compare.write_json(str(path), {"rows": [1, 2]})
+    assert json.loads(path.read_text()) == {"rows": [1, 2]}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-torch.json"]
