@@ -78,7 +78,7 @@ The host's speed also drifts by 10-40% over minutes, and the locus rows run minu
 PyTorch's. With --rounds N the locus runs and the PyTorch runs alternate N times: each side's
 figure is then the median of its N rounds, and torch/locus the median of the N ratios, each from
 runs minutes apart at most. --networks limits a run to some of the networks (a round of the
-`[10,64,1]` rows takes about two minutes), e.g.
+`[10,64,1]` rows takes about a minute), e.g.
 
     /usr/bin/python3 bench/compare_torch.py --workloads hvp,hvp_after_gradient --threads 2 \
         --networks 10,64,1 --rounds 5 --dgemm-bench none
@@ -106,8 +106,6 @@ PROBLEMS = [
     ([10, 200, 1], 500),
     ([784, 512, 512, 10], 1024),
 ]
-# The largest network, whose rows are compared with the dgemm ceiling.
-LARGE_NETWORK = "[784,512,512,10]"
 # No Jacobian (55 GB) and no dense Hessian (3.6 TB) for the large network.
 DENSE_MAX_PARAMS = 10_000
 
@@ -150,6 +148,11 @@ def gemm_flops(widths, d, workload):
 
 def arch_name(widths):
     return "[" + ",".join(str(w) for w in widths) + "]"
+
+
+# The largest network (the last problem), whose rows are compared with the dgemm ceiling; taken
+# before --networks narrows PROBLEMS.
+LARGE_NETWORK = arch_name(PROBLEMS[-1][0])
 
 
 def format_seconds(s):
