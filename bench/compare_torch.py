@@ -3,8 +3,9 @@
 
 Runs locus's google/benchmark binary (bench/core/loss_bench.cpp) with --benchmark_format=json,
 times the same workloads in PyTorch (float64), and prints one table of medians and the ratio
-torch/locus (> 1: locus is faster). Optionally runs the dgemm benchmark and reports how much of
-the machine's dgemm throughput the large network's Hessian-vector product reaches.
+torch/locus (> 1: locus is faster). Optionally runs the dgemm benchmark (locus_dgemm_bench beside
+the locus binary, so the same build) and reports how much of the machine's dgemm throughput, and
+of the multiply-add peak of the build's vectors, the large network's passes reach.
 
 PyTorch is a benchmark-only tool, not a locus dependency (Debian: apt-get install python3-torch).
 Run with /usr/bin/python3 from the repository root:
@@ -122,6 +123,7 @@ WORKLOADS = list(LOCUS_TO_WORKLOAD.values())
 
 LOCUS_NAME = re.compile(
     r"^(BM_\w+)/p:(\d+)/h:(\d+)/depth:(\d+)/l:(\d+)/d:(\d+)/nthreads:(\d+)")
+FMA_PEAK_NAME = re.compile(r"^BM_FmaPeak/nthreads:(\d+)")
 DGEMM_NAME = re.compile(r"^(BM_Dgemm_\w+)/m:(\d+)/k:(\d+)/n:(\d+)(?:/chunk:(\d+))?/nthreads:(\d+)")
 UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
@@ -671,6 +673,23 @@ def locus_results(bench_json):
     return rows
 
 
+def default_dgemm_bench(locus_bench):
+    """locus_dgemm_bench beside the locus benchmark binary: the same build, so its GEMMs and FMA
+    peak are those of the vectors the locus rows ran with (an x86-64-v3 build's AVX2, not the
+    native build's AVX-512)."""
+    return os.path.join(os.path.dirname(locus_bench), "locus_dgemm_bench")
+
+
+def fma_peaks(bench_json):
+    """{threads: GFLOP/s} of BM_FmaPeak, the multiply-add peak of the benchmark build's vectors
+    (no GEMM built for them can exceed it); empty for a binary without it (a build without SIMD)."""
+    peaks = {}
+    for (threads,), (seconds, entry) in medians(bench_json, FMA_PEAK_NAME).items():
+        if entry.get("flop") and seconds:
+            peaks[int(threads)] = entry["flop"] / seconds / 1e9  # at the median time
+    return peaks
+
+
 def dgemm_results(bench_json):
     rows = []
     for (name, m, k, n, chunk, threads), (seconds, entry) in medians(bench_json, DGEMM_NAME).items():
@@ -858,8 +877,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--locus-bench", default="build-bench/bench/locus_bench",
                         help="locus's loss benchmark binary (default: %(default)s)")
-    parser.add_argument("--dgemm-bench", default="build-bench/bench/locus_dgemm_bench",
-                        help="dgemm benchmark binary; 'none' to skip (default: %(default)s)")
+    parser.add_argument("--dgemm-bench",
+                        help="dgemm benchmark binary; 'none' to skip (default: locus_dgemm_bench "
+                             "beside --locus-bench, built with the same flags, whose FMA peak "
+                             "is then the one of the vectors locus's rows used)")
     parser.add_argument("--threads", default="2,1", help="thread counts (default: %(default)s)")
     parser.add_argument("--repetitions", type=int, default=5,
                         help="repetitions; the median is reported (default: %(default)s)")
@@ -917,6 +938,8 @@ def main():
                      "'_' and '-')")
     if args.rounds < 1:
         parser.error(f"--rounds: {args.rounds} rounds; at least 1")
+    if args.dgemm_bench is None:
+        args.dgemm_bench = default_dgemm_bench(args.locus_bench)
     if args.networks:
         known = list(dict.fromkeys(arch_name(w) for w, _ in PROBLEMS))
         args.networks = ["[" + n.strip("[]") + "]" for n in args.networks]
@@ -1045,6 +1068,12 @@ def main():
                 chunk = f" chunk {r['chunk']}" if r["chunk"] else ""
                 print(f"  {r['name']:18s} {r['m']:5d} x {r['k']:4d} x {r['n']:4d}{chunk:10s} "
                       f"threads {r['threads']}: {r['gflops']:6.1f}")
+        peaks = fma_peaks(dgemm_json)
+        if peaks:
+            print()
+            print("Multiply-add peak of the dgemm binary's vectors (BM_FmaPeak; no GEMM exceeds it): " +
+                  ", ".join(f"{peaks[t]:.1f} GFLOP/s on {t} thread{'s' if t > 1 else ''}"
+                            for t in sorted(peaks)))
         large = LARGE_NETWORK
         print()
         print("Large network GEMM throughput (GEMM FLOPs from the architecture, see loss_bench.cpp):")
@@ -1053,6 +1082,9 @@ def main():
                 continue
             ref = [g["gflops"] for g in dg if g["name"] == "BM_Dgemm_OpenBlas" and g["threads"] == r["threads"]]
             frac = f" = {100 * r['locus_gflops'] / max(ref):.0f}% of OpenBLAS dgemm ({max(ref):.1f})" if ref else ""
+            peak = peaks.get(r["threads"])
+            if peak:
+                frac += f", {100 * r['locus_gflops'] / peak:.0f}% of the FMA peak ({peak:.1f})"
             print(f"  {r['workload']:11s} threads {r['threads']}: {r['locus_gflops']:6.1f} GFLOP/s{frac}")
 
     if args.save_baselines:

@@ -11,6 +11,7 @@
 // OpenMP threads take in turn, each chunk a single-threaded GEMM (EIGEN_DONT_PARALLELIZE).
 // BM_Dgemm_*AtB is the weight-gradient pattern C = sum_c A_c^T B_c over chunks c of the k = d rows
 // (per-chunk products summed in chunk order, as locus sums its per-chunk gradients).
+// BM_FmaPeak is the ceiling above every GEMM: the multiply-add rate of this build's vectors.
 
 #include <benchmark/benchmark.h>
 #include <cblas.h>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "core/gemm.hpp"
+#include "core/simd.hpp"
 
 namespace {
 
@@ -129,6 +131,51 @@ void BM_Dgemm_ChunksAtB(benchmark::State& state) {
 }
 void BM_Dgemm_EigenAtB(benchmark::State& state) { BM_Dgemm_ChunksAtB<Kernel::eigen>(state); }
 void BM_Dgemm_LocusAtB(benchmark::State& state) { BM_Dgemm_ChunksAtB<Kernel::locus>(state); }
+
+#if LOCUS_SIMD
+// The float64 multiply-add peak of the vectors this build uses (locus::detail::Simd: 8 doubles
+// with AVX-512, 4 with AVX2), on each of nthreads threads at once: 12 independent chains of
+// vector FMAs per thread (enough to hide a 4-cycle latency on up to three FMA pipes), 2^18 steps
+// each. No GEMM of any library built for these vectors can exceed it, so it bounds every
+// GEMM-bound workload: a pass of F GEMM FLOPs takes at least F / peak. The chains' values stay
+// finite (x <- x * m + c with m < 1), and their sum is kept, so nothing is optimized away.
+void BM_FmaPeak(benchmark::State& state) {
+  using locus::detail::Simd;
+  const int threads = static_cast<int>(state.range(0));
+  constexpr int chains = 12;
+  constexpr long steps = 1L << 18;
+  double sink = 0.0;
+  int used = 1;  // the threads OpenMP gave the region
+  for (auto _ : state) {
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    {
+#pragma omp single nowait
+      used = omp_get_num_threads();
+      const Simd::V m = Simd::broadcast(0.999999), c = Simd::broadcast(1e-6);
+      Simd::V x[chains];
+      for (int i = 0; i < chains; ++i) x[i] = Simd::broadcast(1.0 + i);
+      for (long s = 0; s < steps; ++s) {
+#pragma GCC unroll 12
+        for (int i = 0; i < chains; ++i) x[i] = Simd::fma(x[i], m, c);
+      }
+      Simd::V total = x[0];
+      for (int i = 1; i < chains; ++i) total = Simd::add(total, x[i]);
+      double lanes[Simd::w];
+      Simd::store(lanes, total);
+      for (double v : lanes) sink += v;
+    }
+    benchmark::DoNotOptimize(sink);
+  }
+  set_flops(state, 2.0 * Simd::w * chains * steps * used, used);
+  state.counters["vector_doubles"] = static_cast<double>(Simd::w);
+}
+BENCHMARK(BM_FmaPeak)
+    ->ArgName("nthreads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+#endif
 
 // The GEMM shapes of the large net: {m, k, n}.
 const std::vector<std::vector<int64_t>> k_shapes = {{1024, 784, 512}, {1024, 512, 512}};

@@ -162,3 +162,27 @@ def test_write_json_replaces_the_file_whole(compare, tmp_path):
     compare.write_json(str(path), {"rows": [1, 2]})
     assert json.loads(path.read_text()) == {"rows": [1, 2]}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m-torch.json"]
+
+
+def test_fma_peak_is_read_per_thread_count_and_absent_without_it(compare):
+    def entry(name, real_time, flop):
+        return {"run_name": name, "real_time": real_time, "time_unit": "us", "flop": flop}
+
+    peak = "BM_FmaPeak/nthreads:{}/real_time"
+    runs = {"benchmarks": [
+        # Repetitions without aggregates: the rate at each thread count's median time.
+        entry(peak.format(1), 500.0, 25e6), entry(peak.format(1), 400.0, 25e6),
+        entry(peak.format(1), 250.0, 25e6),
+        entry(peak.format(2), 500.0, 50e6),
+        entry("BM_Dgemm_OpenBlas/m:1024/k:784/n:512/nthreads:2/real_time", 9000.0, 822e6)]}
+    assert compare.fma_peaks(runs) == {1: pytest.approx(62.5), 2: pytest.approx(100.0)}
+    # The dgemm rows do not read as a peak, nor the peak as a dgemm row.
+    assert [r["name"] for r in compare.dgemm_results(runs)] == ["BM_Dgemm_OpenBlas"]
+    assert compare.fma_peaks({"benchmarks": runs["benchmarks"][-1:]}) == {}
+
+
+def test_dgemm_binary_defaults_to_the_locus_binarys_build(compare):
+    # The x86-64-v3 build's locus rows against its own (AVX2) peak, not the native build's.
+    assert compare.default_dgemm_bench("build-bench-avx2/bench/locus_bench") == \
+        os.path.join("build-bench-avx2/bench", "locus_dgemm_bench")
+    assert compare.default_dgemm_bench("locus_bench") == "locus_dgemm_bench"
