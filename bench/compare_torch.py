@@ -5,7 +5,8 @@ Runs locus's google/benchmark binary (bench/core/loss_bench.cpp) with --benchmar
 times the same workloads in PyTorch (float64), and prints one table of medians and the ratio
 torch/locus (> 1: locus is faster). Optionally runs the dgemm benchmark (locus_dgemm_bench beside
 the locus binary, so the same build) and reports how much of the machine's dgemm throughput, and
-of the multiply-add peak of the build's vectors, the large network's passes reach.
+of the multiply-add peak of the build's vectors, the large network's passes reach, with the
+largest torch/locus that peak allows (the row's GEMM FLOPs at the peak against PyTorch's time).
 
 PyTorch is a benchmark-only tool, not a locus dependency (Debian: apt-get install python3-torch).
 Run with /usr/bin/python3 from the repository root:
@@ -690,6 +691,14 @@ def fma_peaks(bench_json):
     return peaks
 
 
+def peak_bound(row, peak_gflops):
+    """(seconds, ratio): the least time a row's GEMM FLOPs take at the FMA peak (so no
+    implementation built for these vectors does the row faster, elementwise work aside), and the
+    largest torch/locus that time allows against the row's PyTorch time (None without one)."""
+    seconds = row["locus_gflops"] * row["locus_seconds"] / peak_gflops
+    return seconds, (row["torch_seconds"] / seconds if row.get("torch_seconds") else None)
+
+
 def dgemm_results(bench_json):
     rows = []
     for (name, m, k, n, chunk, threads), (seconds, entry) in medians(bench_json, DGEMM_NAME).items():
@@ -1083,9 +1092,13 @@ def main():
             ref = [g["gflops"] for g in dg if g["name"] == "BM_Dgemm_OpenBlas" and g["threads"] == r["threads"]]
             frac = f" = {100 * r['locus_gflops'] / max(ref):.0f}% of OpenBLAS dgemm ({max(ref):.1f})" if ref else ""
             peak = peaks.get(r["threads"])
+            bound = ""
             if peak:
                 frac += f", {100 * r['locus_gflops'] / peak:.0f}% of the FMA peak ({peak:.1f})"
-            print(f"  {r['workload']:11s} threads {r['threads']}: {r['locus_gflops']:6.1f} GFLOP/s{frac}")
+                floor, most = peak_bound(r, peak)
+                bound = f"\n{'':25s}at the peak no less than {floor * 1e3:.2f} ms" + (
+                    f": torch/locus at most {most:.2f}x" if most else "")
+            print(f"  {r['workload']:11s} threads {r['threads']}: {r['locus_gflops']:6.1f} GFLOP/s{frac}{bound}")
 
     if args.save_baselines:
         here = os.path.dirname(os.path.abspath(__file__))
