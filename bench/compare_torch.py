@@ -695,7 +695,7 @@ def peak_bound(row, peak_gflops):
     """(seconds, ratio): the least time a row's GEMM FLOPs take at the FMA peak (so no
     implementation built for these vectors does the row faster, elementwise work aside), and the
     largest torch/locus that time allows against the row's PyTorch time (None without one)."""
-    seconds = row["locus_gflops"] * row["locus_seconds"] / peak_gflops
+    seconds = row["gemm_flops"] / (peak_gflops * 1e9)
     return seconds, (row["torch_seconds"] / seconds if row.get("torch_seconds") else None)
 
 
@@ -960,6 +960,11 @@ def main():
     for w in args.workloads:
         if w not in WORKLOADS:
             parser.error(f"--workloads: unknown workload '{w}' (valid: {', '.join(WORKLOADS)})")
+    # Checked before anything runs: the dgemm benchmark runs last, after minutes of timings.
+    if args.torch_worker is None and args.dgemm_bench != "none" and \
+            not os.path.exists(args.dgemm_bench):
+        parser.error(f"--dgemm-bench: '{args.dgemm_bench}' not found (build locus_dgemm_bench "
+                     "beside --locus-bench, pass its path, or 'none' to skip it)")
 
     if args.torch_worker is not None:
         json.dump(torch_worker(args.torch_worker, args.torch_intra_threads or args.torch_worker,
@@ -1044,6 +1049,7 @@ def main():
                                           tr.get("foreign_cores"))),
                              "contended": contended[t], "speed_changed": speed_changed,
                              "cores_moved": moved and t > 1,
+                             "gemm_flops": gemm_flops(widths, d, workload),
                              "locus_gflops": gemm_flops(widths, d, workload) / ls / 1e9
                              if ls and gemm_flops(widths, d, workload) else None})
     print()

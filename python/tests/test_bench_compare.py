@@ -189,10 +189,21 @@ def test_dgemm_binary_defaults_to_the_locus_binarys_build(compare):
 
 
 def test_peak_bound_is_the_rows_flops_at_the_peak(compare):
-    # 3.29 GFLOP in 38.9 ms (84.6 GFLOP/s) against a 104 GFLOP/s peak: at least 31.6 ms, so
+    # 3.29 GFLOP against a 104 GFLOP/s peak: at least 31.6 ms, so
     # PyTorch's 49.1 ms allows at most 1.55x.
-    row = {"locus_gflops": 3.29 / 38.9e-3, "locus_seconds": 38.9e-3, "torch_seconds": 49.1e-3}
+    row = {"gemm_flops": 3.29e9, "locus_seconds": 38.9e-3, "torch_seconds": 49.1e-3}
     floor, most = compare.peak_bound(row, 104.0)
     assert floor == pytest.approx(3.29 / 104.0)
     assert most == pytest.approx(49.1e-3 / (3.29 / 104.0))
     assert compare.peak_bound(dict(row, torch_seconds=None), 104.0)[1] is None
+
+
+def test_missing_dgemm_binary_is_refused_before_anything_runs(compare, monkeypatch, capsys,
+                                                               tmp_path):
+    # Only locus_bench in its folder: the default dgemm binary beside it is missing.
+    monkeypatch.setattr("sys.argv", ["compare_torch.py", "--locus-bench",
+                                     str(tmp_path / "locus_bench")])
+    with pytest.raises(SystemExit) as stop:
+        compare.main()
+    assert stop.value.code == 2
+    assert f"--dgemm-bench: '{tmp_path / 'locus_dgemm_bench'}' not found" in capsys.readouterr().err
